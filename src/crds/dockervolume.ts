@@ -1,0 +1,77 @@
+import Type, { type Static } from 'typebox';
+import {
+  ageColumn,
+  deletionPolicy,
+  hostsColumn,
+  hostStatusFields,
+  list,
+  phaseColumn,
+  placementFields,
+  placementRule,
+  placementStatusFields,
+  readyColumn,
+  reasonColumn,
+  rules,
+  str,
+  stringMap,
+  type KindDefinition,
+  type KubeObject,
+} from './kit.js';
+
+export const DockerVolumeSpec = Type.Object(
+  {
+    ...placementFields,
+    volumeName: Type.Optional(
+      str('Name of the Docker volume. Default <namespace>.<name>.', {
+        maxLength: 128,
+        pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+      }),
+    ),
+    driver: Type.Optional(str('Volume driver. Default local.', { default: 'local', maxLength: 64 })),
+    driverOptions: Type.Optional(stringMap('Driver options, e.g. type, o and device for the local driver.')),
+    labels: Type.Optional(stringMap('Labels on the Docker volume, besides Dockyard’s own.')),
+    deletionPolicy: deletionPolicy('Orphan', 'volume (and its data)'),
+  },
+  { description: 'Desired state of a DockerVolume.', ...rules(placementRule) },
+);
+export type DockerVolumeSpec = Static<typeof DockerVolumeSpec>;
+
+export const DockerVolumeStatus = Type.Object(
+  {
+    ...placementStatusFields,
+    hosts: Type.Optional(
+      list(
+        Type.Object({
+          ...hostStatusFields,
+          volumeName: Type.Optional(str('Name of the volume on this host.')),
+          mountpoint: Type.Optional(str('Where the daemon keeps the data.', { maxLength: 1024 })),
+        }),
+        'Per-host state.',
+        { maxItems: 256 },
+      ),
+    ),
+  },
+  { description: 'Observed state of a DockerVolume.' },
+);
+export type DockerVolumeStatus = Static<typeof DockerVolumeStatus>;
+export type DockerVolume = KubeObject<'DockerVolume', DockerVolumeSpec, DockerVolumeStatus>;
+
+export const dockerVolumeDefinition: KindDefinition = {
+  kind: 'DockerVolume',
+  plural: 'dockervolumes',
+  singular: 'dockervolume',
+  shortNames: ['dvol'],
+  scope: 'Namespaced',
+  description:
+    'A DockerVolume is a Docker volume ensured on every host it is placed on. Its data is never deleted unless deletionPolicy is Delete.',
+  spec: DockerVolumeSpec,
+  status: DockerVolumeStatus,
+  printerColumns: [
+    { name: 'Driver', type: 'string', jsonPath: '.spec.driver' },
+    hostsColumn,
+    readyColumn,
+    phaseColumn,
+    reasonColumn,
+    ageColumn,
+  ],
+};

@@ -1,0 +1,22 @@
+// The Dockyard API, group dockyard.io version v1alpha1: all five kinds.
+import { dockerContainerDefinition } from './dockercontainer.js';
+import { dockerHostDefinition } from './dockerhost.js';
+import { dockerImageDefinition } from './dockerimage.js';
+import { dockerNetworkDefinition } from './dockernetwork.js';
+import { dockerVolumeDefinition } from './dockervolume.js';
+import type { KindDefinition } from './kit.js';
+
+export * from './kit.js';
+export * from './dockerhost.js';
+export * from './dockerimage.js';
+export * from './dockernetwork.js';
+export * from './dockervolume.js';
+export * from './dockercontainer.js';
+
+export const ALL_KINDS: readonly KindDefinition[] = [
+  dockerHostDefinition,
+  dockerImageDefinition,
+  dockerNetworkDefinition,
+  dockerVolumeDefinition,
+  dockerContainerDefinition,
+];

@@ -1,0 +1,297 @@
+// Building blocks shared by all five Dockyard kinds. Every schema here is a
+// TypeBox schema: one definition gives both the TypeScript type (Static<>) and
+// the OpenAPI v3 schema the CRD YAML is generated from (see crd-yaml.ts).
+import Type, { type Static, type TSchema } from 'typebox';
+
+export const GROUP = 'dockyard.io';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** CEL cost estimation needs bounded strings and lists; these are the bounds. */
+export const MAX = {
+  name: 253,
+  shortString: 256,
+  longString: 4096,
+  items: 64,
+  bigItems: 256,
+} as const;
+
+export interface Rule {
+  rule: string;
+  message: string;
+  /** JSONPath relative to the schema the rule sits on, shown as the field in API errors. */
+  fieldPath?: string;
+  reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
+}
+
+/** CEL validation rules, carried as the `x-kubernetes-validations` extension. */
+export function rules(...list: Rule[]): { 'x-kubernetes-validations': Rule[] } {
+  return { 'x-kubernetes-validations': list };
+}
+
+export function str(description: string, opts: Record<string, unknown> = {}) {
+  return Type.String({ description, maxLength: MAX.shortString, ...opts });
+}
+
+export function int(description: string, opts: Record<string, unknown> = {}) {
+  return Type.Integer({ description, ...opts });
+}
+
+export function bool(description: string, opts: Record<string, unknown> = {}) {
+  return Type.Boolean({ description, ...opts });
+}
+
+export function list<T extends TSchema>(items: T, description: string, opts: Record<string, unknown> = {}) {
+  return Type.Array(items, { description, maxItems: MAX.items, ...opts });
+}
+
+export function stringMap(description: string) {
+  return Type.Record(
+    Type.String({ maxLength: MAX.shortString }),
+    Type.String({ maxLength: MAX.longString }),
+    {
+      description,
+      maxProperties: MAX.items,
+    },
+  );
+}
+
+/** A Kubernetes object name (DNS-1123 subdomain). */
+export function objectName(description: string) {
+  return Type.String({
+    description,
+    minLength: 1,
+    maxLength: MAX.name,
+    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+  });
+}
+
+/** Binary-SI quantity such as `256Mi`, `1Gi`, `500M` (memory, sizes). */
+export function byteQuantity(description: string) {
+  return Type.String({
+    description: `${description} A Kubernetes quantity, e.g. 256Mi, 1Gi or 500M.`,
+    maxLength: 32,
+    pattern: '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$',
+  });
+}
+
+/** CPU quantity such as `500m`, `1`, `1.5`. */
+export function cpuQuantity(description: string) {
+  return Type.String({
+    description: `${description} A Kubernetes CPU quantity, e.g. 500m, 1 or 1.5.`,
+    maxLength: 32,
+    pattern: '^([0-9]+m|[0-9]+(\\.[0-9]{1,3})?)$',
+  });
+}
+
+/** A Go-style duration such as `30s`, `5m`, `1h30m`. */
+export function duration(description: string) {
+  return Type.String({
+    description: `${description} A duration such as 30s, 5m or 1h30m.`,
+    maxLength: 32,
+    pattern: '^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$',
+  });
+}
+
+export function deletionPolicy(defaultPolicy: 'Delete' | 'Orphan', what: string) {
+  return Type.Optional(
+    Type.Enum(['Delete', 'Orphan'], {
+      description:
+        `What happens to the Docker ${what} when this resource is deleted or its host stops matching ` +
+        `placement: Delete removes it, Orphan leaves it in place. Default ${defaultPolicy}.`,
+      default: defaultPolicy,
+    }),
+  );
+}
+
+const labelSelectorRequirement = Type.Object({
+  key: str('The label key the selector applies to.'),
+  operator: Type.Enum(['In', 'NotIn', 'Exists', 'DoesNotExist'], {
+    description: 'How the key relates to the values.',
+  }),
+  values: Type.Optional(
+    list(str('A label value.'), 'Values for In and NotIn; empty for Exists and DoesNotExist.'),
+  ),
+});
+
+export const LabelSelector = Type.Object(
+  {
+    matchLabels: Type.Optional(stringMap('Labels that must all match exactly.')),
+    matchExpressions: Type.Optional(
+      list(labelSelectorRequirement, 'Set-based requirements, all of which must match.'),
+    ),
+  },
+  { description: 'A Kubernetes label selector; an empty selector matches everything.' },
+);
+export type LabelSelector = Static<typeof LabelSelector>;
+
+export const Condition = Type.Object({
+  type: str('Condition type: Ready, Reconciling or Stalled.'),
+  status: Type.Enum(['True', 'False', 'Unknown'], { description: 'Status of the condition.' }),
+  reason: str('A CamelCase reason for the last transition.'),
+  message: Type.Optional(Type.String({ description: 'Human-readable details.', maxLength: 32768 })),
+  observedGeneration: Type.Optional(int('The generation the condition was computed from.', { minimum: 0 })),
+  lastTransitionTime: Type.String({ description: 'When the status last changed.', format: 'date-time' }),
+});
+export type Condition = Static<typeof Condition>;
+
+export const conditions = () =>
+  Type.Optional(
+    Type.Array(Condition, {
+      description:
+        'Ready, Reconciling and Stalled conditions (kstatus), read by kubectl wait, Argo CD and Flux.',
+      maxItems: 16,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+    }),
+  );
+
+/**
+ * Placement fields shared by every namespaced kind: exactly one of hostName or
+ * hostSelector (enforced by placementRule on the spec).
+ */
+export const placementFields = {
+  hostName: Type.Optional(objectName('Name of the single DockerHost to place this object on.')),
+  hostSelector: Type.Optional(
+    Type.Object(LabelSelector.properties, {
+      description:
+        'Label selector over DockerHosts: the object is ensured on every matching, schedulable host that ' +
+        'admits this namespace.',
+    }),
+  ),
+};
+
+export const placementRule: Rule = {
+  rule: 'has(self.hostName) != has(self.hostSelector)',
+  message: 'exactly one of spec.hostName or spec.hostSelector must be set',
+  fieldPath: '.hostName',
+  reason: 'FieldValueInvalid',
+};
+
+/** Per-host status entry; kinds extend it with their own facts. */
+export const hostStatusFields = {
+  name: objectName('The DockerHost.'),
+  phase: str('Where this host is in the lifecycle, e.g. Pending, Ready, Failed.'),
+  id: Type.Optional(str('The Docker object ID on this host.')),
+  message: Type.Optional(Type.String({ description: 'Why the host is in this phase.', maxLength: 4096 })),
+  lastUpdateTime: Type.Optional(
+    Type.String({ description: 'When this entry last changed.', format: 'date-time' }),
+  ),
+};
+
+export const placementStatusFields = {
+  observedGeneration: Type.Optional(
+    int('The metadata.generation this status was computed from.', { minimum: 0 }),
+  ),
+  conditions: conditions(),
+  hostsReady: Type.Optional(
+    str('Ready hosts over placed hosts, e.g. 2/3 (for printer columns).', { maxLength: 32 }),
+  ),
+  phase: Type.Optional(str('Summary phase across hosts (for printer columns).', { maxLength: 64 })),
+};
+
+/** The annotations every kind honours. */
+export const ANNOTATIONS = {
+  paused: 'dockyard.io/paused',
+  reconcileRequestedAt: 'dockyard.io/reconcile-requested-at',
+} as const;
+
+/** Labels on every Docker object Dockyard creates; Dockyard never touches an object without them. */
+export const OWNER_LABELS = {
+  uid: 'dockyard.io/uid',
+  namespace: 'dockyard.io/namespace',
+  name: 'dockyard.io/name',
+  kind: 'dockyard.io/kind',
+  specHash: 'dockyard.io/spec-hash',
+} as const;
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  deletionTimestamp?: string;
+  creationTimestamp?: string;
+}
+
+/** A Dockyard custom object as read from the API. */
+export interface KubeObject<Kind extends string, Spec, Status> {
+  apiVersion: typeof API_VERSION;
+  kind: Kind;
+  metadata: ObjectMeta;
+  spec: Spec;
+  status?: Status;
+}
+
+export interface PrinterColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+}
+
+/** Everything crd-yaml.ts needs to render one CRD. */
+export interface KindDefinition {
+  kind: string;
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  scope: 'Namespaced' | 'Cluster';
+  description: string;
+  spec: TSchema;
+  status: TSchema;
+  printerColumns: PrinterColumn[];
+}
+
+export const readyColumn: PrinterColumn = {
+  name: 'Ready',
+  type: 'string',
+  jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+  description: 'Whether the object is converged on every placed host.',
+};
+export const hostsColumn: PrinterColumn = {
+  name: 'Hosts',
+  type: 'string',
+  jsonPath: '.status.hostsReady',
+  description: 'Ready hosts over placed hosts.',
+};
+export const phaseColumn: PrinterColumn = {
+  name: 'Phase',
+  type: 'string',
+  jsonPath: '.status.phase',
+  description: 'Summary phase across hosts.',
+};
+export const reasonColumn: PrinterColumn = {
+  name: 'Reason',
+  type: 'string',
+  jsonPath: '.status.conditions[?(@.type=="Ready")].reason',
+  priority: 1,
+};
+export const ageColumn: PrinterColumn = {
+  name: 'Age',
+  type: 'date',
+  jsonPath: '.metadata.creationTimestamp',
+};
+
+// The image reference grammar of distribution/reference (what `docker pull`
+// accepts), as one RE2- and ECMAScript-compatible pattern.
+const domainComponent = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const domain = `${domainComponent}(?:\\.${domainComponent})*(?::[0-9]+)?`;
+const pathComponent = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
+const tag = '[\\w][\\w.-]{0,127}';
+const digest = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
+export const IMAGE_REFERENCE_PATTERN = `^(?:${domain}/)?${pathComponent}(?:/${pathComponent})*(?::${tag})?(?:@${digest})?$`;
+
+export function imageReference(description: string) {
+  return Type.String({
+    description: `${description} An image reference as docker pull accepts it: [registry/]repository[:tag][@digest].`,
+    minLength: 1,
+    maxLength: 512,
+    pattern: IMAGE_REFERENCE_PATTERN,
+  });
+}
