@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import Dockerode from 'dockerode';
+import { dockerOptions, parseEndpoint, type TlsMaterial } from './endpoint.js';
+
+/** A live connection to one DockerHost. */
+export interface HostConnection {
+  readonly host: string;
+  readonly endpoint: string;
+  /** Requests are bounded by the pool's timeout. */
+  readonly api: Dockerode;
+  /** No idle timeout: for event streams and pull progress. */
+  readonly stream: Dockerode;
+  /** Changes whenever the endpoint or TLS material changes. */
+  readonly fingerprint: string;
+}
+
+export interface ConnectionPoolOptions {
+  /** Per-request timeout; one slow host must never block the others. Default 15 s. */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * One dockerode client pair per DockerHost, rebuilt when the endpoint or TLS
+ * material changes (the fingerprint covers both, hashed so no key material is
+ * kept in a comparable string).
+ */
+export class ConnectionPool {
+  private readonly connections = new Map<string, HostConnection>();
+  private readonly timeoutMs: number;
+
+  constructor(opts: ConnectionPoolOptions = {}) {
+    this.timeoutMs = opts.requestTimeoutMs ?? 15_000;
+  }
+
+  static fingerprint(endpoint: string, tls: TlsMaterial | undefined): string {
+    const h = createHash('sha256').update(endpoint);
+    if (tls)
+      h.update('\0')
+        .update(tls.ca)
+        .update('\0')
+        .update(tls.cert)
+        .update('\0')
+        .update(tls.key)
+        .update('\0')
+        .update(tls.serverName ?? '');
+    return h.digest('hex').slice(0, 16);
+  }
+
+  /** The connection for `host`, created or rebuilt as needed. */
+  connect(host: string, endpoint: string, tls: TlsMaterial | undefined): HostConnection {
+    const fingerprint = ConnectionPool.fingerprint(endpoint, tls);
+    const existing = this.connections.get(host);
+    if (existing && existing.fingerprint === fingerprint) return existing;
+    const parsed = parseEndpoint(endpoint);
+    const conn: HostConnection = {
+      host,
+      endpoint,
+      fingerprint,
+      api: new Dockerode(dockerOptions(parsed, tls, this.timeoutMs)),
+      stream: new Dockerode(dockerOptions(parsed, tls, 0)),
+    };
+    this.connections.set(host, conn);
+    return conn;
+  }
+
+  get(host: string): HostConnection | undefined {
+    return this.connections.get(host);
+  }
+
+  remove(host: string): void {
+    this.connections.delete(host);
+  }
+
+  hosts(): string[] {
+    return [...this.connections.keys()];
+  }
+}

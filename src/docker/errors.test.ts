@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { classifyHostError, errorMessage } from './errors.js';
+
+const err = (message: string, extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error(message), extra);
+
+describe('classifyHostError', () => {
+  it.each([
+    ['connection refused', err('connect ECONNREFUSED 127.0.0.1:1', { code: 'ECONNREFUSED' }), 'Unreachable'],
+    ['no socket', err('connect ENOENT /nope.sock', { code: 'ENOENT' }), 'Unreachable'],
+    ['dns', err('getaddrinfo ENOTFOUND nohost', { code: 'ENOTFOUND' }), 'Unreachable'],
+    [
+      'unknown CA',
+      err('self-signed certificate in certificate chain', { code: 'SELF_SIGNED_CERT_IN_CHAIN' }),
+      'TLSError',
+    ],
+    [
+      'bad cert alert',
+      err('ssl alert bad certificate', { code: 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE' }),
+      'TLSError',
+    ],
+    [
+      'hostname mismatch',
+      err("Hostname/IP does not match certificate's altnames", { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }),
+      'TLSError',
+    ],
+    [
+      'plain http to TLS port',
+      err('Client sent an HTTP request to an HTTPS server.', { statusCode: 400 }),
+      'DaemonError',
+    ],
+    ['unauthorized', err('unauthorized', { statusCode: 401 }), 'Unauthorized'],
+    ['forbidden', err('authorization denied by plugin', { statusCode: 403 }), 'Unauthorized'],
+    ['timeout', err('Timeout of 15000 ms exceeded'), 'Timeout'],
+    ['socket timeout', err('socket timed out', { code: 'ETIMEDOUT' }), 'Timeout'],
+    ['server error', err('(HTTP code 500) server error', { statusCode: 500 }), 'DaemonError'],
+    ['config', err('Secret lacks tls.key', { code: 'ConfigError' }), 'ConfigError'],
+    ['not an error', 'weird', 'Unreachable'],
+  ])('%s → %s', (_name, input, reason) => {
+    expect(classifyHostError(input)).toBe(reason);
+  });
+});
+
+describe('errorMessage', () => {
+  it('prefixes the code once and keeps the first line only', () => {
+    expect(errorMessage(err('refused\nstack', { code: 'ECONNREFUSED' }))).toBe('ECONNREFUSED: refused');
+    expect(errorMessage(err('connect ECONNREFUSED x', { code: 'ECONNREFUSED' }))).toBe(
+      'connect ECONNREFUSED x',
+    );
+    expect(errorMessage(42)).toBe('42');
+  });
+});

@@ -1,0 +1,79 @@
+/** Why a Docker host cannot be used, as a condition reason. */
+export type HostFailureReason =
+  'Unreachable' | 'TLSError' | 'Unauthorized' | 'Timeout' | 'DaemonError' | 'ConfigError';
+
+const TLS_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+  'ERR_OSSL_PEM_NO_START_LINE',
+  'ERR_OSSL_X509_KEY_VALUES_MISMATCH',
+  'EPROTO',
+]);
+
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOENT',
+  'ECONNRESET',
+  'EPIPE',
+  'EAI_AGAIN',
+]);
+
+interface ErrorLike {
+  code?: unknown;
+  statusCode?: unknown;
+  message?: unknown;
+}
+
+/**
+ * Classifies an error from a Docker call into a condition reason. Pure, so the
+ * mapping is table-tested; the message shown to users comes from errorMessage.
+ */
+export function classifyHostError(err: unknown): HostFailureReason {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
+  const code = typeof e.code === 'string' ? e.code : '';
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  if (code === 'ConfigError') return 'ConfigError';
+  if (
+    TLS_CODES.has(code) ||
+    code.startsWith('ERR_SSL_') ||
+    code.startsWith('ERR_TLS_') ||
+    /certificate|ssl|tls/i.test(message)
+  ) {
+    return 'TLSError';
+  }
+  if (e.statusCode === 401 || e.statusCode === 403) return 'Unauthorized';
+  if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || /timeout|timed out/i.test(message))
+    return 'Timeout';
+  if (UNREACHABLE_CODES.has(code)) return 'Unreachable';
+  if (typeof e.statusCode === 'number') return 'DaemonError';
+  return 'Unreachable';
+}
+
+/** A one-line message for conditions and events; never includes request bodies (they may hold credentials). */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as ErrorLike).code;
+    const text = err.message.split('\n')[0] ?? err.message;
+    return typeof code === 'string' && !text.includes(code) ? `${code}: ${text}` : text;
+  }
+  return String(err);
+}
+
+/** A configuration problem found before talking to the daemon (e.g. a missing TLS Secret key). */
+export class HostConfigError extends Error {
+  readonly code = 'ConfigError';
+}

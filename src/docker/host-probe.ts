@@ -1,0 +1,68 @@
+import type Dockerode from 'dockerode';
+import type { DockerHostStatus } from '../crds/dockerhost.js';
+
+export interface HostFacts {
+  engine: NonNullable<DockerHostStatus['engine']>;
+  containers: NonNullable<DockerHostStatus['containers']>;
+}
+
+interface InfoLike {
+  Containers?: number;
+  ContainersRunning?: number;
+  OperatingSystem?: string;
+  OSType?: string;
+  Architecture?: string;
+  KernelVersion?: string;
+  NCPU?: number;
+  MemTotal?: number;
+  Driver?: string;
+  Name?: string;
+}
+
+interface VersionLike {
+  Version?: string;
+  ApiVersion?: string;
+  Os?: string;
+  Arch?: string;
+}
+
+/** Pure: the status facts from Docker's /info and /version answers. */
+export function hostFacts(
+  info: InfoLike,
+  version: VersionLike,
+  managedContainers: number | undefined,
+): HostFacts {
+  const engine: HostFacts['engine'] = {};
+  if (version.Version) engine.version = version.Version;
+  if (version.ApiVersion) engine.apiVersion = version.ApiVersion;
+  const os = info.OperatingSystem ?? version.Os ?? info.OSType;
+  if (os) engine.os = os;
+  const arch = version.Arch ?? info.Architecture;
+  if (arch) engine.arch = arch;
+  if (info.KernelVersion) engine.kernelVersion = info.KernelVersion;
+  if (typeof info.NCPU === 'number') engine.cpus = info.NCPU;
+  if (typeof info.MemTotal === 'number') engine.memoryBytes = info.MemTotal;
+  if (info.Driver) engine.storageDriver = info.Driver;
+  if (info.Name) engine.name = info.Name;
+  const containers: HostFacts['containers'] = {
+    total: info.Containers ?? 0,
+    running: info.ContainersRunning ?? 0,
+  };
+  if (managedContainers !== undefined) containers.managed = managedContainers;
+  return { engine, containers };
+}
+
+/**
+ * The heartbeat: /_ping, then /info and /version (and a count of containers
+ * carrying Dockyard's owner label). Throws the Docker error for the caller to
+ * classify.
+ */
+export async function probeHost(api: Dockerode): Promise<HostFacts> {
+  await api.ping();
+  const [info, version, managed] = await Promise.all([
+    api.info() as Promise<InfoLike>,
+    api.version() as Promise<VersionLike>,
+    api.listContainers({ all: true, filters: { label: ['dockyard.io/uid'] } }),
+  ]);
+  return hostFacts(info, version, managed.length);
+}
