@@ -37,8 +37,12 @@ export class ManagedProcess {
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         this.exitCode = code ?? (signal ? null : 0);
-        if (out !== 'ignore') out.end();
         resolve(this.exitCode);
+      });
+      // The log stream ends on 'close', not 'exit': the child's last output may
+      // still be in flight at 'exit' and would be lost (or written after end).
+      this.child.once('close', () => {
+        if (out !== 'ignore') out.end();
       });
       this.child.once('error', () => {
         this.exitCode = null;

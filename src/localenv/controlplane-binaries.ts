@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cacheDir } from './cache.js';
+import { onPath, run } from './exec.js';
+
+export interface ControlPlaneBinaries {
+  kubeApiserver: string;
+  etcd: string;
+  kubectl: string;
+  /** e.g. "v1.37.2", from tools/controlplane/go.mod. */
+  kubernetesVersion: string;
+  /** e.g. "v3.7.0", from tools/controlplane/go.mod. */
+  etcdVersion: string;
+}
+
+interface Target {
+  /** File name of the binary in the cache folder. */
+  binary: 'kube-apiserver' | 'kubectl' | 'etcd';
+  /** Go package built from tools/controlplane. */
+  pkg: string;
+}
+
+const TARGETS: readonly Target[] = [
+  { binary: 'kube-apiserver', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver' },
+  { binary: 'kubectl', pkg: 'k8s.io/kubernetes/cmd/kubectl' },
+  { binary: 'etcd', pkg: './etcd' },
+];
+
+/**
+ * Part of the cache key besides the pinned sources: changing how we build
+ * (flags, stamped variables) must not reuse binaries built the old way.
+ */
+const BUILD_RECIPE = 'go build -trimpath -ldflags=-s -w + component-base version stamp v1';
+
+const MODULE_DIR_IN_REPO = join('tools', 'controlplane');
+
+/**
+ * Returns the kube-apiserver, etcd and kubectl binaries built from the pinned
+ * module in tools/controlplane, building only the ones missing from the cache.
+ * A cold build of kube-apiserver takes many minutes on a small machine; later
+ * calls cost a few stat calls.
+ */
+export async function ensureControlPlaneBinaries(
+  log: (msg: string) => void = () => {},
+): Promise<ControlPlaneBinaries> {
+  const moduleDir = findModuleDir();
+  const versions = readPinnedVersions(readFileSync(join(moduleDir, 'go.mod'), 'utf8'));
+  const binDir = cacheDir(
+    'bin',
+    `k8s-${versions.kubernetesVersion}-etcd-${versions.etcdVersion}-${sourceHash(moduleDir)}`,
+  );
+  const paths = {
+    kubeApiserver: join(binDir, 'kube-apiserver'),
+    kubectl: join(binDir, 'kubectl'),
+    etcd: join(binDir, 'etcd'),
+  };
+  const missing = TARGETS.filter((t) => !existsSync(join(binDir, t.binary)));
+  if (missing.length > 0) await build(moduleDir, binDir, missing, versions, log);
+  return { ...paths, ...versions };
+}
+
+/** Reads the pinned versions from go.mod so they live in exactly one place. */
+export function readPinnedVersions(goMod: string): { kubernetesVersion: string; etcdVersion: string } {
+  return {
+    kubernetesVersion: requiredVersion(goMod, 'k8s.io/kubernetes'),
+    etcdVersion: requiredVersion(goMod, 'go.etcd.io/etcd/server/v3'),
+  };
+}
+
+function requiredVersion(goMod: string, modulePath: string): string {
+  const escaped = modulePath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const match = new RegExp(`^\\s*(?:require\\s+)?${escaped}\\s+(v\\S+)`, 'm').exec(goMod);
+  if (!match?.[1]) throw new Error(`tools/controlplane/go.mod does not require ${modulePath}`);
+  return match[1];
+}
+
+/** Short hash of everything that decides what the binaries contain. */
+function sourceHash(moduleDir: string): string {
+  const hash = createHash('sha256');
+  for (const file of ['go.mod', 'go.sum', join('etcd', 'main.go')]) {
+    hash
+      .update(file)
+      .update('\0')
+      .update(readFileSync(join(moduleDir, file)))
+      .update('\0');
+  }
+  hash.update(BUILD_RECIPE);
+  return hash.digest('hex').slice(0, 12);
+}
+
+/** Walks up from this file to the repo root, so it works from src/ and from any build output. */
+function findModuleDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, MODULE_DIR_IN_REPO);
+    if (existsSync(join(candidate, 'go.mod'))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`cannot find ${MODULE_DIR_IN_REPO}/go.mod above ${import.meta.url}`);
+    dir = parent;
+  }
+}
+
+async function goCommand(): Promise<string> {
+  if (await onPath('go')) return 'go';
+  // The official tarball's location; npm scripts do not always carry a login PATH.
+  if (existsSync('/usr/local/go/bin/go')) return '/usr/local/go/bin/go';
+  throw new Error(
+    'the Go toolchain is needed once to build kube-apiserver, etcd and kubectl for the local control plane, ' +
+      'but `go` is not on PATH (install Go ≥ 1.26 from https://go.dev/dl or apt, then retry)',
+  );
+}
+
+/**
+ * kube-apiserver reports the version stamped at link time (`kubectl version`,
+ * /version, and the compatibility version it derives from it); a plain
+ * `go build` would report v0.0.0-master.
+ */
+function versionLdflags(kubernetesVersion: string): string {
+  const [major, minor] = kubernetesVersion.replace(/^v/, '').split('.');
+  const vars = {
+    gitVersion: kubernetesVersion,
+    gitMajor: major ?? '',
+    gitMinor: minor ?? '',
+    gitTreeState: 'clean',
+  };
+  const stamps = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((pkg) =>
+    Object.entries(vars).map(([name, value]) => `-X ${pkg}.${name}=${value}`),
+  );
+  return ['-s', '-w', ...stamps].join(' ');
+}
+
+/**
+ * Builds into a temporary folder next to the cache entry and renames each
+ * binary into place, so an interrupted build never leaves a half-written
+ * binary that a later run would trust.
+ */
+async function build(
+  moduleDir: string,
+  binDir: string,
+  targets: readonly Target[],
+  versions: { kubernetesVersion: string; etcdVersion: string },
+  log: (msg: string) => void,
+): Promise<void> {
+  const go = await goCommand();
+  const names = targets.map((t) => describeTarget(t, versions)).join(', ');
+  const slow = targets.some((t) => t.binary === 'kube-apiserver');
+  log(`building ${names} (first run only${slow ? ', ~10 min on 2 cores' : ''})`);
+  const tmpDir = mkdtempSync(join(binDir, '.build-'));
+  const started = Date.now();
+  const ticker = setInterval(
+    () => log(`still building ${names} (${Math.round((Date.now() - started) / 60_000)} min)`),
+    60_000,
+  );
+  ticker.unref();
+  try {
+    await run(
+      go,
+      [
+        'build',
+        '-trimpath',
+        `-ldflags=${versionLdflags(versions.kubernetesVersion)}`,
+        '-o',
+        tmpDir + '/',
+        ...targets.map((t) => t.pkg),
+      ],
+      { cwd: moduleDir },
+    );
+    for (const t of targets) renameSync(join(tmpDir, t.binary), join(binDir, t.binary));
+    log(`built ${names} in ${Math.round((Date.now() - started) / 1000)} s`);
+  } finally {
+    clearInterval(ticker);
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+function describeTarget(t: Target, versions: { kubernetesVersion: string; etcdVersion: string }): string {
+  return t.binary === 'etcd' ? `etcd ${versions.etcdVersion}` : `${t.binary} ${versions.kubernetesVersion}`;
+}
