@@ -19,6 +19,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/global-setup.ts'],
+          setupFiles: ['test/setup-env.ts'],
           // Integration tests share Docker nodes and the control plane; they run
           // one file at a time so a test that stops a node cannot break another.
           fileParallelism: false,

@@ -14,14 +14,20 @@ function step(title, command, args) {
   console.log(`\n=== ${title}: ${command} ${args.join(' ')}`);
   const res = spawnSync(command, args, { stdio: 'inherit' });
   const seconds = ((Date.now() - t0) / 1000).toFixed(1);
-  console.log(`=== ${title}: ${res.status === 0 ? 'ok' : `FAILED (exit ${res.status ?? res.signal})`} in ${seconds} s`);
+  console.log(
+    `=== ${title}: ${res.status === 0 ? 'ok' : `FAILED (exit ${res.status ?? res.signal})`} in ${seconds} s`,
+  );
   return res.status === 0;
 }
 
 function summary() {
   try {
     const json = JSON.parse(readFileSync(resultsFile, 'utf8'));
-    return { passed: json.numPassedTests, failed: json.numFailedTests, skipped: json.numPendingTests + json.numTodoTests };
+    return {
+      passed: json.numPassedTests,
+      failed: json.numFailedTests,
+      skipped: json.numPendingTests + json.numTodoTests,
+    };
   } catch {
     return undefined;
   }
@@ -37,8 +43,12 @@ mkdirSync('test-results', { recursive: true });
 if (ok) {
   const projects = onlyUnit ? ['--project', 'unit'] : [];
   ok = step('tests', 'npx', [
-    'vitest', 'run', ...projects,
-    '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`,
+    'vitest',
+    'run',
+    ...projects,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${resultsFile}`,
   ]);
   if (!onlyUnit) ok = step('leak check', 'npx', ['tsx', 'scripts/check-leaks.ts']) && ok;
 }

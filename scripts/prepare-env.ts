@@ -1,0 +1,28 @@
+// Prepares everything the integration tests and dev mode cache: the control
+// plane binaries (built from pinned Go modules: ~10 min the first time on two
+// cores), Debian packages, the Docker daemon and the locally built images.
+// Run by `npm test` before the tests so a cold machine shows its progress
+// here rather than inside a test hook.
+import { ensureControlPlaneBinaries } from '../src/localenv/controlplane-binaries.js';
+import { HostDocker } from '../src/localenv/host-docker.js';
+import { ensureNodeImage, ensureWorkloadImage } from '../src/localenv/images.js';
+import { ensureDebianPackages } from '../src/localenv/apt.js';
+
+const started = Date.now();
+const log = (m: string) => console.log(`[prepare] ${m}`);
+
+// Tools the tests and the leak check call directly.
+await ensureDebianPackages(['openssl', 'iproute2'], log);
+const binaries = await ensureControlPlaneBinaries(log);
+log(`control plane: kube-apiserver ${binaries.kubernetesVersion}, etcd ${binaries.etcdVersion}`);
+const host = await HostDocker.ensure({ log });
+try {
+  const docker = host.client();
+  log(`workload image: ${await ensureWorkloadImage(docker, log)}`);
+  log(`node image: ${await ensureNodeImage(docker, log)}`);
+  const version = await docker.version();
+  log(`Docker Engine ${version.Version} (API ${version.ApiVersion})`);
+} finally {
+  await host.stop();
+}
+log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
