@@ -9,7 +9,7 @@ describe('parseEventChunk', () => {
     Action: 'die',
     Actor: { ID: 'abc', Attributes: { 'dockyard.io/name': 'web', exitCode: '1' } },
     time: 1700000000,
-    timeNano: 1700000000123456789,
+    timeNano: '1700000000123456789',
   };
   it('parses complete lines and keeps the tail', () => {
     const text = line(ev) + line({ ...ev, Action: 'start' }) + '{"Type":"cont';
