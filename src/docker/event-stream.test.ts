@@ -33,6 +33,11 @@ describe('parseEventChunk', () => {
   it('skips garbled lines', () => {
     expect(parseEventChunk('not json\n' + line(ev)).events).toHaveLength(1);
   });
+  it('keeps timeNano exact beyond 2^53', () => {
+    const raw =
+      '{"Type":"container","Action":"start","Actor":{"ID":"x"},"time":1700000000,"timeNano":1700000000123456789}\n';
+    expect(parseEventChunk(raw).events[0]?.timeNano).toBe(1_700_000_000_123_456_789n);
+  });
   it('falls back to seconds when timeNano is missing', () => {
     const { events } = parseEventChunk(
       line({ Type: 'volume', Action: 'destroy', Actor: { ID: 'v' }, time: 5 }),

@@ -43,10 +43,19 @@ export function parseEventChunk(buffer: string): { events: DockerEvent[]; rest: 
       action: raw.Action ?? raw.status ?? 'unknown',
       id: raw.Actor?.ID ?? raw.id ?? '',
       attributes: raw.Actor?.Attributes ?? {},
-      timeNano: raw.timeNano !== undefined ? BigInt(raw.timeNano) : BigInt(raw.time ?? 0) * 1_000_000_000n,
+      timeNano: exactTimeNano(trimmed) ?? BigInt(raw.time ?? 0) * 1_000_000_000n,
     });
   }
   return { events, rest };
+}
+
+/**
+ * timeNano exceeds 2^53, so JSON.parse would round it; read the digits from
+ * the raw text instead so the resume point is exact.
+ */
+function exactTimeNano(line: string): bigint | undefined {
+  const match = /"timeNano"\s*:\s*"?(\d+)/.exec(line);
+  return match?.[1] !== undefined ? BigInt(match[1]) : undefined;
 }
 
 /** Docker's `since` accepts seconds with a nanosecond fraction. */
