@@ -1,0 +1,129 @@
+// Finalizers are added and removed with a JSON patch whose first operation
+// tests metadata.resourceVersion: the write applies only to the exact object
+// version we decided on, so a concurrent change (another finalizer, a delete)
+// is never overwritten. A failed test is reported as a 409 conflict, which the
+// controller retries with a fresh read.
+
+import {
+  ApiException,
+  PatchStrategy,
+  setHeaderOptions,
+  type CustomObjectsApi,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { statusCodeOf } from './api-errors.js';
+import { describeRef, refFor, type ResourceType } from './object-ref.js';
+
+export type FinalizerPatchApi = Pick<
+  CustomObjectsApi,
+  'patchNamespacedCustomObject' | 'patchClusterCustomObject'
+>;
+
+export type JsonPatchOp =
+  | { op: 'test'; path: string; value: unknown }
+  | { op: 'add' | 'replace'; path: string; value: unknown }
+  | { op: 'remove'; path: string };
+
+export function hasFinalizer(obj: KubernetesObject, finalizer: string): boolean {
+  return obj.metadata?.finalizers?.includes(finalizer) ?? false;
+}
+
+/** The JSON patch setting the finalizer list to `next`, valid only at `resourceVersion`. */
+export function finalizerPatch(resourceVersion: string, next: readonly string[]): JsonPatchOp[] {
+  return [
+    { op: 'test', path: '/metadata/resourceVersion', value: resourceVersion },
+    // `add` on an existing member replaces it, and creates it when absent: one op for both cases.
+    { op: 'add', path: '/metadata/finalizers', value: [...next] },
+  ];
+}
+
+/** The finalizer list after adding `finalizer`, or undefined when nothing would change. */
+export function withFinalizer(
+  current: readonly string[] | undefined,
+  finalizer: string,
+): string[] | undefined {
+  const list = current ?? [];
+  return list.includes(finalizer) ? undefined : [...list, finalizer];
+}
+
+/** The finalizer list after removing `finalizer`, or undefined when nothing would change. */
+export function withoutFinalizer(
+  current: readonly string[] | undefined,
+  finalizer: string,
+): string[] | undefined {
+  const list = current ?? [];
+  return list.includes(finalizer) ? list.filter((f) => f !== finalizer) : undefined;
+}
+
+/** Adds `finalizer` to `obj` (as read from the cache). Returns whether a write was made. */
+export function addFinalizer(
+  api: FinalizerPatchApi,
+  resource: ResourceType,
+  obj: KubernetesObject,
+  finalizer: string,
+  fieldManager: string,
+): Promise<boolean> {
+  return writeFinalizers(
+    api,
+    resource,
+    obj,
+    withFinalizer(obj.metadata?.finalizers, finalizer),
+    fieldManager,
+  );
+}
+
+/** Removes `finalizer` from `obj` (as read from the cache). Returns whether a write was made. */
+export function removeFinalizer(
+  api: FinalizerPatchApi,
+  resource: ResourceType,
+  obj: KubernetesObject,
+  finalizer: string,
+  fieldManager: string,
+): Promise<boolean> {
+  return writeFinalizers(
+    api,
+    resource,
+    obj,
+    withoutFinalizer(obj.metadata?.finalizers, finalizer),
+    fieldManager,
+  );
+}
+
+async function writeFinalizers(
+  api: FinalizerPatchApi,
+  resource: ResourceType,
+  obj: KubernetesObject,
+  next: string[] | undefined,
+  fieldManager: string,
+): Promise<boolean> {
+  if (!next) return false;
+  const ref = refFor(resource, obj);
+  const resourceVersion = obj.metadata?.resourceVersion;
+  if (!resourceVersion)
+    throw new Error(`${describeRef(ref)} has no resourceVersion; read it from the API first`);
+  const body = finalizerPatch(resourceVersion, next);
+  const options = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+  const { group, version, plural, name, namespace } = ref;
+  try {
+    if (namespace) {
+      await api.patchNamespacedCustomObject(
+        { group, version, plural, namespace, name, body, fieldManager },
+        options,
+      );
+    } else {
+      await api.patchClusterCustomObject({ group, version, plural, name, body, fieldManager }, options);
+    }
+  } catch (err) {
+    // The API server answers a failed JSON patch `test` with 422; for us it means "stale object".
+    if (err instanceof ApiException && statusCodeOf(err) === 422) {
+      throw new ApiException(
+        409,
+        `${describeRef(ref)} changed since resourceVersion ${resourceVersion}: ${err.message}`,
+        err.body as unknown,
+        err.headers,
+      );
+    }
+    throw err;
+  }
+  return true;
+}

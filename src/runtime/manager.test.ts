@@ -1,0 +1,241 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ReconcileContext, Request } from './controller.js';
+import { enqueueForObject } from './enqueue.js';
+import { Manager, type ManagerOptions } from './manager.js';
+import { captureLogger, deferred, FakeLeaseStore, FakeSource } from './test-support.js';
+
+class FakeInformer extends FakeSource {
+  readonly resource = 'dockerhosts.dockyard.io';
+  running = false;
+  start(): void {
+    this.running = true;
+  }
+  stop(): Promise<void> {
+    this.running = false;
+    return Promise.resolve();
+  }
+}
+
+interface Setup {
+  mgr: Manager;
+  informer: FakeInformer;
+  reconciled: string[];
+}
+
+function setup(
+  options: Partial<ManagerOptions> = {},
+  reconcile: (ctx: ReconcileContext, req: Request) => Promise<void> = async () => {},
+): Setup {
+  const reconciled: string[] = [];
+  const mgr = new Manager({
+    metricsBindAddress: '0',
+    healthProbeBindAddress: '0',
+    logger: captureLogger().logger,
+    ...options,
+  });
+  const informer = new FakeInformer();
+  mgr.addInformer(informer);
+  mgr
+    .createController({
+      name: 'dockerhost',
+      reconciler: {
+        reconcile: async (ctx, req) => {
+          reconciled.push(req.name);
+          await reconcile(ctx, req);
+        },
+      },
+    })
+    .watch(informer, enqueueForObject());
+  return { mgr, informer, reconciled };
+}
+
+const obj = (name: string) => ({ metadata: { name, namespace: 'ns' } });
+
+describe('Manager (fake timers, no servers)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('without leader election starts informers and controllers; reconciles after sync', async () => {
+    const { mgr, informer, reconciled } = setup();
+    await mgr.start();
+    expect(informer.running).toBe(true);
+    expect(mgr.isLeader()).toBe(true);
+    informer.add(obj('a'));
+    await vi.advanceTimersByTimeAsync(500);
+    expect(reconciled).toEqual([]);
+    informer.synced = true;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(reconciled).toEqual(['a']);
+    await mgr.stop();
+    expect(informer.running).toBe(false);
+    await expect(mgr.done).resolves.toEqual({ reason: 'stopped' });
+  });
+
+  it('only the leader reconciles; the standby takes over right after a graceful stop releases the lease', async () => {
+    const store = new FakeLeaseStore();
+    const le = (identity: string) => ({ leaderElection: { client: store.client(identity), identity } });
+    const a = setup(le('a'));
+    const b = setup(le('b'));
+    a.informer.synced = true;
+    b.informer.synced = true;
+    await a.mgr.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await b.mgr.start();
+    a.informer.add(obj('x'));
+    b.informer.add(obj('x'));
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect([a.mgr.isLeader(), b.mgr.isLeader()]).toEqual([true, false]);
+    expect([a.reconciled, b.reconciled]).toEqual([['x'], []]);
+
+    await a.mgr.stop();
+    expect(store.lease?.record.holderIdentity).toBe('');
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(b.mgr.isLeader()).toBe(true);
+    expect(b.reconciled).toEqual(['x']);
+    await b.mgr.stop();
+  });
+
+  it('finishes in-flight reconciles before releasing the lease', async () => {
+    const store = new FakeLeaseStore();
+    const order: string[] = [];
+    const gate = deferred();
+    const client = store.client('a');
+    const { mgr, informer } = setup(
+      {
+        leaderElection: {
+          identity: 'a',
+          client: {
+            ...client,
+            update: async (record, rv) => {
+              if (record.holderIdentity === '') order.push('lease released');
+              return client.update(record, rv);
+            },
+          },
+        },
+      },
+      async () => {
+        await gate.promise;
+        order.push('reconcile finished');
+      },
+    );
+    informer.synced = true;
+    await mgr.start();
+    informer.add(obj('x'));
+    await vi.advanceTimersByTimeAsync(200);
+    const stopping = mgr.stop();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(order).toEqual([]);
+    gate.resolve();
+    await stopping;
+    expect(order).toEqual(['reconcile finished', 'lease released']);
+  });
+
+  it('gives up at the hard deadline and then leaves the lease to expire', async () => {
+    const store = new FakeLeaseStore();
+    const { mgr, informer } = setup(
+      { leaderElection: { client: store.client('a'), identity: 'a' }, gracefulShutdownTimeoutMs: 30_000 },
+      () => new Promise(() => {}), // a reconcile that never returns
+    );
+    informer.synced = true;
+    await mgr.start();
+    informer.add(obj('x'));
+    await vi.advanceTimersByTimeAsync(200);
+    let stopped = false;
+    const stopping = mgr.stop().then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(29_000);
+    expect(stopped).toBe(false);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await stopping;
+    expect(store.lease?.record.holderIdentity).toBe('a');
+  });
+
+  it('ends with leadership-lost when the lease cannot be renewed', async () => {
+    const store = new FakeLeaseStore();
+    let failing = false;
+    const { mgr, informer } = setup({
+      leaderElection: { client: store.client('a', { failing: () => failing }), identity: 'a' },
+    });
+    informer.synced = true;
+    await mgr.start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(mgr.isLeader()).toBe(true);
+    failing = true;
+    await vi.advanceTimersByTimeAsync(15_000);
+    await expect(mgr.done).resolves.toEqual({ reason: 'leadership-lost' });
+  });
+
+  it('ends with an error when a controller cannot sync its caches', async () => {
+    const { mgr } = setup();
+    await mgr.start();
+    await vi.advanceTimersByTimeAsync(120_000);
+    const exit = await mgr.done;
+    expect(exit.reason).toBe('error');
+    expect(String(exit.error)).toMatch(/caches to sync/);
+  });
+
+  it('refuses controllers added after start and a second start', async () => {
+    const { mgr } = setup();
+    await mgr.start();
+    expect(() => mgr.createController({ name: 'late', reconciler: { reconcile: async () => {} } })).toThrow(
+      /before starting/,
+    );
+    await expect(mgr.start()).rejects.toThrow(/already started/);
+    await mgr.stop();
+  });
+});
+
+describe('Manager HTTP servers', () => {
+  it('serves /metrics, /healthz, and /readyz that turns ready once informers sync (standby included)', async () => {
+    const store = new FakeLeaseStore();
+    // Another replica holds the lease, so this one stays a standby.
+    await store
+      .client('other')
+      .create({ holderIdentity: 'other', leaseDurationSeconds: 15, leaseTransitions: 0 });
+    const { mgr, informer } = setup({
+      metricsBindAddress: '127.0.0.1:0',
+      healthProbeBindAddress: '127.0.0.1:0',
+      leaderElection: { client: store.client('me'), identity: 'me' },
+    });
+    await mgr.start();
+    const probes = `http://127.0.0.1:${mgr.healthProbeAddress()?.port}`;
+    const metrics = `http://127.0.0.1:${mgr.metricsAddress()?.port}`;
+
+    expect((await fetch(`${probes}/healthz`)).status).toBe(200);
+    const notReady = await fetch(`${probes}/readyz`);
+    expect(notReady.status).toBe(500);
+    expect(await notReady.text()).toContain('not synced: dockerhosts.dockyard.io');
+
+    informer.synced = true;
+    expect((await fetch(`${probes}/readyz`)).status).toBe(200);
+    expect(mgr.isLeader()).toBe(false);
+
+    const scrape = await fetch(`${metrics}/metrics`);
+    expect(scrape.status).toBe(200);
+    const text = await scrape.text();
+    expect(text).toContain('controller_runtime_reconcile_total{controller="dockerhost",result="success"} 0');
+    expect(text).toContain('dockyard_informer_restarts_total');
+    expect(text).toContain('process_resident_memory_bytes');
+    expect((await fetch(`${metrics}/other`)).status).toBe(404);
+
+    await mgr.stop();
+    await expect(fetch(`${probes}/healthz`)).rejects.toThrow();
+  });
+
+  it('fails to start when a port is taken, closing what it opened', async () => {
+    const first = setup({ metricsBindAddress: '127.0.0.1:0' });
+    await first.mgr.start();
+    const taken = first.mgr.metricsAddress()?.port;
+    const second = setup({ metricsBindAddress: '127.0.0.1:0', healthProbeBindAddress: `127.0.0.1:${taken}` });
+    await expect(second.mgr.start()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await first.mgr.stop();
+  });
+
+  it('rejects malformed bind addresses', async () => {
+    const { mgr } = setup({ metricsBindAddress: 'nonsense' });
+    await expect(mgr.start()).rejects.toThrow(/invalid bind address/);
+  });
+});

@@ -1,0 +1,49 @@
+// Status writes: only to the /status subresource, only when the status
+// actually changed (no-op writes would bump resourceVersion and wake every
+// watcher), as a JSON merge patch, naming our field manager.
+
+import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
+import { createMergePatch, jsonEqual } from './json-merge.js';
+import type { ObjectRef } from './object-ref.js';
+
+export type StatusPatchApi = Pick<
+  CustomObjectsApi,
+  'patchNamespacedCustomObjectStatus' | 'patchClusterCustomObjectStatus'
+>;
+
+/** Deep comparison ignoring key order (and undefined-valued keys, which JSON drops). */
+export function statusChanged(oldStatus: unknown, newStatus: unknown): boolean {
+  return !jsonEqual(oldStatus ?? {}, newStatus ?? {});
+}
+
+/** The merge patch body that turns `oldStatus` into `newStatus`, removals as null. */
+export function statusPatchBody(oldStatus: unknown, newStatus: unknown): { status: unknown } {
+  return { status: createMergePatch(oldStatus ?? {}, newStatus ?? {}) };
+}
+
+/**
+ * Patches `ref`'s status from `oldStatus` (as read from the cache) to
+ * `newStatus` when they differ. Returns whether a request was sent.
+ */
+export async function patchStatus(
+  api: StatusPatchApi,
+  ref: ObjectRef,
+  oldStatus: unknown,
+  newStatus: unknown,
+  fieldManager: string,
+): Promise<boolean> {
+  if (!statusChanged(oldStatus, newStatus)) return false;
+  const body = statusPatchBody(oldStatus, newStatus);
+  // CustomObjectsApi defaults to JSON Patch; a merge patch needs the header set explicitly.
+  const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const { group, version, plural, name, namespace } = ref;
+  if (namespace) {
+    await api.patchNamespacedCustomObjectStatus(
+      { group, version, plural, namespace, name, body, fieldManager },
+      options,
+    );
+  } else {
+    await api.patchClusterCustomObjectStatus({ group, version, plural, name, body, fieldManager }, options);
+  }
+  return true;
+}
