@@ -1,6 +1,9 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { createDockerMetrics } from '../docker/docker-metrics.js';
 import type { Manager } from '../runtime/manager.js';
+import { registerDockerHostController } from './dockerhost/dockerhost-controller.js';
+import { HostRuntime } from './host-runtime.js';
 
 /** What every Dockyard controller is built from; the CLI fills it from its flags. */
 export interface ControllerDeps {
@@ -18,13 +21,22 @@ export interface ControllerDeps {
 /** Handles the CLI keeps to shut controllers' own background work down (event streams, heartbeats). */
 export interface RegisteredControllers {
   names: string[];
+  /** Shared Docker connections and event streams (tests cut streams through it). */
+  hostRuntime: HostRuntime;
   stop(): Promise<void>;
 }
 
 /**
  * Registers every Dockyard controller with the manager. The CLI calls this
- * once; controllers arrive issue by issue (DockerHost first).
+ * once.
  */
-export function registerControllers(_deps: ControllerDeps): RegisteredControllers {
-  return { names: [], stop: async () => {} };
+export function registerControllers(deps: ControllerDeps): RegisteredControllers {
+  const dockerMetrics = createDockerMetrics(deps.manager.metrics.registry);
+  const hostRuntime = new HostRuntime(dockerMetrics, deps.logger.child({ component: 'docker' }));
+  registerDockerHostController(deps, hostRuntime, dockerMetrics);
+  return {
+    names: ['dockerhost'],
+    hostRuntime,
+    stop: async () => hostRuntime.stop(),
+  };
 }

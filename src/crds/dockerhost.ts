@@ -5,6 +5,7 @@ import {
   conditions,
   int,
   LabelSelector,
+  MachineState,
   list,
   objectName,
   readyColumn,
@@ -124,6 +125,12 @@ export const DockerHostStatus = Type.Object(
       int('The metadata.generation this status was computed from.', { minimum: 0 }),
     ),
     conditions: conditions(),
+    phase: Type.Optional(
+      Type.Enum(['Pending', 'Ready', 'NotReady'], {
+        description: 'Connectivity phase: Pending until first reached.',
+      }),
+    ),
+    machine: Type.Optional(MachineState),
     engine: Type.Optional(EngineInfo),
     containers: Type.Optional(
       Type.Object(

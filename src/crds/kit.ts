@@ -1,6 +1,7 @@
 // Building blocks shared by all five Dockyard kinds. Every schema here is a
 // TypeBox schema: one definition gives both the TypeScript type (Static<>) and
 // the OpenAPI v3 schema the CRD YAML is generated from (see crd-yaml.ts).
+import type { V1ObjectMeta } from '@kubernetes/client-node';
 import Type, { type Static, type TSchema } from 'typebox';
 
 export const GROUP = 'dockyard.io';
@@ -129,7 +130,7 @@ export const Condition = Type.Object({
   type: str('Condition type: Ready, Reconciling or Stalled.'),
   status: Type.Enum(['True', 'False', 'Unknown'], { description: 'Status of the condition.' }),
   reason: str('A CamelCase reason for the last transition.'),
-  message: Type.Optional(Type.String({ description: 'Human-readable details.', maxLength: 32768 })),
+  message: Type.String({ description: 'Human-readable details; may be empty.', maxLength: 32768 }),
   observedGeneration: Type.Optional(int('The generation the condition was computed from.', { minimum: 0 })),
   lastTransitionTime: Type.String({ description: 'When the status last changed.', format: 'date-time' }),
 });
@@ -205,18 +206,13 @@ export const OWNER_LABELS = {
   specHash: 'dockyard.io/spec-hash',
 } as const;
 
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  deletionTimestamp?: string;
-  creationTimestamp?: string;
-}
+/**
+ * Object metadata as client-node types it (so Dockyard objects fit the
+ * runtime's KubernetesObject-based informers), with a name always present.
+ * Note: objects read as raw JSON carry timestamps as strings despite the Date
+ * typing; only test them for presence.
+ */
+export type ObjectMeta = V1ObjectMeta & { name: string };
 
 /** A Dockyard custom object as read from the API. */
 export interface KubeObject<Kind extends string, Spec, Status> {
@@ -295,3 +291,26 @@ export function imageReference(description: string) {
     pattern: IMAGE_REFERENCE_PATTERN,
   });
 }
+
+/**
+ * The saved state of a controller's xstate machine: state value, machine
+ * version and a small context. Stored in status so a restarted controller
+ * resumes where it was; people read the phase, not this.
+ */
+export const MachineState = Type.Object(
+  {
+    state: str('The machine state (equals the phase).', { maxLength: 64 }),
+    version: int('Version of the machine that wrote this state; another version starts over.', {
+      minimum: 0,
+    }),
+    context: Type.Optional(
+      Type.Unsafe<Record<string, unknown>>({
+        type: 'object',
+        description: 'Small machine context (counters, last reason).',
+        'x-kubernetes-preserve-unknown-fields': true,
+      }),
+    ),
+  },
+  { description: 'Internal: the controller state machine’s saved state.' },
+);
+export type MachineState = Static<typeof MachineState>;

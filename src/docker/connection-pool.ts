@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import Dockerode from 'dockerode';
+import { noopDockerMetrics, type DockerMetrics } from './docker-metrics.js';
 import { dockerOptions, parseEndpoint, type TlsMaterial } from './endpoint.js';
+import { instrumentClient } from './instrument.js';
 
 /** A live connection to one DockerHost. */
 export interface HostConnection {
@@ -17,6 +19,8 @@ export interface HostConnection {
 export interface ConnectionPoolOptions {
   /** Per-request timeout; one slow host must never block the others. Default 15 s. */
   requestTimeoutMs?: number;
+  /** Request counts and latency per host and operation. */
+  metrics?: DockerMetrics;
 }
 
 /**
@@ -27,9 +31,11 @@ export interface ConnectionPoolOptions {
 export class ConnectionPool {
   private readonly connections = new Map<string, HostConnection>();
   private readonly timeoutMs: number;
+  private readonly metrics: DockerMetrics;
 
   constructor(opts: ConnectionPoolOptions = {}) {
     this.timeoutMs = opts.requestTimeoutMs ?? 15_000;
+    this.metrics = opts.metrics ?? noopDockerMetrics;
   }
 
   static fingerprint(endpoint: string, tls: TlsMaterial | undefined): string {
@@ -47,8 +53,8 @@ export class ConnectionPool {
   }
 
   /** The connection for `host`, created or rebuilt as needed. */
-  connect(host: string, endpoint: string, tls: TlsMaterial | undefined): HostConnection {
-    const fingerprint = ConnectionPool.fingerprint(endpoint, tls);
+  connect(host: string, endpoint: string, tls: TlsMaterial | undefined, timeoutMs = this.timeoutMs): HostConnection {
+    const fingerprint = `${ConnectionPool.fingerprint(endpoint, tls)}/${timeoutMs}`;
     const existing = this.connections.get(host);
     if (existing && existing.fingerprint === fingerprint) return existing;
     const parsed = parseEndpoint(endpoint);
@@ -56,7 +62,7 @@ export class ConnectionPool {
       host,
       endpoint,
       fingerprint,
-      api: new Dockerode(dockerOptions(parsed, tls, this.timeoutMs)),
+      api: instrumentClient(new Dockerode(dockerOptions(parsed, tls, timeoutMs)), host, this.metrics),
       stream: new Dockerode(dockerOptions(parsed, tls, 0)),
     };
     this.connections.set(host, conn);

@@ -1,0 +1,182 @@
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { ANNOTATIONS, GROUP, VERSION } from '../../crds/kit.js';
+import type { DockerHost } from '../../crds/dockerhost.js';
+import type { TlsMaterial } from '../../docker/endpoint.js';
+import { classifyHostError, errorMessage } from '../../docker/errors.js';
+import type { DockerMetrics } from '../../docker/docker-metrics.js';
+import { probeHost } from '../../docker/host-probe.js';
+import type { ReconcileContext, Reconciler, ReconcileResult, Request } from '../../runtime/controller.js';
+import { enqueueForObject } from '../../runtime/enqueue.js';
+import type { EventRecorder } from '../../runtime/events.js';
+import type { Informer } from '../../runtime/informer.js';
+import { customResourceListWatcher } from '../../runtime/kube-list-watcher.js';
+import { patchStatus, type StatusPatchApi } from '../../runtime/status-patch.js';
+import type { HostRuntime } from '../host-runtime.js';
+import type { ControllerDeps } from '../index.js';
+import { stepMachine, type SavedMachineState } from '../machine-step.js';
+import {
+  HOST_MACHINE_VERSION,
+  hostMachine,
+  type HostMachineContext,
+  type HostObservation,
+} from './host-machine.js';
+import { hostWarnings, nextHeartbeatMs, nextHostStatus, type HostObservationResult } from './host-status.js';
+import { readTlsSecret, TlsSecretError } from './tls-secret.js';
+
+export const DOCKERHOST_CONTROLLER = 'dockerhost';
+const FIELD_MANAGER = 'dockyard-dockerhost-controller';
+const RESOURCE = { group: GROUP, version: VERSION, plural: 'dockerhosts' };
+const DEFAULT_HEARTBEAT_SECONDS = 10;
+/** A heartbeat request never waits longer than this, so a hung daemon is NotReady quickly. */
+const MAX_PROBE_TIMEOUT_MS = 5_000;
+
+export interface DockerHostReconcilerDeps {
+  hosts: Pick<Informer<DockerHost>, 'getByName'>;
+  core: Pick<CoreV1Api, 'readNamespacedSecret'>;
+  status: StatusPatchApi;
+  events: EventRecorder;
+  hostRuntime: HostRuntime;
+  metrics: DockerMetrics;
+  now?: () => Date;
+}
+
+function savedMachine(host: DockerHost): SavedMachineState<HostMachineContext> | undefined {
+  const m = host.status?.machine;
+  if (!m) return undefined;
+  return {
+    state: m.state,
+    version: m.version,
+    context: { failures: 0, ...(m.context as Partial<HostMachineContext>) },
+  };
+}
+
+/**
+ * Keeps each DockerHost's connection, heartbeat, status and event stream.
+ * Level-based: every reconcile pings the daemon and derives everything from
+ * that observation; time between heartbeats is the requeue delay.
+ */
+export class DockerHostReconciler implements Reconciler {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: DockerHostReconcilerDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async reconcile(ctx: ReconcileContext, req: Request): Promise<ReconcileResult> {
+    const host = this.deps.hosts.getByName(req.name);
+    if (!host || host.metadata.deletionTimestamp) {
+      this.deps.hostRuntime.forget(req.name);
+      return {};
+    }
+    const intervalMs = (host.spec.heartbeatIntervalSeconds ?? DEFAULT_HEARTBEAT_SECONDS) * 1000;
+    const observation = await this.observe(host, intervalMs);
+    const event: HostObservation = observation.ok
+      ? { type: 'OBSERVED', reachable: true }
+      : {
+          type: 'OBSERVED',
+          reachable: false,
+          reason: observation.reason === 'SecretNotFound' ? 'ConfigError' : observation.reason,
+        };
+    const step = stepMachine(hostMachine, HOST_MACHINE_VERSION, savedMachine(host), event);
+    this.execute(host, step.actions, observation);
+    this.deps.metrics.hostUp(req.name, observation.ok);
+
+    const warnings = hostWarnings(host.spec);
+    const firstLookAtGeneration = host.status?.observedGeneration !== host.metadata.generation;
+    if (firstLookAtGeneration) {
+      for (const w of warnings) this.deps.events.event(host, 'Warning', 'InsecureEndpoint', 'Connect', w);
+    }
+    const status = nextHostStatus(host.status, {
+      generation: host.metadata.generation,
+      endpoint: host.spec.endpoint,
+      observation,
+      step,
+      warnings,
+      now: this.now(),
+    });
+    const written = await patchStatus(
+      this.deps.status,
+      { ...RESOURCE, name: req.name },
+      host.status,
+      status,
+      FIELD_MANAGER,
+    );
+    ctx.logger.debug({ phase: status.phase, written }, 'heartbeat');
+    return { requeueAfterMs: nextHeartbeatMs(intervalMs, observation.ok, step.saved.context.failures) };
+  }
+
+  private async observe(host: DockerHost, intervalMs: number): Promise<HostObservationResult> {
+    const name = host.metadata.name;
+    let tls: TlsMaterial | undefined;
+    try {
+      if (host.spec.tls)
+        tls = await readTlsSecret(this.deps.core, host.spec.tls.secretRef, host.spec.tls.serverName);
+    } catch (err) {
+      if (err instanceof TlsSecretError) return { ok: false, reason: err.reason, message: err.message };
+      throw err; // the API server itself failed: retry with backoff
+    }
+    const timeoutMs = Math.min(MAX_PROBE_TIMEOUT_MS, intervalMs);
+    const conn = this.deps.hostRuntime.pool.connect(name, host.spec.endpoint, tls, timeoutMs);
+    try {
+      return { ok: true, facts: await probeHost(conn.api) };
+    } catch (err) {
+      return { ok: false, reason: classifyHostError(err), message: errorMessage(err) };
+    }
+  }
+
+  /** Carries out the machine's actions; the event stream is also kept level-based (a restart finds Ready hosts). */
+  private execute(host: DockerHost, actions: string[], obs: HostObservationResult): void {
+    const name = host.metadata.name;
+    const endpoint = host.spec.endpoint;
+    for (const action of actions) {
+      if (action === 'recordReady' && obs.ok) {
+        this.deps.events.event(
+          host,
+          'Normal',
+          'HostReady',
+          'Connect',
+          `Docker ${obs.facts.engine.version ?? ''} reachable at ${endpoint}`,
+        );
+      } else if ((action === 'recordNotReady' || action === 'recordReasonChanged') && !obs.ok) {
+        this.deps.events.event(host, 'Warning', obs.reason, 'Connect', `${endpoint}: ${obs.message}`);
+      }
+    }
+    const paused = host.metadata.annotations?.[ANNOTATIONS.paused] === 'true';
+    if (obs.ok && !paused) this.deps.hostRuntime.ensureEventStream(name);
+    else this.deps.hostRuntime.stopEventStream(name);
+  }
+}
+
+export interface DockerHostController {
+  hosts: Informer<DockerHost>;
+}
+
+/** Wires the DockerHost informer, reconciler and controller into the manager. */
+export function registerDockerHostController(
+  deps: ControllerDeps,
+  hostRuntime: HostRuntime,
+  metrics: DockerMetrics,
+): DockerHostController {
+  const { kc, manager } = deps;
+  const hosts = manager.createInformer<DockerHost>({
+    resource: 'dockerhosts.dockyard.io',
+    listWatcher: customResourceListWatcher<DockerHost>(kc, { ...RESOURCE, kind: 'DockerHost' }),
+    ...(deps.syncPeriodMs !== undefined ? { resyncPeriodMs: deps.syncPeriodMs } : {}),
+  });
+  const reconciler = new DockerHostReconciler({
+    hosts,
+    core: kc.makeApiClient(CoreV1Api),
+    status: kc.makeApiClient(CustomObjectsApi),
+    events: manager.eventRecorderFor(DOCKERHOST_CONTROLLER),
+    hostRuntime,
+    metrics,
+  });
+  manager
+    .createController({
+      name: DOCKERHOST_CONTROLLER,
+      reconciler,
+      maxConcurrentReconciles: deps.maxConcurrentReconciles,
+    })
+    .watch(hosts, enqueueForObject());
+  return { hosts };
+}

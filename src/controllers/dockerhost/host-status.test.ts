@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import type { DockerHostStatus } from '../../crds/dockerhost.js';
+import type { HostFacts } from '../../docker/host-probe.js';
+import { stepMachine } from '../machine-step.js';
+import { HOST_MACHINE_VERSION, hostMachine } from './host-machine.js';
+import {
+  HEARTBEAT_REPORT_MS,
+  hostWarnings,
+  nextHeartbeatMs,
+  nextHostStatus,
+  type HostObservationResult,
+} from './host-status.js';
+
+const facts: HostFacts = {
+  engine: {
+    version: '20.10.24',
+    apiVersion: '1.41',
+    os: 'Debian',
+    arch: 'x86_64',
+    cpus: 2,
+    memoryBytes: 1024,
+    storageDriver: 'overlay2',
+  },
+  containers: { total: 3, running: 2, managed: 1 },
+};
+const t0 = new Date('2026-11-29T12:00:00Z');
+const later = (ms: number) => new Date(t0.getTime() + ms);
+
+function status(prev: DockerHostStatus | undefined, obs: HostObservationResult, now: Date): DockerHostStatus {
+  const step = stepMachine(
+    hostMachine,
+    HOST_MACHINE_VERSION,
+    prev?.machine
+      ? {
+          state: prev.machine.state,
+          version: prev.machine.version,
+          context: prev.machine.context as { failures: number },
+        }
+      : undefined,
+    obs.ok
+      ? { type: 'OBSERVED', reachable: true }
+      : {
+          type: 'OBSERVED',
+          reachable: false,
+          reason: obs.reason === 'SecretNotFound' ? 'ConfigError' : obs.reason,
+        },
+  );
+  return nextHostStatus(prev, {
+    generation: 1,
+    endpoint: 'tcp://h:2376',
+    observation: obs,
+    step,
+    warnings: [],
+    now,
+  });
+}
+
+describe('nextHostStatus', () => {
+  it('reports Ready with engine facts and a heartbeat on first contact', () => {
+    const s = status(undefined, { ok: true, facts }, t0);
+    expect(s.phase).toBe('Ready');
+    expect(s.engine?.version).toBe('20.10.24');
+    expect(s.containers).toEqual({ total: 3, running: 2, managed: 1 });
+    expect(s.lastHeartbeatTime).toBe('2026-11-29T12:00:00Z');
+    expect(s.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'True',
+      reason: 'Connected',
+      observedGeneration: 1,
+    });
+  });
+
+  it('does not change at all on an unchanged heartbeat inside the report interval (no API write)', () => {
+    const first = status(undefined, { ok: true, facts }, t0);
+    const second = status(first, { ok: true, facts }, later(30_000));
+    expect(second).toEqual(first);
+  });
+
+  it('refreshes the heartbeat once the report interval passed', () => {
+    const first = status(undefined, { ok: true, facts }, t0);
+    const second = status(first, { ok: true, facts }, later(HEARTBEAT_REPORT_MS));
+    expect(second.lastHeartbeatTime).not.toBe(first.lastHeartbeatTime);
+  });
+
+  it('refreshes the heartbeat with any other change', () => {
+    const first = status(undefined, { ok: true, facts }, t0);
+    const second = status(
+      first,
+      { ok: true, facts: { ...facts, containers: { total: 4, running: 3, managed: 2 } } },
+      later(1000),
+    );
+    expect(second.containers?.running).toBe(3);
+    expect(second.lastHeartbeatTime).not.toBe(first.lastHeartbeatTime);
+  });
+
+  it('goes NotReady with the reason, keeps the last engine facts and heartbeat', () => {
+    const first = status(undefined, { ok: true, facts }, t0);
+    const down = status(
+      first,
+      { ok: false, reason: 'Unreachable', message: 'connect ECONNREFUSED' },
+      later(1000),
+    );
+    expect(down.phase).toBe('NotReady');
+    expect(down.engine).toEqual(first.engine);
+    expect(down.lastHeartbeatTime).toBe(first.lastHeartbeatTime);
+    const ready = down.conditions?.find((c) => c.type === 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'Unreachable' });
+    expect(ready?.message).toContain('ECONNREFUSED');
+    expect(down.conditions?.find((c) => c.type === 'Reconciling')?.status).toBe('True');
+    expect(down.machine?.context).toMatchObject({ failures: 1 });
+  });
+});
+
+describe('nextHeartbeatMs', () => {
+  it.each([
+    [10_000, true, 0, 10_000],
+    [10_000, false, 1, 1000],
+    [10_000, false, 2, 2000],
+    [10_000, false, 4, 8000],
+    [10_000, false, 9, 10_000],
+    [2_000, false, 3, 2000],
+  ])('interval %i ok=%s failures=%i → %i', (interval, ok, failures, expected) => {
+    expect(nextHeartbeatMs(interval, ok, failures)).toBe(expected);
+  });
+});
+
+describe('hostWarnings', () => {
+  it('warns about an acknowledged insecure tcp endpoint only', () => {
+    expect(hostWarnings({ endpoint: 'tcp://h:2375', insecure: true })).toHaveLength(1);
+    expect(hostWarnings({ endpoint: 'tcp://h:2376', tls: {} })).toHaveLength(0);
+    expect(hostWarnings({ endpoint: 'unix:///var/run/docker.sock' })).toHaveLength(0);
+  });
+});

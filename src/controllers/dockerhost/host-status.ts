@@ -1,0 +1,86 @@
+import type { DockerHostStatus } from '../../crds/dockerhost.js';
+import type { HostFailureReason } from '../../docker/errors.js';
+import type { HostFacts } from '../../docker/host-probe.js';
+import { jsonEqual } from '../../runtime/json-merge.js';
+import { formatTime, markReady, markRetrying } from '../../runtime/conditions.js';
+import type { MachineStep } from '../machine-step.js';
+import { HOST_MACHINE_VERSION, type HostMachineContext } from './host-machine.js';
+
+/** How often lastHeartbeatTime is refreshed in status when nothing else changed (like a Node's status report). */
+export const HEARTBEAT_REPORT_MS = 5 * 60_000;
+
+export type HostObservationResult =
+  | { ok: true; facts: HostFacts }
+  | { ok: false; reason: HostFailureReason | 'SecretNotFound'; message: string };
+
+export interface HostStatusInput {
+  generation: number | undefined;
+  endpoint: string;
+  observation: HostObservationResult;
+  step: MachineStep<HostMachineContext>;
+  warnings: string[];
+  now: Date;
+}
+
+/**
+ * The DockerHost's next status. Pure. Writes are avoided when nothing
+ * changed: the heartbeat time only moves when something else changes or it is
+ * older than HEARTBEAT_REPORT_MS, so an idle healthy host costs no API writes.
+ */
+export function nextHostStatus(prev: DockerHostStatus | undefined, input: HostStatusInput): DockerHostStatus {
+  const { observation: obs, now } = input;
+  const detail = (reason: string, message: string) => ({
+    reason,
+    message,
+    ...(input.generation !== undefined ? { observedGeneration: input.generation } : {}),
+  });
+  const next: DockerHostStatus = {
+    ...(input.generation !== undefined ? { observedGeneration: input.generation } : {}),
+    conditions: obs.ok
+      ? markReady(
+          prev?.conditions,
+          detail(
+            'Connected',
+            `Docker ${obs.facts.engine.version ?? '(unknown version)'} reachable at ${input.endpoint}`,
+          ),
+          now,
+        )
+      : markRetrying(prev?.conditions, detail(obs.reason, `${input.endpoint}: ${obs.message}`), now),
+    phase: input.step.saved.state as NonNullable<DockerHostStatus['phase']>,
+    machine: {
+      state: input.step.saved.state,
+      version: HOST_MACHINE_VERSION,
+      context: { ...input.step.saved.context },
+    },
+    endpoint: input.endpoint,
+  };
+  // Engine facts survive an outage: the last known version is still useful.
+  const engine = obs.ok ? obs.facts.engine : prev?.engine;
+  if (engine) next.engine = engine;
+  const containers = obs.ok ? obs.facts.containers : prev?.containers;
+  if (containers) next.containers = containers;
+  if (input.warnings.length > 0) next.warnings = input.warnings;
+  if (prev?.lastHeartbeatTime) next.lastHeartbeatTime = prev.lastHeartbeatTime;
+  if (obs.ok) {
+    const last = prev?.lastHeartbeatTime ? Date.parse(prev.lastHeartbeatTime) : Number.NaN;
+    const stale = Number.isNaN(last) || now.getTime() - last >= HEARTBEAT_REPORT_MS;
+    if (stale || !jsonEqual(prev ?? {}, next)) next.lastHeartbeatTime = formatTime(now);
+  }
+  return next;
+}
+
+/** When to look again: the heartbeat interval when healthy, a short backoff while failing. */
+export function nextHeartbeatMs(intervalMs: number, ok: boolean, failures: number): number {
+  if (ok) return intervalMs;
+  return Math.min(intervalMs, 1000 * 2 ** Math.min(Math.max(failures - 1, 0), 10));
+}
+
+/** Warnings about how a host is configured, shown in status and as Warning Events. */
+export function hostWarnings(spec: { endpoint: string; insecure?: boolean; tls?: unknown }): string[] {
+  if (spec.endpoint.startsWith('tcp://') && spec.insecure && !spec.tls) {
+    return [
+      'spec.insecure: the daemon is reached over plain TCP without TLS; anyone on that network has root-equivalent access to it',
+    ];
+  }
+  return [];
+}

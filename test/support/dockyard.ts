@@ -1,0 +1,50 @@
+import { EventsV1Api } from '@kubernetes/client-node';
+import { pino, type Logger } from 'pino';
+import { registerControllers, type RegisteredControllers } from '../../src/controllers/index.js';
+import { installCrds } from '../../src/crds/install.js';
+import type { ControlPlane } from '../../src/localenv/control-plane.js';
+import { Manager } from '../../src/runtime/manager.js';
+
+export interface RunningDockyard {
+  manager: Manager;
+  controllers: RegisteredControllers;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs Dockyard's controllers in the test process against the real control
+ * plane: the same wiring as `dockyard controller`, without leader election,
+ * with probes and metrics on ephemeral ports.
+ */
+export async function startDockyard(
+  cp: ControlPlane,
+  opts: { syncPeriodMs?: number; maxConcurrentReconciles?: number } = {},
+): Promise<RunningDockyard> {
+  const kc = cp.kubeConfig();
+  await installCrds(kc);
+  const logger = pino({ level: process.env.DOCKYARD_TEST_LOG_LEVEL ?? 'warn' });
+  const manager = new Manager({
+    logger,
+    metricsBindAddress: '127.0.0.1:0',
+    healthProbeBindAddress: '127.0.0.1:0',
+    events: { api: kc.makeApiClient(EventsV1Api), instance: 'test' },
+  });
+  const controllers = registerControllers({
+    kc,
+    manager,
+    logger,
+    maxConcurrentReconciles: opts.maxConcurrentReconciles ?? 4,
+    ...(opts.syncPeriodMs !== undefined ? { syncPeriodMs: opts.syncPeriodMs } : {}),
+  });
+  await manager.start();
+  return {
+    manager,
+    controllers,
+    logger,
+    stop: async () => {
+      await manager.stop();
+      await controllers.stop();
+    },
+  };
+}
