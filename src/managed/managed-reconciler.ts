@@ -1,0 +1,327 @@
+import type { Logger } from 'pino';
+import { ANNOTATIONS, OWNER_LABELS } from '../crds/kit.js';
+import type { DockerHost } from '../crds/dockerhost.js';
+import { errorMessage } from '../docker/errors.js';
+import { formatTime, isTrue } from '../runtime/conditions.js';
+import type { ReconcileContext, Reconciler, ReconcileResult, Request } from '../runtime/controller.js';
+import type { EventRecorder } from '../runtime/events.js';
+import {
+  addFinalizer,
+  hasFinalizer,
+  removeFinalizer,
+  type FinalizerPatchApi,
+} from '../runtime/finalizers.js';
+import { jsonEqual } from '../runtime/json-merge.js';
+import { patchStatus, type StatusPatchApi } from '../runtime/status-patch.js';
+import type { HostRuntime } from '../controllers/host-runtime.js';
+import { mapLimit } from './map-limit.js';
+import type { NamespaceLabels } from './namespace-labels.js';
+import { resolvePlacement } from './placement.js';
+import { summarize } from './summary.js';
+import type {
+  DeletionPolicy,
+  FinalizeOutcome,
+  HostContext,
+  HostOutcome,
+  HostStatusEntry,
+  ManagedKind,
+  ManagedObject,
+  ManagedStatus,
+} from './types.js';
+
+export const FINALIZER = 'dockyard.io/cleanup';
+
+export interface ObjectCache<T> {
+  getByName(name: string, namespace?: string): T | undefined;
+}
+
+export interface ManagedReconcilerDeps<T extends ManagedObject> {
+  kind: ManagedKind<T>;
+  objects: ObjectCache<T>;
+  hosts: { list(): DockerHost[]; getByName(name: string): DockerHost | undefined };
+  namespaces: Pick<NamespaceLabels, 'get'>;
+  hostRuntime: Pick<HostRuntime, 'connection'>;
+  status: StatusPatchApi;
+  finalizers: FinalizerPatchApi;
+  events: EventRecorder;
+  fieldManager: string;
+  /** Re-verify converged objects this often even without events (drift safety net). */
+  pollIntervalMs: number;
+  /** Hosts worked on in parallel for one object. */
+  hostConcurrency?: number;
+  now?: () => Date;
+}
+
+/** Look again this soon while something is in progress or failing. */
+const PROGRESS_REQUEUE_MS = 2_000;
+const FAILURE_REQUEUE_MS = 5_000;
+
+/**
+ * crossplane-runtime's managed reconciler, across several Docker hosts:
+ * get → deleting? (finalize on every host, then drop the finalizer) → add
+ * finalizer → resolve placement → remove from hosts that stopped matching →
+ * per placed host in parallel: connect → kind.reconcileHost (observe → create
+ * / update / nothing) → status with observedGeneration → requeue after the
+ * poll interval. A failing host never blocks the others.
+ */
+export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ManagedReconcilerDeps<T>) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async reconcile(ctx: ReconcileContext, req: Request): Promise<ReconcileResult> {
+    const obj = this.deps.objects.getByName(req.name, req.namespace);
+    if (!obj) return {};
+    const namespace = obj.metadata.namespace ?? req.namespace ?? '';
+    const previous = obj.status?.hosts ?? [];
+    if (obj.metadata.deletionTimestamp) return this.finalize(ctx, obj, namespace, previous);
+    if (!hasFinalizer(obj, FINALIZER)) {
+      await addFinalizer(
+        this.deps.finalizers,
+        this.deps.kind.resource,
+        obj,
+        FINALIZER,
+        this.deps.fieldManager,
+      );
+    }
+
+    const hosts = this.deps.hosts.list();
+    const needsLabels = hosts.some((h) => h.spec.allowedNamespaces?.from === 'Selector');
+    const nsLabels = needsLabels ? await this.deps.namespaces.get(namespace) : {};
+    const placement = resolvePlacement(
+      obj.spec,
+      namespace,
+      nsLabels,
+      hosts,
+      previous.map((h) => h.name),
+    );
+    const now = this.now();
+    const paused = obj.metadata.annotations?.[ANNOTATIONS.paused] === 'true';
+
+    // Hosts that stopped matching: remove per deletionPolicy, keep the entry until done.
+    const policy = obj.spec.deletionPolicy ?? this.deps.kind.defaultDeletionPolicy;
+    const pendingRemoval: HostStatusEntry[] = [];
+    for (const hostName of placement.removed) {
+      const entry = previous.find((p) => p.name === hostName);
+      const result = paused
+        ? { done: false, message: 'paused' }
+        : await this.finalizeOn(ctx, obj, namespace, hostName, entry, policy, now);
+      if (!result.done)
+        pendingRemoval.push({
+          ...(entry ?? { name: hostName }),
+          phase: 'Removing',
+          ...(result.message ? { message: result.message } : {}),
+        });
+    }
+
+    const outcomes = await mapLimit(placement.placed, this.deps.hostConcurrency ?? 8, async (host) => ({
+      host: host.metadata.name,
+      outcome: await this.reconcileOn(
+        ctx,
+        obj,
+        namespace,
+        host,
+        previous.find((p) => p.name === host.metadata.name),
+        paused,
+        now,
+      ),
+    }));
+
+    const summary = summarize(
+      outcomes,
+      placement.refused,
+      pendingRemoval.map((p) => p.name),
+      obj.metadata.generation,
+      obj.status?.conditions,
+      now,
+    );
+    const status: ManagedStatus = {
+      ...(obj.metadata.generation !== undefined ? { observedGeneration: obj.metadata.generation } : {}),
+      conditions: summary.conditions,
+      hostsReady: summary.hostsReady,
+      phase: summary.phase,
+      hosts: [...outcomes.map((o) => stamp(o.outcome.entry, previous, now)), ...pendingRemoval].sort((a, b) =>
+        a.name.localeCompare(b.name),
+      ),
+    };
+    await patchStatus(
+      this.deps.status,
+      { ...this.deps.kind.resource, namespace, name: obj.metadata.name },
+      obj.status,
+      status,
+      this.deps.fieldManager,
+    );
+
+    const converged =
+      outcomes.every((o) => o.outcome.ready) && pendingRemoval.length === 0 && outcomes.length > 0;
+    const asked = outcomes
+      .map((o) => o.outcome.requeueAfterMs)
+      .filter((ms): ms is number => ms !== undefined);
+    const failing = outcomes.some((o) => o.outcome.failure);
+    const base = converged ? this.deps.pollIntervalMs : failing ? FAILURE_REQUEUE_MS : PROGRESS_REQUEUE_MS;
+    return { requeueAfterMs: Math.min(base, ...asked) };
+  }
+
+  private hostContext(
+    ctx: ReconcileContext,
+    obj: T,
+    namespace: string,
+    host: DockerHost,
+    previous: HostStatusEntry | undefined,
+    paused: boolean,
+    now: Date,
+  ): HostContext<T> | string {
+    if (!isTrue(host.status?.conditions, 'Ready')) return `DockerHost ${host.metadata.name} is not Ready`;
+    const conn = this.deps.hostRuntime.connection(host.metadata.name);
+    if (!conn) return `no connection to DockerHost ${host.metadata.name} yet`;
+    return {
+      obj,
+      namespace,
+      host,
+      conn,
+      previous,
+      paused,
+      logger: ctx.logger.child({ host: host.metadata.name }) as Logger,
+      events: this.deps.events,
+      now,
+      signal: ctx.signal,
+    };
+  }
+
+  private async reconcileOn(
+    ctx: ReconcileContext,
+    obj: T,
+    namespace: string,
+    host: DockerHost,
+    previous: HostStatusEntry | undefined,
+    paused: boolean,
+    now: Date,
+  ): Promise<HostOutcome> {
+    const hc = this.hostContext(ctx, obj, namespace, host, previous, paused, now);
+    const name = host.metadata.name;
+    if (typeof hc === 'string') {
+      return {
+        entry: { ...(previous ?? {}), name, phase: 'HostNotReady', message: hc },
+        ready: false,
+        failure: { reason: 'HostNotReady', message: hc },
+      };
+    }
+    try {
+      return await this.deps.kind.reconcileHost(hc);
+    } catch (err) {
+      // One host's Docker failure is reported for that host and retried; it never blocks the others.
+      const message = errorMessage(err);
+      ctx.logger.warn({ host: name, err: message }, 'reconcile on host failed');
+      return {
+        entry: { ...(previous ?? { phase: 'Pending' }), name, message },
+        ready: false,
+        failure: { reason: 'DockerError', message },
+      };
+    }
+  }
+
+  private async finalizeOn(
+    ctx: ReconcileContext,
+    obj: T,
+    namespace: string,
+    hostName: string,
+    entry: HostStatusEntry | undefined,
+    policy: DeletionPolicy,
+    now: Date,
+  ): Promise<FinalizeOutcome> {
+    const host = this.deps.hosts.getByName(hostName);
+    // The DockerHost itself was deleted: nothing is left to clean up through.
+    if (!host || host.metadata.deletionTimestamp) return { done: true };
+    const hc = this.hostContext(ctx, obj, namespace, host, entry, false, now);
+    if (typeof hc === 'string')
+      return { done: false, message: `${hc}: waiting to ${policy === 'Delete' ? 'delete' : 'release'} here` };
+    try {
+      return await this.deps.kind.finalizeHost(hc, policy);
+    } catch (err) {
+      return { done: false, message: errorMessage(err) };
+    }
+  }
+
+  private async finalize(
+    ctx: ReconcileContext,
+    obj: T,
+    namespace: string,
+    previous: HostStatusEntry[],
+  ): Promise<ReconcileResult> {
+    if (!hasFinalizer(obj, FINALIZER)) return {};
+    const now = this.now();
+    const policy = obj.spec.deletionPolicy ?? this.deps.kind.defaultDeletionPolicy;
+    // Every host it may be on: those in status and those placement names now
+    // (a crash can lose the status write after a create).
+    const placement = resolvePlacement(
+      obj.spec,
+      namespace,
+      {},
+      this.deps.hosts.list(),
+      previous.map((h) => h.name),
+    );
+    const names = [
+      ...new Set([...previous.map((p) => p.name), ...placement.placed.map((h) => h.metadata.name)]),
+    ].sort();
+    const remaining: HostStatusEntry[] = [];
+    for (const hostName of names) {
+      const entry = previous.find((p) => p.name === hostName);
+      const result = await this.finalizeOn(ctx, obj, namespace, hostName, entry, policy, now);
+      if (!result.done)
+        remaining.push({
+          ...(entry ?? { name: hostName }),
+          phase: 'Deleting',
+          ...(result.message ? { message: result.message } : {}),
+        });
+    }
+    if (remaining.length === 0) {
+      await removeFinalizer(
+        this.deps.finalizers,
+        this.deps.kind.resource,
+        obj,
+        FINALIZER,
+        this.deps.fieldManager,
+      );
+      this.deps.events.event(
+        obj,
+        'Normal',
+        policy === 'Delete' ? 'Deleted' : 'Orphaned',
+        'Delete',
+        policy === 'Delete'
+          ? `removed from ${names.length} host(s)`
+          : `left in place on ${names.length} host(s) (deletionPolicy Orphan)`,
+      );
+      return {};
+    }
+    const status: ManagedStatus = { ...(obj.status ?? {}), phase: 'Deleting', hosts: remaining };
+    await patchStatus(
+      this.deps.status,
+      { ...this.deps.kind.resource, namespace, name: obj.metadata.name },
+      obj.status,
+      status,
+      this.deps.fieldManager,
+    );
+    return { requeueAfterMs: FAILURE_REQUEUE_MS };
+  }
+}
+
+/** Keeps lastUpdateTime stable unless the entry changed, so unchanged hosts cause no status write. */
+function stamp(entry: HostStatusEntry, previous: HostStatusEntry[], now: Date): HostStatusEntry {
+  const before = previous.find((p) => p.name === entry.name);
+  const { lastUpdateTime: _ignored, ...rest } = entry;
+  if (before?.lastUpdateTime) {
+    const { lastUpdateTime, ...prevRest } = before;
+    if (jsonEqual(prevRest, rest)) return { ...rest, lastUpdateTime };
+  }
+  return { ...rest, lastUpdateTime: formatTime(now) };
+}
+
+/** The generic mapping of a Docker event to its owner, from the owner labels containers carry. */
+export function ownerKeyFromEvent(attributes: Record<string, string>, kind: string): string | undefined {
+  if (attributes[OWNER_LABELS.kind] !== kind) return undefined;
+  const ns = attributes[OWNER_LABELS.namespace];
+  const name = attributes[OWNER_LABELS.name];
+  return ns && name ? `${ns}/${name}` : undefined;
+}

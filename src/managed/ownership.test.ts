@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, dockerName, ownerLabels, ownership, specHash } from './ownership.js';
+
+describe('ownership', () => {
+  const owner = { kind: 'DockerVolume', namespace: 'team', name: 'data', uid: 'u-1' };
+  it.each([
+    ['labels of this owner', ownerLabels(owner, 'h', 'Orphan'), 'ours'],
+    ['another owner', ownerLabels({ ...owner, uid: 'u-2' }, 'h', 'Orphan'), 'otherOwner'],
+    ['no labels', undefined, 'foreign'],
+    ['unrelated labels', { app: 'x' }, 'foreign'],
+  ] as const)('%s → %s', (_name, labels, expected) => {
+    expect(ownership(labels, owner)).toBe(expected);
+  });
+  it('labels name the owner, the spec hash and the policy', () => {
+    expect(ownerLabels(owner, 'abc', 'Delete')).toEqual({
+      'dockyard.io/uid': 'u-1',
+      'dockyard.io/namespace': 'team',
+      'dockyard.io/name': 'data',
+      'dockyard.io/kind': 'DockerVolume',
+      'dockyard.io/spec-hash': 'abc',
+      'dockyard.io/deletion-policy': 'Delete',
+    });
+  });
+});
+
+describe('dockerName', () => {
+  it('is namespace.name unless the spec names it', () => {
+    expect(dockerName('team', 'web')).toBe('team.web');
+    expect(dockerName('team', 'web', 'legacy-web')).toBe('legacy-web');
+  });
+});
+
+describe('specHash', () => {
+  it('ignores key order and undefined values', () => {
+    expect(specHash({ a: 1, b: { c: [1, 2], d: 'x' } })).toBe(
+      specHash({ b: { d: 'x', c: [1, 2] }, a: 1, e: undefined }),
+    );
+  });
+  it('changes with any value, including array order', () => {
+    expect(specHash({ a: [1, 2] })).not.toBe(specHash({ a: [2, 1] }));
+    expect(specHash({ a: 1 })).not.toBe(specHash({ a: 2 }));
+  });
+  it('is canonical JSON underneath', () => {
+    expect(canonicalJson({ b: 1, a: [true, null, 'x'] })).toBe('{"a":[true,null,"x"],"b":1}');
+  });
+});

@@ -1,0 +1,85 @@
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import type { DockerHost } from '../crds/dockerhost.js';
+import type { HostRuntime } from '../controllers/host-runtime.js';
+import type { ControllerDeps } from '../controllers/index.js';
+import { enqueueForObject, enqueueMapped } from '../runtime/enqueue.js';
+import type { Informer } from '../runtime/informer.js';
+import { customResourceListWatcher } from '../runtime/kube-list-watcher.js';
+import type { Request } from '../runtime/object-key.js';
+import { ManagedReconciler, ownerKeyFromEvent } from './managed-reconciler.js';
+import { NamespaceLabels } from './namespace-labels.js';
+import type { ManagedKind, ManagedObject } from './types.js';
+
+export interface ManagedControllerHandle<T extends ManagedObject> {
+  objects: Informer<T>;
+  trigger(key: string): void;
+}
+
+/** Default drift safety net: re-verify converged objects every minute even without Docker events. */
+export const DEFAULT_POLL_INTERVAL_MS = 60_000;
+
+/**
+ * Wires one managed kind: its informer, the generic reconciler, and the three
+ * ways a key gets enqueued — the object changed, a DockerHost it may be placed
+ * on changed, or a Docker event on a host concerns it.
+ */
+export function registerManagedController<T extends ManagedObject>(
+  deps: ControllerDeps,
+  hostRuntime: HostRuntime,
+  hosts: Informer<DockerHost>,
+  kind: ManagedKind<T>,
+  opts: { pollIntervalMs?: number } = {},
+): ManagedControllerHandle<T> {
+  const { kc, manager } = deps;
+  const controllerName = kind.kind.toLowerCase();
+  const objects = manager.createInformer<T>({
+    resource: `${kind.resource.plural}.${kind.resource.group}`,
+    listWatcher: customResourceListWatcher<T>(kc, {
+      ...kind.resource,
+      kind: kind.kind,
+      ...(deps.watchNamespace ? { namespace: deps.watchNamespace } : {}),
+    }),
+    ...(deps.syncPeriodMs !== undefined ? { resyncPeriodMs: deps.syncPeriodMs } : {}),
+  });
+  const reconciler = new ManagedReconciler<T>({
+    kind,
+    objects,
+    hosts,
+    namespaces: new NamespaceLabels(kc.makeApiClient(CoreV1Api)),
+    hostRuntime,
+    status: kc.makeApiClient(CustomObjectsApi),
+    finalizers: kc.makeApiClient(CustomObjectsApi),
+    events: manager.eventRecorderFor(controllerName),
+    fieldManager: `dockyard-${controllerName}-controller`,
+    pollIntervalMs: opts.pollIntervalMs ?? deps.syncPeriodMs ?? DEFAULT_POLL_INTERVAL_MS,
+  });
+  const controller = manager.createController({
+    name: controllerName,
+    reconciler,
+    maxConcurrentReconciles: deps.maxConcurrentReconciles,
+  });
+  controller.watch(objects, enqueueForObject());
+  // A host's readiness, labels or policy changed: every object that is or may be placed there.
+  controller.watch(
+    hosts,
+    enqueueMapped<DockerHost>((host) => {
+      const name = host.metadata.name;
+      return objects
+        .list()
+        .filter(
+          (o) =>
+            o.spec.hostSelector !== undefined ||
+            o.spec.hostName === name ||
+            o.status?.hosts?.some((h) => h.name === name),
+        )
+        .map((o): Request => ({ namespace: o.metadata.namespace ?? '', name: o.metadata.name }));
+    }),
+  );
+  hostRuntime.onDockerEvent((host, event) => {
+    if (event.type !== kind.dockerEventType) return;
+    const owner = ownerKeyFromEvent(event.attributes, kind.kind);
+    const keys = owner ? [owner] : (kind.keysForDockerEvent?.(host, event) ?? []);
+    for (const key of keys) controller.trigger(key);
+  });
+  return { objects, trigger: (key) => controller.trigger(key) };
+}

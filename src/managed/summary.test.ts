@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { summarize } from './summary.js';
+import type { HostOutcome } from './types.js';
+
+const now = new Date('2026-11-29T12:00:00Z');
+const ok = (host: string): { host: string; outcome: HostOutcome } => ({
+  host,
+  outcome: { entry: { name: host, phase: 'Ready' }, ready: true },
+});
+const busy = (host: string, phase = 'Creating'): { host: string; outcome: HostOutcome } => ({
+  host,
+  outcome: { entry: { name: host, phase }, ready: false },
+});
+const failing = (host: string): { host: string; outcome: HostOutcome } => ({
+  host,
+  outcome: {
+    entry: { name: host, phase: 'HostNotReady' },
+    ready: false,
+    failure: { reason: 'HostNotReady', message: 'down' },
+  },
+});
+const stalled = (host: string): { host: string; outcome: HostOutcome } => ({
+  host,
+  outcome: {
+    entry: { name: host, phase: 'PolicyViolation' },
+    ready: false,
+    stalled: { reason: 'PolicyViolation', message: 'spec.security.privileged: not allowed' },
+  },
+});
+
+function conds(s: ReturnType<typeof summarize>) {
+  return Object.fromEntries(s.conditions.map((c) => [c.type, `${c.status}/${c.reason}`]));
+}
+
+describe('summarize', () => {
+  it('is Ready only when every placed host is', () => {
+    const s = summarize([ok('a'), ok('b')], [], [], 3, undefined, now);
+    expect(s).toMatchObject({ hostsReady: '2/2', phase: 'Ready' });
+    expect(conds(s)).toEqual({ Ready: 'True/Converged' });
+    expect(s.conditions[0]?.observedGeneration).toBe(3);
+  });
+  it('names the hosts still in progress', () => {
+    const s = summarize([ok('a'), busy('b')], [], [], 1, undefined, now);
+    expect(s).toMatchObject({ hostsReady: '1/2', phase: 'Creating' });
+    expect(conds(s)).toEqual({ Ready: 'Unknown/Progressing', Reconciling: 'True/Progressing' });
+    expect(s.conditions.find((c) => c.type === 'Ready')?.message).toContain('b: Creating');
+  });
+  it('reports failures as retrying with the first reason and every failing host', () => {
+    const s = summarize([failing('a'), ok('b'), failing('c')], [], [], 1, undefined, now);
+    expect(conds(s)).toEqual({ Ready: 'False/HostNotReady', Reconciling: 'True/HostNotReady' });
+    const message = s.conditions.find((c) => c.type === 'Ready')?.message ?? '';
+    expect(message).toContain('a: HostNotReady: down');
+    expect(message).toContain('c: HostNotReady: down');
+  });
+  it('is Stalled when any host needs the user to act', () => {
+    const s = summarize([failing('a'), stalled('b')], [], [], 1, undefined, now);
+    expect(conds(s)).toEqual({ Ready: 'False/PolicyViolation', Stalled: 'True/PolicyViolation' });
+    expect(s.conditions.find((c) => c.type === 'Stalled')?.message).toContain('spec.security.privileged');
+  });
+  it('explains why nothing was placed', () => {
+    const s = summarize(
+      [],
+      [{ host: 'x', reason: 'HostNotFound', message: 'DockerHost x does not exist' }],
+      [],
+      1,
+      undefined,
+      now,
+    );
+    expect(s).toMatchObject({ hostsReady: '0/0', phase: 'Unplaced' });
+    expect(conds(s)).toEqual({ Ready: 'False/HostNotFound', Reconciling: 'True/HostNotFound' });
+    const none = summarize([], [], [], 1, undefined, now);
+    expect(none.conditions.find((c) => c.type === 'Ready')?.message).toContain('no DockerHost matches');
+  });
+  it('waits for removals from hosts that stopped matching', () => {
+    const s = summarize([ok('a')], [], ['b'], 1, undefined, now);
+    expect(conds(s)).toEqual({ Ready: 'Unknown/Progressing', Reconciling: 'True/Progressing' });
+    expect(s.conditions.find((c) => c.type === 'Ready')?.message).toContain('b: removing');
+  });
+});

@@ -1,0 +1,91 @@
+import type { Logger } from 'pino';
+import type { DockerHost } from '../crds/dockerhost.js';
+import type { Condition, KubeObject, MachineState } from '../crds/kit.js';
+import type { HostConnection } from '../docker/connection-pool.js';
+import type { DockerEvent } from '../docker/event-stream.js';
+import type { EventRecorder } from '../runtime/events.js';
+import type { ResourceType } from '../runtime/object-ref.js';
+import type { PlacementSpec } from './placement.js';
+
+export type DeletionPolicy = 'Delete' | 'Orphan';
+
+/** The per-host entry every managed kind reports in status.hosts. */
+export interface HostStatusEntry {
+  name: string;
+  phase: string;
+  id?: string;
+  message?: string;
+  lastUpdateTime?: string;
+  machine?: MachineState;
+  [field: string]: unknown;
+}
+
+export interface ManagedStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  hostsReady?: string;
+  phase?: string;
+  hosts?: HostStatusEntry[];
+}
+
+export type ManagedSpec = PlacementSpec & { deletionPolicy?: DeletionPolicy };
+
+export type ManagedObject<Spec extends ManagedSpec = ManagedSpec> = KubeObject<string, Spec, ManagedStatus>;
+
+/** Everything a kind needs to act on one host. */
+export interface HostContext<T extends ManagedObject> {
+  obj: T;
+  namespace: string;
+  host: DockerHost;
+  conn: HostConnection;
+  /** This host's entry from the last status, if any. */
+  previous: HostStatusEntry | undefined;
+  /** `dockyard.io/paused`: observe and report, change nothing in Docker. */
+  paused: boolean;
+  logger: Logger;
+  events: EventRecorder;
+  now: Date;
+  signal: AbortSignal;
+}
+
+/** The result of reconciling one object on one host. */
+export interface HostOutcome {
+  entry: HostStatusEntry;
+  /** Converged on this host. */
+  ready: boolean;
+  /** A failure that is retried (pull failed, name conflict, daemon error): Ready=False, Reconciling=True. */
+  failure?: { reason: string; message: string };
+  /** Nothing will change until the user acts (policy violation, recreate required): Stalled=True. */
+  stalled?: { reason: string; message: string };
+  /** Look again sooner than the poll interval (work in progress). */
+  requeueAfterMs?: number;
+}
+
+/** Removing (or releasing) an object from a host. */
+export interface FinalizeOutcome {
+  done: boolean;
+  message?: string;
+}
+
+/**
+ * One Docker object kind, after crossplane-runtime's external client: the
+ * generic ManagedReconciler handles order, placement, finalizers, status
+ * aggregation and requeues; the kind observes and acts on one host at a time
+ * (driving its own xstate machine inside reconcileHost).
+ */
+export interface ManagedKind<T extends ManagedObject> {
+  kind: string;
+  resource: ResourceType;
+  /** The Docker object type whose events concern this kind. */
+  dockerEventType: 'container' | 'image' | 'network' | 'volume';
+  defaultDeletionPolicy: DeletionPolicy;
+  reconcileHost(ctx: HostContext<T>): Promise<HostOutcome>;
+  /** Delete (policy Delete) or leave (Orphan) the object on a host; done when nothing remains to do there. */
+  finalizeHost(ctx: HostContext<T>, policy: DeletionPolicy): Promise<FinalizeOutcome>;
+  /**
+   * Owner keys (`namespace/name`) a Docker event on `host` concerns; events
+   * that carry owner labels are mapped generically, this handles the rest
+   * (e.g. volume events, which carry only the volume name).
+   */
+  keysForDockerEvent?(host: string, event: DockerEvent): string[];
+}
