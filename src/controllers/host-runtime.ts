@@ -15,6 +15,10 @@ export class HostRuntime {
   readonly pool: ConnectionPool;
   private readonly streams = new Map<string, DockerEventStream>();
   private readonly listeners = new Set<DockerEventListener>();
+  /** Where each host's last stream stopped, so the next one replays what happened in between. */
+  private readonly resumePoints = new Map<string, bigint>();
+  /** Hosts whose stream is held off by a fault-injection hook (tests, benchmarks). */
+  private readonly blocked = new Set<string>();
 
   constructor(
     private readonly metrics: DockerMetrics,
@@ -37,7 +41,8 @@ export class HostRuntime {
   }
 
   ensureEventStream(host: string): void {
-    if (this.streams.has(host)) return;
+    if (this.streams.has(host) || this.blocked.has(host)) return;
+    const since = this.resumePoints.get(host);
     const log = this.logger.child({ host });
     const stream = new DockerEventStream({
       host,
@@ -57,13 +62,17 @@ export class HostRuntime {
         else log.debug({ err: error }, 'Docker event stream disconnected');
       },
       onReconnect: () => this.metrics.eventStreamReconnect(host),
+      ...(since !== undefined ? { sinceNano: since } : {}),
     });
     this.streams.set(host, stream);
     stream.start();
   }
 
   stopEventStream(host: string): void {
-    this.streams.get(host)?.stop();
+    const stream = this.streams.get(host);
+    const resume = stream?.resumePoint;
+    if (resume !== undefined) this.resumePoints.set(host, resume);
+    stream?.stop();
     this.streams.delete(host);
     this.metrics.eventStreamConnected(host, false);
   }
@@ -73,6 +82,20 @@ export class HostRuntime {
     this.streams.get(host)?.cut();
   }
 
+  /**
+   * Fault injection: stop a host's event stream and keep it stopped (or let it
+   * start again). Without events, drift is found by the periodic poll only.
+   */
+  blockEventStream(host: string, blocked: boolean): void {
+    if (blocked) {
+      this.blocked.add(host);
+      this.stopEventStream(host);
+      this.resumePoints.delete(host); // a cut stream does not replay: that is the point of the test
+    } else {
+      this.blocked.delete(host);
+    }
+  }
+
   hasEventStream(host: string): boolean {
     return this.streams.has(host);
   }
@@ -80,6 +103,7 @@ export class HostRuntime {
   /** The host is gone: stop its stream and forget its connection and metrics. */
   forget(host: string): void {
     this.stopEventStream(host);
+    this.resumePoints.delete(host);
     this.pool.remove(host);
     this.metrics.forgetHost(host);
   }

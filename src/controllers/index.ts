@@ -4,6 +4,8 @@ import { createDockerMetrics } from '../docker/docker-metrics.js';
 import type { Manager } from '../runtime/manager.js';
 import { registerDockerHostController } from './dockerhost/dockerhost-controller.js';
 import { HostRuntime } from './host-runtime.js';
+import { dockerVolumeKind } from './dockervolume/volume-kind.js';
+import { registerManagedController } from '../managed/register.js';
 
 /** What every Dockyard controller is built from; the CLI fills it from its flags. */
 export interface ControllerDeps {
@@ -33,9 +35,10 @@ export interface RegisteredControllers {
 export function registerControllers(deps: ControllerDeps): RegisteredControllers {
   const dockerMetrics = createDockerMetrics(deps.manager.metrics.registry);
   const hostRuntime = new HostRuntime(dockerMetrics, deps.logger.child({ component: 'docker' }));
-  registerDockerHostController(deps, hostRuntime, dockerMetrics);
+  const { hosts } = registerDockerHostController(deps, hostRuntime, dockerMetrics);
+  registerManagedController(deps, hostRuntime, hosts, dockerVolumeKind);
   return {
-    names: ['dockerhost'],
+    names: ['dockerhost', 'dockervolume'],
     hostRuntime,
     stop: async () => hostRuntime.stop(),
   };

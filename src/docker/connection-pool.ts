@@ -53,7 +53,12 @@ export class ConnectionPool {
   }
 
   /** The connection for `host`, created or rebuilt as needed. */
-  connect(host: string, endpoint: string, tls: TlsMaterial | undefined, timeoutMs = this.timeoutMs): HostConnection {
+  connect(
+    host: string,
+    endpoint: string,
+    tls: TlsMaterial | undefined,
+    timeoutMs = this.timeoutMs,
+  ): HostConnection {
     const fingerprint = `${ConnectionPool.fingerprint(endpoint, tls)}/${timeoutMs}`;
     const existing = this.connections.get(host);
     if (existing && existing.fingerprint === fingerprint) return existing;

@@ -84,6 +84,8 @@ export interface EventStreamOptions {
   /** Called on connect and disconnect so the host's status and metrics can follow. */
   onConnectionChange?: (connected: boolean, error?: unknown) => void;
   onReconnect?: () => void;
+  /** Resume point from an earlier stream of the same host (nanoseconds), so a restarted stream replays the gap. */
+  sinceNano?: bigint;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   /** Object types to follow. */
@@ -103,7 +105,14 @@ export class DockerEventStream {
   private timer: NodeJS.Timeout | undefined;
   private attempt = 0;
 
-  constructor(private readonly opts: EventStreamOptions) {}
+  constructor(private readonly opts: EventStreamOptions) {
+    this.lastTimeNano = opts.sinceNano;
+  }
+
+  /** The time of the last event seen (nanoseconds), for a successor stream to resume from. */
+  get resumePoint(): bigint | undefined {
+    return this.lastTimeNano;
+  }
 
   start(): void {
     if (!this.stopped) return;

@@ -1,3 +1,4 @@
+import { ApiException } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ANNOTATIONS, OWNER_LABELS } from '../crds/kit.js';
 import type { DockerHost } from '../crds/dockerhost.js';
@@ -277,12 +278,15 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
         });
     }
     if (remaining.length === 0) {
-      await removeFinalizer(
-        this.deps.finalizers,
-        this.deps.kind.resource,
-        obj,
-        FINALIZER,
-        this.deps.fieldManager,
+      // A stale cache can finalize twice; the object being gone already is success.
+      await ignoreGone(
+        removeFinalizer(
+          this.deps.finalizers,
+          this.deps.kind.resource,
+          obj,
+          FINALIZER,
+          this.deps.fieldManager,
+        ),
       );
       this.deps.events.event(
         obj,
@@ -296,14 +300,25 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       return {};
     }
     const status: ManagedStatus = { ...(obj.status ?? {}), phase: 'Deleting', hosts: remaining };
-    await patchStatus(
-      this.deps.status,
-      { ...this.deps.kind.resource, namespace, name: obj.metadata.name },
-      obj.status,
-      status,
-      this.deps.fieldManager,
+    await ignoreGone(
+      patchStatus(
+        this.deps.status,
+        { ...this.deps.kind.resource, namespace, name: obj.metadata.name },
+        obj.status,
+        status,
+        this.deps.fieldManager,
+      ),
     );
     return { requeueAfterMs: FAILURE_REQUEUE_MS };
+  }
+}
+
+/** Kubernetes 404 on our own object: it was deleted meanwhile, nothing left to do. */
+async function ignoreGone(write: Promise<unknown>): Promise<void> {
+  try {
+    await write;
+  } catch (err) {
+    if (!(err instanceof ApiException && err.code === 404)) throw err;
   }
 }
 

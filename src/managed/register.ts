@@ -15,6 +15,8 @@ export interface ManagedControllerHandle<T extends ManagedObject> {
   trigger(key: string): void;
 }
 
+const DOCKER_NAME_INDEX = 'dockerName';
+
 /** Default drift safety net: re-verify converged objects every minute even without Docker events. */
 export const DEFAULT_POLL_INTERVAL_MS = 60_000;
 
@@ -75,11 +77,17 @@ export function registerManagedController<T extends ManagedObject>(
         .map((o): Request => ({ namespace: o.metadata.namespace ?? '', name: o.metadata.name }));
     }),
   );
-  hostRuntime.onDockerEvent((host, event) => {
+  objects.addIndexer(DOCKER_NAME_INDEX, (obj) => [kind.dockerNameOf(obj)]);
+  hostRuntime.onDockerEvent((_host, event) => {
     if (event.type !== kind.dockerEventType) return;
     const owner = ownerKeyFromEvent(event.attributes, kind.kind);
-    const keys = owner ? [owner] : (kind.keysForDockerEvent?.(host, event) ?? []);
-    for (const key of keys) controller.trigger(key);
+    if (owner) return controller.trigger(owner);
+    for (const name of new Set([event.attributes.name, event.id])) {
+      if (!name) continue;
+      for (const obj of objects.byIndex(DOCKER_NAME_INDEX, name)) {
+        controller.trigger({ namespace: obj.metadata.namespace ?? '', name: obj.metadata.name });
+      }
+    }
   });
   return { objects, trigger: (key) => controller.trigger(key) };
 }

@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { DockerHost } from '../crds/dockerhost.js';
 import type { Condition, KubeObject, MachineState } from '../crds/kit.js';
 import type { HostConnection } from '../docker/connection-pool.js';
-import type { DockerEvent } from '../docker/event-stream.js';
 import type { EventRecorder } from '../runtime/events.js';
 import type { ResourceType } from '../runtime/object-ref.js';
 import type { PlacementSpec } from './placement.js';
@@ -83,9 +82,9 @@ export interface ManagedKind<T extends ManagedObject> {
   /** Delete (policy Delete) or leave (Orphan) the object on a host; done when nothing remains to do there. */
   finalizeHost(ctx: HostContext<T>, policy: DeletionPolicy): Promise<FinalizeOutcome>;
   /**
-   * Owner keys (`namespace/name`) a Docker event on `host` concerns; events
-   * that carry owner labels are mapped generically, this handles the rest
-   * (e.g. volume events, which carry only the volume name).
+   * The name the object has in Docker on every host. Docker events that carry
+   * no owner labels (volume and network events carry only names) are mapped
+   * back to owners through it.
    */
-  keysForDockerEvent?(host: string, event: DockerEvent): string[];
+  dockerNameOf(obj: T): string;
 }

@@ -1,0 +1,175 @@
+import type { DockerVolume } from '../../crds/dockervolume.js';
+import { GROUP, VERSION } from '../../crds/kit.js';
+import { volumeClient } from '../../docker/volume-client.js';
+import { machineEntry, savedFromEntry } from '../../managed/machine-state.js';
+import { dockerName, ownerLabels, ownership, specHash } from '../../managed/ownership.js';
+import type {
+  DeletionPolicy,
+  FinalizeOutcome,
+  HostContext,
+  HostOutcome,
+  ManagedKind,
+} from '../../managed/types.js';
+import { checkVolumePolicy, describeViolations } from '../../policy/security-policy.js';
+import { stepMachine } from '../machine-step.js';
+import { VOLUME_MACHINE_VERSION, volumeMachine, type VolumeMachineContext } from './volume-machine.js';
+
+const OWNER_KIND = 'DockerVolume';
+
+/** Only what the user specified that reaches Docker; placement and deletionPolicy are not part of it. */
+export function volumeSpecHash(volume: DockerVolume): string {
+  const s = volume.spec;
+  return specHash({
+    name: volumeNameOf(volume),
+    driver: s.driver ?? 'local',
+    driverOptions: s.driverOptions ?? {},
+    labels: s.labels ?? {},
+  });
+}
+
+export function volumeNameOf(volume: DockerVolume): string {
+  return dockerName(volume.metadata.namespace ?? '', volume.metadata.name, volume.spec.volumeName);
+}
+
+function owner(volume: DockerVolume) {
+  return {
+    kind: OWNER_KIND,
+    namespace: volume.metadata.namespace ?? '',
+    name: volume.metadata.name,
+    uid: volume.metadata.uid ?? '',
+  };
+}
+
+const STALLED_MESSAGES: Record<string, (name: string, host: string) => string> = {
+  NameConflict: (name, host) =>
+    `a Docker volume named ${name} already exists on ${host} and is not owned by this DockerVolume; Dockyard never touches it. ` +
+    'Remove or rename it, or set spec.volumeName to another name.',
+  RecreateRequired: (name, host) =>
+    `volume ${name} on ${host} was created from a different spec, and a volume cannot change in place; Dockyard will not delete its data. ` +
+    `To apply the new spec, back up and remove it yourself (docker volume rm ${name}) and Dockyard creates it anew; or revert the spec.`,
+};
+
+/** The DockerVolume kind for the managed reconciler. */
+export const dockerVolumeKind: ManagedKind<DockerVolume> = {
+  kind: OWNER_KIND,
+  resource: { group: GROUP, version: VERSION, plural: 'dockervolumes' },
+  dockerEventType: 'volume',
+  defaultDeletionPolicy: 'Orphan',
+  dockerNameOf: volumeNameOf,
+
+  async reconcileHost(ctx: HostContext<DockerVolume>): Promise<HostOutcome> {
+    const { obj, conn, host } = ctx;
+    const hostName = host.metadata.name;
+    const name = volumeNameOf(obj);
+    const hash = volumeSpecHash(obj);
+    const policy = host.spec.securityPolicy ?? 'baseline';
+    const violations = checkVolumePolicy(policy, obj.spec);
+    const observed = await volumeClient.observe(conn.api, name);
+    const owns = observed ? ownership(observed.labels, owner(obj)) : undefined;
+    let step = stepMachine(
+      volumeMachine,
+      VOLUME_MACHINE_VERSION,
+      savedFromEntry<VolumeMachineContext>(ctx.previous, { repairs: 0 }),
+      {
+        type: 'OBSERVED',
+        exists: observed !== undefined,
+        ...(owns ? { ownership: owns } : {}),
+        upToDate: observed?.labels['dockyard.io/spec-hash'] === hash,
+        policyViolation: violations.length > 0,
+        paused: ctx.paused,
+      },
+    );
+    for (const action of step.actions) {
+      switch (action) {
+        case 'create':
+          await volumeClient.create(conn.api, {
+            name,
+            driver: obj.spec.driver ?? 'local',
+            driverOptions: obj.spec.driverOptions ?? {},
+            labels: {
+              ...(obj.spec.labels ?? {}),
+              ...ownerLabels(owner(obj), hash, obj.spec.deletionPolicy ?? 'Orphan'),
+            },
+          });
+          step = stepMachine(volumeMachine, VOLUME_MACHINE_VERSION, step.saved, { type: 'CREATED' });
+          break;
+        case 'recordCreated':
+          ctx.events.event(obj, 'Normal', 'Created', 'Create', `created volume ${name} on ${hostName}`);
+          break;
+        case 'recordDriftRepaired':
+          ctx.events.event(
+            obj,
+            'Normal',
+            'DriftRepaired',
+            'Create',
+            `volume ${name} was removed on ${hostName} outside Dockyard; created it again`,
+          );
+          break;
+        case 'recordNameConflict':
+          ctx.events.event(
+            obj,
+            'Warning',
+            'NameConflict',
+            'Create',
+            STALLED_MESSAGES.NameConflict?.(name, hostName) ?? '',
+          );
+          break;
+        case 'recordRecreateRequired':
+          ctx.events.event(
+            obj,
+            'Warning',
+            'RecreateRequired',
+            'Update',
+            STALLED_MESSAGES.RecreateRequired?.(name, hostName) ?? '',
+          );
+          break;
+        case 'recordPolicyViolation':
+          ctx.events.event(
+            obj,
+            'Warning',
+            'PolicyViolation',
+            'Create',
+            describeViolations(hostName, policy, violations),
+          );
+          break;
+      }
+    }
+    const state = step.saved.state;
+    const entry = {
+      name: hostName,
+      phase: state,
+      volumeName: name,
+      ...(observed || state === 'Ready' ? { id: name } : {}),
+      ...(observed?.mountpoint ? { mountpoint: observed.mountpoint } : {}),
+      machine: machineEntry(step.saved),
+    };
+    if (state === 'PolicyViolation') {
+      const message = describeViolations(hostName, policy, violations);
+      return { entry: { ...entry, message }, ready: false, stalled: { reason: 'PolicyViolation', message } };
+    }
+    const stalledMessage = STALLED_MESSAGES[state]?.(name, hostName);
+    if (stalledMessage)
+      return {
+        entry: { ...entry, message: stalledMessage },
+        ready: false,
+        stalled: { reason: state, message: stalledMessage },
+      };
+    if (state === 'Paused') {
+      const ready = owns === 'ours' && observed?.labels['dockyard.io/spec-hash'] === hash;
+      return { entry: { ...entry, message: 'paused (dockyard.io/paused): observing only' }, ready };
+    }
+    return { entry, ready: state === 'Ready' };
+  },
+
+  async finalizeHost(ctx: HostContext<DockerVolume>, policy: DeletionPolicy): Promise<FinalizeOutcome> {
+    if (policy === 'Orphan') return { done: true };
+    const name = volumeNameOf(ctx.obj);
+    const observed = await volumeClient.observe(ctx.conn.api, name);
+    // Gone, or not ours: nothing of ours to delete (a foreign volume is never touched).
+    if (!observed || ownership(observed.labels, owner(ctx.obj)) !== 'ours') return { done: true };
+    const result = await volumeClient.delete(ctx.conn.api, name);
+    if (result === 'inUse')
+      return { done: false, message: `volume ${name} is in use by a container; remove the container first` };
+    return { done: true };
+  },
+};

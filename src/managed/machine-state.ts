@@ -1,0 +1,22 @@
+import type { MachineState } from '../crds/kit.js';
+import type { SavedMachineState } from '../controllers/machine-step.js';
+import type { HostStatusEntry } from './types.js';
+
+/** The machine state a host entry saved, merged over the machine's default context. */
+export function savedFromEntry<C extends object>(
+  entry: HostStatusEntry | undefined,
+  defaults: C,
+): SavedMachineState<C> | undefined {
+  const m = entry?.machine;
+  if (!m) return undefined;
+  return { state: m.state, version: m.version, context: { ...defaults, ...(m.context as Partial<C>) } };
+}
+
+/** What goes back into status.hosts[].machine. */
+export function machineEntry<C extends object>(saved: SavedMachineState<C>): MachineState {
+  return {
+    state: saved.state,
+    version: saved.version,
+    context: { ...saved.context } as Record<string, unknown>,
+  };
+}
