@@ -37,6 +37,8 @@ export function registerControllers(deps: ControllerDeps): RegisteredControllers
   const hostRuntime = new HostRuntime(dockerMetrics, deps.logger.child({ component: 'docker' }));
   const { hosts } = registerDockerHostController(deps, hostRuntime, dockerMetrics);
   registerManagedController(deps, hostRuntime, hosts, dockerVolumeKind);
+  // register: DockerNetwork
+  // register: DockerImage
   return {
     names: ['dockerhost', 'dockervolume'],
     hostRuntime,
