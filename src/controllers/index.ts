@@ -5,7 +5,9 @@ import type { Manager } from '../runtime/manager.js';
 import { registerDockerHostController } from './dockerhost/dockerhost-controller.js';
 import { HostRuntime } from './host-runtime.js';
 import { dockerVolumeKind } from './dockervolume/volume-kind.js';
+import { dockerNetworkKind } from './dockernetwork/network-kind.js';
 import { registerManagedController } from '../managed/register.js';
+import { registerOrphanSweeper } from '../managed/orphan-sweeper.js';
 
 /** What every Dockyard controller is built from; the CLI fills it from its flags. */
 export interface ControllerDeps {
@@ -18,6 +20,8 @@ export interface ControllerDeps {
   watchNamespace?: string;
   /** --sync-period: how often every object is re-verified even without events (drift safety net). */
   syncPeriodMs?: number;
+  /** How often Docker objects whose owner is gone are swept (default 10 min; also once at start). */
+  orphanSweepIntervalMs?: number;
 }
 
 /** Handles the CLI keeps to shut controllers' own background work down (event streams, heartbeats). */
@@ -36,9 +40,16 @@ export function registerControllers(deps: ControllerDeps): RegisteredControllers
   const dockerMetrics = createDockerMetrics(deps.manager.metrics.registry);
   const hostRuntime = new HostRuntime(dockerMetrics, deps.logger.child({ component: 'docker' }));
   const { hosts } = registerDockerHostController(deps, hostRuntime, dockerMetrics);
-  registerManagedController(deps, hostRuntime, hosts, dockerVolumeKind);
-  // register: DockerNetwork
+  const volumes = registerManagedController(deps, hostRuntime, hosts, dockerVolumeKind);
+  registerManagedController(deps, hostRuntime, hosts, dockerNetworkKind);
   // register: DockerImage
+  registerOrphanSweeper(
+    deps,
+    hostRuntime,
+    hosts,
+    new Map([['DockerVolume', volumes.objects]]),
+    deps.orphanSweepIntervalMs,
+  );
   return {
     names: ['dockerhost', 'dockervolume'],
     hostRuntime,

@@ -169,6 +169,29 @@ export const placementRule: Rule = {
   reason: 'FieldValueInvalid',
 };
 
+/**
+ * The saved state of a controller's xstate machine: state value, machine
+ * version and a small context. Stored in status so a restarted controller
+ * resumes where it was; people read the phase, not this.
+ */
+export const MachineState = Type.Object(
+  {
+    state: str('The machine state (equals the phase).', { maxLength: 64 }),
+    version: int('Version of the machine that wrote this state; another version starts over.', {
+      minimum: 0,
+    }),
+    context: Type.Optional(
+      Type.Unsafe<Record<string, unknown>>({
+        type: 'object',
+        description: 'Small machine context (counters, last reason).',
+        'x-kubernetes-preserve-unknown-fields': true,
+      }),
+    ),
+  },
+  { description: 'Internal: the controller state machine’s saved state.' },
+);
+export type MachineState = Static<typeof MachineState>;
+
 /** Per-host status entry; kinds extend it with their own facts. */
 export const hostStatusFields = {
   name: objectName('The DockerHost.'),
@@ -178,6 +201,7 @@ export const hostStatusFields = {
   lastUpdateTime: Type.Optional(
     Type.String({ description: 'When this entry last changed.', format: 'date-time' }),
   ),
+  machine: Type.Optional(MachineState),
 };
 
 export const placementStatusFields = {
@@ -291,26 +315,3 @@ export function imageReference(description: string) {
     pattern: IMAGE_REFERENCE_PATTERN,
   });
 }
-
-/**
- * The saved state of a controller's xstate machine: state value, machine
- * version and a small context. Stored in status so a restarted controller
- * resumes where it was; people read the phase, not this.
- */
-export const MachineState = Type.Object(
-  {
-    state: str('The machine state (equals the phase).', { maxLength: 64 }),
-    version: int('Version of the machine that wrote this state; another version starts over.', {
-      minimum: 0,
-    }),
-    context: Type.Optional(
-      Type.Unsafe<Record<string, unknown>>({
-        type: 'object',
-        description: 'Small machine context (counters, last reason).',
-        'x-kubernetes-preserve-unknown-fields': true,
-      }),
-    ),
-  },
-  { description: 'Internal: the controller state machine’s saved state.' },
-);
-export type MachineState = Static<typeof MachineState>;

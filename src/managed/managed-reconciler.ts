@@ -15,6 +15,7 @@ import {
 import { jsonEqual } from '../runtime/json-merge.js';
 import { patchStatus, type StatusPatchApi } from '../runtime/status-patch.js';
 import type { HostRuntime } from '../controllers/host-runtime.js';
+import { managedMetricsNoop as noopManagedMetrics, type ManagedMetrics } from './managed-metrics.js';
 import { mapLimit } from './map-limit.js';
 import type { NamespaceLabels } from './namespace-labels.js';
 import { resolvePlacement } from './placement.js';
@@ -45,6 +46,7 @@ export interface ManagedReconcilerDeps<T extends ManagedObject> {
   status: StatusPatchApi;
   finalizers: FinalizerPatchApi;
   events: EventRecorder;
+  metrics?: ManagedMetrics;
   fieldManager: string;
   /** Re-verify converged objects this often even without events (drift safety net). */
   pollIntervalMs: number;
@@ -186,6 +188,7 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       paused,
       logger: ctx.logger.child({ host: host.metadata.name }) as Logger,
       events: this.deps.events,
+      metrics: this.deps.metrics ?? noopManagedMetrics,
       now,
       signal: ctx.signal,
     };

@@ -6,6 +6,7 @@ import { enqueueForObject, enqueueMapped } from '../runtime/enqueue.js';
 import type { Informer } from '../runtime/informer.js';
 import { customResourceListWatcher } from '../runtime/kube-list-watcher.js';
 import type { Request } from '../runtime/object-key.js';
+import { managedMetrics } from './managed-metrics.js';
 import { ManagedReconciler, ownerKeyFromEvent } from './managed-reconciler.js';
 import { NamespaceLabels } from './namespace-labels.js';
 import type { ManagedKind, ManagedObject } from './types.js';
@@ -43,6 +44,8 @@ export function registerManagedController<T extends ManagedObject>(
     }),
     ...(deps.syncPeriodMs !== undefined ? { resyncPeriodMs: deps.syncPeriodMs } : {}),
   });
+  const metrics = managedMetrics(manager.metrics.registry);
+  metrics.trackObjects(kind.kind, () => objects.list());
   const reconciler = new ManagedReconciler<T>({
     kind,
     objects,
@@ -52,6 +55,7 @@ export function registerManagedController<T extends ManagedObject>(
     status: kc.makeApiClient(CustomObjectsApi),
     finalizers: kc.makeApiClient(CustomObjectsApi),
     events: manager.eventRecorderFor(controllerName),
+    metrics,
     fieldManager: `dockyard-${controllerName}-controller`,
     pollIntervalMs: opts.pollIntervalMs ?? deps.syncPeriodMs ?? DEFAULT_POLL_INTERVAL_MS,
   });

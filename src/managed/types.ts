@@ -3,6 +3,7 @@ import type { DockerHost } from '../crds/dockerhost.js';
 import type { Condition, KubeObject, MachineState } from '../crds/kit.js';
 import type { HostConnection } from '../docker/connection-pool.js';
 import type { EventRecorder } from '../runtime/events.js';
+import type { ManagedMetrics } from './managed-metrics.js';
 import type { ResourceType } from '../runtime/object-ref.js';
 import type { PlacementSpec } from './placement.js';
 
@@ -43,6 +44,8 @@ export interface HostContext<T extends ManagedObject> {
   paused: boolean;
   logger: Logger;
   events: EventRecorder;
+  /** Drift repairs and other counters every kind reports. */
+  metrics: ManagedMetrics;
   now: Date;
   signal: AbortSignal;
 }

@@ -54,7 +54,7 @@ async function readData(node: string, volume: string): Promise<string> {
 beforeAll(async () => {
   [cp, lab] = await Promise.all([startControlPlane(), startLab({ nodes: [{ name: 'n1' }, { name: 'n2' }] })]);
   kube = new Kube(cp);
-  dockyard = await startDockyard(cp, { syncPeriodMs: POLL_MS });
+  dockyard = await startDockyard(cp, { syncPeriodMs: POLL_MS, orphanSweepIntervalMs: POLL_MS });
   await kube.namespace(NS);
   await registerLabHosts(kube, lab, { n1: { site: 'lab' }, n2: { site: 'lab' } });
 }, CONTROL_PLANE_START_TIMEOUT_MS + LAB_START_TIMEOUT_MS);
@@ -85,6 +85,9 @@ describe('DockerVolume', () => {
       });
       expect(v?.Labels?.['dockyard.io/spec-hash']).toMatch(/^[0-9a-f]{16}$/);
     }
+    const address = dockyard.manager.metricsAddress();
+    const text = await (await fetch(`http://127.0.0.1:${address?.port}/metrics`)).text();
+    expect(text).toMatch(/dockyard_managed_objects\{kind="DockerVolume",phase="Ready"\} 1/);
   });
 
   it('puts back a volume removed out of band within seconds (event-driven)', async () => {
@@ -183,6 +186,29 @@ describe('DockerVolume', () => {
     await kube.waitForGone('DockerVolume', NS, 'scratch');
     expect(await volumeOn('n1', `${NS}.scratch`)).toBeUndefined();
     await kube.patch('DockerHost', undefined, 'n2', { metadata: { labels: { site: 'lab' } } });
+  });
+
+  it('sweeps volumes whose owner is gone only when their recorded policy says Delete', async () => {
+    const labels = (name: string, policy: string) => ({
+      'dockyard.io/uid': `gone-${name}`,
+      'dockyard.io/namespace': NS,
+      'dockyard.io/name': name,
+      'dockyard.io/kind': 'DockerVolume',
+      'dockyard.io/spec-hash': '0000000000000000',
+      'dockyard.io/deletion-policy': policy,
+    });
+    const docker = lab.node('n1').client();
+    await docker.createVolume({ Name: `${NS}.left-delete`, Labels: labels('left-delete', 'Delete') });
+    await docker.createVolume({ Name: `${NS}.left-orphan`, Labels: labels('left-orphan', 'Orphan') });
+    await waitFor(async () => (await volumeOn('n1', `${NS}.left-delete`)) === undefined, {
+      timeoutMs: POLL_MS * 3,
+      what: 'orphaned Delete-policy volume swept',
+    });
+    expect(await volumeOn('n1', `${NS}.left-orphan`)).toBeDefined();
+    const address = dockyard.manager.metricsAddress();
+    const text = await (await fetch(`http://127.0.0.1:${address?.port}/metrics`)).text();
+    expect(text).toMatch(/dockyard_orphans_removed_total\{kind="DockerVolume"\} [1-9]/);
+    expect(text).toMatch(/dockyard_drift_repairs_total\{kind="DockerVolume"\} [1-9]/);
   });
 
   it('holds the finalizer while a host is down, and finishes once it is back', async () => {

@@ -19,7 +19,7 @@ export interface RunningDockyard {
  */
 export async function startDockyard(
   cp: ControlPlane,
-  opts: { syncPeriodMs?: number; maxConcurrentReconciles?: number } = {},
+  opts: { syncPeriodMs?: number; maxConcurrentReconciles?: number; orphanSweepIntervalMs?: number } = {},
 ): Promise<RunningDockyard> {
   const kc = cp.kubeConfig();
   await installCrds(kc);
@@ -36,6 +36,9 @@ export async function startDockyard(
     logger,
     maxConcurrentReconciles: opts.maxConcurrentReconciles ?? 4,
     ...(opts.syncPeriodMs !== undefined ? { syncPeriodMs: opts.syncPeriodMs } : {}),
+    ...(opts.orphanSweepIntervalMs !== undefined
+      ? { orphanSweepIntervalMs: opts.orphanSweepIntervalMs }
+      : {}),
   });
   await manager.start();
   return {

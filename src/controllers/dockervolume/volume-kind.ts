@@ -97,6 +97,7 @@ export const dockerVolumeKind: ManagedKind<DockerVolume> = {
           ctx.events.event(obj, 'Normal', 'Created', 'Create', `created volume ${name} on ${hostName}`);
           break;
         case 'recordDriftRepaired':
+          ctx.metrics.driftRepaired(OWNER_KIND);
           ctx.events.event(
             obj,
             'Normal',
