@@ -1,0 +1,172 @@
+import { assign, setup } from 'xstate';
+import type { ContainerSituation } from './situation.js';
+
+export const CONTAINER_MACHINE_VERSION = 1;
+
+export interface ContainerMachineContext {
+  /** Restart count at the last observation: a rise means it crashed since. */
+  lastRestartCount: number;
+  /** Consecutive observations in CrashLoopBackOff: drives the requeue backoff. */
+  crashes: number;
+  /** Times it was put back after a change outside Dockyard. */
+  repairs: number;
+}
+
+export type ContainerEvent = ContainerSituation;
+
+type Action =
+  | 'pull'
+  | 'create'
+  | 'start'
+  | 'recreate'
+  | 'update'
+  | 'reconnect'
+  | 'stop'
+  | 'recordCreated'
+  | 'recordDriftRepaired'
+  | 'recordRecreated'
+  | 'recordUpdated'
+  | 'recordStopped'
+  | 'countRepair';
+
+/** Phases in which the container is supposed to be up: finding it gone or stopped is drift. */
+const UP = ['Running', 'Healthy', 'Unhealthy'] as const;
+
+/**
+ * The decision shared by every state, in the classifier's priority order;
+ * `drift` says whether the container was up before (then a missing or stopped
+ * container is drift to repair and report).
+ */
+function decide(drift: boolean) {
+  const repaired: Action[] = drift ? ['recordDriftRepaired', 'countRepair'] : [];
+  const created: Action[] = ['create', 'start', ...(drift ? repaired : (['recordCreated'] as Action[]))];
+  return {
+    PAUSED: { target: '#dockercontainer.Paused' as const },
+    POLICY_VIOLATION: { target: '#dockercontainer.PolicyViolation' as const },
+    CONFIG_MISSING: { target: '#dockercontainer.WaitingForDependencies' as const },
+    DEPENDENCIES_MISSING: { target: '#dockercontainer.WaitingForDependencies' as const },
+    CONFLICT: { target: '#dockercontainer.NameConflict' as const },
+    IMAGE_MISSING: { target: '#dockercontainer.Pulling' as const, actions: ['pull'] as Action[] },
+    MISSING: [
+      {
+        guard: 'start' as const,
+        target: '#dockercontainer.Creating' as const,
+        actions: created,
+      },
+      { target: '#dockercontainer.Stopped' as const, actions: ['create', 'recordCreated'] as Action[] },
+    ],
+    OUTDATED: [
+      {
+        guard: 'start' as const,
+        target: '#dockercontainer.Recreating' as const,
+        actions: ['recreate', 'start', 'recordRecreated'] as Action[],
+      },
+      { target: '#dockercontainer.Stopped' as const, actions: ['recreate', 'recordRecreated'] as Action[] },
+    ],
+    NEEDS_UPDATE: { actions: ['update', 'recordUpdated'] as Action[] },
+    NETWORKS_DIFFER: { actions: ['reconnect'] as Action[] },
+    SHOULD_STOP: {
+      target: '#dockercontainer.Stopped' as const,
+      actions: ['stop', 'recordStopped'] as Action[],
+    },
+    STOPPED: { target: '#dockercontainer.Stopped' as const },
+    CRASH_LOOPING: {
+      target: '#dockercontainer.CrashLoopBackOff' as const,
+      actions: ['noteRestarts', 'countCrash'] as const,
+    },
+    FAILED: { target: '#dockercontainer.Failed' as const },
+    NOT_RUNNING: {
+      target: '#dockercontainer.Starting' as const,
+      actions: ['start', ...repaired] as Action[],
+    },
+    RUNNING: [
+      {
+        guard: 'healthy' as const,
+        target: '#dockercontainer.Healthy' as const,
+        actions: ['noteRestarts', 'resetCrashes'] as const,
+      },
+      {
+        guard: 'unhealthy' as const,
+        target: '#dockercontainer.Unhealthy' as const,
+        actions: ['noteRestarts', 'resetCrashes'] as const,
+      },
+      {
+        guard: 'healthStarting' as const,
+        target: '#dockercontainer.Starting' as const,
+        actions: ['noteRestarts'] as const,
+      },
+      { target: '#dockercontainer.Running' as const, actions: ['noteRestarts', 'resetCrashes'] as const },
+    ],
+  };
+}
+
+/**
+ * A DockerContainer on one host. States are the phases shown in status:
+ * Pending → WaitingForDependencies → Pulling → Creating → Starting → Running
+ * (Healthy / Unhealthy with a healthcheck), Stopped, Recreating,
+ * CrashLoopBackOff, Failed, PolicyViolation, NameConflict, Paused. Entry
+ * actions record the Events people watch for (health transitions, back-off).
+ */
+export const containerMachine = setup({
+  types: {} as { context: ContainerMachineContext; events: ContainerEvent },
+  actions: {
+    pull: () => {},
+    create: () => {},
+    start: () => {},
+    recreate: () => {},
+    update: () => {},
+    reconnect: () => {},
+    stop: () => {},
+    recordCreated: () => {},
+    recordDriftRepaired: () => {},
+    recordRecreated: () => {},
+    recordUpdated: () => {},
+    recordStopped: () => {},
+    recordHealthy: () => {},
+    recordUnhealthy: () => {},
+    recordBackOff: () => {},
+    recordFailed: () => {},
+    recordPolicyViolation: () => {},
+    recordNameConflict: () => {},
+    recordWaiting: () => {},
+    countRepair: assign({ repairs: ({ context }) => context.repairs + 1 }),
+    countCrash: assign({ crashes: ({ context }) => context.crashes + 1 }),
+    resetCrashes: assign({ crashes: 0 }),
+    noteRestarts: assign({
+      lastRestartCount: ({ context, event }) =>
+        event.type === 'RUNNING' || event.type === 'CRASH_LOOPING'
+          ? event.restartCount
+          : context.lastRestartCount,
+    }),
+  },
+  guards: {
+    start: ({ event }) => (event.type === 'MISSING' || event.type === 'OUTDATED') && event.start,
+    healthy: ({ event }) => event.type === 'RUNNING' && event.health === 'healthy',
+    unhealthy: ({ event }) => event.type === 'RUNNING' && event.health === 'unhealthy',
+    healthStarting: ({ event }) => event.type === 'RUNNING' && event.health === 'starting',
+  },
+}).createMachine({
+  id: 'dockercontainer',
+  initial: 'Pending',
+  context: { lastRestartCount: 0, crashes: 0, repairs: 0 },
+  states: {
+    Pending: { on: decide(false) },
+    WaitingForDependencies: { entry: 'recordWaiting', on: decide(false) },
+    Pulling: { on: decide(false) },
+    Creating: { on: decide(false) },
+    Starting: { on: decide(false) },
+    Running: { on: decide(true) },
+    Healthy: { entry: 'recordHealthy', on: decide(true) },
+    Unhealthy: { entry: 'recordUnhealthy', on: decide(true) },
+    Stopped: { on: decide(false) },
+    Recreating: { on: decide(false) },
+    CrashLoopBackOff: { entry: 'recordBackOff', on: decide(false) },
+    Failed: { entry: 'recordFailed', on: decide(false) },
+    PolicyViolation: { entry: 'recordPolicyViolation', on: decide(false) },
+    NameConflict: { entry: 'recordNameConflict', on: decide(false) },
+    Paused: { on: decide(false) },
+  },
+});
+
+export const READY_PHASES = new Set(['Running', 'Healthy', 'Stopped']);
+export const UP_PHASES: ReadonlySet<string> = new Set(UP);

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { classify, type ContainerFacts } from './situation.js';
+
+const base: ContainerFacts = {
+  paused: false,
+  policyViolation: false,
+  configMissing: false,
+  missingDependencies: [],
+  imagePresent: true,
+  desired: 'Running',
+  updateNeeded: false,
+  networksDiffer: false,
+  restartPolicy: 'unless-stopped',
+  previousRestartCount: 0,
+};
+const up = {
+  ownership: 'ours' as const,
+  upToDate: true,
+  running: true,
+  restarting: false,
+  exitCode: 0,
+  oomKilled: false,
+  restartCount: 0,
+  startedSecondsAgo: 60,
+};
+const exited = (exitCode: number) => ({ ...up, running: false, exitCode });
+
+describe('classify', () => {
+  it.each([
+    ['paused beats everything', { ...base, paused: true, policyViolation: true }, 'PAUSED'],
+    ['policy violation', { ...base, policyViolation: true }, 'POLICY_VIOLATION'],
+    [
+      'foreign container with our name',
+      { ...base, container: { ...up, ownership: 'foreign' as const } },
+      'CONFLICT',
+    ],
+    ['missing Secret', { ...base, configMissing: true }, 'CONFIG_MISSING'],
+    [
+      'network not ready',
+      { ...base, missingDependencies: ['DockerNetwork/backend'] },
+      'DEPENDENCIES_MISSING',
+    ],
+    ['no container, no image', { ...base, imagePresent: false }, 'IMAGE_MISSING'],
+    ['no container', base, 'MISSING'],
+    ['outdated container', { ...base, container: { ...up, upToDate: false } }, 'OUTDATED'],
+    [
+      'image gone but container up to date: not a pull',
+      { ...base, imagePresent: false, container: up },
+      'RUNNING',
+    ],
+    ['in-place update', { ...base, container: up, updateNeeded: true }, 'NEEDS_UPDATE'],
+    ['networks differ', { ...base, container: up, networksDiffer: true }, 'NETWORKS_DIFFER'],
+    ['should stop', { ...base, desired: 'Stopped' as const, container: up }, 'SHOULD_STOP'],
+    ['stopped as wanted', { ...base, desired: 'Stopped' as const, container: exited(0) }, 'STOPPED'],
+    [
+      'restarting',
+      { ...base, container: { ...up, running: false, restarting: true, restartCount: 2 } },
+      'CRASH_LOOPING',
+    ],
+    [
+      'just came back from a crash',
+      { ...base, previousRestartCount: 1, container: { ...up, restartCount: 2, startedSecondsAgo: 1 } },
+      'CRASH_LOOPING',
+    ],
+    [
+      'up for a while after old restarts',
+      { ...base, previousRestartCount: 1, container: { ...up, restartCount: 2, startedSecondsAgo: 30 } },
+      'RUNNING',
+    ],
+    ['running', { ...base, container: up }, 'RUNNING'],
+    ['docker stop under unless-stopped', { ...base, container: exited(143) }, 'NOT_RUNNING'],
+    ['exited 1 under unless-stopped after manual stop', { ...base, container: exited(1) }, 'NOT_RUNNING'],
+    [
+      'exited 1 under restart policy no',
+      { ...base, restartPolicy: 'no' as const, container: exited(1) },
+      'FAILED',
+    ],
+    [
+      'finished under on-failure',
+      { ...base, restartPolicy: 'on-failure' as const, container: exited(0) },
+      'FAILED',
+    ],
+    [
+      'killed under policy no: someone stopped it',
+      { ...base, restartPolicy: 'no' as const, container: exited(137) },
+      'NOT_RUNNING',
+    ],
+  ])('%s → %s', (_name, facts, type) => {
+    expect(classify(facts).type).toBe(type);
+  });
+  it('carries whether to start a new container', () => {
+    expect(classify({ ...base, desired: 'Stopped' })).toEqual({ type: 'MISSING', start: false });
+  });
+});

@@ -1,0 +1,94 @@
+import type { ContainerHealth } from '../../docker/container-client.js';
+import type { Ownership } from '../../managed/ownership.js';
+
+/** Everything observed about one DockerContainer on one host, before deciding. */
+export interface ContainerFacts {
+  paused: boolean;
+  policyViolation: boolean;
+  /** A referenced Secret or ConfigMap (or key) is missing. */
+  configMissing: boolean;
+  /** DockerNetworks, DockerVolumes or the DockerImage not ready on this host. */
+  missingDependencies: readonly string[];
+  /** The image to create from is present on the host. */
+  imagePresent: boolean;
+  desired: 'Running' | 'Stopped';
+  container?: {
+    ownership: Ownership;
+    /** The spec-hash label matches what the spec asks for now. */
+    upToDate: boolean;
+    running: boolean;
+    restarting: boolean;
+    exitCode: number;
+    oomKilled: boolean;
+    health?: ContainerHealth;
+    restartCount: number;
+    /** Seconds since it last started; undefined if never. */
+    startedSecondsAgo?: number;
+  };
+  /** Restart policy, memory, CPUs or pids limit differ (updated in place). */
+  updateNeeded: boolean;
+  /** Network attachments differ (connect/disconnect in place). */
+  networksDiffer: boolean;
+  restartPolicy: 'no' | 'always' | 'unless-stopped' | 'on-failure';
+  /** Restart count at the previous observation (machine context). */
+  previousRestartCount: number;
+}
+
+export type ContainerSituation =
+  | { type: 'PAUSED' }
+  | { type: 'POLICY_VIOLATION' }
+  | { type: 'CONFIG_MISSING' }
+  | { type: 'DEPENDENCIES_MISSING' }
+  | { type: 'CONFLICT' }
+  | { type: 'IMAGE_MISSING' }
+  | { type: 'MISSING'; start: boolean }
+  | { type: 'OUTDATED'; start: boolean }
+  | { type: 'NEEDS_UPDATE' }
+  | { type: 'NETWORKS_DIFFER' }
+  | { type: 'SHOULD_STOP' }
+  | { type: 'STOPPED' }
+  | { type: 'CRASH_LOOPING'; restartCount: number }
+  | { type: 'FAILED'; exitCode: number }
+  | { type: 'NOT_RUNNING' }
+  | { type: 'RUNNING'; health: ContainerHealth | 'none'; restartCount: number };
+
+/** A container that died and was started again within this many seconds is still crash-looping. */
+export const CRASH_WINDOW_SECONDS = 10;
+
+/** Exit codes of a process stopped by SIGTERM or SIGKILL: someone stopped it, it did not fail. */
+const STOPPED_BY_SIGNAL = new Set([137, 143]);
+
+/**
+ * What the observation means, in priority order. Pure and table-tested: the
+ * xstate machine turns this into a phase and actions.
+ */
+export function classify(f: ContainerFacts): ContainerSituation {
+  if (f.paused) return { type: 'PAUSED' };
+  if (f.policyViolation) return { type: 'POLICY_VIOLATION' };
+  const c = f.container;
+  if (c && c.ownership !== 'ours') return { type: 'CONFLICT' };
+  if (f.configMissing) return { type: 'CONFIG_MISSING' };
+  if (f.missingDependencies.length > 0) return { type: 'DEPENDENCIES_MISSING' };
+  const start = f.desired === 'Running';
+  if (!c || !c.upToDate) {
+    if (!f.imagePresent) return { type: 'IMAGE_MISSING' };
+    return c ? { type: 'OUTDATED', start } : { type: 'MISSING', start };
+  }
+  if (f.updateNeeded) return { type: 'NEEDS_UPDATE' };
+  if (f.networksDiffer) return { type: 'NETWORKS_DIFFER' };
+  if (f.desired === 'Stopped')
+    return c.running || c.restarting ? { type: 'SHOULD_STOP' } : { type: 'STOPPED' };
+  // Docker's restart policy is bringing it back after a crash (it sits in "restarting"
+  // between attempts), or it just came back from one.
+  const justRestarted =
+    c.running && c.restartCount > f.previousRestartCount && (c.startedSecondsAgo ?? 0) < CRASH_WINDOW_SECONDS;
+  if (c.restarting || justRestarted) return { type: 'CRASH_LOOPING', restartCount: c.restartCount };
+  if (c.running) return { type: 'RUNNING', health: c.health ?? 'none', restartCount: c.restartCount };
+  // Exited, and Docker will not restart it. A policy of no / on-failure means
+  // it stays down (a failure, or a finished run) unless someone stopped it by
+  // signal; with always / unless-stopped only a manual stop explains it.
+  const policyKeepsItDown = f.restartPolicy === 'no' || f.restartPolicy === 'on-failure';
+  if (policyKeepsItDown && !STOPPED_BY_SIGNAL.has(c.exitCode))
+    return { type: 'FAILED', exitCode: c.exitCode };
+  return { type: 'NOT_RUNNING' };
+}
