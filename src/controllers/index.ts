@@ -4,10 +4,12 @@ import { createDockerMetrics } from '../docker/docker-metrics.js';
 import type { Manager } from '../runtime/manager.js';
 import { registerDockerHostController } from './dockerhost/dockerhost-controller.js';
 import { HostRuntime } from './host-runtime.js';
+import { registerDockerContainerController } from './dockercontainer/register.js';
 import { dockerVolumeKind } from './dockervolume/volume-kind.js';
+import { registerDockerImageController } from './dockerimage/image-kind.js';
 import { dockerNetworkKind } from './dockernetwork/network-kind.js';
 import { registerManagedController } from '../managed/register.js';
-import { registerOrphanSweeper } from '../managed/orphan-sweeper.js';
+import { registerOrphanSweeper, type OwnerCache } from '../managed/orphan-sweeper.js';
 
 /** What every Dockyard controller is built from; the CLI fills it from its flags. */
 export interface ControllerDeps {
@@ -41,17 +43,34 @@ export function registerControllers(deps: ControllerDeps): RegisteredControllers
   const hostRuntime = new HostRuntime(dockerMetrics, deps.logger.child({ component: 'docker' }));
   const { hosts } = registerDockerHostController(deps, hostRuntime, dockerMetrics);
   const volumes = registerManagedController(deps, hostRuntime, hosts, dockerVolumeKind);
-  registerManagedController(deps, hostRuntime, hosts, dockerNetworkKind);
-  // register: DockerImage
+  const networks = registerManagedController(deps, hostRuntime, hosts, dockerNetworkKind);
+  const images = registerDockerImageController(deps, hostRuntime, hosts);
+  const containers = registerDockerContainerController(deps, hostRuntime, hosts, {
+    volumes,
+    networks,
+    images,
+  });
   registerOrphanSweeper(
     deps,
     hostRuntime,
     hosts,
-    new Map([['DockerVolume', volumes.objects]]),
+    new Map<string, OwnerCache>([
+      ['DockerVolume', volumes.objects],
+      ['DockerNetwork', networks.objects],
+      ['DockerImage', images.objects],
+      ['DockerContainer', containers.objects],
+    ]),
     deps.orphanSweepIntervalMs,
   );
   return {
-    names: ['dockerhost', 'dockervolume'],
+    names: [
+      'dockerhost',
+      'dockervolume',
+      'dockernetwork',
+      'dockerimage',
+      'dockercontainer',
+      'orphan-sweeper',
+    ],
     hostRuntime,
     stop: async () => hostRuntime.stop(),
   };

@@ -10,7 +10,7 @@ import { sweepOrphans } from './orphan-sweep.js';
 export const DEFAULT_SWEEP_INTERVAL_MS = 10 * 60_000;
 const SWEEP_KEY = 'orphans';
 
-type OwnerCache = Pick<Informer<{ metadata?: { uid?: string } }>, 'getByName' | 'hasSynced'>;
+export type OwnerCache = Pick<Informer<{ metadata?: { uid?: string } }>, 'getByName' | 'hasSynced'>;
 
 /**
  * The orphan sweep, run as a one-key controller: it starts only on the leader,

@@ -3,6 +3,7 @@ import type { DockerHost } from '../crds/dockerhost.js';
 import type { HostRuntime } from '../controllers/host-runtime.js';
 import type { ControllerDeps } from '../controllers/index.js';
 import { enqueueForObject, enqueueMapped } from '../runtime/enqueue.js';
+import type { Controller } from '../runtime/controller.js';
 import type { Informer } from '../runtime/informer.js';
 import { customResourceListWatcher } from '../runtime/kube-list-watcher.js';
 import type { Request } from '../runtime/object-key.js';
@@ -13,6 +14,8 @@ import type { ManagedKind, ManagedObject } from './types.js';
 
 export interface ManagedControllerHandle<T extends ManagedObject> {
   objects: Informer<T>;
+  /** For extra watches (e.g. containers follow the networks and volumes they use). */
+  controller: Controller;
   trigger(key: string): void;
 }
 
@@ -93,5 +96,5 @@ export function registerManagedController<T extends ManagedObject>(
       }
     }
   });
-  return { objects, trigger: (key) => controller.trigger(key) };
+  return { objects, controller, trigger: (key) => controller.trigger(key) };
 }

@@ -2,6 +2,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   Informer,
+  WatchIdleTimeout,
   type EventHandler,
   type InformerOptions,
   type ListResult,
@@ -292,6 +293,44 @@ describe('Informer', () => {
     expect(counts.restarts).toBe(1);
     await vi.advanceTimersByTimeAsync(1000);
     expect(lw.listCalls).toBe(2);
+    await informer.stop();
+  });
+
+  // Runtime fix: kube-apiserver sends no bookmark on an idle resource, so the server's own end
+  // of a watch must count as a sign of life, or every idle informer restarts each watchdog period.
+  it('counts a watch the server ended after a while as a sign of life', async () => {
+    const { lw, informer, counts } = setup({ watchdogMs: 10_000 });
+    lw.listAnswers.push({ items: [], resourceVersion: '1' });
+    informer.start();
+    await flush();
+    await vi.advanceTimersByTimeAsync(6000);
+    lw.lastWatch.end(); // the server's timeoutSeconds
+    await flush();
+    const second = lw.lastWatch;
+    expect(second.resourceVersion).toBe('1');
+    await vi.advanceTimersByTimeAsync(9999);
+    expect(second.aborted).toBe(false);
+    expect(counts.restarts).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(second.aborted).toBe(true); // silent and not ended: stalled
+    expect(counts.restarts).toBe(1);
+    await informer.stop();
+  });
+
+  it('gives no such credit to a watch the client ended for silence', async () => {
+    const { lw, informer, counts } = setup({ watchdogMs: 10_000 });
+    lw.listAnswers.push({ items: [], resourceVersion: '1' });
+    informer.start();
+    await flush();
+    await vi.advanceTimersByTimeAsync(6000);
+    lw.lastWatch.end(new WatchIdleTimeout());
+    await flush();
+    const second = lw.lastWatch;
+    expect(second.resourceVersion).toBe('1'); // re-watched, not relisted
+    expect(lw.listCalls).toBe(1);
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(second.aborted).toBe(true);
+    expect(counts.restarts).toBe(1);
     await informer.stop();
   });
 

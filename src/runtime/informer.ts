@@ -34,7 +34,11 @@ export interface WatchHandle {
   abort(): void;
 }
 
-/** The list/watch transport. `onDone` is called once: without an error for a normal end. */
+/**
+ * The list/watch transport. `onDone` is called once: without an error when
+ * the server ended the watch normally, with a `WatchIdleTimeout` when the
+ * client gave up on a silent watch, otherwise with the failure.
+ */
 export interface ListWatcher<T> {
   list(): Promise<ListResult<T>>;
   watch(
@@ -89,6 +93,19 @@ type WatchOutcome =
 
 /** A watch that ends cleanly this fast without delivering anything counts as a failure, to avoid a hot loop. */
 const MIN_HEALTHY_WATCH_MS = 1000;
+
+/**
+ * Passed to `onDone` when the client, not the server, ended a watch for
+ * silence (client-node aborts after 30 s without data). The informer
+ * re-watches as after a normal end, but unlike the server's own end it is no
+ * sign that the server is alive, so it does not hold the watchdog off.
+ */
+export class WatchIdleTimeout extends Error {
+  constructor(message = 'watch ended by the client after a silence') {
+    super(message);
+    this.name = 'WatchIdleTimeout';
+  }
+}
 
 export class WatchStatusError extends Error {
   readonly code: number | undefined;
@@ -288,6 +305,7 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
       let handle: WatchHandle | undefined;
       let watchdog: NodeJS.Timeout | undefined;
       let events = 0;
+      const startedAt = Date.now();
 
       const finish = (outcome: WatchOutcome): void => {
         if (settled) return;
@@ -325,8 +343,19 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
       };
 
       const onDone = (err?: unknown): void => {
-        if (!err) finish({ kind: 'closed', events });
-        else finish(isGone(err) ? { kind: 'gone' } : { kind: 'error', err });
+        if (!err) {
+          // Runtime fix (found against a real kube-apiserver): the server ending a watch at its
+          // timeoutSeconds proves it is alive, so it holds the watchdog off like an event does.
+          // The bookmark that was expected to do this is not sent for an idle resource: the
+          // API server sends bookmarks only from its watch cache, and only once the resource
+          // changed after the watch began. A watch that ends at once proves little: no credit.
+          if (Date.now() - startedAt >= MIN_HEALTHY_WATCH_MS) this.lastActivity = Date.now();
+          finish({ kind: 'closed', events });
+        } else if (err instanceof WatchIdleTimeout) {
+          finish({ kind: 'closed', events }); // re-watch, but silence is no sign of life
+        } else {
+          finish(isGone(err) ? { kind: 'gone' } : { kind: 'error', err });
+        }
       };
 
       this.stopCurrentWatch = () => finish({ kind: 'stopped' });

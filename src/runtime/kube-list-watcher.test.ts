@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { WatchEvent } from './informer.js';
+import { WatchIdleTimeout, type WatchEvent } from './informer.js';
 import {
   KubeListWatcher,
   resourcePath,
@@ -125,11 +125,13 @@ describe('KubeListWatcher', () => {
     expect(events).toEqual([{ type: 'ADDED', object: { metadata: { name: 'a' } } }]);
 
     const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
-    done?.(timeout); // client-node's inactivity abort: a normal end
+    done?.(timeout); // client-node's inactivity abort: re-watch, but no sign of the server's life
     done?.(null);
     const refused = new Error('ECONNREFUSED');
     done?.(refused);
-    expect(ends).toEqual([undefined, undefined, refused]);
+    expect(ends).toHaveLength(3);
+    expect(ends[0]).toBeInstanceOf(WatchIdleTimeout);
+    expect(ends.slice(1)).toEqual([undefined, refused]);
 
     handle.abort();
     expect(aborted).toBe(true);

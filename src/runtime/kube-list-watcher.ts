@@ -7,7 +7,13 @@
 // objects look the same whichever way they arrived.
 
 import { CustomObjectsApi, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import type { ListResult, ListWatcher, WatchEvent, WatchHandle } from './informer.js';
+import {
+  WatchIdleTimeout,
+  type ListResult,
+  type ListWatcher,
+  type WatchEvent,
+  type WatchHandle,
+} from './informer.js';
 
 export interface ListPage<T> {
   items?: T[];
@@ -40,9 +46,11 @@ export interface KubeListWatcherOptions<T> {
   pageSize?: number;
   /**
    * Server-side watch timeout. client-node's Watch aborts a connection after
-   * 30 s without data; the API server sends a bookmark shortly before a watch's
-   * timeout, so a timeout under 30 s ends idle watches cleanly, with a fresh
-   * resourceVersion, instead of through that abort. Default 25 s.
+   * 30 s without data; a timeout under 30 s lets a healthy server end idle
+   * watches itself, cleanly, which the informer counts as a sign of life. (It
+   * cannot count on a bookmark before the timeout: kube-apiserver sends one
+   * only from its watch cache and only when the resource changed meanwhile.)
+   * Default 25 s.
    */
   timeoutSeconds?: number;
 }
@@ -91,7 +99,7 @@ export class KubeListWatcher<T extends KubernetesObject> implements ListWatcher<
         const event = toWatchEvent<T>(phase, apiObj);
         if (event) onEvent(event);
       },
-      (err: unknown) => onDone(isInactivityTimeout(err) ? undefined : (err ?? undefined)),
+      (err: unknown) => onDone(isInactivityTimeout(err) ? new WatchIdleTimeout() : (err ?? undefined)),
     );
     return { abort: () => controller.abort() };
   }
@@ -120,8 +128,9 @@ export function toWatchEvent<T>(phase: string, apiObj: unknown): WatchEvent<T> |
 }
 
 /**
- * client-node's own inactivity abort (30 s without data). It is no failure of
- * the server: re-watching from the last resourceVersion is right.
+ * client-node's own inactivity abort (30 s without data). Re-watching from
+ * the last resourceVersion is right, but with the server's timeout under 30 s
+ * it also means the server did not end the watch itself: no sign of life.
  */
 function isInactivityTimeout(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'TimeoutError';

@@ -1,5 +1,5 @@
 import { EventsV1Api } from '@kubernetes/client-node';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { registerControllers, type RegisteredControllers } from '../../src/controllers/index.js';
 import { installCrds } from '../../src/crds/install.js';
 import type { ControlPlane } from '../../src/localenv/control-plane.js';
@@ -19,11 +19,18 @@ export interface RunningDockyard {
  */
 export async function startDockyard(
   cp: ControlPlane,
-  opts: { syncPeriodMs?: number; maxConcurrentReconciles?: number; orphanSweepIntervalMs?: number } = {},
+  opts: {
+    syncPeriodMs?: number;
+    maxConcurrentReconciles?: number;
+    orphanSweepIntervalMs?: number;
+    /** Capture the controllers' log lines (plain pino JSON, no redaction) instead of printing them. */
+    log?: { destination: DestinationStream; level?: string };
+  } = {},
 ): Promise<RunningDockyard> {
   const kc = cp.kubeConfig();
   await installCrds(kc);
-  const logger = pino({ level: process.env.DOCKYARD_TEST_LOG_LEVEL ?? 'warn' });
+  const level = opts.log?.level ?? process.env.DOCKYARD_TEST_LOG_LEVEL ?? 'warn';
+  const logger = opts.log ? pino({ level }, opts.log.destination) : pino({ level });
   const manager = new Manager({
     logger,
     metricsBindAddress: '127.0.0.1:0',

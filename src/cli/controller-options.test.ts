@@ -1,0 +1,81 @@
+import { CommanderError } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { parseControllerArgs, type ControllerCommandOptions } from './controller-options.js';
+
+const terminal = { stdoutIsTTY: true, podNamespace: undefined };
+const pod = { stdoutIsTTY: false, podNamespace: 'dockyard' };
+
+const defaults: ControllerCommandOptions = {
+  kubeconfig: undefined,
+  metricsBindAddress: ':8080',
+  healthProbeBindAddress: ':8081',
+  leaderElect: false,
+  leaderElectionNamespace: 'dockyard-system',
+  leaderElectionId: 'dockyard-controller',
+  maxConcurrentReconciles: 4,
+  logLevel: 'info',
+  logFormat: 'pretty',
+  watchNamespace: undefined,
+  syncPeriodMs: 600_000,
+};
+
+describe('parseControllerArgs', () => {
+  it('defaults like controller-runtime, pretty logs on a terminal', () => {
+    expect(parseControllerArgs([], terminal)).toEqual(defaults);
+  });
+
+  it('in a pod: the pod namespace for the lease and JSON logs', () => {
+    expect(parseControllerArgs([], pod)).toMatchObject({
+      leaderElectionNamespace: 'dockyard',
+      logFormat: 'json',
+    });
+  });
+
+  it.each<[string, string[], Partial<ControllerCommandOptions>]>([
+    ['kubeconfig', ['--kubeconfig', '/k/config'], { kubeconfig: '/k/config' }],
+    [
+      'bind addresses in Go form',
+      ['--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address', '0'],
+      { metricsBindAddress: '127.0.0.1:0', healthProbeBindAddress: '0' },
+    ],
+    ['--leader-elect alone', ['--leader-elect'], { leaderElect: true }],
+    ['--leader-elect=true', ['--leader-elect=true'], { leaderElect: true }],
+    ['--leader-elect=false', ['--leader-elect=false'], { leaderElect: false }],
+    [
+      'lease location',
+      ['--leader-election-namespace', 'ops', '--leader-election-id', 'dockyard.example.com'],
+      { leaderElectionNamespace: 'ops', leaderElectionId: 'dockyard.example.com' },
+    ],
+    ['workers', ['--max-concurrent-reconciles', '16'], { maxConcurrentReconciles: 16 }],
+    ['log settings', ['--log-level=debug', '--log-format=json'], { logLevel: 'debug', logFormat: 'json' }],
+    ['watch namespace', ['--watch-namespace', 'team-a'], { watchNamespace: 'team-a' }],
+    ['sync period', ['--sync-period', '1h30m'], { syncPeriodMs: 5_400_000 }],
+  ])('reads %s', (_what, args, expected) => {
+    expect(parseControllerArgs(args, terminal)).toEqual({ ...defaults, ...expected });
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['an unknown flag', ['--leader-elect-id', 'x'], /unknown option/],
+    ['a positional argument', ['extra'], /too many arguments|excess/i],
+    ['zero workers', ['--max-concurrent-reconciles', '0'], /at least 1/],
+    ['fractional workers', ['--max-concurrent-reconciles', '2.5'], /whole number/],
+    ['a duration without unit', ['--sync-period', '30'], /duration/],
+    ['a zero duration', ['--sync-period', '0'], /above zero/],
+    ['a bad bind address', ['--metrics-bind-address', '8080'], /bind address/],
+    ['a bad boolean', ['--leader-elect=yes'], /true or false/],
+    ['an unknown log level', ['--log-level', 'verbose'], /Allowed choices/],
+    ['an unknown log format', ['--log-format', 'text'], /Allowed choices/],
+    ['an invalid namespace', ['--watch-namespace', 'Team_A'], /namespace name/],
+    ['an invalid lease name', ['--leader-election-id', 'Dockyard Lease'], /object name/],
+  ])('refuses %s', (_what, args, message) => {
+    let error: unknown;
+    try {
+      parseControllerArgs(args, terminal);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(CommanderError);
+    expect((error as CommanderError).exitCode).toBe(1);
+    expect((error as CommanderError).message).toMatch(message);
+  });
+});

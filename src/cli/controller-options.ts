@@ -1,0 +1,199 @@
+// The `dockyard controller` flags, named and defaulted like controller-runtime's
+// (kubebuilder's main.go), so a chart or a person used to Go operators finds
+// them where expected. Parsing is pure: argv and a few environment facts in,
+// a typed options object out; nothing here touches the cluster.
+
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseBindAddress } from '../runtime/health.js';
+import { parseDuration } from './duration.js';
+import type { CliEnvironment } from './environment.js';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** Used when not running in a pod (the pod's own namespace is the default there). */
+export const DEFAULT_LEADER_ELECTION_NAMESPACE = 'dockyard-system';
+
+export interface ControllerCommandOptions {
+  /** Absent: $KUBECONFIG, the pod's ServiceAccount, or ~/.kube/config (see kubeconfig.ts). */
+  kubeconfig: string | undefined;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionId: string;
+  maxConcurrentReconciles: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  watchNamespace: string | undefined;
+  syncPeriodMs: number;
+}
+
+/** What commander hands back; the parsers below guarantee these types. */
+interface ParsedFlags {
+  kubeconfig?: string;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionId: string;
+  maxConcurrentReconciles: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  watchNamespace?: string;
+  syncPeriod: number;
+}
+
+/** The `controller` command with its flags; the caller attaches the action. */
+export function controllerCommand(env: Pick<CliEnvironment, 'stdoutIsTTY' | 'podNamespace'>): Command {
+  return new Command('controller')
+    .description('Run the Dockyard controllers against a Kubernetes cluster')
+    .option(
+      '--kubeconfig <path>',
+      'kubeconfig file; default $KUBECONFIG, then the pod ServiceAccount, then ~/.kube/config',
+    )
+    .option(
+      '--metrics-bind-address <address>',
+      'address the /metrics endpoint binds to; "0" disables it',
+      bindAddress,
+      ':8080',
+    )
+    .option(
+      '--health-probe-bind-address <address>',
+      'address the /healthz and /readyz endpoints bind to; "0" disables them',
+      bindAddress,
+      ':8081',
+    )
+    .addOption(
+      new Option(
+        '--leader-elect [enabled]',
+        'enable leader election, so only one replica runs the controllers (also --leader-elect=false)',
+      )
+        .preset('true')
+        .argParser(boolean)
+        .default(false),
+    )
+    .option(
+      '--leader-election-namespace <namespace>',
+      'namespace of the leader election Lease',
+      dnsLabel('--leader-election-namespace'),
+      env.podNamespace ?? DEFAULT_LEADER_ELECTION_NAMESPACE,
+    )
+    .option(
+      '--leader-election-id <name>',
+      'name of the leader election Lease',
+      dnsSubdomain('--leader-election-id'),
+      'dockyard-controller',
+    )
+    .option('--max-concurrent-reconciles <n>', 'reconciles each controller runs at once', positiveInteger, 4)
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .addOption(
+      new Option('--log-format <format>', 'log format; default pretty on a terminal, json otherwise')
+        .choices(LOG_FORMATS)
+        .default(env.stdoutIsTTY ? 'pretty' : 'json'),
+    )
+    .option(
+      '--watch-namespace <namespace>',
+      'watch namespaced kinds in this namespace only; default all namespaces',
+      dnsLabel('--watch-namespace'),
+    )
+    .addOption(
+      new Option(
+        '--sync-period <duration>',
+        'how often every object is reconciled even without changes (Go duration, e.g. 30s, 10m)',
+      )
+        .argParser(positiveDuration)
+        .default(parseDuration('10m'), '10m'),
+    );
+}
+
+/** The typed options of a parsed `controller` command. */
+export function controllerOptionsOf(command: Command): ControllerCommandOptions {
+  const flags = command.opts<ParsedFlags>();
+  return {
+    kubeconfig: flags.kubeconfig,
+    metricsBindAddress: flags.metricsBindAddress,
+    healthProbeBindAddress: flags.healthProbeBindAddress,
+    leaderElect: flags.leaderElect,
+    leaderElectionNamespace: flags.leaderElectionNamespace,
+    leaderElectionId: flags.leaderElectionId,
+    maxConcurrentReconciles: flags.maxConcurrentReconciles,
+    logLevel: flags.logLevel,
+    logFormat: flags.logFormat,
+    watchNamespace: flags.watchNamespace,
+    syncPeriodMs: flags.syncPeriod,
+  };
+}
+
+/**
+ * Parses the arguments after `controller` (no program name). Throws
+ * commander's error (with `.code` and `.exitCode`) on a bad flag instead of
+ * printing and exiting, so it can be tested and reused.
+ */
+export function parseControllerArgs(
+  args: readonly string[],
+  env: Pick<CliEnvironment, 'stdoutIsTTY' | 'podNamespace'>,
+): ControllerCommandOptions {
+  const command = controllerCommand(env)
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {} });
+  command.parse([...args], { from: 'user' });
+  return controllerOptionsOf(command);
+}
+
+function bindAddress(value: string): string {
+  try {
+    parseBindAddress(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+  return value;
+}
+
+/** Go's strconv.ParseBool spellings, as `--leader-elect=false` is written for Go operators. */
+function boolean(value: string): boolean {
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value)) return false;
+  throw new InvalidArgumentError('want true or false.');
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError('want a whole number of at least 1.');
+  }
+  return n;
+}
+
+function positiveDuration(value: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+  if (ms <= 0) throw new InvalidArgumentError('want a duration above zero, e.g. 30s or 10m.');
+  return ms;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function dnsLabel(flag: string): (value: string) => string {
+  return (value) => {
+    if (!DNS_LABEL.test(value))
+      throw new InvalidArgumentError(`${flag} must be a namespace name (RFC 1123 label).`);
+    return value;
+  };
+}
+
+function dnsSubdomain(flag: string): (value: string) => string {
+  return (value) => {
+    if (!DNS_SUBDOMAIN.test(value)) {
+      throw new InvalidArgumentError(`${flag} must be an object name (RFC 1123 subdomain).`);
+    }
+    return value;
+  };
+}

@@ -1,0 +1,58 @@
+// The `dockyard` command line: one program, one subcommand per process kind.
+// Commands only parse flags and hand over to their runner.
+
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { runControllerCommand } from './controller-command.js';
+import {
+  controllerCommand,
+  controllerOptionsOf,
+  type ControllerCommandOptions,
+} from './controller-options.js';
+import { processEnvironment, type CliEnvironment } from './environment.js';
+
+export interface CommandRunners {
+  controller(options: ControllerCommandOptions, env: CliEnvironment): Promise<number>;
+}
+
+const defaultRunners: CommandRunners = { controller: runControllerCommand };
+
+/**
+ * The program; `result.exitCode` holds what the command that ran returned.
+ * Help, version and usage errors are handled by commander (print, then exit).
+ */
+export function buildProgram(
+  env: CliEnvironment,
+  runners: CommandRunners = defaultRunners,
+): { program: Command; result: { exitCode: number } } {
+  const result = { exitCode: 0 };
+  const program = new Command('dockyard')
+    .description('Declarative Docker for Kubernetes')
+    .version(packageVersion());
+  const controller = controllerCommand(env)
+    .showHelpAfterError('(run dockyard controller --help for the flags)')
+    .action(async (_opts: unknown, command: Command) => {
+      result.exitCode = await runners.controller(controllerOptionsOf(command), env);
+    });
+  program.addCommand(controller);
+  return { program, result };
+}
+
+/** Runs the CLI on `argv` (as process.argv: node, script, args…) and returns the exit code. */
+export async function runCli(argv: readonly string[], runners?: CommandRunners): Promise<number> {
+  const { program, result } = buildProgram(processEnvironment(), runners);
+  await program.parseAsync([...argv]);
+  return result.exitCode;
+}
+
+/** package.json sits two levels up from both src/cli/program.ts and dist/cli/program.js. */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,498 @@
+import type { DockerContainer, DockerContainerSpec } from '../../crds/dockercontainer.js';
+import type { DockerImage } from '../../crds/dockerimage.js';
+import type { DockerNetwork } from '../../crds/dockernetwork.js';
+import type { DockerVolume } from '../../crds/dockervolume.js';
+import { GROUP, OWNER_LABELS, VERSION } from '../../crds/kit.js';
+import {
+  ContainerNameConflict,
+  containerClient,
+  type ObservedContainer,
+} from '../../docker/container-client.js';
+import {
+  needsRecreate,
+  networkChanges,
+  recreateHash,
+  recreateReasons,
+  stopTimeoutSeconds,
+  toCreateOptions,
+  updateNeeded,
+  type ContainerInputs,
+} from '../../docker/container-spec.js';
+import { imageClient } from '../../docker/image-client.js';
+import { machineEntry, savedFromEntry } from '../../managed/machine-state.js';
+import { dockerName, ownerLabels, ownership } from '../../managed/ownership.js';
+import type { ObjectCache } from '../../managed/managed-reconciler.js';
+import type {
+  DeletionPolicy,
+  FinalizeOutcome,
+  HostContext,
+  HostOutcome,
+  HostStatusEntry,
+  ManagedKind,
+} from '../../managed/types.js';
+import { checkContainerPolicy, describeViolations } from '../../policy/security-policy.js';
+import { stepMachine } from '../machine-step.js';
+import {
+  CONTAINER_MACHINE_VERSION,
+  containerMachine,
+  READY_PHASES,
+  type ContainerMachineContext,
+} from './container-machine.js';
+import { resolveEnv, type RefReader } from './env-resolver.js';
+import { classify, type ContainerFacts } from './situation.js';
+
+const OWNER_KIND = 'DockerContainer';
+
+export interface DockerContainerKindDeps {
+  volumes: ObjectCache<DockerVolume>;
+  networks: ObjectCache<DockerNetwork>;
+  images: ObjectCache<DockerImage>;
+  volumeNameOf(v: DockerVolume): string;
+  networkNameOf(n: DockerNetwork): string;
+  /** Secrets and ConfigMaps of a namespace, read by name. */
+  refs(namespace: string): RefReader;
+}
+
+export function containerNameOf(c: DockerContainer): string {
+  return dockerName(c.metadata.namespace ?? '', c.metadata.name, c.spec.containerName);
+}
+
+function owner(c: DockerContainer) {
+  return {
+    kind: OWNER_KIND,
+    namespace: c.metadata.namespace ?? '',
+    name: c.metadata.name,
+    uid: c.metadata.uid ?? '',
+  };
+}
+
+/** Ready on this host per its own status entry. */
+function readyOn(
+  obj: { status?: { hosts?: HostStatusEntry[] } } | undefined,
+  host: string,
+): HostStatusEntry | undefined {
+  const entry = obj?.status?.hosts?.find((h) => h.name === host);
+  return entry?.phase === 'Ready' ? entry : undefined;
+}
+
+interface Resolved {
+  missing: string[];
+  inputs?: Omit<ContainerInputs, 'env'>;
+}
+
+/** Names each referenced DockerVolume, DockerNetwork and DockerImage on this host, or lists what is not ready there. */
+function resolveDependencies(deps: DockerContainerKindDeps, c: DockerContainer, host: string): Resolved {
+  const ns = c.metadata.namespace ?? '';
+  const missing: string[] = [];
+  const volumeNames: Record<string, string> = {};
+  const networkNames: Record<string, string> = {};
+  for (const m of c.spec.mounts ?? []) {
+    if (m.type !== 'volume' || !m.volume) continue;
+    const v = deps.volumes.getByName(m.volume, ns);
+    if (v && readyOn(v, host)) volumeNames[m.volume] = deps.volumeNameOf(v);
+    else missing.push(`DockerVolume/${m.volume}`);
+  }
+  for (const n of c.spec.networks ?? []) {
+    const net = deps.networks.getByName(n.name, ns);
+    if (net && readyOn(net, host)) networkNames[n.name] = deps.networkNameOf(net);
+    else missing.push(`DockerNetwork/${n.name}`);
+  }
+  let image = c.spec.image ?? '';
+  let imageDigest: string | undefined;
+  if (c.spec.imageRef) {
+    const img = deps.images.getByName(c.spec.imageRef.name, ns);
+    const entry = readyOn(img, host);
+    if (!img || !entry) missing.push(`DockerImage/${c.spec.imageRef.name}`);
+    else {
+      // Run the digest the DockerImage resolved on this host: a new digest there rolls the container.
+      const repoDigest = typeof entry.repoDigest === 'string' ? entry.repoDigest : undefined;
+      image = repoDigest ?? img.spec.image;
+      imageDigest = repoDigest?.split('@')[1];
+    }
+  }
+  if (missing.length > 0) return { missing };
+  return {
+    missing,
+    inputs: {
+      name: containerNameOf(c),
+      image,
+      ...(imageDigest ? { imageDigest } : {}),
+      volumeNames,
+      networkNames,
+      ownerLabels: {},
+    },
+  };
+}
+
+function secondsSince(iso: string | undefined, now: Date): number | undefined {
+  if (!iso || iso.startsWith('0001-')) return undefined;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? undefined : Math.max(0, (now.getTime() - t) / 1000);
+}
+
+/** Status facts of the container on this host. */
+function observedFields(o: ObservedContainer | undefined): Partial<HostStatusEntry> {
+  if (!o) return {};
+  const ips = Object.fromEntries(
+    Object.entries(o.networks).flatMap(([n, e]) => (e.ipAddress ? [[n, e.ipAddress]] : [])),
+  );
+  return {
+    id: o.id,
+    containerName: o.name,
+    state: o.state.status,
+    ...(o.state.health ? { health: o.state.health } : {}),
+    restartCount: o.state.restartCount,
+    ...(o.state.startedAt && !o.state.startedAt.startsWith('0001-')
+      ? { startedAt: o.state.startedAt.replace(/\.\d+Z$/, 'Z') }
+      : {}),
+    ...(o.state.running ? {} : { exitCode: o.state.exitCode }),
+    imageId: o.imageId,
+    ...(Object.keys(ips).length > 0 ? { ipAddresses: ips } : {}),
+  };
+}
+
+/** Requeue backoff while crash-looping: Docker restarts it; we only look, and ever less often. */
+export function crashBackoffMs(crashes: number): number {
+  return Math.min(300_000, 5_000 * 2 ** Math.min(Math.max(crashes - 1, 0), 6));
+}
+
+export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<DockerContainer> {
+  return {
+    kind: OWNER_KIND,
+    resource: { group: GROUP, version: VERSION, plural: 'dockercontainers' },
+    dockerEventType: 'container',
+    defaultDeletionPolicy: 'Delete',
+    dockerNameOf: containerNameOf,
+
+    async reconcileHost(ctx: HostContext<DockerContainer>): Promise<HostOutcome> {
+      const { obj, conn, host, namespace } = ctx;
+      const api = conn.api;
+      const hostName = host.metadata.name;
+      const spec: DockerContainerSpec = obj.spec;
+      const policy = host.spec.securityPolicy ?? 'baseline';
+      const violations = checkContainerPolicy(policy, spec);
+      const resolved = violations.length === 0 ? resolveDependencies(deps, obj, hostName) : { missing: [] };
+      const env = resolved.inputs ? await resolveEnv(spec, deps.refs(namespace)) : undefined;
+      const name = containerNameOf(obj);
+      let observed = await containerClient.observe(api, name);
+      const owns = observed ? ownership(observed.labels, owner(obj)) : undefined;
+      const inputs: ContainerInputs | undefined =
+        resolved.inputs && env?.ok
+          ? {
+              ...resolved.inputs,
+              env: env.env,
+              ownerLabels: withoutHash(ownerLabels(owner(obj), '', spec.deletionPolicy ?? 'Delete')),
+            }
+          : undefined;
+      const hash = inputs ? recreateHash(spec, inputs) : undefined;
+      const ours = observed && owns === 'ours' ? observed : undefined;
+      const upToDate = ours && inputs ? !needsRecreate(spec, inputs, ours) : true;
+      const creating = !ours || !upToDate;
+      const imagePresent =
+        inputs && creating ? (await imageClient.inspect(api, inputs.image)) !== undefined : true;
+      const saved = savedFromEntry<ContainerMachineContext>(ctx.previous, {
+        lastRestartCount: 0,
+        crashes: 0,
+        repairs: 0,
+      });
+      const facts: ContainerFacts = {
+        paused: ctx.paused,
+        policyViolation: violations.length > 0,
+        configMissing: env !== undefined && !env.ok,
+        missingDependencies: resolved.missing,
+        imagePresent,
+        desired: spec.state ?? 'Running',
+        ...(observed
+          ? {
+              container: {
+                ownership: owns ?? 'foreign',
+                upToDate,
+                running: observed.state.running,
+                restarting: observed.state.restarting,
+                exitCode: observed.state.exitCode,
+                oomKilled: observed.state.oomKilled,
+                ...(observed.state.health ? { health: observed.state.health } : {}),
+                restartCount: observed.state.restartCount,
+                ...(secondsSince(observed.state.startedAt, ctx.now) !== undefined
+                  ? { startedSecondsAgo: secondsSince(observed.state.startedAt, ctx.now) as number }
+                  : {}),
+              },
+            }
+          : {}),
+        updateNeeded: ours && inputs ? updateNeeded(spec, ours) !== undefined : false,
+        networksDiffer: ours && inputs ? hasChanges(networkChanges(spec, inputs, ours)) : false,
+        restartPolicy: spec.restartPolicy?.name ?? 'unless-stopped',
+        previousRestartCount: saved?.context.lastRestartCount ?? observed?.state.restartCount ?? 0,
+      };
+      const situation = classify(facts);
+      const step = stepMachine(containerMachine, CONTAINER_MACHINE_VERSION, saved, situation);
+      const phase = step.saved.state;
+
+      let acted = false;
+      let id = ours?.id;
+      const note = (type: 'Normal' | 'Warning', reason: string, action: string, message: string) =>
+        ctx.events.event(obj, type, reason, action, message);
+      for (const action of step.actions) {
+        if (
+          inputs === undefined &&
+          ['create', 'start', 'recreate', 'update', 'reconnect', 'pull'].includes(action)
+        )
+          continue;
+        switch (action) {
+          case 'pull': {
+            const started = Date.now();
+            await imageClient.pull(api, (inputs as ContainerInputs).image, { signal: ctx.signal });
+            note(
+              'Normal',
+              'Pulled',
+              'Pull',
+              `pulled ${(inputs as ContainerInputs).image} on ${hostName} in ${Date.now() - started} ms`,
+            );
+            acted = true;
+            break;
+          }
+          case 'create':
+            id = await createAndConnect(api, spec, inputs as ContainerInputs, hash as string);
+            acted = true;
+            break;
+          case 'recreate': {
+            const reasons = ours ? recreateReasons(spec, inputs as ContainerInputs, ours) : ['spec changed'];
+            if (ours) {
+              await containerClient.stop(api, ours.id, { timeoutSeconds: stopTimeoutSeconds(spec) });
+              await containerClient.remove(api, ours.id, { force: true });
+            }
+            id = await createAndConnect(api, spec, inputs as ContainerInputs, hash as string);
+            note(
+              'Normal',
+              'Recreated',
+              'Recreate',
+              `recreated ${name} on ${hostName}: ${reasons.join(', ')} changed`,
+            );
+            acted = true;
+            break;
+          }
+          case 'start':
+            if (id) await containerClient.start(api, id);
+            acted = true;
+            break;
+          case 'update': {
+            const body = ours ? updateNeeded(spec, ours) : undefined;
+            if (ours && body) await containerClient.update(api, ours.id, body);
+            acted = true;
+            break;
+          }
+          case 'reconnect':
+            if (ours)
+              await applyNetworkChanges(api, ours.id, networkChanges(spec, inputs as ContainerInputs, ours));
+            acted = true;
+            break;
+          case 'stop':
+            if (ours) await containerClient.stop(api, ours.id, { timeoutSeconds: stopTimeoutSeconds(spec) });
+            acted = true;
+            break;
+          case 'recordCreated':
+            note('Normal', 'Created', 'Create', `created and started ${name} on ${hostName}`);
+            break;
+          case 'recordDriftRepaired':
+            ctx.metrics.driftRepaired(OWNER_KIND);
+            note(
+              'Normal',
+              'DriftRepaired',
+              'Start',
+              `${name} on ${hostName} was ${observed ? 'stopped' : 'removed'} outside Dockyard; put it back`,
+            );
+            break;
+          case 'recordUpdated':
+            note(
+              'Normal',
+              'Updated',
+              'Update',
+              `updated ${name} on ${hostName} in place (restart policy / resources)`,
+            );
+            break;
+          case 'recordStopped':
+            note('Normal', 'Stopped', 'Stop', `stopped ${name} on ${hostName} (spec.state: Stopped)`);
+            break;
+          case 'recordHealthy':
+            note('Normal', 'Healthy', 'Observe', `${name} on ${hostName} is healthy`);
+            break;
+          case 'recordUnhealthy':
+            note(
+              'Warning',
+              'Unhealthy',
+              'Observe',
+              `${name} on ${hostName} is unhealthy: its healthcheck fails`,
+            );
+            break;
+          case 'recordBackOff':
+            note(
+              'Warning',
+              'BackOff',
+              'Observe',
+              `${name} on ${hostName} keeps exiting (restart count ${observed?.state.restartCount ?? 0}); Docker is restarting it per its restart policy`,
+            );
+            break;
+          case 'recordFailed':
+            note(
+              'Warning',
+              'Failed',
+              'Observe',
+              `${name} on ${hostName} exited with code ${observed?.state.exitCode ?? '?'} and its restart policy keeps it stopped`,
+            );
+            break;
+          case 'recordPolicyViolation':
+            note('Warning', 'PolicyViolation', 'Create', describeViolations(hostName, policy, violations));
+            break;
+          case 'recordNameConflict':
+            note(
+              'Warning',
+              'NameConflict',
+              'Create',
+              `a container named ${name} already exists on ${hostName} and is not owned by this DockerContainer; Dockyard never touches it`,
+            );
+            break;
+          case 'recordWaiting':
+            note('Normal', 'WaitingForDependencies', 'Create', waitingMessage(resolved.missing, env));
+            break;
+        }
+      }
+      if (acted) observed = await containerClient.observe(api, name);
+
+      const entry: HostStatusEntry = {
+        name: hostName,
+        phase,
+        ...observedFields(
+          observed && ownership(observed.labels, owner(obj)) === 'ours' ? observed : undefined,
+        ),
+        machine: machineEntry(step.saved),
+      };
+      return outcome(entry, phase, {
+        violations: describeViolations(hostName, policy, violations),
+        waiting: waitingMessage(resolved.missing, env),
+        env,
+        observed,
+        crashes: step.saved.context.crashes,
+        acted,
+      });
+    },
+
+    async finalizeHost(ctx: HostContext<DockerContainer>, policy: DeletionPolicy): Promise<FinalizeOutcome> {
+      if (policy === 'Orphan') return { done: true };
+      const observed = await containerClient.observe(ctx.conn.api, containerNameOf(ctx.obj));
+      if (!observed || ownership(observed.labels, owner(ctx.obj)) !== 'ours') return { done: true };
+      await containerClient.stop(ctx.conn.api, observed.id, {
+        timeoutSeconds: stopTimeoutSeconds(ctx.obj.spec),
+      });
+      await containerClient.remove(ctx.conn.api, observed.id, { force: true });
+      return { done: true };
+    },
+  };
+}
+
+function withoutHash(labels: Record<string, string>): Record<string, string> {
+  const { [OWNER_LABELS.specHash]: _hash, ...rest } = labels;
+  return rest;
+}
+
+function hasChanges(c: { connect: unknown[]; disconnect: unknown[] }): boolean {
+  return c.connect.length > 0 || c.disconnect.length > 0;
+}
+
+async function applyNetworkChanges(
+  api: HostContext<DockerContainer>['conn']['api'],
+  id: string,
+  changes: ReturnType<typeof networkChanges>,
+): Promise<void> {
+  for (const network of changes.disconnect) await containerClient.disconnect(api, network, id);
+  for (const c of changes.connect) {
+    await containerClient.connect(api, c.network, id, {
+      ...(c.aliases ? { aliases: c.aliases } : {}),
+      ...(c.ipv4Address ? { ipv4Address: c.ipv4Address } : {}),
+    });
+  }
+}
+
+/** Creates the container (adopting one of ours that a lost status write left behind) and connects its other networks. */
+async function createAndConnect(
+  api: HostContext<DockerContainer>['conn']['api'],
+  spec: DockerContainerSpec,
+  inputs: ContainerInputs,
+  hash: string,
+): Promise<string> {
+  let id: string;
+  try {
+    id = await containerClient.create(api, toCreateOptions(spec, inputs, hash));
+  } catch (err) {
+    if (!(err instanceof ContainerNameConflict)) throw err;
+    const existing = await containerClient.observe(api, inputs.name);
+    if (!existing) throw err;
+    id = existing.id;
+  }
+  const created = await containerClient.observe(api, id);
+  if (created) await applyNetworkChanges(api, id, networkChanges(spec, inputs, created));
+  return id;
+}
+
+function waitingMessage(missing: string[], env: Awaited<ReturnType<typeof resolveEnv>> | undefined): string {
+  if (env && !env.ok) return env.message;
+  return missing.length > 0 ? `waiting for ${missing.join(', ')} to be ready on this host` : '';
+}
+
+interface OutcomeFacts {
+  violations: string;
+  waiting: string;
+  env: Awaited<ReturnType<typeof resolveEnv>> | undefined;
+  observed: ObservedContainer | undefined;
+  crashes: number;
+  acted: boolean;
+}
+
+/** Maps the phase to what the managed reconciler aggregates: ready, retrying (failure) or stalled. */
+function outcome(entry: HostStatusEntry, phase: string, f: OutcomeFacts): HostOutcome {
+  const withMessage = (message: string) => ({ ...entry, message });
+  switch (phase) {
+    case 'PolicyViolation':
+      return {
+        entry: withMessage(f.violations),
+        ready: false,
+        stalled: { reason: 'PolicyViolation', message: f.violations },
+      };
+    case 'NameConflict': {
+      const message = `a container named ${String(entry.containerName ?? '')} exists and is not owned by this DockerContainer`;
+      return { entry: withMessage(message), ready: false, stalled: { reason: 'NameConflict', message } };
+    }
+    case 'Failed': {
+      const message = `exited with code ${f.observed?.state.exitCode ?? '?'}; its restart policy keeps it stopped`;
+      return { entry: withMessage(message), ready: false, stalled: { reason: 'Failed', message } };
+    }
+    case 'WaitingForDependencies': {
+      const reason = f.env && !f.env.ok ? f.env.reason : 'DependenciesNotReady';
+      return { entry: withMessage(f.waiting), ready: false, failure: { reason, message: f.waiting } };
+    }
+    case 'CrashLoopBackOff': {
+      const message = `keeps exiting (exit code ${f.observed?.state.exitCode ?? '?'}, ${f.observed?.state.restartCount ?? 0} restarts)`;
+      return {
+        entry: withMessage(message),
+        ready: false,
+        failure: { reason: 'CrashLoopBackOff', message },
+        requeueAfterMs: crashBackoffMs(f.crashes),
+      };
+    }
+    case 'Unhealthy':
+      return {
+        entry: withMessage('healthcheck failing'),
+        ready: false,
+        failure: { reason: 'Unhealthy', message: 'healthcheck failing' },
+        requeueAfterMs: 2_000,
+      };
+    case 'Paused':
+      return {
+        entry: withMessage('paused (dockyard.io/paused): observing only'),
+        ready: f.observed?.state.running ?? false,
+      };
+    default:
+      if (READY_PHASES.has(phase))
+        return { entry, ready: true, ...(f.acted ? { requeueAfterMs: 1_000 } : {}) };
+      return { entry, ready: false, requeueAfterMs: 1_000 };
+  }
+}

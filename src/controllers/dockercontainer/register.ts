@@ -1,0 +1,76 @@
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { DockerContainer } from '../../crds/dockercontainer.js';
+import type { DockerHost } from '../../crds/dockerhost.js';
+import type { DockerImage } from '../../crds/dockerimage.js';
+import type { DockerNetwork } from '../../crds/dockernetwork.js';
+import type { DockerVolume } from '../../crds/dockervolume.js';
+import { registerManagedController, type ManagedControllerHandle } from '../../managed/register.js';
+import { enqueueMapped } from '../../runtime/enqueue.js';
+import type { Informer } from '../../runtime/informer.js';
+import type { Request } from '../../runtime/object-key.js';
+import { volumeNameOf } from '../dockervolume/volume-kind.js';
+import type { HostRuntime } from '../host-runtime.js';
+import type { ControllerDeps } from '../index.js';
+import { dockerNetworkKind } from '../dockernetwork/network-kind.js';
+import { dockerContainerKind } from './container-kind.js';
+import { KubeRefReader } from './env-resolver.js';
+
+interface Dependencies {
+  volumes: ManagedControllerHandle<DockerVolume>;
+  networks: ManagedControllerHandle<DockerNetwork>;
+  images: ManagedControllerHandle<DockerImage>;
+}
+
+/** Which of a container's references point at `kind/name`. */
+function references(
+  c: DockerContainer,
+  kind: 'DockerVolume' | 'DockerNetwork' | 'DockerImage',
+  name: string,
+): boolean {
+  switch (kind) {
+    case 'DockerVolume':
+      return (c.spec.mounts ?? []).some((m) => m.type === 'volume' && m.volume === name);
+    case 'DockerNetwork':
+      return (c.spec.networks ?? []).some((n) => n.name === name);
+    case 'DockerImage':
+      return c.spec.imageRef?.name === name;
+  }
+}
+
+/**
+ * The DockerContainer controller: the managed reconciler with the container
+ * kind, plus watches so a container waiting for a network, volume or image
+ * moves on as soon as that dependency is ready on its host (or a new image
+ * digest rolls it).
+ */
+export function registerDockerContainerController(
+  deps: ControllerDeps,
+  hostRuntime: HostRuntime,
+  hosts: Informer<DockerHost>,
+  dependencies: Dependencies,
+): ManagedControllerHandle<DockerContainer> {
+  const core = deps.kc.makeApiClient(CoreV1Api);
+  const kind = dockerContainerKind({
+    volumes: dependencies.volumes.objects,
+    networks: dependencies.networks.objects,
+    images: dependencies.images.objects,
+    volumeNameOf,
+    networkNameOf: (n) => dockerNetworkKind.dockerNameOf(n),
+    refs: (namespace) => new KubeRefReader(core, namespace),
+  });
+  const handle = registerManagedController(deps, hostRuntime, hosts, kind);
+  const containersReferencing =
+    (refKind: 'DockerVolume' | 'DockerNetwork' | 'DockerImage') =>
+    (dep: { metadata: { name: string; namespace?: string } }): Request[] =>
+      handle.objects
+        .list(dep.metadata.namespace)
+        .filter((c) => references(c, refKind, dep.metadata.name))
+        .map((c) => ({ namespace: c.metadata.namespace ?? '', name: c.metadata.name }));
+  handle.controller.watch(dependencies.volumes.objects, enqueueMapped(containersReferencing('DockerVolume')));
+  handle.controller.watch(
+    dependencies.networks.objects,
+    enqueueMapped(containersReferencing('DockerNetwork')),
+  );
+  handle.controller.watch(dependencies.images.objects, enqueueMapped(containersReferencing('DockerImage')));
+  return handle;
+}
