@@ -4,6 +4,7 @@ import type { HostRuntime } from '../controllers/host-runtime.js';
 import type { ControllerDeps } from '../controllers/index.js';
 import { enqueueForObject, enqueueMapped } from '../runtime/enqueue.js';
 import type { Controller } from '../runtime/controller.js';
+import { specOrMetadataChanged } from '../runtime/predicates.js';
 import type { Informer } from '../runtime/informer.js';
 import { customResourceListWatcher } from '../runtime/kube-list-watcher.js';
 import type { Request } from '../runtime/object-key.js';
@@ -67,7 +68,8 @@ export function registerManagedController<T extends ManagedObject>(
     reconciler,
     maxConcurrentReconciles: deps.maxConcurrentReconciles,
   });
-  controller.watch(objects, enqueueForObject());
+  // Our own status writes must not wake the object again (see specOrMetadataChanged).
+  controller.watch(objects, enqueueForObject(), { updatePredicate: specOrMetadataChanged });
   // A host's readiness, labels or policy changed: every object that is or may be placed there.
   controller.watch(
     hosts,

@@ -87,6 +87,17 @@ interface SyncSource {
 
 const SYNC_POLL_MS = 100;
 
+/** Decides whether an update is worth a reconcile (controller-runtime's predicates). */
+export type UpdatePredicate<T> = (oldObj: T, newObj: T) => boolean;
+
+function safePredicate<T>(p: UpdatePredicate<T>, oldObj: T, newObj: T): boolean {
+  try {
+    return p(oldObj, newObj);
+  } catch {
+    return true; // when in doubt, reconcile
+  }
+}
+
 export class Controller {
   readonly name: string;
   readonly queue: WorkQueue;
@@ -122,11 +133,16 @@ export class Controller {
    * (both the old and the new object of an update), and waits for `source`
    * to sync before the first reconcile.
    */
-  watch<T>(source: EventSource<T>, map: MapFunc<T>): this {
+  watch<T>(
+    source: EventSource<T>,
+    map: MapFunc<T>,
+    options: { updatePredicate?: UpdatePredicate<T> } = {},
+  ): this {
     this.syncSources.push(source);
     source.addEventHandler({
       onAdd: (obj) => this.enqueueMapped(map, obj),
       onUpdate: (oldObj, newObj) => {
+        if (options.updatePredicate && !safePredicate(options.updatePredicate, oldObj, newObj)) return;
         this.enqueueMapped(map, oldObj);
         this.enqueueMapped(map, newObj);
       },

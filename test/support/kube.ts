@@ -13,6 +13,7 @@ export interface DockyardObject {
     name: string;
     namespace?: string;
     uid?: string;
+    resourceVersion?: string;
     generation?: number;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;

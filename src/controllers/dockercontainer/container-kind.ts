@@ -223,6 +223,7 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
         networksDiffer: ours && inputs ? hasChanges(networkChanges(spec, inputs, ours)) : false,
         restartPolicy: spec.restartPolicy?.name ?? 'unless-stopped',
         previousRestartCount: saved?.context.lastRestartCount ?? observed?.state.restartCount ?? 0,
+        inCrashLoop: saved?.state === 'CrashLoopBackOff',
       };
       const situation = classify(facts);
       const step = stepMachine(containerMachine, CONTAINER_MACHINE_VERSION, saved, situation);

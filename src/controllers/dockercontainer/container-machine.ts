@@ -72,7 +72,7 @@ function decide(drift: boolean) {
     STOPPED: { target: '#dockercontainer.Stopped' as const },
     CRASH_LOOPING: {
       target: '#dockercontainer.CrashLoopBackOff' as const,
-      actions: ['noteRestarts', 'countCrash'] as const,
+      actions: ['countCrash', 'noteRestarts'] as const,
     },
     FAILED: { target: '#dockercontainer.Failed' as const },
     NOT_RUNNING: {
@@ -130,7 +130,14 @@ export const containerMachine = setup({
     recordNameConflict: () => {},
     recordWaiting: () => {},
     countRepair: assign({ repairs: ({ context }) => context.repairs + 1 }),
-    countCrash: assign({ crashes: ({ context }) => context.crashes + 1 }),
+    // Once per crash Docker counted, not per observation: a counter that moved
+    // on every look would change status on every reconcile.
+    countCrash: assign({
+      crashes: ({ context, event }) =>
+        event.type === 'CRASH_LOOPING' && event.restartCount === context.lastRestartCount
+          ? context.crashes
+          : context.crashes + 1,
+    }),
     resetCrashes: assign({ crashes: 0 }),
     noteRestarts: assign({
       lastRestartCount: ({ context, event }) =>

@@ -12,6 +12,7 @@ const base: ContainerFacts = {
   networksDiffer: false,
   restartPolicy: 'unless-stopped',
   previousRestartCount: 0,
+  inCrashLoop: false,
 };
 const up = {
   ownership: 'ours' as const,

@@ -32,6 +32,8 @@ export interface ContainerFacts {
   restartPolicy: 'no' | 'always' | 'unless-stopped' | 'on-failure';
   /** Restart count at the previous observation (machine context). */
   previousRestartCount: number;
+  /** The last phase was CrashLoopBackOff: a short run in between crashes does not end it. */
+  inCrashLoop: boolean;
 }
 
 export type ContainerSituation =
@@ -80,8 +82,8 @@ export function classify(f: ContainerFacts): ContainerSituation {
     return c.running || c.restarting ? { type: 'SHOULD_STOP' } : { type: 'STOPPED' };
   // Docker's restart policy is bringing it back after a crash (it sits in "restarting"
   // between attempts), or it just came back from one.
-  const justRestarted =
-    c.running && c.restartCount > f.previousRestartCount && (c.startedSecondsAgo ?? 0) < CRASH_WINDOW_SECONDS;
+  const upBriefly = c.running && (c.startedSecondsAgo ?? 0) < CRASH_WINDOW_SECONDS;
+  const justRestarted = upBriefly && (c.restartCount > f.previousRestartCount || f.inCrashLoop);
   if (c.restarting || justRestarted) return { type: 'CRASH_LOOPING', restartCount: c.restartCount };
   if (c.running) return { type: 'RUNNING', health: c.health ?? 'none', restartCount: c.restartCount };
   // Exited, and Docker will not restart it. A policy of no / on-failure means

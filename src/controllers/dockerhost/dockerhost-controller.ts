@@ -7,6 +7,7 @@ import type { DockerMetrics } from '../../docker/docker-metrics.js';
 import { probeHost } from '../../docker/host-probe.js';
 import type { ReconcileContext, Reconciler, ReconcileResult, Request } from '../../runtime/controller.js';
 import { enqueueForObject } from '../../runtime/enqueue.js';
+import { specOrMetadataChanged } from '../../runtime/predicates.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { Informer } from '../../runtime/informer.js';
 import { customResourceListWatcher } from '../../runtime/kube-list-watcher.js';
@@ -177,6 +178,6 @@ export function registerDockerHostController(
       reconciler,
       maxConcurrentReconciles: deps.maxConcurrentReconciles,
     })
-    .watch(hosts, enqueueForObject());
+    .watch(hosts, enqueueForObject(), { updatePredicate: specOrMetadataChanged });
   return { hosts };
 }

@@ -1,0 +1,208 @@
+import { assign, setup } from 'xstate';
+import type { PullFailureReason } from '../../docker/image-client.js';
+import { retryDelayMs, type PullPolicy } from './image-spec.js';
+
+export const IMAGE_MACHINE_VERSION = 1;
+
+export interface ImageMachineContext {
+  /** The image reference this context is about; a changed spec.image starts over. */
+  image: string;
+  /** Failed pulls (or re-resolutions) in a row; the retry backoff grows with it. */
+  failures: number;
+  lastAttemptAt?: string;
+  /** When the tag was last resolved against the registry (pull or check). */
+  lastCheckedAt?: string;
+  pulledAt?: string;
+  /** The digest the tag last resolved to. */
+  digest?: string;
+  lastError?: { reason: PullFailureReason; message: string };
+}
+
+export const INITIAL_IMAGE_CONTEXT: ImageMachineContext = { image: '', failures: 0 };
+
+export type ImageObserved = {
+  type: 'OBSERVED';
+  /** Epoch milliseconds of this observation. */
+  now: number;
+  image: string;
+  policy: PullPolicy;
+  /** The reference is present on the host. */
+  present: boolean;
+  /** A pull of the reference is in flight on the host. */
+  pulling: boolean;
+  /** The reference pins a digest: nothing to re-resolve. */
+  pinned: boolean;
+  refreshIntervalMs: number;
+  paused: boolean;
+};
+
+export type ImageEvent =
+  | ImageObserved
+  | { type: 'PULL_SUCCEEDED'; now: number; digest?: string }
+  | { type: 'PULL_FAILED'; now: number; reason: PullFailureReason; message: string }
+  | { type: 'RESOLVED'; now: number; digest: string; moved: boolean }
+  | { type: 'RESOLVE_FAILED'; now: number; reason: PullFailureReason; message: string };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const MAX_ERROR_CHARS = 1024;
+
+function refreshDue(context: ImageMachineContext, e: ImageObserved): boolean {
+  if (!context.lastCheckedAt) return true;
+  return e.now >= Date.parse(context.lastCheckedAt) + e.refreshIntervalMs;
+}
+
+function backingOff(context: ImageMachineContext, now: number): boolean {
+  if (context.failures <= 0 || !context.lastAttemptAt) return false;
+  return now < Date.parse(context.lastAttemptAt) + retryDelayMs(context.failures);
+}
+
+const observedBy = (event: ImageEvent): ImageObserved | undefined =>
+  event.type === 'OBSERVED' ? event : undefined;
+
+/**
+ * The decision from a fresh observation, the same from every state, in
+ * priority order: paused; a pull in flight; Never only looks; a present image
+ * that needs nothing; waiting out the retry backoff; Always re-resolves a due
+ * tag; otherwise pull. Self-transitions do not re-enter, so entry events fire
+ * once.
+ */
+const observed = [
+  { guard: 'paused' as const, target: 'Paused', actions: 'noteImage' as const },
+  { guard: 'pulling' as const, target: 'Pulling', actions: 'noteImage' as const },
+  { guard: 'neverPresent' as const, target: 'Ready', actions: ['noteImage', 'settle'] as const },
+  { guard: 'neverMissing' as const, target: 'NotPresent', actions: 'noteImage' as const },
+  { guard: 'satisfied' as const, target: 'Ready', actions: ['noteImage', 'settle'] as const },
+  { guard: 'backingOff' as const, target: 'Failed', actions: 'noteImage' as const },
+  { guard: 'present' as const, target: 'Checking', actions: ['noteImage', 'resolve'] as const },
+  { target: 'Pulling', actions: ['noteImage', 'startPull'] as const },
+];
+
+/**
+ * A DockerImage on one host. Phases: Pending, Pulling (in the background;
+ * progress in status), Checking (transient: re-resolving a tag under
+ * Always), Ready, Failed (retried with exponential backoff), NotPresent
+ * (pullPolicy Never and the image is missing), Paused.
+ */
+export const imageMachine = setup({
+  types: {} as { context: ImageMachineContext; events: ImageEvent },
+  actions: {
+    startPull: () => {},
+    resolve: () => {},
+    recordPulled: () => {},
+    recordPullFailed: () => {},
+    recordNotPresent: () => {},
+    noteImage: assign({ image: ({ context, event }) => observedBy(event)?.image ?? context.image }),
+    settle: assign({ failures: 0, lastAttemptAt: undefined, lastError: undefined }),
+    pulled: assign(({ event, context }) =>
+      event.type === 'PULL_SUCCEEDED'
+        ? {
+            failures: 0,
+            lastAttemptAt: undefined,
+            lastError: undefined,
+            pulledAt: iso(event.now),
+            lastCheckedAt: iso(event.now),
+            digest: event.digest ?? context.digest,
+          }
+        : {},
+    ),
+    failed: assign(({ event, context }) => {
+      if (event.type !== 'PULL_FAILED' && event.type !== 'RESOLVE_FAILED') return {};
+      return {
+        failures: context.failures + 1,
+        lastAttemptAt: iso(event.now),
+        lastError: { reason: event.reason, message: event.message.slice(0, MAX_ERROR_CHARS) },
+      };
+    }),
+    checked: assign(({ event }) =>
+      event.type === 'RESOLVED'
+        ? {
+            failures: 0,
+            lastAttemptAt: undefined,
+            lastError: undefined,
+            lastCheckedAt: iso(event.now),
+            digest: event.digest,
+          }
+        : {},
+    ),
+    noteDigest: assign({
+      digest: ({ event, context }) => (event.type === 'RESOLVED' ? event.digest : context.digest),
+    }),
+  },
+  guards: {
+    paused: ({ event }) => observedBy(event)?.paused === true,
+    pulling: ({ event }) => observedBy(event)?.pulling === true,
+    neverPresent: ({ event }) => {
+      const e = observedBy(event);
+      return e?.policy === 'Never' && e.present;
+    },
+    neverMissing: ({ event }) => {
+      const e = observedBy(event);
+      return e?.policy === 'Never' && !e.present;
+    },
+    satisfied: ({ context, event }) => {
+      const e = observedBy(event);
+      if (!e?.present) return false;
+      return e.policy === 'IfNotPresent' || e.pinned || !refreshDue(context, e);
+    },
+    backingOff: ({ context, event }) => {
+      const e = observedBy(event);
+      return e !== undefined && backingOff(context, e.now);
+    },
+    present: ({ event }) => observedBy(event)?.present === true,
+    moved: ({ event }) => event.type === 'RESOLVED' && event.moved,
+  },
+}).createMachine({
+  id: 'dockerimage',
+  initial: 'Pending',
+  context: { ...INITIAL_IMAGE_CONTEXT },
+  // A background pull's outcome, whatever state the last observation left.
+  on: {
+    PULL_SUCCEEDED: { target: '.Ready', actions: ['pulled', 'recordPulled'] },
+    PULL_FAILED: { target: '.Failed', actions: ['failed', 'recordPullFailed'] },
+  },
+  states: {
+    Pending: { on: { OBSERVED: observed } },
+    Pulling: { on: { OBSERVED: observed } },
+    Checking: {
+      on: {
+        OBSERVED: observed,
+        RESOLVED: [
+          { guard: 'moved', target: 'Pulling', actions: ['noteDigest', 'startPull'] },
+          { target: 'Ready', actions: 'checked' },
+        ],
+        RESOLVE_FAILED: { target: 'Failed', actions: ['failed', 'recordPullFailed'] },
+      },
+    },
+    Ready: { on: { OBSERVED: observed } },
+    Failed: { on: { OBSERVED: observed } },
+    NotPresent: { entry: 'recordNotPresent', on: { OBSERVED: observed } },
+    Paused: { on: { OBSERVED: observed } },
+  },
+});
+
+/** How long until this host needs looking at again, from the machine's state (undefined: the poll interval). */
+export function requeueAfterMs(
+  state: string,
+  context: ImageMachineContext,
+  now: number,
+  refresh: { always: boolean; pinned: boolean; intervalMs: number },
+  progressMs = 2_000,
+): number | undefined {
+  switch (state) {
+    case 'Pulling':
+    case 'Checking':
+    case 'Pending':
+      return progressMs;
+    case 'Failed': {
+      const at = context.lastAttemptAt ? Date.parse(context.lastAttemptAt) : now;
+      return Math.max(1_000, at + retryDelayMs(context.failures) - now);
+    }
+    case 'Ready': {
+      if (!refresh.always || refresh.pinned) return undefined;
+      const at = context.lastCheckedAt ? Date.parse(context.lastCheckedAt) : now;
+      return Math.max(1_000, at + refresh.intervalMs - now);
+    }
+    default:
+      return undefined;
+  }
+}
