@@ -17,7 +17,12 @@ export interface HostConnection {
 }
 
 export interface ConnectionPoolOptions {
-  /** Per-request timeout; one slow host must never block the others. Default 15 s. */
+  /**
+   * Per-request (socket idle) timeout, so one hung host never blocks a worker
+   * for long. Default 30 s: long enough for a create or a pull to answer.
+   * Calls that legitimately take longer (stop with a grace period, event
+   * streams, pulls) use the `stream` client without a timeout.
+   */
   requestTimeoutMs?: number;
   /** Request counts and latency per host and operation. */
   metrics?: DockerMetrics;
@@ -34,7 +39,7 @@ export class ConnectionPool {
   private readonly metrics: DockerMetrics;
 
   constructor(opts: ConnectionPoolOptions = {}) {
-    this.timeoutMs = opts.requestTimeoutMs ?? 15_000;
+    this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.metrics = opts.metrics ?? noopDockerMetrics;
   }
 

@@ -57,12 +57,21 @@ export function hostFacts(
  * carrying Dockyard's owner label). Throws the Docker error for the caller to
  * classify.
  */
-export async function probeHost(api: Dockerode): Promise<HostFacts> {
-  await api.ping();
+export async function probeHost(api: Dockerode, timeoutMs: number): Promise<HostFacts> {
+  // The heartbeat has its own short deadline (a hung daemon must turn
+  // NotReady quickly); other requests keep the pool's longer timeout.
+  const abortSignal = AbortSignal.timeout(timeoutMs);
+  // dockerode passes `abortSignal` through to the request; its typings omit it here.
+  const withSignal = api as unknown as {
+    ping(o: { abortSignal: AbortSignal }): Promise<unknown>;
+    info(o: { abortSignal: AbortSignal }): Promise<InfoLike>;
+    version(o: { abortSignal: AbortSignal }): Promise<VersionLike>;
+  };
+  await withSignal.ping({ abortSignal });
   const [info, version, managed] = await Promise.all([
-    api.info() as Promise<InfoLike>,
-    api.version() as Promise<VersionLike>,
-    api.listContainers({ all: true, filters: { label: ['dockyard.io/uid'] } }),
+    withSignal.info({ abortSignal }),
+    withSignal.version({ abortSignal }),
+    api.listContainers({ all: true, filters: { label: ['dockyard.io/uid'] }, abortSignal }),
   ]);
   return hostFacts(info, version, managed.length);
 }

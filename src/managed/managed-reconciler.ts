@@ -58,6 +58,8 @@ export interface ManagedReconcilerDeps<T extends ManagedObject> {
 /** Look again this soon while something is in progress or failing. */
 const PROGRESS_REQUEUE_MS = 2_000;
 const FAILURE_REQUEUE_MS = 5_000;
+/** Longest wait between attempts on a host whose Docker calls keep failing. */
+const MAX_HOST_BACKOFF_MS = 300_000;
 
 /**
  * crossplane-runtime's managed reconciler, across several Docker hosts:
@@ -69,6 +71,8 @@ const FAILURE_REQUEUE_MS = 5_000;
  */
 export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
   private readonly now: () => Date;
+  /** Per object and host: consecutive Docker errors and when to try again. */
+  private readonly backoff = new Map<string, { failures: number; until: number; message: string }>();
 
   constructor(private readonly deps: ManagedReconcilerDeps<T>) {
     this.now = deps.now ?? (() => new Date());
@@ -164,7 +168,8 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       .filter((ms): ms is number => ms !== undefined);
     const failing = outcomes.some((o) => o.outcome.failure);
     const base = converged ? this.deps.pollIntervalMs : failing ? FAILURE_REQUEUE_MS : PROGRESS_REQUEUE_MS;
-    return { requeueAfterMs: Math.min(base, ...asked) };
+    // A host that asked for a time (work in progress, a back-off) decides; otherwise the defaults.
+    return { requeueAfterMs: asked.length > 0 ? Math.min(this.deps.pollIntervalMs, ...asked) : base };
   }
 
   private hostContext(
@@ -212,16 +217,39 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
         failure: { reason: 'HostNotReady', message: hc },
       };
     }
+    const backoffKey = `${namespace}/${obj.metadata.name}@${name}`;
+    const backoff = this.backoff.get(backoffKey);
+    if (backoff && backoff.until > now.getTime()) {
+      // Still backing off after a Docker error: events (often caused by our own
+      // failed attempt) must not turn into a retry loop against the daemon.
+      const waitMs = backoff.until - now.getTime();
+      return {
+        entry: { ...(previous ?? { phase: 'Pending' }), name, message: backoff.message },
+        ready: false,
+        failure: {
+          reason: 'DockerError',
+          message: `${backoff.message} (retrying in ${Math.ceil(waitMs / 1000)} s)`,
+        },
+        requeueAfterMs: waitMs,
+      };
+    }
     try {
-      return await this.deps.kind.reconcileHost(hc);
+      const outcome = await this.deps.kind.reconcileHost(hc);
+      this.backoff.delete(backoffKey);
+      return outcome;
     } catch (err) {
-      // One host's Docker failure is reported for that host and retried; it never blocks the others.
+      // One host's Docker failure is reported for that host and retried with
+      // backoff; it never blocks the others.
       const message = errorMessage(err);
-      ctx.logger.warn({ host: name, err: message }, 'reconcile on host failed');
+      const failures = (backoff?.failures ?? 0) + 1;
+      const delay = Math.min(MAX_HOST_BACKOFF_MS, 1000 * 2 ** (failures - 1));
+      this.backoff.set(backoffKey, { failures, until: now.getTime() + delay, message });
+      ctx.logger.warn({ host: name, err: message, retryInMs: delay }, 'reconcile on host failed');
       return {
         entry: { ...(previous ?? { phase: 'Pending' }), name, message },
         ready: false,
         failure: { reason: 'DockerError', message },
+        requeueAfterMs: delay,
       };
     }
   }

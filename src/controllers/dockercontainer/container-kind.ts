@@ -242,7 +242,7 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
         switch (action) {
           case 'pull': {
             const started = Date.now();
-            await imageClient.pull(api, (inputs as ContainerInputs).image, { signal: ctx.signal });
+            await imageClient.pull(conn.stream, (inputs as ContainerInputs).image, { signal: ctx.signal });
             note(
               'Normal',
               'Pulled',
@@ -259,7 +259,8 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
           case 'recreate': {
             const reasons = ours ? recreateReasons(spec, inputs as ContainerInputs, ours) : ['spec changed'];
             if (ours) {
-              await containerClient.stop(api, ours.id, { timeoutSeconds: stopTimeoutSeconds(spec) });
+              // Stopping waits out the grace period: no request timeout on this call.
+              await containerClient.stop(conn.stream, ours.id, { timeoutSeconds: stopTimeoutSeconds(spec) });
               await containerClient.remove(api, ours.id, { force: true });
             }
             id = await createAndConnect(api, spec, inputs as ContainerInputs, hash as string);
@@ -288,7 +289,8 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
             acted = true;
             break;
           case 'stop':
-            if (ours) await containerClient.stop(api, ours.id, { timeoutSeconds: stopTimeoutSeconds(spec) });
+            if (ours)
+              await containerClient.stop(conn.stream, ours.id, { timeoutSeconds: stopTimeoutSeconds(spec) });
             acted = true;
             break;
           case 'recordCreated':

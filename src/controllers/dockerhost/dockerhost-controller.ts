@@ -117,9 +117,9 @@ export class DockerHostReconciler implements Reconciler {
       throw err; // the API server itself failed: retry with backoff
     }
     const timeoutMs = Math.min(MAX_PROBE_TIMEOUT_MS, intervalMs);
-    const conn = this.deps.hostRuntime.pool.connect(name, host.spec.endpoint, tls, timeoutMs);
+    const conn = this.deps.hostRuntime.pool.connect(name, host.spec.endpoint, tls);
     try {
-      return { ok: true, facts: await probeHost(conn.api) };
+      return { ok: true, facts: await probeHost(conn.api, timeoutMs) };
     } catch (err) {
       return { ok: false, reason: classifyHostError(err), message: errorMessage(err) };
     }
