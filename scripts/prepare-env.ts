@@ -12,8 +12,8 @@ const started = Date.now();
 const log = (m: string) => console.log(`[prepare] ${m}`);
 
 // Tools the tests and the leak check call directly.
-// lua5.4 runs the Argo CD health checks in the tests (gitops/).
-await ensureDebianPackages(['openssl', 'iproute2', 'lua5.4'], log);
+// lua5.4 and lua-dkjson run the Argo CD health checks in the tests (gitops/).
+await ensureDebianPackages(['openssl', 'iproute2', 'lua5.4', 'lua-dkjson'], log);
 const binaries = await ensureControlPlaneBinaries(log);
 log(`control plane: kube-apiserver ${binaries.kubernetesVersion}, etcd ${binaries.etcdVersion}`);
 const host = await HostDocker.ensure({ log });
