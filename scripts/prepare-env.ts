@@ -7,6 +7,7 @@ import { ensureControlPlaneBinaries } from '../src/localenv/controlplane-binarie
 import { HostDocker } from '../src/localenv/host-docker.js';
 import { ensureNodeImage, ensureWorkloadImage } from '../src/localenv/images.js';
 import { ensureDebianPackages } from '../src/localenv/apt.js';
+import { ensureHelm } from '../src/localenv/helm.js';
 
 const started = Date.now();
 const log = (m: string) => console.log(`[prepare] ${m}`);
@@ -16,6 +17,7 @@ const log = (m: string) => console.log(`[prepare] ${m}`);
 await ensureDebianPackages(['openssl', 'iproute2', 'lua5.4', 'lua-dkjson'], log);
 const binaries = await ensureControlPlaneBinaries(log);
 log(`control plane: kube-apiserver ${binaries.kubernetesVersion}, etcd ${binaries.etcdVersion}`);
+log(`helm: ${await ensureHelm(log)}`);
 const host = await HostDocker.ensure({ log });
 try {
   const docker = host.client();
