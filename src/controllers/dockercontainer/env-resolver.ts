@@ -1,6 +1,6 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { DockerContainerSpec } from '../../crds/dockercontainer.js';
-import { isNotFound } from '../../runtime/api-errors.js';
+import { describeError, isNotFound, statusCodeOf } from '../../runtime/api-errors.js';
 
 /** Reads Secrets and ConfigMaps of one namespace by name; undefined when there is none. */
 export interface RefReader {
@@ -139,7 +139,7 @@ export class KubeRefReader implements RefReader {
       return out;
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw err;
+      throw refError('Secret', this.namespace, name, err);
     }
   }
 
@@ -149,7 +149,19 @@ export class KubeRefReader implements RefReader {
       return { ...(cm.data ?? {}) };
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw err;
+      throw refError('ConfigMap', this.namespace, name, err);
     }
   }
+}
+
+/** Names what could not be read and why (e.g. 403: the controller's RBAC), never its content. */
+function refError(kind: 'Secret' | 'ConfigMap', namespace: string, name: string, err: unknown): Error {
+  const code = statusCodeOf(err);
+  const why =
+    code === 403
+      ? 'forbidden: the controller may not get it (RBAC)'
+      : code !== undefined
+        ? `HTTP ${code}`
+        : describeError(err);
+  return new Error(`reading ${kind} ${namespace}/${name}: ${why}`, { cause: err });
 }
