@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CoordinationV1Api, EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { registerControllers } from '../controllers/index.js';
+import type { Logger } from 'pino';
+import { registerControllers, type RegisteredControllers } from '../controllers/index.js';
 import { KubeLeaseClient } from '../runtime/lease-client.js';
 import { createLogger } from '../runtime/logging.js';
 import { Manager } from '../runtime/manager.js';
@@ -39,31 +40,17 @@ export async function runControllerCommand(
     return 1;
   }
 
-  const identity = leaderIdentity(hostname());
-  const manager = new Manager({
-    logger,
+  const { manager, registered, identity } = buildControllerManager(kc, logger, {
     metricsBindAddress: options.metricsBindAddress,
     healthProbeBindAddress: options.healthProbeBindAddress,
-    gracefulShutdownTimeoutMs: MANAGER_SHUTDOWN_TIMEOUT_MS,
-    events: { api: kc.makeApiClient(EventsV1Api) },
     ...(options.leaderElect
       ? {
           leaderElection: {
-            client: new KubeLeaseClient(
-              kc.makeApiClient(CoordinationV1Api),
-              options.leaderElectionNamespace,
-              options.leaderElectionId,
-            ),
-            identity,
+            namespace: options.leaderElectionNamespace,
+            id: options.leaderElectionId,
           },
         }
       : {}),
-  });
-
-  const registered = registerControllers({
-    kc,
-    manager,
-    logger,
     maxConcurrentReconciles: options.maxConcurrentReconciles,
     syncPeriodMs: options.syncPeriodMs,
     ...(options.watchNamespace ? { watchNamespace: options.watchNamespace } : {}),
@@ -71,7 +58,7 @@ export async function runControllerCommand(
   logger.info(
     {
       controllers: registered.names,
-      leaderElection: options.leaderElect
+      leaderElection: identity
         ? { lease: `${options.leaderElectionNamespace}/${options.leaderElectionId}`, identity }
         : false,
       watchNamespace: options.watchNamespace ?? '(all)',
@@ -81,4 +68,63 @@ export async function runControllerCommand(
     'starting manager',
   );
   return runManager(manager, { logger, stopAlso: () => registered.stop() });
+}
+
+/** What the Manager and the controllers are built from; every process kind fills it from its own flags. */
+export interface ManagerSettings {
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  /** Absent: no leader election, the controllers run at once. */
+  leaderElection?: { namespace: string; id: string };
+  maxConcurrentReconciles: number;
+  syncPeriodMs: number;
+  watchNamespace?: string;
+}
+
+export interface ControllerManager {
+  manager: Manager;
+  registered: RegisteredControllers;
+  /** This process's leader election identity, when leader election is on. */
+  identity: string | undefined;
+}
+
+/**
+ * The Manager with every Dockyard controller registered, not yet started:
+ * the one wiring `dockyard controller` and `dockyard dev` share. Hand it to
+ * runManager (with `stopAlso: registered.stop`) to run it.
+ */
+export function buildControllerManager(
+  kc: KubeConfig,
+  logger: Logger,
+  settings: ManagerSettings,
+): ControllerManager {
+  const identity = settings.leaderElection ? leaderIdentity(hostname()) : undefined;
+  const manager = new Manager({
+    logger,
+    metricsBindAddress: settings.metricsBindAddress,
+    healthProbeBindAddress: settings.healthProbeBindAddress,
+    gracefulShutdownTimeoutMs: MANAGER_SHUTDOWN_TIMEOUT_MS,
+    events: { api: kc.makeApiClient(EventsV1Api) },
+    ...(settings.leaderElection && identity
+      ? {
+          leaderElection: {
+            client: new KubeLeaseClient(
+              kc.makeApiClient(CoordinationV1Api),
+              settings.leaderElection.namespace,
+              settings.leaderElection.id,
+            ),
+            identity,
+          },
+        }
+      : {}),
+  });
+  const registered = registerControllers({
+    kc,
+    manager,
+    logger,
+    maxConcurrentReconciles: settings.maxConcurrentReconciles,
+    syncPeriodMs: settings.syncPeriodMs,
+    ...(settings.watchNamespace ? { watchNamespace: settings.watchNamespace } : {}),
+  });
+  return { manager, registered, identity };
 }

@@ -143,7 +143,8 @@ export function parseControllerArgs(
   return controllerOptionsOf(command);
 }
 
-function bindAddress(value: string): string {
+/** commander argument parser (shared with `dockyard dev`). */
+export function bindAddress(value: string): string {
   try {
     parseBindAddress(value);
   } catch (err) {
@@ -159,7 +160,8 @@ function boolean(value: string): boolean {
   throw new InvalidArgumentError('want true or false.');
 }
 
-function positiveInteger(value: string): number {
+/** commander argument parser (shared with `dockyard dev`). */
+export function positiveInteger(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
     throw new InvalidArgumentError('want a whole number of at least 1.');
@@ -167,7 +169,8 @@ function positiveInteger(value: string): number {
   return n;
 }
 
-function positiveDuration(value: string): number {
+/** commander argument parser (shared with `dockyard dev`). */
+export function positiveDuration(value: string): number {
   let ms: number;
   try {
     ms = parseDuration(value);

@@ -9,13 +9,21 @@ import {
   controllerOptionsOf,
   type ControllerCommandOptions,
 } from './controller-options.js';
+import { devCommand, devFacts, devOptionsOf, type DevCommandOptions } from './dev-options.js';
 import { processEnvironment, type CliEnvironment } from './environment.js';
 
 export interface CommandRunners {
   controller(options: ControllerCommandOptions, env: CliEnvironment): Promise<number>;
+  dev?(options: DevCommandOptions): Promise<number>;
 }
 
 const defaultRunners: CommandRunners = { controller: runControllerCommand };
+
+/** Loaded on demand: only dev mode needs src/localenv, a production `dockyard controller` never loads it. */
+async function runDev(options: DevCommandOptions): Promise<number> {
+  const { runDevCommand } = await import('./dev-command.js');
+  return runDevCommand(options);
+}
 
 /**
  * The program; `result.exitCode` holds what the command that ran returned.
@@ -35,6 +43,13 @@ export function buildProgram(
       result.exitCode = await runners.controller(controllerOptionsOf(command), env);
     });
   program.addCommand(controller);
+  const facts = devFacts();
+  const dev = devCommand(facts)
+    .showHelpAfterError('(run dockyard dev --help for the flags)')
+    .action(async (_opts: unknown, command: Command) => {
+      result.exitCode = await (runners.dev ?? runDev)(devOptionsOf(command, facts.cwd));
+    });
+  program.addCommand(dev);
   return { program, result };
 }
 

@@ -204,7 +204,8 @@ describe('DockerContainer', () => {
       timeoutMs: 10_000,
       what: 'client started after docker stop',
     });
-    await kube.patch('DockerContainer', NS, 'client', { spec: { state: 'Stopped' } });
+    // A short grace period: sleep (PID 1) ignores SIGTERM, so every stop waits it out.
+    await kube.patch('DockerContainer', NS, 'client', { spec: { state: 'Stopped', stopGracePeriod: '1s' } });
     await waitFor(async () => (await inspect('n1', `${NS}.client`))?.State.Running === false, {
       timeoutMs: 20_000,
       what: 'client stopped per spec',

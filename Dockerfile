@@ -1,0 +1,61 @@
+# The Dockyard controller image.
+#
+#   docker build -t dockyard:0.1.0 .
+#   docker run --read-only --cap-drop ALL --security-opt no-new-privileges dockyard:0.1.0 controller --help
+#
+# Stages on one base. `deps` installs exactly what package-lock.json pins
+# (`npm ci`; install scripts run only where package.json's `allowScripts`
+# allows them); `build` compiles the TypeScript; `prod-deps` drops the
+# devDependencies. The runtime stage holds only dist/, the production
+# node_modules and package.json, runs as uid 65532 and writes nothing to its
+# own file system, so it runs with a read-only root file system. A source
+# change rebuilds only `build` and the runtime image's last layer.
+#
+# BASE_IMAGE is a Debian image with Node.js 26 and npm on PATH: the official
+# node:26-bookworm-slim by default. Where no registry is reachable, the local
+# environment builds an equivalent and passes it in
+# (src/localenv/controller-image.ts). The file works with both the classic
+# builder and BuildKit, so it has no `# syntax=` line (that would pull a
+# frontend image) and no `RUN --mount`.
+ARG BASE_IMAGE=node:26-bookworm-slim
+
+FROM ${BASE_IMAGE} AS deps
+WORKDIR /src
+ENV npm_config_audit=false \
+    npm_config_fund=false \
+    npm_config_update_notifier=false
+# The `node` devDependency ships the Node binary for development machines;
+# here it only runs the compiler and is pruned with the rest.
+COPY package.json package-lock.json ./
+RUN npm ci
+
+FROM deps AS build
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM deps AS prod-deps
+RUN npm prune --omit=dev
+
+FROM ${BASE_IMAGE}
+ARG BASE_IMAGE
+ARG VERSION=0.1.0
+ARG REVISION=
+# A numeric user so Kubernetes can check runAsNonRoot; the passwd entry lets
+# tools (and os.userInfo()) name it. Its home does not exist: nothing is written.
+RUN echo 'nonroot:x:65532:65532:nonroot:/nonexistent:/usr/sbin/nologin' >> /etc/passwd \
+ && echo 'nonroot:x:65532:' >> /etc/group
+WORKDIR /app
+COPY --from=prod-deps /src/node_modules ./node_modules
+COPY --from=prod-deps /src/package.json ./
+COPY --from=build /src/dist ./dist
+ENV NODE_ENV=production
+USER 65532:65532
+ENTRYPOINT ["node", "/app/dist/main.js"]
+CMD ["controller"]
+LABEL org.opencontainers.image.title="dockyard" \
+      org.opencontainers.image.description="Declarative Docker for Kubernetes: controllers that keep Docker daemons converged." \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.base.name="${BASE_IMAGE}"
