@@ -83,6 +83,21 @@ describe('Dockyard CRDs on the real API server', () => {
     }
   });
 
+  it('accepts every example manifest (server-side dry run)', async () => {
+    const kubectl = (...args: string[]) => run(cp.kubectlPath, ['--kubeconfig', cp.kubeconfigPath, ...args]);
+    // Namespaces first: a dry run creates nothing, so namespaced objects need them to exist.
+    for (const ns of ['quickstart', 'edge', 'apps']) await kubectl('create', 'namespace', ns);
+    for (const file of [
+      'quickstart.yaml',
+      'multi-host.yaml',
+      'private-registry.yaml',
+      'tls-dockerhost.yaml',
+    ]) {
+      const { stdout } = await kubectl('apply', '--dry-run=server', '-f', `examples/${file}`);
+      expect(stdout, file).toMatch(/created \(server dry run\)/);
+    }
+  });
+
   it('kubectl explain prints field docs for dockercontainer.spec.healthcheck', async () => {
     const { stdout } = await run(cp.kubectlPath, [
       '--kubeconfig',
