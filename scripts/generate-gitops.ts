@@ -14,9 +14,16 @@ import { ALL_KINDS, GROUP } from '../src/crds/index.js';
 export const HEALTH_DIR = 'gitops/argocd/health';
 export const ARGOCD_CM_PATCH = 'gitops/argocd/argocd-cm-patch.yaml';
 
+/**
+ * Kinds whose health is the managed reconciler's summary alone share one
+ * script (Argo CD needs a self-contained script per kind, so argocd-cm gets a
+ * copy for each; the repository keeps one).
+ */
+const PLACED_OBJECT_KINDS = new Set(['DockerImage', 'DockerNetwork', 'DockerVolume']);
+
 /** The health script of each kind, e.g. DockerHost → gitops/argocd/health/dockerhost.lua. */
 export function healthScriptPath(kind: string): string {
-  return join(HEALTH_DIR, `${kind.toLowerCase()}.lua`);
+  return join(HEALTH_DIR, PLACED_OBJECT_KINDS.has(kind) ? 'placed-object.lua' : `${kind.toLowerCase()}.lua`);
 }
 
 /** argocd-cm key for a kind's health check: resource.customizations.health.<group>_<kind>. */

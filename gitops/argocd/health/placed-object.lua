@@ -1,4 +1,6 @@
--- Argo CD health check for dockyard.io/DockerImage.
+-- Argo CD health check for dockyard.io/DockerImage, DockerNetwork and
+-- DockerVolume: the placed kinds whose status is the managed reconciler's
+-- summary alone (argocd-cm gets one copy per kind).
 --
 -- Argo CD runs this with gopher-lua (Lua 5.1 syntax) and the live object in
 -- `obj`; it is embedded in argocd-cm by `scripts/generate-gitops.ts` and run
@@ -8,11 +10,14 @@
 -- Stalled and status.observedGeneration), in this order:
 --   dockyard.io/paused: "true"               -> Suspended
 --   status older than metadata.generation    -> Progressing
---   Stalled=True                             -> Degraded (needs a change from you)
+--   Stalled=True                             -> Degraded (needs a change from you:
+--                                               NameConflict, RecreateRequired, PolicyViolation)
 --   Ready=True                               -> Healthy
 --   Ready=False                              -> Degraded (retried, but broken now:
---                                               NotFound, Unauthorized, RegistryUnreachable, ImageNotPresent, HostNotReady...)
---   Reconciling=True / Ready=Unknown / none  -> Progressing (Pending, Pulling, Checking)
+--                                               HostNotReady, DockerError, NoMatchingHosts,
+--                                               DuplicateNetworks, NotFound, Unauthorized,
+--                                               RegistryUnreachable, ImageNotPresent...)
+--   Reconciling=True / Ready=Unknown / none  -> Progressing (Pending, Creating, Pulling, Checking)
 
 local hs = {}
 
