@@ -324,7 +324,7 @@ describe('containerClient tolerance', () => {
     const remove = vi.fn(ok);
     const { api } = fakeApi({ container: { remove } });
     await containerClient.remove(api, ID, { force: false });
-    expect(remove).toHaveBeenCalledWith({ force: false, v: true });
+    expect(remove).toHaveBeenCalledWith({ force: false, v: false });
   });
 
   it('update: sends the body, returns warnings, throws refusals', async () => {

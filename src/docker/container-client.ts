@@ -271,13 +271,14 @@ export const containerClient = {
   },
 
   /**
-   * Removes the container and its anonymous volumes (those an image's VOLUME
-   * creates; named volumes stay). Gone, or a removal already in progress,
-   * counts as done.
+   * Removes the container but never its volumes: anonymous volumes an image's
+   * VOLUME created hold data too, and a recreate (a spec change) must not lose
+   * it; the orphan sweep and the user decide about them. Gone, or a removal
+   * already in progress, counts as done.
    */
   async remove(api: Dockerode, id: string, opts: { force: boolean }): Promise<void> {
     try {
-      await api.getContainer(id).remove({ force: opts.force, v: true });
+      await api.getContainer(id).remove({ force: opts.force, v: false });
     } catch (err) {
       const code = statusOf(err);
       if (code === 404) return;
