@@ -57,7 +57,6 @@ export function registerControllers(deps: ControllerDeps): RegisteredControllers
     new Map<string, OwnerCache>([
       ['DockerVolume', volumes.objects],
       ['DockerNetwork', networks.objects],
-      ['DockerImage', images.objects],
       ['DockerContainer', containers.objects],
     ]),
     deps.orphanSweepIntervalMs,

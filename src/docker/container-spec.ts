@@ -15,7 +15,7 @@
 import type Dockerode from 'dockerode';
 import type { DockerContainerSpec } from '../crds/dockercontainer.js';
 import { OWNER_LABELS } from '../crds/kit.js';
-import { specHash } from '../managed/ownership.js';
+import { specHash } from './spec-hash.js';
 import type { ContainerUpdateBody, ObservedContainer } from './container-client.js';
 import { parseByteQuantity, parseCpuQuantity, parseDuration, parseDurationSeconds } from './quantities.js';
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { OWNER_LABELS } from '../crds/kit.js';
 
 /** Recorded on every Docker object so the orphan sweep knows what its owner asked for. */
@@ -53,19 +52,5 @@ export function dockerName(namespace: string, name: string, explicit?: string): 
   return explicit ?? `${namespace}.${name}`;
 }
 
-/** JSON with object keys sorted at every depth, so equal specs hash equally. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-/** A short hash of what the user specified (like Compose's config-hash label); never of daemon defaults. */
-export function specHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
-}
+// The spec hash lives with the Docker layer, which labels objects with it.
+export { canonicalJson, specHash } from '../docker/spec-hash.js';

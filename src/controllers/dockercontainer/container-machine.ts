@@ -29,9 +29,6 @@ type Action =
   | 'recordStopped'
   | 'countRepair';
 
-/** Phases in which the container is supposed to be up: finding it gone or stopped is drift. */
-const UP = ['Running', 'Healthy', 'Unhealthy'] as const;
-
 /**
  * The decision shared by every state, in the classifier's priority order;
  * `drift` says whether the container was up before (then a missing or stopped
@@ -176,4 +173,3 @@ export const containerMachine = setup({
 });
 
 export const READY_PHASES = new Set(['Running', 'Healthy', 'Stopped']);
-export const UP_PHASES: ReadonlySet<string> = new Set(UP);
