@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import {
+  absolutePath,
   ageColumn,
   bool,
   byteQuantity,
@@ -112,11 +113,9 @@ export const Mount = Type.Object(
       description:
         'volume mounts a DockerVolume of this namespace, bind a host path, tmpfs a memory file system.',
     }),
-    target: str('Absolute path inside the container.', { maxLength: 1024, pattern: '^/' }),
+    target: absolutePath('Absolute path inside the container.'),
     volume: Type.Optional(objectName('For type volume: the DockerVolume in this namespace.')),
-    hostPath: Type.Optional(
-      str('For type bind: absolute path on the host.', { maxLength: 1024, pattern: '^/' }),
-    ),
+    hostPath: Type.Optional(absolutePath('For type bind: absolute path on the host.')),
     readOnly: Type.Optional(bool('Mount read-only.')),
     tmpfsSize: Type.Optional(byteQuantity('For type tmpfs: size limit.')),
   },
@@ -190,15 +189,20 @@ export const Resources = Type.Object(
     memory: Type.Optional(byteQuantity('Memory limit.')),
     memoryReservation: Type.Optional(byteQuantity('Soft memory limit.')),
     cpus: Type.Optional(cpuQuantity('CPU limit.')),
-    pidsLimit: Type.Optional(int('Maximum number of processes.', { minimum: 1 })),
+    pidsLimit: Type.Optional(
+      int('Maximum number of processes (at most 4194304, the kernel’s limit).', {
+        minimum: 1,
+        maximum: 4194304,
+      }),
+    ),
   },
   { description: 'Resource limits; memory, cpus and pidsLimit are updated in place.' },
 );
 
 export const Device = Type.Object({
-  hostPath: str('Device path on the host.', { maxLength: 1024, pattern: '^/dev/' }),
+  hostPath: absolutePath('Device path on the host, under /dev.', '/dev'),
   containerPath: Type.Optional(
-    str('Path inside the container. Default hostPath.', { maxLength: 1024, pattern: '^/dev/' }),
+    absolutePath('Path inside the container, under /dev. Default hostPath.', '/dev'),
   ),
   permissions: Type.Optional(str('cgroup permissions, e.g. rwm.', { maxLength: 3, pattern: '^[rwm]{1,3}$' })),
 });
@@ -296,7 +300,9 @@ export const DockerContainerSpec = Type.Object(
           name: Type.Enum(['no', 'always', 'unless-stopped', 'on-failure'], {
             description: 'Docker restart policy.',
           }),
-          maximumRetryCount: Type.Optional(int('For on-failure: how many restarts.', { minimum: 0 })),
+          maximumRetryCount: Type.Optional(
+            int('For on-failure: how many restarts.', { minimum: 0, maximum: 2147483647 }),
+          ),
         },
         {
           description: 'Restart policy, updated in place. Default unless-stopped.',

@@ -16,6 +16,9 @@ import {
   type KubeObject,
 } from './kit.js';
 
+/** 1–65535, as a pattern (the endpoint is one string). */
+const TCP_PORT = '(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})';
+
 export const DockerHostSpec = Type.Object(
   {
     endpoint: Type.String({
@@ -23,7 +26,8 @@ export const DockerHostSpec = Type.Object(
         'How to reach the Docker daemon: unix:///path/to/docker.sock or tcp://host:port. A tcp:// endpoint ' +
         'needs spec.tls unless spec.insecure is true.',
       maxLength: 512,
-      pattern: '^(unix:///[^\\s]+|tcp://[^\\s/:]+(:[0-9]{1,5})?)$',
+      // No control characters (a NUL in a socket path), and a port Docker can listen on.
+      pattern: `^(unix:///[^\\s\\x00-\\x1f\\x7f]+|tcp://[^\\s\\x00-\\x1f\\x7f/:]+(:${TCP_PORT})?)$`,
     }),
     tls: Type.Optional(
       Type.Object(

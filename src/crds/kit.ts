@@ -67,30 +67,89 @@ export function objectName(description: string) {
   });
 }
 
-/** Binary-SI quantity such as `256Mi`, `1Gi`, `500M` (memory, sizes). */
-export function byteQuantity(description: string) {
-  return Type.String({
-    description: `${description} A Kubernetes quantity, e.g. 256Mi, 1Gi or 500M.`,
-    maxLength: 32,
-    pattern: '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$',
+// One path segment that is not `..` (RE2 has no lookahead, so it is spelled
+// out): empty, `.`, or a name that does not start with `..` unless it goes on.
+const pathSegment = '(?:[^/.][^/]*|\\.[^/.][^/]*|\\.\\.[^/]+|\\.)?';
+
+/**
+ * An absolute path (under `prefix`) with no `..` segment. A host path that
+ * climbs out of where it claims to be (`/data/../etc`, `/dev/../etc/shadow`)
+ * is never needed (write the real path) and hides what is really mounted from
+ * anyone reviewing a spec, so the API server refuses it outright.
+ */
+export function absolutePath(description: string, prefix = '', opts: Record<string, unknown> = {}) {
+  return str(`${description} No .. segments.`, {
+    maxLength: 1024,
+    pattern: `^${prefix}(?:/${pathSegment})+$`,
+    ...opts,
   });
 }
 
-/** CPU quantity such as `500m`, `1`, `1.5`. */
+// The translation to the Engine API needs exact integers (bytes, nano-CPUs,
+// nanoseconds) below 2^53, or it refuses the spec at reconcile time where no
+// one sees it. So the patterns bound the digits per unit: every value they
+// accept fits (the largest byte quantity is 7.999999999Pi, the largest duration
+// about 95 days), and the API server refuses the rest with the field's name.
+const fraction = '(?:\\.[0-9]{1,9})?';
+const BYTE_QUANTITY_PATTERN =
+  '^(?:' +
+  [
+    `[0-9]{1,15}${fraction}`,
+    `[0-9]{1,12}${fraction}(?:k|Ki)`,
+    `[0-9]{1,9}${fraction}(?:M|Mi)`,
+    `[0-9]{1,6}${fraction}(?:G|Gi)`,
+    `[0-9]{1,3}${fraction}(?:T|Ti)`,
+    `[0-7]${fraction}(?:P|Pi)`,
+  ].join('|') +
+  ')$';
+const CPU_QUANTITY_PATTERN = '^(?:[0-9]{1,9}m|[0-9]{1,6}(?:\\.[0-9]{1,3})?)$';
+const DURATION_PATTERN =
+  '^' +
+  // [unit, integer digits, fraction digits]: no fraction finer than 1ns.
+  (
+    [
+      ['h', 3, 9],
+      ['m', 4, 9],
+      ['s', 6, 9],
+      ['ms', 9, 6],
+      ['us', 12, 3],
+      ['ns', 15, 0],
+    ] as const
+  )
+    .map(([unit, digits, fractionDigits]) => {
+      const part = fractionDigits > 0 ? `(?:\\.[0-9]{1,${fractionDigits}})?` : '';
+      return `(?:[0-9]{1,${digits}}${part}${unit})?`;
+    })
+    .join('') +
+  '$';
+
+/** Binary-SI quantity such as `256Mi`, `1Gi`, `500M` (memory, sizes), at most 8 PiB. */
+export function byteQuantity(description: string) {
+  return Type.String({
+    description: `${description} A Kubernetes quantity, e.g. 256Mi, 1Gi or 500M (below 8Pi).`,
+    minLength: 1,
+    maxLength: 32,
+    pattern: BYTE_QUANTITY_PATTERN,
+  });
+}
+
+/** CPU quantity such as `500m`, `1`, `1.5`, at most a million CPUs. */
 export function cpuQuantity(description: string) {
   return Type.String({
     description: `${description} A Kubernetes CPU quantity, e.g. 500m, 1 or 1.5.`,
+    minLength: 1,
     maxLength: 32,
-    pattern: '^([0-9]+m|[0-9]+(\\.[0-9]{1,3})?)$',
+    pattern: CPU_QUANTITY_PATTERN,
   });
 }
 
-/** A Go-style duration such as `30s`, `5m`, `1h30m`. */
+/** A Go-style duration such as `30s`, `5m`, `1h30m` (units largest first, each at most once). */
 export function duration(description: string) {
   return Type.String({
-    description: `${description} A duration such as 30s, 5m or 1h30m.`,
+    description: `${description} A duration such as 30s, 5m or 1h30m (units h, m, s, ms, us, ns, largest first).`,
+    minLength: 2,
     maxLength: 32,
-    pattern: '^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$',
+    pattern: DURATION_PATTERN,
   });
 }
 

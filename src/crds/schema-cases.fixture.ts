@@ -62,6 +62,20 @@ export const SCHEMA_CASES: SchemaCase[] = [
     field: 'spec.endpoint',
   },
   {
+    name: 'tcp port out of range',
+    kind: 'DockerHost',
+    spec: { endpoint: 'tcp://10.0.0.5:99999', insecure: true },
+    valid: false,
+    field: 'spec.endpoint',
+  },
+  {
+    name: 'control character in the socket path',
+    kind: 'DockerHost',
+    spec: { endpoint: 'unix:///run/docker.sock\u0000.evil' },
+    valid: false,
+    field: 'spec.endpoint',
+  },
+  {
     name: 'unknown policy',
     kind: 'DockerHost',
     spec: { endpoint: 'unix:///s', securityPolicy: 'open' },
@@ -290,6 +304,27 @@ export const SCHEMA_CASES: SchemaCase[] = [
     spec: ctr({ mounts: [{ type: 'tmpfs', target: 'data' }] }),
     valid: false,
     field: 'spec.mounts[0].target',
+  },
+  {
+    name: 'bind hostPath climbing with ..',
+    kind: 'DockerContainer',
+    spec: ctr({ mounts: [{ type: 'bind', hostPath: '/data/../etc', target: '/data' }] }),
+    valid: false,
+    field: 'spec.mounts[0].hostPath',
+  },
+  {
+    name: 'mount target climbing with ..',
+    kind: 'DockerContainer',
+    spec: ctr({ mounts: [{ type: 'tmpfs', target: '/tmp/../../etc' }] }),
+    valid: false,
+    field: 'spec.mounts[0].target',
+  },
+  {
+    name: 'device path leaving /dev',
+    kind: 'DockerContainer',
+    spec: ctr({ security: { devices: [{ hostPath: '/dev/../etc/shadow' }] } }),
+    valid: false,
+    field: 'spec.security.devices[0].hostPath',
   },
   {
     name: 'unknown restart policy',

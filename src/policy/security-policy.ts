@@ -39,8 +39,9 @@ function normaliseCap(cap: string): string {
 
 function isRootUser(user: string | undefined): boolean {
   if (user === undefined) return true; // the image default is root unless proven otherwise
-  const [name] = user.split(':');
-  return name === 'root' || name === '0';
+  const [name = ''] = user.split(':');
+  // runc parses a numeric user with strconv.Atoi, so "00" and "-0" are uid 0 too.
+  return name === 'root' || (/^[-+]?[0-9]+$/.test(name) && Number(name) === 0);
 }
 
 /**
@@ -105,9 +106,20 @@ export function checkContainerPolicy(policy: SecurityPolicy, spec: DockerContain
   return v;
 }
 
+/** `/etc`, `/dev/sda1`: a path on the host. `//server/share` (CIFS) and `:/export` (NFS) are remote. */
+function isHostPath(value: string): boolean {
+  return value.startsWith('/') && !value.startsWith('//');
+}
+
 /**
  * A local volume with `o=bind` is a bind mount in disguise (device=/ would
- * expose the host's root), so below privileged it is refused like one.
+ * expose the host's root), so below privileged it is refused like one. So are
+ * the other ways driver options reach the host's file system: a device that is
+ * a host path (`type=ext4,device=/dev/sda1` mounts the host's disk), an overlay
+ * (its `lowerdir=` is a host directory), and any option whose value is a host
+ * path (plugins such as local-persist take `mountpoint=/`). Network file
+ * systems (`:/export`, `//server/share`) stay allowed, as under the Pod
+ * Security Standards' baseline.
  */
 export function checkVolumePolicy(policy: SecurityPolicy, spec: DockerVolumeSpec): Violation[] {
   if (policy === 'privileged') return [];
@@ -121,7 +133,27 @@ export function checkVolumePolicy(policy: SecurityPolicy, spec: DockerVolumeSpec
       },
     ];
   }
-  return [];
+  const v: Violation[] = [];
+  if (opts.type === 'overlay') {
+    v.push({
+      field: 'spec.driverOptions.type',
+      message: `an overlay volume (its layers are host directories) is not allowed under ${policy}`,
+    });
+  }
+  for (const [key, value] of Object.entries(opts)) {
+    const hostPaths =
+      key === 'o'
+        ? mountOptions.filter((o) => o.includes('=')).map((o) => o.slice(o.indexOf('=') + 1))
+        : [value];
+    const path = hostPaths.find(isHostPath);
+    if (path !== undefined) {
+      v.push({
+        field: `spec.driverOptions.${key}`,
+        message: `a volume on host path ${path} is not allowed under ${policy}`,
+      });
+    }
+  }
+  return v;
 }
 
 /** One line for a condition message or Event: every violation with its field. */
