@@ -4,6 +4,7 @@
 // as the process does, then listed with their type, labels and help.
 import { Registry } from 'prom-client';
 import { createImageMetrics } from '../../src/controllers/dockerimage/image-metrics.js';
+import { createStreamResyncMetrics } from '../../src/controllers/stream-resync.js';
 import { createDockerMetrics } from '../../src/docker/docker-metrics.js';
 import { managedMetrics } from '../../src/managed/managed-metrics.js';
 import { createMetrics } from '../../src/runtime/metrics.js';
@@ -23,6 +24,7 @@ export function collectMetrics(): MetricInfo[] {
   createDockerMetrics(registry);
   managedMetrics(registry);
   createImageMetrics(registry);
+  createStreamResyncMetrics(registry);
   return registry
     .getMetricsAsArray()
     .map((m) => ({
@@ -47,6 +49,7 @@ const LABEL_VALUES: Record<string, string> = {
   operation:
     'method and path of the Docker Engine API request, IDs and names replaced: e.g. `GET /containers/{id}/json`',
   outcome: '`ok`/`error` for Docker requests; `success` or the failure reason for image pulls',
+  reason: 'event stream resyncs: `reconnected` (same stream) or `restarted` (new stream)',
 };
 
 const GROUPS: Array<{ title: string; prefix: string; intro: string }> = [

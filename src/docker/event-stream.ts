@@ -95,8 +95,9 @@ export interface EventStreamOptions {
 /**
  * A supervised Docker event stream for one host: reconnects with backoff and
  * replays from the last event seen (`since`). The daemon keeps only its last
- * 256 events, so a long outage can lose some: the controllers' periodic poll
- * remains the safety net.
+ * 256 events, so a long outage can lose some: the owner must treat every
+ * connect after the first as "the replay may be incomplete" (HostRuntime
+ * resyncs the host's objects then); the periodic poll stays the last resort.
  */
 export class DockerEventStream {
   private stopped = true;
@@ -128,7 +129,9 @@ export class DockerEventStream {
 
   /** Drops the current stream (tests use it to simulate a cut); it reconnects by itself. */
   cut(): void {
-    this.destroyCurrent();
+    // Unlike stop(), the stream stays `current` so its close handler reports
+    // the disconnect and schedules the reconnect.
+    (this.current as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined)?.destroy?.();
   }
 
   get connected(): boolean {

@@ -317,6 +317,22 @@ export class DockerNode {
     await this.waitForPing();
   }
 
+  /**
+   * `docker kill`: SIGKILL to the node, so the inner dockerd gets no chance to
+   * stop its containers or flush anything (a power cut). resume() boots it again.
+   */
+  async kill(): Promise<void> {
+    const c = await this.hostContainer();
+    await c.kill({ signal: 'SIGKILL' }).catch((err: { statusCode?: number }) => {
+      if (err.statusCode !== 409) throw err; // 409: not running
+    });
+    await waitFor(async () => !(await c.inspect()).State.Running, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: `node ${this.name} to be killed`,
+    });
+  }
+
   async restart(): Promise<void> {
     await this.halt();
     await this.resume();

@@ -8,6 +8,7 @@ import { specOrMetadataChanged } from '../runtime/predicates.js';
 import type { Informer } from '../runtime/informer.js';
 import { customResourceListWatcher } from '../runtime/kube-list-watcher.js';
 import type { Request } from '../runtime/object-key.js';
+import { hostPlacementChanged } from './host-predicate.js';
 import { managedMetrics } from './managed-metrics.js';
 import { ManagedReconciler, ownerKeyFromEvent } from './managed-reconciler.js';
 import { NamespaceLabels } from './namespace-labels.js';
@@ -70,22 +71,29 @@ export function registerManagedController<T extends ManagedObject>(
   });
   // Our own status writes must not wake the object again (see specOrMetadataChanged).
   controller.watch(objects, enqueueForObject(), { updatePredicate: specOrMetadataChanged });
-  // A host's readiness, labels or policy changed: every object that is or may be placed there.
+  // Every object that is or may be placed on a host.
+  const onHost = (name: string): Request[] =>
+    objects
+      .list()
+      .filter(
+        (o) =>
+          o.spec.hostSelector !== undefined ||
+          o.spec.hostName === name ||
+          o.status?.hosts?.some((h) => h.name === name),
+      )
+      .map((o): Request => ({ namespace: o.metadata.namespace ?? '', name: o.metadata.name }));
+  // A host's readiness, labels or policy changed (not its heartbeat's container counts).
   controller.watch(
     hosts,
-    enqueueMapped<DockerHost>((host) => {
-      const name = host.metadata.name;
-      return objects
-        .list()
-        .filter(
-          (o) =>
-            o.spec.hostSelector !== undefined ||
-            o.spec.hostName === name ||
-            o.status?.hosts?.some((h) => h.name === name),
-        )
-        .map((o): Request => ({ namespace: o.metadata.namespace ?? '', name: o.metadata.name }));
-    }),
+    enqueueMapped<DockerHost>((host) => onHost(host.metadata.name)),
+    { updatePredicate: hostPlacementChanged },
   );
+  // The host's event stream came back after a gap it may not have replayed in
+  // full (Docker keeps 256 events): observe everything there again now rather
+  // than at the next poll. Reconciles are level-based, so an extra one is cheap.
+  hostRuntime.onHostResync((host) => {
+    for (const key of onHost(host)) controller.trigger(key);
+  });
   objects.addIndexer(DOCKER_NAME_INDEX, (obj) => [kind.dockerNameOf(obj)]);
   hostRuntime.onDockerEvent((_host, event) => {
     if (event.type !== kind.dockerEventType) return;
