@@ -53,6 +53,7 @@ export async function runControllerCommand(
       : {}),
     maxConcurrentReconciles: options.maxConcurrentReconciles,
     syncPeriodMs: options.syncPeriodMs,
+    dockerEvents: options.dockerEvents,
     ...(options.watchNamespace ? { watchNamespace: options.watchNamespace } : {}),
   });
   logger.info(
@@ -64,6 +65,7 @@ export async function runControllerCommand(
       watchNamespace: options.watchNamespace ?? '(all)',
       maxConcurrentReconciles: options.maxConcurrentReconciles,
       syncPeriodMs: options.syncPeriodMs,
+      dockerEvents: options.dockerEvents,
     },
     'starting manager',
   );
@@ -78,6 +80,8 @@ export interface ManagerSettings {
   leaderElection?: { namespace: string; id: string };
   maxConcurrentReconciles: number;
   syncPeriodMs: number;
+  /** Absent: true (follow Docker event streams). */
+  dockerEvents?: boolean;
   watchNamespace?: string;
 }
 
@@ -124,6 +128,7 @@ export function buildControllerManager(
     logger,
     maxConcurrentReconciles: settings.maxConcurrentReconciles,
     syncPeriodMs: settings.syncPeriodMs,
+    ...(settings.dockerEvents !== undefined ? { dockerEvents: settings.dockerEvents } : {}),
     ...(settings.watchNamespace ? { watchNamespace: settings.watchNamespace } : {}),
   });
   return { manager, registered, identity };

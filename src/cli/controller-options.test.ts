@@ -17,6 +17,7 @@ const defaults: ControllerCommandOptions = {
   logFormat: 'pretty',
   watchNamespace: undefined,
   syncPeriodMs: 600_000,
+  dockerEvents: true,
 };
 
 describe('parseControllerArgs', () => {
@@ -50,6 +51,8 @@ describe('parseControllerArgs', () => {
     ['log settings', ['--log-level=debug', '--log-format=json'], { logLevel: 'debug', logFormat: 'json' }],
     ['watch namespace', ['--watch-namespace', 'team-a'], { watchNamespace: 'team-a' }],
     ['sync period', ['--sync-period', '1h30m'], { syncPeriodMs: 5_400_000 }],
+    ['poll-only Docker', ['--docker-events=false'], { dockerEvents: false }],
+    ['--docker-events alone', ['--docker-events'], { dockerEvents: true }],
   ])('reads %s', (_what, args, expected) => {
     expect(parseControllerArgs(args, terminal)).toEqual({ ...defaults, ...expected });
   });
@@ -63,6 +66,7 @@ describe('parseControllerArgs', () => {
     ['a zero duration', ['--sync-period', '0'], /above zero/],
     ['a bad bind address', ['--metrics-bind-address', '8080'], /bind address/],
     ['a bad boolean', ['--leader-elect=yes'], /true or false/],
+    ['a bad --docker-events', ['--docker-events=off'], /true or false/],
     ['an unknown log level', ['--log-level', 'verbose'], /Allowed choices/],
     ['an unknown log format', ['--log-format', 'text'], /Allowed choices/],
     ['an invalid namespace', ['--watch-namespace', 'Team_A'], /namespace name/],

@@ -29,6 +29,7 @@ export interface ControllerCommandOptions {
   logFormat: LogFormat;
   watchNamespace: string | undefined;
   syncPeriodMs: number;
+  dockerEvents: boolean;
 }
 
 /** What commander hands back; the parsers below guarantee these types. */
@@ -44,6 +45,7 @@ interface ParsedFlags {
   logFormat: LogFormat;
   watchNamespace?: string;
   syncPeriod: number;
+  dockerEvents: boolean;
 }
 
 /** The `controller` command with its flags; the caller attaches the action. */
@@ -106,6 +108,16 @@ export function controllerCommand(env: Pick<CliEnvironment, 'stdoutIsTTY' | 'pod
       )
         .argParser(positiveDuration)
         .default(parseDuration('10m'), '10m'),
+    )
+    .addOption(
+      new Option(
+        '--docker-events [enabled]',
+        "follow each Docker host's event stream so drift is repaired at once; --docker-events=false " +
+          'polls only (every --sync-period), e.g. for daemons behind proxies that break streaming',
+      )
+        .preset('true')
+        .argParser(boolean)
+        .default(true),
     );
 }
 
@@ -124,6 +136,7 @@ export function controllerOptionsOf(command: Command): ControllerCommandOptions 
     logFormat: flags.logFormat,
     watchNamespace: flags.watchNamespace,
     syncPeriodMs: flags.syncPeriod,
+    dockerEvents: flags.dockerEvents,
   };
 }
 

@@ -5,6 +5,7 @@
 
 import { KubeConfig } from '@kubernetes/client-node';
 import type { CliEnvironment } from './environment.js';
+import { reuseConnections } from './kube-connection-reuse.js';
 
 export type KubeConfigSource =
   | { kind: 'flag'; path: string }
@@ -41,7 +42,8 @@ export function loadKubeConfig(source: KubeConfigSource): KubeConfig {
       kc.loadFromCluster();
       break;
   }
-  return kc;
+  // One keep-alive connection pool instead of a TLS handshake per request.
+  return reuseConnections(kc);
 }
 
 /** For the startup log line: where the credentials came from, never what they are. */

@@ -4,6 +4,7 @@ import { createDockerMetrics } from '../docker/docker-metrics.js';
 import type { Manager } from '../runtime/manager.js';
 import { registerDockerHostController } from './dockerhost/dockerhost-controller.js';
 import { HostRuntime } from './host-runtime.js';
+import { createStreamResyncMetrics } from './stream-resync.js';
 import { registerDockerContainerController } from './dockercontainer/register.js';
 import { dockerVolumeKind } from './dockervolume/volume-kind.js';
 import { registerDockerImageController } from './dockerimage/image-kind.js';
@@ -22,6 +23,8 @@ export interface ControllerDeps {
   watchNamespace?: string;
   /** --sync-period: how often every object is re-verified even without events (drift safety net). */
   syncPeriodMs?: number;
+  /** --docker-events: follow each host's Docker event stream (default true); false polls only. */
+  dockerEvents?: boolean;
   /** How often Docker objects whose owner is gone are swept (default 10 min; also once at start). */
   orphanSweepIntervalMs?: number;
 }
@@ -40,7 +43,14 @@ export interface RegisteredControllers {
  */
 export function registerControllers(deps: ControllerDeps): RegisteredControllers {
   const dockerMetrics = createDockerMetrics(deps.manager.metrics.registry);
-  const hostRuntime = new HostRuntime(dockerMetrics, deps.logger.child({ component: 'docker' }));
+  const hostRuntime = new HostRuntime(
+    dockerMetrics,
+    deps.logger.child({ component: 'docker' }),
+    undefined,
+    deps.dockerEvents ?? true,
+  );
+  const resyncMetrics = createStreamResyncMetrics(deps.manager.metrics.registry);
+  hostRuntime.onHostResync((host, reason) => resyncMetrics.resync(host, reason));
   const { hosts } = registerDockerHostController(deps, hostRuntime, dockerMetrics);
   const volumes = registerManagedController(deps, hostRuntime, hosts, dockerVolumeKind);
   const networks = registerManagedController(deps, hostRuntime, hosts, dockerNetworkKind);

@@ -1,0 +1,117 @@
+// The real local environment for the benchmark, the way test/global-setup.ts
+// and test/support/lab.ts build it for the tests (bench cannot use vitest's
+// inject): host Docker daemon, cached images, a control plane, Docker-in-
+// Docker nodes with the workload image loaded, and the CRDs installed.
+
+import Dockerode from 'dockerode';
+import { Network, type StartedNetwork } from 'testcontainers';
+import { installCrds } from '../../src/crds/install.js';
+import { ControlPlane } from '../../src/localenv/control-plane.js';
+import { ensureControlPlaneBinaries } from '../../src/localenv/controlplane-binaries.js';
+import { DockerNode } from '../../src/localenv/docker-node.js';
+import { HostDocker } from '../../src/localenv/host-docker.js';
+import { ensureNodeImage, ensureWorkloadImage } from '../../src/localenv/images.js';
+import { isReady, Kube } from '../../test/support/kube.js';
+import type { Cleanup } from './cleanup.js';
+
+export interface BenchEnv {
+  cp: ControlPlane;
+  kube: Kube;
+  hostDocker: Dockerode;
+  network: StartedNetwork;
+  nodes: DockerNode[];
+  workloadImage: string;
+  /** Stops nodes, network and control plane (not the shared host daemon). Idempotent. */
+  stop(): Promise<void>;
+}
+
+export type Log = (message: string) => void;
+
+/** Host daemon and cached images, once per run. */
+export interface BenchImages {
+  hostDocker: HostDocker;
+  workloadImage: string;
+  nodeImage: string;
+}
+
+export async function prepareImages(log: Log): Promise<BenchImages> {
+  await ensureControlPlaneBinaries(log);
+  const hostDocker = await HostDocker.ensure({ log });
+  const docker = hostDocker.client();
+  const workloadImage = await ensureWorkloadImage(docker, log);
+  const nodeImage = await ensureNodeImage(docker, log);
+  return { hostDocker, workloadImage, nodeImage };
+}
+
+/**
+ * A fresh control plane and `nodeCount` DinD nodes named n1, n2, … with the
+ * workload image present (so convergence measures create+start, not pulls).
+ * Registered with `cleanup` before anything starts, so Ctrl-C mid-start
+ * still removes what did start.
+ */
+export async function startBenchEnv(
+  images: BenchImages,
+  nodeCount: number,
+  cleanup: Cleanup,
+  log: Log,
+): Promise<BenchEnv> {
+  const hostDocker = images.hostDocker.client();
+  const cp = new ControlPlane({ log });
+  const nodes: DockerNode[] = [];
+  let network: StartedNetwork | undefined;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    log('stopping the environment (nodes, network, control plane)');
+    await Promise.all([
+      ...nodes.map((n) => n.stop().catch((err: unknown) => log(`stopping node ${n.name}: ${String(err)}`))),
+      cp.stop().catch((err: unknown) => log(`stopping the control plane: ${String(err)}`)),
+    ]);
+    await network?.stop().catch((err: unknown) => log(`removing the network: ${String(err)}`));
+  };
+  const unregister = cleanup.add('environment', stop);
+  try {
+    network = await new Network().start();
+    for (let i = 1; i <= nodeCount; i++) {
+      nodes.push(new DockerNode({ name: `n${i}`, network, image: images.nodeImage, log }));
+    }
+    await Promise.all([cp.start(), ...nodes.map((n) => n.start())]);
+    await Promise.all(nodes.map((n) => n.loadImage(hostDocker, images.workloadImage)));
+    await installCrds(cp.kubeConfig());
+    const kube = new Kube(cp);
+    return {
+      cp,
+      kube,
+      hostDocker,
+      network,
+      nodes,
+      workloadImage: images.workloadImage,
+      stop: async () => {
+        unregister();
+        await stop();
+      },
+    };
+  } catch (err) {
+    unregister();
+    await stop();
+    throw err;
+  }
+}
+
+/** DockerHosts for every node (insecure TCP, as in the tests), waited until Ready; a controller must run. */
+export async function registerHosts(env: BenchEnv, heartbeatIntervalSeconds = 10): Promise<void> {
+  for (const node of env.nodes) {
+    if (await env.kube.get('DockerHost', undefined, node.name)) continue;
+    await env.kube.create(
+      'DockerHost',
+      undefined,
+      node.name,
+      { endpoint: node.endpoint, insecure: true, heartbeatIntervalSeconds },
+      { labels: { 'dockyard.io/bench-node': node.name } },
+    );
+  }
+  await Promise.all(
+    env.nodes.map((n) => env.kube.waitFor('DockerHost', undefined, n.name, isReady, 'Ready', 120_000)),
+  );
+}

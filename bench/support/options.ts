@@ -1,0 +1,123 @@
+// `npm run bench -- --flag=value …`: pure parsing of the benchmark's flags.
+
+import { parseArgs } from 'node:util';
+
+export const SCENARIOS = ['convergence', 'drift', 'idle', 'memory', 'restart', 'noisy'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** The controller's own default (--max-concurrent-reconciles, src/cli/controller-options.ts). */
+export const CONTROLLER_DEFAULT_WORKERS = 4;
+
+export interface BenchOptions {
+  scenarios: ScenarioName[];
+  /** Containers in the convergence and noisy-neighbour scenarios (spread over the nodes). */
+  n: number;
+  nodes: number;
+  /**
+   * Workers on both sides: the controller's --max-concurrent-reconciles and
+   * the direct dockerode baseline's number of create+start calls in flight.
+   */
+  concurrency: number;
+  drift: number;
+  /** Drift samples in poll-only mode (each waits up to a poll interval, so fewer by default). */
+  driftPollOnly: number;
+  /** --sync-period of the poll-only drift run. */
+  pollSyncPeriod: string;
+  idleSeconds: number;
+  memorySteps: number[];
+  restartObjects: number;
+  noisyFault: 'pause' | 'halt';
+  profile: boolean;
+  out: string;
+  /** The built controller entry point (another build for before/after comparisons). */
+  controller: string;
+}
+
+function positiveInt(flag: string, value: string | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min)
+    throw new Error(`--${flag} wants a whole number ≥ ${min}, got ${value}`);
+  return n;
+}
+
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      scenarios: { type: 'string' },
+      n: { type: 'string' },
+      nodes: { type: 'string' },
+      concurrency: { type: 'string' },
+      drift: { type: 'string' },
+      'drift-poll-only': { type: 'string' },
+      'poll-sync-period': { type: 'string' },
+      'idle-seconds': { type: 'string' },
+      'memory-steps': { type: 'string' },
+      'restart-objects': { type: 'string' },
+      'noisy-fault': { type: 'string' },
+      profile: { type: 'boolean' },
+      out: { type: 'string' },
+      controller: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) throw new HelpRequested();
+  const scenarios = (values.scenarios ?? SCENARIOS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of scenarios) {
+    if (!(SCENARIOS as readonly string[]).includes(s)) {
+      throw new Error(`unknown scenario ${s}; choose from ${SCENARIOS.join(', ')}`);
+    }
+  }
+  const memorySteps = (values['memory-steps'] ?? '0,1000,5000').split(',').map((s) => {
+    const n = Number(s.trim());
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--memory-steps wants whole numbers, got ${s}`);
+    return n;
+  });
+  const noisyFault = values['noisy-fault'] ?? 'pause';
+  if (noisyFault !== 'pause' && noisyFault !== 'halt') throw new Error('--noisy-fault is pause or halt');
+  const nodes = positiveInt('nodes', values.nodes, 2, 2);
+  const drift = positiveInt('drift', values.drift, 50);
+  return {
+    scenarios: scenarios as ScenarioName[],
+    n: positiveInt('n', values.n, 200, 2),
+    nodes,
+    concurrency: positiveInt('concurrency', values.concurrency, CONTROLLER_DEFAULT_WORKERS),
+    drift,
+    driftPollOnly: positiveInt('drift-poll-only', values['drift-poll-only'], Math.min(drift, 20)),
+    pollSyncPeriod: values['poll-sync-period'] ?? '5s',
+    idleSeconds: positiveInt('idle-seconds', values['idle-seconds'], 120),
+    memorySteps: [...new Set([0, ...memorySteps])].sort((a, b) => a - b),
+    restartObjects: positiveInt('restart-objects', values['restart-objects'], 5000),
+    noisyFault,
+    profile: values.profile ?? false,
+    out: values.out ?? 'bench/results',
+    controller: values.controller ?? 'dist/main.js',
+  };
+}
+
+export class HelpRequested extends Error {}
+
+export const HELP = `npm run bench -- [flags]
+
+  --scenarios=LIST        ${SCENARIOS.join(',')} (default: all)
+  --n=200                 containers for convergence and noisy (spread evenly over the nodes)
+  --nodes=2               Docker-in-Docker nodes
+  --concurrency=${CONTROLLER_DEFAULT_WORKERS}           controller --max-concurrent-reconciles AND direct-dockerode calls in flight
+                          (default: the controller's own default, so both sides get the same parallelism)
+  --drift=50              containers removed out of band (event-stream run)
+  --drift-poll-only=20    containers removed in the poll-only run (default min(drift, 20))
+  --poll-sync-period=5s   --sync-period of the poll-only run
+  --idle-seconds=120      idle window after convergence
+  --memory-steps=0,1000,5000  DockerVolume counts at which the controller's RSS is read
+  --restart-objects=5000  converged DockerVolumes the restarted controller must verify
+  --noisy-fault=pause     how the neighbour is made bad: pause (hangs) or halt (refuses)
+  --profile               CPU-profile the controller in the convergence scenario
+  --out=bench/results     where JSON, summary.md, convergence.svg and profiles go
+  --controller=dist/main.js   the built controller to run (e.g. another build, for before/after)
+`;

@@ -1,0 +1,80 @@
+// One environment plus the controller process running against it, and the
+// per-node `docker events` counters; what every scenario works with.
+
+import { join } from 'node:path';
+import type { Cleanup, Log } from './cleanup.js';
+import { ControllerProcess, type ControllerSettings } from './controller.js';
+import { registerHosts, startBenchEnv, type BenchEnv, type BenchImages } from './env.js';
+import { DockerEventCounter, scrapeApiServer, apiServerWrites } from './metrics.js';
+import type { BenchOptions } from './options.js';
+
+export interface Session {
+  env: BenchEnv;
+  options: BenchOptions;
+  log: Log;
+  cleanup: Cleanup;
+  events: DockerEventCounter[];
+  controller: ControllerProcess;
+  /** Stops the running controller (gracefully) and starts one with these settings. */
+  restartController(
+    overrides?: Partial<ControllerSettings>,
+    how?: 'stop' | 'kill',
+  ): Promise<ControllerProcess>;
+  /** API server writes attributable to Dockyard or the benchmark (see apiServerWrites). */
+  apiWrites(): Promise<ReturnType<typeof apiServerWrites>>;
+  close(): Promise<void>;
+}
+
+export async function openSession(
+  name: string,
+  images: BenchImages,
+  options: BenchOptions,
+  cleanup: Cleanup,
+  log: Log,
+  controllerOverrides: Partial<ControllerSettings> = {},
+): Promise<Session> {
+  log(`[${name}] starting control plane and ${options.nodes} Docker nodes`);
+  const env = await startBenchEnv(images, options.nodes, cleanup, log);
+  const events: DockerEventCounter[] = [];
+  try {
+    for (const node of env.nodes) events.push(await new DockerEventCounter(node.name, node.client()).start());
+    let restarts = 0;
+    const settings = (overrides: Partial<ControllerSettings>): ControllerSettings => ({
+      entry: options.controller,
+      kubeconfig: env.cp.kubeconfigPath,
+      workers: options.concurrency,
+      syncPeriod: '10m',
+      dockerEvents: true,
+      logFile: join(options.out, 'logs', `controller-${name}-${restarts++}.log`),
+      ...overrides,
+    });
+    let controller = await ControllerProcess.start(settings(controllerOverrides), cleanup, log);
+    await registerHosts(env);
+    const session: Session = {
+      env,
+      options,
+      log,
+      cleanup,
+      events,
+      get controller() {
+        return controller;
+      },
+      async restartController(overrides = {}, how = 'stop') {
+        await (how === 'kill' ? controller.kill() : controller.stop());
+        controller = await ControllerProcess.start(settings(overrides), cleanup, log);
+        return controller;
+      },
+      apiWrites: async () => apiServerWrites(await scrapeApiServer(env.cp.kubeConfig())),
+      async close() {
+        await controller.stop().catch((err: unknown) => log(`stopping the controller: ${String(err)}`));
+        for (const e of events) e.stop();
+        await env.stop();
+      },
+    };
+    return session;
+  } catch (err) {
+    for (const e of events) e.stop();
+    await env.stop();
+    throw err;
+  }
+}
