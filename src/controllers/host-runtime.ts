@@ -2,19 +2,30 @@ import type { Logger } from 'pino';
 import { ConnectionPool, type HostConnection } from '../docker/connection-pool.js';
 import type { DockerMetrics } from '../docker/docker-metrics.js';
 import { DockerEventStream, type DockerEvent } from '../docker/event-stream.js';
+import { resyncReason, type ResyncReason } from './stream-resync.js';
 
 export type DockerEventListener = (host: string, event: DockerEvent) => void;
+/** Everything placed on `host` must be observed again: its event stream may have missed changes. */
+export type HostResyncListener = (host: string, reason: ResyncReason) => void;
 
 /**
  * What every controller shares about Docker hosts: the connection pool and
  * one supervised event stream per Ready host, fanned out to listeners (each
  * controller maps events to its own keys). The DockerHost controller decides
- * when a host's stream runs; other controllers only listen.
+ * when a host's stream runs; other controllers only listen. Whenever a host's
+ * stream connects after a gap (a drop, or a stop while the host was NotReady,
+ * paused or blocked), resync listeners are told to look at every object on
+ * that host: Docker's `since` replay keeps only 256 events, so the stream
+ * alone may have missed changes and the periodic poll would be the only
+ * other way to find them.
  */
 export class HostRuntime {
   readonly pool: ConnectionPool;
   private readonly streams = new Map<string, DockerEventStream>();
   private readonly listeners = new Set<DockerEventListener>();
+  private readonly resyncListeners = new Set<HostResyncListener>();
+  /** Hosts whose event stream has connected at least once (since they were last forgotten). */
+  private readonly connectedOnce = new Set<string>();
   /** Where each host's last stream stopped, so the next one replays what happened in between. */
   private readonly resumePoints = new Map<string, bigint>();
   /** Hosts whose stream is held off by a fault-injection hook (tests, benchmarks). */
@@ -24,10 +35,22 @@ export class HostRuntime {
     private readonly metrics: DockerMetrics,
     private readonly logger: Logger,
     requestTimeoutMs?: number,
+    /** false: never open event streams (`--docker-events=false`); drift is found by the periodic poll only. */
+    private readonly eventStreams = true,
   ) {
     this.pool = new ConnectionPool({
       metrics,
       ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
+      responsiveness: {
+        onChange: (host, responsive) => {
+          if (responsive) logger.info({ host }, 'Docker daemon answers again');
+          else
+            logger.warn(
+              { host },
+              'Docker daemon does not answer (not even a ping): failing its requests fast',
+            );
+        },
+      },
     });
   }
 
@@ -36,14 +59,20 @@ export class HostRuntime {
     return () => this.listeners.delete(listener);
   }
 
+  onHostResync(listener: HostResyncListener): () => void {
+    this.resyncListeners.add(listener);
+    return () => this.resyncListeners.delete(listener);
+  }
+
   connection(host: string): HostConnection | undefined {
     return this.pool.get(host);
   }
 
   ensureEventStream(host: string): void {
-    if (this.streams.has(host) || this.blocked.has(host)) return;
+    if (!this.eventStreams || this.streams.has(host) || this.blocked.has(host)) return;
     const since = this.resumePoints.get(host);
     const log = this.logger.child({ host });
+    let streamConnectedBefore = false;
     const stream = new DockerEventStream({
       host,
       client: () => this.pool.get(host)?.stream,
@@ -58,14 +87,33 @@ export class HostRuntime {
       },
       onConnectionChange: (connected, error) => {
         this.metrics.eventStreamConnected(host, connected);
-        if (connected) log.debug('Docker event stream connected');
-        else log.debug({ err: error }, 'Docker event stream disconnected');
+        if (!connected) return log.debug({ err: error }, 'Docker event stream disconnected');
+        log.debug('Docker event stream connected');
+        const reason = resyncReason({
+          streamConnectedBefore,
+          hostConnectedBefore: this.connectedOnce.has(host),
+        });
+        streamConnectedBefore = true;
+        this.connectedOnce.add(host);
+        if (reason) this.resync(host, reason, log);
       },
       onReconnect: () => this.metrics.eventStreamReconnect(host),
       ...(since !== undefined ? { sinceNano: since } : {}),
     });
     this.streams.set(host, stream);
     stream.start();
+  }
+
+  /** Tells every resync listener to enqueue what is on `host`; listeners only enqueue keys. */
+  private resync(host: string, reason: ResyncReason, log: Logger): void {
+    log.info({ reason }, 'Docker event stream connected after a gap: resyncing every object on the host');
+    for (const listener of this.resyncListeners) {
+      try {
+        listener(host, reason);
+      } catch (err) {
+        log.error({ err }, 'host resync listener threw');
+      }
+    }
   }
 
   stopEventStream(host: string): void {
@@ -84,13 +132,15 @@ export class HostRuntime {
 
   /**
    * Fault injection: stop a host's event stream and keep it stopped (or let it
-   * start again). Without events, drift is found by the periodic poll only.
+   * start again). While blocked, drift is found by the periodic poll only.
+   * The resume point is kept, so the next stream replays with `since` like a
+   * real reconnect after an outage: Docker then returns at most its last 256
+   * events, and the resync on connect covers the rest.
    */
   blockEventStream(host: string, blocked: boolean): void {
     if (blocked) {
       this.blocked.add(host);
       this.stopEventStream(host);
-      this.resumePoints.delete(host); // a cut stream does not replay: that is the point of the test
     } else {
       this.blocked.delete(host);
     }
@@ -104,6 +154,7 @@ export class HostRuntime {
   forget(host: string): void {
     this.stopEventStream(host);
     this.resumePoints.delete(host);
+    this.connectedOnce.delete(host);
     this.pool.remove(host);
     this.metrics.forgetHost(host);
   }

@@ -3,6 +3,7 @@ import Dockerode from 'dockerode';
 import { noopDockerMetrics, type DockerMetrics } from './docker-metrics.js';
 import { dockerOptions, parseEndpoint, type TlsMaterial } from './endpoint.js';
 import { instrumentClient } from './instrument.js';
+import { ResponsivenessGuard, type ResponsivenessOptions } from './responsiveness.js';
 
 /** A live connection to one DockerHost. */
 export interface HostConnection {
@@ -26,6 +27,8 @@ export interface ConnectionPoolOptions {
   requestTimeoutMs?: number;
   /** Request counts and latency per host and operation. */
   metrics?: DockerMetrics;
+  /** Hung-daemon detection for `api` requests (see responsiveness.ts); tests shorten it. */
+  responsiveness?: Pick<ResponsivenessOptions, 'suspectAfterMs' | 'pingTimeoutMs' | 'onChange'>;
 }
 
 /**
@@ -35,12 +38,16 @@ export interface ConnectionPoolOptions {
  */
 export class ConnectionPool {
   private readonly connections = new Map<string, HostConnection>();
+  /** Per host: fails `api` requests fast while the daemon answers neither them nor a ping. */
+  private readonly guards = new Map<string, ResponsivenessGuard>();
   private readonly timeoutMs: number;
   private readonly metrics: DockerMetrics;
+  private readonly responsiveness: ConnectionPoolOptions['responsiveness'];
 
   constructor(opts: ConnectionPoolOptions = {}) {
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.metrics = opts.metrics ?? noopDockerMetrics;
+    this.responsiveness = opts.responsiveness;
   }
 
   static fingerprint(endpoint: string, tls: TlsMaterial | undefined): string {
@@ -67,15 +74,22 @@ export class ConnectionPool {
     const fingerprint = `${ConnectionPool.fingerprint(endpoint, tls)}/${timeoutMs}`;
     const existing = this.connections.get(host);
     if (existing && existing.fingerprint === fingerprint) return existing;
+    this.guards.get(host)?.close();
     const parsed = parseEndpoint(endpoint);
-    const conn: HostConnection = {
+    const api = instrumentClient(new Dockerode(dockerOptions(parsed, tls, timeoutMs)), host, this.metrics);
+    const stream = new Dockerode(dockerOptions(parsed, tls, 0));
+    // The ping goes through the stream client (no socket timeout of its own,
+    // not guarded) with its own deadline.
+    const pinger = stream as unknown as { ping(o: { abortSignal: AbortSignal }): Promise<unknown> };
+    const guard = new ResponsivenessGuard({
       host,
-      endpoint,
-      fingerprint,
-      api: instrumentClient(new Dockerode(dockerOptions(parsed, tls, timeoutMs)), host, this.metrics),
-      stream: new Dockerode(dockerOptions(parsed, tls, 0)),
-    };
+      ...this.responsiveness,
+      ping: (ms) => pinger.ping({ abortSignal: AbortSignal.timeout(ms) }),
+    });
+    guard.guard(api.modem as unknown as Parameters<ResponsivenessGuard['guard']>[0]);
+    const conn: HostConnection = { host, endpoint, fingerprint, api, stream };
     this.connections.set(host, conn);
+    this.guards.set(host, guard);
     return conn;
   }
 
@@ -84,6 +98,8 @@ export class ConnectionPool {
   }
 
   remove(host: string): void {
+    this.guards.get(host)?.close();
+    this.guards.delete(host);
     this.connections.delete(host);
   }
 

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ANNOTATIONS, OWNER_LABELS } from '../crds/kit.js';
 import type { DockerHost } from '../crds/dockerhost.js';
 import { errorMessage } from '../docker/errors.js';
+import { isUnresponsiveHostError } from '../docker/responsiveness.js';
 import { formatTime, isTrue } from '../runtime/conditions.js';
 import type { ReconcileContext, Reconciler, ReconcileResult, Request } from '../runtime/controller.js';
 import type { EventRecorder } from '../runtime/events.js';
@@ -238,6 +239,18 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       this.backoff.delete(backoffKey);
       return outcome;
     } catch (err) {
+      if (isUnresponsiveHostError(err)) {
+        // The daemon is hung, not this object's fault: report it like a host
+        // that is not Ready and look again soon, without growing this
+        // object's backoff (it would delay recovery long after the host is back).
+        const message = errorMessage(err);
+        return {
+          entry: { ...(previous ?? {}), name, phase: 'HostNotReady', message },
+          ready: false,
+          failure: { reason: 'HostNotReady', message },
+          requeueAfterMs: FAILURE_REQUEUE_MS,
+        };
+      }
       // One host's Docker failure is reported for that host and retried with
       // backoff; it never blocks the others.
       const message = errorMessage(err);

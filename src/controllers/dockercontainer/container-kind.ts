@@ -20,7 +20,7 @@ import {
 } from '../../docker/container-spec.js';
 import { imageClient } from '../../docker/image-client.js';
 import { machineEntry, savedFromEntry } from '../../managed/machine-state.js';
-import { dockerName, ownerLabels, ownership } from '../../managed/ownership.js';
+import { dockerName, ownerLabels, ownership, type Ownership } from '../../managed/ownership.js';
 import type { ObjectCache } from '../../managed/managed-reconciler.js';
 import type {
   DeletionPolicy,
@@ -38,7 +38,7 @@ import {
   READY_PHASES,
   type ContainerMachineContext,
 } from './container-machine.js';
-import { resolveEnv, type RefReader } from './env-resolver.js';
+import { resolveEnv, type EnvResolution, type RefReader } from './env-resolver.js';
 import { classify, type ContainerFacts } from './situation.js';
 
 const OWNER_KIND = 'DockerContainer';
@@ -124,6 +124,64 @@ function resolveDependencies(deps: DockerContainerKindDeps, c: DockerContainer, 
   };
 }
 
+/** What the container on one host is created from, or what it still waits for. */
+export interface DesiredContainer {
+  /** Dependencies not Ready on this host (`DockerVolume/data`…). */
+  missing: string[];
+  env?: EnvResolution;
+  inputs?: ContainerInputs;
+  /** The `dockyard.io/spec-hash` label the container must carry (its recreate hash). */
+  hash?: string;
+}
+
+/**
+ * The create inputs and spec hash of a container on `hostName`, from the
+ * caches of its dependencies. Exported so checks outside the controller (the
+ * fault suite's invariants) compute the same hash the controller would.
+ */
+export async function desiredContainer(
+  deps: DockerContainerKindDeps,
+  c: DockerContainer,
+  hostName: string,
+  namespace: string,
+): Promise<DesiredContainer> {
+  const resolved = resolveDependencies(deps, c, hostName);
+  if (!resolved.inputs) return { missing: resolved.missing };
+  const env = await resolveEnv(c.spec, deps.refs(namespace));
+  if (!env.ok) return { missing: resolved.missing, env };
+  const inputs: ContainerInputs = {
+    ...resolved.inputs,
+    env: env.env,
+    ownerLabels: withoutHash(ownerLabels(owner(c), '', c.spec.deletionPolicy ?? 'Delete')),
+  };
+  return { missing: resolved.missing, env, inputs, hash: recreateHash(c.spec, inputs) };
+}
+
+/** Phases right after Dockyard created or started the container, which one fresh look can settle. */
+const SETTLING_PHASES = new Set(['Creating', 'Starting', 'Recreating']);
+
+/** What the classifier needs to know about an observed container. */
+function containerFacts(
+  observed: ObservedContainer,
+  owns: Ownership,
+  upToDate: boolean,
+  now: Date,
+): NonNullable<ContainerFacts['container']> {
+  const startedSecondsAgo = secondsSince(observed.state.startedAt, now);
+  return {
+    ownership: owns,
+    upToDate,
+    running: observed.state.running,
+    restarting: observed.state.restarting,
+    removing: observed.state.status === 'removing',
+    exitCode: observed.state.exitCode,
+    oomKilled: observed.state.oomKilled,
+    ...(observed.state.health ? { health: observed.state.health } : {}),
+    restartCount: observed.state.restartCount,
+    ...(startedSecondsAgo !== undefined ? { startedSecondsAgo } : {}),
+  };
+}
+
 function secondsSince(iso: string | undefined, now: Date): number | undefined {
   if (!iso || iso.startsWith('0001-')) return undefined;
   const t = Date.parse(iso);
@@ -171,20 +229,12 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
       const spec: DockerContainerSpec = obj.spec;
       const policy = host.spec.securityPolicy ?? 'baseline';
       const violations = checkContainerPolicy(policy, spec);
-      const resolved = violations.length === 0 ? resolveDependencies(deps, obj, hostName) : { missing: [] };
-      const env = resolved.inputs ? await resolveEnv(spec, deps.refs(namespace)) : undefined;
+      const resolved: DesiredContainer =
+        violations.length === 0 ? await desiredContainer(deps, obj, hostName, namespace) : { missing: [] };
+      const { env, inputs, hash } = resolved;
       const name = containerNameOf(obj);
       let observed = await containerClient.observe(api, name);
       const owns = observed ? ownership(observed.labels, owner(obj)) : undefined;
-      const inputs: ContainerInputs | undefined =
-        resolved.inputs && env?.ok
-          ? {
-              ...resolved.inputs,
-              env: env.env,
-              ownerLabels: withoutHash(ownerLabels(owner(obj), '', spec.deletionPolicy ?? 'Delete')),
-            }
-          : undefined;
-      const hash = inputs ? recreateHash(spec, inputs) : undefined;
       const ours = observed && owns === 'ours' ? observed : undefined;
       const upToDate = ours && inputs ? !needsRecreate(spec, inputs, ours) : true;
       const creating = !ours || !upToDate;
@@ -202,23 +252,7 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
         missingDependencies: resolved.missing,
         imagePresent,
         desired: spec.state ?? 'Running',
-        ...(observed
-          ? {
-              container: {
-                ownership: owns ?? 'foreign',
-                upToDate,
-                running: observed.state.running,
-                restarting: observed.state.restarting,
-                exitCode: observed.state.exitCode,
-                oomKilled: observed.state.oomKilled,
-                ...(observed.state.health ? { health: observed.state.health } : {}),
-                restartCount: observed.state.restartCount,
-                ...(secondsSince(observed.state.startedAt, ctx.now) !== undefined
-                  ? { startedSecondsAgo: secondsSince(observed.state.startedAt, ctx.now) as number }
-                  : {}),
-              },
-            }
-          : {}),
+        ...(observed ? { container: containerFacts(observed, owns ?? 'foreign', upToDate, ctx.now) } : {}),
         updateNeeded: ours && inputs ? updateNeeded(spec, ours) !== undefined : false,
         networksDiffer: ours && inputs ? hasChanges(networkChanges(spec, inputs, ours)) : false,
         restartPolicy: spec.restartPolicy?.name ?? 'unless-stopped',
@@ -226,140 +260,176 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
         inCrashLoop: saved?.state === 'CrashLoopBackOff',
       };
       const situation = classify(facts);
-      const step = stepMachine(containerMachine, CONTAINER_MACHINE_VERSION, saved, situation);
-      const phase = step.saved.state;
+      let step = stepMachine(containerMachine, CONTAINER_MACHINE_VERSION, saved, situation);
+      let phase = step.saved.state;
 
       let acted = false;
       let id = ours?.id;
       const note = (type: 'Normal' | 'Warning', reason: string, action: string, message: string) =>
         ctx.events.event(obj, type, reason, action, message);
-      for (const action of step.actions) {
-        if (
-          inputs === undefined &&
-          ['create', 'start', 'recreate', 'update', 'reconnect', 'pull'].includes(action)
-        )
-          continue;
-        switch (action) {
-          case 'pull': {
-            const started = Date.now();
-            await imageClient.pull(conn.stream, (inputs as ContainerInputs).image, { signal: ctx.signal });
-            note(
-              'Normal',
-              'Pulled',
-              'Pull',
-              `pulled ${(inputs as ContainerInputs).image} on ${hostName} in ${Date.now() - started} ms`,
-            );
-            acted = true;
-            break;
-          }
-          case 'create':
-            id = await createAndConnect(api, spec, inputs as ContainerInputs, hash as string);
-            acted = true;
-            break;
-          case 'recreate': {
-            const reasons = ours ? recreateReasons(spec, inputs as ContainerInputs, ours) : ['spec changed'];
-            if (ours) {
-              // Stopping waits out the grace period: no request timeout on this call.
-              await containerClient.stop(conn.stream, ours.id, { timeoutSeconds: stopTimeoutSeconds(spec) });
-              await containerClient.remove(api, ours.id, { force: true });
+      const perform = async (actions: readonly string[]) => {
+        for (const action of actions) {
+          if (
+            inputs === undefined &&
+            ['create', 'start', 'recreate', 'update', 'reconnect', 'pull'].includes(action)
+          )
+            continue;
+          switch (action) {
+            case 'pull': {
+              const started = Date.now();
+              await imageClient.pull(conn.stream, (inputs as ContainerInputs).image, { signal: ctx.signal });
+              note(
+                'Normal',
+                'Pulled',
+                'Pull',
+                `pulled ${(inputs as ContainerInputs).image} on ${hostName} in ${Date.now() - started} ms`,
+              );
+              acted = true;
+              break;
             }
-            id = await createAndConnect(api, spec, inputs as ContainerInputs, hash as string);
-            note(
-              'Normal',
-              'Recreated',
-              'Recreate',
-              `recreated ${name} on ${hostName}: ${reasons.join(', ')} changed`,
-            );
-            acted = true;
-            break;
+            case 'create':
+              id = await createAndConnect(api, spec, inputs as ContainerInputs, hash as string);
+              acted = true;
+              break;
+            case 'recreate': {
+              const reasons = ours
+                ? recreateReasons(spec, inputs as ContainerInputs, ours)
+                : ['spec changed'];
+              if (ours) {
+                // Stopping waits out the grace period: no request timeout on this call.
+                await containerClient.stop(conn.stream, ours.id, {
+                  timeoutSeconds: stopTimeoutSeconds(spec),
+                });
+                await containerClient.remove(api, ours.id, { force: true });
+              }
+              id = await createAndConnect(api, spec, inputs as ContainerInputs, hash as string);
+              note(
+                'Normal',
+                'Recreated',
+                'Recreate',
+                `recreated ${name} on ${hostName}: ${reasons.join(', ')} changed`,
+              );
+              acted = true;
+              break;
+            }
+            case 'start':
+              if (id) await containerClient.start(api, id);
+              acted = true;
+              break;
+            case 'update': {
+              const body = ours ? updateNeeded(spec, ours) : undefined;
+              if (ours && body) await containerClient.update(api, ours.id, body);
+              acted = true;
+              break;
+            }
+            case 'reconnect':
+              if (ours)
+                await applyNetworkChanges(
+                  api,
+                  ours.id,
+                  networkChanges(spec, inputs as ContainerInputs, ours),
+                );
+              acted = true;
+              break;
+            case 'stop':
+              if (ours)
+                await containerClient.stop(conn.stream, ours.id, {
+                  timeoutSeconds: stopTimeoutSeconds(spec),
+                });
+              acted = true;
+              break;
+            case 'recordCreated':
+              note('Normal', 'Created', 'Create', `created and started ${name} on ${hostName}`);
+              break;
+            case 'recordDriftRepaired':
+              ctx.metrics.driftRepaired(OWNER_KIND);
+              note(
+                'Normal',
+                'DriftRepaired',
+                'Start',
+                `${name} on ${hostName} was ${observed ? 'stopped' : 'removed'} outside Dockyard; put it back`,
+              );
+              break;
+            case 'recordUpdated':
+              note(
+                'Normal',
+                'Updated',
+                'Update',
+                `updated ${name} on ${hostName} in place (restart policy / resources)`,
+              );
+              break;
+            case 'recordStopped':
+              note('Normal', 'Stopped', 'Stop', `stopped ${name} on ${hostName} (spec.state: Stopped)`);
+              break;
+            case 'recordHealthy':
+              note('Normal', 'Healthy', 'Observe', `${name} on ${hostName} is healthy`);
+              break;
+            case 'recordUnhealthy':
+              note(
+                'Warning',
+                'Unhealthy',
+                'Observe',
+                `${name} on ${hostName} is unhealthy: its healthcheck fails`,
+              );
+              break;
+            case 'recordBackOff':
+              note(
+                'Warning',
+                'BackOff',
+                'Observe',
+                `${name} on ${hostName} keeps exiting (restart count ${observed?.state.restartCount ?? 0}); Docker is restarting it per its restart policy`,
+              );
+              break;
+            case 'recordFailed':
+              note(
+                'Warning',
+                'Failed',
+                'Observe',
+                `${name} on ${hostName} exited with code ${observed?.state.exitCode ?? '?'} and its restart policy keeps it stopped`,
+              );
+              break;
+            case 'recordPolicyViolation':
+              note('Warning', 'PolicyViolation', 'Create', describeViolations(hostName, policy, violations));
+              break;
+            case 'recordNameConflict':
+              note(
+                'Warning',
+                'NameConflict',
+                'Create',
+                `a container named ${name} already exists on ${hostName} and is not owned by this DockerContainer; Dockyard never touches it`,
+              );
+              break;
+            case 'recordWaiting':
+              note('Normal', 'WaitingForDependencies', 'Create', waitingMessage(resolved.missing, env));
+              break;
           }
-          case 'start':
-            if (id) await containerClient.start(api, id);
-            acted = true;
-            break;
-          case 'update': {
-            const body = ours ? updateNeeded(spec, ours) : undefined;
-            if (ours && body) await containerClient.update(api, ours.id, body);
-            acted = true;
-            break;
+        }
+      };
+      await perform(step.actions);
+      if (acted) {
+        observed = await containerClient.observe(api, name);
+        // What was just created or started is usually up already: one more
+        // machine step on this fresh observation lets status say Running now
+        // rather than one requeue later, behind everything else in the queue.
+        const fresh = observed && ownership(observed.labels, owner(obj)) === 'ours' ? observed : undefined;
+        if (fresh && inputs && SETTLING_PHASES.has(phase) && !needsRecreate(spec, inputs, fresh)) {
+          const again = classify({
+            ...facts,
+            imagePresent: true,
+            container: containerFacts(fresh, 'ours', true, ctx.now),
+            updateNeeded: false,
+            networksDiffer: false,
+            previousRestartCount: step.saved.context.lastRestartCount,
+            inCrashLoop: false,
+          });
+          if (again.type === 'RUNNING') {
+            step = stepMachine(containerMachine, CONTAINER_MACHINE_VERSION, step.saved, again);
+            phase = step.saved.state;
+            // Only record actions: a RUNNING observation never asks Docker for anything.
+            await perform(step.actions);
           }
-          case 'reconnect':
-            if (ours)
-              await applyNetworkChanges(api, ours.id, networkChanges(spec, inputs as ContainerInputs, ours));
-            acted = true;
-            break;
-          case 'stop':
-            if (ours)
-              await containerClient.stop(conn.stream, ours.id, { timeoutSeconds: stopTimeoutSeconds(spec) });
-            acted = true;
-            break;
-          case 'recordCreated':
-            note('Normal', 'Created', 'Create', `created and started ${name} on ${hostName}`);
-            break;
-          case 'recordDriftRepaired':
-            ctx.metrics.driftRepaired(OWNER_KIND);
-            note(
-              'Normal',
-              'DriftRepaired',
-              'Start',
-              `${name} on ${hostName} was ${observed ? 'stopped' : 'removed'} outside Dockyard; put it back`,
-            );
-            break;
-          case 'recordUpdated':
-            note(
-              'Normal',
-              'Updated',
-              'Update',
-              `updated ${name} on ${hostName} in place (restart policy / resources)`,
-            );
-            break;
-          case 'recordStopped':
-            note('Normal', 'Stopped', 'Stop', `stopped ${name} on ${hostName} (spec.state: Stopped)`);
-            break;
-          case 'recordHealthy':
-            note('Normal', 'Healthy', 'Observe', `${name} on ${hostName} is healthy`);
-            break;
-          case 'recordUnhealthy':
-            note(
-              'Warning',
-              'Unhealthy',
-              'Observe',
-              `${name} on ${hostName} is unhealthy: its healthcheck fails`,
-            );
-            break;
-          case 'recordBackOff':
-            note(
-              'Warning',
-              'BackOff',
-              'Observe',
-              `${name} on ${hostName} keeps exiting (restart count ${observed?.state.restartCount ?? 0}); Docker is restarting it per its restart policy`,
-            );
-            break;
-          case 'recordFailed':
-            note(
-              'Warning',
-              'Failed',
-              'Observe',
-              `${name} on ${hostName} exited with code ${observed?.state.exitCode ?? '?'} and its restart policy keeps it stopped`,
-            );
-            break;
-          case 'recordPolicyViolation':
-            note('Warning', 'PolicyViolation', 'Create', describeViolations(hostName, policy, violations));
-            break;
-          case 'recordNameConflict':
-            note(
-              'Warning',
-              'NameConflict',
-              'Create',
-              `a container named ${name} already exists on ${hostName} and is not owned by this DockerContainer; Dockyard never touches it`,
-            );
-            break;
-          case 'recordWaiting':
-            note('Normal', 'WaitingForDependencies', 'Create', waitingMessage(resolved.missing, env));
-            break;
         }
       }
-      if (acted) observed = await containerClient.observe(api, name);
 
       const entry: HostStatusEntry = {
         name: hostName,
@@ -369,6 +439,15 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
         ),
         machine: machineEntry(step.saved),
       };
+      if (situation.type === 'REMOVING') {
+        const message = `${name} is being removed outside Dockyard; it is put back once Docker has removed it`;
+        return {
+          entry: { ...entry, message },
+          ready: false,
+          failure: { reason: 'RemovedOutOfBand', message },
+          requeueAfterMs: 500,
+        };
+      }
       return outcome(entry, phase, {
         violations: describeViolations(hostName, policy, violations),
         waiting: waitingMessage(resolved.missing, env),

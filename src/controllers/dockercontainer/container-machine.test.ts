@@ -75,6 +75,13 @@ const table: Array<
     ['start', 'recordDriftRepaired'],
   ],
   [
+    'being removed out of band: stays Running (the removal is then drift), no action',
+    at('Running'),
+    { type: 'REMOVING' },
+    'Running',
+    [],
+  ],
+  [
     'not up yet after a start: no drift reported',
     at('Starting'),
     { type: 'NOT_RUNNING' },

@@ -43,6 +43,8 @@ function decide(drift: boolean) {
     CONFIG_MISSING: { target: '#dockercontainer.WaitingForDependencies' as const },
     DEPENDENCIES_MISSING: { target: '#dockercontainer.WaitingForDependencies' as const },
     CONFLICT: { target: '#dockercontainer.NameConflict' as const },
+    // Stay put: the state before the removal decides whether what follows is drift.
+    REMOVING: {},
     IMAGE_MISSING: { target: '#dockercontainer.Pulling' as const, actions: ['pull'] as Action[] },
     MISSING: [
       {

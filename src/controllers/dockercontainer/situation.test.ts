@@ -37,6 +37,11 @@ describe('classify', () => {
     ],
     ['missing Secret', { ...base, configMissing: true }, 'CONFIG_MISSING'],
     [
+      'being removed out of band (docker rm -f in progress): wait, do not start it',
+      { ...base, container: { ...exited(137), removing: true } },
+      'REMOVING',
+    ],
+    [
       'network not ready',
       { ...base, missingDependencies: ['DockerNetwork/backend'] },
       'DEPENDENCIES_MISSING',

@@ -18,6 +18,8 @@ export interface ContainerFacts {
     upToDate: boolean;
     running: boolean;
     restarting: boolean;
+    /** Docker is removing it (`docker rm -f` in progress): it is about to be gone. */
+    removing?: boolean;
     exitCode: number;
     oomKilled: boolean;
     health?: ContainerHealth;
@@ -43,6 +45,7 @@ export type ContainerSituation =
   | { type: 'DEPENDENCIES_MISSING' }
   | { type: 'CONFLICT' }
   | { type: 'IMAGE_MISSING' }
+  | { type: 'REMOVING' }
   | { type: 'MISSING'; start: boolean }
   | { type: 'OUTDATED'; start: boolean }
   | { type: 'NEEDS_UPDATE' }
@@ -71,6 +74,9 @@ export function classify(f: ContainerFacts): ContainerSituation {
   if (c && c.ownership !== 'ours') return { type: 'CONFLICT' };
   if (f.configMissing) return { type: 'CONFIG_MISSING' };
   if (f.missingDependencies.length > 0) return { type: 'DEPENDENCIES_MISSING' };
+  // Removed outside Dockyard and not gone yet: starting it now would fail
+  // ("marked for removal"); its destroy event brings the next look.
+  if (c?.removing) return { type: 'REMOVING' };
   const start = f.desired === 'Running';
   if (!c || !c.upToDate) {
     if (!f.imagePresent) return { type: 'IMAGE_MISSING' };
