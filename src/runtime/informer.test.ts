@@ -129,6 +129,30 @@ describe('Informer', () => {
     await informer.stop();
   });
 
+  it('caches objects without managedFields (listed and watched), leaving the originals untouched', async () => {
+    const { lw, informer } = setup();
+    const managed = (o: Obj): Obj => ({
+      ...o,
+      metadata: { ...o.metadata, managedFields: [{ manager: 'kubectl', operation: 'Update' }] },
+    });
+    const listed = managed(obj('a', '1'));
+    lw.listAnswers.push({ items: [listed], resourceVersion: '10' });
+    informer.start();
+    await flush();
+    const watched = managed(obj('b', '11'));
+    lw.lastWatch.emit({ type: 'ADDED', object: watched });
+    expect(informer.getByName('a', 'ns')?.metadata).toEqual({
+      name: 'a',
+      namespace: 'ns',
+      resourceVersion: '1',
+    });
+    expect(informer.getByName('b', 'ns')?.metadata?.managedFields).toBeUndefined();
+    expect(informer.getByName('b', 'ns')?.metadata?.resourceVersion).toBe('11');
+    expect(listed.metadata?.managedFields).toHaveLength(1);
+    expect(watched.metadata?.managedFields).toHaveLength(1);
+    await informer.stop();
+  });
+
   it('re-watches from the last resourceVersion when a watch ends normally, without relisting', async () => {
     const { lw, informer, counts } = setup();
     lw.listAnswers.push({ items: [], resourceVersion: '10' });

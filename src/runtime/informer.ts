@@ -82,6 +82,21 @@ export interface InformerOptions<T> {
   backoff?: BackoffOptions;
   /** A watch that stayed up this long resets the backoff. Default 60 s. */
   healthyAfterMs?: number;
+  /**
+   * Applied to every listed or watched object before it is cached (client-go's
+   * SetTransform). Default: drop `metadata.managedFields`, which nothing here
+   * reads and which is often the largest part of a small object (one entry per
+   * field manager: kubectl, Argo CD, our finalizer and status writers).
+   */
+  transform?: (obj: T) => T;
+}
+
+/** controller-runtime's TransformStripManagedFields. Returns a shallow copy, never mutates. */
+export function stripManagedFields<T>(obj: T): T {
+  const meta = (obj as { metadata?: { managedFields?: unknown } }).metadata;
+  if (!meta || meta.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...rest } = meta;
+  return { ...obj, metadata: rest } as T;
 }
 
 type WatchOutcome =
@@ -127,6 +142,7 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
   private readonly watchdogMs: number;
   private readonly listTimeoutMs: number;
   private readonly healthyAfterMs: number;
+  private readonly transform: (obj: T) => T;
   private readonly backoff: Backoff;
   private synced = false;
   private resourceVersion = '';
@@ -145,6 +161,7 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
     this.watchdogMs = options.watchdogMs ?? 5 * 60_000;
     this.listTimeoutMs = options.listTimeoutMs ?? 60_000;
     this.healthyAfterMs = options.healthyAfterMs ?? 60_000;
+    this.transform = options.transform ?? stripManagedFields;
     this.backoff = new Backoff(options.backoff);
   }
 
@@ -268,7 +285,7 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
 
   private applyList(listed: ListResult<T>): void {
     const first = !this.synced;
-    const { added, updated, deleted } = this.store.replace(listed.items);
+    const { added, updated, deleted } = this.store.replace(listed.items.map(this.transform));
     this.resourceVersion = listed.resourceVersion;
     this.lastActivity = Date.now();
     if (!first) this.metrics?.relist();
@@ -381,7 +398,7 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
       if (event.resourceVersion) this.resourceVersion = event.resourceVersion;
       return;
     }
-    const obj = event.object;
+    const obj = this.transform(event.object);
     const rv = obj.metadata?.resourceVersion;
     if (rv) this.resourceVersion = rv;
     if (event.type === 'DELETED') {
