@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { imageRuntimeEnv } from '../../src/localenv/image-runtime-env.js';
 import { freePort, waitFor } from '../../src/localenv/process.js';
 import { parseSamples, type Sample } from '../../test/support/prometheus.js';
 import type { Cleanup, Log } from './cleanup.js';
@@ -85,6 +86,13 @@ export class ControllerProcess {
     const unregister = cleanup.add('controller', async () => holder.proc?.stop());
     const env = { ...process.env };
     delete env.KUBERNETES_SERVICE_HOST; // not a pod: only the kubeconfig flag counts
+    // The controller image's runtime settings (Dockerfile ENV), so the memory
+    // figures are the deployed configuration's; an exported value wins
+    // (e.g. MALLOC_ARENA_MAX=0 NODE_OPTIONS= to measure Node's defaults).
+    for (const setting of imageRuntimeEnv()) {
+      const [name, value] = setting.split('=', 2) as [string, string];
+      env[name] ??= value;
+    }
     mkdirSync(dirname(settings.logFile), { recursive: true });
     const logFd = openSync(settings.logFile, 'a');
     const proc = new ControllerProcess(

@@ -13,6 +13,7 @@ import { waitFor } from '../../src/localenv/process.js';
 import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from '../support/control-plane.js';
 import { isReady, Kube, registerLabHosts } from '../support/kube.js';
 import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
+import { imageRuntimeEnv } from '../../src/localenv/image-runtime-env.js';
 
 // The controller's container image, built from the project's Dockerfile on a
 // locally built Node 26 base (no registry here), then run the way a pod runs
@@ -112,6 +113,8 @@ describe('controller image', () => {
     expect(info.Config.WorkingDir).toBe('/app');
     expect(info.Config.Entrypoint).toEqual(['node', '/app/dist/main.js']);
     expect(info.Config.Cmd).toEqual(['controller']);
+    // Keeps RSS flat as objects grow (the same settings the bench measures).
+    expect(info.Config.Env).toEqual(expect.arrayContaining(imageRuntimeEnv()));
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
       version: string;
     };
