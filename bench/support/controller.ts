@@ -90,8 +90,8 @@ export class ControllerProcess {
     // figures are the deployed configuration's; an exported value wins
     // (e.g. MALLOC_ARENA_MAX=0 NODE_OPTIONS= to measure Node's defaults).
     for (const setting of imageRuntimeEnv()) {
-      const [name, value] = setting.split('=', 2) as [string, string];
-      env[name] ??= value;
+      const eq = setting.indexOf('=');
+      env[setting.slice(0, eq)] ??= setting.slice(eq + 1);
     }
     mkdirSync(dirname(settings.logFile), { recursive: true });
     const logFd = openSync(settings.logFile, 'a');
