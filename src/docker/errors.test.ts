@@ -25,6 +25,11 @@ describe('classifyHostError', () => {
       'TLSError',
     ],
     [
+      'unreadable private key in the TLS Secret',
+      err('error:1E08010C:DECODER routines::unsupported', { code: 'ERR_OSSL_UNSUPPORTED' }),
+      'TLSError',
+    ],
+    [
       'plain http to TLS port',
       err('Client sent an HTTP request to an HTTPS server.', { statusCode: 400 }),
       'DaemonError',

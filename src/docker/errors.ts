@@ -51,6 +51,8 @@ export function classifyHostError(err: unknown): HostFailureReason {
     TLS_CODES.has(code) ||
     code.startsWith('ERR_SSL_') ||
     code.startsWith('ERR_TLS_') ||
+    // OpenSSL could not read the CA, certificate or key from the Secret.
+    code.startsWith('ERR_OSSL_') ||
     /certificate|ssl|tls/i.test(message)
   ) {
     return 'TLSError';
