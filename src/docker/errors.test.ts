@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyHostError, errorMessage } from './errors.js';
+import { classifyHostError, errorMessage, isStaleRuntimeState } from './errors.js';
 
 const err = (message: string, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(message), extra);
@@ -53,5 +53,23 @@ describe('errorMessage', () => {
       'connect ECONNREFUSED x',
     );
     expect(errorMessage(42)).toBe('42');
+  });
+});
+
+describe('isStaleRuntimeState', () => {
+  it.each([
+    [
+      'the shim bundle left by an interrupted start',
+      err(
+        '(HTTP code 500) server error - failed to start shim: mkdir /var/run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby/083a: file exists: unknown',
+        { statusCode: 500 },
+      ),
+      true,
+    ],
+    ['another server error', err('(HTTP code 500) server error - no space left', { statusCode: 500 }), false],
+    ['a conflict that mentions a file', err('file exists', { statusCode: 409 }), false],
+    ['not an error object', 'failed to start shim: file exists', false],
+  ])('%s → %s', (_name, input, expected) => {
+    expect(isStaleRuntimeState(input)).toBe(expected);
   });
 });

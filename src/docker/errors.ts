@@ -79,3 +79,15 @@ export function errorMessage(err: unknown): string {
 export class HostConfigError extends Error {
   readonly code = 'ConfigError';
 }
+
+/**
+ * Docker's "failed to start shim: mkdir …: file exists": a start that was cut
+ * off (the daemon paused or killed mid-start) left containerd's bundle
+ * directory for this container ID behind, and every later start of the same
+ * container fails the same way. Only a new container (a new ID) starts again.
+ */
+export function isStaleRuntimeState(err: unknown): boolean {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return e.statusCode === 500 && /shim/i.test(message) && /file exists/i.test(message);
+}

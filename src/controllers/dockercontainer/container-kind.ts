@@ -18,6 +18,7 @@ import {
   updateNeeded,
   type ContainerInputs,
 } from '../../docker/container-spec.js';
+import { errorMessage, isStaleRuntimeState } from '../../docker/errors.js';
 import { imageClient } from '../../docker/image-client.js';
 import { machineEntry, savedFromEntry } from '../../managed/machine-state.js';
 import { dockerName, ownerLabels, ownership, type Ownership } from '../../managed/ownership.js';
@@ -155,6 +156,28 @@ export async function desiredContainer(
     ownerLabels: withoutHash(ownerLabels(owner(c), '', c.spec.deletionPolicy ?? 'Delete')),
   };
   return { missing: resolved.missing, env, inputs, hash: recreateHash(c.spec, inputs) };
+}
+
+/**
+ * Starts our container. One whose start can never succeed again (Docker left
+ * the runtime state of an interrupted start behind) is removed, keeping its
+ * volumes, and the error rethrown: the retry creates it afresh.
+ */
+async function startOrDiscard(
+  api: Parameters<typeof containerClient.start>[0],
+  id: string,
+  report: (message: string) => void,
+): Promise<void> {
+  try {
+    await containerClient.start(api, id);
+  } catch (err) {
+    if (!isStaleRuntimeState(err)) throw err;
+    await containerClient.remove(api, id, { force: true });
+    report(
+      `container ${id.slice(0, 12)} could not start again after an interrupted start (${errorMessage(err)}); removed it to create it anew (volumes kept)`,
+    );
+    throw err;
+  }
 }
 
 /** Phases right after Dockyard created or started the container, which one fresh look can settle. */
@@ -313,7 +336,8 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
               break;
             }
             case 'start':
-              if (id) await containerClient.start(api, id);
+              if (id)
+                await startOrDiscard(api, id, (message) => note('Warning', 'Recreated', 'Start', message));
               acted = true;
               break;
             case 'update': {
