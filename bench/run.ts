@@ -161,6 +161,9 @@ async function main(): Promise<number> {
   const failures: string[] = [];
   try {
     const images = await prepareImages(log);
+    // Registered first, so it runs after the nodes and control planes are gone;
+    // stops the host daemon only if this run started it.
+    cleanup.add('host dockerd', () => images.hostDocker.stop());
     for (const group of GROUPS) await runGroup(group, options, images, cleanup, results, failures);
   } finally {
     await cleanup.runAll();
@@ -177,4 +180,6 @@ async function main(): Promise<number> {
   return failures.length > 0 ? 1 : 0;
 }
 
-process.exitCode = await main();
+// Exit explicitly: everything the run started is already cleaned up, and a
+// client library's idle keep-alive socket or timer must not hold the process.
+process.exit(await main());
