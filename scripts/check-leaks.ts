@@ -37,7 +37,14 @@ export interface LeakRoots {
   dataRoot: string;
 }
 
-const CONTROL_PLANE = new Set(['kube-apiserver', 'etcd']);
+const CONTROL_PLANE = ['kube-apiserver', 'kube-controller-manager', 'etcd'];
+/** /proc/PID/comm holds at most 15 characters: kube-controller-manager shows as "kube-controller". */
+const COMM_LENGTH = 15;
+
+function isControlPlane(p: ProcessInfo): boolean {
+  const argv0 = p.cmdline.split(' ')[0]?.split('/').pop() ?? '';
+  return CONTROL_PLANE.some((name) => argv0 === name || p.name === name.slice(0, COMM_LENGTH));
+}
 
 function under(path: string, root: string): boolean {
   return path === root || path.startsWith(root + '/');
@@ -48,7 +55,7 @@ export function findLeaks(inputs: LeakInputs, roots: LeakRoots): string[] {
   const leaks: string[] = [];
   for (const p of inputs.processes) {
     const argv0 = p.cmdline.split(' ')[0]?.split('/').pop() ?? '';
-    if (CONTROL_PLANE.has(p.name) || CONTROL_PLANE.has(argv0)) {
+    if (isControlPlane(p)) {
       leaks.push(`process ${p.pid} (${p.name}): ${p.cmdline}`);
     } else if ((p.name === 'dockerd' || argv0 === 'dockerd') && p.cmdline.includes(roots.dataRoot)) {
       leaks.push(`dockerd ${p.pid} on the dockyard data root: ${p.cmdline}`);

@@ -16,7 +16,10 @@ const log = (m: string) => console.log(`[prepare] ${m}`);
 // lua5.4 and lua-dkjson run the Argo CD health checks in the tests (gitops/).
 await ensureDebianPackages(['openssl', 'iproute2', 'lua5.4', 'lua-dkjson'], log);
 const binaries = await ensureControlPlaneBinaries(log);
-log(`control plane: kube-apiserver ${binaries.kubernetesVersion}, etcd ${binaries.etcdVersion}`);
+log(
+  `control plane: kube-apiserver and kube-controller-manager ${binaries.kubernetesVersion}, ` +
+    `etcd ${binaries.etcdVersion}`,
+);
 log(`helm: ${await ensureHelm(log)}`);
 const host = await HostDocker.ensure({ log });
 try {

@@ -5,12 +5,13 @@
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { CoordinationV1Api, EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { registerControllers, type RegisteredControllers } from '../controllers/index.js';
 import { KubeLeaseClient } from '../runtime/lease-client.js';
 import { createLogger } from '../runtime/logging.js';
 import { Manager } from '../runtime/manager.js';
+import { resolveClusterId } from './cluster-id.js';
 import type { ControllerCommandOptions } from './controller-options.js';
 import type { CliEnvironment } from './environment.js';
 import { describeSource, kubeConfigSource, loadKubeConfig } from './kubeconfig.js';
@@ -40,7 +41,16 @@ export async function runControllerCommand(
     return 1;
   }
 
+  let clusterId: string;
+  try {
+    clusterId = await resolveClusterId(kc.makeApiClient(CoreV1Api), options.clusterId);
+  } catch (err) {
+    logger.error({ err }, 'cannot determine the cluster id');
+    return 1;
+  }
+
   const { manager, registered, identity } = buildControllerManager(kc, logger, {
+    clusterId,
     metricsBindAddress: options.metricsBindAddress,
     healthProbeBindAddress: options.healthProbeBindAddress,
     ...(options.leaderElect
@@ -66,6 +76,7 @@ export async function runControllerCommand(
       maxConcurrentReconciles: options.maxConcurrentReconciles,
       syncPeriodMs: options.syncPeriodMs,
       dockerEvents: options.dockerEvents,
+      clusterId,
     },
     'starting manager',
   );
@@ -83,6 +94,8 @@ export interface ManagerSettings {
   /** Absent: true (follow Docker event streams). */
   dockerEvents?: boolean;
   watchNamespace?: string;
+  /** --cluster-id, resolved (resolveClusterId). */
+  clusterId: string;
 }
 
 export interface ControllerManager {
@@ -128,6 +141,7 @@ export function buildControllerManager(
     logger,
     maxConcurrentReconciles: settings.maxConcurrentReconciles,
     syncPeriodMs: settings.syncPeriodMs,
+    clusterId: settings.clusterId,
     ...(settings.dockerEvents !== undefined ? { dockerEvents: settings.dockerEvents } : {}),
     ...(settings.watchNamespace ? { watchNamespace: settings.watchNamespace } : {}),
   });

@@ -18,6 +18,7 @@ const defaults: ControllerCommandOptions = {
   watchNamespace: undefined,
   syncPeriodMs: 600_000,
   dockerEvents: true,
+  clusterId: undefined,
 };
 
 describe('parseControllerArgs', () => {
@@ -53,6 +54,12 @@ describe('parseControllerArgs', () => {
     ['sync period', ['--sync-period', '1h30m'], { syncPeriodMs: 5_400_000 }],
     ['poll-only Docker', ['--docker-events=false'], { dockerEvents: false }],
     ['--docker-events alone', ['--docker-events'], { dockerEvents: true }],
+    ['cluster id', ['--cluster-id', 'prod-eu.1'], { clusterId: 'prod-eu.1' }],
+    [
+      'a UID as cluster id',
+      ['--cluster-id=0b9f3a34-63a5-4f43-9a8e-3e2f1c1b2a10'],
+      { clusterId: '0b9f3a34-63a5-4f43-9a8e-3e2f1c1b2a10' },
+    ],
   ])('reads %s', (_what, args, expected) => {
     expect(parseControllerArgs(args, terminal)).toEqual({ ...defaults, ...expected });
   });
@@ -71,6 +78,9 @@ describe('parseControllerArgs', () => {
     ['an unknown log format', ['--log-format', 'text'], /Allowed choices/],
     ['an invalid namespace', ['--watch-namespace', 'Team_A'], /namespace name/],
     ['an invalid lease name', ['--leader-election-id', 'Dockyard Lease'], /object name/],
+    ['an empty cluster id', ['--cluster-id='], /cluster-id must be/],
+    ['a cluster id with spaces', ['--cluster-id', 'my cluster'], /cluster-id must be/],
+    ['a too long cluster id', ['--cluster-id', 'x'.repeat(64)], /cluster-id must be/],
   ])('refuses %s', (_what, args, message) => {
     let error: unknown;
     try {

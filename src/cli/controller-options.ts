@@ -5,6 +5,7 @@
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseBindAddress } from '../runtime/health.js';
+import { clusterIdProblem } from './cluster-id.js';
 import { parseDuration } from './duration.js';
 import type { CliEnvironment } from './environment.js';
 
@@ -30,6 +31,8 @@ export interface ControllerCommandOptions {
   watchNamespace: string | undefined;
   syncPeriodMs: number;
   dockerEvents: boolean;
+  /** Absent: the kube-system namespace's UID, read at start (see cluster-id.ts). */
+  clusterId: string | undefined;
 }
 
 /** What commander hands back; the parsers below guarantee these types. */
@@ -46,6 +49,7 @@ interface ParsedFlags {
   watchNamespace?: string;
   syncPeriod: number;
   dockerEvents: boolean;
+  clusterId?: string;
 }
 
 /** The `controller` command with its flags; the caller attaches the action. */
@@ -118,7 +122,20 @@ export function controllerCommand(env: Pick<CliEnvironment, 'stdoutIsTTY' | 'pod
         .preset('true')
         .argParser(boolean)
         .default(true),
+    )
+    .option(
+      '--cluster-id <id>',
+      'identity of this cluster, labelled on every Docker object created (dockyard.io/cluster); the orphan ' +
+        "sweep removes only objects with it, so clusters sharing a daemon never remove each other's. " +
+        'Default: the UID of the kube-system namespace (the controller refuses to start if it cannot read it)',
+      clusterIdFlag,
     );
+}
+
+function clusterIdFlag(value: string): string {
+  const problem = clusterIdProblem(value);
+  if (problem) throw new InvalidArgumentError(problem);
+  return value;
 }
 
 /** The typed options of a parsed `controller` command. */
@@ -137,6 +154,7 @@ export function controllerOptionsOf(command: Command): ControllerCommandOptions 
     watchNamespace: flags.watchNamespace,
     syncPeriodMs: flags.syncPeriod,
     dockerEvents: flags.dockerEvents,
+    clusterId: flags.clusterId,
   };
 }
 

@@ -10,7 +10,7 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { installCrds } from '../crds/install.js';
 import type { DockerHost } from '../crds/dockerhost.js';
@@ -23,6 +23,7 @@ import {
 import { waitFor } from '../localenv/process.js';
 import { createLogger } from '../runtime/logging.js';
 import type { Manager } from '../runtime/manager.js';
+import { resolveClusterId } from './cluster-id.js';
 import { buildControllerManager } from './controller-command.js';
 import { devFilePaths, displayPath, envFileContent, nextSteps, readyBanner } from './dev-files.js';
 import type { DevCommandOptions } from './dev-options.js';
@@ -124,7 +125,10 @@ async function startAndRun(
   const files = writeDevFiles(options.dataDir, info);
   abort.throwIfAborted();
 
+  // The embedded control plane's own identity: a fresh dev environment is a new cluster.
+  const clusterId = await resolveClusterId(kc.makeApiClient(CoreV1Api), undefined);
   const { manager, registered } = buildControllerManager(kc, logger, {
+    clusterId,
     metricsBindAddress: options.metricsBindAddress,
     healthProbeBindAddress: options.healthProbeBindAddress,
     maxConcurrentReconciles: options.maxConcurrentReconciles,

@@ -84,6 +84,26 @@ describe('runManager', () => {
     expect(await running).toBe(1);
   });
 
+  it('exits 1 synchronously when the lease is lost, before done settles and without stopAlso', async () => {
+    const manager = new FakeManager();
+    const lost = new AbortController();
+    const proc = new FakeProcess();
+    const exits: number[] = [];
+    proc.exit = ((code: number) => void exits.push(code)) as (code: number) => never;
+    const stopAlso = vi.fn(async () => {});
+    const running = runManager(Object.assign(manager, { leadershipLost: lost.signal }), {
+      logger,
+      stopAlso,
+      process: proc,
+    });
+    await tick();
+    lost.abort();
+    expect(exits).toEqual([1]); // in the same turn: no callback of an aborted call runs before it
+    manager.finish({ reason: 'leadership-lost' });
+    expect(await running).toBe(1);
+    expect(stopAlso).not.toHaveBeenCalled();
+  });
+
   it('returns 1 when the manager cannot start (e.g. the metrics port is taken)', async () => {
     const manager = new FakeManager();
     manager.startError = new Error('listen EADDRINUSE');

@@ -4,13 +4,20 @@
 //     the lease) and the process exits 0; a second signal exits 1 at once.
 //   - Whatever happens, the process is gone within the hard deadline
 //     (Kubernetes' default terminationGracePeriodSeconds is 30 s).
-//   - Losing the lease exits 1, so the pod restarts and campaigns again as a
+//   - Losing the lease exits 1 at once, from the manager's `leadershipLost`
+//     listener: no drain, no `stopAlso`, no callback of an aborted Docker or
+//     Kubernetes call runs after it, so nothing more is written while another
+//     replica may be leading (controller-runtime: "leader election lost",
+//     graceful shutdown skipped). The pod restarts and campaigns again as a
 //     standby with fresh caches, rather than trying to resume.
 
 import type { Logger } from 'pino';
 import type { Manager, ManagerExitReason } from '../runtime/manager.js';
 
-export type ManagedProcessManager = Pick<Manager, 'start' | 'stop' | 'done'>;
+export type ManagedProcessManager = Pick<Manager, 'start' | 'stop' | 'done'> & {
+  /** Aborts when the lease is lost; absent without leader election. */
+  readonly leadershipLost?: AbortSignal;
+};
 
 /** The part of `process` used here, so tests can drive signals and exits. */
 export interface ProcessHooks {
@@ -66,6 +73,12 @@ export async function runManager(
   };
   const listeners = SIGNALS.map((signal) => [signal, () => onSignal(signal)] as const);
   for (const [signal, listener] of listeners) proc.on(signal, listener);
+  // Synchronous on purpose: the exit comes before any promise callback of a call the loss aborted.
+  const onLeadershipLost = (): void => {
+    logger.error({ exitCode: 1 }, 'lease lost; exiting at once without draining');
+    proc.exit(1);
+  };
+  manager.leadershipLost?.addEventListener('abort', onLeadershipLost, { once: true });
 
   try {
     try {
@@ -76,13 +89,15 @@ export async function runManager(
       return 1;
     }
     const exit = await manager.done;
-    await stopWithin(options, logger);
+    // After a lost lease nothing may run on: not even the controllers' own stop.
+    if (exit.reason !== 'leadership-lost') await stopWithin(options, logger);
     const code = exitCodeFor(exit.reason);
     if (exit.reason === 'error') logger.error({ err: exit.error }, 'manager stopped on an error');
     logger.info({ reason: exit.reason, exitCode: code }, 'exiting');
     return code;
   } finally {
     clearTimeout(hardTimer);
+    manager.leadershipLost?.removeEventListener('abort', onLeadershipLost);
     for (const [signal, listener] of listeners) proc.off(signal, listener);
   }
 }

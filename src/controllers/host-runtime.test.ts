@@ -96,3 +96,31 @@ describe('HostRuntime resync after an event stream gap', () => {
     await vi.waitFor(() => expect(h.resyncs).toEqual([['n2', 'restarted']]));
   });
 });
+
+describe('HostRuntime.connect', () => {
+  it('restarts the event stream when the endpoint or credentials change, and only then', () => {
+    const runtime = new HostRuntime(noopDockerMetrics, pino({ level: 'silent' }));
+    running = runtime;
+    const first = runtime.connect('n1', 'tcp://127.0.0.1:9', undefined);
+    runtime.ensureEventStream('n1');
+    const stream = runtime.eventStream('n1');
+    expect(stream).toBeDefined();
+
+    // Same endpoint, same credentials: the same connection and stream.
+    expect(runtime.connect('n1', 'tcp://127.0.0.1:9', undefined)).toBe(first);
+    expect(runtime.eventStream('n1')).toBe(stream);
+
+    // Another daemon: the old stream stops; the next ensure opens a new one.
+    const moved = runtime.connect('n1', 'tcp://127.0.0.1:10', undefined);
+    expect(moved).not.toBe(first);
+    expect(runtime.hasEventStream('n1')).toBe(false);
+    runtime.ensureEventStream('n1');
+    expect(runtime.eventStream('n1')).not.toBe(stream);
+
+    // New TLS material for the same endpoint counts as a change too.
+    const streamBefore = runtime.eventStream('n1');
+    runtime.connect('n1', 'tcp://127.0.0.1:10', { ca: 'CA', cert: 'CERT', key: 'KEY' });
+    expect(runtime.hasEventStream('n1')).toBe(false);
+    expect(streamBefore).toBeDefined();
+  });
+});

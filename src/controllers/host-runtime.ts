@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ConnectionPool, type HostConnection } from '../docker/connection-pool.js';
 import type { DockerMetrics } from '../docker/docker-metrics.js';
+import type { TlsMaterial } from '../docker/endpoint.js';
 import { DockerEventStream, type DockerEvent } from '../docker/event-stream.js';
 import { resyncReason, type ResyncReason } from './stream-resync.js';
 
@@ -66,6 +67,30 @@ export class HostRuntime {
 
   connection(host: string): HostConnection | undefined {
     return this.pool.get(host);
+  }
+
+  /**
+   * The connection for a host's current endpoint and TLS material. When
+   * either changed, the running event stream still listens to the old daemon
+   * (or with the old credentials): it is stopped, and its resume point
+   * dropped, since a `since` from another daemon means nothing here. The next
+   * ensureEventStream opens a stream on the new connection, and its first
+   * connect resyncs every object on the host.
+   */
+  connect(host: string, endpoint: string, tls: TlsMaterial | undefined): HostConnection {
+    const before = this.pool.get(host);
+    const conn = this.pool.connect(host, endpoint, tls);
+    if (before && before !== conn && this.streams.has(host)) {
+      this.logger.info({ host, endpoint }, 'endpoint or credentials changed: restarting the event stream');
+      this.stopEventStream(host);
+      this.resumePoints.delete(host);
+    }
+    return conn;
+  }
+
+  /** The stream listening to a host's daemon (for tests: it is replaced when the connection is). */
+  eventStream(host: string): DockerEventStream | undefined {
+    return this.streams.get(host);
   }
 
   ensureEventStream(host: string): void {

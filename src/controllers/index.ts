@@ -10,7 +10,8 @@ import { dockerVolumeKind } from './dockervolume/volume-kind.js';
 import { registerDockerImageController } from './dockerimage/image-kind.js';
 import { dockerNetworkKind } from './dockernetwork/network-kind.js';
 import { registerManagedController } from '../managed/register.js';
-import { registerOrphanSweeper, type OwnerCache } from '../managed/orphan-sweeper.js';
+import { registerOrphanSweeper, type OwnerSource } from '../managed/orphan-sweeper.js';
+import { GROUP, VERSION } from '../crds/kit.js';
 
 /** What every Dockyard controller is built from; the CLI fills it from its flags. */
 export interface ControllerDeps {
@@ -27,7 +28,14 @@ export interface ControllerDeps {
   dockerEvents?: boolean;
   /** How often Docker objects whose owner is gone are swept (default 10 min; also once at start). */
   orphanSweepIntervalMs?: number;
+  /**
+   * --cluster-id: labelled on every Docker object created (dockyard.io/cluster);
+   * the orphan sweep removes only objects carrying it.
+   */
+  clusterId: string;
 }
+
+const CONTAINER_RESOURCE = { group: GROUP, version: VERSION, plural: 'dockercontainers' };
 
 /** Handles the CLI keeps to shut controllers' own background work down (event streams, heartbeats). */
 export interface RegisteredControllers {
@@ -51,7 +59,7 @@ export function registerControllers(deps: ControllerDeps): RegisteredControllers
   );
   const resyncMetrics = createStreamResyncMetrics(deps.manager.metrics.registry);
   hostRuntime.onHostResync((host, reason) => resyncMetrics.resync(host, reason));
-  const { hosts } = registerDockerHostController(deps, hostRuntime, dockerMetrics);
+  const { hosts, trackPlaced } = registerDockerHostController(deps, hostRuntime, dockerMetrics);
   const volumes = registerManagedController(deps, hostRuntime, hosts, dockerVolumeKind);
   const networks = registerManagedController(deps, hostRuntime, hosts, dockerNetworkKind);
   const images = registerDockerImageController(deps, hostRuntime, hosts);
@@ -60,14 +68,19 @@ export function registerControllers(deps: ControllerDeps): RegisteredControllers
     networks,
     images,
   });
+  // A deleted DockerHost waits for what these have placed on it (see dockerhost/placed-objects.ts).
+  trackPlaced('DockerContainer', containers.objects);
+  trackPlaced('DockerImage', images.objects);
+  trackPlaced('DockerNetwork', networks.objects);
+  trackPlaced('DockerVolume', volumes.objects);
   registerOrphanSweeper(
     deps,
     hostRuntime,
     hosts,
-    new Map<string, OwnerCache>([
-      ['DockerVolume', volumes.objects],
-      ['DockerNetwork', networks.objects],
-      ['DockerContainer', containers.objects],
+    new Map<string, OwnerSource>([
+      ['DockerVolume', { cache: volumes.objects, resource: dockerVolumeKind.resource }],
+      ['DockerNetwork', { cache: networks.objects, resource: dockerNetworkKind.resource }],
+      ['DockerContainer', { cache: containers.objects, resource: CONTAINER_RESOURCE }],
     ]),
     deps.orphanSweepIntervalMs,
   );

@@ -242,10 +242,14 @@ export const DockerContainerSpec = Type.Object(
   {
     ...placementFields,
     containerName: Type.Optional(
-      str('Name of the Docker container. Default <namespace>.<name>.', {
-        maxLength: 128,
-        pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
-      }),
+      str(
+        'Name of the Docker container. Default <namespace>.<name>. A name of the form <other-namespace>.<rest> ' +
+          "(another namespace's default naming) is refused by the controller (InvalidName).",
+        {
+          maxLength: 128,
+          pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+        },
+      ),
     ),
     image: Type.Optional(imageReference('The image to run.')),
     imageRef: Type.Optional(

@@ -19,6 +19,64 @@ import {
 /** 1–65535, as a pattern (the endpoint is one string). */
 const TCP_PORT = '(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})';
 
+/** An IPv4 or IPv6 network in CIDR form; CEL's isCIDR checks what the pattern cannot. */
+const allowedSubnet = str('A network in CIDR form, e.g. 10.231.0.0/16 or fd00:1::/64.', {
+  maxLength: 64,
+  pattern: '^([0-9.]+/[0-9]{1,2}|[0-9a-fA-F:]+/[0-9]{1,3})$',
+  ...rules({ rule: 'isCIDR(self)', message: 'must be a network in CIDR form, e.g. 10.231.0.0/16' }),
+});
+
+export const HostPortRange = Type.Object(
+  {
+    from: int('First allowed host port.', { minimum: 1, maximum: 65535 }),
+    to: Type.Optional(
+      int('Last allowed host port (inclusive). Default from.', { minimum: 1, maximum: 65535 }),
+    ),
+  },
+  {
+    description: 'A range of host ports containers may publish.',
+    ...rules({
+      rule: '!has(self.to) || self.to >= self.from',
+      message: 'allowedHostPorts: to must not be below from',
+      fieldPath: '.to',
+    }),
+  },
+);
+
+/**
+ * What an administrator opens up, or asks for, beyond the securityPolicy
+ * level. Relaxations (ports, subnets) matter only below privileged; the
+ * requirements (limits) apply at every level, privileged too.
+ */
+export const SecurityPolicySettings = Type.Object(
+  {
+    allowedHostPorts: Type.Optional(
+      list(
+        HostPortRange,
+        'Host ports containers may publish below privileged. Default none: a container asking for a host ' +
+          'port is refused (PolicyViolation).',
+        { maxItems: 32 },
+      ),
+    ),
+    allowedSubnets: Type.Optional(
+      list(
+        allowedSubnet,
+        'Networks that DockerNetwork IPAM subnets, IP ranges and gateways must lie inside below privileged. ' +
+          'Default none: a DockerNetwork asking for a subnet is refused; one without lets Docker choose.',
+        { maxItems: 32 },
+      ),
+    ),
+    requireMemoryLimit: Type.Optional(
+      bool('Every container must set spec.resources.memory (CIS Docker 5.10), at every policy level.'),
+    ),
+    requirePidsLimit: Type.Optional(
+      bool('Every container must set spec.resources.pidsLimit (CIS Docker 5.28), at every policy level.'),
+    ),
+  },
+  { description: 'Admin settings of the securityPolicy: what it opens up and what it requires.' },
+);
+export type SecurityPolicySettings = Static<typeof SecurityPolicySettings>;
+
 export const DockerHostSpec = Type.Object(
   {
     endpoint: Type.String({
@@ -82,15 +140,33 @@ export const DockerHostSpec = Type.Object(
     securityPolicy: Type.Optional(
       Type.Enum(['restricted', 'baseline', 'privileged'], {
         description:
-          'What containers may do on this host, modelled on the Pod Security Standards: privileged allows ' +
-          'everything; baseline forbids privileged mode, host namespaces, bind mounts, devices and capabilities ' +
-          'outside the baseline list; restricted also requires a non-root user, dropping ALL capabilities and ' +
-          'no-new-privileges. Default baseline.',
+          'What containers, volumes and networks may ask of this host, modelled on the Pod Security ' +
+          'Standards. Every field that reaches the daemon is allow-listed per level. privileged allows ' +
+          'everything. baseline forbids privileged mode, host namespaces, bind mounts, devices, capabilities ' +
+          'outside the baseline list, host ports outside securityPolicySettings.allowedHostPorts, log drivers ' +
+          'other than json-file and local (allow-listed options, max-size and max-file capped), tmpfs mounts ' +
+          'without a capped size, volume drivers other than local with options other than type (tmpfs, nfs, ' +
+          'nfs4, cifs), o (allow-listed mount options) and device (no host paths), network drivers other than ' +
+          'bridge (allow-listed options) and IPAM subnets outside securityPolicySettings.allowedSubnets. ' +
+          'restricted also requires a numeric non-zero uid, dropping ALL capabilities and no-new-privileges, ' +
+          'and allows only tmpfs volumes. Default baseline.',
         default: 'baseline',
       }),
     ),
+    // securityPolicySettings: owned by the security-policy work (issue #12 items 9-10).
+    securityPolicySettings: Type.Optional(SecurityPolicySettings),
     unschedulable: Type.Optional(
       bool('Stops new placements on this host; objects already there are kept and still reconciled.'),
+    ),
+    drain: Type.Optional(
+      bool(
+        'Empties this host of Dockyard objects, like kubectl drain: implies unschedulable, and every ' +
+          'DockerContainer, DockerVolume, DockerNetwork and DockerImage placed here is removed per its own ' +
+          'deletionPolicy (Delete removes the Docker object, Orphan leaves it unmanaged). An object whose ' +
+          'placement also takes it onto other hosts is removed here only once it is Ready there. ' +
+          'status.conditions Drained shows the progress. Changes of labels or allowedNamespaces never remove ' +
+          'objects; this field is the explicit way. Set it back to false to take new placements again.',
+      ),
     ),
     heartbeatIntervalSeconds: Type.Optional(
       int('How often the daemon is pinged. Default 10.', { minimum: 1, maximum: 3600, default: 10 }),
@@ -123,6 +199,30 @@ export const EngineInfo = Type.Object(
   { description: 'Facts the daemon reports about itself.' },
 );
 
+/** Docker labels cannot change: the Orphan a resource asked for last is recorded here, where it outlives the resource. */
+export const MAX_RELEASED_OWNERS = 4096;
+export const ReleasedOwner = Type.Object(
+  {
+    uid: str('metadata.uid of the released resource (its Docker objects carry it in dockyard.io/uid).', {
+      maxLength: 128,
+    }),
+    kind: str('Kind of the released resource, e.g. DockerVolume.', { maxLength: 63 }),
+    namespace: str('Namespace of the released resource.', { maxLength: 63 }),
+    name: str('Name of the released resource.', { maxLength: 253 }),
+    releasedAt: Type.String({ description: 'When it was released.', format: 'date-time' }),
+  },
+  { description: 'A resource that left its Docker objects on this host with deletionPolicy Orphan.' },
+);
+export type ReleasedOwner = Static<typeof ReleasedOwner>;
+const ReleasedOwners = list(
+  ReleasedOwner,
+  'Resources that released their Docker objects on this host (deletionPolicy Orphan, on deletion or ' +
+    'when they left the host). The orphan sweep never removes an object whose owner is listed here, ' +
+    'whatever deletion policy its labels recorded at create time. Written by the controller; an entry ' +
+    'goes once no Docker object of that owner is left on the host.',
+  { maxItems: MAX_RELEASED_OWNERS },
+);
+
 export const DockerHostStatus = Type.Object(
   {
     observedGeneration: Type.Optional(
@@ -153,6 +253,14 @@ export const DockerHostStatus = Type.Object(
     warnings: Type.Optional(
       list(str('A warning.', { maxLength: 1024 }), 'Warnings about how this host is configured.'),
     ),
+    placedObjects: Type.Optional(
+      int(
+        'How many Dockyard objects (status.hosts entries of every kind) are still placed on this host; ' +
+          'reported while it drains or is being deleted.',
+        { minimum: 0 },
+      ),
+    ),
+    releasedOwners: Type.Optional(ReleasedOwners),
   },
   { description: 'Observed state of a DockerHost.' },
 );

@@ -33,10 +33,14 @@ export const DockerNetworkSpec = Type.Object(
   {
     ...placementFields,
     networkName: Type.Optional(
-      str('Name of the Docker network. Default <namespace>.<name>.', {
-        maxLength: 128,
-        pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
-      }),
+      str(
+        'Name of the Docker network. Default <namespace>.<name>. A name of the form <other-namespace>.<rest> ' +
+          "(another namespace's default naming) is refused by the controller (InvalidName).",
+        {
+          maxLength: 128,
+          pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+        },
+      ),
     ),
     driver: Type.Optional(str('Network driver. Default bridge.', { default: 'bridge', maxLength: 64 })),
     internal: Type.Optional(bool('Restricts external access to the network.')),

@@ -22,10 +22,14 @@ export const DockerVolumeSpec = Type.Object(
   {
     ...placementFields,
     volumeName: Type.Optional(
-      str('Name of the Docker volume. Default <namespace>.<name>.', {
-        maxLength: 128,
-        pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
-      }),
+      str(
+        'Name of the Docker volume. Default <namespace>.<name>. A name of the form <other-namespace>.<rest> ' +
+          "(another namespace's default naming) is refused by the controller (InvalidName).",
+        {
+          maxLength: 128,
+          pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+        },
+      ),
     ),
     driver: Type.Optional(str('Volume driver. Default local.', { default: 'local', maxLength: 64 })),
     driverOptions: Type.Optional(stringMap('Driver options, e.g. type, o and device for the local driver.')),

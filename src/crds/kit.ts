@@ -157,8 +157,10 @@ export function deletionPolicy(defaultPolicy: 'Delete' | 'Orphan', what: string)
   return Type.Optional(
     Type.Enum(['Delete', 'Orphan'], {
       description:
-        `What happens to the Docker ${what} when this resource is deleted or its host stops matching ` +
-        `placement: Delete removes it, Orphan leaves it in place. Default ${defaultPolicy}.`,
+        `What happens to the Docker ${what} when this resource is deleted, when its own placement ` +
+        `(hostName/hostSelector) moves it off a host, or when its host is drained: Delete removes it, ` +
+        `Orphan leaves it in place. A host whose labels or allowedNamespaces change keeps it. ` +
+        `Default ${defaultPolicy}.`,
       default: defaultPolicy,
     }),
   );
@@ -261,6 +263,14 @@ export const hostStatusFields = {
     Type.String({ description: 'When this entry last changed.', format: 'date-time' }),
   ),
   machine: Type.Optional(MachineState),
+  placementHash: Type.Optional(
+    str(
+      'Hash of spec.hostName/hostSelector this host was last selected under. A host that no longer ' +
+        'matches with the same hash was changed by someone else (labels, allowedNamespaces) and keeps the ' +
+        'object; with another hash the object itself moved away and leaves the host.',
+      { maxLength: 64 },
+    ),
+  ),
 };
 
 export const placementStatusFields = {

@@ -86,7 +86,28 @@ describe('toObserved', () => {
         'team-a.front': { aliases: ['web'], ipv4Address: '10.77.0.50', ipAddress: '10.77.0.50' },
         'team-a.back': { aliases: ['api'], ipAddress: '172.18.0.3' },
       },
+      mounts: [],
+      declaredVolumes: [],
     });
+  });
+
+  it('maps mounts and the volume paths the image declared', () => {
+    const anon = 'a'.repeat(64);
+    const o = toObserved({
+      ...running,
+      Config: { ...running.Config, Volumes: { '/var/lib/db': {}, '/cache': {} } },
+      Mounts: [
+        { Type: 'volume', Name: anon, Destination: '/var/lib/db', RW: true },
+        { Type: 'volume', Name: 'team-a.data', Destination: '/data', RW: false },
+        { Type: 'bind', Destination: '/etc/app', RW: true },
+      ],
+    });
+    expect(o.mounts).toEqual([
+      { type: 'volume', name: anon, destination: '/var/lib/db', readOnly: false },
+      { type: 'volume', name: 'team-a.data', destination: '/data', readOnly: true },
+      { type: 'bind', destination: '/etc/app', readOnly: false },
+    ]);
+    expect(o.declaredVolumes).toEqual(['/cache', '/var/lib/db']);
   });
 
   it('maps a stopped, never-limited container on the default bridge', () => {
@@ -214,10 +235,14 @@ function dockerError(statusCode: number, message: string): Error {
 
 function fakeApi(calls: {
   container?: Partial<
-    Record<'inspect' | 'start' | 'stop' | 'remove' | 'update', (opts?: unknown) => Promise<unknown>>
+    Record<
+      'inspect' | 'start' | 'stop' | 'remove' | 'update' | 'rename',
+      (opts?: unknown) => Promise<unknown>
+    >
   >;
   network?: Partial<Record<'connect' | 'disconnect', (opts?: unknown) => Promise<unknown>>>;
   createContainer?: (opts: unknown) => Promise<unknown>;
+  listContainers?: (opts: unknown) => Promise<unknown>;
 }) {
   const container = { ...calls.container };
   const network = { ...calls.network };
@@ -226,6 +251,7 @@ function fakeApi(calls: {
       getContainer: vi.fn(() => container),
       getNetwork: vi.fn(() => network),
       createContainer: calls.createContainer,
+      listContainers: calls.listContainers,
     } as unknown as Dockerode,
     container,
     network,
@@ -325,6 +351,32 @@ describe('containerClient tolerance', () => {
     const { api } = fakeApi({ container: { remove } });
     await containerClient.remove(api, ID, { force: false });
     expect(remove).toHaveBeenCalledWith({ force: false, v: false });
+  });
+
+  it('rename: sends the new name; 409 → ContainerNameConflict', async () => {
+    const rename = vi.fn(ok);
+    const { api } = fakeApi({ container: { rename } });
+    await containerClient.rename(api, ID, 'abc_team-a.web');
+    expect(rename).toHaveBeenCalledWith({ name: 'abc_team-a.web' });
+    const taken = fakeApi({ container: { rename: fail(409, 'name is already in use') } });
+    await expect(containerClient.rename(taken.api, ID, 'x')).rejects.toBeInstanceOf(ContainerNameConflict);
+    const gone = fakeApi({ container: { rename: fail(404, 'No such container') } });
+    await expect(containerClient.rename(gone.api, ID, 'x')).rejects.toThrow(/No such container/);
+  });
+
+  it('listOwned: every container with the owner uid, by name without the slash', async () => {
+    const listContainers = vi.fn((_opts: unknown) =>
+      Promise.resolve([
+        { Id: ID, Names: ['/team-a.web'], State: 'running', Created: 100 },
+        { Id: 'old', Names: ['/9feaad8db850_team-a.web'], State: 'exited', Created: 50 },
+      ]),
+    );
+    const { api } = fakeApi({ listContainers });
+    expect(await containerClient.listOwned(api, 'u1')).toEqual([
+      { id: ID, name: 'team-a.web', state: 'running', created: 100 },
+      { id: 'old', name: '9feaad8db850_team-a.web', state: 'exited', created: 50 },
+    ]);
+    expect(listContainers).toHaveBeenCalledWith({ all: true, filters: { label: ['dockyard.io/uid=u1'] } });
   });
 
   it('update: sends the body, returns warnings, throws refusals', async () => {

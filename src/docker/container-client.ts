@@ -1,4 +1,5 @@
 import type Dockerode from 'dockerode';
+import { OWNER_LABELS } from '../crds/kit.js';
 import { statusOf } from './status-code.js';
 
 /** Docker's health states; `none` (no healthcheck) is reported as undefined. */
@@ -42,6 +43,22 @@ export interface ObservedContainer {
   };
   /** Attached networks by Docker network name. */
   networks: Record<string, ObservedEndpoint>;
+  /** What is mounted where (volumes, binds, tmpfs), as Docker reports it. */
+  mounts: ObservedMount[];
+  /**
+   * Paths declared as volumes (Config.Volumes): the image's VOLUME lines,
+   * which Docker merges into the container's config at create.
+   */
+  declaredVolumes: string[];
+}
+
+export interface ObservedMount {
+  /** volume, bind, tmpfs… */
+  type: string;
+  /** The volume's name; only for volumes. */
+  name?: string;
+  destination: string;
+  readOnly: boolean;
 }
 
 export interface ObservedEndpoint {
@@ -74,7 +91,13 @@ export interface ContainerInspectJson {
     FinishedAt?: string;
     Health?: { Status?: string } | null;
   };
-  Config?: { Image?: string; Hostname?: string; Labels?: Record<string, string> | null };
+  Config?: {
+    Image?: string;
+    Hostname?: string;
+    Labels?: Record<string, string> | null;
+    Volumes?: Record<string, unknown> | null;
+  };
+  Mounts?: Array<{ Type?: string; Name?: string; Destination?: string; RW?: boolean }> | null;
   HostConfig?: {
     RestartPolicy?: { Name?: string; MaximumRetryCount?: number } | null;
     Memory?: number;
@@ -156,6 +179,13 @@ export function toObserved(c: ContainerInspectJson): ObservedContainer {
       pidsLimit: h.PidsLimit !== null && h.PidsLimit !== undefined && h.PidsLimit > 0 ? h.PidsLimit : 0,
     },
     networks,
+    mounts: (c.Mounts ?? []).map((m) => ({
+      type: m.Type ?? '',
+      ...(m.Name ? { name: m.Name } : {}),
+      destination: m.Destination ?? '',
+      readOnly: m.RW === false,
+    })),
+    declaredVolumes: Object.keys(c.Config?.Volumes ?? {}).sort(),
   };
 }
 
@@ -167,6 +197,17 @@ export interface ContainerUpdateBody {
   MemoryReservation?: number;
   NanoCpus?: number;
   PidsLimit?: number;
+}
+
+/** A container listed by its owner label (GET /containers/json), without an inspect. */
+export interface OwnedContainer {
+  id: string;
+  /** Without Docker's leading slash. */
+  name: string;
+  /** created, running, exited… */
+  state: string;
+  /** Unix seconds. */
+  created: number;
 }
 
 /** Another container already has the name; the caller re-observes and adopts it if it is ours. */
@@ -243,6 +284,30 @@ export const containerClient = {
       return container.id;
     } catch (err) {
       if (statusOf(err) === 409) throw new ContainerNameConflict(name ?? '', err);
+      throw err;
+    }
+  },
+
+  /**
+   * Every container, running or not, whose owner uid label is `uid`: the one
+   * at its name and any a recreate left under another name.
+   */
+  async listOwned(api: Dockerode, uid: string): Promise<OwnedContainer[]> {
+    const list = await api.listContainers({ all: true, filters: { label: [`${OWNER_LABELS.uid}=${uid}`] } });
+    return list.map((c) => ({
+      id: c.Id,
+      name: (c.Names?.[0] ?? '').replace(/^\//, ''),
+      state: c.State ?? '',
+      created: c.Created ?? 0,
+    }));
+  },
+
+  /** Renames the container; a name already taken throws ContainerNameConflict. */
+  async rename(api: Dockerode, id: string, name: string): Promise<void> {
+    try {
+      await api.getContainer(id).rename({ name });
+    } catch (err) {
+      if (statusOf(err) === 409) throw new ContainerNameConflict(name, err);
       throw err;
     }
   },

@@ -15,6 +15,7 @@ import {
   toCreateOptions,
   UnresolvedReferenceError,
   updateNeeded,
+  inheritedVolumes,
   type ContainerInputs,
 } from './container-spec.js';
 
@@ -316,6 +317,97 @@ describe('toCreateOptions', () => {
     expect(() => toCreateOptions(spec(patch), inputs, 'h')).toThrow(UnresolvedReferenceError);
     expect(() => toCreateOptions(spec(patch), inputs, 'h')).toThrow(message);
   });
+
+  it('mounts inherited anonymous volumes after the spec mounts, and leaves the hash alone', () => {
+    const s = spec({ mounts: [{ type: 'volume', volume: 'data', target: '/data' }] });
+    const opts = toCreateOptions(s, inputs, 'h', {
+      inherit: [
+        { name: ANON, target: '/var/lib/db', readOnly: false },
+        { name: ANON2, target: '/ro', readOnly: true },
+      ],
+    });
+    expect(opts.HostConfig?.Mounts).toEqual([
+      { Type: 'volume', Source: 'team-a.data', Target: '/data' },
+      { Type: 'volume', Source: ANON, Target: '/var/lib/db' },
+      { Type: 'volume', Source: ANON2, Target: '/ro', ReadOnly: true },
+    ]);
+    expect(opts.Labels?.['dockyard.io/spec-hash']).toBe('h');
+    expect(toCreateOptions(base, inputs, 'h', { inherit: [] }).HostConfig?.Mounts).toBeUndefined();
+  });
+});
+
+const ANON = 'a'.repeat(64);
+const ANON2 = 'b'.repeat(64);
+
+describe('inheritedVolumes', () => {
+  type Mounts = ObservedContainer['mounts'];
+  const vol = (name: string, destination: string, readOnly = false) => ({
+    type: 'volume',
+    name,
+    destination,
+    readOnly,
+  });
+  it.each<[string, Partial<DockerContainerSpec>, Mounts, string[], unknown]>([
+    ['no mounts: nothing', {}, [], ['/var/lib/db'], []],
+    [
+      "the image VOLUME's anonymous volume is carried over",
+      {},
+      [vol(ANON, '/var/lib/db')],
+      ['/var/lib/db'],
+      [{ name: ANON, target: '/var/lib/db', readOnly: false }],
+    ],
+    [
+      'read-only stays read-only',
+      {},
+      [vol(ANON, '/var/lib/db', true)],
+      ['/var/lib/db'],
+      [{ name: ANON, target: '/var/lib/db', readOnly: true }],
+    ],
+    [
+      'a DockerVolume the spec no longer mounts is not (named, not anonymous)',
+      {},
+      [vol('team-a.data', '/var/lib/db')],
+      ['/var/lib/db'],
+      [],
+    ],
+    [
+      'a path the spec now mounts a DockerVolume at belongs to the spec',
+      { mounts: [{ type: 'volume', volume: 'data', target: '/var/lib/db' }] },
+      [vol(ANON, '/var/lib/db')],
+      ['/var/lib/db'],
+      [],
+    ],
+    [
+      'a path the spec now mounts a tmpfs at belongs to the spec',
+      { mounts: [{ type: 'tmpfs', target: '/var/lib/db' }] },
+      [vol(ANON, '/var/lib/db')],
+      ['/var/lib/db'],
+      [],
+    ],
+    ['a volume at a path nobody declared is not anonymous', {}, [vol(ANON, '/other')], ['/var/lib/db'], []],
+    [
+      'binds and tmpfs are never carried over',
+      {},
+      [
+        { type: 'bind', destination: '/var/lib/db', readOnly: false },
+        { type: 'tmpfs', destination: '/cache', readOnly: false },
+      ],
+      ['/var/lib/db', '/cache'],
+      [],
+    ],
+    [
+      'several, sorted by target',
+      {},
+      [vol(ANON2, '/z'), vol(ANON, '/a')],
+      ['/a', '/z'],
+      [
+        { name: ANON, target: '/a', readOnly: false },
+        { name: ANON2, target: '/z', readOnly: false },
+      ],
+    ],
+  ])('%s', (_name, patch, mounts, declaredVolumes, expected) => {
+    expect(inheritedVolumes(spec(patch), observed({ mounts, declaredVolumes }))).toEqual(expected);
+  });
 });
 
 describe('recreateHash', () => {
@@ -522,6 +614,8 @@ function observed(
       ...host,
     },
     networks: { bridge: { aliases: [] } },
+    mounts: [],
+    declaredVolumes: [],
     ...patch,
   };
   return o;

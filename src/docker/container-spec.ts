@@ -286,6 +286,7 @@ export function toCreateOptions(
   spec: Spec,
   inputs: ContainerInputs,
   hash: string,
+  extra: { inherit?: readonly InheritedVolume[] } = {},
 ): Dockerode.ContainerCreateOptions {
   const opts: Dockerode.ContainerCreateOptions = { name: inputs.name, Image: inputs.image };
   const host: Dockerode.HostConfig = {};
@@ -315,8 +316,16 @@ export function toCreateOptions(
     if (Object.keys(bindings).length > 0) host.PortBindings = bindings;
   }
 
-  const mounts = spec.mounts ?? [];
-  if (mounts.length > 0) host.Mounts = mounts.map((m) => mountOf(m, inputs));
+  const mounts = [
+    ...(spec.mounts ?? []).map((m) => mountOf(m, inputs)),
+    ...(extra.inherit ?? []).map((v): Dockerode.MountSettings => ({
+      Type: 'volume',
+      Source: v.name,
+      Target: v.target,
+      ...(v.readOnly ? { ReadOnly: true } : {}),
+    })),
+  ];
+  if (mounts.length > 0) host.Mounts = mounts;
 
   host.RestartPolicy = restartPolicyOf(spec);
 
@@ -397,6 +406,46 @@ function endpointOf(
 /** Seconds to pass as the stop timeout: stopGracePeriod, default 10 s (the CRD's documented default). */
 export function stopTimeoutSeconds(spec: Spec): number {
   return spec.stopGracePeriod !== undefined ? parseDurationSeconds(spec.stopGracePeriod) : 10;
+}
+
+// ---------------------------------------------------------------------------
+// Anonymous volumes a recreate carries over
+// ---------------------------------------------------------------------------
+
+/** An anonymous volume of the container being replaced, mounted on its successor. */
+export interface InheritedVolume {
+  /** Docker's random 64-hex volume name. */
+  name: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/** How Docker names the volume it creates for an image's VOLUME (a random ID). */
+const ANONYMOUS_VOLUME_NAME = /^[0-9a-f]{64}$/;
+
+/**
+ * The anonymous volumes of `old` the new container must mount where `old`
+ * had them, as `docker compose up` does: otherwise a recreate (a new image,
+ * a new command) starts over on an empty volume and the data of an image
+ * VOLUME (postgres' data directory) is left behind. Anonymous means a volume
+ * Docker made for a path the image declared, named with a random ID; a
+ * DockerVolume the spec no longer mounts is not carried over, and a path the
+ * spec now mounts something else at is the spec's.
+ */
+export function inheritedVolumes(spec: Spec, old: ObservedContainer): InheritedVolume[] {
+  const claimed = new Set((spec.mounts ?? []).map((m) => m.target));
+  const declared = new Set(old.declaredVolumes);
+  return old.mounts
+    .filter(
+      (m) =>
+        m.type === 'volume' &&
+        m.name !== undefined &&
+        ANONYMOUS_VOLUME_NAME.test(m.name) &&
+        declared.has(m.destination) &&
+        !claimed.has(m.destination),
+    )
+    .map((m) => ({ name: m.name ?? '', target: m.destination, readOnly: m.readOnly }))
+    .sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
 }
 
 // ---------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import { Agent as HttpsAgent } from 'node:https';
 import type Dockerode from 'dockerode';
 
 export type Endpoint =
@@ -33,7 +34,7 @@ export function dockerOptions(
   endpoint: Endpoint,
   tls: TlsMaterial | undefined,
   timeoutMs: number,
-): Dockerode.DockerOptions {
+): DockerClientOptions {
   const timeout = timeoutMs > 0 ? { timeout: timeoutMs } : {};
   if (endpoint.protocol === 'unix') return { socketPath: endpoint.socketPath, ...timeout };
   if (!tls) return { protocol: 'http', host: endpoint.host, port: endpoint.port, ...timeout };
@@ -44,6 +45,21 @@ export function dockerOptions(
     ca: tls.ca,
     cert: tls.cert,
     key: tls.key,
+    ...(tls.serverName ? { agent: serverNameAgent(tls.serverName) } : {}),
     ...timeout,
   };
 }
+
+/**
+ * docker-modem passes no `servername` to the TLS handshake, so Node would send
+ * no SNI for an IP endpoint and verify the certificate against the endpoint's
+ * host. An agent's options win over the request's: with `servername` set
+ * there, the handshake sends it as SNI and checks the daemon's certificate
+ * against it (Node verifies against `servername` when one is given).
+ */
+function serverNameAgent(serverName: string): HttpsAgent {
+  return new HttpsAgent({ servername: serverName });
+}
+
+/** Docker options plus what docker-modem accepts but @types/dockerode does not list. */
+export type DockerClientOptions = Dockerode.DockerOptions & { agent?: HttpsAgent };

@@ -37,9 +37,17 @@ export const volumeClient = {
     }
   },
 
-  /** Docker answers a create for an existing name with the existing volume; observe() decides whether it is ours. */
-  async create(api: Dockerode, v: VolumeCreate): Promise<void> {
+  /**
+   * Creates the volume and returns it as Docker has it afterwards. Docker
+   * answers a create for a name that exists with the existing volume and no
+   * error (someone may have created it since our observe): the caller checks
+   * the returned labels before it treats the volume as its own.
+   */
+  async create(api: Dockerode, v: VolumeCreate): Promise<ObservedVolume> {
     await api.createVolume({ Name: v.name, Driver: v.driver, DriverOpts: v.driverOptions, Labels: v.labels });
+    const created = await volumeClient.observe(api, v.name);
+    if (!created) throw new Error(`volume ${v.name} vanished right after its create`);
+    return created;
   },
 
   /** Removes the volume; gone already counts as done. Returns 'inUse' when a container still uses it. */

@@ -46,6 +46,8 @@ interface Pki {
   ca: KeyPair;
   apiServer: KeyPair;
   admin: KeyPair;
+  /** Client certificate of user system:kube-controller-manager, also its serving certificate. */
+  controllerManager: KeyPair;
   serviceAccountKey: string;
   serviceAccountPub: string;
 }
@@ -65,20 +67,38 @@ const SERVING_DNS_NAMES = [
 const SERVING_IPS = ['127.0.0.1', '10.0.0.1'];
 const ETCD_READY_TIMEOUT_MS = 30_000;
 const API_SERVER_READY_TIMEOUT_MS = 90_000;
+const CONTROLLER_MANAGER_READY_TIMEOUT_MS = 60_000;
+const CONTROLLER_MANAGER_USER = 'system:kube-controller-manager';
+/**
+ * The kube-controller-manager controllers a cluster needs for the objects we
+ * use: namespace deletion that finishes (namespace), ownerReference cascading
+ * deletion (garbage-collector), and what every namespace of a real cluster has:
+ * a `default` ServiceAccount (serviceaccount), the `kube-root-ca.crt`
+ * ConfigMap (root-ca-certificate-publisher) and filled-in legacy token Secrets
+ * (serviceaccount-token). Workload controllers (Deployments, Jobs, …) are left
+ * out: nothing here runs Pods, and each would add informers to every start.
+ */
+const CONTROLLERS = [
+  'namespace-controller',
+  'garbage-collector-controller',
+  'serviceaccount-controller',
+  'serviceaccount-token-controller',
+  'root-ca-certificate-publisher-controller',
+];
+/** The controllers start() waits for; the others are conveniences. */
+const AWAITED_CONTROLLERS = ['namespace-controller', 'garbage-collector-controller'];
 const LOG_TAIL_LINES = 40;
 
 /**
- * A real Kubernetes control plane on loopback: etcd and kube-apiserver built
- * from the pinned module (see controlplane-binaries.ts), TLS with a generated
- * CA, client-certificate authentication, RBAC and ServiceAccount tokens.
+ * A real Kubernetes control plane on loopback: etcd, kube-apiserver and
+ * kube-controller-manager built from the pinned module (see
+ * controlplane-binaries.ts), TLS with a generated CA, client-certificate
+ * authentication, RBAC and ServiceAccount tokens. kube-controller-manager runs
+ * the controllers in CONTROLLERS, so a deleted namespace goes away with its
+ * contents and ownerReferences cascade, as in a real cluster.
  *
- * What it is not: there is no kube-controller-manager, scheduler or kubelet.
- * So nothing runs the namespace controller (a deleted namespace stays
- * Terminating forever and NamespaceLifecycle then refuses creates in it: tests
- * use fresh namespace names instead of deleting), the garbage collector
- * (ownerReferences never cascade), or the ServiceAccount/token controllers
- * (no `default` ServiceAccount appears in a namespace; tokens come from the
- * TokenRequest API, see serviceAccountKubeconfig()).
+ * What it is not: there is no scheduler or kubelet, and no workload
+ * controllers, so nothing runs Pods.
  */
 export class ControlPlane {
   readonly dataDir: string;
@@ -90,6 +110,7 @@ export class ControlPlane {
   private pki: Pki | undefined;
   private etcdProcess: ManagedProcess | undefined;
   private apiServerProcess: ManagedProcess | undefined;
+  private controllerManagerProcess: ManagedProcess | undefined;
   private removed = false;
 
   constructor(opts: ControlPlaneOptions = {}) {
@@ -123,10 +144,18 @@ export class ControlPlane {
     return this.bins;
   }
 
-  /** Builds the binaries if needed, then starts etcd and kube-apiserver and waits for /readyz. */
+  /**
+   * Builds the binaries if needed, then starts etcd, kube-apiserver (waits for
+   * /readyz) and kube-controller-manager (waits until its namespace and garbage
+   * collector controllers run).
+   */
   async start(): Promise<void> {
     if (this.removed) throw new Error(`control plane data dir ${this.dataDir} was removed by stop()`);
-    if (this.etcdProcess?.running || this.apiServerProcess?.running) {
+    if (
+      this.etcdProcess?.running ||
+      this.apiServerProcess?.running ||
+      this.controllerManagerProcess?.running
+    ) {
       throw new Error('control plane already started');
     }
     const started = Date.now();
@@ -134,9 +163,11 @@ export class ControlPlane {
     this.pki = await this.ensurePki();
     this.ports = await this.choosePorts();
     this.writeAdminKubeconfig();
+    this.writeControllerManagerKubeconfig();
     try {
       await this.startEtcd();
       await this.startApiServer();
+      await this.startControllerManager();
     } catch (err) {
       await this.stopProcesses();
       throw err;
@@ -147,7 +178,10 @@ export class ControlPlane {
     );
   }
 
-  /** Stops kube-apiserver, then etcd; removes the data dir if it is our temporary one. Idempotent. */
+  /**
+   * Stops kube-controller-manager, kube-apiserver, then etcd; removes the data
+   * dir if it is our temporary one. Idempotent.
+   */
   async stop(): Promise<void> {
     await this.stopProcesses();
     if (this.ownsDataDir && !this.removed) {
@@ -189,7 +223,11 @@ export class ControlPlane {
     return path;
   }
 
-  /** Stops kube-apiserver only; etcd and its data stay. */
+  /**
+   * Stops kube-apiserver only; etcd and its data stay. kube-controller-manager
+   * keeps running and reconnects by itself once startApiServer() is done, as
+   * it does when a real cluster's API server restarts.
+   */
   async stopApiServer(): Promise<void> {
     await this.apiServerProcess?.stop();
     this.apiServerProcess = undefined;
@@ -223,6 +261,49 @@ export class ControlPlane {
     this.requireApiServer().signal('SIGCONT');
   }
 
+  /** Stops kube-controller-manager only: namespaces stay Terminating and ownerReferences stop cascading. */
+  async stopControllerManager(): Promise<void> {
+    await this.controllerManagerProcess?.stop();
+    this.controllerManagerProcess = undefined;
+  }
+
+  /**
+   * (Re)starts kube-controller-manager against the running kube-apiserver and
+   * waits until its namespace and garbage-collector controllers run.
+   */
+  async startControllerManager(): Promise<void> {
+    if (this.controllerManagerProcess?.running) throw new Error('kube-controller-manager is already running');
+    const bins = this.binaries;
+    const logFile = join(this.dataDir, 'kube-controller-manager.log');
+    markRun(logFile);
+    // Only start() and the health check use this port, so a fresh one per start is fine.
+    const port = await freePort();
+    const proc = startProcess({
+      name: 'kube-controller-manager',
+      command: bins.kubeControllerManager,
+      args: this.controllerManagerArgs(port),
+      logFile,
+    });
+    this.controllerManagerProcess = proc;
+    track(proc);
+    await waitUntilReady(
+      proc,
+      logFile,
+      CONTROLLER_MANAGER_READY_TIMEOUT_MS,
+      `kube-controller-manager /healthz to list ${AWAITED_CONTROLLERS.join(' and ')}`,
+      () => this.controllerManagerReady(port),
+    );
+  }
+
+  /** Freezes kube-controller-manager (SIGSTOP): deletions wait until resumeControllerManager(). */
+  pauseControllerManager(): void {
+    this.requireControllerManager().signal('SIGSTOP');
+  }
+
+  resumeControllerManager(): void {
+    this.requireControllerManager().signal('SIGCONT');
+  }
+
   /**
    * Compacts etcd's history up to its current revision, so a watch that
    * starts from an older resourceVersion gets 410 Gone ("too old resource
@@ -246,6 +327,7 @@ export class ControlPlane {
   }
 
   private async stopProcesses(): Promise<void> {
+    await this.stopControllerManager();
     await this.stopApiServer();
     await this.etcdProcess?.stop();
     this.etcdProcess = undefined;
@@ -302,13 +384,45 @@ export class ControlPlane {
       `--service-account-signing-key-file=${pki.serviceAccountKey}`,
       `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
       // The ServiceAccount admission plugin rejects Pods whose ServiceAccount does
-      // not exist, and without the ServiceAccount controller not even `default`
-      // exists. Dockyard creates no Pods; turning it off avoids a confusing trap.
+      // not exist yet (kube-controller-manager creates `default` a moment after
+      // the namespace). Dockyard creates no Pods; turning it off avoids a trap.
       '--disable-admission-plugins=ServiceAccount',
       // The `kubernetes` Service's endpoints would be 127.0.0.1, which Endpoints
       // validation rejects (loopback); nothing here needs that Service.
       '--endpoint-reconciler-type=none',
     ];
+  }
+
+  private controllerManagerArgs(port: number): string[] {
+    const pki = this.requirePki();
+    return [
+      `--kubeconfig=${this.controllerManagerKubeconfigPath}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${port}`,
+      `--tls-cert-file=${pki.controllerManager.certPath}`,
+      `--tls-private-key-file=${pki.controllerManager.keyPath}`,
+      // One process per control plane: nothing to elect, and no Lease writes.
+      '--leader-elect=false',
+      `--controllers=${CONTROLLERS.join(',')}`,
+      // Each controller acts as its own ServiceAccount in kube-system with the
+      // RBAC role the API server's bootstrap policy gives it (as kubeadm sets
+      // it up); system:kube-controller-manager itself only requests their tokens.
+      '--use-service-account-credentials=true',
+      `--service-account-private-key-file=${pki.serviceAccountKey}`,
+      `--root-ca-file=${pki.ca.certPath}`,
+    ];
+  }
+
+  /**
+   * /healthz answers as soon as the server listens, before the controllers
+   * are built; its verbose form lists a check per controller once they are.
+   * /healthz is always allowed, so no client certificate is needed.
+   */
+  private async controllerManagerReady(port: number): Promise<boolean> {
+    const res = await httpsGet(`https://127.0.0.1:${port}/healthz?verbose`, {
+      ca: readFileSync(this.requirePki().ca.certPath),
+    });
+    return res.status === 200 && AWAITED_CONTROLLERS.every((c) => res.body.includes(`[+]${c} ok`));
   }
 
   private async apiServerReady(): Promise<boolean> {
@@ -328,12 +442,37 @@ export class ControlPlane {
       ca: { certPath: join(dir, 'ca.crt'), keyPath: join(dir, 'ca.key') },
       apiServer: { certPath: join(dir, 'apiserver.crt'), keyPath: join(dir, 'apiserver.key') },
       admin: { certPath: join(dir, 'admin.crt'), keyPath: join(dir, 'admin.key') },
+      controllerManager: {
+        certPath: join(dir, 'kube-controller-manager.crt'),
+        keyPath: join(dir, 'kube-controller-manager.key'),
+      },
       serviceAccountKey: join(dir, 'sa.key'),
       serviceAccountPub: join(dir, 'sa.pub'),
     };
     // Written last: a set-up interrupted half-way is regenerated as a whole.
     const complete = join(dir, 'complete');
-    if (existsSync(complete)) return pki;
+    if (!existsSync(complete)) {
+      await this.createPki(dir, pki);
+      writeFileSync(complete, '');
+    }
+    // Its own marker: a data dir from before the control plane ran
+    // kube-controller-manager (dev mode's) gets the certificate added, keeping the CA.
+    const controllerManagerComplete = join(dir, 'kube-controller-manager.complete');
+    if (!existsSync(controllerManagerComplete)) {
+      await createCert(dir, pki.ca, {
+        name: 'kube-controller-manager',
+        commonName: CONTROLLER_MANAGER_USER,
+        // Also its serving certificate, so the /healthz probe can verify it with our CA.
+        dnsNames: ['localhost'],
+        ipAddresses: ['127.0.0.1'],
+        usage: 'both',
+      });
+      writeFileSync(controllerManagerComplete, '');
+    }
+    return pki;
+  }
+
+  private async createPki(dir: string, pki: Pki): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     this.log(`generating control plane certificates in ${dir}`);
     const ca = await createCA(dir, 'dockyard-local-ca');
@@ -360,8 +499,6 @@ export class ControlPlane {
       pki.serviceAccountKey,
     ]);
     await run('openssl', ['pkey', '-in', pki.serviceAccountKey, '-pubout', '-out', pki.serviceAccountPub]);
-    writeFileSync(complete, '');
-    return pki;
   }
 
   /**
@@ -391,6 +528,24 @@ export class ControlPlane {
     writeFileSync(this.kubeconfigPath, this.kubeconfigYaml('dockyard-admin', user, 'default'), {
       mode: 0o600,
     });
+  }
+
+  private get controllerManagerKubeconfigPath(): string {
+    return join(this.dataDir, 'kube-controller-manager.kubeconfig');
+  }
+
+  /** Rewritten on every start: the API server's port may have changed. */
+  private writeControllerManagerKubeconfig(): void {
+    const { controllerManager } = this.requirePki();
+    const user = {
+      'client-certificate-data': readFileSync(controllerManager.certPath).toString('base64'),
+      'client-key-data': readFileSync(controllerManager.keyPath).toString('base64'),
+    };
+    writeFileSync(
+      this.controllerManagerKubeconfigPath,
+      this.kubeconfigYaml(CONTROLLER_MANAGER_USER, user, 'kube-system'),
+      { mode: 0o600 },
+    );
   }
 
   /** Self-contained kubeconfig (certificates inlined) so it can be copied anywhere on this host. */
@@ -434,6 +589,11 @@ export class ControlPlane {
   private requireApiServer(): ManagedProcess {
     if (!this.apiServerProcess?.running) throw new Error('kube-apiserver is not running');
     return this.apiServerProcess;
+  }
+
+  private requireControllerManager(): ManagedProcess {
+    if (!this.controllerManagerProcess?.running) throw new Error('kube-controller-manager is not running');
+    return this.controllerManagerProcess;
   }
 }
 
@@ -487,7 +647,7 @@ async function tailOfRun(file: string, lines: number): Promise<string> {
 
 async function httpsGet(
   url: string,
-  tls: { ca: Buffer; cert: Buffer; key: Buffer },
+  tls: { ca: Buffer; cert?: Buffer; key?: Buffer },
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(url, { ...tls, method: 'GET', timeout: 5_000 }, (res) => {

@@ -16,6 +16,19 @@ describe('isControlPlaneOf', () => {
   it.each<[string, string[] | undefined, boolean]>([
     ['our etcd', ['/c/bin/etcd', '--name=dockyard', `--data-dir=${dir}/etcd`], true],
     ['our kube-apiserver', ['/c/bin/kube-apiserver', `--cert-dir=${dir}/apiserver-certs`], true],
+    [
+      'our kube-controller-manager',
+      ['/c/bin/kube-controller-manager', `--kubeconfig=${dir}/kube-controller-manager.kubeconfig`],
+      true,
+    ],
+    [
+      "another data dir's kube-controller-manager",
+      [
+        '/c/bin/kube-controller-manager',
+        '--kubeconfig=/tmp/dockyard-cp-1/kube-controller-manager.kubeconfig',
+      ],
+      false,
+    ],
     ['another data dir', ['/c/bin/etcd', '--data-dir=/tmp/dockyard-cp-1/etcd'], false],
     ['a prefix of another dir', ['/c/bin/etcd', `--data-dir=${dir}-2/etcd`], false],
     ['another program naming the dir', ['/bin/tail', '-f', `${dir}/etcd.log`], false],

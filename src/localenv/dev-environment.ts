@@ -151,7 +151,7 @@ export class DevEnvironment {
 
   /**
    * For a process that must exit now (a second Ctrl-C, a missed deadline):
-   * SIGKILLs this data dir's etcd and kube-apiserver, asks a Docker daemon we
+   * SIGKILLs this data dir's control-plane processes, asks a Docker daemon we
    * started to stop (it finishes on its own), and releases the lock. Synchronous.
    */
   emergencyStop(): void {
@@ -186,8 +186,8 @@ export class DevEnvironment {
 
   /**
    * What an earlier dev process that was killed (SIGKILL, a closed terminal)
-   * left running: its etcd and kube-apiserver hold etcd's data dir and the
-   * ports, and a Docker daemon it started would otherwise be used but never
+   * left running: its etcd, kube-apiserver and kube-controller-manager hold
+   * etcd's data dir and the ports, and a Docker daemon it started would otherwise be used but never
    * stopped again. Nobody else uses this data dir (we hold the lock), so they
    * are stopped; the daemon is started afresh by HostDocker.ensure.
    */
@@ -230,14 +230,16 @@ function isDockerd(cmdline: readonly string[] | undefined): boolean {
   return basename(cmdline?.[0] ?? '') === 'dockerd';
 }
 
+const CONTROL_PLANE_PROGRAMS = new Set(['etcd', 'kube-apiserver', 'kube-controller-manager']);
+
 /**
- * True when `cmdline` is an etcd or kube-apiserver whose arguments point into
- * `controlPlaneDir` (etcd's --data-dir, kube-apiserver's --cert-dir).
+ * True when `cmdline` is an etcd, kube-apiserver or kube-controller-manager
+ * whose arguments point into `controlPlaneDir` (etcd's --data-dir,
+ * kube-apiserver's --cert-dir, kube-controller-manager's --kubeconfig).
  */
 export function isControlPlaneOf(cmdline: readonly string[] | undefined, controlPlaneDir: string): boolean {
   if (!cmdline || cmdline.length === 0) return false;
-  const program = basename(cmdline[0] ?? '');
-  if (program !== 'etcd' && program !== 'kube-apiserver') return false;
+  if (!CONTROL_PLANE_PROGRAMS.has(basename(cmdline[0] ?? ''))) return false;
   const prefix = controlPlaneDir.replace(/\/+$/, '') + '/';
   return cmdline.slice(1).some((arg) => arg.includes(prefix));
 }

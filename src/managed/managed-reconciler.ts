@@ -19,8 +19,10 @@ import type { HostRuntime } from '../controllers/host-runtime.js';
 import { managedMetricsNoop as noopManagedMetrics, type ManagedMetrics } from './managed-metrics.js';
 import { mapLimit } from './map-limit.js';
 import type { NamespaceLabels } from './namespace-labels.js';
-import { resolvePlacement } from './placement.js';
+import { decideRemovals, resolvePlacement, type Placement } from './placement.js';
+import { recordRelease, type HostStatusApi } from './released-owners.js';
 import { summarize } from './summary.js';
+import { warmupOutcome } from './connection-warmup.js';
 import type {
   DeletionPolicy,
   FinalizeOutcome,
@@ -54,6 +56,14 @@ export interface ManagedReconcilerDeps<T extends ManagedObject> {
   /** Hosts worked on in parallel for one object. */
   hostConcurrency?: number;
   now?: () => Date;
+  /** --cluster-id, handed to the kinds for their owner labels. */
+  clusterId?: string;
+  /**
+   * Where a release under deletionPolicy Orphan is recorded (the DockerHost's
+   * status.releasedOwners) before the object lets go of the host. Always set
+   * outside unit tests: without it the orphan sweep only has the create-time label.
+   */
+  releases?: HostStatusApi;
 }
 
 /** Look again this soon while something is in progress or failing. */
@@ -65,15 +75,23 @@ const MAX_HOST_BACKOFF_MS = 300_000;
 /**
  * crossplane-runtime's managed reconciler, across several Docker hosts:
  * get → deleting? (finalize on every host, then drop the finalizer) → add
- * finalizer → resolve placement → remove from hosts that stopped matching →
- * per placed host in parallel: connect → kind.reconcileHost (observe → create
- * / update / nothing) → status with observedGeneration → requeue after the
- * poll interval. A failing host never blocks the others.
+ * finalizer → resolve placement → per placed host in parallel: connect →
+ * kind.reconcileHost (observe → create / update / nothing) → leave the hosts
+ * its own placement moved away from or that drain, once it is Ready where it
+ * belongs now → status with observedGeneration → requeue after the poll
+ * interval. A failing host never blocks the others. A host that stops
+ * matching because its labels, allowedNamespaces or the namespace's labels
+ * changed keeps the object (IgnoredDuringExecution, PlacementMatched=False).
  */
 export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
   private readonly now: () => Date;
-  /** Per object and host: consecutive Docker errors and when to try again. */
-  private readonly backoff = new Map<string, { failures: number; until: number; message: string }>();
+  /**
+   * Per object and host: consecutive Docker errors, when to try again, and the
+   * generation that failed (a new generation is a fix to try at once).
+   */
+  private readonly backoff = new Map<string, HostBackoff>();
+  /** Monotonic start, for the connection warm-up after a restart (connection-warmup.ts). */
+  private readonly startedAt = performance.now();
 
   constructor(private readonly deps: ManagedReconcilerDeps<T>) {
     this.now = deps.now ?? (() => new Date());
@@ -81,48 +99,35 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
 
   async reconcile(ctx: ReconcileContext, req: Request): Promise<ReconcileResult> {
     const obj = this.deps.objects.getByName(req.name, req.namespace);
-    if (!obj) return {};
+    if (!obj) {
+      // Gone: its backoff entries would otherwise stay for the process's life.
+      this.forgetBackoff(`${req.namespace ?? ''}/${req.name}`);
+      return {};
+    }
     const namespace = obj.metadata.namespace ?? req.namespace ?? '';
     const previous = obj.status?.hosts ?? [];
     if (obj.metadata.deletionTimestamp) return this.finalize(ctx, obj, namespace, previous);
-    if (!hasFinalizer(obj, FINALIZER)) {
-      await addFinalizer(
+    // The finalizer is written under the cached resourceVersion: when that
+    // succeeds the cache was current, and our own write is the only newer
+    // version, so this reconcile's status write needs no lock of its own.
+    const cacheWasCurrent =
+      !hasFinalizer(obj, FINALIZER) &&
+      (await addFinalizer(
         this.deps.finalizers,
         this.deps.kind.resource,
         obj,
         FINALIZER,
         this.deps.fieldManager,
-      );
-    }
+      ));
 
     const hosts = this.deps.hosts.list();
     const needsLabels = hosts.some((h) => h.spec.allowedNamespaces?.from === 'Selector');
     const nsLabels = needsLabels ? await this.deps.namespaces.get(namespace) : {};
-    const placement = resolvePlacement(
-      obj.spec,
-      namespace,
-      nsLabels,
-      hosts,
-      previous.map((h) => h.name),
-    );
+    // status.hosts carries the placement hash each host was selected under, so a
+    // host that no longer matches tells "my spec changed" from "the world changed".
+    const placement = resolvePlacement(obj.spec, namespace, nsLabels, hosts, previous);
     const now = this.now();
     const paused = obj.metadata.annotations?.[ANNOTATIONS.paused] === 'true';
-
-    // Hosts that stopped matching: remove per deletionPolicy, keep the entry until done.
-    const policy = obj.spec.deletionPolicy ?? this.deps.kind.defaultDeletionPolicy;
-    const pendingRemoval: HostStatusEntry[] = [];
-    for (const hostName of placement.removed) {
-      const entry = previous.find((p) => p.name === hostName);
-      const result = paused
-        ? { done: false, message: 'paused' }
-        : await this.finalizeOn(ctx, obj, namespace, hostName, entry, policy, now);
-      if (!result.done)
-        pendingRemoval.push({
-          ...(entry ?? { name: hostName }),
-          phase: 'Removing',
-          ...(result.message ? { message: result.message } : {}),
-        });
-    }
 
     const outcomes = await mapLimit(placement.placed, this.deps.hostConcurrency ?? 8, async (host) => ({
       host: host.metadata.name,
@@ -136,23 +141,39 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
         now,
       ),
     }));
+    const pendingRemoval = await this.leaveHosts(ctx, obj, {
+      namespace,
+      placement,
+      outcomes,
+      previous,
+      paused,
+      now,
+    });
 
     const summary = summarize(
       outcomes,
       placement.refused,
-      pendingRemoval.map((p) => p.name),
+      pendingRemoval.map((p) => ({ host: p.name, message: p.message ?? 'removing' })),
       obj.metadata.generation,
       obj.status?.conditions,
       now,
+      placement.kept,
     );
     const status: ManagedStatus = {
       ...(obj.metadata.generation !== undefined ? { observedGeneration: obj.metadata.generation } : {}),
       conditions: summary.conditions,
       hostsReady: summary.hostsReady,
       phase: summary.phase,
-      hosts: [...outcomes.map((o) => stamp(o.outcome.entry, previous, now)), ...pendingRemoval].sort((a, b) =>
-        a.name.localeCompare(b.name),
-      ),
+      hosts: [
+        ...outcomes.map((o) =>
+          stamp(
+            { ...o.outcome.entry, placementHash: placement.placementHashes[o.host] ?? placement.hash },
+            previous,
+            now,
+          ),
+        ),
+        ...pendingRemoval,
+      ].sort((a, b) => a.name.localeCompare(b.name)),
     };
     await patchStatus(
       this.deps.status,
@@ -160,6 +181,13 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       obj.status,
       status,
       this.deps.fieldManager,
+      // status.hosts is the only record of where the object was placed: never
+      // overwrite a newer one with what a stale cache computed.
+      {
+        ...(obj.metadata.resourceVersion && !cacheWasCurrent
+          ? { resourceVersion: obj.metadata.resourceVersion }
+          : {}),
+      },
     );
 
     const converged =
@@ -171,6 +199,66 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     const base = converged ? this.deps.pollIntervalMs : failing ? FAILURE_REQUEUE_MS : PROGRESS_REQUEUE_MS;
     // A host that asked for a time (work in progress, a back-off) decides; otherwise the defaults.
     return { requeueAfterMs: asked.length > 0 ? Math.min(this.deps.pollIntervalMs, ...asked) : base };
+  }
+
+  /** Drops every host's backoff entry of one object (`namespace/name`). */
+  private forgetBackoff(objectKey: string): void {
+    for (const key of this.backoff.keys()) if (key.startsWith(`${objectKey}@`)) this.backoff.delete(key);
+  }
+
+  /** How many objects × hosts are backing off now (for tests and debugging). */
+  backoffEntries(): number {
+    return this.backoff.size;
+  }
+
+  /**
+   * Hosts the object must leave (its own placement moved away, or the host
+   * drains): make before break, then per deletionPolicy. Returns the entries
+   * kept until that is done. Nothing is removed while paused.
+   */
+  private async leaveHosts(
+    ctx: ReconcileContext,
+    obj: T,
+    a: {
+      namespace: string;
+      placement: Placement;
+      outcomes: ReadonlyArray<{ host: string; outcome: HostOutcome }>;
+      previous: HostStatusEntry[];
+      paused: boolean;
+      now: Date;
+    },
+  ): Promise<HostStatusEntry[]> {
+    const policy = obj.spec.deletionPolicy ?? this.deps.kind.defaultDeletionPolicy;
+    const decision = decideRemovals(
+      a.placement.removed,
+      a.outcomes.map((o) => ({ host: o.host, ready: o.outcome.ready })),
+      a.placement.kept,
+    );
+    const pending: HostStatusEntry[] = [];
+    const hold = (host: string, message: string): void => {
+      const entry = a.previous.find((p) => p.name === host);
+      pending.push({ ...(entry ?? { name: host }), phase: 'Removing', message });
+    };
+    for (const w of decision.waiting) hold(w.host, w.message);
+    for (const r of decision.due) {
+      const entry = a.previous.find((p) => p.name === r.host);
+      const result = a.paused
+        ? { done: false, message: 'paused' }
+        : await this.finalizeOn(ctx, obj, a.namespace, r.host, entry, policy, a.now);
+      if (!result.done) {
+        hold(r.host, result.message ?? `removing (${r.reason})`);
+        continue;
+      }
+      const what = policy === 'Delete' ? 'removed from' : 'left unmanaged on (deletionPolicy Orphan)';
+      this.deps.events.event(
+        obj,
+        'Normal',
+        r.reason === 'HostDraining' ? 'Drained' : 'Moved',
+        'Remove',
+        `${what} DockerHost ${r.host} (${r.reason})`,
+      );
+    }
+    return pending;
   }
 
   private hostContext(
@@ -197,6 +285,7 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       metrics: this.deps.metrics ?? noopManagedMetrics,
       now,
       signal: ctx.signal,
+      ...(this.deps.clusterId ? { clusterId: this.deps.clusterId } : {}),
     };
   }
 
@@ -212,6 +301,16 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     const hc = this.hostContext(ctx, obj, namespace, host, previous, paused, now);
     const name = host.metadata.name;
     if (typeof hc === 'string') {
+      const warming =
+        isTrue(host.status?.conditions, 'Ready') &&
+        warmupOutcome({
+          previous,
+          objectReady:
+            isTrue(obj.status?.conditions, 'Ready') &&
+            obj.status?.observedGeneration === obj.metadata.generation,
+          sinceStartMs: performance.now() - this.startedAt,
+        });
+      if (warming) return warming;
       return {
         entry: { ...(previous ?? {}), name, phase: 'HostNotReady', message: hc },
         ready: false,
@@ -220,7 +319,9 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     }
     const backoffKey = `${namespace}/${obj.metadata.name}@${name}`;
     const backoff = this.backoff.get(backoffKey);
-    if (backoff && backoff.until > now.getTime()) {
+    // A spec change may be the fix for the failure: act on it at once.
+    if (backoff && backoff.generation !== obj.metadata.generation) this.backoff.delete(backoffKey);
+    else if (backoff && backoff.until > now.getTime()) {
       // Still backing off after a Docker error: events (often caused by our own
       // failed attempt) must not turn into a retry loop against the daemon.
       const waitMs = backoff.until - now.getTime();
@@ -256,7 +357,12 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       const message = errorMessage(err);
       const failures = (backoff?.failures ?? 0) + 1;
       const delay = Math.min(MAX_HOST_BACKOFF_MS, 1000 * 2 ** (failures - 1));
-      this.backoff.set(backoffKey, { failures, until: now.getTime() + delay, message });
+      this.backoff.set(backoffKey, {
+        failures,
+        until: now.getTime() + delay,
+        message,
+        generation: obj.metadata.generation,
+      });
       ctx.logger.warn({ host: name, err: message, retryInMs: delay }, 'reconcile on host failed');
       return {
         entry: { ...(previous ?? { phase: 'Pending' }), name, message },
@@ -277,16 +383,33 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     now: Date,
   ): Promise<FinalizeOutcome> {
     const host = this.deps.hosts.getByName(hostName);
-    // The DockerHost itself was deleted: nothing is left to clean up through.
-    if (!host || host.metadata.deletionTimestamp) return { done: true };
+    // The DockerHost itself is gone: nothing is left to clean up through. One that is
+    // being deleted is still there (its finalizer waits for objects placed on it):
+    // clean up through it, or a Delete-policy object would be left unmanaged.
+    if (!host) return { done: true };
     const hc = this.hostContext(ctx, obj, namespace, host, entry, false, now);
     if (typeof hc === 'string')
       return { done: false, message: `${hc}: waiting to ${policy === 'Delete' ? 'delete' : 'release'} here` };
     try {
-      return await this.deps.kind.finalizeHost(hc, policy);
+      const outcome = await this.deps.kind.finalizeHost(hc, policy);
+      // Released: say so where the orphan sweep looks, before status or the
+      // finalizer lets go of this host (the object's labels may still say Delete).
+      if (outcome.done && policy === 'Orphan') await this.recordRelease(obj, namespace, hostName, now);
+      return outcome;
     } catch (err) {
       return { done: false, message: errorMessage(err) };
     }
+  }
+
+  private async recordRelease(obj: T, namespace: string, hostName: string, now: Date): Promise<void> {
+    // Images carry no owner labels; the sweep never looks at them.
+    if (!this.deps.releases || this.deps.kind.dockerEventType === 'image') return;
+    await recordRelease(
+      this.deps.releases,
+      hostName,
+      { uid: obj.metadata.uid ?? '', kind: this.deps.kind.kind, namespace, name: obj.metadata.name },
+      { now, fieldManager: this.deps.fieldManager },
+    );
   }
 
   private async finalize(
@@ -355,6 +478,13 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     );
     return { requeueAfterMs: FAILURE_REQUEUE_MS };
   }
+}
+
+interface HostBackoff {
+  failures: number;
+  until: number;
+  message: string;
+  generation: number | undefined;
 }
 
 /** Kubernetes 404 on our own object: it was deleted meanwhile, nothing left to do. */

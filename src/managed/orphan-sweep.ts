@@ -3,7 +3,14 @@ import type { Logger } from 'pino';
 import { OWNER_LABELS } from '../crds/kit.js';
 import { statusOf } from '../docker/status-code.js';
 import type { ManagedMetrics } from './managed-metrics.js';
-import { DELETION_POLICY_LABEL } from './ownership.js';
+import { CLUSTER_LABEL, DELETION_POLICY_LABEL } from './ownership.js';
+import {
+  prunedReleases,
+  readHostLive,
+  updateReleasedOwners,
+  type HostStatusApi,
+  type ReleasedOwner,
+} from './released-owners.js';
 
 /** A Docker object carrying Dockyard's owner labels. */
 export interface LabelledObject {
@@ -15,42 +22,95 @@ export interface LabelledObject {
 
 export type OwnerLookup = (kind: string, namespace: string, name: string) => { uid?: string } | undefined;
 
+/** `kind/namespace/name`: the key of live owner reads. */
+export const ownerKey = (kind: string, namespace: string, name: string): string =>
+  `${kind}/${namespace}/${name}`;
+
+/** What the sweep knows when it decides; the later facts are read only for objects that need them. */
+export interface SweepFacts {
+  /** This controller's --cluster-id: only objects labelled with it are ever removed. */
+  clusterId: string;
+  watchedKinds: ReadonlySet<string>;
+  inScope: (namespace: string) => boolean;
+  /** The informer caches. */
+  cached: OwnerLookup;
+  /**
+   * The API server's answer for owners the cache lacks (by ownerKey): the
+   * owner found, or null when it does not exist. Absent: not read yet.
+   */
+  live?: ReadonlyMap<string, { uid?: string } | null>;
+  /** Owner uids the host's status.releasedOwners lists. Absent: not read yet. */
+  released?: ReadonlySet<string>;
+}
+
+/** Why an object is kept, removed, or needs a live read before it can be decided. */
+export type SweepCode =
+  | 'noClusterLabel'
+  | 'otherCluster'
+  | 'notWatched'
+  | 'ownerCached'
+  | 'policyKeeps'
+  | 'confirmOwner'
+  | 'ownerLive'
+  | 'confirmRelease'
+  | 'released'
+  | 'ownerGone';
+
 export interface SweepDecision {
   object: LabelledObject;
-  action: 'remove' | 'keep';
+  /** confirm: the cache says gone; read the owner and the host's releases live, then decide again. */
+  action: 'remove' | 'keep' | 'confirm';
+  code: SweepCode;
   why: string;
 }
 
 /**
- * Pure: which labelled objects lost their owner and may go. An object is
- * removed only when its owner kind is one we watch (and its namespace is in
- * scope), the owner is gone (or replaced: another uid), and the policy
- * recorded on the object at create time is Delete. Volumes keep their data
- * unless that label says Delete; Orphan means keep, always.
+ * Pure: which labelled objects lost their owner and may go, in priority
+ * order. An object is removed only when it carries this cluster's id, its
+ * owner kind is watched here and its namespace in scope, the owner is gone
+ * from the cache AND from the API server (a cold cache or a new leader must
+ * never look like a deletion), the policy recorded at create time is Delete,
+ * and the owner did not release it later (status.releasedOwners of the
+ * host: deletionPolicy switched to Orphan before the delete, or a move off
+ * the host under Orphan). Anything in doubt is kept.
  */
-export function decideOrphans(
-  objects: readonly LabelledObject[],
-  lookup: OwnerLookup,
-  watchedKinds: ReadonlySet<string>,
-  inScope: (namespace: string) => boolean,
-): SweepDecision[] {
+export function decideOrphans(objects: readonly LabelledObject[], facts: SweepFacts): SweepDecision[] {
   return objects.map((object) => {
-    const kind = object.labels[OWNER_LABELS.kind] ?? '';
-    const ns = object.labels[OWNER_LABELS.namespace] ?? '';
-    const name = object.labels[OWNER_LABELS.name] ?? '';
-    const uid = object.labels[OWNER_LABELS.uid];
-    if (!watchedKinds.has(kind) || !inScope(ns))
-      return { object, action: 'keep', why: 'owner kind or namespace not watched here' };
-    const owner = lookup(kind, ns, name);
-    if (owner && owner.uid === uid) return { object, action: 'keep', why: 'owner exists' };
-    const policy = object.labels[DELETION_POLICY_LABEL];
+    const d = (action: SweepDecision['action'], code: SweepCode, why: string): SweepDecision => ({
+      object,
+      action,
+      code,
+      why,
+    });
+    const l = object.labels;
+    const kind = l[OWNER_LABELS.kind] ?? '';
+    const ns = l[OWNER_LABELS.namespace] ?? '';
+    const name = l[OWNER_LABELS.name] ?? '';
+    const uid = l[OWNER_LABELS.uid];
+    const cluster = l[CLUSTER_LABEL];
+    if (cluster === undefined)
+      return d('keep', 'noClusterLabel', 'no cluster id label (created before cluster ids): never swept');
+    if (cluster !== facts.clusterId) return d('keep', 'otherCluster', `created by cluster ${cluster}`);
+    if (!facts.watchedKinds.has(kind) || !facts.inScope(ns))
+      return d('keep', 'notWatched', 'owner kind or namespace not watched here');
+    const cached = facts.cached(kind, ns, name);
+    if (cached && cached.uid === uid) return d('keep', 'ownerCached', 'owner exists');
+    const policy = l[DELETION_POLICY_LABEL];
     if (policy !== 'Delete')
-      return {
-        object,
-        action: 'keep',
-        why: `owner ${ns}/${name} is gone; deletion policy ${policy ?? 'unrecorded'} keeps it`,
-      };
-    return { object, action: 'remove', why: `owner ${kind} ${ns}/${name} (uid ${uid}) no longer exists` };
+      return d(
+        'keep',
+        'policyKeeps',
+        `owner ${ns}/${name} is gone; deletion policy ${policy ?? 'unrecorded'} keeps it`,
+      );
+    const live = facts.live?.get(ownerKey(kind, ns, name));
+    if (live === undefined)
+      return d('confirm', 'confirmOwner', 'owner missing from the cache: ask the API server');
+    if (live !== null && live.uid === uid) return d('keep', 'ownerLive', 'owner exists (the cache lags)');
+    if (facts.released === undefined)
+      return d('confirm', 'confirmRelease', "owner gone: read the host's released owners");
+    if (uid !== undefined && facts.released.has(uid))
+      return d('keep', 'released', `owner ${kind} ${ns}/${name} released it (deletionPolicy Orphan)`);
+    return d('remove', 'ownerGone', `owner ${kind} ${ns}/${name} (uid ${uid}) no longer exists`);
   });
 }
 
@@ -87,12 +147,80 @@ async function remove(api: Dockerode, o: LabelledObject): Promise<void> {
 }
 
 export interface SweepDeps {
-  hosts: () => Array<{ name: string; api: Dockerode }>;
+  hosts: () => Array<{ name: string; api: Dockerode; releasedOwners?: readonly ReleasedOwner[] }>;
+  clusterId: string;
   lookup: OwnerLookup;
+  /** The owner as the API server has it now (null: it does not exist); never a cache. */
+  liveOwner: (kind: string, namespace: string, name: string) => Promise<{ uid?: string } | null>;
+  /** Reads and writes DockerHost status.releasedOwners. */
+  hostStatus: HostStatusApi;
+  fieldManager: string;
   watchedKinds: ReadonlySet<string>;
   inScope: (namespace: string) => boolean;
   metrics: ManagedMetrics;
   logger: Logger;
+  /** Hosts whose objects without a cluster id were already logged (once per host and process). */
+  loggedUnlabelled?: Set<string>;
+  now?: () => Date;
+}
+
+/** Decides one host's objects: from the cache first, then live reads for those the cache says are gone. */
+async function decideHost(
+  deps: SweepDeps,
+  host: { name: string },
+  objects: readonly LabelledObject[],
+): Promise<SweepDecision[]> {
+  const facts: SweepFacts = {
+    clusterId: deps.clusterId,
+    watchedKinds: deps.watchedKinds,
+    inScope: deps.inScope,
+    cached: deps.lookup,
+  };
+  const first = decideOrphans(objects, facts);
+  const doubtful = first.filter((d) => d.action === 'confirm');
+  if (doubtful.length === 0) return first;
+  const live = new Map<string, { uid?: string } | null>();
+  for (const { object } of doubtful) {
+    const [kind, ns, name] = [OWNER_LABELS.kind, OWNER_LABELS.namespace, OWNER_LABELS.name].map(
+      (k) => object.labels[k] ?? '',
+    ) as [string, string, string];
+    const key = ownerKey(kind, ns, name);
+    if (!live.has(key)) live.set(key, await deps.liveOwner(kind, ns, name));
+  }
+  // Read after the owners: a finalizer records the release before it lets
+  // its owner go, so an owner seen gone has its release visible here.
+  const current = await readHostLive(deps.hostStatus, host.name);
+  if (!current) return first.map((d) => ({ ...d, action: 'keep' as const }));
+  const released = new Set((current.status?.releasedOwners ?? []).map((e) => e.uid));
+  return decideOrphans(objects, { ...facts, live, released });
+}
+
+/** Drops released owners none of whose objects is left on the host. */
+async function pruneReleased(
+  deps: SweepDeps,
+  host: { name: string; releasedOwners?: readonly ReleasedOwner[] },
+  objects: readonly LabelledObject[],
+  listedAt: Date,
+): Promise<void> {
+  const liveUids = new Set(objects.flatMap((o) => o.labels[OWNER_LABELS.uid] ?? []));
+  // The cached list decides whether a live read is worth it; the write itself works on a fresh read.
+  if (!prunedReleases(host.releasedOwners, liveUids, listedAt)) return;
+  await updateReleasedOwners(
+    deps.hostStatus,
+    host.name,
+    (list) => prunedReleases(list, liveUids, listedAt),
+    deps.fieldManager,
+  );
+}
+
+function logUnlabelled(deps: SweepDeps, host: string, decisions: readonly SweepDecision[]): void {
+  const count = decisions.filter((d) => d.code === 'noClusterLabel').length;
+  if (count === 0 || deps.loggedUnlabelled?.has(host)) return;
+  deps.loggedUnlabelled?.add(host);
+  deps.logger.info(
+    { host, objects: count },
+    'Docker objects with owner labels but no cluster id (created before cluster ids) are kept and never swept',
+  );
 }
 
 /** One pass over every Ready host; containers go first so networks and volumes they used are free. */
@@ -100,12 +228,10 @@ export async function sweepOrphans(deps: SweepDeps): Promise<number> {
   let removed = 0;
   for (const host of deps.hosts()) {
     try {
-      const decisions = decideOrphans(
-        await listLabelled(host.api),
-        deps.lookup,
-        deps.watchedKinds,
-        deps.inScope,
-      );
+      const listedAt = deps.now?.() ?? new Date();
+      const objects = await listLabelled(host.api);
+      const decisions = await decideHost(deps, host, objects);
+      logUnlabelled(deps, host.name, decisions);
       const order = { container: 0, network: 1, volume: 2 };
       const doomed = decisions
         .filter((d) => d.action === 'remove')
@@ -119,6 +245,7 @@ export async function sweepOrphans(deps: SweepDeps): Promise<number> {
           'removed orphaned Docker object',
         );
       }
+      await pruneReleased(deps, host, objects, listedAt);
     } catch (err) {
       deps.logger.warn({ host: host.name, err }, 'orphan sweep failed on host; trying again next round');
     }

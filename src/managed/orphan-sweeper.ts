@@ -1,30 +1,65 @@
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { DockerHost } from '../crds/dockerhost.js';
 import type { HostRuntime } from '../controllers/host-runtime.js';
 import type { ControllerDeps } from '../controllers/index.js';
 import { isTrue } from '../runtime/conditions.js';
 import type { Informer } from '../runtime/informer.js';
+import type { ResourceType } from '../runtime/object-ref.js';
 import { managedMetrics } from './managed-metrics.js';
 import { sweepOrphans } from './orphan-sweep.js';
 
 /** How often the sweep runs after the first one at start. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 10 * 60_000;
 const SWEEP_KEY = 'orphans';
+const FIELD_MANAGER = 'dockyard-orphan-sweeper';
 
 export type OwnerCache = Pick<Informer<{ metadata?: { uid?: string } }>, 'getByName' | 'hasSynced'>;
 
+/** An owner kind the sweep knows: its cache, and where to read it live. */
+export interface OwnerSource {
+  cache: OwnerCache;
+  resource: ResourceType;
+}
+
+type OwnerListApi = Pick<CustomObjectsApi, 'listNamespacedCustomObject'>;
+
+/**
+ * The owner as the API server has it now, or null when it does not exist. A
+ * list by name (an unversioned list is a quorum read, as fresh as a get; the
+ * RBAC grants list, not get, on Dockyard's kinds).
+ */
+export async function readOwnerLive(
+  api: OwnerListApi,
+  resource: ResourceType,
+  namespace: string,
+  name: string,
+): Promise<{ uid?: string } | null> {
+  const list = (await api.listNamespacedCustomObject({
+    ...resource,
+    namespace,
+    fieldSelector: `metadata.name=${name}`,
+  })) as { items?: Array<{ metadata?: { name?: string; uid?: string } }> };
+  const found = list.items?.find((o) => o.metadata?.name === name);
+  if (!found) return null;
+  return found.metadata?.uid ? { uid: found.metadata.uid } : {};
+}
+
 /**
  * The orphan sweep, run as a one-key controller: it starts only on the leader,
- * only after every owner cache synced (an owner missing from an unsynced
- * cache must never look deleted), and requeues itself.
+ * only after every owner cache synced, and requeues itself. Even then an owner
+ * missing from the cache is confirmed gone by the API server before anything
+ * of it is removed (see decideOrphans).
  */
 export function registerOrphanSweeper(
   deps: ControllerDeps,
   hostRuntime: HostRuntime,
   hosts: Informer<DockerHost>,
-  owners: ReadonlyMap<string, OwnerCache>,
+  owners: ReadonlyMap<string, OwnerSource>,
   intervalMs: number = DEFAULT_SWEEP_INTERVAL_MS,
 ): void {
   const metrics = managedMetrics(deps.manager.metrics.registry);
+  const api = deps.kc.makeApiClient(CustomObjectsApi);
+  const loggedUnlabelled = new Set<string>();
   const controller = deps.manager.createController({
     name: 'orphan-sweeper',
     maxConcurrentReconciles: 1,
@@ -37,22 +72,40 @@ export function registerOrphanSweeper(
               .filter((h) => isTrue(h.status?.conditions, 'Ready'))
               .flatMap((h) => {
                 const conn = hostRuntime.connection(h.metadata.name);
-                return conn ? [{ name: h.metadata.name, api: conn.api }] : [];
+                return conn
+                  ? [
+                      {
+                        name: h.metadata.name,
+                        api: conn.api,
+                        ...(h.status?.releasedOwners ? { releasedOwners: h.status.releasedOwners } : {}),
+                      },
+                    ]
+                  : [];
               }),
+          clusterId: deps.clusterId,
           lookup: (kind, namespace, name) => {
-            const owner = owners.get(kind)?.getByName(name, namespace);
+            const owner = owners.get(kind)?.cache.getByName(name, namespace);
             return owner ? { ...(owner.metadata?.uid ? { uid: owner.metadata.uid } : {}) } : undefined;
           },
+          liveOwner: async (kind, namespace, name) => {
+            const source = owners.get(kind);
+            // Not a kind we watch: decideOrphans never asks for one; in doubt, it exists.
+            if (!source) return {};
+            return readOwnerLive(api, source.resource, namespace, name);
+          },
+          hostStatus: api,
+          fieldManager: FIELD_MANAGER,
           watchedKinds: new Set(owners.keys()),
           inScope: (ns) => deps.watchNamespace === undefined || deps.watchNamespace === ns,
           metrics,
           logger: ctx.logger,
+          loggedUnlabelled,
         });
         return { requeueAfterMs: intervalMs };
       },
     },
   });
   controller.waitForSync(hosts);
-  for (const cache of owners.values()) controller.waitForSync(cache);
+  for (const source of owners.values()) controller.waitForSync(source.cache);
   controller.trigger(SWEEP_KEY);
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, dockerName, ownerLabels, ownership, specHash } from './ownership.js';
+import {
+  canonicalJson,
+  dockerName,
+  explicitNameProblem,
+  ownerLabels,
+  ownership,
+  specHash,
+} from './ownership.js';
 
 describe('ownership', () => {
   const owner = { kind: 'DockerVolume', namespace: 'team', name: 'data', uid: 'u-1' };
@@ -20,6 +27,36 @@ describe('ownership', () => {
       'dockyard.io/spec-hash': 'abc',
       'dockyard.io/deletion-policy': 'Delete',
     });
+  });
+});
+
+describe('ownerLabels cluster id', () => {
+  const owner = { kind: 'DockerVolume', namespace: 'team', name: 'data', uid: 'u-1' };
+  it('labels the cluster id when known, and ownership stays uid-based', () => {
+    const labels = ownerLabels(owner, 'abc', 'Delete', 'c-1');
+    expect(labels['dockyard.io/cluster']).toBe('c-1');
+    expect(ownership(labels, owner)).toBe('ours');
+    expect(ownership(ownerLabels(owner, 'abc', 'Delete', 'c-2'), owner)).toBe('ours');
+  });
+});
+
+describe('explicitNameProblem', () => {
+  it.each<[string, string | undefined, boolean]>([
+    ['no explicit name (the default)', undefined, false],
+    ['a name without a dot', 'legacy-web', false],
+    ['starts with its own namespace', 'team.web', false],
+    ["another namespace's default form", 'other.web', true],
+    ['another namespace, name with dots', 'kube-system.a.b', true],
+    ['a prefix no namespace can have (upper case)', 'Legacy.web', false],
+    ['a prefix no namespace can have (underscore)', 'my_app.v2', false],
+    ['a DNS-label prefix that is not the namespace', 'web.v2', true],
+  ])('%s: %s', (_what, explicit, refused) => {
+    const problem = explicitNameProblem({ namespace: 'team', explicit, field: 'spec.volumeName' });
+    expect(problem !== undefined).toBe(refused);
+    if (problem) {
+      expect(problem).toContain('spec.volumeName');
+      expect(problem).toContain(explicit);
+    }
   });
 });
 

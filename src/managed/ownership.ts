@@ -1,7 +1,18 @@
 import { OWNER_LABELS } from '../crds/kit.js';
 
-/** Recorded on every Docker object so the orphan sweep knows what its owner asked for. */
+/**
+ * The policy the owner asked for when the object was created. Docker labels
+ * cannot change, so this is only a floor: a later switch to Orphan is
+ * recorded in the DockerHost's status.releasedOwners, which the sweep reads too.
+ */
 export const DELETION_POLICY_LABEL = 'dockyard.io/deletion-policy';
+
+/**
+ * Which cluster's controller created the object (`--cluster-id`): two
+ * clusters, or a blue/green controller move, sharing one daemon each sweep
+ * only their own objects.
+ */
+export const CLUSTER_LABEL = 'dockyard.io/cluster';
 
 export interface OwnerRef {
   kind: string;
@@ -10,11 +21,16 @@ export interface OwnerRef {
   uid: string;
 }
 
-/** The labels every Docker object Dockyard creates carries. */
+/**
+ * The labels every Docker object Dockyard creates carries; `clusterId` (the
+ * controller's --cluster-id) is left out only where none is known (tests of
+ * other labels).
+ */
 export function ownerLabels(
   owner: OwnerRef,
   specHash: string,
   deletionPolicy: 'Delete' | 'Orphan',
+  clusterId?: string,
 ): Record<string, string> {
   return {
     [OWNER_LABELS.uid]: owner.uid,
@@ -23,6 +39,7 @@ export function ownerLabels(
     [OWNER_LABELS.kind]: owner.kind,
     [OWNER_LABELS.specHash]: specHash,
     [DELETION_POLICY_LABEL]: deletionPolicy,
+    ...(clusterId ? { [CLUSTER_LABEL]: clusterId } : {}),
   };
 }
 
@@ -51,6 +68,37 @@ export function ownership(
 export function dockerName(namespace: string, name: string, explicit?: string): string {
   return explicit ?? `${namespace}.${name}`;
 }
+
+/** A namespace name (RFC 1123 label): only such a prefix can be another namespace's default name. */
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * Pure: why an explicit Docker name (`spec.containerName`, `volumeName`,
+ * `networkName`) is refused, or undefined. `<ns>.<rest>` is the default name
+ * of a resource in namespace `<ns>`: another namespace taking it would claim
+ * that tenant's name first (and make its resource stall in NameConflict). The
+ * API server cannot decide this (CEL does not see metadata.namespace), so the
+ * controller does. The message names only what this resource's owner wrote.
+ */
+export function explicitNameProblem(opts: {
+  namespace: string;
+  explicit: string | undefined;
+  field: string;
+}): string | undefined {
+  const { namespace, explicit, field } = opts;
+  if (explicit === undefined) return undefined;
+  const dot = explicit.indexOf('.');
+  if (dot < 0) return undefined;
+  const prefix = explicit.slice(0, dot);
+  if (prefix === namespace || !NAMESPACE_NAME.test(prefix)) return undefined;
+  return (
+    `${field} "${explicit}" has the form <namespace>.<name> that Dockyard's default names use, with a namespace ` +
+    `other than this one (${namespace}); choose a name without a dot, or one starting with "${namespace}."`
+  );
+}
+
+/** Stalled reason for an explicit Docker name another namespace's default naming uses. */
+export const INVALID_NAME_REASON = 'InvalidName';
 
 // The spec hash lives with the Docker layer, which labels objects with it.
 export { canonicalJson, specHash } from '../docker/spec-hash.js';

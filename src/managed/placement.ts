@@ -1,5 +1,6 @@
 import type { DockerHost } from '../crds/dockerhost.js';
 import type { LabelSelector } from '../crds/kit.js';
+import { specHash } from '../docker/spec-hash.js';
 import { matchesSelector } from '../policy/label-selector.js';
 import { admitNamespace } from '../policy/namespace-admission.js';
 
@@ -8,70 +9,216 @@ export interface PlacementSpec {
   hostSelector?: LabelSelector;
 }
 
+/** Why a host that the spec names or matches does not take a new placement. */
 export interface Refusal {
   host: string;
-  reason: 'HostNotFound' | 'NamespaceNotAllowed' | 'HostUnschedulable';
+  reason: 'HostNotFound' | 'NamespaceNotAllowed' | 'HostUnschedulable' | 'HostDraining' | 'HostTerminating';
   message: string;
 }
 
+/**
+ * A host the object stays on although it would not be placed there today: the
+ * world changed under it (host labels, allowedNamespaces, namespace labels, the
+ * DockerHost being deleted), not its own spec. Kubernetes'
+ * IgnoredDuringExecution: the object is kept and still reconciled there.
+ */
+export interface Mismatch {
+  host: string;
+  reason: 'HostNoLongerMatches' | 'NamespaceNoLongerAllowed' | 'HostTerminating';
+  message: string;
+}
+
+/** A host the object must leave (per deletionPolicy), and why. */
+export interface Removal {
+  host: string;
+  /** PlacementChanged: its own spec placement no longer selects the host. HostDraining: spec.drain. */
+  reason: 'PlacementChanged' | 'HostDraining';
+}
+
+/** A host the object was placed on, with the spec placement hash it was last selected under. */
+export interface PreviousPlacement {
+  name: string;
+  placementHash?: string;
+}
+
 export interface Placement {
-  /** Hosts the object must exist on, sorted by name. */
+  /** Hosts the object must exist on and is reconciled on (matched and kept), sorted by name. */
   placed: DockerHost[];
   /** Hosts named or matched that will not take it, with why. */
   refused: Refusal[];
-  /** Hosts it was on before and must now be removed from (per deletionPolicy). */
-  removed: string[];
+  /** Placed hosts it stays on only because it was there before (a subset of placed). */
+  kept: Mismatch[];
+  /** Hosts it was on and must leave once its other hosts are Ready, sorted by name. */
+  removed: Removal[];
+  /** What each placed host's status entry records as status.hosts[].placementHash. */
+  placementHashes: Record<string, string>;
+  /** The hash of the spec's placement fields now. */
+  hash: string;
+}
+
+/** A short hash of what placement is decided from in the spec: it tells "my spec changed" from "the world changed". */
+export function placementHash(spec: PlacementSpec): string {
+  return specHash({ hostName: spec.hostName, hostSelector: spec.hostSelector });
+}
+
+function selects(spec: PlacementSpec, host: DockerHost): boolean {
+  if (spec.hostName !== undefined) return host.metadata.name === spec.hostName;
+  return matchesSelector(spec.hostSelector, host.metadata.labels ?? {});
+}
+
+interface HostInput {
+  host: DockerHost;
+  spec: PlacementSpec;
+  namespace: string;
+  namespaceLabels: Record<string, string> | undefined;
+}
+
+type Decision =
+  | { kind: 'place' }
+  | { kind: 'keep'; mismatch: Mismatch }
+  | { kind: 'refuse'; refusal: Refusal }
+  | { kind: 'remove'; removal: Removal };
+
+/** A host the spec selects and the object is not on yet: every rule for new placements applies. */
+function decideNew({ host, namespace, namespaceLabels }: HostInput): Decision {
+  const name = host.metadata.name;
+  const refuse = (reason: Refusal['reason'], message: string): Decision => ({
+    kind: 'refuse',
+    refusal: { host: name, reason, message },
+  });
+  if (host.spec.drain) return refuse('HostDraining', `DockerHost ${name} is draining (spec.drain)`);
+  if (host.metadata.deletionTimestamp)
+    return refuse('HostTerminating', `DockerHost ${name} is being deleted`);
+  const admission = admitNamespace(name, host.spec, namespace, namespaceLabels);
+  if (!admission.allowed) return refuse(admission.reason, admission.message);
+  if (host.spec.unschedulable) return refuse('HostUnschedulable', `DockerHost ${name} is unschedulable`);
+  return { kind: 'place' };
 }
 
 /**
- * Where an object goes. Pure. A named or matching host takes the object when
- * it admits the namespace and is schedulable; an unschedulable host keeps what
- * it already has (like a cordoned node keeps its pods).
+ * A host the object is already on. It leaves only when the host drains or
+ * its own spec placement changed away from the host (the recorded hash
+ * differs; an entry without one predates the hash and is treated as
+ * unchanged). Anything else that no longer admits it keeps it, flagged.
+ */
+function decidePlaced(input: HostInput, recordedHash: string | undefined, hash: string): Decision {
+  const { host, spec, namespace, namespaceLabels } = input;
+  const name = host.metadata.name;
+  if (host.spec.drain) return { kind: 'remove', removal: { host: name, reason: 'HostDraining' } };
+  const selected = selects(spec, host);
+  if (!selected && recordedHash !== undefined && recordedHash !== hash)
+    return { kind: 'remove', removal: { host: name, reason: 'PlacementChanged' } };
+  const keep = (reason: Mismatch['reason'], message: string): Decision => ({
+    kind: 'keep',
+    mismatch: { host: name, reason, message },
+  });
+  if (host.metadata.deletionTimestamp)
+    return keep(
+      'HostTerminating',
+      `DockerHost ${name} is being deleted; kept there until the host is drained (spec.drain) or this object's placement moves it`,
+    );
+  if (!selected)
+    return keep(
+      'HostNoLongerMatches',
+      `DockerHost ${name} no longer matches spec.hostSelector; kept there (changes of host labels never evict): change this object's placement or drain the host to move it`,
+    );
+  const admission = admitNamespace(name, host.spec, namespace, namespaceLabels);
+  if (!admission.allowed)
+    return keep(
+      'NamespaceNoLongerAllowed',
+      `namespace ${namespace} is no longer allowed on DockerHost ${name}; kept there (admission is checked for new placements only): drain the host to remove it`,
+    );
+  return { kind: 'place' };
+}
+
+/**
+ * Where an object goes. Pure. A named or matching host takes a new placement
+ * when it admits the namespace and is schedulable, not draining and not being
+ * deleted. A host the object is already on keeps it whatever changed in the
+ * world (like a Node keeps Pods whose nodeAffinity no longer matches); it
+ * leaves only when the object's own placement changed away from it or the
+ * host drains. A host deleted altogether is dropped: nothing is left to clean
+ * up through (its finalizer normally prevents that while objects are placed).
  */
 export function resolvePlacement(
   spec: PlacementSpec,
   namespace: string,
   namespaceLabels: Record<string, string> | undefined,
   hosts: readonly DockerHost[],
-  previouslyPlaced: readonly string[],
+  previouslyPlaced: ReadonlyArray<string | PreviousPlacement>,
 ): Placement {
-  const before = new Set(previouslyPlaced);
-  const refused: Refusal[] = [];
-  let candidates: DockerHost[];
-  if (spec.hostName !== undefined) {
-    const host = hosts.find((h) => h.metadata.name === spec.hostName);
-    if (!host) {
-      refused.push({
-        host: spec.hostName,
-        reason: 'HostNotFound',
-        message: `DockerHost ${spec.hostName} does not exist`,
-      });
-    }
-    candidates = host ? [host] : [];
-  } else {
-    candidates = hosts.filter((h) => matchesSelector(spec.hostSelector, h.metadata.labels ?? {}));
+  const before = new Map(
+    previouslyPlaced.map((p) => (typeof p === 'string' ? [p, undefined] : [p.name, p.placementHash])),
+  );
+  const hash = placementHash(spec);
+  const out: Placement = { placed: [], refused: [], kept: [], removed: [], placementHashes: {}, hash };
+  if (spec.hostName !== undefined && !hosts.some((h) => h.metadata.name === spec.hostName)) {
+    out.refused.push({
+      host: spec.hostName,
+      reason: 'HostNotFound',
+      message: `DockerHost ${spec.hostName} does not exist`,
+    });
   }
-  const placed: DockerHost[] = [];
-  for (const host of candidates) {
+  for (const host of hosts) {
     const name = host.metadata.name;
-    if (host.metadata.deletionTimestamp) continue;
-    const admission = admitNamespace(name, host.spec, namespace, namespaceLabels);
-    if (!admission.allowed) {
-      refused.push({ host: name, reason: admission.reason, message: admission.message });
-    } else if (host.spec.unschedulable && !before.has(name)) {
-      refused.push({
-        host: name,
-        reason: 'HostUnschedulable',
-        message: `DockerHost ${name} is unschedulable`,
+    const input = { host, spec, namespace, namespaceLabels };
+    const wasHere = before.has(name);
+    if (!wasHere && !selects(spec, host)) continue;
+    const decision = wasHere ? decidePlaced(input, before.get(name), hash) : decideNew(input);
+    if (decision.kind === 'refuse') out.refused.push(decision.refusal);
+    else if (decision.kind === 'remove') out.removed.push(decision.removal);
+    else {
+      out.placed.push(host);
+      const stays = decision.kind === 'keep';
+      if (stays) out.kept.push(decision.mismatch);
+      // A host kept only because it was there keeps the hash it was placed under, so a later
+      // spec change still tells it apart.
+      const unselected = stays && decision.mismatch.reason === 'HostNoLongerMatches';
+      out.placementHashes[name] = unselected ? (before.get(name) ?? hash) : hash;
+    }
+  }
+  out.placed.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  out.removed.sort((a, b) => a.host.localeCompare(b.host));
+  out.kept.sort((a, b) => a.host.localeCompare(b.host));
+  return out;
+}
+
+/** Whether each removal may happen now, and if not, what it waits for. */
+export interface RemovalDecision {
+  due: Removal[];
+  waiting: Array<Removal & { message: string }>;
+}
+
+/**
+ * Make before break. Pure. An object leaves a host only after it is Ready on
+ * every host its spec now selects: a placement change needs at least one such
+ * host (so a typo in a selector never leaves nothing running); a drain
+ * removes even when no other host takes the object (the administrator asked
+ * for the host to be emptied), but still waits for the ones that do.
+ */
+export function decideRemovals(
+  removed: readonly Removal[],
+  outcomes: ReadonlyArray<{ host: string; ready: boolean }>,
+  kept: readonly Mismatch[],
+): RemovalDecision {
+  const keptHosts = new Set(kept.map((k) => k.host));
+  const targets = outcomes.filter((o) => !keptHosts.has(o.host));
+  const notReady = targets.filter((o) => !o.ready).map((o) => o.host);
+  const out: RemovalDecision = { due: [], waiting: [] };
+  for (const r of removed) {
+    if (notReady.length > 0) {
+      out.waiting.push({
+        ...r,
+        message: `waiting for ${notReady.join(', ')} to be Ready before removing here (${r.reason})`,
+      });
+    } else if (targets.length === 0 && r.reason === 'PlacementChanged') {
+      out.waiting.push({
+        ...r,
+        message: 'kept until the new placement takes the object on at least one host (PlacementChanged)',
       });
     } else {
-      placed.push(host);
+      out.due.push(r);
     }
   }
-  placed.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-  const placedNames = new Set(placed.map((h) => h.metadata.name));
-  const existing = new Set(hosts.map((h) => h.metadata.name));
-  // A host that was deleted altogether is not "removed from": there is nothing left to clean up through.
-  const removed = previouslyPlaced.filter((h) => !placedNames.has(h) && existing.has(h)).sort();
-  return { placed, refused, removed };
+  return out;
 }

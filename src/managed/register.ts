@@ -63,6 +63,8 @@ export function registerManagedController<T extends ManagedObject>(
     metrics,
     fieldManager: `dockyard-${controllerName}-controller`,
     pollIntervalMs: opts.pollIntervalMs ?? deps.syncPeriodMs ?? DEFAULT_POLL_INTERVAL_MS,
+    clusterId: deps.clusterId,
+    releases: kc.makeApiClient(CustomObjectsApi),
   });
   const controller = manager.createController({
     name: controllerName,

@@ -76,4 +76,59 @@ describe('summarize', () => {
     expect(conds(s)).toEqual({ Ready: 'Unknown/Progressing', Reconciling: 'True/Progressing' });
     expect(s.conditions.find((c) => c.type === 'Ready')?.message).toContain('b: removing');
   });
+  it('says what a removal waits for', () => {
+    const s = summarize(
+      [busy('a')],
+      [],
+      [{ host: 'b', message: 'waiting for a to be Ready' }],
+      1,
+      undefined,
+      now,
+    );
+    expect(s.conditions.find((c) => c.type === 'Ready')?.message).toContain('b: waiting for a to be Ready');
+  });
+
+  const kept = {
+    host: 'b',
+    reason: 'HostNoLongerMatches' as const,
+    message: 'DockerHost b no longer matches spec.hostSelector; kept there',
+  };
+  it.each([
+    [
+      'kept host Ready: still Ready, PlacementMatched=False',
+      [ok('a'), ok('b')],
+      { Ready: 'True/Converged', PlacementMatched: 'False/HostNoLongerMatches' },
+    ],
+    [
+      'kept host not Ready: progress as usual',
+      [ok('a'), busy('b')],
+      {
+        Ready: 'Unknown/Progressing',
+        Reconciling: 'True/Progressing',
+        PlacementMatched: 'False/HostNoLongerMatches',
+      },
+    ],
+    [
+      'kept host stalled: Stalled as usual',
+      [ok('a'), stalled('b')],
+      {
+        Ready: 'False/PolicyViolation',
+        Stalled: 'True/PolicyViolation',
+        PlacementMatched: 'False/HostNoLongerMatches',
+      },
+    ],
+  ])('%s', (_name, outcomes, expected) => {
+    const s = summarize(outcomes, [], [], 2, undefined, now, [kept]);
+    expect(conds(s)).toEqual(expected);
+    const matched = s.conditions.find((c) => c.type === 'PlacementMatched');
+    expect(matched).toMatchObject({ message: `b: ${kept.message}`, observedGeneration: 2 });
+  });
+  it('names kept hosts in the Ready message, and drops PlacementMatched once they match again', () => {
+    const s = summarize([ok('a'), ok('b')], [], [], 1, undefined, now, [kept]);
+    expect(s.conditions.find((c) => c.type === 'Ready')?.message).toBe(
+      'ready on 2/2 hosts; kept on b (HostNoLongerMatches)',
+    );
+    const again = summarize([ok('a'), ok('b')], [], [], 1, s.conditions, now);
+    expect(conds(again)).toEqual({ Ready: 'True/Converged' });
+  });
 });

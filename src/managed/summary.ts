@@ -1,6 +1,13 @@
 import type { Condition } from '../crds/kit.js';
-import { markReady, markReconciling, markRetrying, markStalled } from '../runtime/conditions.js';
-import type { Refusal } from './placement.js';
+import {
+  markReady,
+  markReconciling,
+  markRetrying,
+  markStalled,
+  removeCondition,
+  setCondition,
+} from '../runtime/conditions.js';
+import type { Mismatch, Refusal } from './placement.js';
 import type { HostOutcome } from './types.js';
 
 export interface Summary {
@@ -13,15 +20,66 @@ function describeHosts(items: Array<{ host: string; text: string }>): string {
   return items.map((i) => `${i.host}: ${i.text}`).join('; ');
 }
 
+/** The condition that says an object stays on hosts it would not be placed on today. */
+export const PLACEMENT_MATCHED = 'PlacementMatched';
+
+/**
+ * PlacementMatched=False while the object is kept on hosts that no longer
+ * match (IgnoredDuringExecution), with the first reason and every host named;
+ * absent otherwise. It is informational: Ready, Reconciling and Stalled (what
+ * kstatus, Flux and Argo CD read) are decided without it, so a relabelled
+ * host never turns a running object unhealthy.
+ */
+export function withPlacementMatched(
+  conditions: readonly Condition[],
+  kept: readonly Mismatch[],
+  generation: number | undefined,
+  now: Date,
+): Condition[] {
+  if (kept.length === 0) return removeCondition(conditions, PLACEMENT_MATCHED);
+  return setCondition(
+    conditions,
+    {
+      type: PLACEMENT_MATCHED,
+      status: 'False',
+      reason: kept[0]?.reason ?? 'HostNoLongerMatches',
+      message: describeHosts(kept.map((k) => ({ host: k.host, text: k.message }))),
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    },
+    now,
+  );
+}
+
 /**
  * The object's Ready/Reconciling/Stalled conditions and printer summary from
  * its per-host outcomes. Pure. Ready only when every placed host is done; the
- * message names the hosts that are not.
+ * message names the hosts that are not. Hosts kept although they no longer
+ * match count like any placed host, and add PlacementMatched=False.
  */
 export function summarize(
   outcomes: ReadonlyArray<{ host: string; outcome: HostOutcome }>,
   refused: readonly Refusal[],
-  pendingRemoval: readonly string[],
+  pendingRemoval: ReadonlyArray<string | { host: string; message: string }>,
+  generation: number | undefined,
+  previous: readonly Condition[] | undefined,
+  now: Date,
+  kept: readonly Mismatch[] = [],
+): Summary {
+  const base = summarizeReadiness(outcomes, refused, pendingRemoval, generation, previous, now);
+  const note =
+    kept.length > 0 && base.conditions.some((c) => c.type === 'Ready' && c.status === 'True')
+      ? `; kept on ${kept.map((k) => `${k.host} (${k.reason})`).join(', ')}`
+      : '';
+  const conditions = note
+    ? base.conditions.map((c) => (c.type === 'Ready' ? { ...c, message: c.message + note } : c))
+    : base.conditions;
+  return { ...base, conditions: withPlacementMatched(conditions, kept, generation, now) };
+}
+
+function summarizeReadiness(
+  outcomes: ReadonlyArray<{ host: string; outcome: HostOutcome }>,
+  refused: readonly Refusal[],
+  pendingRemoval: ReadonlyArray<string | { host: string; message: string }>,
   generation: number | undefined,
   previous: readonly Condition[] | undefined,
   now: Date,
@@ -85,7 +143,10 @@ export function summarize(
       host: n.host,
       text: n.outcome.entry.message ?? n.outcome.entry.phase,
     }));
-    for (const host of pendingRemoval) items.push({ host, text: 'removing (no longer placed here)' });
+    for (const p of pendingRemoval) {
+      if (typeof p === 'string') items.push({ host: p, text: 'removing (no longer placed here)' });
+      else items.push({ host: p.host, text: p.message });
+    }
     return {
       conditions: markReconciling(
         previous,

@@ -17,6 +17,8 @@ export interface HostStatusEntry {
   message?: string;
   lastUpdateTime?: string;
   machine?: MachineState;
+  /** The hash of the spec's placement fields this host was last selected under (see placementHash). */
+  placementHash?: string;
   [field: string]: unknown;
 }
 
@@ -48,6 +50,8 @@ export interface HostContext<T extends ManagedObject> {
   metrics: ManagedMetrics;
   now: Date;
   signal: AbortSignal;
+  /** This controller's --cluster-id, labelled on every Docker object it creates (absent in unit tests). */
+  clusterId?: string;
 }
 
 /** The result of reconciling one object on one host. */

@@ -2,25 +2,41 @@
 // (policy-escapes.test.ts) and the integration test
 // (test/integration/security-policy.test.ts). Each escape is refused at one of
 // two layers:
-// - "policy": the spec is valid API, and checkContainerPolicy/checkVolumePolicy
-//   refuse it with a violation naming the field (the controller reports it as
-//   PolicyViolation and creates nothing);
+// - "policy": the spec is valid API, and checkContainerPolicy/checkVolumePolicy/
+//   checkNetworkPolicy refuse it with a violation naming the field (the
+//   controller reports it as PolicyViolation and creates nothing);
 // - "schema": the API has no way to say it (an enum without `container:<id>`,
 //   names that cannot hold a namespace, paths without `..`), so the API server
 //   refuses the object before any controller sees it: the stronger refusal.
 import type { TSchema } from 'typebox';
 import { DockerContainerSpec } from '../crds/dockercontainer.js';
 import { DockerImageSpec } from '../crds/dockerimage.js';
+import type { SecurityPolicySettings } from '../crds/dockerhost.js';
+import type { DockerNetworkSpec } from '../crds/dockernetwork.js';
 import type { DockerVolumeSpec } from '../crds/dockervolume.js';
+import { mapField } from './policy-types.js';
 import type { SecurityPolicy } from './security-policy.js';
 
 export type Container = DockerContainerSpec;
 
-/** Compliant with restricted (and so with baseline): only the escape under test is wrong. */
+/**
+ * The settings of the hosts the escapes are tried on (unit and integration):
+ * a port range and a subnet range opened, memory and pids limits required.
+ * A row can replace them (`settings`) to try a host that opens nothing.
+ */
+export const HOST_SETTINGS: SecurityPolicySettings = {
+  allowedHostPorts: [{ from: 18000, to: 18099 }],
+  allowedSubnets: ['10.231.0.0/16', 'fd00:231::/48'],
+  requireMemoryLimit: true,
+  requirePidsLimit: true,
+};
+
+/** Compliant with restricted (and so with baseline) on HOST_SETTINGS: only the escape under test is wrong. */
 export const compliant: Container = {
   hostName: 'h',
   image: 'busybox:1.36',
   user: '1000:1000',
+  resources: { memory: '64Mi', pidsLimit: 100 },
   security: { capDrop: ['ALL'], noNewPrivileges: true },
 };
 
@@ -36,10 +52,16 @@ const bind = (hostPath: string, target = '/host'): Container => ({
 export interface PolicyEscape {
   name: string;
   layer: 'policy';
-  /** Policies that must refuse it (both, unless the escape is only one under restricted). */
+  /**
+   * Policies that must refuse it (both, unless the escape is only one under
+   * restricted; privileged too for what a host requires at every level).
+   */
   policies: SecurityPolicy[];
   container?: Container;
   volume?: DockerVolumeSpec;
+  network?: DockerNetworkSpec;
+  /** Host settings for this row instead of HOST_SETTINGS (e.g. a host that opens no ports). */
+  settings?: SecurityPolicySettings;
   field: string;
 }
 
@@ -53,6 +75,263 @@ export interface SchemaEscape {
 }
 
 const BOTH: SecurityPolicy[] = ['baseline', 'restricted'];
+
+const row = (
+  name: string,
+  policies: SecurityPolicy[],
+  field: string,
+  spec: Pick<PolicyEscape, 'container' | 'volume' | 'network' | 'settings'>,
+): PolicyEscape => ({ name, layer: 'policy', policies, field, ...spec });
+const withPorts = (hostPort: number): Container => ({
+  ...compliant,
+  ports: [{ containerPort: 8080, hostPort, hostIP: '127.0.0.1' }],
+});
+const logging = (driver: string, options?: Record<string, string>): Container => ({
+  ...compliant,
+  logging: { driver, ...(options ? { options } : {}) },
+});
+const tmpfsMount = (tmpfsSize?: string): Container => ({
+  ...compliant,
+  mounts: [{ type: 'tmpfs', target: '/scratch', ...(tmpfsSize !== undefined ? { tmpfsSize } : {}) }],
+});
+const { resources: _limits, ...unlimited } = compliant;
+const vol = (driverOptions: Record<string, string>, driver?: string): DockerVolumeSpec => ({
+  hostName: 'h',
+  ...(driver !== undefined ? { driver } : {}),
+  driverOptions,
+});
+const tmpfsVol = (extra: Record<string, string>) =>
+  vol({ type: 'tmpfs', device: 'tmpfs', o: 'size=16m', ...extra });
+const net = (spec: Omit<DockerNetworkSpec, 'hostName'>): DockerNetworkSpec => ({ hostName: 'h', ...spec });
+const subnet = (config: NonNullable<NonNullable<DockerNetworkSpec['ipam']>['config']>) =>
+  net({ ipam: { config } });
+const PRIVILEGED_TOO: SecurityPolicy[] = ['baseline', 'restricted', 'privileged'];
+const OPENS_NOTHING: SecurityPolicySettings = {};
+
+/** Container fields reaching the daemon beyond the classic escapes: ports, logs, tmpfs, users, limits. */
+const CONTAINER_ESCAPES: PolicyEscape[] = [
+  row('host port on a host that opens none', BOTH, 'spec.ports[0].hostPort', {
+    container: withPorts(18080),
+    settings: OPENS_NOTHING,
+  }),
+  ...[80, 17999, 18100, 22, 65535].map((port) =>
+    row(`host port ${port} outside the allowed range`, BOTH, 'spec.ports[0].hostPort', {
+      container: withPorts(port),
+    }),
+  ),
+  row('second host port outside the range', BOTH, 'spec.ports[1].hostPort', {
+    container: {
+      ...compliant,
+      ports: [
+        { containerPort: 80, hostPort: 18001 },
+        { containerPort: 443, hostPort: 443 },
+      ],
+    },
+  }),
+  ...['syslog', 'journald', 'fluentd', 'gelf', 'splunk', 'awslogs', 'none', 'JSON-FILE', 'json-file '].map(
+    (driver) =>
+      row(`log driver ${JSON.stringify(driver)}`, BOTH, 'spec.logging.driver', {
+        container: logging(driver),
+      }),
+  ),
+  ...(
+    [
+      ['max-size', '10g'],
+      ['max-size', '101m'],
+      ['max-size', '-1'],
+      ['max-size', '0'],
+      ['max-size', 'unlimited'],
+      ['max-file', '100'],
+      ['max-file', '0'],
+      ['max-buffer-size', '1g'],
+      ['mode', 'fast'],
+      ['compress', 'yes'],
+    ] as const
+  ).map(([key, value]) =>
+    row(`json-file ${key}=${value}`, BOTH, mapField('spec.logging.options', key), {
+      container: logging('json-file', { [key]: value }),
+    }),
+  ),
+  ...['syslog-address', 'fluentd-address', 'path', 'labels-regex'].map((key) =>
+    row(`log option ${key} (not allow-listed)`, BOTH, mapField('spec.logging.options', key), {
+      container: logging('local', { [key]: 'tcp://10.0.0.1:514' }),
+    }),
+  ),
+  row('local log driver with a huge max-size', BOTH, 'spec.logging.options[max-size]', {
+    container: logging('local', { 'max-size': '1t' }),
+  }),
+  row('tmpfs mount without a size (half the host memory)', BOTH, 'spec.mounts[0].tmpfsSize', {
+    container: tmpfsMount(),
+  }),
+  ...['2Gi', '1025Mi', '0', '4Pi'].map((size) =>
+    row(`tmpfs mount of ${size}`, BOTH, 'spec.mounts[0].tmpfsSize', { container: tmpfsMount(size) }),
+  ),
+  ...['daemon', 'nobody', 'app', 'bin', 'operator', '1000:root', '1000:wheel', '4294967296'].map((user) =>
+    row(`user ${JSON.stringify(user)} under restricted (a name can be uid 0)`, ['restricted'], 'spec.user', {
+      container: { ...compliant, user },
+    }),
+  ),
+  row('no memory limit on a host that requires one', PRIVILEGED_TOO, 'spec.resources.memory', {
+    container: { ...unlimited, resources: { pidsLimit: 100 } },
+  }),
+  row('memory limit 0 (unlimited) on a host that requires one', PRIVILEGED_TOO, 'spec.resources.memory', {
+    container: { ...unlimited, resources: { memory: '0', pidsLimit: 100 } },
+  }),
+  row('no pids limit on a host that requires one', PRIVILEGED_TOO, 'spec.resources.pidsLimit', {
+    container: { ...unlimited, resources: { memory: '64Mi' } },
+  }),
+  row('no resources at all on a host that requires limits', PRIVILEGED_TOO, 'spec.resources.memory', {
+    container: unlimited,
+  }),
+];
+
+/** Volume drivers and every driver option, in the spellings the local driver accepts. */
+const VOLUME_ESCAPES: PolicyEscape[] = [
+  ...['local-persist', 'rexray/ebs', 'Local', 'vieux/sshfs'].map((driver) =>
+    row(`volume driver ${driver}`, BOTH, 'spec.driver', { volume: { hostName: 'h', driver } }),
+  ),
+  ...[
+    'proc',
+    'sysfs',
+    'devpts',
+    'cgroup2',
+    'debugfs',
+    'securityfs',
+    'bpf',
+    'mqueue',
+    'PROC',
+    ' proc',
+    'proc ',
+  ]
+    .concat(['ext4', 'xfs', 'btrfs', 'overlay', 'none', 'bind', 'fuse.sshfs', 'ramfs'])
+    .map((type) =>
+      row(`volume type ${JSON.stringify(type)}`, BOTH, 'spec.driverOptions.type', {
+        volume: vol({ type, device: type.trim() || 'x' }),
+      }),
+    ),
+  row('driver options without a type', BOTH, 'spec.driverOptions.type', {
+    volume: vol({ device: '/dev/sda1' }),
+  }),
+  ...['/dev/sda1', '/dev//sda1', '/dev/./sda1', '//dev/sda1', '/', '/etc', 'tmpfs/../../dev/sda1'].map(
+    (device) =>
+      row(`tmpfs volume on device ${device}`, BOTH, 'spec.driverOptions.device', {
+        volume: tmpfsVol({ device }),
+      }),
+  ),
+  ...['/dev/sda1', '/dev//sda1', 'sda1', '/srv/export'].map((device) =>
+    row(`nfs volume on device ${device}`, ['baseline'], 'spec.driverOptions.device', {
+      volume: vol({ type: 'nfs', o: 'addr=10.0.0.1', device }),
+    }),
+  ),
+  ...['///dev/sda1', '/dev/sda1', '//127.0.0.1/share', '//localhost/c$'].map((device) =>
+    row(`cifs volume on device ${device}`, ['baseline'], 'spec.driverOptions.device', {
+      volume: vol({ type: 'cifs', o: 'addr=10.0.0.2', device }),
+    }),
+  ),
+  ...['bind', 'rbind', 'ro,bind', 'bind,ro', ' bind', 'size=16m, rbind', 'BIND', 'remount', 'suid', 'dev']
+    .map((o) => [o, o.includes('size=') ? o : `size=16m,${o}`] as const)
+    .map(([label, o]) =>
+      row(`tmpfs volume with o=${JSON.stringify(label)}`, BOTH, 'spec.driverOptions.o', {
+        volume: tmpfsVol({ o }),
+      }),
+    ),
+  ...[
+    'lowerdir=/',
+    'upperdir=/tmp/u',
+    'context=system_u:object_r:etc_t:s0',
+    'size=16m,mode=/etc',
+    'uid=0/',
+  ].map((o) =>
+    row(`tmpfs volume with o=${o}`, BOTH, 'spec.driverOptions.o', {
+      volume: tmpfsVol({ o: o.startsWith('size=') ? o : `size=16m,${o}` }),
+    }),
+  ),
+  row('tmpfs volume without a size', BOTH, 'spec.driverOptions.o', {
+    volume: vol({ type: 'tmpfs', device: 'tmpfs' }),
+  }),
+  ...['size=2g', 'size=50%', 'size=0', 'size=1024m1'].map((o) =>
+    row(`tmpfs volume with ${o}`, BOTH, 'spec.driverOptions.o', { volume: tmpfsVol({ o }) }),
+  ),
+  row('cifs credentials file on the host', ['baseline'], 'spec.driverOptions.o', {
+    volume: vol({ type: 'cifs', o: 'addr=10.0.0.2,credentials=/root/.smb', device: '//10.0.0.2/share' }),
+  }),
+  ...['addr=127.0.0.1', 'addr=localhost', 'addr=::1', 'addr=0.0.0.0', 'addr=127.1.2.3'].map((o) =>
+    row(`nfs volume to the host itself (${o})`, ['baseline'], 'spec.driverOptions.o', {
+      volume: vol({ type: 'nfs', o, device: ':/' }),
+    }),
+  ),
+  ...(['nfs', 'nfs4', 'cifs'] as const).map((type) =>
+    row(`network file system ${type} under restricted`, ['restricted'], 'spec.driverOptions.type', {
+      volume: vol({
+        type,
+        o: 'addr=10.0.0.1',
+        device: type === 'cifs' ? '//10.0.0.1/share' : ':/export',
+      }),
+    }),
+  ),
+  ...['mountpoint', 'Type', 'size', 'o ', 'device\u0000'].map((key) =>
+    row(`driver option key ${JSON.stringify(key)}`, BOTH, mapField('spec.driverOptions', key), {
+      volume: tmpfsVol({ [key]: '/' }),
+    }),
+  ),
+];
+
+/** Network drivers, their options and IPAM addresses. */
+const NETWORK_ESCAPES: PolicyEscape[] = [
+  row('macvlan on a host interface', BOTH, 'spec.options.parent', {
+    network: net({ driver: 'macvlan', options: { parent: 'eth0' } }),
+  }),
+  ...['macvlan', 'ipvlan', 'overlay', 'host', 'Bridge', 'weaveworks/net-plugin'].map((driver) =>
+    row(`network driver ${driver}`, BOTH, 'spec.driver', { network: net({ driver }) }),
+  ),
+  row('ipvlan l2 on a VLAN sub-interface', BOTH, 'spec.options.parent', {
+    network: net({ driver: 'ipvlan', options: { parent: 'eth0.10', ipvlan_mode: 'l2' } }),
+  }),
+  row('bridge with a parent option', BOTH, 'spec.options.parent', {
+    network: net({ options: { parent: 'eth0' } }),
+  }),
+  ...(
+    [
+      ['com.docker.network.bridge.name', 'docker0'],
+      ['com.docker.network.bridge.host_binding_ipv4', '0.0.0.0'],
+      ['com.docker.network.bridge.gateway_mode_ipv4', 'routed'],
+      ['com.docker.network.bridge.enable_icc', 'maybe'],
+      ['com.docker.network.driver.mtu', '9x'],
+    ] as const
+  ).map(([key, value]) =>
+    row(`bridge option ${key}=${value}`, BOTH, `spec.options[${key}]`, {
+      network: net({ options: { [key]: value } }),
+    }),
+  ),
+  row('subnet on a host that allows none', BOTH, 'spec.ipam.config[0].subnet', {
+    network: subnet([{ subnet: '10.231.1.0/24' }]),
+    settings: OPENS_NOTHING,
+  }),
+  ...['192.168.0.0/24', '10.0.0.0/8', '10.230.255.0/24', '0.0.0.0/0', '10.231.0.0/15', 'fd00:232::/64'].map(
+    (s) =>
+      row(`subnet ${s} outside the allowed range`, BOTH, 'spec.ipam.config[0].subnet', {
+        network: subnet([{ subnet: s }]),
+      }),
+  ),
+  row('second subnet outside the allowed range', BOTH, 'spec.ipam.config[1].subnet', {
+    network: subnet([{ subnet: '10.231.1.0/24' }, { subnet: '172.17.0.0/16' }]),
+  }),
+  row('ip range outside the allowed range', BOTH, 'spec.ipam.config[0].ipRange', {
+    network: subnet([{ subnet: '10.231.1.0/24', ipRange: '10.232.1.0/25' }]),
+  }),
+  row('gateway outside the allowed range', BOTH, 'spec.ipam.config[0].gateway', {
+    network: subnet([{ subnet: '10.231.1.0/24', gateway: '192.168.1.1' }]),
+  }),
+  row('subnet that is not an address', BOTH, 'spec.ipam.config[0].subnet', {
+    network: subnet([{ subnet: '10.231.1.256/24' }]),
+  }),
+  row('IPAM driver other than default', BOTH, 'spec.ipam.driver', {
+    network: net({ ipam: { driver: 'dhcp' } }),
+  }),
+  row('IPAM option', BOTH, 'spec.ipam.options.dhcp_interface', {
+    network: net({ ipam: { options: { dhcp_interface: 'eth0' } } }),
+  }),
+];
 
 export const POLICY_ESCAPES: PolicyEscape[] = [
   {
@@ -132,7 +411,7 @@ export const POLICY_ESCAPES: PolicyEscape[] = [
     container: {
       ...compliant,
       mounts: [
-        { type: 'tmpfs', target: '/t' },
+        { type: 'tmpfs', target: '/t', tmpfsSize: '16Mi' },
         { type: 'bind', hostPath: '/srv/app', target: '/app', readOnly: true },
       ],
     },
@@ -143,21 +422,21 @@ export const POLICY_ESCAPES: PolicyEscape[] = [
     layer: 'policy',
     policies: BOTH,
     volume: { hostName: 'h', driverOptions: { type: 'none', o: 'bind', device: '/' } },
-    field: 'spec.driverOptions',
+    field: 'spec.driverOptions.type',
   },
   {
     name: 'local volume o=rbind,ro device=/etc',
     layer: 'policy',
     policies: BOTH,
     volume: { hostName: 'h', driverOptions: { o: 'ro, rbind', device: '/etc' } },
-    field: 'spec.driverOptions',
+    field: 'spec.driverOptions.type',
   },
   {
     name: 'local volume on a host block device',
     layer: 'policy',
     policies: BOTH,
     volume: { hostName: 'h', driverOptions: { type: 'ext4', device: '/dev/sda1' } },
-    field: 'spec.driverOptions.device',
+    field: 'spec.driverOptions.type',
   },
   {
     name: 'overlay volume over the host root',
@@ -167,7 +446,7 @@ export const POLICY_ESCAPES: PolicyEscape[] = [
       hostName: 'h',
       driverOptions: { type: 'overlay', device: 'overlay', o: 'lowerdir=/,upperdir=/tmp/u,workdir=/tmp/w' },
     },
-    field: 'spec.driverOptions.o',
+    field: 'spec.driverOptions.type',
   },
   {
     name: 'volume plugin option naming a host path',
@@ -234,6 +513,9 @@ export const POLICY_ESCAPES: PolicyEscape[] = [
     container: { ...compliant, security: { capDrop: ['ALL'] } },
     field: 'spec.security.noNewPrivileges',
   },
+  ...CONTAINER_ESCAPES,
+  ...VOLUME_ESCAPES,
+  ...NETWORK_ESCAPES,
 ];
 
 export const ctr = (extra: Record<string, unknown>) => ({ hostName: 'h', image: 'busybox:1.36', ...extra });

@@ -47,9 +47,21 @@ const cases: Array<[string, SecurityPolicy, DockerContainerSpec, string[]]> = [
       ...base,
       mounts: [
         { type: 'volume', volume: 'data', target: '/d' },
-        { type: 'tmpfs', target: '/t' },
+        { type: 'tmpfs', target: '/t', tmpfsSize: '64Mi' },
       ],
     },
+    [],
+  ],
+  [
+    'tmpfs without a size (Docker gives it half the host memory)',
+    'baseline',
+    { ...base, mounts: [{ type: 'tmpfs', target: '/t' }] },
+    ['spec.mounts[0].tmpfsSize'],
+  ],
+  [
+    'tmpfs without a size on a privileged host',
+    'privileged',
+    { ...base, mounts: [{ type: 'tmpfs', target: '/t' }] },
     [],
   ],
   [

@@ -1,14 +1,19 @@
 import type { DockerContainerSpec } from '../crds/dockercontainer.js';
-import type { DockerHostSpec } from '../crds/dockerhost.js';
-import type { DockerVolumeSpec } from '../crds/dockervolume.js';
+import type { SecurityPolicySettings } from '../crds/dockerhost.js';
+import { parseByteQuantity } from '../docker/quantities.js';
+import { checkLogging } from './log-policy.js';
+import {
+  asHostPolicy,
+  formatBytes,
+  type HostPolicy,
+  type SecurityPolicy,
+  type Violation,
+} from './policy-types.js';
+import { MAX_TMPFS_BYTES } from './volume-policy.js';
 
-export type SecurityPolicy = NonNullable<DockerHostSpec['securityPolicy']>;
-
-/** One reason a spec is refused on a host; `field` is the spec path a user must change. */
-export interface Violation {
-  field: string;
-  message: string;
-}
+export { hostPolicyOf, type HostPolicy, type SecurityPolicy, type Violation } from './policy-types.js';
+export { checkVolumePolicy } from './volume-policy.js';
+export { checkNetworkPolicy } from './network-policy.js';
 
 /**
  * Capabilities the Pod Security Standards allow at baseline: Docker's default
@@ -37,35 +42,56 @@ function normaliseCap(cap: string): string {
   return cap.toUpperCase().replace(/^CAP_/, '');
 }
 
-function isRootUser(user: string | undefined): boolean {
-  if (user === undefined) return true; // the image default is root unless proven otherwise
-  const [name = ''] = user.split(':');
-  // runc parses a numeric user with strconv.Atoi, so "00" and "-0" are uid 0 too.
-  return name === 'root' || (/^[-+]?[0-9]+$/.test(name) && Number(name) === 0);
-}
+/** Above this a uid is not a uid to runc (it wraps or fails); the schema keeps signs out. */
+const MAX_UID = 2147483647;
 
 /**
- * Checks a container spec against a host's securityPolicy. Pure: the
- * controller calls it before creating anything and reports every violation
- * (reason PolicyViolation) with the offending field.
+ * Under restricted the user must be a numeric, non-zero uid: a name (even
+ * `nobody` or `app`) is looked up in the image's /etc/passwd, which can map
+ * it to uid 0. A group, if given, must be numeric too, for the same reason.
  */
-export function checkContainerPolicy(policy: SecurityPolicy, spec: DockerContainerSpec): Violation[] {
-  if (policy === 'privileged') return [];
+function restrictedUserProblem(user: string | undefined): string | undefined {
+  if (user === undefined) return 'restricted hosts require spec.user (the image default may be root)';
+  const [uid = '', gid] = user.split(':');
+  if (!/^[0-9]+$/.test(uid))
+    return `restricted hosts require a numeric uid (the image can map the name ${uid} to uid 0)`;
+  // runc parses with strconv.Atoi, so "00" is uid 0 too.
+  if (Number(uid) === 0) return 'restricted hosts require a non-zero uid';
+  if (Number(uid) > MAX_UID) return `uid ${uid} is out of range`;
+  if (gid !== undefined && !/^[0-9]+$/.test(gid))
+    return `restricted hosts require a numeric gid (the image resolves the name ${gid})`;
+  return undefined;
+}
+
+function checkIsolation(level: SecurityPolicy, spec: DockerContainerSpec): Violation[] {
   const v: Violation[] = [];
   const sec = spec.security ?? {};
   if (sec.privileged)
     v.push({ field: 'spec.security.privileged', message: 'privileged containers are not allowed' });
-  if (sec.networkMode === 'host')
-    v.push({ field: 'spec.security.networkMode', message: 'the host network namespace is not allowed' });
-  if (sec.pidMode === 'host')
-    v.push({ field: 'spec.security.pidMode', message: 'the host PID namespace is not allowed' });
-  if (sec.ipcMode === 'host')
-    v.push({ field: 'spec.security.ipcMode', message: 'the host IPC namespace is not allowed' });
-  if (sec.utsMode === 'host')
-    v.push({ field: 'spec.security.utsMode', message: 'the host UTS namespace is not allowed' });
+  const shared = { networkMode: 'network', pidMode: 'PID', ipcMode: 'IPC', utsMode: 'UTS' } as const;
+  for (const [key, what] of Object.entries(shared) as Array<[keyof typeof shared, string]>) {
+    if (sec[key] === 'host')
+      v.push({ field: `spec.security.${key}`, message: `the host ${what} namespace is not allowed` });
+  }
   (sec.devices ?? []).forEach((d, i) =>
     v.push({ field: `spec.security.devices[${i}]`, message: `host device ${d.hostPath} is not allowed` }),
   );
+  v.push(...checkMounts(level, spec));
+  const allowedCaps = level === 'restricted' ? RESTRICTED_CAPABILITIES : BASELINE_CAPABILITIES;
+  (sec.capAdd ?? []).forEach((cap, i) => {
+    if (!allowedCaps.has(normaliseCap(cap))) {
+      v.push({
+        field: `spec.security.capAdd[${i}]`,
+        message: `capability ${cap} is not allowed under ${level}`,
+      });
+    }
+  });
+  return v;
+}
+
+/** No bind mounts; tmpfs mounts are memory, so each needs a size within the cap. */
+function checkMounts(level: SecurityPolicy, spec: DockerContainerSpec): Violation[] {
+  const v: Violation[] = [];
   (spec.mounts ?? []).forEach((m, i) => {
     if (m.type === 'bind') {
       v.push({
@@ -73,87 +99,111 @@ export function checkContainerPolicy(policy: SecurityPolicy, spec: DockerContain
         message: `bind mount of host path ${m.hostPath ?? ''} is not allowed`,
       });
     }
+    if (m.type !== 'tmpfs') return;
+    const field = `spec.mounts[${i}].tmpfsSize`;
+    const cap = formatBytes(MAX_TMPFS_BYTES);
+    if (m.tmpfsSize === undefined) {
+      // Unset (or 0) is Docker's default: half the host's memory.
+      v.push({ field, message: `a tmpfs mount needs tmpfsSize under ${level} (at most ${cap})` });
+      return;
+    }
+    const bytes = bytesOf(m.tmpfsSize);
+    if (bytes === undefined || bytes <= 0 || bytes > MAX_TMPFS_BYTES)
+      v.push({
+        field,
+        message: `tmpfsSize ${m.tmpfsSize} must be above 0 and at most ${cap} under ${level}`,
+      });
   });
-  const allowedCaps = policy === 'restricted' ? RESTRICTED_CAPABILITIES : BASELINE_CAPABILITIES;
-  (sec.capAdd ?? []).forEach((cap, i) => {
-    if (!allowedCaps.has(normaliseCap(cap))) {
-      v.push({
-        field: `spec.security.capAdd[${i}]`,
-        message: `capability ${cap} is not allowed under ${policy}`,
-      });
-    }
+  return v;
+}
+
+function bytesOf(quantity: string): number | undefined {
+  try {
+    return parseByteQuantity(quantity);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A host port is the host's, not the tenant's: only what the administrator opened. */
+function checkHostPorts(host: HostPolicy, spec: DockerContainerSpec): Violation[] {
+  const ranges = host.settings.allowedHostPorts ?? [];
+  const opened = ranges.map((r) =>
+    r.to === undefined || r.to === r.from ? `${r.from}` : `${r.from}-${r.to}`,
+  );
+  const v: Violation[] = [];
+  (spec.ports ?? []).forEach((p, i) => {
+    if (p.hostPort === undefined) return;
+    const port = p.hostPort;
+    if (ranges.some((r) => port >= r.from && port <= (r.to ?? r.from))) return;
+    v.push({
+      field: `spec.ports[${i}].hostPort`,
+      message:
+        opened.length > 0
+          ? `host port ${port} is outside the ports this host allows (${opened.join(', ')})`
+          : `host ports are not allowed under ${host.level} unless the host allows them (securityPolicySettings.allowedHostPorts)`,
+    });
   });
-  if (policy === 'restricted') {
-    if (isRootUser(spec.user)) {
-      v.push({
-        field: 'spec.user',
-        message: 'restricted hosts require a non-root user (set spec.user to a non-zero uid)',
-      });
-    }
-    if (!(sec.capDrop ?? []).some((c) => normaliseCap(c) === 'ALL')) {
-      v.push({
-        field: 'spec.security.capDrop',
-        message: 'restricted hosts require dropping ALL capabilities',
-      });
-    }
-    if (sec.noNewPrivileges !== true) {
-      v.push({
-        field: 'spec.security.noNewPrivileges',
-        message: 'restricted hosts require noNewPrivileges: true',
-      });
-    }
+  return v;
+}
+
+function checkRestricted(spec: DockerContainerSpec): Violation[] {
+  const v: Violation[] = [];
+  const sec = spec.security ?? {};
+  const userProblem = restrictedUserProblem(spec.user);
+  if (userProblem) v.push({ field: 'spec.user', message: userProblem });
+  if (!(sec.capDrop ?? []).some((c) => normaliseCap(c) === 'ALL')) {
+    v.push({ field: 'spec.security.capDrop', message: 'restricted hosts require dropping ALL capabilities' });
+  }
+  if (sec.noNewPrivileges !== true) {
+    v.push({
+      field: 'spec.security.noNewPrivileges',
+      message: 'restricted hosts require noNewPrivileges: true',
+    });
   }
   return v;
 }
 
-/** `/etc`, `/dev/sda1`: a path on the host. `//server/share` (CIFS) and `:/export` (NFS) are remote. */
-function isHostPath(value: string): boolean {
-  return value.startsWith('/') && !value.startsWith('//');
+/** CIS Docker 5.10 and 5.28, when the host asks for them: at every level, privileged too. */
+function checkRequiredLimits(settings: SecurityPolicySettings, spec: DockerContainerSpec): Violation[] {
+  const v: Violation[] = [];
+  const memory = spec.resources?.memory;
+  // Memory 0 is Docker's "no limit".
+  if (settings.requireMemoryLimit && (memory === undefined || !((bytesOf(memory) ?? 0) > 0))) {
+    v.push({
+      field: 'spec.resources.memory',
+      message: 'this host requires a memory limit on every container',
+    });
+  }
+  if (settings.requirePidsLimit && spec.resources?.pidsLimit === undefined) {
+    v.push({
+      field: 'spec.resources.pidsLimit',
+      message: 'this host requires a pids limit on every container',
+    });
+  }
+  return v;
 }
 
 /**
- * A local volume with `o=bind` is a bind mount in disguise (device=/ would
- * expose the host's root), so below privileged it is refused like one. So are
- * the other ways driver options reach the host's file system: a device that is
- * a host path (`type=ext4,device=/dev/sda1` mounts the host's disk), an overlay
- * (its `lowerdir=` is a host directory), and any option whose value is a host
- * path (plugins such as local-persist take `mountpoint=/`). Network file
- * systems (`:/export`, `//server/share`) stay allowed, as under the Pod
- * Security Standards' baseline.
+ * Checks a container spec against a host's policy (level and settings; a bare
+ * level means no settings). Pure: the controller calls it before creating
+ * anything and reports every violation (reason PolicyViolation) with the
+ * offending field.
  */
-export function checkVolumePolicy(policy: SecurityPolicy, spec: DockerVolumeSpec): Violation[] {
-  if (policy === 'privileged') return [];
-  const opts = spec.driverOptions ?? {};
-  const mountOptions = (opts.o ?? '').split(',').map((o) => o.trim());
-  if (mountOptions.includes('bind') || mountOptions.includes('rbind') || opts.type === 'none') {
-    return [
-      {
-        field: 'spec.driverOptions',
-        message: `a local volume bound to a host path (${opts.device ?? 'unknown device'}) is not allowed under ${policy}`,
-      },
-    ];
-  }
-  const v: Violation[] = [];
-  if (opts.type === 'overlay') {
-    v.push({
-      field: 'spec.driverOptions.type',
-      message: `an overlay volume (its layers are host directories) is not allowed under ${policy}`,
-    });
-  }
-  for (const [key, value] of Object.entries(opts)) {
-    const hostPaths =
-      key === 'o'
-        ? mountOptions.filter((o) => o.includes('=')).map((o) => o.slice(o.indexOf('=') + 1))
-        : [value];
-    const path = hostPaths.find(isHostPath);
-    if (path !== undefined) {
-      v.push({
-        field: `spec.driverOptions.${key}`,
-        message: `a volume on host path ${path} is not allowed under ${policy}`,
-      });
-    }
-  }
-  return v;
+export function checkContainerPolicy(
+  policy: SecurityPolicy | HostPolicy,
+  spec: DockerContainerSpec,
+): Violation[] {
+  const host = asHostPolicy(policy);
+  const limits = checkRequiredLimits(host.settings, spec);
+  if (host.level === 'privileged') return limits;
+  return [
+    ...checkIsolation(host.level, spec),
+    ...(host.level === 'restricted' ? checkRestricted(spec) : []),
+    ...checkHostPorts(host, spec),
+    ...checkLogging(spec.logging, host.level),
+    ...limits,
+  ];
 }
 
 /** One line for a condition message or Event: every violation with its field. */

@@ -148,6 +148,19 @@ describe('KubeEventRecorder', () => {
     ]);
   });
 
+  it('writes nothing once writes are stopped (lease lost), not even the pending series patch', async () => {
+    const slow = deferred();
+    const { api, calls } = fakeApi({ create: () => slow.promise });
+    const stop = new AbortController();
+    const rec = new KubeEventRecorder({ api, controller: 'container', writesStop: stop.signal });
+    for (let i = 0; i < 3; i++) rec.event(container, 'Normal', 'Started', 'Start', 'started');
+    stop.abort(); // while the create is in flight
+    rec.event(container, 'Warning', 'Failed', 'Start', 'after the loss');
+    slow.resolve();
+    await rec.flush();
+    expect(calls.map((c) => c.op)).toEqual(['create']);
+  });
+
   it('starts a new Event when the aggregated one is gone (404 on patch)', async () => {
     let patchFails = true;
     const { api, calls } = fakeApi({

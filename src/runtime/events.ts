@@ -39,6 +39,8 @@ export interface KubeEventRecorderOptions {
   fieldManager?: string;
   windowMs?: number;
   now?: () => number;
+  /** Once aborted (the lease was lost), no Event is written any more, not even a pending series update. */
+  writesStop?: AbortSignal;
 }
 
 /** The API server rejects notes over 1 kB. */
@@ -59,6 +61,7 @@ export class KubeEventRecorder implements EventRecorder {
   private readonly fieldManager: string;
   private readonly aggregator: EventAggregator;
   private readonly now: () => number;
+  private readonly writesStop: AbortSignal | undefined;
   private readonly pending = new Set<Promise<void>>();
   private sequence = 0;
 
@@ -70,6 +73,7 @@ export class KubeEventRecorder implements EventRecorder {
     this.fieldManager = options.fieldManager ?? 'dockyard';
     this.aggregator = new EventAggregator(options.windowMs);
     this.now = options.now ?? Date.now;
+    this.writesStop = options.writesStop;
   }
 
   event(regarding: KubernetesObject, type: EventType, reason: string, action: string, note: string): void {
@@ -96,6 +100,7 @@ export class KubeEventRecorder implements EventRecorder {
     const task = (async () => {
       let next: EventCommand = command;
       while (next.kind !== 'none') {
+        if (this.writesStop?.aborted) return;
         if (next.kind === 'create') {
           const body = build();
           const namespace = body.metadata?.namespace ?? 'default';

@@ -302,6 +302,54 @@ describe('Informer', () => {
     await informer.stop();
   });
 
+  it.each([
+    { name: 'server watch timeout 20 s, idle resource', events: 0 },
+    { name: 'server watch timeout 20 s, busy resource', events: 3 },
+  ])('resets the backoff after a healthy period made of many short watches ($name)', async ({ events }) => {
+    const { lw, informer } = setup({ healthyAfterMs: 60_000, watchdogMs: 3_600_000 });
+    for (let i = 0; i < 5; i++) lw.listAnswers.push({ items: [], resourceVersion: `${i}` });
+    informer.start();
+    await flush();
+    lw.lastWatch.end(new Error('boom')); // quick failure: 1 s
+    await vi.advanceTimersByTimeAsync(1000);
+    lw.lastWatch.end(new Error('boom')); // quick failure: 2 s
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(lw.listCalls).toBe(3);
+    // Three minutes of health, the server ending every watch after 20 s (its timeout).
+    for (let i = 0; i < 9; i++) {
+      for (let e = 0; e < events; e++) {
+        lw.lastWatch.emit({ type: 'MODIFIED', object: obj('a', `${100 + i * 10 + e}`) });
+      }
+      await vi.advanceTimersByTimeAsync(20_000);
+      lw.lastWatch.end();
+      await flush();
+    }
+    expect(lw.listCalls).toBe(3); // normal ends re-watch without relisting
+    lw.lastWatch.end(new Error('boom'));
+    await vi.advanceTimersByTimeAsync(1000); // back to 1 s, not 4 s
+    expect(lw.listCalls).toBe(4);
+    await informer.stop();
+  });
+
+  it('keeps backing off while failures come before a healthy period is over', async () => {
+    const { lw, informer } = setup({ healthyAfterMs: 60_000, watchdogMs: 3_600_000 });
+    for (let i = 0; i < 5; i++) lw.listAnswers.push({ items: [], resourceVersion: `${i}` });
+    informer.start();
+    await flush();
+    lw.lastWatch.end(new Error('boom')); // 1 s
+    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(30_000); // up for 30 s only (less than healthyAfterMs)
+    lw.lastWatch.end(new Error('boom')); // 2 s
+    await vi.advanceTimersByTimeAsync(2000);
+    await vi.advanceTimersByTimeAsync(50_000); // up for 50 s: still short of a healthy period
+    lw.lastWatch.end(new Error('boom')); // 4 s: time spent backing off never counts as health
+    await vi.advanceTimersByTimeAsync(3999);
+    expect(lw.listCalls).toBe(3);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(lw.listCalls).toBe(4);
+    await informer.stop();
+  });
+
   it('restarts a watch that stays silent longer than the watchdog period', async () => {
     const { lw, informer, counts } = setup({ watchdogMs: 10_000 });
     lw.listAnswers.push({ items: [], resourceVersion: '1' }, { items: [], resourceVersion: '2' });

@@ -80,8 +80,13 @@ export interface InformerOptions<T> {
   listTimeoutMs?: number;
   /** Restart backoff; default 1 s doubling to 30 s with 20 % jitter. */
   backoff?: BackoffOptions;
-  /** A watch that stayed up this long resets the backoff. Default 60 s. */
+  /**
+   * Being healthy this long (listed and watching, across any number of normal
+   * watch ends) resets the backoff. Default 60 s.
+   */
   healthyAfterMs?: number;
+  /** Monotonic clock (ms) for all timing here. Default performance.now. */
+  now?: () => number;
   /**
    * Applied to every listed or watched object before it is cached (client-go's
    * SetTransform). Default: drop `metadata.managedFields`, which nothing here
@@ -144,6 +149,16 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
   private readonly healthyAfterMs: number;
   private readonly transform: (obj: T) => T;
   private readonly backoff: Backoff;
+  private readonly now: () => number;
+  /**
+   * Since when the informer has been up without a failure: set by a
+   * successful list or watch start, cleared by a failure. Measured across
+   * watches, not per watch, because the server ends every watch at its own
+   * timeout (randomised from --min-request-timeout, 30 to 60 min by default,
+   * but a few seconds where it is set low): a per-watch measure longer than
+   * that timeout never resets the backoff, and it grows to the cap for good.
+   */
+  private healthySince: number | undefined;
   private synced = false;
   private resourceVersion = '';
   private lastActivity = 0;
@@ -163,6 +178,7 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
     this.healthyAfterMs = options.healthyAfterMs ?? 60_000;
     this.transform = options.transform ?? stripManagedFields;
     this.backoff = new Backoff(options.backoff);
+    this.now = options.now ?? (() => performance.now());
   }
 
   /** Starts listing and watching in the background; idempotent. */
@@ -231,7 +247,7 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
       if (listed instanceof Error) {
         this.log.warn({ err: listed }, 'list failed; retrying after backoff');
         this.metrics?.restart();
-        await sleep(this.backoff.next(), this.stopController.signal);
+        await sleep(this.failureDelay(), this.stopController.signal);
         continue;
       }
       this.applyList(listed);
@@ -244,21 +260,33 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
           // Our resourceVersion was compacted away: only a fresh list can catch up.
           // Twice in a row means the fresh list did not help: back off instead of hammering.
           this.log.info({ repeated: previousGone }, 'watch expired (410 Gone); relisting');
-          if (previousGone) await sleep(this.backoff.next(), this.stopController.signal);
+          if (previousGone) await sleep(this.failureDelay(), this.stopController.signal);
           break;
         case 'stalled':
           this.log.warn({ silentMs: this.watchdogMs }, 'watch went silent; restarting');
           this.metrics?.restart();
-          await sleep(this.backoff.next(), this.stopController.signal);
+          await sleep(this.failureDelay(), this.stopController.signal);
           break;
         case 'error':
           this.log.warn({ err: outcome.err }, 'watch failed; restarting after backoff');
           this.metrics?.restart();
-          await sleep(this.backoff.next(), this.stopController.signal);
+          await sleep(this.failureDelay(), this.stopController.signal);
           break;
       }
       previousGone = outcome.kind === 'gone';
     }
+  }
+
+  /**
+   * The delay before retrying after a failure: the backoff starts over when
+   * the informer had been healthy for `healthyAfterMs` before this failure.
+   */
+  private failureDelay(): number {
+    if (this.healthySince !== undefined && this.now() - this.healthySince >= this.healthyAfterMs) {
+      this.backoff.reset();
+    }
+    this.healthySince = undefined;
+    return this.backoff.next();
   }
 
   /** The list, an Error (failure or timeout), or undefined when stopped meanwhile. */
@@ -287,7 +315,8 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
     const first = !this.synced;
     const { added, updated, deleted } = this.store.replace(listed.items.map(this.transform));
     this.resourceVersion = listed.resourceVersion;
-    this.lastActivity = Date.now();
+    this.lastActivity = this.now();
+    this.healthySince ??= this.lastActivity;
     if (!first) this.metrics?.relist();
     for (const obj of added) this.dispatch('add', (h) => h.onAdd?.(obj));
     for (const { old, current } of updated) this.dispatch('update', (h) => h.onUpdate?.(old, current));
@@ -302,15 +331,14 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
   /** Watches, re-watching from the last resourceVersion after normal ends, until something needs a relist. */
   private async watchUntilBroken(): Promise<Exclude<WatchOutcome, { kind: 'closed' }>> {
     for (;;) {
-      const started = Date.now();
+      const started = this.now();
       const outcome = await this.watchOnce();
       if (this.stopped) return { kind: 'stopped' };
-      const lasted = Date.now() - started;
-      if (lasted >= this.healthyAfterMs) this.backoff.reset();
+      const lasted = this.now() - started;
       if (outcome.kind !== 'closed') return outcome;
       if (outcome.events === 0 && lasted < MIN_HEALTHY_WATCH_MS) {
         this.log.debug({ lastedMs: lasted }, 'watch closed at once; re-watching after backoff');
-        await sleep(this.backoff.next(), this.stopController.signal);
+        await sleep(this.failureDelay(), this.stopController.signal);
         if (this.stopped) return { kind: 'stopped' };
       }
     }
@@ -322,7 +350,7 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
       let handle: WatchHandle | undefined;
       let watchdog: NodeJS.Timeout | undefined;
       let events = 0;
-      const startedAt = Date.now();
+      const startedAt = this.now();
 
       const finish = (outcome: WatchOutcome): void => {
         if (settled) return;
@@ -336,7 +364,7 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
       // Measured from the last event of any watch (or the last list), so a
       // transport that keeps reconnecting without ever delivering is caught too.
       const armWatchdog = (): void => {
-        const remaining = this.lastActivity + this.watchdogMs - Date.now();
+        const remaining = this.lastActivity + this.watchdogMs - this.now();
         if (remaining <= 0) {
           finish({ kind: 'stalled' });
           return;
@@ -347,7 +375,7 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
       const onEvent = (event: WatchEvent<T>): void => {
         if (settled) return;
         events++;
-        this.lastActivity = Date.now();
+        this.lastActivity = this.now();
         if (event.type === 'ERROR') {
           finish(
             event.status.code === 410 || event.status.reason === 'Expired' || event.status.reason === 'Gone'
@@ -366,7 +394,7 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
           // The bookmark that was expected to do this is not sent for an idle resource: the
           // API server sends bookmarks only from its watch cache, and only once the resource
           // changed after the watch began. A watch that ends at once proves little: no credit.
-          if (Date.now() - startedAt >= MIN_HEALTHY_WATCH_MS) this.lastActivity = Date.now();
+          if (this.now() - startedAt >= MIN_HEALTHY_WATCH_MS) this.lastActivity = this.now();
           finish({ kind: 'closed', events });
         } else if (err instanceof WatchIdleTimeout) {
           finish({ kind: 'closed', events }); // re-watch, but silence is no sign of life
@@ -387,6 +415,7 @@ export class Informer<T extends KubernetesObject> implements EventSource<T> {
           (h) => {
             handle = h;
             if (settled) h.abort();
+            else this.healthySince ??= this.now();
           },
           (err: unknown) => onDone(err ?? new Error('watch failed')),
         );

@@ -17,7 +17,7 @@ const rec = (r: Partial<LeaderElectionRecord>): LeaderElectionRecord => ({
 });
 
 describe('decide', () => {
-  const base = { identity: 'me', leaseDurationSeconds: 15, now: 100_000 };
+  const base = { identity: 'me', leaseDurationSeconds: 15, now: 100_000, wallNow: 100_000 };
   it.each([
     {
       name: 'no lease: create it',
@@ -75,6 +75,26 @@ describe('decide', () => {
     },
   ])('$name', ({ current, observedAt, want }) => {
     expect(decide({ ...base, current, observedAt })).toEqual(want);
+  });
+
+  it.each([
+    { name: 'held by another, seen recently', current: rec({ holderIdentity: 'other' }), observedAt: 90_000 },
+    { name: 'held by another, long unchanged', current: rec({ holderIdentity: 'other' }), observedAt: 1_000 },
+    { name: 'held by us', current: rec({ holderIdentity: 'me', acquireTime: 5 }), observedAt: 98_000 },
+    { name: 'no lease', current: undefined, observedAt: 0 },
+  ])('a wall-clock step (±1 h) changes only the times written, never the decision: $name', (c) => {
+    const steady = decide({ ...base, current: c.current, observedAt: c.observedAt });
+    for (const step of [3_600_000, -3_600_000]) {
+      const stepped = decide({
+        ...base,
+        wallNow: base.wallNow + step,
+        current: c.current,
+        observedAt: c.observedAt,
+      });
+      expect(stepped.action).toBe(steady.action);
+      if (stepped.action === 'wait' && steady.action === 'wait') expect(stepped).toEqual(steady);
+      if (stepped.action !== 'wait') expect(stepped.record.renewTime).toBe(base.wallNow + step);
+    }
   });
 
   it('expiry boundary: exactly leaseDuration after the last observed change the lease is free', () => {
@@ -200,6 +220,58 @@ describe('LeaderElector', () => {
     await a.done;
     expect(Date.now() - failedAt).toBeLessThan(15_000);
     expect(store.lease?.record.holderIdentity).toBe('a'); // nothing written while failing
+  });
+
+  it('a wall clock stepped back while renewals fail does not keep it leader past the renew deadline', async () => {
+    const store = new FakeLeaseStore();
+    let failing = false;
+    const a = elector(store, 'a', { client: store.client('a', { failing: () => failing }) });
+    await vi.advanceTimersByTimeAsync(0);
+    failing = true;
+    await vi.advanceTimersByTimeAsync(2_500); // inside a renew round that keeps failing
+    vi.setSystemTime(Date.now() - 3_600_000); // the wall clock jumps back an hour
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(a.e.isLeader()).toBe(false);
+    expect(a.events.at(-1)).toBe('stopped');
+    await a.done;
+  });
+
+  it('a wall clock stepped forward does not cut a renew round short', async () => {
+    const store = new FakeLeaseStore();
+    let failing = false;
+    const a = elector(store, 'a', { client: store.client('a', { failing: () => failing }) });
+    await vi.advanceTimersByTimeAsync(0);
+    failing = true;
+    await vi.advanceTimersByTimeAsync(2_500); // one renew attempt failed
+    vi.setSystemTime(Date.now() + 3_600_000);
+    await vi.advanceTimersByTimeAsync(2_000); // another one fails, well inside the 10 s deadline
+    failing = false;
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(a.e.isLeader()).toBe(true);
+    expect(a.events).not.toContain('stopped');
+    a.ac.abort();
+    await a.done;
+  });
+
+  it('a wall clock stepped forward does not let a standby take over before leaseDuration', async () => {
+    const store = new FakeLeaseStore();
+    let aDead = false;
+    const a = elector(store, 'a', { client: store.client('a', { failing: () => aDead }) });
+    await vi.advanceTimersByTimeAsync(0);
+    const b = elector(store, 'b');
+    await vi.advanceTimersByTimeAsync(10_000);
+    aDead = true;
+    await vi.advanceTimersByTimeAsync(5_000); // b has seen a's last renewal
+    vi.setSystemTime(Date.now() + 3_600_000);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(b.e.isLeader()).toBe(false); // by b's monotonic clock, a's lease is at most ~12 s old
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(b.e.isLeader()).toBe(true);
+    // The record carries wall-clock times: the stepped clock's, as the API requires.
+    expect(store.lease?.record.renewTime).toBeGreaterThan(Date.now() - 10_000);
+    await a.done;
+    b.ac.abort();
+    await b.done;
   });
 
   it('a hung renew request does not keep it leader past the renew deadline', async () => {

@@ -9,6 +9,12 @@
 //    anyone else may take over).
 //  - On graceful shutdown it releases the lease (empty holder, 1 s duration)
 //    so a standby takes over at once instead of after leaseDuration.
+//  - Local timing (expiry of another's lease, our renew deadline) uses a
+//    monotonic clock, as Go's time.Now() readings do in client-go: a wall-clock
+//    step (NTP, a VM resumed, an administrator) can neither extend our
+//    leadership past the renew deadline nor cut it short, nor make a standby
+//    take over early. Only the times written into the Lease (acquireTime,
+//    renewTime, which the API defines as wall-clock MicroTime) use Date.now.
 // `decide` is the pure core; LeaderElector does the timing and the I/O.
 
 import type { Logger } from 'pino';
@@ -25,24 +31,27 @@ export type Decision =
 export interface DecideInput {
   /** The lease as just read; undefined when it does not exist. */
   current: LeaderElectionRecord | undefined;
-  /** Local time at which we last saw the record change. */
+  /** Monotonic time at which we last saw the record change. */
   observedAt: number;
+  /** Monotonic time now: compared with `observedAt` only. */
   now: number;
+  /** Wall-clock time now (epoch ms): written as acquireTime/renewTime, never compared. */
+  wallNow: number;
   identity: string;
   leaseDurationSeconds: number;
 }
 
 /** What to do with the lease as it is now: create it, write it (acquire or renew), or wait. */
 export function decide(input: DecideInput): Decision {
-  const { current, observedAt, now, identity, leaseDurationSeconds } = input;
+  const { current, observedAt, now, wallNow, identity, leaseDurationSeconds } = input;
   if (!current) {
     return {
       action: 'create',
       record: {
         holderIdentity: identity,
         leaseDurationSeconds,
-        acquireTime: now,
-        renewTime: now,
+        acquireTime: wallNow,
+        renewTime: wallNow,
         leaseTransitions: 0,
       },
     };
@@ -56,8 +65,8 @@ export function decide(input: DecideInput): Decision {
     record: {
       holderIdentity: identity,
       leaseDurationSeconds,
-      acquireTime: renewing ? current.acquireTime : now,
-      renewTime: now,
+      acquireTime: renewing ? current.acquireTime : wallNow,
+      renewTime: wallNow,
       leaseTransitions: renewing ? current.leaseTransitions : current.leaseTransitions + 1,
     },
   };
@@ -101,7 +110,10 @@ export interface LeaderElectorOptions {
   onStoppedLeading: () => void;
   onNewLeader?: (identity: string) => void;
   logger?: Logger;
+  /** Wall clock (epoch ms) for the times written into the Lease. Default Date.now. */
   now?: () => number;
+  /** Monotonic clock (ms) for all local timing. Default performance.now. */
+  monotonicNow?: () => number;
   random?: () => number;
 }
 
@@ -117,6 +129,7 @@ export class LeaderElector {
   private readonly options: LeaderElectorOptions;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly monotonicNow: () => number;
   private readonly random: () => number;
   private observed: ObservedLease | undefined;
   private observedAt = 0;
@@ -136,6 +149,7 @@ export class LeaderElector {
       identity: options.identity,
     });
     this.now = options.now ?? Date.now;
+    this.monotonicNow = options.monotonicNow ?? (() => performance.now());
     this.random = options.random ?? Math.random;
     if (!options.identity) throw new Error('leader election: identity must not be empty');
     if (this.leaseDurationMs <= this.renewDeadlineMs) {
@@ -197,7 +211,7 @@ export class LeaderElector {
         releaseRecord(observed.record, this.now()),
         observed.resourceVersion,
       );
-      this.observedAt = this.now();
+      this.observedAt = this.monotonicNow();
       this.log.info('released lease');
       return true;
     } catch (err) {
@@ -212,11 +226,11 @@ export class LeaderElector {
       await sleep(this.retryPeriodMs, signal);
       if (signal.aborted) return false;
       // One renew round, like client-go's: retry every retryPeriod until renewDeadline.
-      const deadline = this.now() + this.renewDeadlineMs;
+      const deadline = this.monotonicNow() + this.renewDeadlineMs;
       for (;;) {
-        if (await this.tryAcquireOrRenew(deadline - this.now())) break;
+        if (await this.tryAcquireOrRenew(deadline - this.monotonicNow())) break;
         if (signal.aborted) return false;
-        const left = deadline - this.now();
+        const left = deadline - this.monotonicNow();
         if (left <= 0) return true;
         await sleep(Math.min(this.retryPeriodMs, left), signal);
         if (signal.aborted) return false;
@@ -251,7 +265,7 @@ export class LeaderElector {
       this.log.warn({ err }, 'error retrieving lease');
       return false;
     }
-    const now = this.now();
+    const now = this.monotonicNow();
     if (!sameRecord(this.observed?.record, current?.record)) {
       this.observed = current;
       this.observedAt = now;
@@ -263,6 +277,7 @@ export class LeaderElector {
       current: current?.record,
       observedAt: this.observedAt,
       now,
+      wallNow: this.now(),
       identity: this.identity,
       leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
     });
@@ -275,7 +290,7 @@ export class LeaderElector {
         decision.action === 'create' || !current
           ? await this.client.create(decision.record)
           : await this.client.update(decision.record, current.resourceVersion);
-      this.observedAt = this.now();
+      this.observedAt = this.monotonicNow();
       this.reportLeader(this.identity);
       return true;
     } catch (err) {

@@ -168,6 +168,41 @@ describe('Manager (fake timers, no servers)', () => {
     await expect(mgr.done).resolves.toEqual({ reason: 'leadership-lost' });
   });
 
+  it('on a lost lease stops at once: reconcile signals abort, nothing is drained or started, the lease is kept', async () => {
+    const store = new FakeLeaseStore();
+    let failing = false;
+    const signals: AbortSignal[] = [];
+    const { mgr, informer, reconciled } = setup(
+      { leaderElection: { client: store.client('a', { failing: () => failing }), identity: 'a' } },
+      (ctx) => {
+        signals.push(ctx.signal);
+        return new Promise(() => {}); // a slow call that ignores the signal: must not be waited for
+      },
+    );
+    informer.synced = true;
+    await mgr.start();
+    informer.add(obj('x'));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(reconciled).toEqual(['x']);
+    const order: string[] = [];
+    mgr.leadershipLost.addEventListener('abort', () =>
+      order.push(`leadershipLost (reconcile signal aborted: ${signals[0]?.aborted})`),
+    );
+    void mgr.done.then((exit) => order.push(`done: ${exit.reason}`));
+
+    failing = true;
+    // Renew period 2 s + renew deadline 10 s: lost by then, and nothing waits for the hung reconcile.
+    await vi.advanceTimersByTimeAsync(12_100);
+    expect(order).toEqual(['leadershipLost (reconcile signal aborted: true)', 'done: leadership-lost']);
+    expect(mgr.isLeader()).toBe(false);
+    informer.add(obj('y')); // an event after the loss starts no reconcile
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(reconciled).toEqual(['x']);
+    expect(informer.running).toBe(false);
+    expect(store.lease?.record.holderIdentity).toBe('a'); // not released: someone else may hold it next
+    await mgr.stop(); // resolves (teardown done); the hung reconcile is abandoned
+  });
+
   it('ends with an error when a controller cannot sync its caches', async () => {
     const { mgr } = setup();
     await mgr.start();

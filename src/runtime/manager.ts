@@ -4,9 +4,16 @@
 //
 // Informers run on every replica, so a standby has warm caches and is ready
 // (/readyz) as soon as they sync. Controllers run only on the leader (or at
-// once without leader election). Losing the lease ends the manager with reason
-// 'leadership-lost': like controller-runtime, the process should exit and
-// start again as a standby rather than try to resume.
+// once without leader election).
+//
+// Losing the lease is not a stop but a fence: another replica may already be
+// leading, so nothing may be written any more. At once and without draining
+// (controller-runtime sets gracefulShutdownTimeout to 0 and exits), every
+// reconcile's signal aborts (Docker calls given it are cut), the queues shut
+// down, Event writes stop, the lease is left alone, `leadershipLost` aborts
+// (the process exits from its listener, before any further callback runs),
+// and `done` resolves with 'leadership-lost'. Informers and servers are torn
+// down in the background; stop() waits for that.
 //
 // Graceful stop, in order, under one hard deadline (30 s by default):
 //   1. controllers stop taking work and finish in-flight reconciles
@@ -95,6 +102,9 @@ export class Manager {
   private electorRun: Promise<void> | undefined;
   private readonly electorAbort = new AbortController();
   private readonly controllersAbort = new AbortController();
+  private readonly lostAbort = new AbortController();
+  /** Aborts, synchronously, when the lease is lost: a process exits from its listener. */
+  readonly leadershipLost: AbortSignal = this.lostAbort.signal;
   private started = false;
   private stopping: Promise<void> | undefined;
   private metricsServer: HttpServerHandle | undefined;
@@ -155,6 +165,7 @@ export class Manager {
       controller,
       ...(this.options.events.instance ? { instance: this.options.events.instance } : {}),
       logger: this.logger,
+      writesStop: this.lostAbort.signal,
     });
     this.recorders.push(recorder);
     return recorder;
@@ -212,10 +223,7 @@ export class Manager {
       logger: this.logger,
       onStartedLeading: () => this.startControllers(),
       onStoppedLeading: () => {
-        if (!this.stopping) {
-          this.logger.error('leader election lost');
-          void this.stop({ reason: 'leadership-lost' });
-        }
+        if (!this.stopping) this.fenceOnLostLease();
       },
     });
     this.electorRun = this.elector.run(this.electorAbort.signal);
@@ -263,6 +271,22 @@ export class Manager {
         void this.stop({ reason: 'error', error: err });
       });
     }
+  }
+
+  /** The lease is lost: stop every write now (see the file comment). Synchronous on purpose. */
+  private fenceOnLostLease(): void {
+    this.logger.error({ drain: false }, 'leader election lost');
+    // Aborts each controller's reconcile signal and shuts its queue down, synchronously.
+    this.controllersAbort.abort();
+    this.lostAbort.abort();
+    this.resolveDone({ reason: 'leadership-lost' });
+    this.stopping = (async () => {
+      this.electorAbort.abort();
+      await this.electorRun;
+      // Informers only read; stopping them just frees the connections.
+      await Promise.all(this.informers.map((i) => i.stop()));
+      await Promise.all(this.servers.map((s) => s.close()));
+    })().catch((err: unknown) => this.logger.error({ err }, 'error while tearing down after a lost lease'));
   }
 
   private async shutdown(exit: ManagerExit): Promise<void> {

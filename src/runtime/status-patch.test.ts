@@ -104,4 +104,11 @@ describe('patchStatus', () => {
   it('builds a full body when there was no status yet', () => {
     expect(statusPatchBody(undefined, { phase: 'Pending' })).toEqual({ status: { phase: 'Pending' } });
   });
+
+  it('carries the resourceVersion as an optimistic lock when asked to', () => {
+    expect(statusPatchBody({ phase: 'Pending' }, { phase: 'Ready' }, '42')).toEqual({
+      metadata: { resourceVersion: '42' },
+      status: { phase: 'Ready' },
+    });
+  });
 });

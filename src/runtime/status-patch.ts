@@ -16,9 +16,28 @@ export function statusChanged(oldStatus: unknown, newStatus: unknown): boolean {
   return !jsonEqual(oldStatus ?? {}, newStatus ?? {});
 }
 
-/** The merge patch body that turns `oldStatus` into `newStatus`, removals as null. */
-export function statusPatchBody(oldStatus: unknown, newStatus: unknown): { status: unknown } {
-  return { status: createMergePatch(oldStatus ?? {}, newStatus ?? {}) };
+/**
+ * The merge patch body that turns `oldStatus` into `newStatus`, removals as
+ * null. With `resourceVersion`, the patch carries it as an optimistic lock
+ * (controller-runtime's MergeFromWithOptimisticLock): the API server refuses
+ * it with 409 when the object changed since it was read, so a status computed
+ * from a stale cache (e.g. one that does not yet hold the hosts an earlier
+ * write recorded) can never overwrite a newer one; the caller retries.
+ */
+export function statusPatchBody(
+  oldStatus: unknown,
+  newStatus: unknown,
+  resourceVersion?: string,
+): { status: unknown; metadata?: { resourceVersion: string } } {
+  return {
+    ...(resourceVersion ? { metadata: { resourceVersion } } : {}),
+    status: createMergePatch(oldStatus ?? {}, newStatus ?? {}),
+  };
+}
+
+export interface StatusPatchOptions {
+  /** The resourceVersion the status was computed from: refuse the write if the object moved on. */
+  resourceVersion?: string;
 }
 
 /**
@@ -31,9 +50,10 @@ export async function patchStatus(
   oldStatus: unknown,
   newStatus: unknown,
   fieldManager: string,
+  opts: StatusPatchOptions = {},
 ): Promise<boolean> {
   if (!statusChanged(oldStatus, newStatus)) return false;
-  const body = statusPatchBody(oldStatus, newStatus);
+  const body = statusPatchBody(oldStatus, newStatus, opts.resourceVersion);
   // CustomObjectsApi defaults to JSON Patch; a merge patch needs the header set explicitly.
   const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   const { group, version, plural, name, namespace } = ref;

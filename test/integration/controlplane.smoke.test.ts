@@ -7,6 +7,7 @@ import {
   KubeConfig,
   RbacAuthorizationV1Api,
   Watch,
+  type V1ConfigMap,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -224,6 +225,159 @@ describe('local control plane', () => {
     }
   });
 });
+
+// kube-controller-manager: what a real cluster does with deletions. Each test
+// uses its own namespace; a namespace that never finishes deleting (no
+// namespace controller) fails the test by timeout.
+describe('kube-controller-manager in the local control plane', () => {
+  /** Namespace deletion and garbage collection take a few seconds; allow for a busy 2-core machine. */
+  const GONE_TIMEOUT_MS = 60_000;
+  let core: CoreV1Api;
+
+  beforeAll(() => {
+    core = cp.kubeConfig().makeApiClient(CoreV1Api);
+  });
+
+  const configMap = (namespace: string, name: string, extra: Partial<V1ConfigMap['metadata']> = {}) =>
+    core.createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name, ...extra }, data: { key: 'value' } },
+    });
+
+  /** A namespace with a ConfigMap in it; returns the ConfigMap. */
+  async function namespaceWithConfigMap(namespace: string): Promise<V1ConfigMap> {
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    return configMap(namespace, 'content');
+  }
+
+  async function waitGone(what: string, read: () => Promise<unknown>): Promise<void> {
+    await waitFor(async () => (await notFound(read())) || undefined, {
+      timeoutMs: GONE_TIMEOUT_MS,
+      intervalMs: 250,
+      what: `${what} to be deleted`,
+    });
+  }
+
+  it('deletes a namespace with its contents, and the name can be used again', async () => {
+    await namespaceWithConfigMap('doomed');
+    await core.deleteNamespace({ name: 'doomed' });
+    await waitGone('namespace doomed', () => core.readNamespace({ name: 'doomed' }));
+
+    // What `kubectl delete -f` and a second `kubectl apply -f` do: the name is free again, and empty.
+    await core.createNamespace({ body: { metadata: { name: 'doomed' } } });
+    expect(await notFound(core.readNamespacedConfigMap({ namespace: 'doomed', name: 'content' }))).toBe(true);
+  });
+
+  it('gives a new namespace its default ServiceAccount and kube-root-ca.crt, as a cluster does', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'fresh' } } });
+    const account = await waitFor(
+      async () => core.readNamespacedServiceAccount({ namespace: 'fresh', name: 'default' }),
+      { timeoutMs: GONE_TIMEOUT_MS, what: 'ServiceAccount fresh/default' },
+    );
+    expect(account.metadata?.name).toBe('default');
+    const rootCa = await waitFor(
+      async () => core.readNamespacedConfigMap({ namespace: 'fresh', name: 'kube-root-ca.crt' }),
+      { timeoutMs: GONE_TIMEOUT_MS, what: 'ConfigMap fresh/kube-root-ca.crt' },
+    );
+    expect(rootCa.data?.['ca.crt']).toContain('BEGIN CERTIFICATE');
+  });
+
+  it.each(['Background', 'Foreground'])(
+    'garbage-collects a dependent when its owner is deleted (%s propagation)',
+    async (propagationPolicy) => {
+      const namespace = `gc-${propagationPolicy.toLowerCase()}`;
+      await core.createNamespace({ body: { metadata: { name: namespace } } });
+      const owner = await configMap(namespace, 'owner');
+      const ownerReferences = [
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          name: 'owner',
+          uid: owner.metadata?.uid ?? '',
+          blockOwnerDeletion: true,
+        },
+      ];
+      await configMap(namespace, 'dependent', { ownerReferences });
+      const readOwner = () => core.readNamespacedConfigMap({ namespace, name: 'owner' });
+      const readDependent = () => core.readNamespacedConfigMap({ namespace, name: 'dependent' });
+
+      await core.deleteNamespacedConfigMap({ namespace, name: 'owner', propagationPolicy });
+      await waitGone(`${namespace}/owner`, readOwner);
+      // Foreground: the owner goes only after its blocking dependents, so the dependent is gone already.
+      if (propagationPolicy === 'Foreground') expect(await notFound(readDependent())).toBe(true);
+      await waitGone(`${namespace}/dependent`, readDependent);
+    },
+  );
+
+  it('garbage-collects a ConfigMap owned by a custom resource', async () => {
+    const widget = await createWidget('owner-widget', { replicas: 1, color: 'black' });
+    await configMap(NAMESPACE, 'widget-child', {
+      ownerReferences: [
+        {
+          apiVersion: `${GROUP}/${VERSION}`,
+          kind: 'Widget',
+          name: 'owner-widget',
+          uid: widget.metadata.uid ?? '',
+        },
+      ],
+    });
+    await objects.deleteNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NAMESPACE,
+      plural: PLURAL,
+      name: 'owner-widget',
+    });
+    await waitGone(`${NAMESPACE}/widget-child`, () =>
+      core.readNamespacedConfigMap({ namespace: NAMESPACE, name: 'widget-child' }),
+    );
+  });
+
+  it('keeps deleting namespaces after a kube-apiserver restart (it reconnects by itself)', async () => {
+    await cp.stopApiServer();
+    await cp.startApiServer();
+    await namespaceWithConfigMap('after-restart');
+    await core.deleteNamespace({ name: 'after-restart' });
+    await waitGone('namespace after-restart', () => core.readNamespace({ name: 'after-restart' }));
+  });
+
+  it('is what finishes deletions: stopped, a namespace stays Terminating; restarted, it goes', async () => {
+    await cp.stopControllerManager();
+    try {
+      await namespaceWithConfigMap('waits');
+      await core.deleteNamespace({ name: 'waits' });
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect((await core.readNamespace({ name: 'waits' })).status?.phase).toBe('Terminating');
+    } finally {
+      await cp.startControllerManager();
+    }
+    await waitGone('namespace waits', () => core.readNamespace({ name: 'waits' }));
+  });
+
+  it('holds deletions while paused and finishes them after resume', async () => {
+    cp.pauseControllerManager();
+    try {
+      await namespaceWithConfigMap('paused');
+      await core.deleteNamespace({ name: 'paused' });
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect((await core.readNamespace({ name: 'paused' })).status?.phase).toBe('Terminating');
+    } finally {
+      cp.resumeControllerManager();
+    }
+    await waitGone('namespace paused', () => core.readNamespace({ name: 'paused' }));
+  });
+});
+
+/** True when the call failed with 404; other failures are thrown, success is false. */
+async function notFound(pending: Promise<unknown>): Promise<boolean> {
+  try {
+    await pending;
+    return false;
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 404) return true;
+    throw err;
+  }
+}
 
 async function installCrd(kc: KubeConfig): Promise<void> {
   const crds = kc.makeApiClient(ApiextensionsV1Api);

@@ -22,6 +22,7 @@ const run = promisify(execFile);
 const QUICKSTART_IMAGE = 'busybox:1.36';
 const NS = 'quickstart';
 const KINDS = 'dockercontainer,dockerimage,dockernetwork,dockervolume';
+const READY_AFTER_REAPPLY = 'dockernetwork/app dockerimage/busybox dockercontainer/client';
 const READY_TIMEOUT_MS = 240_000;
 const STOP_TIMEOUT_MS = 30_000;
 
@@ -69,7 +70,7 @@ async function stop(dev: TestProcess): Promise<{ exit: ChildExit; seconds: numbe
   return { exit, seconds: (exit.at - sentAt) / 1000 };
 }
 
-/** etcd or kube-apiserver processes whose command line names our data dir. */
+/** Control-plane processes whose command line names our data dir. */
 function controlPlaneProcesses(): string[] {
   const found: string[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -77,8 +78,8 @@ function controlPlaneProcesses(): string[] {
     try {
       const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
       const program = argv[0]?.split('/').pop() ?? '';
-      if (['etcd', 'kube-apiserver'].includes(program) && argv.some((a) => a.includes(dataDir)))
-        found.push(`${entry}: ${argv.join(' ')}`);
+      const controlPlane = ['etcd', 'kube-apiserver', 'kube-controller-manager'].includes(program);
+      if (controlPlane && argv.some((a) => a.includes(dataDir))) found.push(`${entry}: ${argv.join(' ')}`);
     } catch {
       // exited while we looked
     }
@@ -246,5 +247,31 @@ describe('dockyard dev', () => {
       expect(dev.count((l) => l.level >= LEVEL.error)).toBe(0);
     },
     READY_TIMEOUT_MS + 120_000,
+  );
+
+  it(
+    'deletes the quickstart with `kubectl delete -f` and takes it again with `kubectl apply -f`',
+    async () => {
+      expect(before, 'the first test must have run').toBeDefined();
+      const dev = startDev('dockyard dev (3)');
+      await waitReady(dev);
+
+      // kubectl waits until every object, the namespace included, is gone. Before the
+      // control plane ran kube-controller-manager the namespace stayed Terminating forever
+      // and the apply below was refused ("namespace is being terminated").
+      await shell('kubectl delete -f examples/quickstart.yaml --timeout=120s');
+      expect(await shell(`kubectl get namespace ${NS} --ignore-not-found -o name`)).toBe('');
+      // Containers and the network (deletionPolicy Delete) went with them; the volume (Orphan) stays.
+      expect(Object.keys(await snapshot())).toEqual([`volume ${NS}.data`]);
+
+      await shell('kubectl apply -f examples/quickstart.yaml');
+      await shell(`kubectl wait --for=condition=Ready -n ${NS} ${READY_AFTER_REAPPLY} --timeout=120s`);
+      expect(dev.count((l) => l.level >= LEVEL.error)).toBe(0);
+
+      const { exit } = await stop(dev);
+      expect(exit.code, dev.describe()).toBe(0);
+      expect(controlPlaneProcesses()).toEqual([]);
+    },
+    READY_TIMEOUT_MS + 300_000,
   );
 });

@@ -207,6 +207,25 @@ describe('DockerHost controller', () => {
     expect(ready(await getHost('secure'))?.status).toBe('True');
   });
 
+  it('verifies the daemon certificate against spec.tls.serverName', async () => {
+    const secure = lab.node('secure');
+    if (!secure.tls) throw new Error('secure node has no TLS material');
+    await tlsSecret('server-name-tls', secure.tls);
+    // The node's certificate names 127.0.0.1, localhost and the node's name:
+    // the endpoint's IP alone would pass, so only a serverName check refuses.
+    await createHost('server-name-wrong', {
+      endpoint: secure.endpoint,
+      tls: { secretRef: { namespace: SECRETS_NS, name: 'server-name-tls' }, serverName: 'not-the-daemon' },
+    });
+    await createHost('server-name-right', {
+      endpoint: secure.endpoint,
+      tls: { secretRef: { namespace: SECRETS_NS, name: 'server-name-tls' }, serverName: secure.name },
+    });
+    const wrong = await waitForReady('server-name-wrong', 'False', 'TLSError');
+    expect(ready(wrong)?.message).toContain('not-the-daemon');
+    await waitForReady('server-name-right', 'True', 'Connected');
+  });
+
   it('exports host metrics', async () => {
     const address = dockyard.manager.metricsAddress();
     if (!address) throw new Error('metrics server not started');

@@ -406,7 +406,7 @@ describe('DockerNetwork', () => {
     expect(left.filter((n) => n === 'shared' || n.startsWith(`${NS}.c`))).toEqual([]);
   });
 
-  it('a host that stops matching loses it; the others keep it', async () => {
+  it('a host that stops matching keeps it, flagged PlacementMatched=False (no eviction by relabelling)', async () => {
     await kube.create('DockerNetwork', NS, 'placed', {
       hostSelector: { matchLabels: { site: 'lab' } },
       ipam: { config: [{ subnet: '10.231.5.0/24' }] },
@@ -424,10 +424,13 @@ describe('DockerNetwork', () => {
         'DockerNetwork',
         NS,
         'placed',
-        (o) => isReady(o) && o.status?.hostsReady === '1/1',
-        'placed on n1 only',
+        (o) =>
+          isReady(o) &&
+          o.status?.hostsReady === '2/2' &&
+          condition(o, 'PlacementMatched')?.reason === 'HostNoLongerMatches',
+        'kept on n2 with PlacementMatched=False',
       );
-      expect(await networkOn('n2', `${NS}.placed`)).toBeUndefined();
+      expect(subnetsOf(await networkOn('n2', `${NS}.placed`))).toEqual(['10.231.5.0/24']);
       expect(subnetsOf(await networkOn('n1', `${NS}.placed`))).toEqual(['10.231.5.0/24']);
     } finally {
       await kube.patch('DockerHost', undefined, 'n2', { metadata: { labels: { site: 'lab' } } });
@@ -436,8 +439,8 @@ describe('DockerNetwork', () => {
       'DockerNetwork',
       NS,
       'placed',
-      (o) => isReady(o) && o.status?.hostsReady === '2/2',
-      'back on 2 hosts',
+      (o) => isReady(o) && o.status?.hostsReady === '2/2' && condition(o, 'PlacementMatched') === undefined,
+      'matching on 2 hosts again',
     );
     await kube.delete('DockerNetwork', NS, 'placed');
     await kube.waitForGone('DockerNetwork', NS, 'placed');

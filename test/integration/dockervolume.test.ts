@@ -116,7 +116,7 @@ describe('DockerVolume', () => {
   it('never destroys data to apply an immutable change: Stalled RecreateRequired', async () => {
     await writeData('n1', `${NS}.data`, 'precious');
     await kube.patch('DockerVolume', NS, 'data', {
-      spec: { driverOptions: { type: 'tmpfs', device: 'tmpfs' } },
+      spec: { driverOptions: { type: 'tmpfs', device: 'tmpfs', o: 'size=16m' } },
     });
     const stalled = await kube.waitFor(
       'DockerVolume',
@@ -160,7 +160,7 @@ describe('DockerVolume', () => {
     expect((await volumeOn('n1', `${NS}.foreign`))?.Labels).toEqual({ app: 'not-dockyard' });
   });
 
-  it('with Delete, removes it from every host; and a host that stops matching loses it', async () => {
+  it('with Delete, removes it from every host; a host that stops matching keeps it (flagged)', async () => {
     await kube.create('DockerVolume', NS, 'scratch', {
       hostSelector: { matchLabels: { site: 'lab' } },
       deletionPolicy: 'Delete',
@@ -173,23 +173,31 @@ describe('DockerVolume', () => {
       'Ready on 2 hosts',
     );
     await kube.patch('DockerHost', undefined, 'n2', { metadata: { labels: { site: 'elsewhere' } } });
+    // A relabelled host never evicts (IgnoredDuringExecution): kept, flagged, still Ready.
     await kube.waitFor(
       'DockerVolume',
       NS,
       'scratch',
-      (o) => isReady(o) && o.status?.hostsReady === '1/1',
-      'placed on n1 only',
+      (o) =>
+        isReady(o) &&
+        o.status?.hostsReady === '2/2' &&
+        condition(o, 'PlacementMatched')?.reason === 'HostNoLongerMatches',
+      'kept on n2 with PlacementMatched=False',
     );
-    expect(await volumeOn('n2', `${NS}.scratch`)).toBeUndefined();
+    expect(await volumeOn('n2', `${NS}.scratch`)).toBeDefined();
     expect(await volumeOn('n1', `${NS}.scratch`)).toBeDefined();
     await kube.delete('DockerVolume', NS, 'scratch');
     await kube.waitForGone('DockerVolume', NS, 'scratch');
     expect(await volumeOn('n1', `${NS}.scratch`)).toBeUndefined();
+    expect(await volumeOn('n2', `${NS}.scratch`)).toBeUndefined();
     await kube.patch('DockerHost', undefined, 'n2', { metadata: { labels: { site: 'lab' } } });
   });
 
   it('sweeps volumes whose owner is gone only when their recorded policy says Delete', async () => {
+    // The sweep considers only objects of its own cluster (kube-system's UID by default).
+    const cluster = (await kube.core.readNamespace({ name: 'kube-system' })).metadata?.uid ?? '';
     const labels = (name: string, policy: string) => ({
+      'dockyard.io/cluster': cluster,
       'dockyard.io/uid': `gone-${name}`,
       'dockyard.io/namespace': NS,
       'dockyard.io/name': name,

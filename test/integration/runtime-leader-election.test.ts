@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
@@ -13,7 +15,8 @@ import { killAllTestProcesses, TestProcess } from '../support/test-process.js';
 
 // Leader election between real processes over a real Lease: only the leader
 // reconciles, a killed leader is replaced once its lease expires, a stopped
-// one hands over at once, a leader that loses its lease exits; and the real
+// one hands over at once, a leader that loses its lease exits at once without
+// draining (a blocked call is cut, nothing written after the loss); and the real
 // CLI takes, then releases, its Lease.
 
 const NAMESPACE = 'election';
@@ -41,7 +44,7 @@ afterAll(async () => {
   await cp?.stop();
 });
 
-function startReplica(identity: string, lease: string): TestProcess {
+function startReplica(identity: string, lease: string, extraEnv: Record<string, string> = {}): TestProcess {
   return new TestProcess(identity, 'test/support/test-manager.ts', [], {
     DOCKYARD_TEST_KUBECONFIG: cp.kubeconfigPath,
     DOCKYARD_TEST_NAMESPACE: NAMESPACE,
@@ -50,6 +53,7 @@ function startReplica(identity: string, lease: string): TestProcess {
     DOCKYARD_TEST_LEASE_MS: String(LEASE.durationMs),
     DOCKYARD_TEST_RENEW_MS: String(LEASE.renewDeadlineMs),
     DOCKYARD_TEST_RETRY_MS: String(LEASE.retryPeriodMs),
+    ...extraEnv,
   });
 }
 
@@ -158,34 +162,96 @@ describe('leader election between processes', () => {
     });
   });
 
-  it('exits 1 when it loses the lease, so the pod restarts as a standby', async () => {
-    const leader = startReplica('replica-e', 'lost-test');
-    await leader.waitForLog(acquired, START_TIMEOUT_MS, 'acquire the lease');
+  it('exits 1 at once when it loses the lease: a blocked call is cut, nothing is written after the loss', async () => {
+    // A slow endpoint the reconcile of `slow-*` gadgets calls without the reconcile's signal (as
+    // most Docker calls are made) before writing status. It answers after HOLD_MS, later than
+    // the loss, but well inside the graceful-shutdown window (10 s) a drain would wait for.
+    const HOLD_MS = 9_000;
+    const slow = await startSlowServer(HOLD_MS);
+    try {
+      const leader = startReplica('replica-e', 'lost-test', { DOCKYARD_TEST_SLOW_URL: slow.url });
+      await leader.waitForLog(acquired, START_TIMEOUT_MS, 'acquire the lease');
+      await gadgets.create('slow-0', 1);
+      await waitFor(async () => slow.requests.length > 0, {
+        timeoutMs: 20_000,
+        what: 'the reconcile to block',
+      });
 
-    // Someone else writes the lease (a replica that wrongly believes it expired, or a person).
-    const stolenAt = performance.now();
-    await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
-      {
-        group: 'coordination.k8s.io',
-        version: 'v1',
-        plural: 'leases',
-        namespace: NAMESPACE,
-        name: 'lost-test',
-        body: { spec: { holderIdentity: 'intruder' } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
-    const exit = await leader.exited;
-    expect(exit.code).toBe(1);
-    expect(exit.at - stolenAt).toBeLessThan(LEASE.renewDeadlineMs + 5_000);
-    expect(leader.find((l) => l.msg === 'leader election lost')).toBeDefined();
-    // Once its workers have finished it reconciles nothing more (it leads no longer).
-    const finished = leader.lines.findIndex(({ line }) => line.msg === 'All workers finished');
-    expect(finished).toBeGreaterThan(0);
-    expect(leader.lines.slice(finished).filter(({ line }) => reconciled(line))).toEqual([]);
-    expect((await kubectlLease(NAMESPACE, 'lost-test')).spec?.holderIdentity).toBe('intruder');
+      // Someone else writes the lease (a replica that wrongly believes it expired, or a person).
+      const stolenAt = performance.now();
+      await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+        {
+          group: 'coordination.k8s.io',
+          version: 'v1',
+          plural: 'leases',
+          namespace: NAMESPACE,
+          name: 'lost-test',
+          body: { spec: { holderIdentity: 'intruder' } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      const exit = await leader.exited;
+      expect(exit.code, leader.describe()).toBe(1);
+      // Noticed within a retry period plus the renew deadline, then no drain at all.
+      expect(exit.at - stolenAt).toBeLessThan(LEASE.retryPeriodMs + LEASE.renewDeadlineMs + 2_500);
+      expect(leader.find((l) => l.msg === 'leader election lost')).toBeDefined();
+      expect(leader.find((l) => l.msg === 'All workers finished')).toBeUndefined();
+
+      // The blocked call was cut when the process went, before its answer came.
+      const [request] = slow.requests;
+      await waitFor(async () => request?.closedAt !== undefined, {
+        timeoutMs: 5_000,
+        what: 'the call to be cut',
+      });
+      expect(request?.answered).toBe(false);
+      // Long after the answer would have come: no status write happened after the loss.
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(0, (request?.at ?? 0) + HOLD_MS + 1_000 - performance.now())),
+      );
+      expect((await gadgets.get('slow-0')).status?.reconciledBy).toBeUndefined();
+      expect(leader.find((l) => l.msg === 'slow call returned')).toBeUndefined();
+      expect((await kubectlLease(NAMESPACE, 'lost-test')).spec?.holderIdentity).toBe('intruder');
+    } finally {
+      await slow.close();
+    }
   });
 });
+
+interface SlowRequest {
+  at: number;
+  answered: boolean;
+  closedAt?: number;
+}
+
+/** An HTTP endpoint that answers every request after `holdMs`, recording whether the client hung up first. */
+async function startSlowServer(
+  holdMs: number,
+): Promise<{ url: string; requests: SlowRequest[]; close: () => Promise<void> }> {
+  const requests: SlowRequest[] = [];
+  const server = createServer((req, res) => {
+    const record: SlowRequest = { at: performance.now(), answered: false };
+    requests.push(record);
+    const timer = setTimeout(() => {
+      record.answered = true;
+      res.end('ok');
+    }, holdMs);
+    res.on('close', () => {
+      clearTimeout(timer);
+      record.closedAt = performance.now();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 describe('dockyard controller (the CLI)', () => {
   it('takes the Lease with --leader-elect, and on SIGTERM exits 0 and releases it', async () => {

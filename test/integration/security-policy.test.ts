@@ -4,6 +4,7 @@ import type { ControlPlane } from '../../src/localenv/control-plane.js';
 import { waitFor } from '../../src/localenv/process.js';
 import {
   compliant,
+  HOST_SETTINGS,
   POLICY_ESCAPES,
   SCHEMA_ESCAPES,
   type PolicyEscape,
@@ -15,7 +16,9 @@ import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
 
 // Policy escapes through the real API server and the in-process controllers,
 // on two real Docker nodes: `base` (securityPolicy baseline) and `strict`
-// (restricted). A representative subset of the table in
+// (restricted), both with the fixture's HOST_SETTINGS (a host-port range and
+// a subnet range opened, memory and pids limits required). A representative
+// subset of the table in
 // src/policy/policy-escapes.fixture.ts (the unit test runs all of it):
 // - escapes the API can express end Ready=False / Stalled with reason
 //   PolicyViolation naming the field, with a Warning Event, and nothing
@@ -47,14 +50,39 @@ const SUBSET = [
   'root user "00"',
   'local volume type=none,o=bind,device=/',
   'local volume on a host block device',
+  // Allow-lists (issue #12 item 9): one or more of each new rule.
+  'host port 80 outside the allowed range',
+  'log driver "syslog"',
+  'json-file max-size=10g',
+  'tmpfs mount without a size (half the host memory)',
+  'user "daemon" under restricted (a name can be uid 0)',
+  'user "nobody" under restricted (a name can be uid 0)',
+  'no memory limit on a host that requires one',
+  'no pids limit on a host that requires one',
+  'volume driver local-persist',
+  'volume type "proc"',
+  'tmpfs volume on device /dev//sda1',
+  'tmpfs volume with o="bind"',
+  'tmpfs volume with size=2g',
+  'nfs volume on device /dev/sda1',
+  'network file system nfs under restricted',
+  'macvlan on a host interface',
+  'bridge option com.docker.network.bridge.name=docker0',
+  'subnet 10.0.0.0/8 outside the allowed range',
+  'gateway outside the allowed range',
 ];
+
+type Kind = 'DockerContainer' | 'DockerVolume' | 'DockerNetwork';
 
 interface Attempt {
   name: string;
   host: HostName;
-  kind: 'DockerContainer' | 'DockerVolume';
+  kind: Kind;
   escape: PolicyEscape;
 }
+
+const kindOf = (e: PolicyEscape): Kind =>
+  e.container ? 'DockerContainer' : e.volume ? 'DockerVolume' : 'DockerNetwork';
 
 const slug = (s: string) =>
   s
@@ -66,14 +94,11 @@ const slug = (s: string) =>
 const attempts: Attempt[] = SUBSET.flatMap((name) => {
   const escape = POLICY_ESCAPES.find((e) => e.name === name);
   if (!escape) throw new Error(`no escape named ${name} in the fixture`);
+  // Both nodes run HOST_SETTINGS; a row for another host setting belongs to the unit test only.
+  if (escape.settings) throw new Error(`escape ${name} needs its own host settings`);
   return (Object.keys(HOSTS) as HostName[])
     .filter((host) => escape.policies.includes(HOSTS[host]))
-    .map((host) => ({
-      name: `${slug(name)}-${host}`,
-      host,
-      kind: escape.container ? ('DockerContainer' as const) : ('DockerVolume' as const),
-      escape,
-    }));
+    .map((host) => ({ name: `${slug(name)}-${host}`, host, kind: kindOf(escape), escape }));
 });
 
 async function dockyardObjectsOn(node: HostName): Promise<string[]> {
@@ -81,10 +106,12 @@ async function dockyardObjectsOn(node: HostName): Promise<string[]> {
   const filters = { label: [`dockyard.io/namespace=${NS}`] };
   const containers = await docker.listContainers({ all: true, filters });
   const volumes = (await docker.listVolumes({ filters })).Volumes ?? [];
+  const networks = await docker.listNetworks({ filters });
   return [
     ...containers.map((c) => `container ${c.Labels['dockyard.io/name']}`),
     ...volumes.map((v) => `volume ${v.Labels['dockyard.io/name']}`),
-  ];
+    ...networks.map((n) => `network ${n.Labels?.['dockyard.io/name']}`),
+  ].sort();
 }
 
 async function warningEvents(): Promise<Array<{ name: string; reason: string; note: string }>> {
@@ -117,7 +144,11 @@ beforeAll(async () => {
   dockyard = await startDockyard(cp, { syncPeriodMs: 5_000 });
   await kube.namespace(NS);
   await registerLabHosts(kube, lab);
-  await kube.patch('DockerHost', undefined, 'strict', { spec: { securityPolicy: 'restricted' } });
+  await kube.patch('DockerHost', undefined, 'base', { spec: { securityPolicySettings: HOST_SETTINGS } });
+  await kube.patch('DockerHost', undefined, 'strict', {
+    spec: { securityPolicy: 'restricted', securityPolicySettings: HOST_SETTINGS },
+  });
+  await kube.waitFor('DockerHost', undefined, 'base', isReady, 'Ready with the settings', 60_000);
   // Ready at the new generation: the controllers' host cache has the policy.
   await kube.waitFor('DockerHost', undefined, 'strict', isReady, 'Ready as restricted', 60_000);
 }, CONTROL_PLANE_START_TIMEOUT_MS + LAB_START_TIMEOUT_MS);
@@ -127,34 +158,54 @@ afterAll(async () => {
   await Promise.all([lab?.stop(), cp?.stop()]);
 });
 
+/** What each node holds of the compliant objects created first. */
+const allowedOn = (host: HostName) => [`container allowed-${host}`, `network allowed-${host}`];
+
 describe('security policy through the API server and the controllers', () => {
-  it('runs a compliant container on both hosts (so "nothing created" below means something)', async () => {
-    for (const host of Object.keys(HOSTS) as HostName[]) {
+  it('runs a compliant container and network on both hosts, using the opened port and subnet ranges', async () => {
+    for (const [i, host] of (Object.keys(HOSTS) as HostName[]).entries()) {
+      await kube.create('DockerNetwork', NS, `allowed-${host}`, {
+        hostName: host,
+        ipam: { config: [{ subnet: `10.231.${i + 1}.0/24`, gateway: `10.231.${i + 1}.1` }] },
+        options: { 'com.docker.network.bridge.enable_icc': 'true' },
+      });
       await kube.create('DockerContainer', NS, `allowed-${host}`, {
         ...compliant,
         hostName: host,
         image: lab.workloadImage,
         command: ['sleep', '3600'],
+        ports: [{ containerPort: 8080, hostPort: 18001, hostIP: '127.0.0.1' }],
+        mounts: [{ type: 'tmpfs', target: '/scratch', tmpfsSize: '16Mi' }],
+        logging: { driver: 'json-file', options: { 'max-size': '10m', 'max-file': '3' } },
         security: { ...compliant.security, capAdd: ['NET_BIND_SERVICE'] },
       });
     }
     for (const host of Object.keys(HOSTS) as HostName[]) {
+      await kube.waitFor('DockerNetwork', NS, `allowed-${host}`, isReady, 'Ready', 90_000);
       await kube.waitFor('DockerContainer', NS, `allowed-${host}`, isReady, 'Ready', 90_000);
-      expect(await dockyardObjectsOn(host)).toEqual([`container allowed-${host}`]);
+      expect(await dockyardObjectsOn(host)).toEqual(allowedOn(host));
       const c = await lab.node(host).client().getContainer(`${NS}.allowed-${host}`).inspect();
       expect(c.Config.User).toBe('1000:1000');
       expect(c.HostConfig.CapDrop).toEqual(['ALL']);
+      expect(c.HostConfig.PortBindings?.['8080/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: '18001' }]);
+      expect(c.HostConfig.LogConfig).toEqual({
+        Type: 'json-file',
+        Config: { 'max-size': '10m', 'max-file': '3' },
+      });
     }
   });
 
   it(`refuses ${attempts.length} escapes on baseline and restricted hosts: PolicyViolation, a Warning Event, nothing on the node`, async () => {
-    expect(attempts.filter((a) => a.host === 'base').length).toBeGreaterThanOrEqual(9);
-    expect(attempts.filter((a) => a.host === 'strict').length).toBeGreaterThanOrEqual(10);
+    expect(attempts.filter((a) => a.host === 'base').length).toBeGreaterThanOrEqual(25);
+    expect(attempts.filter((a) => a.host === 'strict').length).toBeGreaterThanOrEqual(28);
+    for (const kind of ['DockerContainer', 'DockerVolume', 'DockerNetwork'] as const) {
+      expect(attempts.filter((a) => a.kind === kind).length).toBeGreaterThanOrEqual(8);
+    }
     for (const a of attempts) {
       const spec =
         a.kind === 'DockerContainer'
           ? { ...a.escape.container, hostName: a.host, image: lab.workloadImage, command: ['sleep', '3600'] }
-          : { ...a.escape.volume, hostName: a.host };
+          : { ...(a.kind === 'DockerVolume' ? a.escape.volume : a.escape.network), hostName: a.host };
       await kube.create(a.kind, NS, a.name, spec);
     }
     for (const a of attempts) {
@@ -193,12 +244,47 @@ describe('security policy through the API server and the controllers', () => {
     // Give the controllers more polls in which to (wrongly) create something.
     await new Promise((r) => setTimeout(r, 6_000));
     for (const host of Object.keys(HOSTS) as HostName[]) {
-      expect(await dockyardObjectsOn(host)).toEqual([`container allowed-${host}`]);
+      expect(await dockyardObjectsOn(host)).toEqual(allowedOn(host));
       const names = (await lab.node(host).client().listContainers({ all: true })).flatMap((c) => c.Names);
       for (const a of attempts) expect(names).not.toContain(`/${NS}.${a.name}`);
       const volumes = (await lab.node(host).client().listVolumes()).Volumes ?? [];
       for (const a of attempts) expect(volumes.map((v) => v.Name)).not.toContain(`${NS}.${a.name}`);
+      const networks = await lab.node(host).client().listNetworks();
+      for (const a of attempts) expect(networks.map((n) => n.Name)).not.toContain(`${NS}.${a.name}`);
     }
+  });
+
+  it('an administrator opening a host port on the DockerHost lets a refused container run', async () => {
+    const name = 'port-opened-later';
+    await kube.create('DockerContainer', NS, name, {
+      ...compliant,
+      hostName: 'base',
+      image: lab.workloadImage,
+      command: ['sleep', '3600'],
+      ports: [{ containerPort: 8080, hostPort: 18500 }],
+    });
+    const refused = await kube.waitFor(
+      'DockerContainer',
+      NS,
+      name,
+      (o) => condition(o, 'Ready')?.reason === 'PolicyViolation',
+      'PolicyViolation',
+      60_000,
+    );
+    expect(condition(refused, 'Ready')?.message).toContain('spec.ports[0].hostPort');
+    await kube.patch('DockerHost', undefined, 'base', {
+      spec: {
+        securityPolicySettings: {
+          ...HOST_SETTINGS,
+          allowedHostPorts: [...(HOST_SETTINGS.allowedHostPorts ?? []), { from: 18500 }],
+        },
+      },
+    });
+    // Ready at the new generation: the controllers' host cache has the opened port.
+    await kube.waitFor('DockerHost', undefined, 'base', isReady, 'Ready with the port opened', 60_000);
+    await kube.waitFor('DockerContainer', NS, name, isReady, 'Ready once the port is opened', 60_000);
+    const c = await lab.node('base').client().getContainer(`${NS}.${name}`).inspect();
+    expect(c.HostConfig.PortBindings?.['8080/tcp']).toEqual([{ HostIp: '', HostPort: '18500' }]);
   });
 
   it('the API server refuses the escapes the schema cannot express, naming the field', async () => {
@@ -225,6 +311,7 @@ describe('security policy through the API server and the controllers', () => {
     });
     await kube.create('DockerContainer', NS, 'cross-ns-ref', {
       hostName: 'base',
+      resources: compliant.resources,
       image: lab.workloadImage,
       command: ['sleep', '3600'],
       env: [

@@ -1,4 +1,5 @@
-import { EventsV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, EventsV1Api } from '@kubernetes/client-node';
+import { resolveClusterId } from '../../src/cli/cluster-id.js';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { registerControllers, type RegisteredControllers } from '../../src/controllers/index.js';
 import { installCrds } from '../../src/crds/install.js';
@@ -23,6 +24,8 @@ export async function startDockyard(
     syncPeriodMs?: number;
     maxConcurrentReconciles?: number;
     orphanSweepIntervalMs?: number;
+    /** --cluster-id; default the kube-system namespace's UID, as `dockyard controller` reads it. */
+    clusterId?: string;
     /** Capture the controllers' log lines (plain pino JSON, no redaction) instead of printing them. */
     log?: { destination: DestinationStream; level?: string };
   } = {},
@@ -41,6 +44,7 @@ export async function startDockyard(
     kc,
     manager,
     logger,
+    clusterId: await resolveClusterId(kc.makeApiClient(CoreV1Api), opts.clusterId),
     maxConcurrentReconciles: opts.maxConcurrentReconciles ?? 4,
     ...(opts.syncPeriodMs !== undefined ? { syncPeriodMs: opts.syncPeriodMs } : {}),
     ...(opts.orphanSweepIntervalMs !== undefined

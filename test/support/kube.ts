@@ -142,13 +142,26 @@ export const isReady = (obj: DockyardObject) =>
   condition(obj, 'Ready')?.status === 'True' && obj.status?.observedGeneration === obj.metadata.generation;
 
 /** DockerHosts for every lab node (labels `dockyard.io/test-node: <name>` plus extras), waited until Ready. */
+/**
+ * What lab hosts open up below privileged: the host ports and subnets the
+ * tests use (18000-18999, 10.0.0.0/8). A real host opens only what it must.
+ */
+export const LAB_POLICY_SETTINGS = {
+  allowedHostPorts: [{ from: 18000, to: 18999 }],
+  allowedSubnets: ['10.0.0.0/8'],
+};
+
 export async function registerLabHosts(
   kube: Kube,
   lab: Lab,
   labels: Record<string, Record<string, string>> = {},
 ): Promise<void> {
   for (const [name, node] of lab.nodes) {
-    const spec: Record<string, unknown> = { endpoint: node.endpoint, heartbeatIntervalSeconds: 2 };
+    const spec: Record<string, unknown> = {
+      endpoint: node.endpoint,
+      heartbeatIntervalSeconds: 2,
+      securityPolicySettings: LAB_POLICY_SETTINGS,
+    };
     if (node.tls) {
       await kube.core.createNamespacedSecret({
         namespace: 'default',

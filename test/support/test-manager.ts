@@ -5,7 +5,10 @@
 // (signals, exit codes). Configured through the environment:
 //   DOCKYARD_TEST_KUBECONFIG, DOCKYARD_TEST_NAMESPACE (gadgets and Lease),
 //   DOCKYARD_TEST_LEASE, DOCKYARD_TEST_IDENTITY,
-//   DOCKYARD_TEST_LEASE_MS / _RENEW_MS / _RETRY_MS (short, so takeovers are quick).
+//   DOCKYARD_TEST_LEASE_MS / _RENEW_MS / _RETRY_MS (short, so takeovers are quick),
+//   DOCKYARD_TEST_SLOW_URL (optional): reconciling a gadget named `slow-*`
+//   first GETs this URL without passing the reconcile's signal, like a Docker
+//   call that does not take one, and only then writes its status.
 
 import { CoordinationV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { runManager } from '../../src/cli/lifecycle.js';
@@ -56,11 +59,22 @@ const informer = manager.createInformer<Gadget>({
   resource: GADGETS.resource,
   listWatcher: gadgetListWatcher(kc, namespace),
 });
+const slowUrl = process.env.DOCKYARD_TEST_SLOW_URL;
 const reconciler = new GadgetReconciler({
   cache: informer,
   api: kc.makeApiClient(CustomObjectsApi),
   identity,
   onReconciled: (key) => logger.info({ key }, 'reconciled'),
+  ...(slowUrl
+    ? {
+        beforeStatus: async (_ctx, gadget) => {
+          if (!gadget.metadata.name?.startsWith('slow-')) return;
+          logger.info({ name: gadget.metadata.name }, 'slow call started');
+          await fetch(`${slowUrl}/${gadget.metadata.name}`);
+          logger.info({ name: gadget.metadata.name }, 'slow call returned');
+        },
+      }
+    : {}),
 });
 manager
   .createController({ name: 'gadget', reconciler, maxConcurrentReconciles: 2 })

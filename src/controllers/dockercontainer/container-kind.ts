@@ -9,6 +9,7 @@ import {
   type ObservedContainer,
 } from '../../docker/container-client.js';
 import {
+  inheritedVolumes,
   needsRecreate,
   networkChanges,
   recreateHash,
@@ -17,9 +18,11 @@ import {
   toCreateOptions,
   updateNeeded,
   type ContainerInputs,
+  type InheritedVolume,
 } from '../../docker/container-spec.js';
 import { errorMessage, isStaleRuntimeState } from '../../docker/errors.js';
 import { imageClient } from '../../docker/image-client.js';
+import { invalidNameOutcome } from '../../managed/invalid-name.js';
 import { machineEntry, savedFromEntry } from '../../managed/machine-state.js';
 import { dockerName, ownerLabels, ownership, type Ownership } from '../../managed/ownership.js';
 import type { ObjectCache } from '../../managed/managed-reconciler.js';
@@ -31,7 +34,8 @@ import type {
   HostStatusEntry,
   ManagedKind,
 } from '../../managed/types.js';
-import { checkContainerPolicy, describeViolations } from '../../policy/security-policy.js';
+import { checkContainerPolicy, describeViolations, hostPolicyOf } from '../../policy/security-policy.js';
+import { ANONYMOUS, ImageAccessRecords } from '../dockerimage/image-access.js';
 import { stepMachine } from '../machine-step.js';
 import {
   CONTAINER_MACHINE_VERSION,
@@ -40,6 +44,8 @@ import {
   type ContainerMachineContext,
 } from './container-machine.js';
 import { resolveEnv, type EnvResolution, type RefReader } from './env-resolver.js';
+import { gateImage, refusedOutcome } from './image-gate.js';
+import { removeAside, replaceContainer, ReplaceFailed, settleAside } from './replace.js';
 import { classify, type ContainerFacts } from './situation.js';
 
 const OWNER_KIND = 'DockerContainer';
@@ -52,6 +58,8 @@ export interface DockerContainerKindDeps {
   networkNameOf(n: DockerNetwork): string;
   /** Secrets and ConfigMaps of a namespace, read by name. */
   refs(namespace: string): RefReader;
+  /** Which credentials each image on each host was pulled or verified with (shared with DockerImage). */
+  imageAccess?: ImageAccessRecords;
 }
 
 export function containerNameOf(c: DockerContainer): string {
@@ -145,6 +153,7 @@ export async function desiredContainer(
   c: DockerContainer,
   hostName: string,
   namespace: string,
+  labels: { clusterId?: string } = {},
 ): Promise<DesiredContainer> {
   const resolved = resolveDependencies(deps, c, hostName);
   if (!resolved.inputs) return { missing: resolved.missing };
@@ -153,7 +162,7 @@ export async function desiredContainer(
   const inputs: ContainerInputs = {
     ...resolved.inputs,
     env: env.env,
-    ownerLabels: withoutHash(ownerLabels(owner(c), '', c.spec.deletionPolicy ?? 'Delete')),
+    ownerLabels: withoutHash(ownerLabels(owner(c), '', c.spec.deletionPolicy ?? 'Delete', labels.clusterId)),
   };
   return { missing: resolved.missing, env, inputs, hash: recreateHash(c.spec, inputs) };
 }
@@ -202,6 +211,7 @@ function containerFacts(
     ...(observed.state.health ? { health: observed.state.health } : {}),
     restartCount: observed.state.restartCount,
     ...(startedSecondsAgo !== undefined ? { startedSecondsAgo } : {}),
+    neverStarted: observed.state.status === 'created' && observed.state.startedAt === undefined,
   };
 }
 
@@ -238,6 +248,7 @@ export function crashBackoffMs(crashes: number): number {
 }
 
 export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<DockerContainer> {
+  const imageAccess = deps.imageAccess ?? new ImageAccessRecords();
   return {
     kind: OWNER_KIND,
     resource: { group: GROUP, version: VERSION, plural: 'dockercontainers' },
@@ -250,13 +261,23 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
       const api = conn.api;
       const hostName = host.metadata.name;
       const spec: DockerContainerSpec = obj.spec;
-      const policy = host.spec.securityPolicy ?? 'baseline';
-      const violations = checkContainerPolicy(policy, spec);
+      const invalid = invalidNameOutcome(ctx, { explicit: spec.containerName, field: 'spec.containerName' });
+      if (invalid) return invalid;
+      const hostPolicy = hostPolicyOf(host.spec);
+      const policy = hostPolicy.level;
+      const violations = checkContainerPolicy(hostPolicy, spec);
       const resolved: DesiredContainer =
-        violations.length === 0 ? await desiredContainer(deps, obj, hostName, namespace) : { missing: [] };
+        violations.length === 0
+          ? await desiredContainer(deps, obj, hostName, namespace, {
+              ...(ctx.clusterId ? { clusterId: ctx.clusterId } : {}),
+            })
+          : { missing: [] };
       const { env, inputs, hash } = resolved;
       const name = containerNameOf(obj);
       let observed = await containerClient.observe(api, name);
+      // A recreate a crash interrupted is finished or undone first (replace.ts).
+      if (!ctx.paused && (await settleAside(api, name, owner(obj), observed)).length > 0)
+        observed = await containerClient.observe(api, name);
       const owns = observed ? ownership(observed.labels, owner(obj)) : undefined;
       const ours = observed && owns === 'ours' ? observed : undefined;
       const upToDate = ours && inputs ? !needsRecreate(spec, inputs, ours) : true;
@@ -267,7 +288,9 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
         lastRestartCount: 0,
         crashes: 0,
         repairs: 0,
+        retries: 0,
       });
+      const maxRetries = spec.restartPolicy?.maximumRetryCount;
       const facts: ContainerFacts = {
         paused: ctx.paused,
         policyViolation: violations.length > 0,
@@ -281,8 +304,26 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
         restartPolicy: spec.restartPolicy?.name ?? 'unless-stopped',
         previousRestartCount: saved?.context.lastRestartCount ?? observed?.state.restartCount ?? 0,
         inCrashLoop: saved?.state === 'CrashLoopBackOff',
+        stoppedByDockyard: saved?.state === 'Stopped',
+        // Docker reads a retry count of 0 as no limit.
+        ...(maxRetries ? { maximumRetryCount: maxRetries } : {}),
+        retriesByDockyard: saved?.context.retries ?? 0,
       };
-      const situation = classify(facts);
+      const firstLook = classify(facts);
+      // Private images stay private: may this owner create from the image on the host? (image-gate.ts)
+      const gate = await gateImage({
+        situation: firstLook,
+        viaImageRef: spec.imageRef !== undefined,
+        image: inputs?.image,
+        api,
+        host: hostName,
+        records: imageAccess,
+      });
+      if (gate.action === 'refuse') {
+        ctx.events.event(obj, 'Warning', gate.reason, 'Pull', `on ${hostName}: ${gate.message}`);
+        return refusedOutcome({ host: hostName, ...gate, saved, fields: observedFields(ours) });
+      }
+      const situation = gate.action === 'pull' ? classify({ ...facts, imagePresent: false }) : firstLook;
       let step = stepMachine(containerMachine, CONTAINER_MACHINE_VERSION, saved, situation);
       let phase = step.saved.state;
 
@@ -290,8 +331,11 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
       let id = ours?.id;
       const note = (type: 'Normal' | 'Warning', reason: string, action: string, message: string) =>
         ctx.events.event(obj, type, reason, action, message);
+      // Our create found the name taken by a container that is not ours: nothing more is done.
+      let nameTaken = false;
       const perform = async (actions: readonly string[]) => {
         for (const action of actions) {
+          if (nameTaken) return;
           if (
             inputs === undefined &&
             ['create', 'start', 'recreate', 'update', 'reconnect', 'pull'].includes(action)
@@ -300,7 +344,16 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
           switch (action) {
             case 'pull': {
               const started = Date.now();
-              await imageClient.pull(conn.stream, (inputs as ContainerInputs).image, { signal: ctx.signal });
+              const image = (inputs as ContainerInputs).image;
+              const pulled = await imageClient.pull(conn.stream, image, { signal: ctx.signal });
+              // Pulled without credentials: the image is public, for every owner on this host.
+              imageAccess.recordPull(
+                hostName,
+                await imageClient.inspect(api, image),
+                image,
+                ANONYMOUS,
+                pulled.digest,
+              );
               note(
                 'Normal',
                 'Pulled',
@@ -311,21 +364,38 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
               break;
             }
             case 'create':
-              id = await createAndConnect(api, spec, inputs as ContainerInputs, hash as string);
+              try {
+                id = await createAndConnect(api, spec, inputs as ContainerInputs, hash as string);
+              } catch (err) {
+                if (!(err instanceof ContainerNameConflict)) throw err;
+                nameTaken = true;
+              }
               acted = true;
               break;
             case 'recreate': {
               const reasons = ours
                 ? recreateReasons(spec, inputs as ContainerInputs, ours)
                 : ['spec changed'];
-              if (ours) {
-                // Stopping waits out the grace period: no request timeout on this call.
-                await containerClient.stop(conn.stream, ours.id, {
-                  timeoutSeconds: stopTimeoutSeconds(spec),
-                });
-                await containerClient.remove(api, ours.id, { force: true });
+              const create = (inherit: readonly InheritedVolume[]) =>
+                createAndConnect(api, spec, inputs as ContainerInputs, hash as string, { inherit });
+              try {
+                id = ours
+                  ? await replaceContainer({
+                      api,
+                      stream: conn.stream,
+                      old: ours,
+                      name,
+                      owner: owner(obj),
+                      stopTimeoutSeconds: stopTimeoutSeconds(spec),
+                      start: facts.desired === 'Running',
+                      create,
+                      inherit: inheritedVolumes(spec, ours),
+                    })
+                  : await create([]);
+              } catch (err) {
+                if (err instanceof ReplaceFailed) note('Warning', 'RecreateFailed', 'Recreate', err.message);
+                throw err;
               }
-              id = await createAndConnect(api, spec, inputs as ContainerInputs, hash as string);
               note(
                 'Normal',
                 'Recreated',
@@ -409,7 +479,15 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
                 'Warning',
                 'Failed',
                 'Observe',
-                `${name} on ${hostName} exited with code ${observed?.state.exitCode ?? '?'} and its restart policy keeps it stopped`,
+                `${name} on ${hostName} exited with ${exitDescription(observed)} and its restart policy keeps it stopped`,
+              );
+              break;
+            case 'recordOOMKilled':
+              note(
+                'Warning',
+                'OOMKilled',
+                'Start',
+                `${name} on ${hostName} was killed for running out of memory (exit code ${observed?.state.exitCode ?? '?'}); starting it again under restart policy on-failure (Dockyard's restart ${step.saved.context.retries} of ${maxRetries || 'unlimited'})`,
               );
               break;
             case 'recordPolicyViolation':
@@ -430,7 +508,21 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
         }
       };
       await perform(step.actions);
-      if (acted) {
+      if (nameTaken) {
+        // Created meanwhile by someone else: the same NameConflict a fresh look finds.
+        observed = await containerClient.observe(api, name);
+        const theirs = observed ? ownership(observed.labels, owner(obj)) : 'ours';
+        if (observed && theirs !== 'ours') {
+          step = stepMachine(
+            containerMachine,
+            CONTAINER_MACHINE_VERSION,
+            step.saved,
+            classify({ ...facts, container: containerFacts(observed, theirs, false, ctx.now) }),
+          );
+          phase = step.saved.state;
+          await perform(step.actions);
+        }
+      } else if (acted) {
         observed = await containerClient.observe(api, name);
         // What was just created or started is usually up already: one more
         // machine step on this fresh observation lets status say Running now
@@ -479,11 +571,14 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
         observed,
         crashes: step.saved.context.crashes,
         acted,
+        name,
       });
     },
 
     async finalizeHost(ctx: HostContext<DockerContainer>, policy: DeletionPolicy): Promise<FinalizeOutcome> {
       if (policy === 'Orphan') return { done: true };
+      // A recreate a crash interrupted may have left our previous container aside (replace.ts).
+      await removeAside(ctx.conn.api, containerNameOf(ctx.obj), owner(ctx.obj).uid);
       const observed = await containerClient.observe(ctx.conn.api, containerNameOf(ctx.obj));
       if (!observed || ownership(observed.labels, owner(ctx.obj)) !== 'ours') return { done: true };
       await containerClient.stop(ctx.conn.api, observed.id, {
@@ -518,25 +613,38 @@ async function applyNetworkChanges(
   }
 }
 
-/** Creates the container (adopting one of ours that a lost status write left behind) and connects its other networks. */
-async function createAndConnect(
+/**
+ * Creates the container and connects its other networks. A name taken
+ * already is adopted only when the container there carries this resource's
+ * uid (ours, left by a lost status write); anything else rethrows the
+ * ContainerNameConflict (exported for its unit test).
+ */
+export async function createAndConnect(
   api: HostContext<DockerContainer>['conn']['api'],
   spec: DockerContainerSpec,
   inputs: ContainerInputs,
   hash: string,
+  extra: { inherit?: readonly InheritedVolume[] } = {},
 ): Promise<string> {
   let id: string;
   try {
-    id = await containerClient.create(api, toCreateOptions(spec, inputs, hash));
+    id = await containerClient.create(api, toCreateOptions(spec, inputs, hash, extra));
   } catch (err) {
     if (!(err instanceof ContainerNameConflict)) throw err;
     const existing = await containerClient.observe(api, inputs.name);
-    if (!existing) throw err;
+    // Adopt only what carries this resource's uid; anything else is a NameConflict.
+    const uid = inputs.ownerLabels[OWNER_LABELS.uid];
+    if (!existing || !uid || ownership(existing.labels, { uid }) !== 'ours') throw err;
     id = existing.id;
   }
   const created = await containerClient.observe(api, id);
   if (created) await applyNetworkChanges(api, id, networkChanges(spec, inputs, created));
   return id;
+}
+
+/** `code 1`, or `code 137 (OOMKilled)` when the kernel killed it for memory. */
+function exitDescription(o: ObservedContainer | undefined): string {
+  return `code ${o?.state.exitCode ?? '?'}${o?.state.oomKilled ? ' (OOMKilled)' : ''}`;
 }
 
 function waitingMessage(missing: string[], env: Awaited<ReturnType<typeof resolveEnv>> | undefined): string {
@@ -551,6 +659,8 @@ interface OutcomeFacts {
   observed: ObservedContainer | undefined;
   crashes: number;
   acted: boolean;
+  /** The Docker name this resource asks for. */
+  name: string;
 }
 
 /** Maps the phase to what the managed reconciler aggregates: ready, retrying (failure) or stalled. */
@@ -564,11 +674,12 @@ function outcome(entry: HostStatusEntry, phase: string, f: OutcomeFacts): HostOu
         stalled: { reason: 'PolicyViolation', message: f.violations },
       };
     case 'NameConflict': {
-      const message = `a container named ${String(entry.containerName ?? '')} exists and is not owned by this DockerContainer`;
+      // The name we asked for (entry.containerName is only set for a container of ours).
+      const message = `a container named ${f.name} already exists on ${entry.name} and is not owned by this DockerContainer; Dockyard never touches it`;
       return { entry: withMessage(message), ready: false, stalled: { reason: 'NameConflict', message } };
     }
     case 'Failed': {
-      const message = `exited with code ${f.observed?.state.exitCode ?? '?'}; its restart policy keeps it stopped`;
+      const message = `exited with ${exitDescription(f.observed)}; its restart policy keeps it stopped`;
       return { entry: withMessage(message), ready: false, stalled: { reason: 'Failed', message } };
     }
     case 'WaitingForDependencies': {

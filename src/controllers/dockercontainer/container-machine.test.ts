@@ -11,6 +11,7 @@ const ctx = (o: Partial<ContainerMachineContext> = {}): ContainerMachineContext 
   lastRestartCount: 0,
   crashes: 0,
   repairs: 0,
+  retries: 0,
   ...o,
 });
 const at = (
@@ -89,11 +90,11 @@ const table: Array<
     ['start'],
   ],
   [
-    'spec changed: recreate',
+    'spec changed: recreate (which starts the new container itself, or gives way to the old)',
     at('Running'),
     { type: 'OUTDATED', start: true },
     'Recreating',
-    ['recreate', 'start', 'recordRecreated'],
+    ['recreate', 'recordRecreated'],
   ],
   [
     'spec changed while stopped',
@@ -141,6 +142,27 @@ const table: Array<
     'Failed',
     ['recordFailed'],
   ],
+  [
+    'OOM-killed, retries left: start it again and say why',
+    at('Running'),
+    { type: 'OOM_RETRY' },
+    'Starting',
+    ['recordOOMKilled', 'start'],
+  ],
+  [
+    'OOM-killed under restart policy no',
+    at('Running'),
+    { type: 'FAILED', exitCode: 137, oomKilled: true },
+    'Failed',
+    ['recordFailed'],
+  ],
+  [
+    'stopped by Dockyard, Running wanted again: started',
+    at('Stopped'),
+    { type: 'NOT_RUNNING' },
+    'Starting',
+    ['start'],
+  ],
   ['policy violation', undefined, { type: 'POLICY_VIOLATION' }, 'PolicyViolation', ['recordPolicyViolation']],
   ['name conflict', undefined, { type: 'CONFLICT' }, 'NameConflict', ['recordNameConflict']],
   ['paused', at('Running'), { type: 'PAUSED' }, 'Paused', []],
@@ -169,5 +191,21 @@ describe('containerMachine', () => {
     expect(s.saved.context).toMatchObject({ lastRestartCount: 3, crashes: 0 });
     s = stepMachine(containerMachine, CONTAINER_MACHINE_VERSION, s.saved, { type: 'NOT_RUNNING' });
     expect(s.saved.context.repairs).toBe(1);
+  });
+
+  it('counts its own OOM restarts, and a new container starts the count again', () => {
+    let s = stepMachine(containerMachine, CONTAINER_MACHINE_VERSION, at('Running'), { type: 'OOM_RETRY' });
+    expect(s.saved.context.retries).toBe(1);
+    s = stepMachine(containerMachine, CONTAINER_MACHINE_VERSION, at('Running', { retries: 1 }), {
+      type: 'OOM_RETRY',
+    });
+    expect(s.saved.context.retries).toBe(2);
+    s = stepMachine(containerMachine, CONTAINER_MACHINE_VERSION, s.saved, { type: 'OUTDATED', start: true });
+    expect(s.saved.context.retries).toBe(0);
+    s = stepMachine(containerMachine, CONTAINER_MACHINE_VERSION, at('Failed', { retries: 3 }), {
+      type: 'MISSING',
+      start: true,
+    });
+    expect(s.saved.context.retries).toBe(0);
   });
 });

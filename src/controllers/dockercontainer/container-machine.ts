@@ -10,6 +10,12 @@ export interface ContainerMachineContext {
   crashes: number;
   /** Times it was put back after a change outside Dockyard. */
   repairs: number;
+  /**
+   * Restarts Dockyard made after OOM kills Docker's restart policy did not
+   * retry, counted against restartPolicy.maximumRetryCount; a new container
+   * starts from 0, as Docker's own count does.
+   */
+  retries: number;
 }
 
 export type ContainerEvent = ContainerSituation;
@@ -27,7 +33,10 @@ type Action =
   | 'recordRecreated'
   | 'recordUpdated'
   | 'recordStopped'
-  | 'countRepair';
+  | 'recordOOMKilled'
+  | 'countRepair'
+  | 'countRetry'
+  | 'resetRetries';
 
 /**
  * The decision shared by every state, in the classifier's priority order;
@@ -36,7 +45,12 @@ type Action =
  */
 function decide(drift: boolean) {
   const repaired: Action[] = drift ? ['recordDriftRepaired', 'countRepair'] : [];
-  const created: Action[] = ['create', 'start', ...(drift ? repaired : (['recordCreated'] as Action[]))];
+  const created: Action[] = [
+    'create',
+    'start',
+    'resetRetries',
+    ...(drift ? repaired : (['recordCreated'] as Action[])),
+  ];
   return {
     PAUSED: { target: '#dockercontainer.Paused' as const },
     POLICY_VIOLATION: { target: '#dockercontainer.PolicyViolation' as const },
@@ -52,15 +66,23 @@ function decide(drift: boolean) {
         target: '#dockercontainer.Creating' as const,
         actions: created,
       },
-      { target: '#dockercontainer.Stopped' as const, actions: ['create', 'recordCreated'] as Action[] },
+      {
+        target: '#dockercontainer.Stopped' as const,
+        actions: ['create', 'resetRetries', 'recordCreated'] as Action[],
+      },
     ],
+    // recreate replaces the container and starts the new one when Running is
+    // wanted, as one step: a new container that cannot start gives way to the old.
     OUTDATED: [
       {
         guard: 'start' as const,
         target: '#dockercontainer.Recreating' as const,
-        actions: ['recreate', 'start', 'recordRecreated'] as Action[],
+        actions: ['recreate', 'resetRetries', 'recordRecreated'] as Action[],
       },
-      { target: '#dockercontainer.Stopped' as const, actions: ['recreate', 'recordRecreated'] as Action[] },
+      {
+        target: '#dockercontainer.Stopped' as const,
+        actions: ['recreate', 'resetRetries', 'recordRecreated'] as Action[],
+      },
     ],
     NEEDS_UPDATE: { actions: ['update', 'recordUpdated'] as Action[] },
     NETWORKS_DIFFER: { actions: ['reconnect'] as Action[] },
@@ -77,6 +99,10 @@ function decide(drift: boolean) {
     NOT_RUNNING: {
       target: '#dockercontainer.Starting' as const,
       actions: ['start', ...repaired] as Action[],
+    },
+    OOM_RETRY: {
+      target: '#dockercontainer.Starting' as const,
+      actions: ['recordOOMKilled', 'start', 'countRetry'] as Action[],
     },
     RUNNING: [
       {
@@ -121,6 +147,7 @@ export const containerMachine = setup({
     recordRecreated: () => {},
     recordUpdated: () => {},
     recordStopped: () => {},
+    recordOOMKilled: () => {},
     recordHealthy: () => {},
     recordUnhealthy: () => {},
     recordBackOff: () => {},
@@ -129,6 +156,8 @@ export const containerMachine = setup({
     recordNameConflict: () => {},
     recordWaiting: () => {},
     countRepair: assign({ repairs: ({ context }) => context.repairs + 1 }),
+    countRetry: assign({ retries: ({ context }) => (context.retries ?? 0) + 1 }),
+    resetRetries: assign({ retries: 0 }),
     // Once per crash Docker counted, not per observation: a counter that moved
     // on every look would change status on every reconcile.
     countCrash: assign({
@@ -154,7 +183,7 @@ export const containerMachine = setup({
 }).createMachine({
   id: 'dockercontainer',
   initial: 'Pending',
-  context: { lastRestartCount: 0, crashes: 0, repairs: 0 },
+  context: { lastRestartCount: 0, crashes: 0, repairs: 0, retries: 0 },
   states: {
     Pending: { on: decide(false) },
     WaitingForDependencies: { entry: 'recordWaiting', on: decide(false) },

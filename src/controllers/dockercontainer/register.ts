@@ -12,6 +12,7 @@ import { volumeNameOf } from '../dockervolume/volume-kind.js';
 import type { HostRuntime } from '../host-runtime.js';
 import type { ControllerDeps } from '../index.js';
 import { dockerNetworkKind } from '../dockernetwork/network-kind.js';
+import { imageAccessRecordsFor } from '../dockerimage/image-access.js';
 import { dockerContainerKind } from './container-kind.js';
 import { KubeRefReader } from './env-resolver.js';
 
@@ -57,6 +58,8 @@ export function registerDockerContainerController(
     volumeNameOf,
     networkNameOf: (n) => dockerNetworkKind.dockerNameOf(n),
     refs: (namespace) => new KubeRefReader(core, namespace),
+    // The same records the DockerImage kind keeps (registered with the same HostRuntime).
+    imageAccess: imageAccessRecordsFor(hostRuntime),
   });
   const handle = registerManagedController(deps, hostRuntime, hosts, kind);
   const containersReferencing =

@@ -25,6 +25,8 @@ const up = {
   startedSecondsAgo: 60,
 };
 const exited = (exitCode: number) => ({ ...up, running: false, exitCode });
+const oom = (exitCode: number) => ({ ...exited(exitCode), oomKilled: true });
+const { startedSecondsAgo: _never, ...neverRan } = { ...exited(0), neverStarted: true };
 
 describe('classify', () => {
   it.each([
@@ -91,8 +93,87 @@ describe('classify', () => {
       { ...base, restartPolicy: 'no' as const, container: exited(137) },
       'NOT_RUNNING',
     ],
+    // Item 13: container states read as kubelet reads them.
+    [
+      'created, never started, under policy no: started',
+      { ...base, restartPolicy: 'no' as const, container: { ...neverRan, exitCode: 0 } },
+      'NOT_RUNNING',
+    ],
+    [
+      'created, never started, under on-failure: started',
+      { ...base, restartPolicy: 'on-failure' as const, container: neverRan },
+      'NOT_RUNNING',
+    ],
+    [
+      'created, never started, but Stopped wanted: left alone',
+      { ...base, desired: 'Stopped' as const, container: neverRan },
+      'STOPPED',
+    ],
+    [
+      'stopped by Dockyard, exited 0 on SIGTERM, Running wanted again under policy no: started',
+      { ...base, restartPolicy: 'no' as const, stoppedByDockyard: true, container: exited(0) },
+      'NOT_RUNNING',
+    ],
+    [
+      'stopped by Dockyard, exited 0, Running wanted again under on-failure: started',
+      { ...base, restartPolicy: 'on-failure' as const, stoppedByDockyard: true, container: exited(0) },
+      'NOT_RUNNING',
+    ],
+    [
+      'OOM-killed (137) under policy no: a failure, not a manual stop',
+      { ...base, restartPolicy: 'no' as const, container: oom(137) },
+      'FAILED',
+    ],
+    [
+      'OOM-killed with exit 0 under policy no: a failure',
+      { ...base, restartPolicy: 'no' as const, container: oom(0) },
+      'FAILED',
+    ],
+    [
+      'OOM-killed (137) under on-failure:3 after Docker retried 3 times: failed',
+      {
+        ...base,
+        restartPolicy: 'on-failure' as const,
+        maximumRetryCount: 3,
+        container: { ...oom(137), restartCount: 3 },
+      },
+      'FAILED',
+    ],
+    [
+      'OOM-killed with exit 0 under on-failure:3, nothing retried yet: retried',
+      { ...base, restartPolicy: 'on-failure' as const, maximumRetryCount: 3, container: oom(0) },
+      'OOM_RETRY',
+    ],
+    [
+      'OOM-killed with exit 0 under on-failure:3, Dockyard retried twice and Docker once: failed',
+      {
+        ...base,
+        restartPolicy: 'on-failure' as const,
+        maximumRetryCount: 3,
+        retriesByDockyard: 2,
+        container: { ...oom(0), restartCount: 1 },
+      },
+      'FAILED',
+    ],
+    [
+      'OOM-killed under on-failure without a limit: retried',
+      { ...base, restartPolicy: 'on-failure' as const, retriesByDockyard: 40, container: oom(0) },
+      'OOM_RETRY',
+    ],
+    [
+      'OOM-killed under unless-stopped and still exited: started',
+      { ...base, container: oom(137) },
+      'NOT_RUNNING',
+    ],
   ])('%s → %s', (_name, facts, type) => {
     expect(classify(facts).type).toBe(type);
+  });
+  it('says when a failure was an OOM kill', () => {
+    expect(classify({ ...base, restartPolicy: 'no', container: oom(137) })).toEqual({
+      type: 'FAILED',
+      exitCode: 137,
+      oomKilled: true,
+    });
   });
   it('carries whether to start a new container', () => {
     expect(classify({ ...base, desired: 'Stopped' })).toEqual({ type: 'MISSING', start: false });

@@ -26,6 +26,8 @@ export interface ContainerFacts {
     restartCount: number;
     /** Seconds since it last started; undefined if never. */
     startedSecondsAgo?: number;
+    /** Created and never started (or its only start failed): Docker's `created` state. */
+    neverStarted?: boolean;
   };
   /** Restart policy, memory, CPUs or pids limit differ (updated in place). */
   updateNeeded: boolean;
@@ -36,6 +38,12 @@ export interface ContainerFacts {
   previousRestartCount: number;
   /** The last phase was CrashLoopBackOff: a short run in between crashes does not end it. */
   inCrashLoop: boolean;
+  /** The last phase was Stopped: Dockyard itself stopped it (spec.state Stopped). */
+  stoppedByDockyard?: boolean;
+  /** restartPolicy.maximumRetryCount (on-failure only); undefined means no limit. */
+  maximumRetryCount?: number;
+  /** Restarts Dockyard made itself after an OOM kill Docker's policy did not retry (machine context). */
+  retriesByDockyard?: number;
 }
 
 export type ContainerSituation =
@@ -53,8 +61,9 @@ export type ContainerSituation =
   | { type: 'SHOULD_STOP' }
   | { type: 'STOPPED' }
   | { type: 'CRASH_LOOPING'; restartCount: number }
-  | { type: 'FAILED'; exitCode: number }
+  | { type: 'FAILED'; exitCode: number; oomKilled?: true }
   | { type: 'NOT_RUNNING' }
+  | { type: 'OOM_RETRY' }
   | { type: 'RUNNING'; health: ContainerHealth | 'none'; restartCount: number };
 
 /** A container that died and was started again within this many seconds is still crash-looping. */
@@ -92,11 +101,44 @@ export function classify(f: ContainerFacts): ContainerSituation {
   const justRestarted = upBriefly && (c.restartCount > f.previousRestartCount || f.inCrashLoop);
   if (c.restarting || justRestarted) return { type: 'CRASH_LOOPING', restartCount: c.restartCount };
   if (c.running) return { type: 'RUNNING', health: c.health ?? 'none', restartCount: c.restartCount };
-  // Exited, and Docker will not restart it. A policy of no / on-failure means
-  // it stays down (a failure, or a finished run) unless someone stopped it by
-  // signal; with always / unless-stopped only a manual stop explains it.
+  return exited(f, c);
+}
+
+/**
+ * A container that is not running and that Docker will not restart, read as
+ * kubelet reads container states: one that never ran, or that Dockyard itself
+ * stopped, is started whatever its exit code and restart policy say; an OOM
+ * kill is a failure (its 137 is no manual stop), retried only as far as the
+ * restart policy's retry count allows.
+ */
+function exited(f: ContainerFacts, c: NonNullable<ContainerFacts['container']>): ContainerSituation {
+  if (c.neverStarted || f.stoppedByDockyard) return { type: 'NOT_RUNNING' };
+  if (c.oomKilled) return oomKilled(f, c);
+  // A policy of no / on-failure means it stays down (a failure, or a finished
+  // run) unless someone stopped it by signal; with always / unless-stopped
+  // only a manual stop explains it.
   const policyKeepsItDown = f.restartPolicy === 'no' || f.restartPolicy === 'on-failure';
   if (policyKeepsItDown && !STOPPED_BY_SIGNAL.has(c.exitCode))
     return { type: 'FAILED', exitCode: c.exitCode };
   return { type: 'NOT_RUNNING' };
+}
+
+function oomKilled(f: ContainerFacts, c: NonNullable<ContainerFacts['container']>): ContainerSituation {
+  const failed = { type: 'FAILED', exitCode: c.exitCode, oomKilled: true } as const;
+  switch (f.restartPolicy) {
+    case 'no':
+      return failed;
+    case 'on-failure': {
+      // Docker counted the restarts it made (a non-zero exit); an OOM kill
+      // whose main process still exited 0 it did not retry, so Dockyard
+      // does, counting its own restarts against the same limit.
+      const used = c.restartCount + (f.retriesByDockyard ?? 0);
+      const left = f.maximumRetryCount === undefined || used < f.maximumRetryCount;
+      return left ? { type: 'OOM_RETRY' } : failed;
+    }
+    default:
+      // always / unless-stopped: Docker restarts an OOM kill itself; still
+      // exited means someone stopped it since.
+      return { type: 'NOT_RUNNING' };
+  }
 }

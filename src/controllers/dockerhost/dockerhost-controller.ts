@@ -6,7 +6,17 @@ import { classifyHostError, errorMessage } from '../../docker/errors.js';
 import type { DockerMetrics } from '../../docker/docker-metrics.js';
 import { probeHost } from '../../docker/host-probe.js';
 import type { ReconcileContext, Reconciler, ReconcileResult, Request } from '../../runtime/controller.js';
-import { enqueueForObject } from '../../runtime/enqueue.js';
+import { enqueueForObject, enqueueMapped } from '../../runtime/enqueue.js';
+import {
+  addFinalizer,
+  hasFinalizer,
+  removeFinalizer,
+  type FinalizerPatchApi,
+} from '../../runtime/finalizers.js';
+import { isNotFound } from '../../runtime/api-errors.js';
+import type { Controller } from '../../runtime/controller.js';
+import type { ManagedObject } from '../../managed/types.js';
+import { FINALIZER } from '../../managed/managed-reconciler.js';
 import { specOrMetadataChanged } from '../../runtime/predicates.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { Informer } from '../../runtime/informer.js';
@@ -23,6 +33,8 @@ import {
 } from './host-machine.js';
 import { hostWarnings, nextHeartbeatMs, nextHostStatus, type HostObservationResult } from './host-status.js';
 import { readTlsSecret, TlsSecretError } from './tls-secret.js';
+import { DRAIN_REASONS, mayReleaseHost, TERMINATING, withDrainStatus } from './host-drain.js';
+import { describePlaced, PlacedObjects, placedHostsOf, type PlacedObjectsOnHost } from './placed-objects.js';
 
 export const DOCKERHOST_CONTROLLER = 'dockerhost';
 const FIELD_MANAGER = 'dockyard-dockerhost-controller';
@@ -35,9 +47,12 @@ export interface DockerHostReconcilerDeps {
   hosts: Pick<Informer<DockerHost>, 'getByName'>;
   core: Pick<CoreV1Api, 'readNamespacedSecret'>;
   status: StatusPatchApi;
+  finalizers: FinalizerPatchApi;
   events: EventRecorder;
   hostRuntime: HostRuntime;
   metrics: DockerMetrics;
+  /** What the managed kinds have placed on each host (their caches, by status.hosts). */
+  placed: Pick<PlacedObjects, 'on'>;
   now?: () => Date;
 }
 
@@ -65,9 +80,17 @@ export class DockerHostReconciler implements Reconciler {
 
   async reconcile(ctx: ReconcileContext, req: Request): Promise<ReconcileResult> {
     const host = this.deps.hosts.getByName(req.name);
-    if (!host || host.metadata.deletionTimestamp) {
+    const deleting = host?.metadata.deletionTimestamp !== undefined;
+    if (!host || (deleting && !hasFinalizer(host, FINALIZER))) {
       this.deps.hostRuntime.forget(req.name);
       return {};
+    }
+    // A deleted host stays connected while objects are placed on it: the
+    // managed reconcilers remove (drain) or release them through it.
+    const placed = this.deps.placed.on(req.name);
+    if (mayReleaseHost(deleting, placed)) return this.release(host);
+    if (!deleting && !hasFinalizer(host, FINALIZER)) {
+      await addFinalizer(this.deps.finalizers, RESOURCE, host, FINALIZER, FIELD_MANAGER);
     }
     const intervalMs = (host.spec.heartbeatIntervalSeconds ?? DEFAULT_HEARTBEAT_SECONDS) * 1000;
     const observation = await this.observe(host, intervalMs);
@@ -87,14 +110,24 @@ export class DockerHostReconciler implements Reconciler {
     if (firstLookAtGeneration) {
       for (const w of warnings) this.deps.events.event(host, 'Warning', 'InsecureEndpoint', 'Connect', w);
     }
-    const status = nextHostStatus(host.status, {
-      generation: host.metadata.generation,
-      endpoint: host.spec.endpoint,
-      observation,
-      step,
-      warnings,
-      now: this.now(),
-    });
+    const status = withDrainStatus(
+      nextHostStatus(host.status, {
+        generation: host.metadata.generation,
+        endpoint: host.spec.endpoint,
+        observation,
+        step,
+        warnings,
+        now: this.now(),
+      }),
+      {
+        drain: host.spec.drain === true,
+        deleting,
+        placed,
+        generation: host.metadata.generation,
+        now: this.now(),
+      },
+    );
+    this.reportHeld(host, deleting, placed);
     const written = await patchStatus(
       this.deps.status,
       { ...RESOURCE, name: req.name },
@@ -104,6 +137,30 @@ export class DockerHostReconciler implements Reconciler {
     );
     ctx.logger.debug({ phase: status.phase, written }, 'heartbeat');
     return { requeueAfterMs: nextHeartbeatMs(intervalMs, observation.ok, step.saved.context.failures) };
+  }
+
+  /** Nothing is placed on the deleted host any more: let it go. */
+  private async release(host: DockerHost): Promise<ReconcileResult> {
+    try {
+      await removeFinalizer(this.deps.finalizers, RESOURCE, host, FINALIZER, FIELD_MANAGER);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    this.deps.hostRuntime.forget(host.metadata.name);
+    return {};
+  }
+
+  /** A Warning Event once per deletion: the host will not go away by itself. */
+  private reportHeld(host: DockerHost, deleting: boolean, placed: PlacedObjectsOnHost): void {
+    const wasHeld = host.status?.conditions?.some((c) => c.type === TERMINATING && c.status === 'True');
+    if (!deleting || placed.total === 0 || wasHeld) return;
+    this.deps.events.event(
+      host,
+      'Warning',
+      DRAIN_REASONS.objectsStillPlaced,
+      'Delete',
+      `deletion waits for ${describePlaced(placed)}; set spec.drain: true to remove them per their deletionPolicy`,
+    );
   }
 
   private async observe(host: DockerHost, intervalMs: number): Promise<HostObservationResult> {
@@ -117,7 +174,7 @@ export class DockerHostReconciler implements Reconciler {
       throw err; // the API server itself failed: retry with backoff
     }
     const timeoutMs = Math.min(MAX_PROBE_TIMEOUT_MS, intervalMs);
-    const conn = this.deps.hostRuntime.pool.connect(name, host.spec.endpoint, tls);
+    const conn = this.deps.hostRuntime.connect(name, host.spec.endpoint, tls);
     try {
       return { ok: true, facts: await probeHost(conn.api, timeoutMs) };
     } catch (err) {
@@ -150,6 +207,12 @@ export class DockerHostReconciler implements Reconciler {
 
 export interface DockerHostController {
   hosts: Informer<DockerHost>;
+  /**
+   * Makes a managed kind's objects count as placed on the hosts in their
+   * status.hosts: a deleted host waits for them, and a draining or deleted
+   * host's status follows them as they leave.
+   */
+  trackPlaced<T extends ManagedObject>(kind: string, objects: Informer<T>): void;
 }
 
 /** Wires the DockerHost informer, reconciler and controller into the manager. */
@@ -164,20 +227,40 @@ export function registerDockerHostController(
     listWatcher: customResourceListWatcher<DockerHost>(kc, { ...RESOURCE, kind: 'DockerHost' }),
     ...(deps.syncPeriodMs !== undefined ? { resyncPeriodMs: deps.syncPeriodMs } : {}),
   });
+  const placed = new PlacedObjects();
   const reconciler = new DockerHostReconciler({
     hosts,
     core: kc.makeApiClient(CoreV1Api),
     status: kc.makeApiClient(CustomObjectsApi),
+    finalizers: kc.makeApiClient(CustomObjectsApi),
     events: manager.eventRecorderFor(DOCKERHOST_CONTROLLER),
     hostRuntime,
     metrics,
+    placed,
   });
-  manager
+  const controller: Controller = manager
     .createController({
       name: DOCKERHOST_CONTROLLER,
       reconciler,
       maxConcurrentReconciles: deps.maxConcurrentReconciles,
     })
     .watch(hosts, enqueueForObject(), { updatePredicate: specOrMetadataChanged });
-  return { hosts };
+  // Only hosts that drain or are being deleted report what is placed on them;
+  // others are not woken by every object that comes and goes.
+  const leavingHosts = (obj: ManagedObject) =>
+    placedHostsOf(obj)
+      .filter((name) => {
+        const host = hosts.getByName(name);
+        return (
+          host !== undefined && (host.spec.drain === true || host.metadata.deletionTimestamp !== undefined)
+        );
+      })
+      .map((name) => ({ name }));
+  return {
+    hosts,
+    trackPlaced: (kind, objects) => {
+      placed.track(kind, objects);
+      controller.watch(objects, enqueueMapped(leavingHosts));
+    },
+  };
 }

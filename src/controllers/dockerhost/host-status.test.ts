@@ -10,6 +10,7 @@ import {
   nextHostStatus,
   type HostObservationResult,
 } from './host-status.js';
+import { statusPatchBody } from '../../runtime/status-patch.js';
 
 const facts: HostFacts = {
   engine: {
@@ -56,6 +57,16 @@ function status(prev: DockerHostStatus | undefined, obs: HostObservationResult, 
 }
 
 describe('nextHostStatus', () => {
+  it('carries releasedOwners over, so its merge patch never drops the list (whatever the cache holds)', () => {
+    const released = [
+      { uid: 'u1', kind: 'DockerVolume', namespace: 'a', name: 'v', releasedAt: '2026-11-29T11:00:00Z' },
+    ];
+    const prev = { ...status(undefined, { ok: true, facts }, t0), releasedOwners: released };
+    const next = status(prev, { ok: false, reason: 'Unreachable', message: 'down' }, later(1000));
+    expect(next.releasedOwners).toEqual(released);
+    expect(statusPatchBody(prev, next).status).not.toHaveProperty('releasedOwners');
+  });
+
   it('reports Ready with engine facts and a heartbeat on first contact', () => {
     const s = status(undefined, { ok: true, facts }, t0);
     expect(s.phase).toBe('Ready');

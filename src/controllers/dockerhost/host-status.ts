@@ -60,6 +60,10 @@ export function nextHostStatus(prev: DockerHostStatus | undefined, input: HostSt
   const containers = obs.ok ? obs.facts.containers : prev?.containers;
   if (containers) next.containers = containers;
   if (input.warnings.length > 0) next.warnings = input.warnings;
+  // Written by the managed reconcilers and the orphan sweep, never here: carrying it
+  // over keeps it out of the merge patch, so even a write from a stale cache keeps
+  // the server's list.
+  if (prev?.releasedOwners) next.releasedOwners = prev.releasedOwners;
   if (prev?.lastHeartbeatTime) next.lastHeartbeatTime = prev.lastHeartbeatTime;
   if (obs.ok) {
     const last = prev?.lastHeartbeatTime ? Date.parse(prev.lastHeartbeatTime) : Number.NaN;

@@ -25,6 +25,9 @@ class FakeDaemon {
   containers: string[] = [];
   pulls: Array<{ auth: unknown; query: Record<string, unknown>; stream: PassThrough }> = [];
   removed: string[] = [];
+  /** Registry answers to `GET /distribution/…/json`: which credentials it accepts, and the auth it was asked with. */
+  accepts: (auth: { username?: string; password?: string } | undefined) => boolean = () => true;
+  resolves: unknown[] = [];
   api = {
     getImage: (name: string) => ({
       inspect: async () => {
@@ -37,7 +40,15 @@ class FakeDaemon {
         this.removed.push(name);
         this.images.delete(name);
       },
-      distribution: async () => ({ Descriptor: { digest: DIGEST } }),
+      distribution: async (opts?: { authconfig?: { username?: string; password?: string } }) => {
+        this.resolves.push(opts?.authconfig);
+        if (!this.accepts(opts?.authconfig))
+          throw Object.assign(new Error('unauthorized: authentication required'), {
+            statusCode: 500,
+            json: { message: 'unauthorized: authentication required' },
+          });
+        return { Descriptor: { digest: DIGEST } };
+      },
     }),
     createImage: async (auth: unknown, query: Record<string, unknown>) => {
       const stream = new PassThrough();
@@ -288,5 +299,174 @@ describe('DockerImage kind', () => {
     pull.stream.destroy(new Error('aborted'));
     await settle();
     expect(await h.finalize(image(), 'Delete')).toEqual({ done: true });
+  });
+});
+
+// Private images stay private (KEP-2535): several owners in several
+// namespaces, each with its own pull Secret, on one host.
+describe("DockerImage kind: an image pulled with one owner's credentials", () => {
+  type Owner = { ns: string; name: string; secret?: string; user?: string; password?: string };
+  const A: Owner = { ns: 'ns-a', name: 'app', secret: 'a-cred', user: 'alice', password: 'pw-a' };
+
+  function tenants(owners: Owner[]) {
+    const daemon = new FakeDaemon();
+    daemon.accepts = (auth) =>
+      (auth?.username === 'alice' && auth.password === 'pw-a') ||
+      (auth?.username === 'bob' && auth.password === 'pw-b');
+    const bySecret = new Map(owners.filter((o) => o.secret).map((o) => [`${o.ns}/${o.secret}`, o]));
+    const core = {
+      readNamespacedSecret: async ({ name, namespace }: { name: string; namespace: string }) => {
+        const o = bySecret.get(`${namespace}/${name}`);
+        if (!o) throw Object.assign(new Error('not found'), { code: 404 });
+        return {
+          type: 'kubernetes.io/dockerconfigjson',
+          data: {
+            '.dockerconfigjson': Buffer.from(
+              JSON.stringify({ auths: { 'reg:5000': { username: o.user, password: o.password } } }),
+            ).toString('base64'),
+          },
+        };
+      },
+    } as unknown as Pick<CoreV1Api, 'readNamespacedSecret'>;
+    const events: Array<{ ns: string; type: string; reason: string; note: string }> = [];
+    const last = new Map<string, HostOutcome>();
+    const conn = {
+      host: 'h1',
+      endpoint: 'x',
+      fingerprint: 'f',
+      api: daemon.api,
+      stream: daemon.api,
+    } as HostConnection;
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    const make = () => dockerImageKind({ core, now: () => now });
+    let kind = make();
+    const obj = (o: Owner): DockerImage => ({
+      apiVersion: 'dockyard.io/v1alpha1',
+      kind: 'DockerImage',
+      metadata: { name: o.name, namespace: o.ns, uid: `${o.ns}-${o.name}` },
+      spec: { image: REF, hostName: 'h1', ...(o.secret ? { pullSecrets: [{ name: o.secret }] } : {}) },
+    });
+    const reconcile = async (o: Owner) => {
+      const out = await kind.reconcileHost({
+        obj: obj(o),
+        namespace: o.ns,
+        host,
+        conn,
+        previous: last.get(`${o.ns}/${o.name}`)?.entry,
+        paused: false,
+        logger: pino({ level: 'silent' }),
+        events: { event: (_o, type, reason, _a, note) => events.push({ ns: o.ns, type, reason, note }) },
+        metrics: managedMetricsNoop,
+        now: new Date(now),
+        signal: new AbortController().signal,
+      });
+      last.set(`${o.ns}/${o.name}`, out);
+      return out;
+    };
+    /** A pulls the image with its Secret, to Ready. */
+    const pulledByA = async () => {
+      await reconcile(A);
+      const pull = daemon.pulls.at(-1)!;
+      send(pull.stream, { status: `Digest: ${DIGEST}` });
+      daemon.images.set(REF, { Id: 'sha256:img', RepoDigests: [`reg:5000/app@${DIGEST}`], Size: 1 });
+      pull.stream.end();
+      await settle();
+      expect(await reconcile(A)).toMatchObject({ ready: true, entry: { phase: 'Ready' } });
+    };
+    return { daemon, events, reconcile, pulledByA, restart: () => (kind = make()) };
+  }
+
+  const visibleTo = (ns: string, t: ReturnType<typeof tenants>, outs: HostOutcome[]) =>
+    JSON.stringify([outs, t.events.filter((e) => e.ns === ns)]);
+
+  it('is refused to another namespace whose credentials the registry rejects, naming only its own Secret', async () => {
+    const B: Owner = { ns: 'ns-b', name: 'app', secret: 'b-cred', user: 'alice', password: 'wrong' };
+    const t = tenants([A, B]);
+    await t.pulledByA();
+    const out = await t.reconcile(B);
+    expect(out).toMatchObject({
+      ready: false,
+      failure: { reason: 'ImagePullCredentialsRejected' },
+      entry: { phase: 'Failed' },
+    });
+    expect(out.failure?.message).toContain('the credentials of pull secret b-cred');
+    // Nothing about the image it was not granted: no ID, no digest.
+    expect(out.entry.imageId).toBeUndefined();
+    expect(out.entry.repoDigest).toBeUndefined();
+    expect(t.daemon.resolves).toEqual([{ username: 'alice', password: 'wrong', serveraddress: 'reg:5000' }]);
+    expect(t.daemon.pulls).toHaveLength(1); // B never pulls nor joins A's pull
+    expect(t.events.filter((e) => e.ns === 'ns-b')).toEqual([
+      expect.objectContaining({ type: 'Warning', reason: 'ImagePullCredentialsRejected' }),
+    ]);
+    const seenByB = visibleTo('ns-b', t, [out]);
+    for (const leak of ['a-cred', 'ns-a', 'pw-a']) expect(seenByB).not.toContain(leak);
+  });
+
+  it('is refused to an owner without credentials unless the registry grants anonymous access', async () => {
+    const anon: Owner = { ns: 'ns-c', name: 'app' };
+    const t = tenants([A]);
+    await t.pulledByA();
+    expect((await t.reconcile(anon)).failure?.reason).toBe('ImagePullCredentialsRejected');
+    expect(t.daemon.resolves).toEqual([undefined]);
+  });
+
+  it('is used at once by another owner with the same credentials (another Secret name): no registry call', async () => {
+    const same: Owner = { ns: 'ns-b', name: 'mirror', secret: 'b-cred', user: 'alice', password: 'pw-a' };
+    const t = tenants([A, same]);
+    await t.pulledByA();
+    expect(await t.reconcile(same)).toMatchObject({ ready: true, entry: { phase: 'Ready' } });
+    expect(t.daemon.resolves).toEqual([]);
+    expect(t.daemon.pulls).toHaveLength(1);
+  });
+
+  it('is used by another owner whose own credentials the registry accepts for the same digest (one check)', async () => {
+    const bob: Owner = { ns: 'ns-b', name: 'app', secret: 'b-cred', user: 'bob', password: 'pw-b' };
+    const t = tenants([A, bob]);
+    await t.pulledByA();
+    expect(await t.reconcile(bob)).toMatchObject({ ready: true, entry: { phase: 'Ready' } });
+    expect(await t.reconcile(bob)).toMatchObject({ ready: true });
+    expect(t.daemon.resolves).toHaveLength(1);
+    expect(t.daemon.pulls).toHaveLength(1);
+  });
+
+  it('once verified anonymously (public), is used by everyone without further checks', async () => {
+    const anon: Owner = { ns: 'ns-c', name: 'app' };
+    const other: Owner = { ns: 'ns-d', name: 'app', secret: 'd-cred', user: 'dave', password: 'x' };
+    const t = tenants([A, other]);
+    await t.pulledByA();
+    t.daemon.accepts = () => true;
+    expect((await t.reconcile(anon)).ready).toBe(true);
+    expect((await t.reconcile(other)).ready).toBe(true);
+    expect(t.daemon.resolves).toEqual([undefined]);
+  });
+
+  it('never shares a pull between owners with different credentials', async () => {
+    const bob: Owner = { ns: 'ns-b', name: 'app', secret: 'b-cred', user: 'bob', password: 'pw-b' };
+    const same: Owner = { ns: 'ns-c', name: 'app', secret: 'c-cred', user: 'alice', password: 'pw-a' };
+    const t = tenants([A, bob, same]);
+    await t.reconcile(A);
+    await t.reconcile(same);
+    expect(t.daemon.pulls).toHaveLength(1); // same credentials: joined
+    await t.reconcile(bob);
+    expect(t.daemon.pulls).toHaveLength(2);
+    expect(t.daemon.pulls.map((p) => (p.auth as { username: string }).username)).toEqual(['alice', 'bob']);
+    // A's pull fails: B's status carries neither A's Secret nor its notes.
+    send(t.daemon.pulls[0]!.stream, {
+      error: 'x',
+      errorDetail: { message: 'unauthorized: authentication required' },
+    });
+    t.daemon.pulls[0]!.stream.end();
+    await settle();
+    const failed = await t.reconcile(same);
+    expect(failed.failure?.reason).toBe('Unauthorized');
+    expect(JSON.stringify(failed)).not.toContain('a-cred');
+  });
+
+  it('after a restart, an owner Ready before keeps the image it was verified for without a check', async () => {
+    const t = tenants([A]);
+    await t.pulledByA();
+    t.restart();
+    expect(await t.reconcile(A)).toMatchObject({ ready: true, entry: { phase: 'Ready' } });
+    expect(t.daemon.resolves).toEqual([]);
   });
 });

@@ -2,7 +2,12 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { DockerHost } from '../../crds/dockerhost.js';
 import type { DockerImage } from '../../crds/dockerimage.js';
 import { GROUP, VERSION } from '../../crds/kit.js';
-import { ImagePullError, imageClient, type PullProgress } from '../../docker/image-client.js';
+import {
+  ImagePullError,
+  imageClient,
+  type ObservedImage,
+  type PullProgress,
+} from '../../docker/image-client.js';
 import { digestMoved, repoDigestFor } from '../../docker/image-reference.js';
 import { machineEntry, savedFromEntry } from '../../managed/machine-state.js';
 import { registerManagedController, type ManagedControllerHandle } from '../../managed/register.js';
@@ -26,6 +31,16 @@ import {
   type ImageEvent,
   type ImageMachineContext,
 } from './image-machine.js';
+import {
+  credentialIdentity,
+  decideAccess,
+  fromRegistry,
+  IMAGE_PULL_CREDENTIALS_REJECTED,
+  imageAccessRecordsFor,
+  ImageAccessRecords,
+  judgeVerification,
+  type CredentialIdentity,
+} from './image-access.js';
 import { createImageMetrics, noopImageMetrics, type ImageMetrics } from './image-metrics.js';
 import {
   describeProgress,
@@ -55,14 +70,27 @@ export interface DockerImageKindDeps {
   trigger?: (key: string) => void;
   now?: () => number;
   pullTimeoutMs?: number;
+  /** Which credentials each image on each host was pulled or verified with (shared with DockerContainer). */
+  access?: ImageAccessRecords;
 }
 
 function ownerId(image: DockerImage): string {
   return image.metadata.uid ?? `${image.metadata.namespace ?? ''}/${image.metadata.name}`;
 }
 
-function pullKey(host: string, ref: string, platform: string | undefined): string {
-  return [host, ref, platform ?? ''].join('\u0000');
+/** One pull per host, image, platform and credentials: owners with other credentials never share a pull. */
+function pullKey(
+  host: string,
+  ref: string,
+  platform: string | undefined,
+  identity: CredentialIdentity,
+): string {
+  return [host, ref, platform ?? '', identity].join('\u0000');
+}
+
+/** Whose credentials a message is about: only the owner's own Secret is named. */
+function whose(creds: PullCredentials): string {
+  return creds.source ? `the credentials of pull secret ${creds.source}` : 'anonymous access';
 }
 
 function withNotes(message: string, notes: readonly string[]): string {
@@ -85,11 +113,64 @@ function restore(
 }
 
 /**
- * The DockerImage kind. Pulls run in the background (one per host and
- * image, see PullJobs) so each reconcile reports progress and the work
- * queue never waits on a registry. Images are shared: they carry no owner
- * labels, so the default is Orphan, and Delete removes an image only when no
- * container uses it and no other DockerImage wants it on that host.
+ * What re-resolving the tag with the owner's credentials says. When it is an
+ * access check (`checking`: the image is present but not proven for this
+ * owner), a refusal is ImagePullCredentialsRejected, and under Never another
+ * digest cannot be pulled instead, so it refuses as well. Messages name only
+ * this owner's own Secrets.
+ */
+async function resolveEvent(opts: {
+  api: Parameters<typeof imageClient.remoteDigest>[0];
+  ref: string;
+  local: ObservedImage | undefined;
+  creds: PullCredentials;
+  checking: boolean;
+  policy: string;
+  now: number;
+}): Promise<ImageEvent> {
+  const { ref, local, creds, now } = opts;
+  let digest: string;
+  try {
+    digest = await imageClient.remoteDigest(opts.api, ref, creds.auth);
+  } catch (err) {
+    const e = ImagePullError.from(err, `resolving ${ref}`);
+    const v = opts.checking && local ? judgeVerification({ error: e }, local, ref) : undefined;
+    if (v?.outcome === 'rejected')
+      return {
+        type: 'RESOLVE_FAILED',
+        now,
+        reason: v.reason,
+        message: withNotes(
+          `the registry did not accept ${whose(creds)} for ${ref}: ${v.detail}`,
+          creds.notes,
+        ),
+      };
+    return { type: 'RESOLVE_FAILED', now, reason: e.reason, message: withNotes(e.message, creds.notes) };
+  }
+  const moved = digestMoved(local?.repoDigests ?? [], ref, digest);
+  if (moved && opts.checking && opts.policy === 'Never')
+    return {
+      type: 'RESOLVE_FAILED',
+      now,
+      reason: IMAGE_PULL_CREDENTIALS_REJECTED,
+      message: withNotes(
+        `the registry resolves ${ref} to ${digest} for ${whose(creds)}, not to the image on the host, ` +
+          'and pullPolicy Never does not pull',
+        creds.notes,
+      ),
+    };
+  return { type: 'RESOLVED', now, digest, moved };
+}
+
+/**
+ * The DockerImage kind. Pulls run in the background (one per host, image
+ * and credentials, see PullJobs) so each reconcile reports progress and the
+ * work queue never waits on a registry. An image already on the host that
+ * came from the registry with someone else's credentials is used only after
+ * this owner's credentials are accepted for it (image-access.ts). Images are
+ * shared: they carry no owner labels, so the default is Orphan, and Delete
+ * removes an image only when no container uses it and no other DockerImage
+ * wants it on that host.
  */
 export function dockerImageKind(deps: DockerImageKindDeps): ManagedKind<DockerImage> {
   const metrics = deps.metrics ?? noopImageMetrics;
@@ -98,9 +179,15 @@ export function dockerImageKind(deps: DockerImageKindDeps): ManagedKind<DockerIm
   /** Last machine state per owner and host: status may not carry it (or lag behind the informer). */
   const memo = new Map<string, SavedMachineState<ImageMachineContext>>();
   const memoKey = (image: DockerImage, host: string) => `${ownerId(image)}\u0000${host}`;
+  const access = deps.access ?? new ImageAccessRecords();
+  /** The pull each owner started or joined on a host, and the credential identity it runs with. */
+  const jobKeys = new Map<string, { key: string; identity: CredentialIdentity }>();
 
-  function startPull(ctx: HostContext<DockerImage>, ref: string, key: string, creds: PullCredentials): void {
+  function startPull(ctx: HostContext<DockerImage>, ref: string, creds: PullCredentials): void {
     const hostName = ctx.host.metadata.name;
+    const identity = credentialIdentity(creds.auth);
+    const key = pullKey(hostName, ref, ctx.obj.spec.platform, identity);
+    jobKeys.set(memoKey(ctx.obj, hostName), { key, identity });
     const platform = ctx.obj.spec.platform;
     const stream = ctx.conn.stream;
     const timeoutMs = deps.pullTimeoutMs ?? DEFAULT_PULL_TIMEOUT_MS;
@@ -135,10 +222,11 @@ export function dockerImageKind(deps: DockerImageKindDeps): ManagedKind<DockerIm
               ? new ImagePullError('PullError', `pulling ${ref}: not finished after ${timeoutMs / 1000}s`)
               : ImagePullError.from(err, `pulling ${ref}`);
           metrics.pulled(hostName, e.reason, durationMs / 1000, 0);
+          // No notes here: they name the starter's Secrets, and each owner adds its own.
           return {
             ok: false,
             reason: e.reason,
-            message: withNotes(e.message, creds.notes),
+            message: e.message,
             durationMs,
             finishedAt: clock(),
           };
@@ -161,15 +249,26 @@ export function dockerImageKind(deps: DockerImageKindDeps): ManagedKind<DockerIm
       const ref = imageRefOf(obj);
       const owner = ownerId(obj);
       const ownerKey = `${namespace}/${obj.metadata.name}`;
-      const key = pullKey(hostName, ref, obj.spec.platform);
+      const mk = memoKey(obj, hostName);
+      const job = jobKeys.get(mk);
       const policy = pullPolicyOf(obj);
       const pinned = isPinned(ref);
       const intervalMs = refreshIntervalMs(obj);
       const now = ctx.now.getTime();
-      let saved = restore(memo.get(memoKey(obj, hostName)), ctx.previous, ref);
+      let saved = restore(memo.get(mk), ctx.previous, ref);
+
+      let creds: PullCredentials | undefined;
+      const credentials = async () =>
+        (creds ??= await resolvePullCredentials(
+          deps.core,
+          namespace,
+          (obj.spec.pullSecrets ?? []).map((s) => s.name),
+          ref,
+        ));
 
       const queue: ImageEvent[] = [];
-      const view = jobs.observe(key, owner, ownerKey);
+      // Only the pull this owner started or joined: another owner's (other credentials) is not ours to see.
+      const view = job ? jobs.observe(job.key, owner, ownerKey) : undefined;
       const finished = view?.state === 'done' ? view.result : undefined;
       if (finished)
         queue.push(
@@ -183,31 +282,39 @@ export function dockerImageKind(deps: DockerImageKindDeps): ManagedKind<DockerIm
                 type: 'PULL_FAILED',
                 now: finished.finishedAt,
                 reason: finished.reason,
-                message: finished.message,
+                message: withNotes(finished.message, (await credentials()).notes),
               },
         );
       // After looking at the pull: a pull that just finished is seen here.
       const local = await imageClient.inspect(conn.api, ref);
+      let verifiedId = saved?.context.verifiedImageId;
+      if (finished?.ok && job && access.recordPull(hostName, local, ref, job.identity, finished.digest))
+        verifiedId = local?.id;
+      const verified = async (image: NonNullable<typeof local>): Promise<boolean> => {
+        if (!fromRegistry(image, ref) || verifiedId === image.id) return true;
+        const identity = credentialIdentity((await credentials()).auth);
+        const decision = decideAccess({
+          fromRegistry: true,
+          recorded: access.recorded(hostName, image.id),
+          identity,
+        });
+        if (decision === 'verify') return false;
+        verifiedId = image.id;
+        return true;
+      };
+      const usable = local !== undefined && (await verified(local));
       queue.push({
         type: 'OBSERVED',
         now,
         image: ref,
         policy,
         present: local !== undefined,
+        verified: local === undefined || usable,
         pulling: view?.state === 'running',
         pinned,
         refreshIntervalMs: intervalMs,
         paused: ctx.paused,
       });
-
-      let creds: PullCredentials | undefined;
-      const credentials = async () =>
-        (creds ??= await resolvePullCredentials(
-          deps.core,
-          namespace,
-          (obj.spec.pullSecrets ?? []).map((s) => s.name),
-          ref,
-        ));
 
       for (let event = queue.shift(); event; event = queue.shift()) {
         const before = saved?.state;
@@ -218,27 +325,18 @@ export function dockerImageKind(deps: DockerImageKindDeps): ManagedKind<DockerIm
             case 'startPull':
               // Ready, then found missing: removed outside Dockyard.
               if (before === 'Ready' && event.type === 'OBSERVED') ctx.metrics.driftRepaired(OWNER_KIND);
-              startPull(ctx, ref, key, await credentials());
+              startPull(ctx, ref, await credentials());
               break;
             case 'resolve': {
               const c = await credentials();
-              try {
-                const digest = await imageClient.remoteDigest(conn.api, ref, c.auth);
-                queue.push({
-                  type: 'RESOLVED',
-                  now,
-                  digest,
-                  moved: digestMoved(local?.repoDigests ?? [], ref, digest),
-                });
-              } catch (err) {
-                const e = ImagePullError.from(err, `resolving ${ref}`);
-                queue.push({
-                  type: 'RESOLVE_FAILED',
-                  now,
-                  reason: e.reason,
-                  message: withNotes(e.message, c.notes),
-                });
+              // A present image not yet proven for this owner: this resolve is its access check.
+              const checking = local !== undefined && !usable;
+              const next = await resolveEvent({ api: conn.api, ref, local, creds: c, checking, policy, now });
+              if (next.type === 'RESOLVED' && !next.moved && local) {
+                access.record(hostName, local.id, credentialIdentity(c.auth));
+                verifiedId = local.id;
               }
+              queue.push(next);
               break;
             }
             case 'recordPulled': {
@@ -255,7 +353,9 @@ export function dockerImageKind(deps: DockerImageKindDeps): ManagedKind<DockerIm
                 ctx.events.event(
                   obj,
                   'Warning',
-                  'PullFailed',
+                  event.reason === IMAGE_PULL_CREDENTIALS_REJECTED
+                    ? IMAGE_PULL_CREDENTIALS_REJECTED
+                    : 'PullFailed',
                   'Pull',
                   `on ${hostName}: ${event.reason}: ${event.message}`,
                 );
@@ -272,26 +372,31 @@ export function dockerImageKind(deps: DockerImageKindDeps): ManagedKind<DockerIm
           }
         }
       }
-      if (finished) jobs.take(key, owner);
+      if (finished && job) jobs.take(job.key, owner);
       // The queue always held an observation, so the machine has stepped.
       if (!saved) throw new Error(`DockerImage ${ownerKey} on ${hostName}: no machine step`);
-      memo.set(memoKey(obj, hostName), saved);
+      if (local && verifiedId === local.id && saved.context.verifiedImageId !== verifiedId)
+        saved = { ...saved, context: { ...saved.context, verifiedImageId: verifiedId } };
+      memo.set(mk, saved);
 
       const state = saved.state;
       const c = saved.context;
-      const repoDigest = local ? repoDigestFor(local.repoDigests, ref, c.digest) : undefined;
+      // An image this owner has not been granted is not described to it (its digest is the registry's to tell).
+      const mine = local && (local.id === verifiedId || !fromRegistry(local, ref)) ? local : undefined;
+      const repoDigest = mine ? repoDigestFor(mine.repoDigests, ref, c.digest) : undefined;
       // After a restart status may be all there is to say when the image was pulled.
       const pulledAt =
         c.pulledAt ??
         (repoDigest && ctx.previous?.repoDigest === repoDigest && typeof ctx.previous.pulledAt === 'string'
           ? ctx.previous.pulledAt
           : undefined);
-      const running = state === 'Pulling' ? jobs.observe(key, owner, ownerKey) : undefined;
+      const current = jobKeys.get(mk);
+      const running = state === 'Pulling' && current ? jobs.observe(current.key, owner, ownerKey) : undefined;
       const progress = running?.state === 'running' ? running.progress : NO_PROGRESS;
       const entry: HostStatusEntry = {
         name: hostName,
         phase: state,
-        ...(local ? { id: local.id, imageId: local.id, sizeBytes: local.sizeBytes } : {}),
+        ...(mine ? { id: mine.id, imageId: mine.id, sizeBytes: mine.sizeBytes } : {}),
         ...(repoDigest ? { repoDigest } : {}),
         ...(pulledAt ? { pulledAt } : {}),
         ...(state === 'Pulling' ? { progress } : {}),
@@ -331,7 +436,7 @@ export function dockerImageKind(deps: DockerImageKindDeps): ManagedKind<DockerIm
         case 'Paused':
           return {
             entry: { ...entry, message: 'paused (dockyard.io/paused): observing only' },
-            ready: local !== undefined,
+            ready: mine !== undefined,
           };
         default:
           return { entry, ready: false, ...later };
@@ -342,10 +447,13 @@ export function dockerImageKind(deps: DockerImageKindDeps): ManagedKind<DockerIm
       const { obj, conn } = ctx;
       const hostName = ctx.host.metadata.name;
       const ref = imageRefOf(obj);
+      const mk = memoKey(obj, hostName);
       // Not wanted here any more: leave a pull in flight (it stops when nobody else waits for it).
-      const settling = jobs.release(pullKey(hostName, ref, obj.spec.platform), ownerId(obj));
+      const job = jobKeys.get(mk);
+      const settling = job ? jobs.release(job.key, ownerId(obj)) : undefined;
       const done = (): FinalizeOutcome => {
-        memo.delete(memoKey(obj, hostName));
+        memo.delete(mk);
+        jobKeys.delete(mk);
         return { done: true };
       };
       if (policy === 'Orphan') return done();
@@ -359,13 +467,19 @@ export function dockerImageKind(deps: DockerImageKindDeps): ManagedKind<DockerIm
           (o.status?.hosts ?? []).some((h) => h.name === hostName),
       );
       if (peers.length > 0) {
-        const names = peers.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).join(', ');
+        // Another namespace's objects are counted, never named.
+        const mine = peers.filter((p) => p.metadata.namespace === ctx.namespace).map((p) => p.metadata.name);
+        const others = peers.length - mine.length;
+        const who = [
+          ...(mine.length > 0 ? [`DockerImage ${mine.join(', ')}`] : []),
+          ...(others > 0 ? [`${others} DockerImage(s) in other namespaces`] : []),
+        ].join(' and ');
         ctx.events.event(
           obj,
           'Normal',
           'Kept',
           'Delete',
-          `${ref} kept on ${hostName}: DockerImage ${names} still wants it`,
+          `${ref} kept on ${hostName}: ${who} still wants it`,
         );
         return done();
       }
@@ -407,6 +521,8 @@ export function registerDockerImageController(
     metrics: createImageMetrics(deps.manager.metrics.registry),
     objects: () => late.handle?.objects.list() ?? [],
     trigger: (key) => late.handle?.trigger(key),
+    // The DockerContainer kind reads the same records (registered with the same HostRuntime).
+    access: imageAccessRecordsFor(hostRuntime),
   });
   late.handle = registerManagedController(deps, hostRuntime, hosts, kind);
   return late.handle;

@@ -1,8 +1,12 @@
 import { assign, setup } from 'xstate';
 import type { PullFailureReason } from '../../docker/image-client.js';
+import type { IMAGE_PULL_CREDENTIALS_REJECTED } from './image-access.js';
 import { retryDelayMs, type PullPolicy } from './image-spec.js';
 
 export const IMAGE_MACHINE_VERSION = 1;
+
+/** Why a pull, re-resolution or access check failed (a condition reason). */
+export type ImageFailureReason = PullFailureReason | typeof IMAGE_PULL_CREDENTIALS_REJECTED;
 
 export interface ImageMachineContext {
   /** The image reference this context is about; a changed spec.image starts over. */
@@ -15,7 +19,13 @@ export interface ImageMachineContext {
   pulledAt?: string;
   /** The digest the tag last resolved to. */
   digest?: string;
-  lastError?: { reason: PullFailureReason; message: string };
+  lastError?: { reason: ImageFailureReason; message: string };
+  /**
+   * The local image ID this owner's credentials were last proven for on the
+   * host (pulled or verified with them). Kept in status so a restart does not
+   * verify every Ready image again. Written by the kind, not the machine.
+   */
+  verifiedImageId?: string;
 }
 
 export const INITIAL_IMAGE_CONTEXT: ImageMachineContext = { image: '', failures: 0 };
@@ -28,6 +38,12 @@ export type ImageObserved = {
   policy: PullPolicy;
   /** The reference is present on the host. */
   present: boolean;
+  /**
+   * False when the present image came from the registry with someone else's
+   * credentials and this owner's have not been accepted for it yet: it is
+   * not used as it is, but checked (re-resolved) first. Default true.
+   */
+  verified?: boolean;
   /** A pull of the reference is in flight on the host. */
   pulling: boolean;
   /** The reference pins a digest: nothing to re-resolve. */
@@ -39,9 +55,9 @@ export type ImageObserved = {
 export type ImageEvent =
   | ImageObserved
   | { type: 'PULL_SUCCEEDED'; now: number; digest?: string }
-  | { type: 'PULL_FAILED'; now: number; reason: PullFailureReason; message: string }
+  | { type: 'PULL_FAILED'; now: number; reason: ImageFailureReason; message: string }
   | { type: 'RESOLVED'; now: number; digest: string; moved: boolean }
-  | { type: 'RESOLVE_FAILED'; now: number; reason: PullFailureReason; message: string };
+  | { type: 'RESOLVE_FAILED'; now: number; reason: ImageFailureReason; message: string };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const MAX_ERROR_CHARS = 1024;
@@ -59,11 +75,16 @@ function backingOff(context: ImageMachineContext, now: number): boolean {
 const observedBy = (event: ImageEvent): ImageObserved | undefined =>
   event.type === 'OBSERVED' ? event : undefined;
 
+/** Present and usable by this owner as it is (no access check pending). */
+const usable = (e: ImageObserved | undefined): e is ImageObserved =>
+  e?.present === true && e.verified !== false;
+
 /**
  * The decision from a fresh observation, the same from every state, in
  * priority order: paused; a pull in flight; Never only looks; a present image
  * that needs nothing; waiting out the retry backoff; Always re-resolves a due
- * tag; otherwise pull. Self-transitions do not re-enter, so entry events fire
+ * tag, and a present image not yet verified for this owner is re-resolved
+ * with its credentials (an access check); otherwise pull. Self-transitions do not re-enter, so entry events fire
  * once.
  */
 const observed = [
@@ -133,7 +154,7 @@ export const imageMachine = setup({
     pulling: ({ event }) => observedBy(event)?.pulling === true,
     neverPresent: ({ event }) => {
       const e = observedBy(event);
-      return e?.policy === 'Never' && e.present;
+      return e?.policy === 'Never' && usable(e);
     },
     neverMissing: ({ event }) => {
       const e = observedBy(event);
@@ -141,7 +162,7 @@ export const imageMachine = setup({
     },
     satisfied: ({ context, event }) => {
       const e = observedBy(event);
-      if (!e?.present) return false;
+      if (!usable(e)) return false;
       return e.policy === 'IfNotPresent' || e.pinned || !refreshDue(context, e);
     },
     backingOff: ({ context, event }) => {

@@ -25,8 +25,10 @@ interface RunningPull {
 const NO_PROGRESS: PullProgress = { currentBytes: 0, totalBytes: 0, percent: 0 };
 
 /**
- * Pulls in flight, one per host+image (a second DockerImage naming the same
- * image on the same host joins the running pull), and their results until
+ * Pulls in flight, one per key (the DockerImage kind keys them by host, image,
+ * platform and credential identity: a second DockerImage naming the same
+ * image on the same host with the same credentials joins the running pull;
+ * one with other credentials never sees it), and their results until
  * each owner has taken its own. Reconciles never wait for a pull: they read
  * its progress and report it, so the status shows progress while the work
  * queue stays free. Observers see progress move at most every

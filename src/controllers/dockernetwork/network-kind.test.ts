@@ -100,7 +100,11 @@ class FakeDaemon {
   };
 }
 
-const host = { metadata: { name: 'n1' }, spec: { endpoint: 'tcp://n1:2375' } } as DockerHost;
+// A baseline host (the default) that lets networks use 10.9.0.0/16.
+const host = {
+  metadata: { name: 'n1' },
+  spec: { endpoint: 'tcp://n1:2375', securityPolicySettings: { allowedSubnets: ['10.9.0.0/16'] } },
+} as DockerHost;
 
 function network(spec: Partial<DockerNetworkSpec> = {}, uid = 'u-1'): DockerNetwork {
   return {
@@ -179,12 +183,38 @@ describe('dockerNetworkKind.reconcileHost', () => {
     expect(next.entry.id).toBeUndefined();
   });
 
-  it('names the owning DockerNetwork in a conflict with another resource', async () => {
+  it("never names another tenant's namespace or resource in a conflict, in status or Event", async () => {
     const daemon = new FakeDaemon();
-    daemon.add('team-a.web', labelsFor(network({}, 'u-other')));
-    const out = await dockerNetworkKind.reconcileHost(context(daemon, network()).ctx);
-    expect(out.stalled?.message).toContain('it belongs to DockerNetwork team-a/web');
+    const theirs = {
+      ...network({}, 'u-other'),
+      metadata: { namespace: 'tenant-b', name: 'secret-app', uid: 'u-other', generation: 1 },
+    };
+    daemon.add('team-a.web', labelsFor(theirs));
+    const { ctx, events } = context(daemon, network());
+    const out = await dockerNetworkKind.reconcileHost(ctx);
+    expect(out.stalled?.reason).toBe('NameConflict');
+    expect(out.stalled?.message).toContain('it belongs to another Dockyard resource');
+    for (const text of [out.stalled?.message, out.entry.message, ...events]) {
+      expect(text).not.toMatch(/tenant-b|secret-app/);
+    }
+    expect(events.join('\n')).toContain('NameConflict');
     expect(daemon.removed).toEqual([]);
+  });
+
+  it("an explicit networkName in the form of another namespace's default name is InvalidName, nothing created", async () => {
+    const daemon = new FakeDaemon();
+    const { ctx, events } = context(daemon, network({ networkName: 'tenant-b.web' }));
+    const out = await dockerNetworkKind.reconcileHost(ctx);
+    expect(out.stalled?.reason).toBe('InvalidName');
+    expect(out.stalled?.message).toContain('spec.networkName');
+    expect(out.entry.phase).toBe('InvalidName');
+    expect(daemon.created).toEqual([]);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatch(/^Warning InvalidName/);
+    // Not repeated on every poll.
+    const again = context(daemon, network({ networkName: 'tenant-b.web' }), out.entry);
+    await dockerNetworkKind.reconcileHost(again.ctx);
+    expect(again.events).toEqual([]);
   });
 
   it('recreates a network from an older spec when nothing is attached', async () => {
@@ -263,6 +293,55 @@ describe('dockerNetworkKind.reconcileHost', () => {
     expect(daemon.created).toEqual([]);
     expect(events).toEqual([]);
     expect(out).toMatchObject({ ready: false, entry: { phase: 'Paused' } });
+  });
+});
+
+describe('dockerNetworkKind.reconcileHost under the host securityPolicy', () => {
+  it('refuses a macvlan on a host interface: PolicyViolation naming the fields, a Warning, nothing created', async () => {
+    const daemon = new FakeDaemon();
+    const obj = network({ driver: 'macvlan', options: { parent: 'eth0' } });
+    const { ctx, events } = context(daemon, obj);
+    const out = await dockerNetworkKind.reconcileHost(ctx);
+    expect(daemon.created).toEqual([]);
+    expect(out.ready).toBe(false);
+    expect(out.stalled?.reason).toBe('PolicyViolation');
+    expect(out.stalled?.message).toContain('securityPolicy baseline');
+    expect(out.stalled?.message).toContain('spec.driver');
+    expect(out.stalled?.message).toContain('spec.options.parent');
+    expect(out.entry).toMatchObject({ phase: 'PolicyViolation', message: out.stalled?.message });
+    expect(out.entry.id).toBeUndefined();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatch(/^Warning PolicyViolation: .*spec\.driver/);
+
+    // Looked at again: still refused, no second Event; fixed: created.
+    const again = await dockerNetworkKind.reconcileHost(context(daemon, obj, out.entry).ctx);
+    expect(again.stalled?.reason).toBe('PolicyViolation');
+    expect(daemon.created).toEqual([]);
+    const fixed = context(daemon, network(), again.entry);
+    const after = await dockerNetworkKind.reconcileHost(fixed.ctx);
+    expect(after.ready).toBe(true);
+    expect(daemon.created).toHaveLength(1);
+  });
+
+  it('refuses a subnet outside the host’s allowedSubnets and leaves an existing network alone', async () => {
+    const daemon = new FakeDaemon();
+    const old = daemon.add('team-a.web', labelsFor(network()));
+    const obj = network({ ipam: { config: [{ subnet: '192.168.0.0/16' }] } });
+    const { ctx } = context(daemon, obj, { name: 'n1', phase: 'Ready', id: old.Id });
+    const out = await dockerNetworkKind.reconcileHost(ctx);
+    expect(out.stalled?.message).toContain('spec.ipam.config[0].subnet');
+    expect(daemon.removed).toEqual([]);
+    expect(daemon.created).toEqual([]);
+  });
+
+  it('a privileged host allows what baseline refuses', async () => {
+    const daemon = new FakeDaemon();
+    const obj = network({ driver: 'macvlan', options: { parent: 'eth0' } });
+    const { ctx } = context(daemon, obj);
+    const privileged = { ...host, spec: { ...host.spec, securityPolicy: 'privileged' as const } };
+    const out = await dockerNetworkKind.reconcileHost({ ...ctx, host: privileged });
+    expect(out.stalled).toBeUndefined();
+    expect(daemon.created[0]).toMatchObject({ Driver: 'macvlan', Options: { parent: 'eth0' } });
   });
 });
 

@@ -2,6 +2,7 @@ import type { DockerNetwork } from '../../crds/dockernetwork.js';
 import { GROUP, OWNER_LABELS, VERSION } from '../../crds/kit.js';
 import { networkClient, type ObservedNetwork } from '../../docker/network-client.js';
 import { machineEntry, savedFromEntry } from '../../managed/machine-state.js';
+import { invalidNameOutcome } from '../../managed/invalid-name.js';
 import { ownership } from '../../managed/ownership.js';
 import type {
   DeletionPolicy,
@@ -11,6 +12,7 @@ import type {
   HostStatusEntry,
   ManagedKind,
 } from '../../managed/types.js';
+import { checkNetworkPolicy, describeViolations, hostPolicyOf } from '../../policy/security-policy.js';
 import { stepMachine } from '../machine-step.js';
 import { conflictOwnership, describeContainers, sortNetworks } from './network-duplicates.js';
 import { NETWORK_MACHINE_VERSION, networkMachine, type NetworkMachineContext } from './network-machine.js';
@@ -20,10 +22,20 @@ const uidLabel = (network: DockerNetwork) => `${OWNER_LABELS.uid}=${network.meta
 const short = (id: string) => id.slice(0, 12);
 const names = (n: ObservedNetwork) => describeContainers(n.containers.map((c) => c.name));
 
-function nameConflictMessage(name: string, host: string, conflicting: ObservedNetwork | undefined): string {
-  const ns = conflicting?.labels[OWNER_LABELS.namespace];
-  const owner = conflicting?.labels[OWNER_LABELS.name];
-  const whose = ns && owner ? ` (it belongs to DockerNetwork ${ns}/${owner})` : '';
+/**
+ * Names only what this resource's owner may know: whether the network is
+ * another Dockyard resource's or not Dockyard's at all, never whose (that
+ * may be another tenant's namespace and name).
+ */
+export function nameConflictMessage(
+  name: string,
+  host: string,
+  conflicting: ObservedNetwork | undefined,
+): string {
+  const whose =
+    conflicting && conflicting.labels[OWNER_LABELS.uid] !== undefined
+      ? ' (it belongs to another Dockyard resource)'
+      : '';
   return (
     `a Docker network named ${name} already exists on ${host} and is not owned by this DockerNetwork${whose}; ` +
     'Dockyard never touches it. Remove or rename it, or set spec.networkName to another name.'
@@ -84,6 +96,11 @@ export const dockerNetworkKind: ManagedKind<DockerNetwork> = {
     const name = networkNameOf(obj);
     const hash = networkSpecHash(obj);
     const uid = obj.metadata.uid ?? '';
+    const invalid = invalidNameOutcome(ctx, { explicit: obj.spec.networkName, field: 'spec.networkName' });
+    if (invalid) return invalid;
+    const policy = hostPolicyOf(host.spec);
+    const violations = checkNetworkPolicy(policy, obj.spec);
+    const refusal = describeViolations(hostName, policy.level, violations);
     const seen = sortNetworks(await networkClient.observe(conn.api, name, uidLabel(obj)), {
       name,
       uid,
@@ -108,6 +125,7 @@ export const dockerNetworkKind: ManagedKind<DockerNetwork> = {
         ownership: conflict ?? 'ours',
         upToDate,
         inUse: (keeper?.containers.length ?? 0) > 0,
+        policyViolation: violations.length > 0,
         paused: ctx.paused,
       },
     );
@@ -115,7 +133,11 @@ export const dockerNetworkKind: ManagedKind<DockerNetwork> = {
     // A create that found the name taken (someone else won a race) records nothing; the next observe decides.
     let lostRace = false;
     const create = async () => {
-      const result = await networkClient.create(conn.api, conn.endpoint, networkCreateFor(obj));
+      const result = await networkClient.create(
+        conn.api,
+        conn.endpoint,
+        networkCreateFor(obj, ctx.clusterId),
+      );
       if (!result.created) {
         lostRace = true;
         return;
@@ -172,6 +194,9 @@ export const dockerNetworkKind: ManagedKind<DockerNetwork> = {
             nameConflictMessage(name, hostName, seen.conflicting[0]),
           );
           break;
+        case 'recordPolicyViolation':
+          ctx.events.event(obj, 'Warning', 'PolicyViolation', 'Create', refusal);
+          break;
         case 'recordRecreateRequired':
           if (keeper)
             ctx.events.event(
@@ -198,6 +223,13 @@ export const dockerNetworkKind: ManagedKind<DockerNetwork> = {
       const text = [...(message ? [message] : []), ...notes].join('; ');
       return text ? { ...entry, message: text } : entry;
     };
+    if (state === 'PolicyViolation') {
+      return {
+        entry: withNotes(refusal),
+        ready: false,
+        stalled: { reason: 'PolicyViolation', message: refusal },
+      };
+    }
     if (state === 'NameConflict') {
       const message = nameConflictMessage(name, hostName, seen.conflicting[0]);
       return { entry: withNotes(message), ready: false, stalled: { reason: 'NameConflict', message } };

@@ -27,6 +27,8 @@ const otherOwner = seen({ ownership: 'otherOwner' });
 const changedFree = seen({ upToDate: false });
 const changedInUse = seen({ upToDate: false, inUse: true });
 const paused = (o: Partial<Extract<NetworkEvent, { type: 'OBSERVED' }>> = {}) => seen({ paused: true, ...o });
+const refused = (o: Partial<Extract<NetworkEvent, { type: 'OBSERVED' }>> = {}) =>
+  seen({ policyViolation: true, ...o });
 
 type Row = [string, SavedMachineState<NetworkMachineContext> | undefined, NetworkEvent, string, string[]];
 
@@ -140,6 +142,40 @@ const table: Row[] = [
   ['user removed the old network', at('RecreateRequired'), missing, 'Creating', ['create', 'recordCreated']],
   ['replaced by a foreign network', at('RecreateRequired'), foreign, 'NameConflict', ['recordNameConflict']],
   ['recreate required, paused', at('RecreateRequired'), paused(), 'Paused', []],
+
+  // PolicyViolation: the host refuses the spec; nothing is created, recreated or removed
+  [
+    'refused before anything exists: nothing is created',
+    undefined,
+    refused({ exists: false }),
+    'PolicyViolation',
+    ['recordPolicyViolation'],
+  ],
+  [
+    'refused while ours exists from an older spec: not recreated',
+    at('Ready'),
+    refused({ upToDate: false }),
+    'PolicyViolation',
+    ['recordPolicyViolation'],
+  ],
+  [
+    'refused wins over a name conflict',
+    at('Creating'),
+    refused({ ownership: 'foreign' }),
+    'PolicyViolation',
+    ['recordPolicyViolation'],
+  ],
+  [
+    'still refused: no repeated event',
+    at('PolicyViolation'),
+    refused({ exists: false }),
+    'PolicyViolation',
+    [],
+  ],
+  ['spec fixed: created', at('PolicyViolation'), missing, 'Creating', ['create', 'recordCreated']],
+  ['spec fixed, ours exists', at('PolicyViolation'), seen({}), 'Ready', []],
+  ['refused, paused: paused wins', at('PolicyViolation'), paused({ policyViolation: true }), 'Paused', []],
+  ['resumed into a refusal', at('Paused'), refused(), 'PolicyViolation', ['recordPolicyViolation']],
 
   // Paused: observe only, whatever is seen
   ['still paused, missing', at('Paused'), paused({ exists: false }), 'Paused', []],

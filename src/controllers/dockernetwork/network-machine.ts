@@ -17,6 +17,8 @@ export type NetworkEvent =
       upToDate?: boolean;
       /** A container (any: Dockyard's or not, running or not) is attached to our network. */
       inUse?: boolean;
+      /** The host's securityPolicy refuses the spec: nothing is created (an existing network is left alone). */
+      policyViolation?: boolean;
       paused?: boolean;
     }
   | { type: 'CREATED' };
@@ -31,6 +33,7 @@ type NetworkAction = 'create' | 'recordCreated' | 'recordDriftRepaired' | 'count
 function observed(whenMissing: NetworkAction[]) {
   return [
     { guard: 'paused' as const, target: 'Paused' },
+    { guard: 'violation' as const, target: 'PolicyViolation' },
     { guard: 'notOurs' as const, target: 'NameConflict' },
     {
       guard: 'missing' as const,
@@ -47,7 +50,9 @@ function observed(whenMissing: NetworkAction[]) {
  * A DockerNetwork on one host. Phases: Pending, Creating, Ready, NameConflict
  * (a network with its name is not ours: never touched), RecreateRequired (the
  * spec changed, networks cannot change in place, and containers are attached:
- * it is recreated as soon as none is), Paused (observe only).
+ * it is recreated as soon as none is), PolicyViolation (the host's
+ * securityPolicy refuses the spec: nothing is created, recreated or removed),
+ * Paused (observe only).
  */
 export const networkMachine = setup({
   types: {} as { context: NetworkMachineContext; events: NetworkEvent },
@@ -59,10 +64,12 @@ export const networkMachine = setup({
     recordRecreated: () => {},
     recordNameConflict: () => {},
     recordRecreateRequired: () => {},
+    recordPolicyViolation: () => {},
     countRepair: assign({ repairs: ({ context }) => context.repairs + 1 }),
   },
   guards: {
     paused: ({ event }) => event.type === 'OBSERVED' && event.paused === true,
+    violation: ({ event }) => event.type === 'OBSERVED' && event.policyViolation === true,
     missing: ({ event }) => event.type === 'OBSERVED' && !event.exists,
     notOurs: ({ event }) => event.type === 'OBSERVED' && event.exists && event.ownership !== 'ours',
     changedInUse: ({ event }) =>
@@ -80,6 +87,10 @@ export const networkMachine = setup({
     NameConflict: { entry: 'recordNameConflict', on: { OBSERVED: observed(['create', 'recordCreated']) } },
     RecreateRequired: {
       entry: 'recordRecreateRequired',
+      on: { OBSERVED: observed(['create', 'recordCreated']) },
+    },
+    PolicyViolation: {
+      entry: 'recordPolicyViolation',
       on: { OBSERVED: observed(['create', 'recordCreated']) },
     },
     Paused: { on: { OBSERVED: observed([]) } },

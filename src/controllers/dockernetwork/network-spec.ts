@@ -48,14 +48,19 @@ export function networkSpecHash(network: DockerNetwork): string {
   return specHash(desiredNetwork(network));
 }
 
-/** Pure: the create request, the user's labels plus Dockyard's owner labels and spec hash. */
-export function networkCreateFor(network: DockerNetwork): NetworkCreate {
+/** Pure: the create request, the user's labels plus Dockyard's owner labels (with `clusterId`) and spec hash. */
+export function networkCreateFor(network: DockerNetwork, clusterId?: string): NetworkCreate {
   const desired = desiredNetwork(network);
   return {
     ...desired,
     labels: {
       ...desired.labels,
-      ...ownerLabels(ownerOf(network), networkSpecHash(network), network.spec.deletionPolicy ?? 'Delete'),
+      ...ownerLabels(
+        ownerOf(network),
+        networkSpecHash(network),
+        network.spec.deletionPolicy ?? 'Delete',
+        clusterId,
+      ),
     },
   };
 }

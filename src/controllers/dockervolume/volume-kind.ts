@@ -2,6 +2,7 @@ import type { DockerVolume } from '../../crds/dockervolume.js';
 import { GROUP, VERSION } from '../../crds/kit.js';
 import { volumeClient } from '../../docker/volume-client.js';
 import { machineEntry, savedFromEntry } from '../../managed/machine-state.js';
+import { invalidNameOutcome } from '../../managed/invalid-name.js';
 import { dockerName, ownerLabels, ownership, specHash } from '../../managed/ownership.js';
 import type {
   DeletionPolicy,
@@ -10,7 +11,7 @@ import type {
   HostOutcome,
   ManagedKind,
 } from '../../managed/types.js';
-import { checkVolumePolicy, describeViolations } from '../../policy/security-policy.js';
+import { checkVolumePolicy, describeViolations, hostPolicyOf } from '../../policy/security-policy.js';
 import { stepMachine } from '../machine-step.js';
 import { VOLUME_MACHINE_VERSION, volumeMachine, type VolumeMachineContext } from './volume-machine.js';
 
@@ -62,10 +63,13 @@ export const dockerVolumeKind: ManagedKind<DockerVolume> = {
     const hostName = host.metadata.name;
     const name = volumeNameOf(obj);
     const hash = volumeSpecHash(obj);
-    const policy = host.spec.securityPolicy ?? 'baseline';
-    const violations = checkVolumePolicy(policy, obj.spec);
-    const observed = await volumeClient.observe(conn.api, name);
-    const owns = observed ? ownership(observed.labels, owner(obj)) : undefined;
+    const invalid = invalidNameOutcome(ctx, { explicit: obj.spec.volumeName, field: 'spec.volumeName' });
+    if (invalid) return invalid;
+    const hostPolicy = hostPolicyOf(host.spec);
+    const policy = hostPolicy.level;
+    const violations = checkVolumePolicy(hostPolicy, obj.spec);
+    let observed = await volumeClient.observe(conn.api, name);
+    let owns = observed ? ownership(observed.labels, owner(obj)) : undefined;
     let step = stepMachine(
       volumeMachine,
       VOLUME_MACHINE_VERSION,
@@ -79,20 +83,41 @@ export const dockerVolumeKind: ManagedKind<DockerVolume> = {
         paused: ctx.paused,
       },
     );
-    for (const action of step.actions) {
+    const create = async (): Promise<readonly string[]> => {
+      const created = await volumeClient.create(conn.api, {
+        name,
+        driver: obj.spec.driver ?? 'local',
+        driverOptions: obj.spec.driverOptions ?? {},
+        labels: {
+          ...(obj.spec.labels ?? {}),
+          ...ownerLabels(owner(obj), hash, obj.spec.deletionPolicy ?? 'Orphan', ctx.clusterId),
+        },
+      });
+      observed = created;
+      owns = ownership(created.labels, owner(obj));
+      if (owns === 'ours') {
+        step = stepMachine(volumeMachine, VOLUME_MACHINE_VERSION, step.saved, { type: 'CREATED' });
+        return [];
+      }
+      // Docker handed back a volume someone else created since our observe: not ours to use.
+      step = stepMachine(volumeMachine, VOLUME_MACHINE_VERSION, step.saved, {
+        type: 'OBSERVED',
+        exists: true,
+        ownership: owns,
+        paused: false,
+      });
+      return step.actions;
+    };
+    const actions: string[] = [...step.actions];
+    while (actions.length > 0) {
+      const action = actions.shift();
       switch (action) {
-        case 'create':
-          await volumeClient.create(conn.api, {
-            name,
-            driver: obj.spec.driver ?? 'local',
-            driverOptions: obj.spec.driverOptions ?? {},
-            labels: {
-              ...(obj.spec.labels ?? {}),
-              ...ownerLabels(owner(obj), hash, obj.spec.deletionPolicy ?? 'Orphan'),
-            },
-          });
-          step = stepMachine(volumeMachine, VOLUME_MACHINE_VERSION, step.saved, { type: 'CREATED' });
+        case 'create': {
+          // A name taken meanwhile: the conflict's own actions replace the rest (recordCreated…).
+          const instead = await create();
+          if (instead.length > 0) actions.splice(0, actions.length, ...instead);
           break;
+        }
         case 'recordCreated':
           ctx.events.event(obj, 'Normal', 'Created', 'Create', `created volume ${name} on ${hostName}`);
           break;
@@ -141,7 +166,8 @@ export const dockerVolumeKind: ManagedKind<DockerVolume> = {
       phase: state,
       volumeName: name,
       ...(observed || state === 'Ready' ? { id: name } : {}),
-      ...(observed?.mountpoint ? { mountpoint: observed.mountpoint } : {}),
+      // Another owner's mount point is that tenant's business: shown only for ours.
+      ...(owns === 'ours' && observed?.mountpoint ? { mountpoint: observed.mountpoint } : {}),
       machine: machineEntry(step.saved),
     };
     if (state === 'PolicyViolation') {

@@ -229,13 +229,14 @@ export async function checkInvariants(input: InvariantInput): Promise<Violation[
     const entries = r.status?.hosts ?? [];
     const deleting = r.metadata.deletionTimestamp !== undefined;
     // Placement as the controller decides it now, from the DockerHosts' labels;
-    // status.hosts only as "previously placed" (so an unschedulable host keeps it).
+    // status.hosts only as "previously placed" (so an unschedulable or relabelled host keeps
+    // it), with the placement hash that tells its own placement changes apart.
     const placement = resolvePlacement(
       r.spec,
       ns,
       labelsOfNs.get(ns),
       hosts,
-      entries.map((e) => e.name),
+      entries.map((e) => ({ name: e.name, placementHash: e.placementHash })),
     );
     const placed = new Set(deleting ? [] : placement.placed.map((h) => h.metadata.name));
 

@@ -1,0 +1,133 @@
+// Replacing a container without losing its data or leaving nothing running,
+// the way `docker compose up` recreates: the old container is stopped and
+// renamed aside, the new one is created at the name with the old one's
+// anonymous volumes and started, and only then is the old one removed. A new
+// container that cannot be created or started gives way to the old one,
+// which is put back (and started again if it ran). leftovers.ts settles what
+// a crash between two of these steps leaves.
+import type Dockerode from 'dockerode';
+import {
+  containerClient,
+  type ContainerUpdateBody,
+  type ObservedContainer,
+} from '../../docker/container-client.js';
+import type { InheritedVolume } from '../../docker/container-spec.js';
+import { errorMessage } from '../../docker/errors.js';
+import { ownership, type OwnerRef } from '../../managed/ownership.js';
+import { settleLeftovers, type LeftoverStep } from './leftovers.js';
+
+/** The name the old container waits under while its successor starts (compose's spelling). */
+export function asideName(id: string, name: string): string {
+  return `${id.slice(0, 12)}_${name}`;
+}
+
+/** The new container could not be created or started; the old one was put back. */
+export class ReplaceFailed extends Error {
+  override readonly name = 'ReplaceFailed';
+  constructor(
+    readonly containerName: string,
+    readonly restarted: boolean,
+    cause: unknown,
+  ) {
+    super(
+      `could not replace ${containerName}: ${errorMessage(cause)}; kept the previous container${restarted ? ' and started it again' : ''}`,
+      { cause },
+    );
+  }
+}
+
+export interface ReplaceRequest {
+  api: Dockerode;
+  /** For the stop, which waits out the grace period: no request timeout. */
+  stream: Dockerode;
+  old: ObservedContainer;
+  /** The resource's Docker name. */
+  name: string;
+  owner: Pick<OwnerRef, 'uid'>;
+  stopTimeoutSeconds: number;
+  /** Start the new container (spec.state Running). */
+  start: boolean;
+  /** Creates the new container at `name` with these volumes carried over; returns its ID. */
+  create(inherit: readonly InheritedVolume[]): Promise<string>;
+  inherit: readonly InheritedVolume[];
+}
+
+/** Docker's restart-policy body for what the container had (a retry count only with on-failure). */
+function policyOf(o: ObservedContainer): ContainerUpdateBody['RestartPolicy'] {
+  const { name, maximumRetryCount } = o.hostConfig.restartPolicy;
+  return name === 'on-failure' ? { Name: name, MaximumRetryCount: maximumRetryCount } : { Name: name };
+}
+
+/** Replaces `old` by a new container at the same name; returns the new container's ID. */
+export async function replaceContainer(r: ReplaceRequest): Promise<string> {
+  const { api, old } = r;
+  const wasRunning = old.state.running || old.state.restarting;
+  // Aside, it must stay down even across a daemon restart, which starts
+  // `always` containers however they were stopped: two of ours never run at once.
+  const keepsDown = old.hostConfig.restartPolicy.name === 'always';
+  if (keepsDown) await containerClient.update(api, old.id, { RestartPolicy: { Name: 'no' } });
+  await containerClient.stop(r.stream, old.id, { timeoutSeconds: r.stopTimeoutSeconds });
+  await containerClient.rename(api, old.id, asideName(old.id, r.name));
+  let id: string;
+  try {
+    id = await r.create(r.inherit);
+    if (r.start) await containerClient.start(api, id);
+  } catch (err) {
+    const restart = wasRunning && r.start;
+    await putBack({ ...r, restart, restorePolicy: keepsDown });
+    throw new ReplaceFailed(r.name, restart, err);
+  }
+  await containerClient.remove(api, old.id, { force: true });
+  return id;
+}
+
+/** Undoes a failed replace: our new container (if any) goes, the old one comes back as it was. */
+async function putBack(r: ReplaceRequest & { restart: boolean; restorePolicy: boolean }): Promise<void> {
+  const { api, old } = r;
+  const current = await containerClient.observe(api, r.name);
+  if (current && current.id !== old.id && ownership(current.labels, r.owner) === 'ours')
+    await containerClient.remove(api, current.id, { force: true });
+  await containerClient.rename(api, old.id, r.name);
+  if (r.restorePolicy) await containerClient.update(api, old.id, { RestartPolicy: policyOf(old) });
+  if (r.restart) await containerClient.start(api, old.id);
+}
+
+/**
+ * Looks for our containers under other names than `name` and settles them
+ * (leftovers.ts). Returns the steps taken, so the caller observes again when
+ * any were.
+ */
+export async function settleAside(
+  api: Dockerode,
+  name: string,
+  owner: Pick<OwnerRef, 'uid'>,
+  current: ObservedContainer | undefined,
+): Promise<LeftoverStep[]> {
+  if (!owner.uid) return [];
+  const aside = (await containerClient.listOwned(api, owner.uid)).filter((c) => c.name !== name);
+  const steps = settleLeftovers({
+    ...(current
+      ? {
+          current: {
+            id: current.id,
+            ownership: ownership(current.labels, owner),
+            everStarted: current.state.startedAt !== undefined,
+          },
+        }
+      : {}),
+    aside,
+  });
+  for (const step of steps) {
+    if (step.type === 'restore') await containerClient.rename(api, step.id, name);
+    else await containerClient.remove(api, step.id, { force: true });
+  }
+  return steps;
+}
+
+/** Removes (volumes kept) every container of ours not at `name`: for a deletion. */
+export async function removeAside(api: Dockerode, name: string, uid: string): Promise<void> {
+  if (!uid) return;
+  for (const c of await containerClient.listOwned(api, uid)) {
+    if (c.name !== name) await containerClient.remove(api, c.id, { force: true });
+  }
+}

@@ -1,0 +1,23 @@
+import { explicitNameProblem, INVALID_NAME_REASON } from './ownership.js';
+import type { HostContext, HostOutcome, ManagedObject } from './types.js';
+
+/**
+ * The outcome for an explicit Docker name another namespace's default naming
+ * uses (see explicitNameProblem), or undefined when the name is fine. Nothing
+ * is done in Docker; the Warning Event is recorded when the host first enters
+ * this phase, not on every poll.
+ */
+export function invalidNameOutcome<T extends ManagedObject>(
+  ctx: HostContext<T>,
+  opts: { explicit: string | undefined; field: string },
+): HostOutcome | undefined {
+  const message = explicitNameProblem({ namespace: ctx.namespace, ...opts });
+  if (!message) return undefined;
+  if (ctx.previous?.phase !== INVALID_NAME_REASON)
+    ctx.events.event(ctx.obj, 'Warning', INVALID_NAME_REASON, 'Create', message);
+  return {
+    entry: { ...(ctx.previous ?? {}), name: ctx.host.metadata.name, phase: INVALID_NAME_REASON, message },
+    ready: false,
+    stalled: { reason: INVALID_NAME_REASON, message },
+  };
+}

@@ -1,0 +1,164 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { DockerHost, ReleasedOwner } from '../crds/dockerhost.js';
+import type { HostConnection } from '../docker/connection-pool.js';
+import type { FinalizerPatchApi } from '../runtime/finalizers.js';
+import type { StatusPatchApi } from '../runtime/status-patch.js';
+import { FINALIZER, ManagedReconciler } from './managed-reconciler.js';
+import type { HostStatusApi } from './released-owners.js';
+import type { DeletionPolicy, ManagedKind, ManagedObject } from './types.js';
+
+// A release under deletionPolicy Orphan is recorded in the DockerHost's
+// status.releasedOwners before the finalizer goes, with a resourceVersion
+// precondition and a retry on 409; a failed record holds the finalizer.
+// Driven through a fake kind and fake API clients (pure flow).
+
+const conditions = [
+  {
+    type: 'Ready',
+    status: 'True' as const,
+    reason: 'Connected',
+    message: '',
+    lastTransitionTime: '2026-01-01T00:00:00Z',
+  },
+];
+
+function harness(opts: { policy: DeletionPolicy; conflicts?: number; failWith?: number }) {
+  const log: string[] = [];
+  const host: DockerHost = {
+    apiVersion: 'dockyard.io/v1alpha1',
+    kind: 'DockerHost',
+    metadata: { name: 'h1', labels: {}, resourceVersion: '1' },
+    spec: { endpoint: 'unix:///nowhere.sock' },
+    status: { conditions, releasedOwners: [] as ReleasedOwner[] },
+  };
+  let conflicts = opts.conflicts ?? 0;
+  const releases = {
+    listClusterCustomObject: () => {
+      log.push(`read rv=${host.metadata.resourceVersion}`);
+      return Promise.resolve({ items: [structuredClone(host)] });
+    },
+    patchClusterCustomObjectStatus: (p: {
+      body: { metadata: { resourceVersion: string }; status: { releasedOwners: ReleasedOwner[] } };
+    }) => {
+      if (opts.failWith) return Promise.reject(Object.assign(new Error('boom'), { code: opts.failWith }));
+      if (conflicts > 0) {
+        conflicts--;
+        // Someone else (the DockerHost controller) wrote meanwhile.
+        host.metadata.resourceVersion = String(Number(host.metadata.resourceVersion) + 1);
+      }
+      if (p.body.metadata.resourceVersion !== host.metadata.resourceVersion) {
+        log.push('patch 409');
+        return Promise.reject(Object.assign(new Error('conflict'), { code: 409 }));
+      }
+      host.status = { ...host.status, releasedOwners: p.body.status.releasedOwners };
+      log.push(`patch releasedOwners=${p.body.status.releasedOwners.map((e) => e.uid).join(',')}`);
+      return Promise.resolve({});
+    },
+  } as unknown as HostStatusApi;
+  const kind: ManagedKind<ManagedObject> = {
+    kind: 'DockerVolume',
+    resource: { group: 'dockyard.io', version: 'v1alpha1', plural: 'dockervolumes' },
+    dockerEventType: 'volume',
+    defaultDeletionPolicy: 'Orphan',
+    reconcileHost: () => Promise.reject(new Error('not called')),
+    finalizeHost: (_ctx, policy) => {
+      log.push(`finalizeHost ${policy}`);
+      return Promise.resolve({ done: true });
+    },
+    dockerNameOf: (o) => o.metadata.name,
+  };
+  const obj: ManagedObject = {
+    apiVersion: 'dockyard.io/v1alpha1',
+    kind: 'DockerVolume',
+    metadata: {
+      name: 'data',
+      namespace: 'ns',
+      uid: 'u-data',
+      resourceVersion: '7',
+      deletionTimestamp: new Date('2026-12-01T00:00:00Z'),
+      finalizers: [FINALIZER],
+    },
+    spec: { hostName: 'h1', deletionPolicy: opts.policy },
+    status: { hosts: [{ name: 'h1', phase: 'Ready' }] },
+  };
+  const reconciler = new ManagedReconciler<ManagedObject>({
+    kind,
+    objects: { getByName: () => obj },
+    hosts: { list: () => [host], getByName: (n) => (n === 'h1' ? host : undefined) },
+    namespaces: { get: () => Promise.resolve({}) },
+    hostRuntime: { connection: () => ({}) as HostConnection },
+    status: {
+      patchNamespacedCustomObjectStatus: () => {
+        log.push('object status');
+        return Promise.resolve({});
+      },
+    } as unknown as StatusPatchApi,
+    finalizers: {
+      patchNamespacedCustomObject: () => {
+        log.push('finalizer removed');
+        return Promise.resolve({});
+      },
+    } as unknown as FinalizerPatchApi,
+    events: { event: () => undefined },
+    fieldManager: 'test',
+    pollIntervalMs: 60_000,
+    now: () => new Date('2026-12-01T00:00:05Z'),
+    releases,
+  });
+  const ctx = { logger: pino({ level: 'silent' }), signal: new AbortController().signal, reconcileID: 'r' };
+  return {
+    log,
+    host,
+    reconcile: () => reconciler.reconcile(ctx, { namespace: 'ns', name: 'data' }),
+  };
+}
+
+describe('ManagedReconciler release records', () => {
+  it('Orphan: records the release on the host, then removes the finalizer', async () => {
+    const h = harness({ policy: 'Orphan' });
+    await h.reconcile();
+    expect(h.log).toEqual([
+      'finalizeHost Orphan',
+      'read rv=1',
+      'patch releasedOwners=u-data',
+      'finalizer removed',
+    ]);
+    expect(h.host.status?.releasedOwners).toEqual([
+      {
+        uid: 'u-data',
+        kind: 'DockerVolume',
+        namespace: 'ns',
+        name: 'data',
+        releasedAt: '2026-12-01T00:00:05Z',
+      },
+    ]);
+  });
+
+  it('a write lost to a concurrent host status write is retried on a fresh read', async () => {
+    const h = harness({ policy: 'Orphan', conflicts: 1 });
+    await h.reconcile();
+    expect(h.log).toEqual([
+      'finalizeHost Orphan',
+      'read rv=1',
+      'patch 409',
+      'read rv=2',
+      'patch releasedOwners=u-data',
+      'finalizer removed',
+    ]);
+  });
+
+  it('a record that cannot be written holds the finalizer', async () => {
+    const h = harness({ policy: 'Orphan', failWith: 500 });
+    const result = await h.reconcile();
+    expect(h.log).not.toContain('finalizer removed');
+    expect(h.log).toContain('object status');
+    expect(result.requeueAfterMs).toBeGreaterThan(0);
+  });
+
+  it('Delete records nothing', async () => {
+    const h = harness({ policy: 'Delete' });
+    await h.reconcile();
+    expect(h.log).toEqual(['finalizeHost Delete', 'finalizer removed']);
+  });
+});

@@ -1,0 +1,190 @@
+// Every leaf field of every kind's spec, and what stands between it and the
+// Docker daemon (issue #12 item 10). field-decisions.test.ts walks the TypeBox
+// schemas the CRDs are generated from and fails when a field is missing here
+// (a new field cannot bypass the host policy unnoticed) or when a field listed
+// here no longer exists. A field the policy decides must be exercised by at
+// least one row of the escape table (policy-escapes.fixture.ts).
+//
+// Paths: `spec.a.b`, `[]` for list items, `.*` for the keys of a string map.
+
+/** The named checks of security-policy.ts, volume-policy.ts, network-policy.ts and log-policy.ts. */
+export type PolicyCheck =
+  | 'container.privileged'
+  | 'container.hostNamespaces'
+  | 'container.devices'
+  | 'container.bindMounts'
+  | 'container.tmpfsSize'
+  | 'container.capabilities'
+  | 'container.restrictedUser'
+  | 'container.restrictedCapDrop'
+  | 'container.restrictedNoNewPrivileges'
+  | 'container.hostPorts'
+  | 'container.logDriver'
+  | 'container.logOptions'
+  | 'container.requiredLimits'
+  | 'volume.driver'
+  | 'volume.driverOptions'
+  | 'network.driver'
+  | 'network.options'
+  | 'network.ipamDriver'
+  | 'network.ipamOptions'
+  | 'network.ipamAddresses';
+
+export type FieldDecision =
+  /** Reaches Docker; the host policy decides it. */
+  | { decidedBy: PolicyCheck }
+  /** Reaches Docker, and cannot reach past the container's (or object's) own sandbox: why. */
+  | { harmless: string }
+  /** Never sent to the daemon: Dockyard's own bookkeeping. */
+  | { dockyardOnly: string };
+
+export type SpecKind = 'DockerContainer' | 'DockerVolume' | 'DockerNetwork' | 'DockerImage';
+
+const PLACEMENT: Record<string, FieldDecision> = {
+  'spec.hostName': { dockyardOnly: 'placement; the DockerHost’s allowedNamespaces decides it' },
+  'spec.hostSelector.matchLabels.*': { dockyardOnly: 'placement over DockerHost labels' },
+  'spec.hostSelector.matchExpressions[].key': { dockyardOnly: 'placement over DockerHost labels' },
+  'spec.hostSelector.matchExpressions[].operator': { dockyardOnly: 'placement over DockerHost labels' },
+  'spec.hostSelector.matchExpressions[].values[]': { dockyardOnly: 'placement over DockerHost labels' },
+  'spec.deletionPolicy': {
+    dockyardOnly: 'what Dockyard does on delete; recorded, never interpreted by Docker',
+  },
+};
+const LABELS: FieldDecision = {
+  harmless: 'metadata on the Docker object; Dockyard’s own owner labels are written after the user’s and win',
+};
+const OBJECT_NAME: FieldDecision = {
+  harmless:
+    'names the Docker object; who may use a name is decided by owner labels (NameConflict), not the host',
+};
+const SANDBOX: FieldDecision = { harmless: 'runs inside the container’s own namespaces and cgroup' };
+const REFERENCE = (what: string): FieldDecision => ({
+  harmless: `a ${what} of this namespace (the schema forbids others), resolved by Dockyard; its value stays inside the container`,
+});
+
+const CONTAINER: Record<string, FieldDecision> = {
+  ...PLACEMENT,
+  'spec.containerName': OBJECT_NAME,
+  'spec.image': { harmless: 'image data; what the container may do with it is decided by the other checks' },
+  'spec.imageRef.name': {
+    harmless: 'the digest a DockerImage of this namespace resolved (the schema forbids others)',
+  },
+  'spec.command[]': SANDBOX,
+  'spec.args[]': SANDBOX,
+  'spec.workingDir': SANDBOX,
+  'spec.user': { decidedBy: 'container.restrictedUser' },
+  'spec.hostname': { harmless: 'the name in the container’s own UTS namespace (utsMode host is decided)' },
+  'spec.env[].name': SANDBOX,
+  'spec.env[].value': SANDBOX,
+  'spec.env[].valueFrom.secretKeyRef.name': REFERENCE('Secret'),
+  'spec.env[].valueFrom.secretKeyRef.key': REFERENCE('Secret'),
+  'spec.env[].valueFrom.secretKeyRef.optional': REFERENCE('Secret'),
+  'spec.env[].valueFrom.configMapKeyRef.name': REFERENCE('ConfigMap'),
+  'spec.env[].valueFrom.configMapKeyRef.key': REFERENCE('ConfigMap'),
+  'spec.env[].valueFrom.configMapKeyRef.optional': REFERENCE('ConfigMap'),
+  'spec.envFrom[].prefix': SANDBOX,
+  'spec.envFrom[].secretRef.name': REFERENCE('Secret'),
+  'spec.envFrom[].secretRef.optional': REFERENCE('Secret'),
+  'spec.envFrom[].configMapRef.name': REFERENCE('ConfigMap'),
+  'spec.envFrom[].configMapRef.optional': REFERENCE('ConfigMap'),
+  'spec.ports[].containerPort': {
+    harmless: 'a port in the container’s own network namespace; only hostPort publishes',
+  },
+  'spec.ports[].hostPort': { decidedBy: 'container.hostPorts' },
+  'spec.ports[].hostIP': { harmless: 'only narrows which host address a host port (decided) listens on' },
+  'spec.ports[].protocol': { harmless: 'the protocol of a port; publishing is decided by hostPort' },
+  'spec.mounts[].type': {
+    harmless:
+      'each type is decided through the field it needs: bind by hostPath, tmpfs by tmpfsSize, volume by its DockerVolume',
+  },
+  'spec.mounts[].target': { harmless: 'a path inside the container (the schema forbids ..)' },
+  'spec.mounts[].volume': {
+    harmless: 'a DockerVolume of this namespace, itself checked by the volume policy',
+  },
+  'spec.mounts[].hostPath': { decidedBy: 'container.bindMounts' },
+  'spec.mounts[].readOnly': { harmless: 'only takes rights away' },
+  'spec.mounts[].tmpfsSize': { decidedBy: 'container.tmpfsSize' },
+  'spec.networks[].name': {
+    harmless: 'a DockerNetwork of this namespace, itself checked by the network policy',
+  },
+  'spec.networks[].aliases[]': { harmless: 'DNS names on a network of this namespace' },
+  'spec.networks[].ipv4Address': {
+    harmless: 'must lie in the network’s subnet (Docker refuses otherwise), which is decided',
+  },
+  'spec.restartPolicy.name': {
+    harmless: 'Docker restarts the container’s own process, with its own backoff',
+  },
+  'spec.restartPolicy.maximumRetryCount': { harmless: 'Docker restarts the container’s own process' },
+  'spec.healthcheck.command[]': SANDBOX,
+  'spec.healthcheck.interval': SANDBOX,
+  'spec.healthcheck.timeout': SANDBOX,
+  'spec.healthcheck.retries': SANDBOX,
+  'spec.healthcheck.startPeriod': SANDBOX,
+  'spec.resources.memory': { decidedBy: 'container.requiredLimits' },
+  'spec.resources.memoryReservation': { harmless: 'a soft limit: only takes memory away under pressure' },
+  'spec.resources.cpus': { harmless: 'a limit: only takes CPU time away' },
+  'spec.resources.pidsLimit': { decidedBy: 'container.requiredLimits' },
+  'spec.security.privileged': { decidedBy: 'container.privileged' },
+  'spec.security.capAdd[]': { decidedBy: 'container.capabilities' },
+  'spec.security.capDrop[]': { decidedBy: 'container.restrictedCapDrop' },
+  'spec.security.readOnlyRootFilesystem': { harmless: 'only takes rights away' },
+  'spec.security.noNewPrivileges': { decidedBy: 'container.restrictedNoNewPrivileges' },
+  'spec.security.networkMode': { decidedBy: 'container.hostNamespaces' },
+  'spec.security.pidMode': { decidedBy: 'container.hostNamespaces' },
+  'spec.security.ipcMode': { decidedBy: 'container.hostNamespaces' },
+  'spec.security.utsMode': { decidedBy: 'container.hostNamespaces' },
+  'spec.security.devices[].hostPath': { decidedBy: 'container.devices' },
+  'spec.security.devices[].containerPath': { decidedBy: 'container.devices' },
+  'spec.security.devices[].permissions': { decidedBy: 'container.devices' },
+  'spec.labels.*': LABELS,
+  'spec.stopSignal': { harmless: 'a signal sent to the container’s own process' },
+  'spec.stopGracePeriod': { harmless: 'time before the container’s own process is killed' },
+  'spec.logging.driver': { decidedBy: 'container.logDriver' },
+  'spec.logging.options.*': { decidedBy: 'container.logOptions' },
+  'spec.state': { harmless: 'starts or stops the container itself' },
+};
+
+const VOLUME: Record<string, FieldDecision> = {
+  ...PLACEMENT,
+  'spec.volumeName': OBJECT_NAME,
+  'spec.driver': { decidedBy: 'volume.driver' },
+  'spec.driverOptions.*': { decidedBy: 'volume.driverOptions' },
+  'spec.labels.*': LABELS,
+};
+
+const NETWORK: Record<string, FieldDecision> = {
+  ...PLACEMENT,
+  'spec.networkName': OBJECT_NAME,
+  'spec.driver': { decidedBy: 'network.driver' },
+  'spec.internal': { harmless: 'only takes external access away' },
+  'spec.attachable': { harmless: 'lets containers attach that can already reach this daemon' },
+  'spec.enableIPv6': { harmless: 'addresses from the daemon’s own pools, or from ipam.config (decided)' },
+  'spec.ipam.driver': { decidedBy: 'network.ipamDriver' },
+  'spec.ipam.config[].subnet': { decidedBy: 'network.ipamAddresses' },
+  'spec.ipam.config[].gateway': { decidedBy: 'network.ipamAddresses' },
+  'spec.ipam.config[].ipRange': { decidedBy: 'network.ipamAddresses' },
+  'spec.ipam.options.*': { decidedBy: 'network.ipamOptions' },
+  'spec.options.*': { decidedBy: 'network.options' },
+  'spec.labels.*': LABELS,
+};
+
+const IMAGE: Record<string, FieldDecision> = {
+  ...PLACEMENT,
+  'spec.image': {
+    harmless: 'image data in the daemon’s store; what runs from it is decided on DockerContainer',
+  },
+  'spec.pullPolicy': { dockyardOnly: 'when Dockyard asks for a pull' },
+  'spec.refreshInterval': { dockyardOnly: 'when Dockyard re-resolves a tag' },
+  'spec.pullSecrets[].name': {
+    harmless:
+      'credentials of a Secret of this namespace (the schema forbids others), sent to the registry only',
+  },
+  'spec.platform': { harmless: 'which variant of the image is pulled: image data only' },
+};
+
+export const FIELD_DECISIONS: Record<SpecKind, Record<string, FieldDecision>> = {
+  DockerContainer: CONTAINER,
+  DockerVolume: VOLUME,
+  DockerNetwork: NETWORK,
+  DockerImage: IMAGE,
+};
