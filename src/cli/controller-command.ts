@@ -96,6 +96,8 @@ export interface ManagerSettings {
   watchNamespace?: string;
   /** --cluster-id, resolved (resolveClusterId). */
   clusterId: string;
+  /** `dockyard dev` only: take back what a previous dev environment left for the same resources. */
+  adoptPrevious?: boolean;
 }
 
 export interface ControllerManager {
@@ -142,6 +144,7 @@ export function buildControllerManager(
     maxConcurrentReconciles: settings.maxConcurrentReconciles,
     syncPeriodMs: settings.syncPeriodMs,
     clusterId: settings.clusterId,
+    adoptPrevious: settings.adoptPrevious ?? false,
     ...(settings.dockerEvents !== undefined ? { dockerEvents: settings.dockerEvents } : {}),
     ...(settings.watchNamespace ? { watchNamespace: settings.watchNamespace } : {}),
   });

@@ -129,6 +129,7 @@ async function startAndRun(
   const clusterId = await resolveClusterId(kc.makeApiClient(CoreV1Api), undefined);
   const { manager, registered } = buildControllerManager(kc, logger, {
     clusterId,
+    adoptPrevious: options.adoptPrevious,
     metricsBindAddress: options.metricsBindAddress,
     healthProbeBindAddress: options.healthProbeBindAddress,
     maxConcurrentReconciles: options.maxConcurrentReconciles,

@@ -19,8 +19,10 @@ describe('parseDevArgs', () => {
         syncPeriodMs: 600_000,
         logLevel: 'info',
         logFormat: 'json',
+        adoptPrevious: true,
       },
     ],
+    ['--no-adopt-previous', ['--no-adopt-previous'], {}, { adoptPrevious: false }],
     ['pretty on a terminal', [], { stdoutIsTTY: true }, { logFormat: 'pretty' }],
     [
       '--log-format wins over the terminal',

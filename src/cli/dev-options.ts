@@ -45,6 +45,8 @@ export interface DevCommandOptions {
   syncPeriodMs: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** Take back objects a previous dev environment left on the daemon for the same resources. */
+  adoptPrevious: boolean;
 }
 
 interface ParsedFlags {
@@ -55,6 +57,7 @@ interface ParsedFlags {
   logLevel: LogLevel;
   logFormat: LogFormat;
   syncPeriod: number;
+  adoptPrevious: boolean;
 }
 
 /** The `dev` command with its flags; the caller attaches the action. */
@@ -96,6 +99,12 @@ export function devCommand(facts: DevFacts): Command {
       )
         .argParser(positiveDuration)
         .default(parseDuration('10m'), '10m'),
+    )
+    .option(
+      '--no-adopt-previous',
+      'do not take back the Docker objects a previous dev environment (a wiped data dir, another checkout) ' +
+        'left on the daemon for the same kind, namespace and name; without this flag they are adopted ' +
+        '(dev mode only: a cluster controller adopts only what spec.adoptionPolicy asks for)',
     );
 }
 
@@ -110,6 +119,7 @@ export function devOptionsOf(command: Command, cwd: string): DevCommandOptions {
     syncPeriodMs: flags.syncPeriod,
     logLevel: flags.logLevel,
     logFormat: flags.logFormat,
+    adoptPrevious: flags.adoptPrevious,
   };
 }
 

@@ -33,6 +33,12 @@ export interface ControllerDeps {
    * the orphan sweep removes only objects carrying it.
    */
   clusterId: string;
+  /**
+   * `dockyard dev --adopt-previous` (never `dockyard controller`): objects a
+   * previous environment labelled for the same kind, namespace and name are
+   * taken back, whatever cluster id they carry.
+   */
+  adoptPrevious?: boolean;
 }
 
 const CONTAINER_RESOURCE = { group: GROUP, version: VERSION, plural: 'dockercontainers' };

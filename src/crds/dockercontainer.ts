@@ -5,6 +5,7 @@ import {
   bool,
   byteQuantity,
   cpuQuantity,
+  adoptionPolicy,
   deletionPolicy,
   duration,
   hostsColumn,
@@ -342,6 +343,11 @@ export const DockerContainerSpec = Type.Object(
       }),
     ),
     deletionPolicy: deletionPolicy('Delete', 'container'),
+    adoptionPolicy: adoptionPolicy(
+      'container',
+      'An adopted container is recreated from this spec, as a spec change would recreate it: stopped, its ' +
+        'anonymous volumes carried over to the new container, and removed once the new one runs.',
+    ),
   },
   {
     description: 'Desired state of a DockerContainer.',

@@ -72,6 +72,15 @@ export const SecurityPolicySettings = Type.Object(
     requirePidsLimit: Type.Optional(
       bool('Every container must set spec.resources.pidsLimit (CIS Docker 5.28), at every policy level.'),
     ),
+    allowAdoptingUnlabelled: Type.Optional(
+      bool(
+        'Resources with spec.adoptionPolicy IfOrphaned may take over Docker objects on this host that carry ' +
+          'no Dockyard labels (made by hand: the migration path from hand-run hosts). Off by default: any ' +
+          'namespace allowed on this host could otherwise claim what its administrator runs by hand (and ' +
+          'recreate it, for a container). Objects Dockyard created and a deleted resource left behind ' +
+          '(deletionPolicy Orphan) are adoptable without it, by resources of their own namespace only.',
+      ),
+    ),
   },
   { description: 'Admin settings of the securityPolicy: what it opens up and what it requires.' },
 );
@@ -223,6 +232,30 @@ const ReleasedOwners = list(
   { maxItems: MAX_RELEASED_OWNERS },
 );
 
+/** Volumes and networks taken over in place by spec.adoptionPolicy: IfOrphaned (they keep the labels they had). */
+export const MAX_ADOPTED_OBJECTS = 4096;
+export const AdoptedObject = Type.Object(
+  {
+    type: Type.Enum(['volume', 'network'], { description: 'Docker object type.' }),
+    dockerName: str('Name of the Docker object on this host.', { maxLength: 253 }),
+    uid: str('metadata.uid of the resource that adopted it.', { maxLength: 128 }),
+    kind: str('Kind of the adopting resource.', { maxLength: 63 }),
+    namespace: str('Namespace of the adopting resource.', { maxLength: 63 }),
+    name: str('Name of the adopting resource.', { maxLength: 253 }),
+    adoptedAt: Type.String({ description: 'When it was adopted.', format: 'date-time' }),
+  },
+  { description: 'A Docker volume or network a resource adopted on this host.' },
+);
+export type AdoptedObject = Static<typeof AdoptedObject>;
+const AdoptedObjects = list(
+  AdoptedObject,
+  'Docker volumes and networks that a resource with adoptionPolicy IfOrphaned took over in place. Docker ' +
+    'labels cannot change, so the claim is recorded here: one resource per object, written with the ' +
+    "DockerHost's resourceVersion so two resources never adopt the same object. The controller removes " +
+    'an entry when its resource lets go of the host.',
+  { maxItems: MAX_ADOPTED_OBJECTS },
+);
+
 export const DockerHostStatus = Type.Object(
   {
     observedGeneration: Type.Optional(
@@ -261,6 +294,7 @@ export const DockerHostStatus = Type.Object(
       ),
     ),
     releasedOwners: Type.Optional(ReleasedOwners),
+    adoptedObjects: Type.Optional(AdoptedObjects),
   },
   { description: 'Observed state of a DockerHost.' },
 );

@@ -2,6 +2,7 @@ import Type, { type Static } from 'typebox';
 import {
   ageColumn,
   bool,
+  adoptionPolicy,
   deletionPolicy,
   hostsColumn,
   hostStatusFields,
@@ -59,6 +60,12 @@ export const DockerNetworkSpec = Type.Object(
     options: Type.Optional(stringMap('Driver options, e.g. com.docker.network.bridge.name.')),
     labels: Type.Optional(stringMap('Labels on the Docker network, besides Dockyard’s own.')),
     deletionPolicy: deletionPolicy('Delete', 'network'),
+    adoptionPolicy: adoptionPolicy(
+      'network',
+      'An adopted network is kept as it is (containers stay attached) when its driver and the subnets the ' +
+        'spec names match; otherwise it is recreated from the spec as a changed network is: once no ' +
+        'container is attached.',
+    ),
   },
   { description: 'Desired state of a DockerNetwork.', ...rules(placementRule) },
 );

@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import {
   ageColumn,
+  adoptionPolicy,
   deletionPolicy,
   hostsColumn,
   hostStatusFields,
@@ -35,6 +36,11 @@ export const DockerVolumeSpec = Type.Object(
     driverOptions: Type.Optional(stringMap('Driver options, e.g. type, o and device for the local driver.')),
     labels: Type.Optional(stringMap('Labels on the Docker volume, besides Dockyard’s own.')),
     deletionPolicy: deletionPolicy('Orphan', 'volume (and its data)'),
+    adoptionPolicy: adoptionPolicy(
+      'volume',
+      'An adopted volume is kept as it is, data included, when its driver and driverOptions match the spec; ' +
+        'otherwise it is RecreateRequired, and Dockyard never deletes its data to apply the spec.',
+    ),
   },
   { description: 'Desired state of a DockerVolume.', ...rules(placementRule) },
 );

@@ -166,6 +166,30 @@ export function deletionPolicy(defaultPolicy: 'Delete' | 'Orphan', what: string)
   );
 }
 
+/** Values of spec.adoptionPolicy (see adoptionPolicy). */
+export const ADOPTION_POLICIES = ['Never', 'IfOrphaned'] as const;
+export type AdoptionPolicy = (typeof ADOPTION_POLICIES)[number];
+
+/**
+ * Whether an existing Docker object of the resource's name that was not
+ * created for it may be taken over: never implicitly (crossplane's
+ * external-name model: the resource names the object and asks for it).
+ */
+export function adoptionPolicy(what: string, how: string) {
+  return Type.Optional(
+    Type.Enum([...ADOPTION_POLICIES], {
+      description:
+        `What to do when a Docker ${what} of this name already exists on a host and was not created for this ` +
+        `resource. Never: leave it alone and report NameConflict. IfOrphaned: take it over when no live ` +
+        `resource owns it, i.e. it has no Dockyard owner labels (made by hand: the migration path from ` +
+        `hand-run hosts) or its Dockyard owner in this cluster no longer exists (kept by deletionPolicy ` +
+        `Orphan); one whose owner still exists, that another cluster created, or that another resource ` +
+        `adopted is never taken. ${how} Default Never.`,
+      default: 'Never',
+    }),
+  );
+}
+
 const labelSelectorRequirement = Type.Object({
   key: str('The label key the selector applies to.'),
   operator: Type.Enum(['In', 'NotIn', 'Exists', 'DoesNotExist'], {
@@ -270,6 +294,13 @@ export const hostStatusFields = {
         'object; with another hash the object itself moved away and leaves the host.',
       { maxLength: 64 },
     ),
+  ),
+  adopted: Type.Optional(
+    Type.Boolean({
+      description:
+        'The Docker object on this host was adopted (spec.adoptionPolicy), not created for this resource: ' +
+        'it keeps the labels it had, and the DockerHost lists it in status.adoptedObjects.',
+    }),
   ),
 };
 

@@ -228,6 +228,8 @@ export interface StopOptions {
   signal?: string;
   /** The daemon's API version (DockerHost status), deciding whether `signal` can be sent. */
   apiVersion?: string;
+  /** Cuts the request (the daemon still finishes the stop): give it a deadline past the grace period. */
+  abort?: AbortSignal;
 }
 
 export interface ConnectOptions {
@@ -326,6 +328,7 @@ export const containerClient = {
   async stop(api: Dockerode, id: string, opts: StopOptions): Promise<void> {
     const query: Dockerode.ContainerStopOptions = { t: Math.max(0, Math.ceil(opts.timeoutSeconds)) };
     if (opts.signal && apiAtLeast(opts.apiVersion, 1, 42)) query.signal = opts.signal;
+    if (opts.abort) query.abortSignal = opts.abort;
     try {
       await api.getContainer(id).stop(query);
     } catch (err) {

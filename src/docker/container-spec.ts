@@ -218,7 +218,8 @@ export function groupHashes(spec: Spec, inputs: ContainerInputs): string {
     .join(',');
 }
 
-function parseGroupHashes(label: string | undefined): Map<string, string> | undefined {
+/** The per-group hashes of a spec-groups label; undefined when absent or malformed. */
+export function parseGroupHashes(label: string | undefined): Map<string, string> | undefined {
   if (!label) return undefined;
   const out = new Map<string, string>();
   for (const part of label.split(',')) {

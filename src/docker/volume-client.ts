@@ -5,6 +5,8 @@ export interface ObservedVolume {
   name: string;
   driver: string;
   labels: Record<string, string>;
+  /** The driver options it was created with (compared when a volume is adopted). */
+  options: Record<string, string>;
   mountpoint?: string;
 }
 
@@ -23,12 +25,14 @@ export const volumeClient = {
         Name: string;
         Driver: string;
         Labels: Record<string, string> | null;
+        Options?: Record<string, string> | null;
         Mountpoint?: string;
       };
       return {
         name: v.Name,
         driver: v.Driver,
         labels: v.Labels ?? {},
+        options: v.Options ?? {},
         ...(v.Mountpoint ? { mountpoint: v.Mountpoint } : {}),
       };
     } catch (err) {

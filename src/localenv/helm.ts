@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildOnce } from './build-lock.js';
 import { cacheDir } from './cache.js';
 import { onPath, run } from './exec.js';
 
@@ -22,14 +23,21 @@ const BUILD_RECIPE = 'go build -trimpath CGO_ENABLED=0 -ldflags=-s -w + internal
 /**
  * Returns the path of the helm binary built from tools/helm, building it when
  * the cache has none for the pinned sources (about two minutes on two cores;
- * later calls cost a stat).
+ * later calls cost a stat). Parallel callers (test files, `npm run generate`)
+ * build it once: the others wait on the cache entry's lock and reuse it.
  */
 export async function ensureHelm(log: (msg: string) => void = () => {}): Promise<string> {
   const moduleDir = findModuleDir();
   const version = readPinnedHelmVersion(readFileSync(join(moduleDir, 'go.mod'), 'utf8'));
   const binDir = cacheDir('bin', `helm-${version}-${sourceHash(moduleDir)}`);
   const helm = join(binDir, 'helm');
-  if (!existsSync(helm)) await build(moduleDir, binDir, version, log);
+  await buildOnce({
+    target: helm,
+    lockPath: join(binDir, '.lock'),
+    what: `helm ${version}`,
+    build: () => build(moduleDir, binDir, version, log),
+    log,
+  });
   return helm;
 }
 

@@ -1,37 +1,17 @@
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { DockerHost, ReleasedOwner } from '../crds/dockerhost.js';
-import type { HostConnection } from '../docker/connection-pool.js';
-import type { FinalizerPatchApi } from '../runtime/finalizers.js';
-import type { StatusPatchApi } from '../runtime/status-patch.js';
-import { FINALIZER, ManagedReconciler } from './managed-reconciler.js';
+import type { ReleasedOwner } from '../crds/dockerhost.js';
 import type { HostStatusApi } from './released-owners.js';
-import type { DeletionPolicy, ManagedKind, ManagedObject } from './types.js';
+import { fakeKind, fakeObject, fakeWorld, readyHost } from './test-support.js';
+import type { DeletionPolicy } from './types.js';
 
 // A release under deletionPolicy Orphan is recorded in the DockerHost's
 // status.releasedOwners before the finalizer goes, with a resourceVersion
 // precondition and a retry on 409; a failed record holds the finalizer.
 // Driven through a fake kind and fake API clients (pure flow).
 
-const conditions = [
-  {
-    type: 'Ready',
-    status: 'True' as const,
-    reason: 'Connected',
-    message: '',
-    lastTransitionTime: '2026-01-01T00:00:00Z',
-  },
-];
-
 function harness(opts: { policy: DeletionPolicy; conflicts?: number; failWith?: number }) {
   const log: string[] = [];
-  const host: DockerHost = {
-    apiVersion: 'dockyard.io/v1alpha1',
-    kind: 'DockerHost',
-    metadata: { name: 'h1', labels: {}, resourceVersion: '1' },
-    spec: { endpoint: 'unix:///nowhere.sock' },
-    status: { conditions, releasedOwners: [] as ReleasedOwner[] },
-  };
+  const host = readyHost({ resourceVersion: '1', status: { releasedOwners: [] as ReleasedOwner[] } });
   let conflicts = opts.conflicts ?? 0;
   const releases = {
     listClusterCustomObject: () => {
@@ -56,7 +36,7 @@ function harness(opts: { policy: DeletionPolicy; conflicts?: number; failWith?: 
       return Promise.resolve({});
     },
   } as unknown as HostStatusApi;
-  const kind: ManagedKind<ManagedObject> = {
+  const kind = fakeKind({
     kind: 'DockerVolume',
     resource: { group: 'dockyard.io', version: 'v1alpha1', plural: 'dockervolumes' },
     dockerEventType: 'volume',
@@ -66,52 +46,29 @@ function harness(opts: { policy: DeletionPolicy; conflicts?: number; failWith?: 
       log.push(`finalizeHost ${policy}`);
       return Promise.resolve({ done: true });
     },
-    dockerNameOf: (o) => o.metadata.name,
-  };
-  const obj: ManagedObject = {
-    apiVersion: 'dockyard.io/v1alpha1',
+  });
+  const obj = fakeObject({
     kind: 'DockerVolume',
     metadata: {
       name: 'data',
-      namespace: 'ns',
       uid: 'u-data',
       resourceVersion: '7',
       deletionTimestamp: new Date('2026-12-01T00:00:00Z'),
-      finalizers: [FINALIZER],
     },
-    spec: { hostName: 'h1', deletionPolicy: opts.policy },
+    spec: { deletionPolicy: opts.policy },
     status: { hosts: [{ name: 'h1', phase: 'Ready' }] },
-  };
-  const reconciler = new ManagedReconciler<ManagedObject>({
+  });
+  const world = fakeWorld({
     kind,
-    objects: { getByName: () => obj },
-    hosts: { list: () => [host], getByName: (n) => (n === 'h1' ? host : undefined) },
-    namespaces: { get: () => Promise.resolve({}) },
-    hostRuntime: { connection: () => ({}) as HostConnection },
-    status: {
-      patchNamespacedCustomObjectStatus: () => {
-        log.push('object status');
-        return Promise.resolve({});
-      },
-    } as unknown as StatusPatchApi,
-    finalizers: {
-      patchNamespacedCustomObject: () => {
-        log.push('finalizer removed');
-        return Promise.resolve({});
-      },
-    } as unknown as FinalizerPatchApi,
-    events: { event: () => undefined },
-    fieldManager: 'test',
-    pollIntervalMs: 60_000,
+    object: () => obj,
+    name: 'data',
+    host,
+    onStatus: () => log.push('object status'),
+    onFinalizer: () => log.push('finalizer removed'),
     now: () => new Date('2026-12-01T00:00:05Z'),
     releases,
   });
-  const ctx = { logger: pino({ level: 'silent' }), signal: new AbortController().signal, reconcileID: 'r' };
-  return {
-    log,
-    host,
-    reconcile: () => reconciler.reconcile(ctx, { namespace: 'ns', name: 'data' }),
-  };
+  return { ...world, log, host };
 }
 
 describe('ManagedReconciler release records', () => {

@@ -20,6 +20,14 @@ import { managedMetricsNoop as noopManagedMetrics, type ManagedMetrics } from '.
 import { mapLimit } from './map-limit.js';
 import type { NamespaceLabels } from './namespace-labels.js';
 import { decideRemovals, resolvePlacement, type Placement } from './placement.js';
+import {
+  claimOf,
+  dropClaims,
+  resolveAdoption,
+  type AdoptionRequest,
+  type AdoptionResult,
+} from './adoption.js';
+import { readOwnerLive, type OwnerListApi } from './live-owner.js';
 import { recordRelease, type HostStatusApi } from './released-owners.js';
 import { summarize } from './summary.js';
 import { warmupOutcome } from './connection-warmup.js';
@@ -64,6 +72,15 @@ export interface ManagedReconcilerDeps<T extends ManagedObject> {
    * outside unit tests: without it the orphan sweep only has the create-time label.
    */
   releases?: HostStatusApi;
+  /**
+   * Explicit adoption (spec.adoptionPolicy): live reads of owners and the
+   * host's status.adoptedObjects. Without it nothing is ever adopted.
+   */
+  adoption?: {
+    api: HostStatusApi & OwnerListApi;
+    /** Dev mode only: take back objects a previous environment labelled for the same resource. */
+    adoptPrevious: boolean;
+  };
 }
 
 /** Look again this soon while something is in progress or failing. */
@@ -286,7 +303,45 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       now,
       signal: ctx.signal,
       ...(this.deps.clusterId ? { clusterId: this.deps.clusterId } : {}),
+      adopt: (req) => this.adopt({ obj, namespace, host, paused }, req),
     };
+  }
+
+  /** Whose the object a kind found is, taking it over when the resource asked (see adoption.ts). */
+  private adopt(
+    on: { obj: T; namespace: string; host: DockerHost; paused: boolean },
+    req: AdoptionRequest,
+  ): Promise<AdoptionResult> {
+    const { obj, namespace, host } = on;
+    const owner = {
+      kind: this.deps.kind.kind,
+      namespace,
+      name: obj.metadata.name,
+      uid: obj.metadata.uid ?? '',
+    };
+    const adoption = this.deps.adoption;
+    // Decided from the cache where no read can change the answer: our own
+    // claim (only we write it), or a resource that did not ask (or is paused).
+    if (claimOf(host, req.type, req.dockerName)?.uid === owner.uid)
+      return Promise.resolve({ owns: 'ours', adopted: 'before' });
+    if (!adoption || on.paused || (req.policy === 'Never' && !adoption.adoptPrevious))
+      return Promise.resolve({
+        owns: req.labels[OWNER_LABELS.uid] === undefined ? 'foreign' : 'otherOwner',
+        refusal: 'notAsked',
+      });
+    return resolveAdoption(
+      {
+        api: adoption.api,
+        fieldManager: this.deps.fieldManager,
+        liveOwner: (ns, name) => readOwnerLive(adoption.api, this.deps.kind.resource, ns, name),
+        clusterId: this.deps.clusterId,
+        adoptPrevious: adoption.adoptPrevious,
+        now: this.now,
+      },
+      host.metadata.name,
+      owner,
+      req,
+    );
   }
 
   private async reconcileOn(
@@ -395,10 +450,22 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       // Released: say so where the orphan sweep looks, before status or the
       // finalizer lets go of this host (the object's labels may still say Delete).
       if (outcome.done && policy === 'Orphan') await this.recordRelease(obj, namespace, hostName, now);
+      if (outcome.done) await this.dropClaims(obj, host);
       return outcome;
     } catch (err) {
       return { done: false, message: errorMessage(err) };
     }
+  }
+
+  /** Lets go of what the object adopted on the host (the cached host says whether it holds any claim). */
+  private async dropClaims(obj: T, host: DockerHost): Promise<void> {
+    const uid = obj.metadata.uid ?? '';
+    if (!this.deps.adoption || !host.status?.adoptedObjects?.some((a) => a.uid === uid)) return;
+    await dropClaims(
+      { api: this.deps.adoption.api, fieldManager: this.deps.fieldManager },
+      host.metadata.name,
+      uid,
+    );
   }
 
   private async recordRelease(obj: T, namespace: string, hostName: string, now: Date): Promise<void> {

@@ -6,6 +6,7 @@ import { isTrue } from '../runtime/conditions.js';
 import type { Informer } from '../runtime/informer.js';
 import type { ResourceType } from '../runtime/object-ref.js';
 import { managedMetrics } from './managed-metrics.js';
+import { readOwnerLive } from './live-owner.js';
 import { sweepOrphans } from './orphan-sweep.js';
 
 /** How often the sweep runs after the first one at start. */
@@ -19,29 +20,6 @@ export type OwnerCache = Pick<Informer<{ metadata?: { uid?: string } }>, 'getByN
 export interface OwnerSource {
   cache: OwnerCache;
   resource: ResourceType;
-}
-
-type OwnerListApi = Pick<CustomObjectsApi, 'listNamespacedCustomObject'>;
-
-/**
- * The owner as the API server has it now, or null when it does not exist. A
- * list by name (an unversioned list is a quorum read, as fresh as a get; the
- * RBAC grants list, not get, on Dockyard's kinds).
- */
-export async function readOwnerLive(
-  api: OwnerListApi,
-  resource: ResourceType,
-  namespace: string,
-  name: string,
-): Promise<{ uid?: string } | null> {
-  const list = (await api.listNamespacedCustomObject({
-    ...resource,
-    namespace,
-    fieldSelector: `metadata.name=${name}`,
-  })) as { items?: Array<{ metadata?: { name?: string; uid?: string } }> };
-  const found = list.items?.find((o) => o.metadata?.name === name);
-  if (!found) return null;
-  return found.metadata?.uid ? { uid: found.metadata.uid } : {};
 }
 
 /**

@@ -65,6 +65,7 @@ export function registerManagedController<T extends ManagedObject>(
     pollIntervalMs: opts.pollIntervalMs ?? deps.syncPeriodMs ?? DEFAULT_POLL_INTERVAL_MS,
     clusterId: deps.clusterId,
     releases: kc.makeApiClient(CustomObjectsApi),
+    adoption: { api: kc.makeApiClient(CustomObjectsApi), adoptPrevious: deps.adoptPrevious ?? false },
   });
   const controller = manager.createController({
     name: controllerName,

@@ -5,15 +5,11 @@
 // here. Written with a resourceVersion precondition (the DockerHost
 // controller writes that status too) and retried on 409.
 
-import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
-import { MAX_RELEASED_OWNERS, type DockerHost, type ReleasedOwner } from '../crds/dockerhost.js';
-import { GROUP, VERSION } from '../crds/kit.js';
-import { statusCodeOf } from '../runtime/api-errors.js';
+import { MAX_RELEASED_OWNERS, type ReleasedOwner } from '../crds/dockerhost.js';
+import { readHostLive, updateHostStatus, type HostStatusApi } from './host-status-update.js';
 
 export type { ReleasedOwner };
-
-/** How many times a write lost to a concurrent one is retried on a fresh read. */
-const CONFLICT_RETRIES = 5;
+export { readHostLive, type HostStatusApi };
 
 /**
  * An entry released this long before the sweep listed a host's objects may be
@@ -53,26 +49,6 @@ export function prunedReleases(
   return keep.length === current.length ? undefined : keep;
 }
 
-export type HostStatusApi = Pick<
-  CustomObjectsApi,
-  'listClusterCustomObject' | 'patchClusterCustomObjectStatus'
->;
-
-const DOCKERHOSTS = { group: GROUP, version: VERSION, plural: 'dockerhosts' };
-
-/**
- * The DockerHost as the API server has it now (a quorum read, never a cache),
- * or undefined when it does not exist. A list by name rather than a get: the
- * controller's RBAC has list on its kinds, and an unversioned list is as fresh.
- */
-export async function readHostLive(api: HostStatusApi, name: string): Promise<DockerHost | undefined> {
-  const list = (await api.listClusterCustomObject({
-    ...DOCKERHOSTS,
-    fieldSelector: `metadata.name=${name}`,
-  })) as { items?: DockerHost[] };
-  return list.items?.find((h) => h.metadata.name === name);
-}
-
 export class ReleaseListFull extends Error {
   override readonly name = 'ReleaseListFull';
 }
@@ -82,40 +58,25 @@ export class ReleaseListFull extends Error {
  * if the host did not change meanwhile; retried on a conflict. `change`
  * returns undefined for "nothing to write". False when the host is gone.
  */
-export async function updateReleasedOwners(
+export function updateReleasedOwners(
   api: HostStatusApi,
   hostName: string,
   change: (list: readonly ReleasedOwner[] | undefined) => ReleasedOwner[] | 'full' | undefined,
   fieldManager: string,
 ): Promise<boolean> {
-  for (let attempt = 0; ; attempt++) {
-    const host = await readHostLive(api, hostName);
-    if (!host) return false;
-    const next = change(host.status?.releasedOwners);
-    if (next === 'full')
-      throw new ReleaseListFull(
-        `DockerHost ${hostName} already records ${MAX_RELEASED_OWNERS} released owners; remove orphaned Docker objects there first`,
-      );
-    if (next === undefined) return true;
-    try {
-      await api.patchClusterCustomObjectStatus(
-        {
-          ...DOCKERHOSTS,
-          name: hostName,
-          // A merge patch carrying resourceVersion applies only to that version: 409 otherwise.
-          body: {
-            metadata: { resourceVersion: host.metadata.resourceVersion },
-            status: { releasedOwners: next },
-          },
-          fieldManager,
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
-      return true;
-    } catch (err) {
-      if (statusCodeOf(err) !== 409 || attempt >= CONFLICT_RETRIES) throw err;
-    }
-  }
+  return updateHostStatus({
+    api,
+    hostName,
+    fieldManager,
+    change: (status) => {
+      const next = change(status?.releasedOwners);
+      if (next === 'full')
+        throw new ReleaseListFull(
+          `DockerHost ${hostName} already records ${MAX_RELEASED_OWNERS} released owners; remove orphaned Docker objects there first`,
+        );
+      return next === undefined ? undefined : { releasedOwners: next };
+    },
+  });
 }
 
 /** Records that `owner` released its objects on `hostName` (deletionPolicy Orphan). */

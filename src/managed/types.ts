@@ -5,6 +5,7 @@ import type { HostConnection } from '../docker/connection-pool.js';
 import type { EventRecorder } from '../runtime/events.js';
 import type { ManagedMetrics } from './managed-metrics.js';
 import type { ResourceType } from '../runtime/object-ref.js';
+import type { AdoptionRequest, AdoptionResult } from './adoption.js';
 import type { PlacementSpec } from './placement.js';
 
 export type DeletionPolicy = 'Delete' | 'Orphan';
@@ -52,6 +53,12 @@ export interface HostContext<T extends ManagedObject> {
   signal: AbortSignal;
   /** This controller's --cluster-id, labelled on every Docker object it creates (absent in unit tests). */
   clusterId?: string;
+  /**
+   * Whose an existing Docker object of the resource's name is, when its
+   * labels do not say it is ours: ours by an earlier adoption, adopted now
+   * (spec.adoptionPolicy IfOrphaned and nobody else's), or refused and why.
+   */
+  adopt?: (req: AdoptionRequest) => Promise<AdoptionResult>;
 }
 
 /** The result of reconciling one object on one host. */

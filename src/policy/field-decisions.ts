@@ -50,6 +50,13 @@ const PLACEMENT: Record<string, FieldDecision> = {
     dockyardOnly: 'what Dockyard does on delete; recorded, never interpreted by Docker',
   },
 };
+/** Container, volume and network: objects Dockyard creates and may adopt. */
+const ADOPTION: Record<string, FieldDecision> = {
+  'spec.adoptionPolicy': {
+    dockyardOnly:
+      'whether Dockyard takes over an existing object of the name; an adopted container is recreated from a spec the policy decides',
+  },
+};
 const LABELS: FieldDecision = {
   harmless: 'metadata on the Docker object; Dockyard’s own owner labels are written after the user’s and win',
 };
@@ -64,6 +71,7 @@ const REFERENCE = (what: string): FieldDecision => ({
 
 const CONTAINER: Record<string, FieldDecision> = {
   ...PLACEMENT,
+  ...ADOPTION,
   'spec.containerName': OBJECT_NAME,
   'spec.image': { harmless: 'image data; what the container may do with it is decided by the other checks' },
   'spec.imageRef.name': {
@@ -146,6 +154,7 @@ const CONTAINER: Record<string, FieldDecision> = {
 
 const VOLUME: Record<string, FieldDecision> = {
   ...PLACEMENT,
+  ...ADOPTION,
   'spec.volumeName': OBJECT_NAME,
   'spec.driver': { decidedBy: 'volume.driver' },
   'spec.driverOptions.*': { decidedBy: 'volume.driverOptions' },
@@ -154,6 +163,7 @@ const VOLUME: Record<string, FieldDecision> = {
 
 const NETWORK: Record<string, FieldDecision> = {
   ...PLACEMENT,
+  ...ADOPTION,
   'spec.networkName': OBJECT_NAME,
   'spec.driver': { decidedBy: 'network.driver' },
   'spec.internal': { harmless: 'only takes external access away' },

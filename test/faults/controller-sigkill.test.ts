@@ -21,6 +21,7 @@ import {
   type DataMarker,
   type InvariantInput,
 } from './support/invariants.js';
+import { recordRelease } from '../../src/managed/released-owners.js';
 import { scenarioPrng } from './support/prng.js';
 import { scenarioClock } from './support/timing.js';
 
@@ -154,6 +155,22 @@ describe('controller SIGKILLed at random points during a 100-object apply', () =
         'dockyard.io/deletion-policy': 'Delete',
       },
     });
+    // Created with Delete, switched to Orphan before the delete: n1 recorded the
+    // release, so its object stays legitimately there; n2 recorded nothing.
+    const releasedLabels = {
+      'dockyard.io/uid': 'released-uid',
+      'dockyard.io/namespace': NS,
+      'dockyard.io/name': 'kept',
+      'dockyard.io/kind': 'DockerVolume',
+      'dockyard.io/deletion-policy': 'Delete',
+    };
+    for (const node of [n1, n2]) await node.createVolume({ Name: 'released-probe', Labels: releasedLabels });
+    await recordRelease(
+      kube.api,
+      'n1',
+      { uid: 'released-uid', kind: 'DockerVolume', namespace: NS, name: 'kept' },
+      { now: new Date(), fieldManager: 'fault-test' },
+    );
     const overwritten = markers.find((m) => m.host === 'n1')!;
     await writeDataMarker(n1, lab.workloadImage, { ...overwritten, content: 'overwritten' });
     await n2.getContainer(`${NS}.c3b`).stop({ t: 0 });
@@ -172,6 +189,8 @@ describe('controller SIGKILLed at random points during a 100-object apply', () =
       true,
     );
     expect(found('orphan', 'n1:volume orphan-probe')).toBe(true);
+    expect(found('orphan', 'n1:volume released-probe')).toBe(false);
+    expect(found('orphan', 'n2:volume released-probe')).toBe(true);
     expect(found('data', `n1:volume ${overwritten.volume}`)).toBe(true);
     expect(found('status', 'DockerContainer sigkill/c3b@n2')).toBe(true);
     expect(found('spec-hash', 'DockerContainer sigkill/c5b@n2')).toBe(true);

@@ -189,16 +189,17 @@ describe('a recreated container keeps its data', () => {
     const db = await kube.get('DockerContainer', NS, 'db');
     const uid = db?.metadata.uid ?? '';
     const aside = `0123456789ab_${name}`;
-    // An old container of ours, stopped and aside, as a crash before the last step leaves it.
+    // The controller dies right before the last step: its successor (a new
+    // process, which has settled nothing yet) finds an old container of ours,
+    // stopped and aside.
+    await dockyard.stop();
     await sh(
       `docker create --name ${aside} --label dockyard.io/uid=${uid} --label dockyard.io/kind=DockerContainer ` +
         `-v /left ${VOLUME_IMAGE} true >/dev/null`,
     );
     const leftVolume = (await inspect(aside))?.Mounts.find((m) => m.Destination === '/left')?.Name ?? '';
     const current = (await inspect(name))?.Id;
-    await kube.patch('DockerContainer', NS, 'db', {
-      metadata: { annotations: { 'dockyard.io/reconcile-requested-at': String(Date.now()) } },
-    });
+    dockyard = await startDockyard(cp, { syncPeriodMs: POLL_MS });
     await waitFor(async () => (await inspect(aside)) === undefined, {
       timeoutMs: 20_000,
       what: 'the old container aside removed',

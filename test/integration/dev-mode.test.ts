@@ -22,7 +22,6 @@ const run = promisify(execFile);
 const QUICKSTART_IMAGE = 'busybox:1.36';
 const NS = 'quickstart';
 const KINDS = 'dockercontainer,dockerimage,dockernetwork,dockervolume';
-const READY_AFTER_REAPPLY = 'dockernetwork/app dockerimage/busybox dockercontainer/client';
 const READY_TIMEOUT_MS = 240_000;
 const STOP_TIMEOUT_MS = 30_000;
 
@@ -265,7 +264,56 @@ describe('dockyard dev', () => {
       expect(Object.keys(await snapshot())).toEqual([`volume ${NS}.data`]);
 
       await shell('kubectl apply -f examples/quickstart.yaml');
-      await shell(`kubectl wait --for=condition=Ready -n ${NS} ${READY_AFTER_REAPPLY} --timeout=120s`);
+      // The kept volume is taken back by the new DockerVolume of the same name
+      // (dev mode's --adopt-previous; before it, this one stalled in NameConflict).
+      await shell(`kubectl wait --for=condition=Ready -n ${NS} ${KINDS} --all --timeout=120s`);
+      expect(
+        await shell(`kubectl get dockervolume data -n ${NS} -o jsonpath='{.status.hosts[0].adopted}'`),
+      ).toBe('true');
+      await run('docker', ['exec', `${NS}.server`, 'sh', '-c', 'echo kept > /data/marker'], {
+        timeout: 10_000,
+      });
+      expect(dev.count((l) => l.level >= LEVEL.error)).toBe(0);
+
+      const { exit } = await stop(dev);
+      expect(exit.code, dev.describe()).toBe(0);
+      expect(controlPlaneProcesses()).toEqual([]);
+    },
+    READY_TIMEOUT_MS + 300_000,
+  );
+
+  it(
+    'a new dev environment over the old daemon (data dir wiped) takes the previous objects back',
+    async () => {
+      expect(before, 'the first tests must have run').toBeDefined();
+      const old = await snapshot();
+      expect(Object.keys(old)).toHaveLength(4);
+      rmSync(dataDir, { recursive: true, force: true });
+      const dev = startDev('dockyard dev (4, fresh data dir)');
+      await waitReady(dev);
+
+      await shell('kubectl apply -f examples/quickstart.yaml');
+      await shell(`kubectl wait --for=condition=Ready -n ${NS} ${KINDS} --all --timeout=180s`);
+      // The containers were recreated with this environment's labels, the volume kept with its data.
+      const uids = (
+        await shell(`kubectl get dockercontainer -n ${NS} -o jsonpath='{.items[*].metadata.uid}'`)
+      )
+        .trim()
+        .split(' ');
+      for (const name of ['server', 'client']) {
+        const info = await docker.getContainer(`${NS}.${name}`).inspect();
+        expect(uids).toContain(info.Config.Labels['dockyard.io/uid']);
+      }
+      const { stdout } = await run('docker', ['exec', `${NS}.server`, 'cat', '/data/marker'], {
+        timeout: 10_000,
+      });
+      expect(stdout.trim()).toBe('kept');
+      expect(old[`volume ${NS}.data`]).toBe((await snapshot())[`volume ${NS}.data`]);
+      await waitFor(async () => (await clientAnswer()).includes('hello from server'), {
+        timeoutMs: 60_000,
+        intervalMs: 1_000,
+        what: 'the adopted quickstart to talk again',
+      });
       expect(dev.count((l) => l.level >= LEVEL.error)).toBe(0);
 
       const { exit } = await stop(dev);

@@ -24,6 +24,7 @@ import { errorMessage, isStaleRuntimeState } from '../../docker/errors.js';
 import { imageClient } from '../../docker/image-client.js';
 import { invalidNameOutcome } from '../../managed/invalid-name.js';
 import { machineEntry, savedFromEntry } from '../../managed/machine-state.js';
+import { adoptionAdvice, type AdoptionRefusal } from '../../managed/adoption.js';
 import { dockerName, ownerLabels, ownership, type Ownership } from '../../managed/ownership.js';
 import type { ObjectCache } from '../../managed/managed-reconciler.js';
 import type {
@@ -35,7 +36,7 @@ import type {
   ManagedKind,
 } from '../../managed/types.js';
 import { checkContainerPolicy, describeViolations, hostPolicyOf } from '../../policy/security-policy.js';
-import { ANONYMOUS, ImageAccessRecords } from '../dockerimage/image-access.js';
+import { ImageAccessRecords } from '../dockerimage/image-access.js';
 import { stepMachine } from '../machine-step.js';
 import {
   CONTAINER_MACHINE_VERSION,
@@ -43,9 +44,21 @@ import {
   READY_PHASES,
   type ContainerMachineContext,
 } from './container-machine.js';
+import {
+  decideDependencies,
+  HeldAnnouncements,
+  heldMessage,
+  imageOfRunning,
+  mountedVolume,
+  ownSpecChanged,
+  withHeldOn,
+  type DependencyState,
+  type DependencyStatus,
+} from './dependencies.js';
 import { resolveEnv, type EnvResolution, type RefReader } from './env-resolver.js';
 import { gateImage, refusedOutcome } from './image-gate.js';
-import { removeAside, replaceContainer, ReplaceFailed, settleAside } from './replace.js';
+import { ContainerOps, waitingOutcome, type OpReport } from './background-ops.js';
+import { AsideMemory, removeAside, replaceContainer, ReplaceFailed, settleAside } from './replace.js';
 import { classify, type ContainerFacts } from './situation.js';
 
 const OWNER_KIND = 'DockerContainer';
@@ -60,6 +73,8 @@ export interface DockerContainerKindDeps {
   refs(namespace: string): RefReader;
   /** Which credentials each image on each host was pulled or verified with (shared with DockerImage). */
   imageAccess?: ImageAccessRecords;
+  /** Pulls and stops off the reconcile workers (background-ops.ts); its trigger enqueues the owner. */
+  ops?: ContainerOps;
 }
 
 export function containerNameOf(c: DockerContainer): string {
@@ -75,56 +90,65 @@ function owner(c: DockerContainer) {
   };
 }
 
-/** Ready on this host per its own status entry. */
-function readyOn(
-  obj: { status?: { hosts?: HostStatusEntry[] } } | undefined,
-  host: string,
-): HostStatusEntry | undefined {
-  const entry = obj?.status?.hosts?.find((h) => h.name === host);
-  return entry?.phase === 'Ready' ? entry : undefined;
+type WithHosts = { status?: { hosts?: HostStatusEntry[] } } | undefined;
+
+/** How a referenced object stands on this host, per its own status entry. */
+function stateOn(obj: WithHosts, host: string): DependencyState {
+  if (!obj) return 'deleted';
+  return obj.status?.hosts?.find((h) => h.name === host)?.phase === 'Ready' ? 'ready' : 'notReady';
 }
 
 interface Resolved {
-  missing: string[];
+  dependencies: DependencyStatus[];
+  /** Undefined when a name cannot be told (a deleted DockerVolume the running container does not mount). */
   inputs?: Omit<ContainerInputs, 'env'>;
+  /** Recreate groups the inputs only stand in for (see ownSpecChanged). */
+  unknownGroups: string[];
 }
 
-/** Names each referenced DockerVolume, DockerNetwork and DockerImage on this host, or lists what is not ready there. */
-function resolveDependencies(deps: DockerContainerKindDeps, c: DockerContainer, host: string): Resolved {
+/**
+ * Names each referenced DockerVolume, DockerNetwork and DockerImage on this
+ * host and says how each stands there. Names follow from the cached objects
+ * whatever their status; for a deleted volume, and for an image a not-ready
+ * DockerImage no longer names here, `running` (our existing container) says
+ * what it was created with.
+ */
+function resolveDependencies(
+  deps: DockerContainerKindDeps,
+  c: DockerContainer,
+  host: string,
+  running: ObservedContainer | undefined,
+): Resolved {
   const ns = c.metadata.namespace ?? '';
-  const missing: string[] = [];
+  const dependencies: DependencyStatus[] = [];
   const volumeNames: Record<string, string> = {};
   const networkNames: Record<string, string> = {};
+  let named = true;
   for (const m of c.spec.mounts ?? []) {
     if (m.type !== 'volume' || !m.volume) continue;
     const v = deps.volumes.getByName(m.volume, ns);
-    if (v && readyOn(v, host)) volumeNames[m.volume] = deps.volumeNameOf(v);
-    else missing.push(`DockerVolume/${m.volume}`);
+    dependencies.push({ ref: `DockerVolume/${m.volume}`, state: stateOn(v, host) });
+    const name = v ? deps.volumeNameOf(v) : mountedVolume(running, m.target);
+    if (name === undefined) named = false;
+    else volumeNames[m.volume] = name;
   }
   for (const n of c.spec.networks ?? []) {
     const net = deps.networks.getByName(n.name, ns);
-    if (net && readyOn(net, host)) networkNames[n.name] = deps.networkNameOf(net);
-    else missing.push(`DockerNetwork/${n.name}`);
+    dependencies.push({ ref: `DockerNetwork/${n.name}`, state: stateOn(net, host) });
+    // A deleted network needs no name: networks change in place, never while a dependency is not ready.
+    if (net) networkNames[n.name] = deps.networkNameOf(net);
   }
-  let image = c.spec.image ?? '';
-  let imageDigest: string | undefined;
-  if (c.spec.imageRef) {
-    const img = deps.images.getByName(c.spec.imageRef.name, ns);
-    const entry = readyOn(img, host);
-    if (!img || !entry) missing.push(`DockerImage/${c.spec.imageRef.name}`);
-    else {
-      // Run the digest the DockerImage resolved on this host: a new digest there rolls the container.
-      const repoDigest = typeof entry.repoDigest === 'string' ? entry.repoDigest : undefined;
-      image = repoDigest ?? img.spec.image;
-      imageDigest = repoDigest?.split('@')[1];
-    }
-  }
-  if (missing.length > 0) return { missing };
+  const image = resolveImage(deps, c, host, running);
+  if (image.dependency) dependencies.push(image.dependency);
+  const unknownGroups = image.unknown ? ['image'] : [];
+  if (!named) return { dependencies, unknownGroups };
+  const { image: ref, imageDigest } = image;
   return {
-    missing,
+    dependencies,
+    unknownGroups,
     inputs: {
       name: containerNameOf(c),
-      image,
+      image: ref,
       ...(imageDigest ? { imageDigest } : {}),
       volumeNames,
       networkNames,
@@ -133,10 +157,38 @@ function resolveDependencies(deps: DockerContainerKindDeps, c: DockerContainer, 
   };
 }
 
+/** The image to create from; `unknown` when only the running container can stand in for it. */
+function resolveImage(
+  deps: DockerContainerKindDeps,
+  c: DockerContainer,
+  host: string,
+  running: ObservedContainer | undefined,
+): { image: string; imageDigest?: string; dependency?: DependencyStatus; unknown: boolean } {
+  if (!c.spec.imageRef) return { image: c.spec.image ?? '', unknown: false };
+  const img = deps.images.getByName(c.spec.imageRef.name, c.metadata.namespace ?? '');
+  const dependency = { ref: `DockerImage/${c.spec.imageRef.name}`, state: stateOn(img, host) };
+  // Run the digest the DockerImage resolved on this host: a new digest there
+  // rolls the container. A failed re-pull of the same reference keeps it in
+  // the entry, so the container compares as unchanged.
+  const repoDigest = img?.status?.hosts?.find((h) => h.name === host)?.repoDigest;
+  if (img && typeof repoDigest === 'string') {
+    const imageDigest = repoDigest.split('@')[1];
+    return { image: repoDigest, ...(imageDigest ? { imageDigest } : {}), dependency, unknown: false };
+  }
+  if (img && dependency.state === 'ready') return { image: img.spec.image, dependency, unknown: false };
+  // Not named on this host any more (a changed spec.image not pulled yet, or deleted).
+  return { ...(running ? imageOfRunning(running) : { image: '' }), dependency, unknown: true };
+}
+
 /** What the container on one host is created from, or what it still waits for. */
 export interface DesiredContainer {
-  /** Dependencies not Ready on this host (`DockerVolume/data`…). */
+  /** Dependencies it waits for on this host (`DockerVolume/data`…): nothing is created until they are Ready. */
   missing: string[];
+  /**
+   * Dependencies not Ready on this host that the existing container does
+   * without: it is kept as it is, its readiness read from Docker (dependencies.ts).
+   */
+  held?: DependencyStatus[];
   env?: EnvResolution;
   inputs?: ContainerInputs;
   /** The `dockyard.io/spec-hash` label the container must carry (its recreate hash). */
@@ -147,24 +199,53 @@ export interface DesiredContainer {
  * The create inputs and spec hash of a container on `hostName`, from the
  * caches of its dependencies. Exported so checks outside the controller (the
  * fault suite's invariants) compute the same hash the controller would.
+ * `running` is our existing container there: given, a dependency that is not
+ * Ready holds it as it is instead of making it wait (unless its own spec
+ * changed), and the hash is the one it carries.
  */
 export async function desiredContainer(
   deps: DockerContainerKindDeps,
   c: DockerContainer,
   hostName: string,
   namespace: string,
-  labels: { clusterId?: string } = {},
+  options: { clusterId?: string; running?: ObservedContainer } = {},
 ): Promise<DesiredContainer> {
-  const resolved = resolveDependencies(deps, c, hostName);
-  if (!resolved.inputs) return { missing: resolved.missing };
+  const { running } = options;
+  const resolved = resolveDependencies(deps, c, hostName, running);
+  const notReady = resolved.dependencies.filter((d) => d.state !== 'ready').map((d) => d.ref);
+  if (!resolved.inputs || (notReady.length > 0 && !running)) return { missing: notReady };
   const env = await resolveEnv(c.spec, deps.refs(namespace));
-  if (!env.ok) return { missing: resolved.missing, env };
+  if (!env.ok) return notReady.length > 0 ? { missing: notReady } : { missing: [], env };
   const inputs: ContainerInputs = {
     ...resolved.inputs,
     env: env.env,
-    ownerLabels: withoutHash(ownerLabels(owner(c), '', c.spec.deletionPolicy ?? 'Delete', labels.clusterId)),
+    ownerLabels: withoutHash(ownerLabels(owner(c), '', c.spec.deletionPolicy ?? 'Delete', options.clusterId)),
   };
-  return { missing: resolved.missing, env, inputs, hash: recreateHash(c.spec, inputs) };
+  const decision = decideDependencies({
+    dependencies: resolved.dependencies,
+    existing: running !== undefined,
+    specChanged:
+      running !== undefined &&
+      notReady.length > 0 &&
+      ownSpecChanged({ spec: c.spec, inputs, running, unknownGroups: resolved.unknownGroups }),
+  });
+  switch (decision.type) {
+    case 'proceed':
+      return { missing: [], env, inputs, hash: recreateHash(c.spec, inputs) };
+    case 'wait':
+      return { missing: decision.missing };
+    case 'hold': {
+      // Judged up to date: the hash it carries, never one computed from a stand-in image.
+      const carried = running?.labels[OWNER_LABELS.specHash];
+      return {
+        missing: [],
+        held: decision.notReady,
+        env,
+        inputs,
+        hash: carried ?? recreateHash(c.spec, inputs),
+      };
+    }
+  }
 }
 
 /**
@@ -249,6 +330,10 @@ export function crashBackoffMs(crashes: number): number {
 
 export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<DockerContainer> {
   const imageAccess = deps.imageAccess ?? new ImageAccessRecords();
+  const announced = new HeldAnnouncements();
+  // Which owners this process settled per host: the steady state lists no containers (replace.ts).
+  const asideMemory = new AsideMemory();
+  const ops = deps.ops ?? new ContainerOps();
   return {
     kind: OWNER_KIND,
     resource: { group: GROUP, version: VERSION, plural: 'dockercontainers' },
@@ -266,21 +351,30 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
       const hostPolicy = hostPolicyOf(host.spec);
       const policy = hostPolicy.level;
       const violations = checkContainerPolicy(hostPolicy, spec);
+      const name = containerNameOf(obj);
+      let observed = await containerClient.observe(api, name);
+      // A recreate a crash interrupted is finished or undone first (replace.ts).
+      const asideScope = { memory: asideMemory, host: hostName, recordedId: ctx.previous?.id };
+      if (!ctx.paused && (await settleAside(api, name, owner(obj), observed, asideScope)).length > 0)
+        observed = await containerClient.observe(api, name);
+      const claim = observed ? await claimContainer(ctx, name, observed) : undefined;
+      const owns = claim?.owns;
+      const ours = observed && owns === 'ours' ? observed : undefined;
+      // After the observation: an existing container of ours does not wait
+      // for a dependency that stopped being ready (resolved.held).
       const resolved: DesiredContainer =
         violations.length === 0
           ? await desiredContainer(deps, obj, hostName, namespace, {
               ...(ctx.clusterId ? { clusterId: ctx.clusterId } : {}),
+              ...(ours && !claim?.adopting ? { running: ours } : {}),
             })
           : { missing: [] };
       const { env, inputs, hash } = resolved;
-      const name = containerNameOf(obj);
-      let observed = await containerClient.observe(api, name);
-      // A recreate a crash interrupted is finished or undone first (replace.ts).
-      if (!ctx.paused && (await settleAside(api, name, owner(obj), observed)).length > 0)
-        observed = await containerClient.observe(api, name);
-      const owns = observed ? ownership(observed.labels, owner(obj)) : undefined;
-      const ours = observed && owns === 'ours' ? observed : undefined;
-      const upToDate = ours && inputs ? !needsRecreate(spec, inputs, ours) : true;
+      // An adopted container is recreated from the spec (Docker labels cannot change).
+      const upToDate =
+        ours && inputs
+          ? !claim?.adopting && (resolved.held !== undefined || !needsRecreate(spec, inputs, ours))
+          : true;
       const creating = !ours || !upToDate;
       const imagePresent =
         inputs && creating ? (await imageClient.inspect(api, inputs.image)) !== undefined : true;
@@ -300,7 +394,8 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
         desired: spec.state ?? 'Running',
         ...(observed ? { container: containerFacts(observed, owns ?? 'foreign', upToDate, ctx.now) } : {}),
         updateNeeded: ours && inputs ? updateNeeded(spec, ours) !== undefined : false,
-        networksDiffer: ours && inputs ? hasChanges(networkChanges(spec, inputs, ours)) : false,
+        networksDiffer:
+          ours && inputs && !resolved.held ? hasChanges(networkChanges(spec, inputs, ours)) : false,
         restartPolicy: spec.restartPolicy?.name ?? 'unless-stopped',
         previousRestartCount: saved?.context.lastRestartCount ?? observed?.state.restartCount ?? 0,
         inCrashLoop: saved?.state === 'CrashLoopBackOff',
@@ -333,6 +428,9 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
         ctx.events.event(obj, type, reason, action, message);
       // Our create found the name taken by a container that is not ours: nothing more is done.
       let nameTaken = false;
+      // A pull or stop left running in the background: the host reports it (waitingOutcome).
+      let background: OpReport | undefined;
+      let stopStarted = false;
       const perform = async (actions: readonly string[]) => {
         for (const action of actions) {
           if (nameTaken) return;
@@ -342,27 +440,18 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
           )
             continue;
           switch (action) {
-            case 'pull': {
-              const started = Date.now();
-              const image = (inputs as ContainerInputs).image;
-              const pulled = await imageClient.pull(conn.stream, image, { signal: ctx.signal });
-              // Pulled without credentials: the image is public, for every owner on this host.
-              imageAccess.recordPull(
-                hostName,
-                await imageClient.inspect(api, image),
-                image,
-                ANONYMOUS,
-                pulled.digest,
-              );
-              note(
-                'Normal',
-                'Pulled',
-                'Pull',
-                `pulled ${(inputs as ContainerInputs).image} on ${hostName} in ${Date.now() - started} ms`,
-              );
-              acted = true;
+            case 'pull':
+              // In the background (background-ops.ts): Pulling until it ends, which enqueues us again.
+              background = ops.pull({
+                host: hostName,
+                image: (inputs as ContainerInputs).image,
+                owner: { uid: owner(obj).uid, key: `${namespace}/${obj.metadata.name}` },
+                conn,
+                access: imageAccess,
+                signal: ctx.signal,
+                note,
+              });
               break;
-            }
             case 'create':
               try {
                 id = await createAndConnect(api, spec, inputs as ContainerInputs, hash as string);
@@ -396,12 +485,20 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
                 if (err instanceof ReplaceFailed) note('Warning', 'RecreateFailed', 'Recreate', err.message);
                 throw err;
               }
-              note(
-                'Normal',
-                'Recreated',
-                'Recreate',
-                `recreated ${name} on ${hostName}: ${reasons.join(', ')} changed`,
-              );
+              if (claim?.adopting)
+                note(
+                  'Normal',
+                  'Adopted',
+                  'Adopt',
+                  `adopted the existing container ${name} on ${hostName}: recreated from this spec, its volumes kept`,
+                );
+              else
+                note(
+                  'Normal',
+                  'Recreated',
+                  'Recreate',
+                  `recreated ${name} on ${hostName}: ${reasons.join(', ')} changed`,
+                );
               acted = true;
               break;
             }
@@ -426,10 +523,36 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
               acted = true;
               break;
             case 'stop':
-              if (ours)
-                await containerClient.stop(conn.stream, ours.id, {
-                  timeoutSeconds: stopTimeoutSeconds(spec),
+              if (ours) {
+                // A long grace period is waited out in the background (background-ops.ts).
+                const stop = await ops.stop({
+                  host: hostName,
+                  id: ours.id,
+                  name,
+                  graceSeconds: stopTimeoutSeconds(spec),
+                  ownerKey: `${namespace}/${obj.metadata.name}`,
+                  stream: conn.stream,
+                  signal: ctx.signal,
+                  onEnded: (r) =>
+                    r.ok
+                      ? note(
+                          'Normal',
+                          'Stopped',
+                          'Stop',
+                          `stopped ${name} on ${hostName} (spec.state: Stopped)`,
+                        )
+                      : note('Warning', 'StopFailed', 'Stop', `on ${hostName}: ${r.message}`),
                 });
+                if (stop.state === 'failed') throw new Error(stop.message);
+                if (stop.state === 'stopping') {
+                  background = {
+                    phase: 'Stopping',
+                    message: stop.message,
+                    requeueAfterMs: stop.requeueAfterMs,
+                  };
+                  stopStarted = stop.started;
+                }
+              }
               acted = true;
               break;
             case 'recordCreated':
@@ -453,7 +576,16 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
               );
               break;
             case 'recordStopped':
-              note('Normal', 'Stopped', 'Stop', `stopped ${name} on ${hostName} (spec.state: Stopped)`);
+              // Still stopping: the Stopped Event comes when it ends (onEnded above).
+              if (!background)
+                note('Normal', 'Stopped', 'Stop', `stopped ${name} on ${hostName} (spec.state: Stopped)`);
+              else if (stopStarted)
+                note(
+                  'Normal',
+                  'Stopping',
+                  'Stop',
+                  `${background.message} on ${hostName} (spec.state: Stopped)`,
+                );
               break;
             case 'recordHealthy':
               note('Normal', 'Healthy', 'Observe', `${name} on ${hostName} is healthy`);
@@ -498,7 +630,7 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
                 'Warning',
                 'NameConflict',
                 'Create',
-                `a container named ${name} already exists on ${hostName} and is not owned by this DockerContainer; Dockyard never touches it`,
+                containerConflictMessage(name, hostName, claim?.refusal),
               );
               break;
             case 'recordWaiting':
@@ -528,7 +660,9 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
         // machine step on this fresh observation lets status say Running now
         // rather than one requeue later, behind everything else in the queue.
         const fresh = observed && ownership(observed.labels, owner(obj)) === 'ours' ? observed : undefined;
-        if (fresh && inputs && SETTLING_PHASES.has(phase) && !needsRecreate(spec, inputs, fresh)) {
+        const freshUpToDate =
+          resolved.held !== undefined || (inputs && fresh && !needsRecreate(spec, inputs, fresh));
+        if (fresh && inputs && SETTLING_PHASES.has(phase) && freshUpToDate) {
           const again = classify({
             ...facts,
             imagePresent: true,
@@ -547,12 +681,27 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
         }
       }
 
+      // Said once per change of what the container does without, not on every look.
+      const held = announced.transition(
+        `${obj.metadata.uid ?? name}@${hostName}`,
+        saved?.context.heldOn,
+        resolved.held,
+      );
+      if (held.announce && resolved.held)
+        note(
+          'Normal',
+          'DependencyNotReady',
+          'Observe',
+          `${name} on ${hostName}: ${heldMessage(resolved.held)}`,
+        );
+      step = { ...step, saved: { ...step.saved, context: withHeldOn(step.saved.context, held.heldOn) } };
       const entry: HostStatusEntry = {
         name: hostName,
         phase,
         ...observedFields(
           observed && ownership(observed.labels, owner(obj)) === 'ours' ? observed : undefined,
         ),
+        ...(resolved.held ? { message: heldMessage(resolved.held) } : {}),
         machine: machineEntry(step.saved),
       };
       if (situation.type === 'REMOVING') {
@@ -564,6 +713,7 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
           requeueAfterMs: 500,
         };
       }
+      if (background) return waitingOutcome(entry, background);
       return outcome(entry, phase, {
         violations: describeViolations(hostName, policy, violations),
         waiting: waitingMessage(resolved.missing, env),
@@ -572,18 +722,32 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
         crashes: step.saved.context.crashes,
         acted,
         name,
+        refusal: claim?.refusal,
       });
     },
 
     async finalizeHost(ctx: HostContext<DockerContainer>, policy: DeletionPolicy): Promise<FinalizeOutcome> {
+      // Leaving the host: a pull for it there is no longer waited for.
+      ops.release(ctx.host.metadata.name, owner(ctx.obj).uid);
       if (policy === 'Orphan') return { done: true };
       // A recreate a crash interrupted may have left our previous container aside (replace.ts).
       await removeAside(ctx.conn.api, containerNameOf(ctx.obj), owner(ctx.obj).uid);
       const observed = await containerClient.observe(ctx.conn.api, containerNameOf(ctx.obj));
       if (!observed || ownership(observed.labels, owner(ctx.obj)) !== 'ours') return { done: true };
-      await containerClient.stop(ctx.conn.api, observed.id, {
-        timeoutSeconds: stopTimeoutSeconds(ctx.obj.spec),
-      });
+      if (observed.state.running || observed.state.restarting) {
+        // The grace period is waited out off the worker: not done (no error, no backoff) until it ends.
+        const stop = await ops.stop({
+          host: ctx.host.metadata.name,
+          id: observed.id,
+          name: containerNameOf(ctx.obj),
+          graceSeconds: stopTimeoutSeconds(ctx.obj.spec),
+          ownerKey: `${ctx.namespace}/${ctx.obj.metadata.name}`,
+          stream: ctx.conn.stream,
+          signal: ctx.signal,
+        });
+        if (stop.state === 'stopping') return { done: false, message: stop.message };
+        if (stop.state === 'failed') throw new Error(stop.message);
+      }
       await containerClient.remove(ctx.conn.api, observed.id, { force: true });
       return { done: true };
     },
@@ -661,6 +825,37 @@ interface OutcomeFacts {
   acted: boolean;
   /** The Docker name this resource asks for. */
   name: string;
+  /** Why an existing container of that name was not adopted. */
+  refusal?: AdoptionRefusal | undefined;
+}
+
+function containerConflictMessage(name: string, host: string, refusal: AdoptionRefusal | undefined): string {
+  return (
+    `a container named ${name} already exists on ${host} and is not owned by this DockerContainer; ` +
+    `Dockyard never touches it. Remove or rename it, or set spec.containerName to another name${adoptionAdvice(refusal)}`
+  );
+}
+
+/**
+ * Whose the container at the name is. One this resource may adopt
+ * (spec.adoptionPolicy) counts as ours and is `adopting`: the recreate path
+ * replaces it by one with this resource's labels, keeping its volumes.
+ */
+async function claimContainer(
+  ctx: HostContext<DockerContainer>,
+  name: string,
+  observed: ObservedContainer,
+): Promise<{ owns: Ownership; adopting: boolean; refusal?: AdoptionRefusal }> {
+  const byLabels = ownership(observed.labels, owner(ctx.obj));
+  if (byLabels === 'ours' || !ctx.adopt) return { owns: byLabels, adopting: false };
+  const result = await ctx.adopt({
+    type: 'container',
+    dockerName: name,
+    labels: observed.labels,
+    policy: ctx.obj.spec.adoptionPolicy ?? 'Never',
+  });
+  if (result.owns === 'ours') return { owns: 'ours', adopting: true };
+  return { owns: result.owns, adopting: false, refusal: result.refusal };
 }
 
 /** Maps the phase to what the managed reconciler aggregates: ready, retrying (failure) or stalled. */
@@ -675,7 +870,7 @@ function outcome(entry: HostStatusEntry, phase: string, f: OutcomeFacts): HostOu
       };
     case 'NameConflict': {
       // The name we asked for (entry.containerName is only set for a container of ours).
-      const message = `a container named ${f.name} already exists on ${entry.name} and is not owned by this DockerContainer; Dockyard never touches it`;
+      const message = containerConflictMessage(f.name, entry.name, f.refusal);
       return { entry: withMessage(message), ready: false, stalled: { reason: 'NameConflict', message } };
     }
     case 'Failed': {

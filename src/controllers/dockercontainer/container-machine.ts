@@ -16,6 +16,11 @@ export interface ContainerMachineContext {
    * starts from 0, as Docker's own count does.
    */
   retries: number;
+  /**
+   * The not-ready dependencies an existing container is kept running without
+   * (dependencies.ts), so the DependencyNotReady Event is recorded once per change.
+   */
+  heldOn?: string;
 }
 
 export type ContainerEvent = ContainerSituation;

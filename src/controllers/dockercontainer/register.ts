@@ -13,6 +13,7 @@ import type { HostRuntime } from '../host-runtime.js';
 import type { ControllerDeps } from '../index.js';
 import { dockerNetworkKind } from '../dockernetwork/network-kind.js';
 import { imageAccessRecordsFor } from '../dockerimage/image-access.js';
+import { ContainerOps } from './background-ops.js';
 import { dockerContainerKind } from './container-kind.js';
 import { KubeRefReader } from './env-resolver.js';
 
@@ -51,6 +52,8 @@ export function registerDockerContainerController(
   dependencies: Dependencies,
 ): ManagedControllerHandle<DockerContainer> {
   const core = deps.kc.makeApiClient(CoreV1Api);
+  // The ops call this only after a reconcile started them, once registration has returned.
+  const late: { handle?: ManagedControllerHandle<DockerContainer> } = {};
   const kind = dockerContainerKind({
     volumes: dependencies.volumes.objects,
     networks: dependencies.networks.objects,
@@ -60,8 +63,11 @@ export function registerDockerContainerController(
     refs: (namespace) => new KubeRefReader(core, namespace),
     // The same records the DockerImage kind keeps (registered with the same HostRuntime).
     imageAccess: imageAccessRecordsFor(hostRuntime),
+    // A pull or stop that ended in the background reconciles its owner again.
+    ops: new ContainerOps({ trigger: (key) => late.handle?.trigger(key) }),
   });
   const handle = registerManagedController(deps, hostRuntime, hosts, kind);
+  late.handle = handle;
   const containersReferencing =
     (refKind: 'DockerVolume' | 'DockerNetwork' | 'DockerImage') =>
     (dep: { metadata: { name: string; namespace?: string } }): Request[] =>

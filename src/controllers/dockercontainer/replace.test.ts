@@ -1,7 +1,16 @@
 import type Dockerode from 'dockerode';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { containerClient, type ObservedContainer } from '../../docker/container-client.js';
-import { asideName, replaceContainer, ReplaceFailed, type ReplaceRequest } from './replace.js';
+import { observedContainer } from './test-support.js';
+import {
+  AsideMemory,
+  asideListNeeded,
+  asideName,
+  replaceContainer,
+  ReplaceFailed,
+  settleAside,
+  type ReplaceRequest,
+} from './replace.js';
 
 // The order of Docker calls in a replace and its undo, with the client's
 // calls recorded (their behaviour against a real daemon is covered by
@@ -12,36 +21,14 @@ const NAME = 'team-a.db';
 const api = {} as Dockerode;
 
 function old(patch: Partial<ObservedContainer['state']> = {}, policy = 'unless-stopped'): ObservedContainer {
-  return {
+  return observedContainer({
     id: OLD,
     name: NAME,
     labels: { 'dockyard.io/uid': 'u1' },
     image: 'db:1',
-    imageId: 'sha256:1',
-    created: '2026-01-01T00:00:00Z',
-    state: {
-      status: 'running',
-      running: true,
-      paused: false,
-      restarting: false,
-      exitCode: 0,
-      restartCount: 0,
-      oomKilled: false,
-      startedAt: '2026-01-01T00:00:01Z',
-      ...patch,
-    },
-    hostConfig: {
-      restartPolicy: { name: policy, maximumRetryCount: 0 },
-      memory: 0,
-      memorySwap: 0,
-      memoryReservation: 0,
-      nanoCpus: 0,
-      pidsLimit: 0,
-    },
-    networks: {},
-    mounts: [],
-    declaredVolumes: [],
-  };
+    state: patch,
+    hostConfig: { restartPolicy: { name: policy, maximumRetryCount: 0 } },
+  });
 }
 
 /** Records every client call as `method id [arg]`; `fail` makes the named calls throw. */
@@ -164,5 +151,103 @@ describe('replaceContainer', () => {
     await expect(replaceContainer(request(old()))).rejects.toThrow(/rename refused/);
     expect(calls).not.toContain('remove new');
     expect(calls.at(-1)).toBe(`rename a1b ${NAME}`);
+  });
+});
+
+describe('asideListNeeded', () => {
+  const ours = (id: string) => ({ id, ours: true });
+  it.each<[string, Parameters<typeof asideListNeeded>[0], boolean]>([
+    [
+      'steady: settled before, the recorded container of ours at the name',
+      { settledBefore: true, recordedId: OLD, current: ours(OLD) },
+      false,
+    ],
+    [
+      'a new process (killed mid-replace before): first look lists',
+      { settledBefore: false, recordedId: OLD, current: ours(OLD) },
+      true,
+    ],
+    [
+      'nothing at the name, status recorded one (renamed aside, or containerName changed)',
+      { settledBefore: true, recordedId: OLD, current: undefined },
+      true,
+    ],
+    [
+      'another container of ours at the name than recorded (the successor)',
+      { settledBefore: true, recordedId: OLD, current: ours('new') },
+      true,
+    ],
+    [
+      'not ours at the name',
+      { settledBefore: true, recordedId: OLD, current: { id: OLD, ours: false } },
+      true,
+    ],
+    ['nothing recorded yet', { settledBefore: true, recordedId: undefined, current: ours(OLD) }, true],
+  ])('%s: %s', (_name, facts, want) => {
+    expect(asideListNeeded(facts)).toBe(want);
+  });
+});
+
+describe('settleAside', () => {
+  function countLists(aside: Array<{ id: string; name: string }> = []) {
+    const lists = { n: 0 };
+    vi.spyOn(containerClient, 'listOwned').mockImplementation(() => {
+      lists.n++;
+      return Promise.resolve(aside.map((c) => ({ ...c, state: 'exited', created: 1 })));
+    });
+    return lists;
+  }
+
+  it('steady-state reconciles list no containers; the first one in a process does', async () => {
+    const lists = countLists();
+    recordCalls();
+    const scope = { memory: new AsideMemory(), host: 'h1', recordedId: OLD };
+    for (let i = 0; i < 5; i++) await settleAside(api, NAME, { uid: 'u1' }, old(), scope);
+    expect(lists.n).toBe(1);
+  });
+
+  it('a new process settles what a kill after the start left aside, even with status naming the current one', async () => {
+    const lists = countLists([{ id: 'left', name: asideName('left', NAME) }]);
+    const calls = recordCalls();
+    const scope = { memory: new AsideMemory(), host: 'h1', recordedId: OLD };
+    expect(await settleAside(api, NAME, { uid: 'u1' }, old(), scope)).toEqual([
+      { type: 'remove', id: 'left' },
+    ]);
+    expect(calls).toEqual(['remove lef']);
+    expect(lists.n).toBe(1);
+  });
+
+  it('lists again once the container at the name is missing or not the recorded one', async () => {
+    const lists = countLists([{ id: OLD, name: aside }]);
+    const calls = recordCalls();
+    const memory = new AsideMemory();
+    memory.remember('h1', 'u1');
+    // Killed after the rename aside: nothing at the name; the old one comes back.
+    await settleAside(api, NAME, { uid: 'u1' }, undefined, { memory, host: 'h1', recordedId: OLD });
+    expect(calls).toEqual([`rename a1b ${NAME}`]);
+    // The successor started, status still names the old one: the old one goes.
+    const successor = { ...old(), id: 'new' };
+    await settleAside(api, NAME, { uid: 'u1' }, successor, { memory, host: 'h1', recordedId: OLD });
+    expect(calls.at(-1)).toBe('remove a1b');
+    expect(lists.n).toBe(2);
+  });
+
+  it('without a scope, always lists (finalize and callers that keep no memory)', async () => {
+    const lists = countLists();
+    await settleAside(api, NAME, { uid: 'u1' }, old());
+    await settleAside(api, NAME, { uid: 'u1' }, old());
+    expect(lists.n).toBe(2);
+  });
+});
+
+describe('AsideMemory', () => {
+  it('is per host, and forgets the oldest beyond its bound (forgetting costs a list, never a leftover)', () => {
+    const memory = new AsideMemory();
+    memory.remember('h1', 'u1');
+    expect(memory.has('h1', 'u1')).toBe(true);
+    expect(memory.has('h2', 'u1')).toBe(false);
+    for (let i = 0; i < 50_000; i++) memory.remember('h1', `x${i}`);
+    expect(memory.has('h1', 'u1')).toBe(false);
+    expect(memory.has('h1', 'x49999')).toBe(true);
   });
 });

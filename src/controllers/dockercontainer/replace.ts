@@ -92,18 +92,81 @@ async function putBack(r: ReplaceRequest & { restart: boolean; restorePolicy: bo
   if (r.restart) await containerClient.start(api, old.id);
 }
 
+/** The most owner/host pairs remembered as settled: one forgotten costs one list more, never a missed leftover. */
+const MAX_SETTLED = 50_000;
+
+/**
+ * Which owners this process has settled on which hosts, so settleAside lists
+ * the daemon's containers (a GET) only when leftovers can exist, not on every
+ * reconcile. One per process: a process that starts knows nothing, so its
+ * first look at every owner and host lists (the crash mid-replace case).
+ */
+export class AsideMemory {
+  private readonly settled = new Set<string>();
+
+  has(host: string, uid: string): boolean {
+    return this.settled.has(`${uid}@${host}`);
+  }
+
+  remember(host: string, uid: string): void {
+    const key = `${uid}@${host}`;
+    this.settled.delete(key);
+    this.settled.add(key);
+    // Insertion order: the oldest first.
+    if (this.settled.size > MAX_SETTLED) this.settled.delete(this.settled.values().next().value as string);
+  }
+}
+
+/**
+ * Pure: whether a container of ours can be aside, so the daemon must be
+ * listed. replaceContainer moves the recorded container off the name before
+ * its successor exists, and status records the successor only after the old
+ * one is gone (or after a reconcile that listed); a process killed between
+ * the steps leaves it to a new process, which has settled nothing yet. So
+ * nothing can be aside while this process has settled the owner here and the
+ * container at the name is ours and the one status recorded. A containerName
+ * change also shows as a missing container, so its predecessor is found.
+ */
+export function asideListNeeded(f: {
+  settledBefore: boolean;
+  /** The container ID in this host's status entry (HostStatusEntry.id). */
+  recordedId: string | undefined;
+  current: { id: string; ours: boolean } | undefined;
+}): boolean {
+  if (!f.settledBefore) return true;
+  return !(f.current?.ours && f.recordedId !== undefined && f.current.id === f.recordedId);
+}
+
+export interface AsideScope {
+  memory: AsideMemory;
+  host: string;
+  recordedId: string | undefined;
+}
+
 /**
  * Looks for our containers under other names than `name` and settles them
  * (leftovers.ts). Returns the steps taken, so the caller observes again when
- * any were.
+ * any were. With `scope`, lists only when asideListNeeded says leftovers can
+ * exist; without, always.
  */
 export async function settleAside(
   api: Dockerode,
   name: string,
   owner: Pick<OwnerRef, 'uid'>,
   current: ObservedContainer | undefined,
+  scope?: AsideScope,
 ): Promise<LeftoverStep[]> {
   if (!owner.uid) return [];
+  const ours = current !== undefined && ownership(current.labels, owner) === 'ours';
+  if (
+    scope &&
+    !asideListNeeded({
+      settledBefore: scope.memory.has(scope.host, owner.uid),
+      recordedId: scope.recordedId,
+      current: current && { id: current.id, ours },
+    })
+  )
+    return [];
   const aside = (await containerClient.listOwned(api, owner.uid)).filter((c) => c.name !== name);
   const steps = settleLeftovers({
     ...(current
@@ -121,6 +184,7 @@ export async function settleAside(
     if (step.type === 'restore') await containerClient.rename(api, step.id, name);
     else await containerClient.remove(api, step.id, { force: true });
   }
+  scope?.memory.remember(scope.host, owner.uid);
   return steps;
 }
 

@@ -67,6 +67,24 @@ describe('nextHostStatus', () => {
     expect(statusPatchBody(prev, next).status).not.toHaveProperty('releasedOwners');
   });
 
+  it('carries adoptedObjects over the same way (claims are written only by the managed reconcilers)', () => {
+    const adopted = [
+      {
+        type: 'volume' as const,
+        dockerName: 'pgdata',
+        uid: 'u2',
+        kind: 'DockerVolume',
+        namespace: 'a',
+        name: 'db',
+        adoptedAt: '2026-12-03T11:00:00Z',
+      },
+    ];
+    const prev = { ...status(undefined, { ok: true, facts }, t0), adoptedObjects: adopted };
+    const next = status(prev, { ok: false, reason: 'Unreachable', message: 'down' }, later(1000));
+    expect(next.adoptedObjects).toEqual(adopted);
+    expect(statusPatchBody(prev, next).status).not.toHaveProperty('adoptedObjects');
+  });
+
   it('reports Ready with engine facts and a heartbeat on first contact', () => {
     const s = status(undefined, { ok: true, facts }, t0);
     expect(s.phase).toBe('Ready');

@@ -64,6 +64,7 @@ export function nextHostStatus(prev: DockerHostStatus | undefined, input: HostSt
   // over keeps it out of the merge patch, so even a write from a stale cache keeps
   // the server's list.
   if (prev?.releasedOwners) next.releasedOwners = prev.releasedOwners;
+  if (prev?.adoptedObjects) next.adoptedObjects = prev.adoptedObjects;
   if (prev?.lastHeartbeatTime) next.lastHeartbeatTime = prev.lastHeartbeatTime;
   if (obs.ok) {
     const last = prev?.lastHeartbeatTime ? Date.parse(prev.lastHeartbeatTime) : Number.NaN;

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservedNetwork } from '../../docker/network-client.js';
-import { conflictOwnership, createdOrder, describeContainers, sortNetworks } from './network-duplicates.js';
+import {
+  conflictOwnership,
+  createdOrder,
+  describeAttached,
+  describeContainers,
+  sortNetworks,
+} from './network-duplicates.js';
 
 const ours = { 'dockyard.io/uid': 'u-1' };
 const other = { 'dockyard.io/uid': 'u-2', 'dockyard.io/namespace': 'team-b', 'dockyard.io/name': 'x' };
@@ -150,5 +156,15 @@ describe('describeContainers', () => {
     [['a', 'b', 'c', 'd', 'e', 'f', 'g'], 'a, b, c, d, e and 2 more'],
   ])('%j', (names, want) => {
     expect(describeContainers(names)).toBe(want);
+  });
+});
+
+describe('describeAttached', () => {
+  it.each([
+    [['team.a', 'team.b'], 'team.a, team.b'],
+    [['team.a', 'other.secret', 'handmade'], 'team.a, handmade and 1 container of other namespaces'],
+    [['other.secret', 'b.x'], '2 containers of other namespaces'],
+  ])('%j → %s (other tenants’ names are only counted)', (names, want) => {
+    expect(describeAttached(names, 'team')).toBe(want);
   });
 });

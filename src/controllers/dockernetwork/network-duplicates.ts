@@ -59,6 +59,27 @@ export function conflictOwnership(
   return kinds.includes('otherOwner') ? 'otherOwner' : undefined;
 }
 
+/**
+ * Containers attached to a network, for a message to this namespace's
+ * tenant: a name of another namespace's default form (`<namespace>.<name>`)
+ * is only counted, since it names that tenant's namespace and object (item
+ * 7 of the safety issue); other names (this namespace's, hand-made) are shown.
+ */
+export function describeAttached(names: readonly string[], namespace: string, max = 5): string {
+  const shown = names.filter((n) => !otherNamespaceDefault(n, namespace));
+  const others = names.length - shown.length;
+  const parts = shown.length > 0 ? [describeContainers(shown, max)] : [];
+  if (others > 0) parts.push(`${others} container${others === 1 ? '' : 's'} of other namespaces`);
+  return parts.join(' and ');
+}
+
+function otherNamespaceDefault(name: string, namespace: string): boolean {
+  const dot = name.indexOf('.');
+  if (dot < 0) return false;
+  const prefix = name.slice(0, dot);
+  return prefix !== namespace && /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(prefix);
+}
+
 /** `a, b and 2 more`: container names for messages, bounded. */
 export function describeContainers(names: readonly string[], max = 5): string {
   if (names.length <= max) return names.join(', ');

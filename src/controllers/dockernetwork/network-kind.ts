@@ -3,6 +3,12 @@ import { GROUP, OWNER_LABELS, VERSION } from '../../crds/kit.js';
 import { networkClient, type ObservedNetwork } from '../../docker/network-client.js';
 import { machineEntry, savedFromEntry } from '../../managed/machine-state.js';
 import { invalidNameOutcome } from '../../managed/invalid-name.js';
+import {
+  adoptionAdvice,
+  claimedBy,
+  type AdoptionRefusal,
+  type AdoptionResult,
+} from '../../managed/adoption.js';
 import { ownership } from '../../managed/ownership.js';
 import type {
   DeletionPolicy,
@@ -14,13 +20,17 @@ import type {
 } from '../../managed/types.js';
 import { checkNetworkPolicy, describeViolations, hostPolicyOf } from '../../policy/security-policy.js';
 import { stepMachine } from '../machine-step.js';
-import { conflictOwnership, describeContainers, sortNetworks } from './network-duplicates.js';
+import { conflictOwnership, describeAttached, sortNetworks } from './network-duplicates.js';
 import { NETWORK_MACHINE_VERSION, networkMachine, type NetworkMachineContext } from './network-machine.js';
 import { networkCreateFor, networkNameOf, networkSpecHash, OWNER_KIND, ownerOf } from './network-spec.js';
 
 const uidLabel = (network: DockerNetwork) => `${OWNER_LABELS.uid}=${network.metadata.uid ?? ''}`;
 const short = (id: string) => id.slice(0, 12);
-const names = (n: ObservedNetwork) => describeContainers(n.containers.map((c) => c.name));
+const names = (n: ObservedNetwork, namespace: string) =>
+  describeAttached(
+    n.containers.map((c) => c.name),
+    namespace,
+  );
 
 /**
  * Names only what this resource's owner may know: whether the network is
@@ -31,6 +41,7 @@ export function nameConflictMessage(
   name: string,
   host: string,
   conflicting: ObservedNetwork | undefined,
+  refusal?: AdoptionRefusal,
 ): string {
   const whose =
     conflicting && conflicting.labels[OWNER_LABELS.uid] !== undefined
@@ -38,14 +49,19 @@ export function nameConflictMessage(
       : '';
   return (
     `a Docker network named ${name} already exists on ${host} and is not owned by this DockerNetwork${whose}; ` +
-    'Dockyard never touches it. Remove or rename it, or set spec.networkName to another name.'
+    `Dockyard never touches it. Remove or rename it, or set spec.networkName to another name${adoptionAdvice(refusal)}`
   );
 }
 
-function recreateRequiredMessage(name: string, host: string, network: ObservedNetwork): string {
+function recreateRequiredMessage(
+  name: string,
+  host: string,
+  network: ObservedNetwork,
+  namespace: string,
+): string {
   return (
     `network ${name} on ${host} was created from a different spec, and a network cannot change in place; ` +
-    `it is in use by ${names(network)}. Dockyard recreates it once no container is attached ` +
+    `it is in use by ${names(network, namespace)}. Dockyard recreates it once no container is attached ` +
     '(disconnect or remove them), or revert the spec.'
   );
 }
@@ -77,9 +93,45 @@ async function removeExtras(
       );
       continue;
     }
-    kept.push(`${label} is kept: in use by ${extra.containers.length > 0 ? names(extra) : 'a container'}`);
+    kept.push(
+      `${label} is kept: in use by ${extra.containers.length > 0 ? names(extra, ctx.namespace) : 'a container'}`,
+    );
   }
   return kept;
+}
+
+/** Whether an adopted network (which keeps its old labels) is what the spec asks for. */
+export function adoptedNetworkMatches(n: ObservedNetwork, network: DockerNetwork): boolean {
+  const subnets = (network.spec.ipam?.config ?? []).flatMap((c) => (c.subnet ? [c.subnet] : []));
+  return n.driver === (network.spec.driver ?? 'bridge') && subnets.every((s) => n.subnets.includes(s));
+}
+
+/**
+ * With none of ours at the name, the one network there may be taken over
+ * (spec.adoptionPolicy); two or more of that name are ambiguous and never are.
+ */
+async function adoptNetwork(
+  ctx: HostContext<DockerNetwork>,
+  name: string,
+  seen: ReturnType<typeof sortNetworks>,
+): Promise<{ network: ObservedNetwork; result: AdoptionResult } | undefined> {
+  const [only, ...more] = seen.conflicting;
+  if (seen.keeper || !only || more.length > 0 || !ctx.adopt) return undefined;
+  const result = await ctx.adopt({
+    type: 'network',
+    dockerName: name,
+    labels: only.labels,
+    policy: ctx.obj.spec.adoptionPolicy ?? 'Never',
+  });
+  if (result.owns === 'ours' && result.adopted === 'now')
+    ctx.events.event(
+      ctx.obj,
+      'Normal',
+      'Adopted',
+      'Adopt',
+      `adopted the existing network ${name} on ${ctx.host.metadata.name}`,
+    );
+  return { network: only, result };
 }
 
 /** The DockerNetwork kind for the managed reconciler. */
@@ -112,9 +164,14 @@ export const dockerNetworkKind: ManagedKind<DockerNetwork> = {
       : await removeExtras(ctx, seen.duplicates, 'duplicate', seen.keeper);
     const keptRenamed = ctx.paused ? [] : await removeExtras(ctx, seen.renamed, 'renamed');
 
-    const keeper = seen.keeper;
-    const conflict = conflictOwnership(seen.conflicting, uid);
-    const upToDate = keeper?.labels[OWNER_LABELS.specHash] === hash;
+    const adoption = await adoptNetwork(ctx, name, seen);
+    const adopted = adoption?.result.owns === 'ours' ? adoption.network : undefined;
+    const keeper = seen.keeper ?? adopted;
+    const conflict = adopted ? undefined : conflictOwnership(seen.conflicting, uid);
+    const refused = adoption && adoption.result.owns !== 'ours' ? adoption.result.refusal : undefined;
+    const upToDate = adopted
+      ? adoptedNetworkMatches(adopted, obj)
+      : keeper?.labels[OWNER_LABELS.specHash] === hash;
     let step = stepMachine(
       networkMachine,
       NETWORK_MACHINE_VERSION,
@@ -191,7 +248,7 @@ export const dockerNetworkKind: ManagedKind<DockerNetwork> = {
             'Warning',
             'NameConflict',
             'Create',
-            nameConflictMessage(name, hostName, seen.conflicting[0]),
+            nameConflictMessage(name, hostName, seen.conflicting[0], refused),
           );
           break;
         case 'recordPolicyViolation':
@@ -204,7 +261,7 @@ export const dockerNetworkKind: ManagedKind<DockerNetwork> = {
               'Warning',
               'RecreateRequired',
               'Update',
-              recreateRequiredMessage(name, hostName, keeper),
+              recreateRequiredMessage(name, hostName, keeper, ctx.namespace),
             );
           break;
       }
@@ -216,6 +273,7 @@ export const dockerNetworkKind: ManagedKind<DockerNetwork> = {
       phase: state,
       networkName: name,
       ...(current ? { id: current.id, subnets: current.subnets } : {}),
+      ...(adopted && current === adopted ? { adopted: true } : {}),
       machine: machineEntry(step.saved),
     };
     const notes = [...keptDuplicates, ...keptRenamed];
@@ -231,11 +289,11 @@ export const dockerNetworkKind: ManagedKind<DockerNetwork> = {
       };
     }
     if (state === 'NameConflict') {
-      const message = nameConflictMessage(name, hostName, seen.conflicting[0]);
+      const message = nameConflictMessage(name, hostName, seen.conflicting[0], refused);
       return { entry: withNotes(message), ready: false, stalled: { reason: 'NameConflict', message } };
     }
     if (state === 'RecreateRequired' && keeper) {
-      const message = recreateRequiredMessage(name, hostName, keeper);
+      const message = recreateRequiredMessage(name, hostName, keeper, ctx.namespace);
       return { entry: withNotes(message), ready: false, stalled: { reason: 'RecreateRequired', message } };
     }
     if (state === 'Paused') {
@@ -259,7 +317,10 @@ export const dockerNetworkKind: ManagedKind<DockerNetwork> = {
     const name = networkNameOf(ctx.obj);
     const found = await networkClient.observe(ctx.conn.api, name, uidLabel(ctx.obj));
     // Ours only, under any name (duplicates and old names too); a foreign network is never touched.
-    const ours = found.filter((n) => ownership(n.labels, ownerOf(ctx.obj)) === 'ours');
+    const claimed = claimedBy(ctx.host, 'network', name, ownerOf(ctx.obj));
+    const ours = found.filter(
+      (n) => ownership(n.labels, ownerOf(ctx.obj)) === 'ours' || (claimed && n.name === name),
+    );
     const busy: string[] = [];
     for (const n of ours) {
       // Nothing is disconnected: a network in use stays, and so does the finalizer.
@@ -269,7 +330,7 @@ export const dockerNetworkKind: ManagedKind<DockerNetwork> = {
     if (busy.length === 0) return { done: true };
     return {
       done: false,
-      message: `network ${name} on ${ctx.host.metadata.name} is in use by ${describeContainers([...new Set(busy)])}; remove or disconnect them first`,
+      message: `network ${name} on ${ctx.host.metadata.name} is in use by ${describeAttached([...new Set(busy)], ctx.namespace)}; remove or disconnect them first`,
     };
   },
 };

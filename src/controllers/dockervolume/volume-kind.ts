@@ -1,9 +1,15 @@
 import type { DockerVolume } from '../../crds/dockervolume.js';
 import { GROUP, VERSION } from '../../crds/kit.js';
-import { volumeClient } from '../../docker/volume-client.js';
+import { volumeClient, type ObservedVolume } from '../../docker/volume-client.js';
 import { machineEntry, savedFromEntry } from '../../managed/machine-state.js';
 import { invalidNameOutcome } from '../../managed/invalid-name.js';
-import { dockerName, ownerLabels, ownership, specHash } from '../../managed/ownership.js';
+import {
+  claimedBy,
+  adoptionAdvice,
+  type AdoptionRefusal,
+  type AdoptionResult,
+} from '../../managed/adoption.js';
+import { canonicalJson, dockerName, ownerLabels, ownership, specHash } from '../../managed/ownership.js';
 import type {
   DeletionPolicy,
   FinalizeOutcome,
@@ -41,10 +47,18 @@ function owner(volume: DockerVolume) {
   };
 }
 
-const STALLED_MESSAGES: Record<string, (name: string, host: string) => string> = {
-  NameConflict: (name, host) =>
+/** Whether an adopted volume (which keeps its old labels) is what the spec asks for. */
+export function adoptedVolumeMatches(observed: ObservedVolume, volume: DockerVolume): boolean {
+  return (
+    observed.driver === (volume.spec.driver ?? 'local') &&
+    canonicalJson(observed.options) === canonicalJson(volume.spec.driverOptions ?? {})
+  );
+}
+
+const STALLED_MESSAGES: Record<string, (name: string, host: string, refusal?: AdoptionRefusal) => string> = {
+  NameConflict: (name, host, refusal) =>
     `a Docker volume named ${name} already exists on ${host} and is not owned by this DockerVolume; Dockyard never touches it. ` +
-    'Remove or rename it, or set spec.volumeName to another name.',
+    `Remove or rename it, or set spec.volumeName to another name${adoptionAdvice(refusal)}`,
   RecreateRequired: (name, host) =>
     `volume ${name} on ${host} was created from a different spec, and a volume cannot change in place; Dockyard will not delete its data. ` +
     `To apply the new spec, back up and remove it yourself (docker volume rm ${name}) and Dockyard creates it anew; or revert the spec.`,
@@ -70,6 +84,25 @@ export const dockerVolumeKind: ManagedKind<DockerVolume> = {
     const violations = checkVolumePolicy(hostPolicy, obj.spec);
     let observed = await volumeClient.observe(conn.api, name);
     let owns = observed ? ownership(observed.labels, owner(obj)) : undefined;
+    const adoption =
+      observed && owns !== 'ours' && ctx.adopt
+        ? await ctx.adopt({
+            type: 'volume',
+            dockerName: name,
+            labels: observed.labels,
+            policy: obj.spec.adoptionPolicy ?? 'Never',
+          })
+        : undefined;
+    if (adoption?.owns === 'ours') owns = 'ours';
+    const adopted = adoption?.owns === 'ours' && adoption.adopted !== 'no';
+    if (adoption?.owns === 'ours' && adoption.adopted === 'now')
+      ctx.events.event(
+        obj,
+        'Normal',
+        'Adopted',
+        'Adopt',
+        `adopted the existing volume ${name} on ${hostName}`,
+      );
     let step = stepMachine(
       volumeMachine,
       VOLUME_MACHINE_VERSION,
@@ -78,7 +111,10 @@ export const dockerVolumeKind: ManagedKind<DockerVolume> = {
         type: 'OBSERVED',
         exists: observed !== undefined,
         ...(owns ? { ownership: owns } : {}),
-        upToDate: observed?.labels['dockyard.io/spec-hash'] === hash,
+        upToDate:
+          observed && adopted
+            ? adoptedVolumeMatches(observed, obj)
+            : observed?.labels['dockyard.io/spec-hash'] === hash,
         policyViolation: violations.length > 0,
         paused: ctx.paused,
       },
@@ -137,7 +173,7 @@ export const dockerVolumeKind: ManagedKind<DockerVolume> = {
             'Warning',
             'NameConflict',
             'Create',
-            STALLED_MESSAGES.NameConflict?.(name, hostName) ?? '',
+            STALLED_MESSAGES.NameConflict?.(name, hostName, refusalOf(adoption)) ?? '',
           );
           break;
         case 'recordRecreateRequired':
@@ -166,6 +202,7 @@ export const dockerVolumeKind: ManagedKind<DockerVolume> = {
       phase: state,
       volumeName: name,
       ...(observed || state === 'Ready' ? { id: name } : {}),
+      ...(adopted ? { adopted: true } : {}),
       // Another owner's mount point is that tenant's business: shown only for ours.
       ...(owns === 'ours' && observed?.mountpoint ? { mountpoint: observed.mountpoint } : {}),
       machine: machineEntry(step.saved),
@@ -174,7 +211,7 @@ export const dockerVolumeKind: ManagedKind<DockerVolume> = {
       const message = describeViolations(hostName, policy, violations);
       return { entry: { ...entry, message }, ready: false, stalled: { reason: 'PolicyViolation', message } };
     }
-    const stalledMessage = STALLED_MESSAGES[state]?.(name, hostName);
+    const stalledMessage = STALLED_MESSAGES[state]?.(name, hostName, refusalOf(adoption));
     if (stalledMessage)
       return {
         entry: { ...entry, message: stalledMessage },
@@ -182,7 +219,11 @@ export const dockerVolumeKind: ManagedKind<DockerVolume> = {
         stalled: { reason: state, message: stalledMessage },
       };
     if (state === 'Paused') {
-      const ready = owns === 'ours' && observed?.labels['dockyard.io/spec-hash'] === hash;
+      const ready =
+        owns === 'ours' &&
+        (adopted && observed
+          ? adoptedVolumeMatches(observed, obj)
+          : observed?.labels['dockyard.io/spec-hash'] === hash);
       return { entry: { ...entry, message: 'paused (dockyard.io/paused): observing only' }, ready };
     }
     return { entry, ready: state === 'Ready' };
@@ -193,10 +234,18 @@ export const dockerVolumeKind: ManagedKind<DockerVolume> = {
     const name = volumeNameOf(ctx.obj);
     const observed = await volumeClient.observe(ctx.conn.api, name);
     // Gone, or not ours: nothing of ours to delete (a foreign volume is never touched).
-    if (!observed || ownership(observed.labels, owner(ctx.obj)) !== 'ours') return { done: true };
+    const ours =
+      observed &&
+      (ownership(observed.labels, owner(ctx.obj)) === 'ours' ||
+        claimedBy(ctx.host, 'volume', name, owner(ctx.obj)));
+    if (!ours) return { done: true };
     const result = await volumeClient.delete(ctx.conn.api, name);
     if (result === 'inUse')
       return { done: false, message: `volume ${name} is in use by a container; remove the container first` };
     return { done: true };
   },
 };
+
+function refusalOf(adoption: AdoptionResult | undefined): AdoptionRefusal | undefined {
+  return adoption && adoption.owns !== 'ours' ? adoption.refusal : undefined;
+}

@@ -4,8 +4,10 @@
 // namespaces, on every host it is placed on, exactly one Docker object owned
 // by it, carrying the spec hash the controller computes now, named in status;
 // nothing of it on hosts it is not placed on; no labelled Docker object whose
-// owner is gone (unless its deletion policy keeps it); no user data lost; and
-// status that says what Docker says.
+// owner is gone (unless its deletion policy keeps it: the label recorded at
+// create time says Orphan, or the owner switched to Orphan later and its host
+// lists it in status.releasedOwners); no user data lost; and status that says
+// what Docker says.
 //
 // The hashes and the placement come from the product's own functions (never
 // a copy of their logic), so a check failing here means the controller and
@@ -119,6 +121,17 @@ async function listHosts(kube: Kube): Promise<DockerHost[]> {
     plural: PLURALS.DockerHost,
   })) as { items: DockerHost[] };
   return res.items;
+}
+
+/**
+ * DockerHost name → owner uids its status.releasedOwners lists: owners that
+ * let go of their objects there under deletionPolicy Orphan, whatever the
+ * deletion-policy label says (labels cannot change after create).
+ */
+function releasedUidsByHost(hosts: readonly DockerHost[]): Map<string, Set<string>> {
+  return new Map(
+    hosts.map((h) => [h.metadata.name, new Set((h.status?.releasedOwners ?? []).map((e) => e.uid))]),
+  );
 }
 
 async function namespaceLabels(core: CoreV1Api, namespace: string): Promise<Record<string, string>> {
@@ -324,6 +337,7 @@ export async function checkInvariants(input: InvariantInput): Promise<Violation[
 
   // Orphans: labelled objects whose owner (in the scenario's namespaces) no longer exists.
   const liveUids = new Set(resources.map((r) => r.metadata.uid));
+  const released = releasedUidsByHost(hosts);
   for (const [hostName, snapshot] of snapshots) {
     const labelled = [
       ...snapshot.containers.map((o) => ({ ...o, type: 'container' })),
@@ -336,10 +350,11 @@ export async function checkInvariants(input: InvariantInput): Promise<Violation[
       const uid = o.labels[OWNER_LABELS.uid] ?? '';
       if (liveUids.has(uid)) continue;
       if (o.labels[DELETION_POLICY_LABEL] === 'Orphan' || input.orphanedUids?.has(uid)) continue;
+      if (released.get(hostName)?.has(uid)) continue;
       add(
         'orphan',
         `${hostName}:${o.type} ${o.id.slice(0, 24)}`,
-        `owner ${o.labels[OWNER_LABELS.kind] ?? '?'} ${ns}/${o.labels[OWNER_LABELS.name] ?? '?'} (uid ${uid}) does not exist; deletion policy ${o.labels[DELETION_POLICY_LABEL] ?? 'unrecorded'}`,
+        `owner ${o.labels[OWNER_LABELS.kind] ?? '?'} ${ns}/${o.labels[OWNER_LABELS.name] ?? '?'} (uid ${uid}) does not exist; deletion policy ${o.labels[DELETION_POLICY_LABEL] ?? 'unrecorded'}, not in DockerHost ${hostName}'s status.releasedOwners`,
       );
     }
   }
@@ -518,7 +533,8 @@ export async function ownedDockerObjects(
 /**
  * For a moment when no controller runs (right after one exited): nothing is
  * half-done and unrecorded. Every labelled Docker object in the namespaces
- * belongs to an existing resource, is the only one of that resource on its
+ * belongs to an existing resource (or to one that released it: orphanedUids,
+ * or its DockerHost's status.releasedOwners), is the only one of that resource on its
  * host, and that resource's status.hosts names it (same id), so the next
  * controller finds it as its own instead of learning of it by accident.
  */
@@ -530,12 +546,13 @@ export async function checkRecorded(
   for (const ns of input.namespaces)
     for (const kind of PLACED_KINDS)
       for (const r of await listKind(input.kube, kind, ns)) resources.set(r.metadata.uid ?? '', r);
+  const released = releasedUidsByHost(await listHosts(input.kube));
   const seen = new Map<string, OwnedDockerObject[]>();
   for (const o of await ownedDockerObjects(input.nodes, input.namespaces)) {
     const subject = `${o.host}:${o.type} ${o.ref.slice(0, 24)} (${o.kind} ${o.namespace}/${o.name})`;
     const owner = resources.get(o.uid);
     if (!owner) {
-      if (!input.orphanedUids?.has(o.uid))
+      if (!input.orphanedUids?.has(o.uid) && !released.get(o.host)?.has(o.uid))
         violations.push({ rule: 'orphan', subject, message: `owner uid ${o.uid} does not exist` });
       continue;
     }
