@@ -3,6 +3,41 @@ import eslint from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+// Production code never depends on the local test environment.
+const LOCALENV = { group: ['**/localenv/**'], message: 'src/localenv is for dev mode and tests only.' };
+
+/**
+ * Layers point down only: runtime ← docker ← managed ← controllers ← cli;
+ * crds and policy are leaves. Each entry: a layer and the layers it must
+ * not import (a wrong-way import fails `npm run lint`).
+ */
+const LAYERS = [
+  ['runtime', ['docker', 'managed', 'controllers', 'cli', 'policy']],
+  ['docker', ['managed', 'controllers', 'cli']],
+  ['managed', ['controllers', 'cli']],
+  ['controllers', ['cli']],
+  ['crds', ['runtime', 'docker', 'managed', 'controllers', 'cli', 'policy']],
+  ['policy', ['runtime', 'docker', 'managed', 'controllers', 'cli']],
+];
+
+const layerRules = LAYERS.map(([layer, above]) => ({
+  files: [`src/${layer}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          LOCALENV,
+          ...above.map((upper) => ({
+            group: [`../${upper}/**`, `../../${upper}/**`],
+            message: `src/${layer} sits below src/${upper}: layers point down only (runtime ← docker ← managed ← controllers ← cli; crds and policy are leaves).`,
+          })),
+        ],
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', '.dockyard/', 'bench/results/'] },
   eslint.configs.recommended,
@@ -16,12 +51,12 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          // Production code never depends on the local test environment.
-          patterns: [{ group: ['**/localenv/**'], message: 'src/localenv is for dev mode and tests only.' }],
+          patterns: [LOCALENV],
         },
       ],
     },
   },
+  ...layerRules,
   {
     // The places allowed to use the local environment.
     files: ['src/localenv/**', 'src/cli/dev*.ts', 'test/**', 'scripts/**', 'bench/**', '**/*.test.ts'],

@@ -4,7 +4,7 @@
 // as the process does, then listed with their type, labels and help.
 import { Registry } from 'prom-client';
 import { createImageMetrics } from '../../src/controllers/dockerimage/image-metrics.js';
-import { createStreamResyncMetrics } from '../../src/controllers/stream-resync.js';
+import { createStreamResyncMetrics } from '../../src/docker/stream-resync.js';
 import { createDockerMetrics } from '../../src/docker/docker-metrics.js';
 import { managedMetrics } from '../../src/managed/managed-metrics.js';
 import { createMetrics } from '../../src/runtime/metrics.js';

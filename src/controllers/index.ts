@@ -1,10 +1,8 @@
-import type { KubeConfig } from '@kubernetes/client-node';
-import type { Logger } from 'pino';
 import { createDockerMetrics } from '../docker/docker-metrics.js';
-import type { Manager } from '../runtime/manager.js';
+import type { ControllerDeps } from '../managed/controller-deps.js';
 import { registerDockerHostController } from './dockerhost/dockerhost-controller.js';
-import { HostRuntime } from './host-runtime.js';
-import { createStreamResyncMetrics } from './stream-resync.js';
+import { HostRuntime } from '../docker/host-runtime.js';
+import { createStreamResyncMetrics } from '../docker/stream-resync.js';
 import { registerDockerContainerController } from './dockercontainer/register.js';
 import { dockerVolumeKind } from './dockervolume/volume-kind.js';
 import { registerDockerImageController } from './dockerimage/image-kind.js';
@@ -13,33 +11,7 @@ import { registerManagedController } from '../managed/register.js';
 import { registerOrphanSweeper, type OwnerSource } from '../managed/orphan-sweeper.js';
 import { GROUP, VERSION } from '../crds/kit.js';
 
-/** What every Dockyard controller is built from; the CLI fills it from its flags. */
-export interface ControllerDeps {
-  kc: KubeConfig;
-  manager: Manager;
-  logger: Logger;
-  /** --max-concurrent-reconciles */
-  maxConcurrentReconciles: number;
-  /** --watch-namespace: restrict namespaced kinds to one namespace (DockerHosts are cluster-scoped). */
-  watchNamespace?: string;
-  /** --sync-period: how often every object is re-verified even without events (drift safety net). */
-  syncPeriodMs?: number;
-  /** --docker-events: follow each host's Docker event stream (default true); false polls only. */
-  dockerEvents?: boolean;
-  /** How often Docker objects whose owner is gone are swept (default 10 min; also once at start). */
-  orphanSweepIntervalMs?: number;
-  /**
-   * --cluster-id: labelled on every Docker object created (dockyard.io/cluster);
-   * the orphan sweep removes only objects carrying it.
-   */
-  clusterId: string;
-  /**
-   * `dockyard dev --adopt-previous` (never `dockyard controller`): objects a
-   * previous environment labelled for the same kind, namespace and name are
-   * taken back, whatever cluster id they carry.
-   */
-  adoptPrevious?: boolean;
-}
+export type { ControllerDeps };
 
 const CONTAINER_RESOURCE = { group: GROUP, version: VERSION, plural: 'dockercontainers' };
 

@@ -13,7 +13,7 @@ import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import { describe, expect, it } from 'vitest';
-import { parseByteQuantity, parseCpuQuantity, parseDuration } from '../docker/quantities.js';
+import { parseByteQuantity, parseCpuQuantity, parseDuration } from './quantities.js';
 import { DockerContainerSpec } from './dockercontainer.js';
 import { DockerHostSpec } from './dockerhost.js';
 import { DockerImageSpec } from './dockerimage.js';

@@ -17,7 +17,12 @@ import type { DockerContainerSpec } from '../crds/dockercontainer.js';
 import { OWNER_LABELS } from '../crds/kit.js';
 import { specHash } from './spec-hash.js';
 import type { ContainerUpdateBody, ObservedContainer } from './container-client.js';
-import { parseByteQuantity, parseCpuQuantity, parseDuration, parseDurationSeconds } from './quantities.js';
+import {
+  parseByteQuantity,
+  parseCpuQuantity,
+  parseDuration,
+  parseDurationSeconds,
+} from '../crds/quantities.js';
 
 /** Per-group hashes of the recreate-relevant spec, so a Recreated Event can say what changed. */
 export const SPEC_GROUPS_LABEL = 'dockyard.io/spec-groups';

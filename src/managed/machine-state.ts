@@ -1,5 +1,5 @@
 import type { MachineState } from '../crds/kit.js';
-import type { SavedMachineState } from '../controllers/machine-step.js';
+import type { SavedMachineState } from './machine-step.js';
 import type { HostStatusEntry } from './types.js';
 
 /** The machine state a host entry saved, merged over the machine's default context. */

@@ -15,7 +15,7 @@ import {
 } from '../runtime/finalizers.js';
 import { jsonEqual } from '../runtime/json-merge.js';
 import { patchStatus, type StatusPatchApi } from '../runtime/status-patch.js';
-import type { HostRuntime } from '../controllers/host-runtime.js';
+import type { HostRuntime } from '../docker/host-runtime.js';
 import { managedMetricsNoop as noopManagedMetrics, type ManagedMetrics } from './managed-metrics.js';
 import { mapLimit } from './map-limit.js';
 import type { NamespaceLabels } from './namespace-labels.js';

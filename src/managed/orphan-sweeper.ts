@@ -1,7 +1,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { DockerHost } from '../crds/dockerhost.js';
-import type { HostRuntime } from '../controllers/host-runtime.js';
-import type { ControllerDeps } from '../controllers/index.js';
+import type { HostRuntime } from '../docker/host-runtime.js';
+import type { ControllerDeps } from './controller-deps.js';
 import { isTrue } from '../runtime/conditions.js';
 import type { Informer } from '../runtime/informer.js';
 import type { ResourceType } from '../runtime/object-ref.js';

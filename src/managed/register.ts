@@ -1,7 +1,7 @@
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { DockerHost } from '../crds/dockerhost.js';
-import type { HostRuntime } from '../controllers/host-runtime.js';
-import type { ControllerDeps } from '../controllers/index.js';
+import type { HostRuntime } from '../docker/host-runtime.js';
+import type { ControllerDeps } from './controller-deps.js';
 import { enqueueForObject, enqueueMapped } from '../runtime/enqueue.js';
 import type { Controller } from '../runtime/controller.js';
 import { specOrMetadataChanged } from '../runtime/predicates.js';

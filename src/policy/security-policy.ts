@@ -1,6 +1,6 @@
 import type { DockerContainerSpec } from '../crds/dockercontainer.js';
 import type { SecurityPolicySettings } from '../crds/dockerhost.js';
-import { parseByteQuantity } from '../docker/quantities.js';
+import { parseByteQuantity } from '../crds/quantities.js';
 import { checkLogging } from './log-policy.js';
 import {
   asHostPolicy,

@@ -351,7 +351,11 @@ describe('ContainerOps.pull', () => {
       signal: controller.signal,
       note: (_t: string, reason: string) => events.push(reason),
     });
-    expect(ops.pull(req('big:1', 'a'))).toMatchObject({ phase: 'Pulling', requeueAfterMs: 2_000 });
+    expect(ops.pull(req('big:1', 'a'))).toEqual({
+      phase: 'Pulling',
+      message: 'pulling big:1',
+      requeueAfterMs: 2_000,
+    });
     expect(ops.pull(req('big:1', 'b')).phase).toBe('Pulling'); // joins
     const queued = ops.pull(req('other:1', 'c'));
     await tick();

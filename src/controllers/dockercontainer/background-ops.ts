@@ -75,6 +75,11 @@ export class Slots {
     return this.held;
   }
 
+  /** The next acquire has to wait. */
+  get full(): boolean {
+    return this.held >= this.limit;
+  }
+
   /** Resolves with the function that frees the slot; rejects when `signal` aborts first. */
   async acquire(signal: AbortSignal): Promise<() => void> {
     signal.throwIfAborted();
@@ -293,7 +298,7 @@ export class ContainerOps {
         durationMs: this.now() - started,
         finishedAt: this.now(),
       });
-      this.queued.add(key);
+      if (this.slots.full) this.queued.add(key);
       let free: () => void;
       try {
         free = await this.slots.acquire(stop);

@@ -37,7 +37,7 @@ import type {
 } from '../../managed/types.js';
 import { checkContainerPolicy, describeViolations, hostPolicyOf } from '../../policy/security-policy.js';
 import { ImageAccessRecords } from '../dockerimage/image-access.js';
-import { stepMachine } from '../machine-step.js';
+import { stepMachine } from '../../managed/machine-step.js';
 import {
   CONTAINER_MACHINE_VERSION,
   containerMachine,

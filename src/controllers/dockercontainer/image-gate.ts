@@ -1,7 +1,7 @@
 import type Dockerode from 'dockerode';
 import { machineEntry } from '../../managed/machine-state.js';
 import type { HostOutcome, HostStatusEntry } from '../../managed/types.js';
-import type { SavedMachineState } from '../machine-step.js';
+import type { SavedMachineState } from '../../managed/machine-step.js';
 import { containerImageAccess, type ImageAccessRecords } from '../dockerimage/image-access.js';
 import type { ContainerSituation } from './situation.js';
 

@@ -9,7 +9,7 @@ import { enqueueMapped } from '../../runtime/enqueue.js';
 import type { Informer } from '../../runtime/informer.js';
 import type { Request } from '../../runtime/object-key.js';
 import { volumeNameOf } from '../dockervolume/volume-kind.js';
-import type { HostRuntime } from '../host-runtime.js';
+import type { HostRuntime } from '../../docker/host-runtime.js';
 import type { ControllerDeps } from '../index.js';
 import { dockerNetworkKind } from '../dockernetwork/network-kind.js';
 import { imageAccessRecordsFor } from '../dockerimage/image-access.js';

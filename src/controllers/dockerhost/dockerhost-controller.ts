@@ -22,9 +22,9 @@ import type { EventRecorder } from '../../runtime/events.js';
 import type { Informer } from '../../runtime/informer.js';
 import { customResourceListWatcher } from '../../runtime/kube-list-watcher.js';
 import { patchStatus, type StatusPatchApi } from '../../runtime/status-patch.js';
-import type { HostRuntime } from '../host-runtime.js';
+import type { HostRuntime } from '../../docker/host-runtime.js';
 import type { ControllerDeps } from '../index.js';
-import { stepMachine, type SavedMachineState } from '../machine-step.js';
+import { stepMachine, type SavedMachineState } from '../../managed/machine-step.js';
 import {
   HOST_MACHINE_VERSION,
   hostMachine,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DockerHostStatus } from '../../crds/dockerhost.js';
 import type { HostFacts } from '../../docker/host-probe.js';
-import { stepMachine } from '../machine-step.js';
+import { stepMachine } from '../../managed/machine-step.js';
 import { HOST_MACHINE_VERSION, hostMachine } from './host-machine.js';
 import {
   HEARTBEAT_REPORT_MS,

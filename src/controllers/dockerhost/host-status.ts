@@ -3,7 +3,7 @@ import type { HostFailureReason } from '../../docker/errors.js';
 import type { HostFacts } from '../../docker/host-probe.js';
 import { jsonEqual } from '../../runtime/json-merge.js';
 import { formatTime, markReady, markRetrying } from '../../runtime/conditions.js';
-import type { MachineStep } from '../machine-step.js';
+import type { MachineStep } from '../../managed/machine-step.js';
 import { HOST_MACHINE_VERSION, type HostMachineContext } from './host-machine.js';
 
 /** How often lastHeartbeatTime is refreshed in status when nothing else changed (like a Node's status report). */

@@ -20,9 +20,9 @@ import type {
   ManagedKind,
 } from '../../managed/types.js';
 import type { Informer } from '../../runtime/informer.js';
-import type { HostRuntime } from '../host-runtime.js';
+import type { HostRuntime } from '../../docker/host-runtime.js';
 import type { ControllerDeps } from '../index.js';
-import { stepMachine, type SavedMachineState } from '../machine-step.js';
+import { stepMachine, type SavedMachineState } from '../../managed/machine-step.js';
 import {
   IMAGE_MACHINE_VERSION,
   INITIAL_IMAGE_CONTEXT,

@@ -19,7 +19,7 @@ import type {
   ManagedKind,
 } from '../../managed/types.js';
 import { checkNetworkPolicy, describeViolations, hostPolicyOf } from '../../policy/security-policy.js';
-import { stepMachine } from '../machine-step.js';
+import { stepMachine } from '../../managed/machine-step.js';
 import { conflictOwnership, describeAttached, sortNetworks } from './network-duplicates.js';
 import { NETWORK_MACHINE_VERSION, networkMachine, type NetworkMachineContext } from './network-machine.js';
 import { networkCreateFor, networkNameOf, networkSpecHash, OWNER_KIND, ownerOf } from './network-spec.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stepMachine, type SavedMachineState } from '../machine-step.js';
+import { stepMachine, type SavedMachineState } from '../../managed/machine-step.js';
 import {
   NETWORK_MACHINE_VERSION,
   networkMachine,

@@ -18,7 +18,7 @@ import type {
   ManagedKind,
 } from '../../managed/types.js';
 import { checkVolumePolicy, describeViolations, hostPolicyOf } from '../../policy/security-policy.js';
-import { stepMachine } from '../machine-step.js';
+import { stepMachine } from '../../managed/machine-step.js';
 import { VOLUME_MACHINE_VERSION, volumeMachine, type VolumeMachineContext } from './volume-machine.js';
 
 const OWNER_KIND = 'DockerVolume';

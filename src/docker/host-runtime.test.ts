@@ -2,8 +2,8 @@ import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { HostConnection } from '../docker/connection-pool.js';
-import { noopDockerMetrics } from '../docker/docker-metrics.js';
+import type { HostConnection } from './connection-pool.js';
+import { noopDockerMetrics } from './docker-metrics.js';
 import { HostRuntime } from './host-runtime.js';
 import type { ResyncReason } from './stream-resync.js';
 

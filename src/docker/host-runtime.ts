@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { ConnectionPool, type HostConnection } from '../docker/connection-pool.js';
-import type { DockerMetrics } from '../docker/docker-metrics.js';
-import type { TlsMaterial } from '../docker/endpoint.js';
-import { DockerEventStream, type DockerEvent } from '../docker/event-stream.js';
+import { ConnectionPool, type HostConnection } from './connection-pool.js';
+import type { DockerMetrics } from './docker-metrics.js';
+import type { TlsMaterial } from './endpoint.js';
+import { DockerEventStream, type DockerEvent } from './event-stream.js';
 import { resyncReason, type ResyncReason } from './stream-resync.js';
 
 export type DockerEventListener = (host: string, event: DockerEvent) => void;

@@ -1,0 +1,34 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Manager } from '../runtime/manager.js';
+
+// The options every controller is built with live in the generic layer that
+// wires them (register.ts, orphan-sweeper.ts), not in src/controllers, its user.
+
+/** What every Dockyard controller is built from; the CLI fills it from its flags. */
+export interface ControllerDeps {
+  kc: KubeConfig;
+  manager: Manager;
+  logger: Logger;
+  /** --max-concurrent-reconciles */
+  maxConcurrentReconciles: number;
+  /** --watch-namespace: restrict namespaced kinds to one namespace (DockerHosts are cluster-scoped). */
+  watchNamespace?: string;
+  /** --sync-period: how often every object is re-verified even without events (drift safety net). */
+  syncPeriodMs?: number;
+  /** --docker-events: follow each host's Docker event stream (default true); false polls only. */
+  dockerEvents?: boolean;
+  /** How often Docker objects whose owner is gone are swept (default 10 min; also once at start). */
+  orphanSweepIntervalMs?: number;
+  /**
+   * --cluster-id: labelled on every Docker object created (dockyard.io/cluster);
+   * the orphan sweep removes only objects carrying it.
+   */
+  clusterId: string;
+  /**
+   * `dockyard dev --adopt-previous` (never `dockyard controller`): objects a
+   * previous environment labelled for the same kind, namespace and name are
+   * taken back, whatever cluster id they carry.
+   */
+  adoptPrevious?: boolean;
+}
