@@ -5,8 +5,8 @@
 #
 # Stages on one base. `deps` installs exactly what package-lock.json pins
 # (`npm ci`; install scripts run only where package.json's `allowScripts`
-# allows them); `build` compiles the TypeScript; `prod-deps` drops the
-# devDependencies. The runtime stage holds only dist/, the production
+# allows them); `build` compiles the TypeScript and drops dev mode;
+# `prod-deps` drops the devDependencies (testcontainers among them). The runtime stage holds only dist/, the production
 # node_modules and package.json, runs as uid 65532 and writes nothing to its
 # own file system, so it runs with a read-only root file system. A source
 # change rebuilds only `build` and the runtime image's last layer.
@@ -32,7 +32,10 @@ RUN npm ci
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build
+# The image carries production code only: `dockyard dev` (src/cli/dev-command,
+# loaded on demand) and the local environment it starts (src/localenv, with its
+# devDependency testcontainers) stay in the repository.
+RUN npm run build && rm -rf dist/localenv dist/cli/dev-command.js dist/cli/dev-command.d.ts
 
 FROM deps AS prod-deps
 RUN npm prune --omit=dev

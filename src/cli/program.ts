@@ -19,10 +19,23 @@ export interface CommandRunners {
 
 const defaultRunners: CommandRunners = { controller: runControllerCommand };
 
-/** Loaded on demand: only dev mode needs src/localenv, a production `dockyard controller` never loads it. */
+/**
+ * Loaded on demand: only dev mode needs src/localenv, a production `dockyard
+ * controller` never loads it, and the controller image leaves it out.
+ */
 async function runDev(options: DevCommandOptions): Promise<number> {
-  const { runDevCommand } = await import('./dev-command.js');
-  return runDevCommand(options);
+  let devModule: typeof import('./dev-command.js');
+  try {
+    devModule = await import('./dev-command.js');
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    process.stderr.write(
+      'dockyard dev is not part of this installation (the controller image carries the controller only); ' +
+        'run it from a checkout of the repository: npm ci && npm start\n',
+    );
+    return 2;
+  }
+  return devModule.runDevCommand(options);
 }
 
 /**

@@ -210,14 +210,20 @@ export const EngineInfo = Type.Object(
 
 /** Docker labels cannot change: the Orphan a resource asked for last is recorded here, where it outlives the resource. */
 export const MAX_RELEASED_OWNERS = 4096;
+
+/** Who a status list entry is about: a resource, by uid, kind, namespace and name. */
+function resourceFields(role: string, uidNote = '') {
+  return {
+    uid: str(`metadata.uid of the ${role} resource${uidNote}.`, { maxLength: 128 }),
+    kind: str(`Kind of the ${role} resource, e.g. DockerVolume.`, { maxLength: 63 }),
+    namespace: str(`Namespace of the ${role} resource.`, { maxLength: 63 }),
+    name: str(`Name of the ${role} resource.`, { maxLength: 253 }),
+  };
+}
+
 export const ReleasedOwner = Type.Object(
   {
-    uid: str('metadata.uid of the released resource (its Docker objects carry it in dockyard.io/uid).', {
-      maxLength: 128,
-    }),
-    kind: str('Kind of the released resource, e.g. DockerVolume.', { maxLength: 63 }),
-    namespace: str('Namespace of the released resource.', { maxLength: 63 }),
-    name: str('Name of the released resource.', { maxLength: 253 }),
+    ...resourceFields('released', ' (its Docker objects carry it in dockyard.io/uid)'),
     releasedAt: Type.String({ description: 'When it was released.', format: 'date-time' }),
   },
   { description: 'A resource that left its Docker objects on this host with deletionPolicy Orphan.' },
@@ -238,10 +244,7 @@ export const AdoptedObject = Type.Object(
   {
     type: Type.Enum(['volume', 'network'], { description: 'Docker object type.' }),
     dockerName: str('Name of the Docker object on this host.', { maxLength: 253 }),
-    uid: str('metadata.uid of the resource that adopted it.', { maxLength: 128 }),
-    kind: str('Kind of the adopting resource.', { maxLength: 63 }),
-    namespace: str('Namespace of the adopting resource.', { maxLength: 63 }),
-    name: str('Name of the adopting resource.', { maxLength: 253 }),
+    ...resourceFields('adopting'),
     adoptedAt: Type.String({ description: 'When it was adopted.', format: 'date-time' }),
   },
   { description: 'A Docker volume or network a resource adopted on this host.' },

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { cacheDir } from './cache.js';
-import { onPath, run } from './exec.js';
+import { run } from './exec.js';
+import { findModuleDir, goCommand, requiredVersion, sourceHash } from './go-module.js';
 
 export interface ControlPlaneBinaries {
   kubeApiserver: string;
@@ -39,6 +38,8 @@ const TARGETS: readonly Target[] = [
 const BUILD_RECIPE = 'go build -trimpath -ldflags=-s -w + component-base version stamp v1';
 
 const MODULE_DIR_IN_REPO = join('tools', 'controlplane');
+/** The files whose content decides the binaries (with BUILD_RECIPE: the cache key). */
+const SOURCE_FILES = ['go.mod', 'go.sum', join('etcd', 'main.go')];
 
 /**
  * Returns the kube-apiserver, kube-controller-manager, etcd and kubectl
@@ -50,11 +51,11 @@ const MODULE_DIR_IN_REPO = join('tools', 'controlplane');
 export async function ensureControlPlaneBinaries(
   log: (msg: string) => void = () => {},
 ): Promise<ControlPlaneBinaries> {
-  const moduleDir = findModuleDir();
+  const moduleDir = findModuleDir(MODULE_DIR_IN_REPO);
   const versions = readPinnedVersions(readFileSync(join(moduleDir, 'go.mod'), 'utf8'));
   const binDir = cacheDir(
     'bin',
-    `k8s-${versions.kubernetesVersion}-etcd-${versions.etcdVersion}-${sourceHash(moduleDir)}`,
+    `k8s-${versions.kubernetesVersion}-etcd-${versions.etcdVersion}-${sourceHash(moduleDir, SOURCE_FILES, BUILD_RECIPE)}`,
   );
   const paths = {
     kubeApiserver: join(binDir, 'kube-apiserver'),
@@ -70,53 +71,9 @@ export async function ensureControlPlaneBinaries(
 /** Reads the pinned versions from go.mod so they live in exactly one place. */
 export function readPinnedVersions(goMod: string): { kubernetesVersion: string; etcdVersion: string } {
   return {
-    kubernetesVersion: requiredVersion(goMod, 'k8s.io/kubernetes'),
-    etcdVersion: requiredVersion(goMod, 'go.etcd.io/etcd/server/v3'),
+    kubernetesVersion: requiredVersion(goMod, 'k8s.io/kubernetes', MODULE_DIR_IN_REPO),
+    etcdVersion: requiredVersion(goMod, 'go.etcd.io/etcd/server/v3', MODULE_DIR_IN_REPO),
   };
-}
-
-function requiredVersion(goMod: string, modulePath: string): string {
-  const escaped = modulePath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  const match = new RegExp(`^\\s*(?:require\\s+)?${escaped}\\s+(v\\S+)`, 'm').exec(goMod);
-  if (!match?.[1]) throw new Error(`tools/controlplane/go.mod does not require ${modulePath}`);
-  return match[1];
-}
-
-/** Short hash of everything that decides what the binaries contain. */
-function sourceHash(moduleDir: string): string {
-  const hash = createHash('sha256');
-  for (const file of ['go.mod', 'go.sum', join('etcd', 'main.go')]) {
-    hash
-      .update(file)
-      .update('\0')
-      .update(readFileSync(join(moduleDir, file)))
-      .update('\0');
-  }
-  hash.update(BUILD_RECIPE);
-  return hash.digest('hex').slice(0, 12);
-}
-
-/** Walks up from this file to the repo root, so it works from src/ and from any build output. */
-function findModuleDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, MODULE_DIR_IN_REPO);
-    if (existsSync(join(candidate, 'go.mod'))) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find ${MODULE_DIR_IN_REPO}/go.mod above ${import.meta.url}`);
-    dir = parent;
-  }
-}
-
-async function goCommand(): Promise<string> {
-  if (await onPath('go')) return 'go';
-  // The official tarball's location; npm scripts do not always carry a login PATH.
-  if (existsSync('/usr/local/go/bin/go')) return '/usr/local/go/bin/go';
-  throw new Error(
-    'the Go toolchain is needed once to build kube-apiserver, kube-controller-manager, etcd and kubectl ' +
-      'for the local control plane, ' +
-      'but `go` is not on PATH (install Go ≥ 1.26 from https://go.dev/dl or apt, then retry)',
-  );
 }
 
 /**
@@ -150,7 +107,9 @@ async function build(
   versions: { kubernetesVersion: string; etcdVersion: string },
   log: (msg: string) => void,
 ): Promise<void> {
-  const go = await goCommand();
+  const go = await goCommand(
+    'kube-apiserver, kube-controller-manager, etcd and kubectl for the local control plane',
+  );
   const names = targets.map((t) => describeTarget(t, versions)).join(', ');
   const slow = targets.some((t) => t.binary === 'kube-apiserver' || t.binary === 'kube-controller-manager');
   log(`building ${names} (first run only${slow ? ', ~10 min on 2 cores' : ''})`);

@@ -3,13 +3,12 @@
 // module in tools/helm, once, into a cache entry keyed by a hash of its
 // go.mod and go.sum, so a version bump is a new entry and never a stale binary.
 
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildOnce } from './build-lock.js';
 import { cacheDir } from './cache.js';
-import { onPath, run } from './exec.js';
+import { run } from './exec.js';
+import { findModuleDir, goCommand, requiredVersion, sourceHash } from './go-module.js';
 
 const MODULE_DIR_IN_REPO = join('tools', 'helm');
 const HELM_MODULE = 'helm.sh/helm/v4';
@@ -27,9 +26,12 @@ const BUILD_RECIPE = 'go build -trimpath CGO_ENABLED=0 -ldflags=-s -w + internal
  * build it once: the others wait on the cache entry's lock and reuse it.
  */
 export async function ensureHelm(log: (msg: string) => void = () => {}): Promise<string> {
-  const moduleDir = findModuleDir();
+  const moduleDir = findModuleDir(MODULE_DIR_IN_REPO);
   const version = readPinnedHelmVersion(readFileSync(join(moduleDir, 'go.mod'), 'utf8'));
-  const binDir = cacheDir('bin', `helm-${version}-${sourceHash(moduleDir)}`);
+  const binDir = cacheDir(
+    'bin',
+    `helm-${version}-${sourceHash(moduleDir, ['go.mod', 'go.sum', 'tools.go'], BUILD_RECIPE)}`,
+  );
   const helm = join(binDir, 'helm');
   await buildOnce({
     target: helm,
@@ -43,44 +45,7 @@ export async function ensureHelm(log: (msg: string) => void = () => {}): Promise
 
 /** The helm version tools/helm/go.mod requires, e.g. "v4.3.2". */
 export function readPinnedHelmVersion(goMod: string): string {
-  const escaped = HELM_MODULE.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  const match = new RegExp(`^\\s*(?:require\\s+)?${escaped}\\s+(v\\S+)`, 'm').exec(goMod);
-  if (!match?.[1]) throw new Error(`${MODULE_DIR_IN_REPO}/go.mod does not require ${HELM_MODULE}`);
-  return match[1];
-}
-
-function sourceHash(moduleDir: string): string {
-  const hash = createHash('sha256');
-  for (const file of ['go.mod', 'go.sum', 'tools.go']) {
-    hash
-      .update(file)
-      .update('\0')
-      .update(readFileSync(join(moduleDir, file)))
-      .update('\0');
-  }
-  hash.update(BUILD_RECIPE);
-  return hash.digest('hex').slice(0, 12);
-}
-
-/** Walks up from this file to the repo root, so it works from src/ and from any build output. */
-function findModuleDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, MODULE_DIR_IN_REPO);
-    if (existsSync(join(candidate, 'go.mod'))) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find ${MODULE_DIR_IN_REPO}/go.mod above ${import.meta.url}`);
-    dir = parent;
-  }
-}
-
-async function goCommand(): Promise<string> {
-  if (await onPath('go')) return 'go';
-  if (existsSync('/usr/local/go/bin/go')) return '/usr/local/go/bin/go';
-  throw new Error(
-    'the Go toolchain is needed once to build the helm CLI for the chart tests, ' +
-      'but `go` is not on PATH (install Go ≥ 1.26 from https://go.dev/dl or apt, then retry)',
-  );
+  return requiredVersion(goMod, HELM_MODULE, MODULE_DIR_IN_REPO);
 }
 
 /**
@@ -107,7 +72,7 @@ async function build(
   version: string,
   log: (msg: string) => void,
 ): Promise<void> {
-  const go = await goCommand();
+  const go = await goCommand('the helm CLI for the chart tests');
   log(`building helm ${version} (first run only, ~2 min on 2 cores)`);
   const tmpDir = mkdtempSync(join(binDir, '.build-'));
   const started = Date.now();

@@ -10,8 +10,9 @@ import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
 // A long stopGracePeriod (or a pull) never holds a shared worker: with ONE
 // DockerContainer worker, another tenant's container becomes Ready while a
 // container that ignores SIGTERM waits out its 20 s grace period, on a stop
-// (spec.state Stopped) and on a delete; the delete then finishes without a
-// failure. The same while a pull hangs on a frozen (paused) registry; once
+// (spec.state Stopped), on a delete and on a recreate (a spec change); the
+// delete then finishes without a failure, the recreate goes on once the old
+// container stopped. The same while a pull hangs on a frozen (paused) registry; once
 // refused, the pull's own reason is reported.
 
 let cp: ControlPlane;
@@ -158,6 +159,69 @@ describe('DockerContainer pulls and stops off the worker', () => {
     const events = await eventsOf(SLOW, 'stubborn');
     expect(events.filter((e) => e.type === 'Warning').map((e) => `${e.reason}: ${e.note}`)).toEqual([]);
     expect(events.some((e) => e.reason === 'Deleted')).toBe(true);
+  });
+
+  it('a recreate waits out the old container’s grace period off the worker, then replaces it', async () => {
+    const spec = {
+      hostName: 'n1',
+      image,
+      command: ['sh', '-c', 'trap "" TERM; while true; do sleep 1; done'],
+      stopGracePeriod: `${GRACE_S}s`,
+      restartPolicy: { name: 'always' },
+      env: [{ name: 'VERSION', value: '1' }],
+    };
+    await kube.create('DockerContainer', SLOW, 'renewed', spec);
+    const ready = await kube.waitFor('DockerContainer', SLOW, 'renewed', isReady, 'Ready', 30_000);
+    const oldId = entry(ready)?.id;
+    expect(oldId).toBeDefined();
+    const changed = Date.now();
+    await kube.patch('DockerContainer', SLOW, 'renewed', {
+      spec: { env: [{ name: 'VERSION', value: '2' }] },
+    });
+    await sleep(STOP_UNDER_WAY_MS);
+    await otherBecomesReady('fourth');
+    // Still within the grace period: the old one is still stopping, not replaced yet.
+    expect(Date.now() - changed).toBeLessThan((GRACE_S - 3) * 1000);
+    const stillOld = await inspect(`${SLOW}.renewed`);
+    expect(stillOld?.Id).toBe(oldId);
+    expect(stillOld?.State.Running).toBe(true);
+    const stopping = await kube.waitFor(
+      'DockerContainer',
+      SLOW,
+      'renewed',
+      (o) => entry(o)?.phase === 'Stopping',
+      'Stopping',
+      PROMPT_MS,
+    );
+    expect(entry(stopping)?.message).toBe(
+      `stopping ${SLOW}.renewed to recreate it (grace period ${GRACE_S} s)`,
+    );
+    expect(condition(stopping, 'Ready')?.status).not.toBe('True');
+
+    const renewed = await kube.waitFor(
+      'DockerContainer',
+      SLOW,
+      'renewed',
+      (o) => isReady(o) && entry(o)?.id !== undefined && entry(o)?.id !== oldId,
+      'Ready, recreated',
+      (GRACE_S + 30) * 1000,
+    );
+    // The grace period was waited out, not cut short.
+    expect(Date.now() - changed).toBeGreaterThanOrEqual((GRACE_S - 2) * 1000);
+    const now = await inspect(`${SLOW}.renewed`);
+    expect(now?.Id).toBe(entry(renewed)?.id);
+    expect(now?.State.Running).toBe(true);
+    expect(now?.Config.Env).toContain('VERSION=2');
+    // Its own policy, not the `no` the old one was kept down with.
+    expect(now?.HostConfig.RestartPolicy?.Name).toBe('always');
+    expect(await inspect(oldId as string)).toBeUndefined();
+    await waitFor(async () => (await eventsOf(SLOW, 'renewed')).some((e) => e.reason === 'Recreated'), {
+      timeoutMs: 10_000,
+      what: 'Recreated Event',
+    });
+    const events = await eventsOf(SLOW, 'renewed');
+    expect(events.filter((e) => e.type === 'Warning').map((e) => `${e.reason}: ${e.note}`)).toEqual([]);
+    expect(events.some((e) => e.reason === 'Stopping')).toBe(true);
   });
 
   it("a pull hanging on a frozen registry does not delay another tenant; refused, it is Ready=False with the pull's reason", async () => {

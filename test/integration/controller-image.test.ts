@@ -105,7 +105,41 @@ afterAll(async () => {
   await Promise.all([lab?.stop(), cp?.stop()]);
 });
 
+/** Runs the image once with `cmd` (entrypoint as given), returns its exit code and output. */
+async function runOnce(entrypoint: string[], cmd: string[]): Promise<{ code: number; output: string }> {
+  const c = await docker.createContainer({ Image: image, Entrypoint: entrypoint, Cmd: cmd });
+  try {
+    await c.start();
+    const { StatusCode } = (await c.wait()) as { StatusCode: number };
+    return { code: StatusCode, output: await logsOf(c) };
+  } finally {
+    await c.remove({ force: true }).catch(() => {});
+  }
+}
+
 describe('controller image', () => {
+  it('carries production code only: no local environment, no dev mode, no testcontainers', async () => {
+    const paths = ['dist/localenv', 'dist/cli/dev-command.js', 'node_modules/testcontainers', 'dist/main.js'];
+    const { output } = await runOnce(
+      [
+        'node',
+        '-e',
+        `for (const p of ${JSON.stringify(paths)}) console.log(p, require('fs').existsSync('/app/' + p))`,
+      ],
+      [],
+    );
+    expect(output.trim().split('\n').sort()).toEqual([
+      'dist/cli/dev-command.js false',
+      'dist/localenv false',
+      'dist/main.js true',
+      'node_modules/testcontainers false',
+    ]);
+    // `dockyard dev` says where it lives instead of failing on a missing module.
+    const dev = await runOnce(['node', '/app/dist/main.js'], ['dev']);
+    expect(dev.code).toBe(2);
+    expect(dev.output).toContain('dockyard dev is not part of this installation');
+  });
+
   it('runs as uid 65532 with the documented entrypoint, labels and a reasonable size', async () => {
     const info = await docker.getImage(image).inspect();
     say(`${image}: ${(info.Size / 1e6).toFixed(0)} MB`);

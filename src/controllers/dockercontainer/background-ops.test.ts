@@ -6,11 +6,15 @@ import {
   ContainerOps,
   decidePull,
   pullKey,
+  recreateBefore,
+  RecreateMemory,
+  stoppingMessage,
   Slots,
   StopJobs,
   waitingOutcome,
   type PullBackoff,
   type PullDecision,
+  type RecreateBefore,
   type StopResult,
 } from './background-ops.js';
 
@@ -407,5 +411,117 @@ describe('ContainerOps.pull', () => {
     expect(pulls).toBe(1 + 0); // started in the background…
     await tick();
     expect(pulls).toBe(2); // …after the backoff
+  });
+});
+
+describe('stoppingMessage', () => {
+  it.each([
+    [undefined, 'stopping ns.web (grace period 60 s)'],
+    ['to recreate it', 'stopping ns.web to recreate it (grace period 60 s)'],
+  ])('purpose %s', (purpose, want) => {
+    expect(stoppingMessage('ns.web', 60, purpose)).toBe(want);
+  });
+});
+
+describe('recreateBefore', () => {
+  const p = (name: string, maximumRetryCount = 0) => ({ name, maximumRetryCount });
+  const seen = (running: boolean, policy: string, retries = 0) => ({
+    running,
+    restarting: false,
+    restartPolicy: p(policy, retries),
+  });
+  const cases: Array<{
+    what: string;
+    record?: RecreateBefore;
+    observed: ReturnType<typeof seen>;
+    want: RecreateBefore;
+  }> = [
+    {
+      what: 'first pass: read from the container',
+      observed: seen(true, 'always'),
+      want: { wasRunning: true, restartPolicy: p('always') },
+    },
+    {
+      what: 'second pass, stopped and kept down: the record says running, always',
+      record: { wasRunning: true, restartPolicy: p('always') },
+      observed: seen(false, 'no'),
+      want: { wasRunning: true, restartPolicy: p('always') },
+    },
+    {
+      what: 'second pass, same policy: the record says running',
+      record: { wasRunning: true, restartPolicy: p('unless-stopped') },
+      observed: seen(false, 'unless-stopped'),
+      want: { wasRunning: true, restartPolicy: p('unless-stopped') },
+    },
+    {
+      what: 'was stopped, someone started it since: running',
+      record: { wasRunning: false, restartPolicy: p('no') },
+      observed: seen(true, 'no'),
+      want: { wasRunning: true, restartPolicy: p('no') },
+    },
+    {
+      what: 'another policy set in place since (a recreate given up): read anew',
+      record: { wasRunning: true, restartPolicy: p('always') },
+      observed: seen(false, 'unless-stopped'),
+      want: { wasRunning: false, restartPolicy: p('unless-stopped') },
+    },
+    {
+      what: 'another retry count since: read anew',
+      record: { wasRunning: true, restartPolicy: p('on-failure', 3) },
+      observed: seen(false, 'on-failure', 5),
+      want: { wasRunning: false, restartPolicy: p('on-failure', 5) },
+    },
+    {
+      what: 'a new process (no record) after a crash mid-stop: stopped, not known to have run',
+      observed: seen(false, 'no'),
+      want: { wasRunning: false, restartPolicy: p('no') },
+    },
+  ];
+  it.each(cases)('$what', ({ record, observed, want }) => {
+    expect(recreateBefore({ record, observed })).toEqual(want);
+  });
+});
+
+describe('RecreateMemory', () => {
+  const container = (id: string, running: boolean, policy: string) => ({
+    id,
+    state: { running, restarting: false },
+    hostConfig: { restartPolicy: { name: policy, maximumRetryCount: 0 } },
+  });
+
+  it('remembers across passes per host and container until forgotten or released', () => {
+    let now = 0;
+    const memory = new RecreateMemory({ now: () => now });
+    const always = { name: 'always', maximumRetryCount: 0 };
+    expect(memory.begin('h1', 'u1', container('c1', true, 'always'))).toEqual({
+      wasRunning: true,
+      restartPolicy: always,
+    });
+    now = 60_000;
+    // The second pass: stopped, kept down.
+    expect(memory.begin('h1', 'u1', container('c1', false, 'no'))).toEqual({
+      wasRunning: true,
+      restartPolicy: always,
+    });
+    // Another host, same ID: its own.
+    expect(memory.begin('h2', 'u1', container('c1', false, 'no')).wasRunning).toBe(false);
+    memory.forget('h1', 'c1');
+    expect(memory.begin('h1', 'u1', container('c1', false, 'no')).wasRunning).toBe(false);
+
+    memory.begin('h1', 'u2', container('c2', true, 'always'));
+    memory.release('h1', 'u2');
+    expect(memory.begin('h1', 'u2', container('c2', false, 'no')).wasRunning).toBe(false);
+  });
+
+  it('drops records not looked at for the TTL', () => {
+    let now = 0;
+    const memory = new RecreateMemory({ now: () => now, ttlMs: 1_000 });
+    memory.begin('h1', 'u1', container('c1', true, 'always'));
+    now = 900;
+    expect(memory.begin('h1', 'u1', container('c1', false, 'no')).wasRunning).toBe(true);
+    now = 1_800; // 900 ms after the last look: kept
+    expect(memory.begin('h1', 'u1', container('c1', false, 'no')).wasRunning).toBe(true);
+    now = 5_000;
+    expect(memory.begin('h1', 'u1', container('c1', false, 'no')).wasRunning).toBe(false);
   });
 });

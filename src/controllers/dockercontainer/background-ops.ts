@@ -11,6 +11,11 @@
 //                                                PULL_TIMEOUT_MS each        failure + retry backoff
 //   stop       host, container ID                grace period + margin       trigger; the caller's onEnded
 //
+// A recreate whose stop outlasts the wait spans reconciles: the next one
+// finds the old container stopped (and, if its restart policy was `always`,
+// set to `no`). What it was before the recreate began is remembered here
+// (RecreateMemory, per host and container ID) for replace.ts' undo.
+//
 // Every operation also stops with the controller (the reconcile's signal,
 // aborted on shutdown and at once when the Lease is lost).
 
@@ -211,12 +216,15 @@ export class ContainerOps {
   /** Per pull key and owner uid: its Events and its retry backoff. */
   private readonly owners = new Map<string, OwnerPull>();
   readonly stops: StopJobs;
+  /** What the old containers of recreates under way were before their stop (replace.ts). */
+  readonly recreates: RecreateMemory;
 
   constructor(private readonly opts: ContainerOpsOptions = {}) {
     this.maxPulls = Math.max(1, opts.maxPulls ?? DEFAULT_MAX_PULLS);
     this.slots = new Slots(this.maxPulls);
     this.pulls = new PullJobs({ onSettled: (ownerKey) => this.pullSettled(ownerKey), now: () => this.now() });
     this.stops = new StopJobs({ now: () => this.now() });
+    this.recreates = new RecreateMemory({ now: () => this.now() });
   }
 
   private now(): number {
@@ -354,6 +362,7 @@ export class ContainerOps {
    * is forgotten.
    */
   release(host: string, uid: string): void {
+    this.recreates.release(host, uid);
     for (const [id, o] of this.owners) {
       if (o.host !== host || o.uid !== uid) continue;
       this.owners.delete(id);
@@ -389,7 +398,7 @@ export class ContainerOps {
       return {
         state: 'stopping',
         started,
-        message: stoppingMessage(req.name, view.graceSeconds),
+        message: stoppingMessage(req.name, view.graceSeconds, req.purpose),
         requeueAfterMs: Math.max(STOP_REQUERY_MARGIN_MS, endsBy - this.now()),
       };
     }
@@ -399,8 +408,8 @@ export class ContainerOps {
   }
 }
 
-export function stoppingMessage(name: string, graceSeconds: number): string {
-  return `stopping ${name} (grace period ${graceSeconds} s)`;
+export function stoppingMessage(name: string, graceSeconds: number, purpose?: string): string {
+  return `stopping ${name}${purpose ? ` ${purpose}` : ''} (grace period ${graceSeconds} s)`;
 }
 
 async function runStop(req: StopRequest): Promise<void> {
@@ -430,6 +439,8 @@ export interface StopRequest {
   id: string;
   /** The container's name, for messages. */
   name: string;
+  /** What the stop is for, said in its message ("to recreate it"). */
+  purpose?: string;
   graceSeconds: number;
   /** `namespace/name`, enqueued when the stop ends in the background. */
   ownerKey: string;
@@ -545,5 +556,116 @@ export class StopJobs {
   private expire(): void {
     const cutoff = this.now() - (this.opts.ttlMs ?? 10 * 60_000);
     for (const [k, j] of this.jobs) if (j.result && j.result.finishedAt < cutoff) this.jobs.delete(k);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Recreates: what the old container was before its stop
+// ---------------------------------------------------------------------------
+
+/** A restart policy as Docker reports it (ObservedContainer.hostConfig.restartPolicy). */
+export interface ObservedRestartPolicy {
+  name: string;
+  maximumRetryCount: number;
+}
+
+/**
+ * The old container of a recreate as it was before the recreate began. Its
+ * stop may end reconciles later, when it is no longer running and (if its
+ * policy was `always`) replace.ts has set its policy to `no`: the undo needs
+ * both facts to put it back as it was.
+ */
+export interface RecreateBefore {
+  wasRunning: boolean;
+  restartPolicy: ObservedRestartPolicy;
+}
+
+interface RecreateRecord extends RecreateBefore {
+  uid: string;
+  at: number;
+}
+
+/**
+ * Records not looked at for this long are dropped (a recreate given up, e.g.
+ * its spec change reverted): memory stays bounded; a stale one is caught by
+ * recreateBefore anyway.
+ */
+export const RECREATE_MEMORY_TTL_MS = 24 * 60 * 60_000;
+
+function samePolicy(a: ObservedRestartPolicy, b: ObservedRestartPolicy): boolean {
+  return a.name === b.name && (a.name !== 'on-failure' || a.maximumRetryCount === b.maximumRetryCount);
+}
+
+/**
+ * Pure: what the old container was before the recreate began, from the
+ * record this process kept (if any) and what Docker shows now. A record is
+ * trusted while what Docker shows can follow from it: the same policy, or
+ * `no` where it was `always` (replace.ts keeps it down aside). Another policy
+ * (set in place since a recreate was given up) means a new recreate, read
+ * from the container as it is now. Running now means running before; a
+ * stale "was running" costs nothing, as the undo starts the old container
+ * again only when spec.state asks for Running.
+ */
+export function recreateBefore(f: {
+  record: RecreateBefore | undefined;
+  observed: { running: boolean; restarting: boolean; restartPolicy: ObservedRestartPolicy };
+}): RecreateBefore {
+  const { record, observed } = f;
+  const up = observed.running || observed.restarting;
+  const follows =
+    record !== undefined &&
+    (samePolicy(record.restartPolicy, observed.restartPolicy) ||
+      (record.restartPolicy.name === 'always' && observed.restartPolicy.name === 'no'));
+  if (record && follows) return { wasRunning: record.wasRunning || up, restartPolicy: record.restartPolicy };
+  return { wasRunning: up, restartPolicy: { ...observed.restartPolicy } };
+}
+
+/**
+ * Per host and container ID: what the old container of a recreate under way
+ * was (recreateBefore). In memory only: a new process reads the container as
+ * it finds it (see replace.ts on a crash between the stop and the replace).
+ */
+export class RecreateMemory {
+  private readonly records = new Map<string, RecreateRecord>();
+
+  constructor(private readonly opts: { now?: () => number; ttlMs?: number } = {}) {}
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  /** Starts or continues the recreate of `old`; returns what it was before it began. */
+  begin(
+    host: string,
+    uid: string,
+    old: {
+      id: string;
+      state: { running: boolean; restarting: boolean };
+      hostConfig: { restartPolicy: ObservedRestartPolicy };
+    },
+  ): RecreateBefore {
+    const key = `${host}\u0000${old.id}`;
+    const now = this.now();
+    const ttlMs = this.opts.ttlMs ?? RECREATE_MEMORY_TTL_MS;
+    for (const [k, r] of this.records) if (now - r.at > ttlMs) this.records.delete(k);
+    const record = this.records.get(key);
+    const before = recreateBefore({
+      record,
+      observed: { ...old.state, restartPolicy: old.hostConfig.restartPolicy },
+    });
+    // Counted from the last look, so a grace period of any length is outlasted.
+    this.records.set(key, { ...before, uid, at: now });
+    return before;
+  }
+
+  /** The recreate ended (replaced, or undone): its old container is gone or back as it was. */
+  forget(host: string, id: string): void {
+    this.records.delete(`${host}\u0000${id}`);
+  }
+
+  /** The owner left the host. */
+  release(host: string, uid: string): void {
+    for (const [k, r] of this.records)
+      if (r.uid === uid && k.startsWith(`${host}\u0000`)) this.records.delete(k);
   }
 }

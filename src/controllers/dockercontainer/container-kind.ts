@@ -58,7 +58,15 @@ import {
 import { resolveEnv, type EnvResolution, type RefReader } from './env-resolver.js';
 import { gateImage, refusedOutcome } from './image-gate.js';
 import { ContainerOps, waitingOutcome, type OpReport } from './background-ops.js';
-import { AsideMemory, removeAside, replaceContainer, ReplaceFailed, settleAside } from './replace.js';
+import {
+  AsideMemory,
+  removeAside,
+  replaceContainer,
+  ReplaceFailed,
+  settleAside,
+  type ReplaceOutcome,
+  type ReplaceRequest,
+} from './replace.js';
 import { classify, type ContainerFacts } from './situation.js';
 
 const OWNER_KIND = 'DockerContainer';
@@ -431,6 +439,33 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
       // A pull or stop left running in the background: the host reports it (waitingOutcome).
       let background: OpReport | undefined;
       let stopStarted = false;
+      // The old container's stop goes through ContainerOps, as the Stopped path's does (replace.ts).
+      const replaceOld = (old: ObservedContainer, create: ReplaceRequest['create']) =>
+        replaceContainer({
+          api,
+          old,
+          name,
+          owner: owner(obj),
+          // What it was before this recreate began, kept across the reconciles its stop spans.
+          before: ops.recreates.begin(hostName, owner(obj).uid, old),
+          stop: () =>
+            ops.stop({
+              host: hostName,
+              id: old.id,
+              name,
+              purpose: 'to recreate it',
+              graceSeconds: stopTimeoutSeconds(spec),
+              ownerKey: `${namespace}/${obj.metadata.name}`,
+              stream: conn.stream,
+              signal: ctx.signal,
+              onEnded: (r) => {
+                if (!r.ok) note('Warning', 'StopFailed', 'Stop', `on ${hostName}: ${r.message}`);
+              },
+            }),
+          start: facts.desired === 'Running',
+          create,
+          inherit: inheritedVolumes(spec, old),
+        });
       const perform = async (actions: readonly string[]) => {
         for (const action of actions) {
           if (nameTaken) return;
@@ -467,24 +502,32 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<
                 : ['spec changed'];
               const create = (inherit: readonly InheritedVolume[]) =>
                 createAndConnect(api, spec, inputs as ContainerInputs, hash as string, { inherit });
+              let replaced: ReplaceOutcome;
               try {
-                id = ours
-                  ? await replaceContainer({
-                      api,
-                      stream: conn.stream,
-                      old: ours,
-                      name,
-                      owner: owner(obj),
-                      stopTimeoutSeconds: stopTimeoutSeconds(spec),
-                      start: facts.desired === 'Running',
-                      create,
-                      inherit: inheritedVolumes(spec, ours),
-                    })
-                  : await create([]);
+                replaced = ours
+                  ? await replaceOld(ours, create)
+                  : { state: 'replaced', id: await create([]) };
               } catch (err) {
-                if (err instanceof ReplaceFailed) note('Warning', 'RecreateFailed', 'Recreate', err.message);
+                if (err instanceof ReplaceFailed) {
+                  // Put back as it was before: nothing left to remember.
+                  if (ours) ops.recreates.forget(hostName, ours.id);
+                  note('Warning', 'RecreateFailed', 'Recreate', err.message);
+                }
                 throw err;
               }
+              if (replaced.state === 'stopping') {
+                // Its stop goes on off the worker; its end enqueues us, and that reconcile goes on.
+                background = {
+                  phase: 'Stopping',
+                  message: replaced.message,
+                  requeueAfterMs: replaced.requeueAfterMs,
+                };
+                if (replaced.started)
+                  note('Normal', 'Stopping', 'Recreate', `${replaced.message} on ${hostName}`);
+                break;
+              }
+              if (ours) ops.recreates.forget(hostName, ours.id);
+              id = replaced.id;
               if (claim?.adopting)
                 note(
                   'Normal',

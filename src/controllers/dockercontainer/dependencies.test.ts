@@ -19,6 +19,7 @@ import {
   type DependencyDecision,
   type DependencyStatus,
 } from './dependencies.js';
+import { observedContainer } from './test-support.js';
 
 const img = (state: DependencyStatus['state']): DependencyStatus => ({ ref: 'DockerImage/app', state });
 const vol = (state: DependencyStatus['state']): DependencyStatus => ({ ref: 'DockerVolume/data', state });
@@ -86,37 +87,16 @@ function running(
   i: ContainerInputs = inputs,
   o: { groups?: boolean; memory?: number } = {},
 ): ObservedContainer {
-  return {
-    id: 'c1',
-    name: 'team.web',
+  return observedContainer({
     labels: {
       'dockyard.io/spec-hash': recreateHash(s, i),
       ...(o.groups === false ? {} : { [SPEC_GROUPS_LABEL]: groupHashes(s, i) }),
     },
     image: i.image,
-    imageId: 'sha256:1',
-    created: '2026-01-01T00:00:00Z',
-    state: {
-      status: 'running',
-      running: true,
-      paused: false,
-      restarting: false,
-      exitCode: 0,
-      restartCount: 0,
-      oomKilled: false,
-    },
-    hostConfig: {
-      restartPolicy: { name: 'unless-stopped', maximumRetryCount: 0 },
-      memory: o.memory ?? 0,
-      memorySwap: 0,
-      memoryReservation: 0,
-      nanoCpus: 0,
-      pidsLimit: 0,
-    },
+    hostConfig: { memory: o.memory ?? 0 },
     networks: {},
     mounts: [{ type: 'volume', name: 'team.data', destination: '/data', readOnly: false }],
-    declaredVolumes: [],
-  };
+  });
 }
 
 const standIn: ContainerInputs = { ...inputs, image: 'reg/app:next' };

@@ -7,6 +7,7 @@ import type { ObservedContainer } from '../../docker/container-client.js';
 import { groupHashes, SPEC_GROUPS_LABEL } from '../../docker/container-spec.js';
 import type { HostStatusEntry } from '../../managed/types.js';
 import { desiredContainer, type DockerContainerKindDeps } from './container-kind.js';
+import { observedContainer } from './test-support.js';
 
 // desiredContainer with the dependency caches in every state that matters:
 // a container waits for its dependencies before it is created or when it
@@ -83,34 +84,12 @@ async function created(): Promise<ObservedContainer> {
   const c = container();
   const d = await desiredContainer(depsOf(healthy), c, HOST, NS);
   if (!d.inputs || !d.hash) throw new Error('fixture: not created');
-  return {
-    id: 'c1',
-    name: 'team.web',
+  return observedContainer({
     labels: { 'dockyard.io/spec-hash': d.hash, [SPEC_GROUPS_LABEL]: groupHashes(c.spec, d.inputs) },
     image: d.inputs.image,
-    imageId: 'sha256:1',
-    created: '2026-01-01T00:00:00Z',
-    state: {
-      status: 'running',
-      running: true,
-      paused: false,
-      restarting: false,
-      exitCode: 0,
-      restartCount: 0,
-      oomKilled: false,
-    },
-    hostConfig: {
-      restartPolicy: { name: 'unless-stopped', maximumRetryCount: 0 },
-      memory: 0,
-      memorySwap: 0,
-      memoryReservation: 0,
-      nanoCpus: 0,
-      pidsLimit: 0,
-    },
     networks: { 'team.backend': { aliases: [] } } as unknown as ObservedContainer['networks'],
     mounts: [{ type: 'volume', name: 'team.data', destination: '/data', readOnly: false }],
-    declaredVolumes: [],
-  };
+  });
 }
 
 type Expect =

@@ -2,10 +2,12 @@ import type Dockerode from 'dockerode';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { containerClient, type ObservedContainer } from '../../docker/container-client.js';
 import { observedContainer } from './test-support.js';
+import type { RecreateBefore, StopReport } from './background-ops.js';
 import {
   AsideMemory,
   asideListNeeded,
   asideName,
+  keepDownNeeded,
   replaceContainer,
   ReplaceFailed,
   settleAside,
@@ -58,14 +60,20 @@ function recordCalls(fail: { start?: string; rename?: string } = {}, current?: O
   return calls;
 }
 
+/** A stop that ended within the reconcile's wait (recorded through the spied client). */
+async function quickStop(o: ObservedContainer): Promise<StopReport> {
+  await containerClient.stop(api, o.id, { timeoutSeconds: 1 });
+  return { state: 'stopped' };
+}
+
 function request(o: ObservedContainer, patch: Partial<ReplaceRequest> = {}): ReplaceRequest {
   return {
     api,
-    stream: api,
     old: o,
     name: NAME,
     owner: { uid: 'u1' },
-    stopTimeoutSeconds: 1,
+    before: { wasRunning: o.state.running || o.state.restarting, restartPolicy: o.hostConfig.restartPolicy },
+    stop: () => quickStop(o),
     start: true,
     create: () => Promise.resolve('new'),
     inherit: [{ name: 'f'.repeat(64), target: '/data', readOnly: false }],
@@ -84,7 +92,7 @@ describe('replaceContainer', () => {
   it('stops and renames the old one aside, creates with its volumes, starts, then removes the old one', async () => {
     const calls = recordCalls();
     const create = vi.fn((_inherit: unknown) => Promise.resolve('new'));
-    expect(await replaceContainer(request(old(), { create }))).toBe('new');
+    expect(await replaceContainer(request(old(), { create }))).toEqual({ state: 'replaced', id: 'new' });
     expect(create).toHaveBeenCalledWith([{ name: 'f'.repeat(64), target: '/data', readOnly: false }]);
     expect(calls).toEqual(['stop a1b', `rename a1b ${aside}`, 'start new', 'remove a1b']);
     expect(aside).toBe(`a1b2c3d4e5f6_${NAME}`);
@@ -151,6 +159,79 @@ describe('replaceContainer', () => {
     await expect(replaceContainer(request(old()))).rejects.toThrow(/rename refused/);
     expect(calls).not.toContain('remove new');
     expect(calls.at(-1)).toBe(`rename a1b ${NAME}`);
+  });
+});
+
+describe('replaceContainer across reconciles (a stop that outlasts the wait)', () => {
+  const stopping = {
+    state: 'stopping',
+    started: true,
+    message: `stopping ${NAME} to recreate it (grace period 60 s)`,
+    requeueAfterMs: 62_000,
+  } as const;
+
+  it('the first pass keeps it down and leaves: nothing renamed or created while the old one stops', async () => {
+    const calls = recordCalls();
+    const create = vi.fn(() => Promise.resolve('new'));
+    const out = await replaceContainer(
+      request(old({}, 'always'), { create, stop: () => Promise.resolve(stopping) }),
+    );
+    expect(out).toEqual(stopping);
+    expect(calls).toEqual(['update a1b {"RestartPolicy":{"Name":"no"}}']);
+    expect(create).not.toHaveBeenCalled();
+  });
+
+  it('a stop failure is an error; nothing else is done', async () => {
+    const calls = recordCalls();
+    const stop = () =>
+      Promise.resolve<StopReport>({ state: 'failed', message: 'stopping x: daemon says no' });
+    await expect(replaceContainer(request(old(), { stop }))).rejects.toThrow('stopping x: daemon says no');
+    expect(calls).toEqual([]);
+  });
+
+  // The second pass sees the old one stopped, with policy `no` if it was `always`:
+  // the undo goes by what it was before the recreate began (`before`), not by that.
+  it.each<[string, RecreateBefore, boolean, string[]]>([
+    [
+      'ran with always: back with always, started again',
+      { wasRunning: true, restartPolicy: { name: 'always', maximumRetryCount: 0 } },
+      true,
+      [`rename a1b ${NAME}`, 'update a1b {"RestartPolicy":{"Name":"always"}}', 'start a1b'],
+    ],
+    [
+      'ran with on-failure:3: back as it was, started again',
+      { wasRunning: true, restartPolicy: { name: 'on-failure', maximumRetryCount: 3 } },
+      true,
+      [`rename a1b ${NAME}`, 'start a1b'],
+    ],
+    [
+      'was not running: back, not started',
+      { wasRunning: false, restartPolicy: { name: 'always', maximumRetryCount: 0 } },
+      false,
+      [`rename a1b ${NAME}`, 'update a1b {"RestartPolicy":{"Name":"always"}}'],
+    ],
+  ])('the new one cannot start, %s', async (_what, before, restarted, undo) => {
+    const policy = before.restartPolicy.name === 'always' ? 'no' : before.restartPolicy.name;
+    const stopped = old({ running: false, exitCode: 137 }, policy);
+    if (policy === 'on-failure') stopped.hostConfig.restartPolicy.maximumRetryCount = 3;
+    const calls = recordCalls({ start: 'new' }, newContainer);
+    const err: unknown = await replaceContainer(request(stopped, { before })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReplaceFailed);
+    expect((err as ReplaceFailed).restarted).toBe(restarted);
+    // No second `update … no`: the first pass did it.
+    expect(calls).toEqual(['stop a1b', `rename a1b ${aside}`, 'start new', 'remove new', ...undo]);
+  });
+});
+
+describe('keepDownNeeded', () => {
+  const p = (name: string) => ({ name, maximumRetryCount: 0 });
+  it.each<[string, string, string, boolean]>([
+    ['always, not yet kept down', 'always', 'always', true],
+    ['always, kept down by an earlier pass', 'always', 'no', false],
+    ['unless-stopped: a daemon restart leaves a stopped one down', 'unless-stopped', 'unless-stopped', false],
+    ['no', 'no', 'no', false],
+  ])('%s', (_what, before, current, want) => {
+    expect(keepDownNeeded({ wasRunning: true, restartPolicy: p(before) }, p(current))).toBe(want);
   });
 });
 

@@ -5,6 +5,21 @@
 // container that cannot be created or started gives way to the old one,
 // which is put back (and started again if it ran). leftovers.ts settles what
 // a crash between two of these steps leaves.
+//
+// The stop runs off the reconcile worker (ContainerOps.stop): one that
+// outlasts its short wait makes the replace return `stopping`, and the
+// reconcile that comes when the stop ends does the rest. That one sees the
+// old container stopped (and with restart policy `no`, see below), so what it
+// was before the recreate began comes in as `before` (RecreateMemory).
+//
+// A controller that dies between the stop and the rest leaves a stopped old
+// container with an outdated spec hash. The next process recreates it as
+// usual, without the memory: `before` is read from the stopped container, so
+// the new container is created and started when spec.state is Running (what
+// would have happened anyway). Only if that new container then cannot be
+// created or started is the difference seen: the old one is put back but not
+// started again (it could have been stopped by someone else), and a policy
+// `always` it had stays `no`; the next reconcile tries the recreate again.
 import type Dockerode from 'dockerode';
 import {
   containerClient,
@@ -14,6 +29,7 @@ import {
 import type { InheritedVolume } from '../../docker/container-spec.js';
 import { errorMessage } from '../../docker/errors.js';
 import { ownership, type OwnerRef } from '../../managed/ownership.js';
+import type { ObservedRestartPolicy, RecreateBefore, StopReport } from './background-ops.js';
 import { settleLeftovers, type LeftoverStep } from './leftovers.js';
 
 /** The name the old container waits under while its successor starts (compose's spelling). */
@@ -38,13 +54,20 @@ export class ReplaceFailed extends Error {
 
 export interface ReplaceRequest {
   api: Dockerode;
-  /** For the stop, which waits out the grace period: no request timeout. */
-  stream: Dockerode;
   old: ObservedContainer;
   /** The resource's Docker name. */
   name: string;
   owner: Pick<OwnerRef, 'uid'>;
-  stopTimeoutSeconds: number;
+  /**
+   * What `old` was when this recreate began, possibly reconciles ago
+   * (RecreateMemory.begin): whether it ran, and its restart policy.
+   */
+  before: RecreateBefore;
+  /**
+   * Stops `old` off the worker (ContainerOps.stop): it waits a moment, then
+   * answers `stopping` if the grace period goes on.
+   */
+  stop(): Promise<StopReport>;
   /** Start the new container (spec.state Running). */
   start: boolean;
   /** Creates the new container at `name` with these volumes carried over; returns its ID. */
@@ -52,33 +75,49 @@ export interface ReplaceRequest {
   inherit: readonly InheritedVolume[];
 }
 
-/** Docker's restart-policy body for what the container had (a retry count only with on-failure). */
-function policyOf(o: ObservedContainer): ContainerUpdateBody['RestartPolicy'] {
-  const { name, maximumRetryCount } = o.hostConfig.restartPolicy;
+/** Docker's restart-policy body for a policy (a retry count only with on-failure). */
+function policyOf(p: ObservedRestartPolicy): ContainerUpdateBody['RestartPolicy'] {
+  const { name, maximumRetryCount } = p;
   return name === 'on-failure' ? { Name: name, MaximumRetryCount: maximumRetryCount } : { Name: name };
 }
 
-/** Replaces `old` by a new container at the same name; returns the new container's ID. */
-export async function replaceContainer(r: ReplaceRequest): Promise<string> {
+/** The old container is replaced by the new one (its ID), or its stop goes on in the background. */
+export type ReplaceOutcome = { state: 'replaced'; id: string } | Extract<StopReport, { state: 'stopping' }>;
+
+/**
+ * Pure: whether the old container's restart policy must be set to `no`
+ * before its stop. Aside, it must stay down even across a daemon restart,
+ * which starts `always` containers however they were stopped: two of ours
+ * never run at once. Not again when an earlier reconcile of this recreate did.
+ */
+export function keepDownNeeded(before: RecreateBefore, current: ObservedRestartPolicy): boolean {
+  return before.restartPolicy.name === 'always' && current.name !== 'no';
+}
+
+/**
+ * Replaces `old` by a new container at the same name, or answers `stopping`
+ * while its stop goes on (call again when it ended: see the file comment).
+ */
+export async function replaceContainer(r: ReplaceRequest): Promise<ReplaceOutcome> {
   const { api, old } = r;
-  const wasRunning = old.state.running || old.state.restarting;
-  // Aside, it must stay down even across a daemon restart, which starts
-  // `always` containers however they were stopped: two of ours never run at once.
-  const keepsDown = old.hostConfig.restartPolicy.name === 'always';
-  if (keepsDown) await containerClient.update(api, old.id, { RestartPolicy: { Name: 'no' } });
-  await containerClient.stop(r.stream, old.id, { timeoutSeconds: r.stopTimeoutSeconds });
+  const keepsDown = r.before.restartPolicy.name === 'always';
+  if (keepDownNeeded(r.before, old.hostConfig.restartPolicy))
+    await containerClient.update(api, old.id, { RestartPolicy: { Name: 'no' } });
+  const stop = await r.stop();
+  if (stop.state === 'failed') throw new Error(stop.message);
+  if (stop.state === 'stopping') return stop;
   await containerClient.rename(api, old.id, asideName(old.id, r.name));
   let id: string;
   try {
     id = await r.create(r.inherit);
     if (r.start) await containerClient.start(api, id);
   } catch (err) {
-    const restart = wasRunning && r.start;
+    const restart = r.before.wasRunning && r.start;
     await putBack({ ...r, restart, restorePolicy: keepsDown });
     throw new ReplaceFailed(r.name, restart, err);
   }
   await containerClient.remove(api, old.id, { force: true });
-  return id;
+  return { state: 'replaced', id };
 }
 
 /** Undoes a failed replace: our new container (if any) goes, the old one comes back as it was. */
@@ -88,7 +127,8 @@ async function putBack(r: ReplaceRequest & { restart: boolean; restorePolicy: bo
   if (current && current.id !== old.id && ownership(current.labels, r.owner) === 'ours')
     await containerClient.remove(api, current.id, { force: true });
   await containerClient.rename(api, old.id, r.name);
-  if (r.restorePolicy) await containerClient.update(api, old.id, { RestartPolicy: policyOf(old) });
+  if (r.restorePolicy)
+    await containerClient.update(api, old.id, { RestartPolicy: policyOf(r.before.restartPolicy) });
   if (r.restart) await containerClient.start(api, old.id);
 }
 
