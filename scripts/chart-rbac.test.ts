@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { KIND_PLURALS, withKindResources } from './rbac-kinds.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const TEMPLATE = join(ROOT, 'charts/dockyard/templates/rbac.yaml');
@@ -127,6 +128,15 @@ describe('chart RBAC template', () => {
     expect(secrets?.reasons.get('get')).toMatch(/never list or watch/);
   });
 
+  it('grants on every Dockyard kind and its status (generated: run npm run generate)', () => {
+    expect(text, 'the dockyard.io rules are stale: run npm run generate').toBe(withKindResources(text));
+    const dockyard = parseTemplateRules(text).filter((r) => r.grants.includes('dockyard.io'));
+    expect(dockyard.map((r) => r.grants.filter((g) => g.startsWith('docker')))).toEqual([
+      [...KIND_PLURALS],
+      KIND_PLURALS.map((p) => `${p}/status`),
+    ]);
+  });
+
   it.each([
     [
       'a verb without a comment',
@@ -159,6 +169,30 @@ describe('chart RBAC template', () => {
   });
 });
 
+describe('withKindResources', () => {
+  const rules = (kinds: string, status: string) =>
+    `rules:\n  - apiGroups: ["dockyard.io"]\n    resources: [${kinds}]\n    verbs: ["list"]\n` +
+    `  - apiGroups: ["dockyard.io"]\n    resources: [${status}]\n    verbs: ["patch"]\n`;
+
+  it.each([
+    ['adds a new kind to both rules', rules('"as"', '"as/status"'), ['as', 'bs']],
+    ['puts the kinds in the given order', rules('"bs", "as"', '"bs/status", "as/status"'), ['as', 'bs']],
+    ['drops a kind no longer listed', rules('"as", "gone"', '"as/status", "gone/status"'), ['as', 'bs']],
+  ])('%s', (_name, template, plurals) => {
+    expect(withKindResources(template, plurals)).toBe(rules('"as", "bs"', '"as/status", "bs/status"'));
+  });
+
+  it.each([
+    ['a template without the status rule', rules('"as"', '"as/status"').split('  - apiGroups')[0] ?? ''],
+    [
+      'a dockyard.io rule in block style',
+      'rules:\n  - apiGroups: ["dockyard.io"]\n    resources:\n      - as\n',
+    ],
+  ])('refuses %s', (_name, template) => {
+    expect(() => withKindResources(template, ['as'])).toThrow(/dockyard\.io rule/);
+  });
+});
+
 describe('rendered plain manifests (manifests/install.yaml)', () => {
   it('carry the same rules without any wildcard', () => {
     const docs = parseAllDocuments(readFileSync(INSTALL, 'utf8')).map(
@@ -168,6 +202,10 @@ describe('rendered plain manifests (manifests/install.yaml)', () => {
     expect(roles.length).toBe(2);
     const rules = roles.flatMap((r) => (r.rules ?? []) as Array<Record<string, string[] | undefined>>);
     expect(rules.length).toBe(parseTemplateRules(readFileSync(TEMPLATE, 'utf8')).length);
+    expect(
+      rules.filter((r) => r.apiGroups?.includes('dockyard.io')).map((r) => r.resources),
+      'manifests/install.yaml is stale: run npm run generate',
+    ).toEqual([[...KIND_PLURALS], KIND_PLURALS.map((p) => `${p}/status`)]);
     for (const rule of rules) {
       for (const key of ['apiGroups', 'resources', 'resourceNames', 'verbs', 'nonResourceURLs']) {
         for (const value of rule[key] ?? [])

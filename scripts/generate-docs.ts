@@ -8,14 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format, resolveConfig } from 'prettier';
-import {
-  containerMachine,
-  CONTAINER_MACHINE_VERSION,
-} from '../src/controllers/dockercontainer/container-machine.js';
 import { hostMachine, HOST_MACHINE_VERSION } from '../src/controllers/dockerhost/host-machine.js';
-import { imageMachine, IMAGE_MACHINE_VERSION } from '../src/controllers/dockerimage/image-machine.js';
-import { networkMachine, NETWORK_MACHINE_VERSION } from '../src/controllers/dockernetwork/network-machine.js';
-import { volumeMachine, VOLUME_MACHINE_VERSION } from '../src/controllers/dockervolume/volume-machine.js';
+import { inApiOrder, MANAGED_KINDS } from '../src/controllers/kinds.js';
 import { ALL_KINDS } from '../src/crds/index.js';
 import { renderApiDoc } from './docs/api-doc.js';
 import { collectMetrics, renderMetricsDoc } from './docs/metrics-doc.js';
@@ -31,44 +25,8 @@ export const MACHINES: readonly MachineDoc[] = [
       'Connectivity of one Docker daemon, driven by heartbeats: Pending until first reached, then Ready or ' +
       'NotReady. Its actions record Events and start or stop the host’s Docker event stream.',
   },
-  {
-    kind: 'DockerImage',
-    machine: imageMachine,
-    version: IMAGE_MACHINE_VERSION,
-    source: 'src/controllers/dockerimage/image-machine.ts',
-    about:
-      'An image on one host: pulled in the background (progress in status), re-resolved under pullPolicy ' +
-      'Always, retried with exponential backoff when a pull fails. PULL_SUCCEEDED and PULL_FAILED are ' +
-      'declared on the machine and apply in every state.',
-  },
-  {
-    kind: 'DockerNetwork',
-    machine: networkMachine,
-    version: NETWORK_MACHINE_VERSION,
-    source: 'src/controllers/dockernetwork/network-machine.ts',
-    about:
-      'A network on one host. A network cannot change in place: a changed spec recreates it, or waits in ' +
-      'RecreateRequired while containers are attached. A network with its name that is not Dockyard’s is ' +
-      'never touched (NameConflict).',
-  },
-  {
-    kind: 'DockerVolume',
-    machine: volumeMachine,
-    version: VOLUME_MACHINE_VERSION,
-    source: 'src/controllers/dockervolume/volume-machine.ts',
-    about:
-      'A volume on one host. Its data is never destroyed to apply a spec change: that waits in ' +
-      'RecreateRequired until someone removes the volume.',
-  },
-  {
-    kind: 'DockerContainer',
-    machine: containerMachine,
-    version: CONTAINER_MACHINE_VERSION,
-    source: 'src/controllers/dockercontainer/container-machine.ts',
-    about:
-      'A container on one host. Its events are the situations the pure classifier ' +
-      '(`src/controllers/dockercontainer/situation.ts`) finds an observation in, in priority order.',
-  },
+  // The managed kinds (src/controllers/kinds.ts), in the API's order.
+  ...inApiOrder(MANAGED_KINDS).map((k): MachineDoc => ({ kind: k.definition.kind, ...k.machine })),
 ];
 
 export const DOC_FILES = ['docs/api.md', 'docs/state-machines.md', 'docs/metrics.md'] as const;

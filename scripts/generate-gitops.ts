@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { Document } from 'yaml';
+import { MANAGED_KINDS } from '../src/controllers/kinds.js';
 import { ALL_KINDS, GROUP } from '../src/crds/index.js';
 
 export const HEALTH_DIR = 'gitops/argocd/health';
@@ -19,7 +20,9 @@ export const ARGOCD_CM_PATCH = 'gitops/argocd/argocd-cm-patch.yaml';
  * script (Argo CD needs a self-contained script per kind, so argocd-cm gets a
  * copy for each; the repository keeps one).
  */
-const PLACED_OBJECT_KINDS = new Set(['DockerImage', 'DockerNetwork', 'DockerVolume']);
+const PLACED_OBJECT_KINDS = new Set(
+  MANAGED_KINDS.filter((k) => k.health === 'placed-object').map((k) => k.definition.kind),
+);
 
 /** The health script of each kind, e.g. DockerHost → gitops/argocd/health/dockerhost.lua. */
 export function healthScriptPath(kind: string): string {

@@ -3,6 +3,8 @@
 // dockyard_* ones. The metrics are registered into a fresh registry exactly
 // as the process does, then listed with their type, labels and help.
 import { Registry } from 'prom-client';
+import { DOCKERHOST_CONTROLLER } from '../../src/controllers/dockerhost/dockerhost-controller.js';
+import { controllerName, inApiOrder, MANAGED_KINDS } from '../../src/controllers/kinds.js';
 import { createImageMetrics } from '../../src/controllers/dockerimage/image-metrics.js';
 import { createStreamResyncMetrics } from '../../src/docker/stream-resync.js';
 import { createDockerMetrics } from '../../src/docker/docker-metrics.js';
@@ -38,8 +40,7 @@ export function collectMetrics(): MetricInfo[] {
 
 /** What the label values are, where the help text does not say. */
 const LABEL_VALUES: Record<string, string> = {
-  controller:
-    'the controller: `dockerhost`, `dockerimage`, `dockernetwork`, `dockervolume`, `dockercontainer`',
+  controller: `the controller: ${[DOCKERHOST_CONTROLLER, ...inApiOrder(MANAGED_KINDS).map(controllerName)].map(code).join(', ')}`,
   result: '`success`, `error`, `requeue` or `requeue_after`',
   name: 'the work queue (named after its controller)',
   resource: 'the informer’s resource, e.g. `dockercontainers.dockyard.io`',

@@ -1,19 +1,14 @@
 import { createDockerMetrics } from '../docker/docker-metrics.js';
 import type { ControllerDeps } from '../managed/controller-deps.js';
-import { registerDockerHostController } from './dockerhost/dockerhost-controller.js';
+import { DOCKERHOST_CONTROLLER, registerDockerHostController } from './dockerhost/dockerhost-controller.js';
 import { HostRuntime } from '../docker/host-runtime.js';
 import { createStreamResyncMetrics } from '../docker/stream-resync.js';
-import { registerDockerContainerController } from './dockercontainer/register.js';
-import { dockerVolumeKind } from './dockervolume/volume-kind.js';
-import { registerDockerImageController } from './dockerimage/image-kind.js';
-import { dockerNetworkKind } from './dockernetwork/network-kind.js';
-import { registerManagedController } from '../managed/register.js';
-import { registerOrphanSweeper, type OwnerSource } from '../managed/orphan-sweeper.js';
-import { GROUP, VERSION } from '../crds/kit.js';
+import type { ManagedControllerHandle } from '../managed/register.js';
+import { ORPHAN_SWEEPER, registerOrphanSweeper, type OwnerSource } from '../managed/orphan-sweeper.js';
+import type { ManagedObject } from '../managed/types.js';
+import { controllerName, MANAGED_KINDS, resourceOf, type ManagedKindEntry } from './kinds.js';
 
 export type { ControllerDeps };
-
-const CONTAINER_RESOURCE = { group: GROUP, version: VERSION, plural: 'dockercontainers' };
 
 /** Handles the CLI keeps to shut controllers' own background work down (event streams, heartbeats). */
 export interface RegisteredControllers {
@@ -38,39 +33,34 @@ export function registerControllers(deps: ControllerDeps): RegisteredControllers
   const resyncMetrics = createStreamResyncMetrics(deps.manager.metrics.registry);
   hostRuntime.onHostResync((host, reason) => resyncMetrics.resync(host, reason));
   const { hosts, trackPlaced } = registerDockerHostController(deps, hostRuntime, dockerMetrics);
-  const volumes = registerManagedController(deps, hostRuntime, hosts, dockerVolumeKind);
-  const networks = registerManagedController(deps, hostRuntime, hosts, dockerNetworkKind);
-  const images = registerDockerImageController(deps, hostRuntime, hosts);
-  const containers = registerDockerContainerController(deps, hostRuntime, hosts, {
-    volumes,
-    networks,
-    images,
-  });
-  // A deleted DockerHost waits for what these have placed on it (see dockerhost/placed-objects.ts).
-  trackPlaced('DockerContainer', containers.objects);
-  trackPlaced('DockerImage', images.objects);
-  trackPlaced('DockerNetwork', networks.objects);
-  trackPlaced('DockerVolume', volumes.objects);
+  const handles = new Map<object, ManagedControllerHandle<ManagedObject>>();
+  const handleOf = <T extends ManagedObject>(kind: ManagedKindEntry<T>): ManagedControllerHandle<T> => {
+    const handle = handles.get(kind);
+    if (!handle)
+      throw new Error(`${kind.definition.kind} is used before it is registered: reorder MANAGED_KINDS`);
+    return handle as unknown as ManagedControllerHandle<T>;
+  };
+  for (const kind of MANAGED_KINDS) {
+    handles.set(kind, kind.register({ deps, hostRuntime, hosts, handleOf }));
+  }
+  // A deleted DockerHost waits for what these have placed on it (see
+  // dockerhost/placed-objects.ts); its messages name the kinds that use
+  // others first, the order they leave in.
+  for (const kind of [...MANAGED_KINDS].reverse()) trackPlaced(kind.definition.kind, handleOf(kind).objects);
   registerOrphanSweeper(
     deps,
     hostRuntime,
     hosts,
-    new Map<string, OwnerSource>([
-      ['DockerVolume', { cache: volumes.objects, resource: dockerVolumeKind.resource }],
-      ['DockerNetwork', { cache: networks.objects, resource: dockerNetworkKind.resource }],
-      ['DockerContainer', { cache: containers.objects, resource: CONTAINER_RESOURCE }],
-    ]),
+    new Map<string, OwnerSource>(
+      MANAGED_KINDS.filter((kind) => kind.sweepsOrphans).map((kind) => [
+        kind.definition.kind,
+        { cache: handleOf(kind).objects, resource: resourceOf(kind) },
+      ]),
+    ),
     deps.orphanSweepIntervalMs,
   );
   return {
-    names: [
-      'dockerhost',
-      'dockervolume',
-      'dockernetwork',
-      'dockerimage',
-      'dockercontainer',
-      'orphan-sweeper',
-    ],
+    names: [DOCKERHOST_CONTROLLER, ...MANAGED_KINDS.map(controllerName), ORPHAN_SWEEPER],
     hostRuntime,
     stop: async () => hostRuntime.stop(),
   };

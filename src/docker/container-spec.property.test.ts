@@ -246,12 +246,20 @@ const restrictedLeaning: fc.Arbitrary<Spec> = fc
     ...spec,
     ...(spec.ports ? { ports: spec.ports.map(({ hostPort: _hostPort, ...p }) => p) } : {}),
     ...(spec.mounts
-      ? { mounts: spec.mounts.map((m) => (m.type === 'tmpfs' ? { ...m, tmpfsSize: '16Mi' } : m)) }
+      ? {
+          mounts: spec.mounts
+            .filter((m) => m.type !== 'bind')
+            .map((m) => (m.type === 'tmpfs' ? { ...m, tmpfsSize: '16Mi' } : m)),
+        }
       : {}),
     user: u,
+    // Only the choices restricted allows: the host namespaces and privileged
+    // mode of the generated spec would refuse nearly every sample.
     security: {
-      ...spec.security,
-      capDrop: [...(spec.security?.capDrop ?? []), 'ALL'],
+      ...(spec.security?.readOnlyRootFilesystem !== undefined
+        ? { readOnlyRootFilesystem: spec.security.readOnlyRootFilesystem }
+        : {}),
+      capDrop: ['ALL'],
       noNewPrivileges: true,
     },
   }))

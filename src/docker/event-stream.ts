@@ -1,5 +1,9 @@
 import type Dockerode from 'dockerode';
 
+/** The Docker object types whose events a managed kind can follow (ManagedKind.dockerEventType). */
+export const DOCKER_OBJECT_TYPES = ['container', 'image', 'network', 'volume'] as const;
+export type DockerObjectType = (typeof DOCKER_OBJECT_TYPES)[number];
+
 /** The part of a Docker event Dockyard uses. */
 export interface DockerEvent {
   type: string;
@@ -88,8 +92,8 @@ export interface EventStreamOptions {
   sinceNano?: bigint;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Object types to follow. */
-  types?: Array<'container' | 'image' | 'network' | 'volume' | 'daemon'>;
+  /** Object types to follow (default: every type a Dockyard kind manages). */
+  types?: readonly DockerObjectType[];
 }
 
 /**
@@ -148,7 +152,7 @@ export class DockerEventStream {
     if (this.stopped) return;
     const client = this.opts.client();
     if (!client) return this.scheduleReconnect(new Error('no connection'));
-    const filters = { type: this.opts.types ?? ['container', 'image', 'network', 'volume'] };
+    const filters = { type: [...(this.opts.types ?? DOCKER_OBJECT_TYPES)] };
     const since = this.lastTimeNano !== undefined ? sinceParameter(this.lastTimeNano + 1n) : undefined;
     // Docker accepts a fractional `since` (seconds.nanoseconds); the typings say number.
     const options: Dockerode.GetEventsOptions = { filters };

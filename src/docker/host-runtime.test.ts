@@ -124,3 +124,30 @@ describe('HostRuntime.connect', () => {
     expect(streamBefore).toBeDefined();
   });
 });
+
+describe('HostRuntime event stream filter', () => {
+  it.each([
+    ['no listener: every managed type', [], ['container', 'image', 'network', 'volume']],
+    ['the union of what listeners asked for', [['volume'], ['network'], ['volume']], ['network', 'volume']],
+    [
+      'every type once a listener names none',
+      [['volume'], undefined],
+      ['container', 'image', 'network', 'volume'],
+    ],
+  ] as const)('follows %s', async (_name, listeners, expected) => {
+    const runtime = new HostRuntime(noopDockerMetrics, pino({ level: 'silent' }));
+    running = runtime;
+    const filters: unknown[] = [];
+    const docker = {
+      getEvents: (options: Dockerode.GetEventsOptions) => {
+        filters.push(options.filters);
+        return Promise.resolve(new PassThrough());
+      },
+    } as unknown as Dockerode;
+    vi.spyOn(runtime.pool, 'get').mockReturnValue({ stream: docker } as unknown as HostConnection);
+    for (const types of listeners) runtime.onDockerEvent(() => {}, types ? { types } : {});
+    runtime.ensureEventStream('n1');
+    await vi.waitFor(() => expect(filters).toHaveLength(1), { timeout: 5_000 });
+    expect(filters[0]).toEqual({ type: expected });
+  });
+});

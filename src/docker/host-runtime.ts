@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ConnectionPool, type HostConnection } from './connection-pool.js';
 import type { DockerMetrics } from './docker-metrics.js';
 import type { TlsMaterial } from './endpoint.js';
-import { DockerEventStream, type DockerEvent } from './event-stream.js';
+import { DockerEventStream, type DockerEvent, type DockerObjectType } from './event-stream.js';
 import { resyncReason, type ResyncReason } from './stream-resync.js';
 
 export type DockerEventListener = (host: string, event: DockerEvent) => void;
@@ -24,6 +24,8 @@ export class HostRuntime {
   readonly pool: ConnectionPool;
   private readonly streams = new Map<string, DockerEventStream>();
   private readonly listeners = new Set<DockerEventListener>();
+  /** The object types listeners asked for; undefined once one listener wants every type. */
+  private eventTypes: Set<DockerObjectType> | undefined = new Set();
   private readonly resyncListeners = new Set<HostResyncListener>();
   /** Hosts whose event stream has connected at least once (since they were last forgotten). */
   private readonly connectedOnce = new Set<string>();
@@ -55,7 +57,18 @@ export class HostRuntime {
     });
   }
 
-  onDockerEvent(listener: DockerEventListener): () => void {
+  /**
+   * Listens to every host's events. `types` names the object types the
+   * listener needs: streams follow the union of them (so the managed kinds
+   * registered decide it), or every type when a listener gives none. Streams
+   * opened before a listener registers keep their filter: register first.
+   */
+  onDockerEvent(
+    listener: DockerEventListener,
+    { types }: { types?: readonly DockerObjectType[] } = {},
+  ): () => void {
+    if (types === undefined) this.eventTypes = undefined;
+    else for (const type of types) this.eventTypes?.add(type);
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -98,8 +111,10 @@ export class HostRuntime {
     const since = this.resumePoints.get(host);
     const log = this.logger.child({ host });
     let streamConnectedBefore = false;
+    const types = this.eventTypes?.size ? [...this.eventTypes].sort() : undefined;
     const stream = new DockerEventStream({
       host,
+      ...(types ? { types } : {}),
       client: () => this.pool.get(host)?.stream,
       onEvent: (event) => {
         for (const listener of this.listeners) {

@@ -373,10 +373,13 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       };
     }
     const backoffKey = `${namespace}/${obj.metadata.name}@${name}`;
-    const backoff = this.backoff.get(backoffKey);
+    let backoff = this.backoff.get(backoffKey);
     // A spec change may be the fix for the failure: act on it at once.
-    if (backoff && backoff.generation !== obj.metadata.generation) this.backoff.delete(backoffKey);
-    else if (backoff && backoff.until > now.getTime()) {
+    if (backoff && backoff.generation !== obj.metadata.generation) {
+      // A new generation is a fix to try at once, counted afresh if it fails too.
+      this.backoff.delete(backoffKey);
+      backoff = undefined;
+    } else if (backoff && backoff.until > now.getTime()) {
       // Still backing off after a Docker error: events (often caused by our own
       // failed attempt) must not turn into a retry loop against the daemon.
       const waitMs = backoff.until - now.getTime();
@@ -489,7 +492,9 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     const now = this.now();
     const policy = obj.spec.deletionPolicy ?? this.deps.kind.defaultDeletionPolicy;
     // Every host it may be on: those in status and those placement names now
-    // (a crash can lose the status write after a create).
+    // (a crash can lose the status write after a create), refused ones too: a
+    // host cordoned, drained or no longer admitting the namespace since then
+    // (whose labels are not even read here) may still hold the object.
     const placement = resolvePlacement(
       obj.spec,
       namespace,
@@ -498,7 +503,11 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       previous.map((h) => h.name),
     );
     const names = [
-      ...new Set([...previous.map((p) => p.name), ...placement.placed.map((h) => h.metadata.name)]),
+      ...new Set([
+        ...previous.map((p) => p.name),
+        ...placement.placed.map((h) => h.metadata.name),
+        ...placement.refused.map((r) => r.host),
+      ]),
     ].sort();
     const remaining: HostStatusEntry[] = [];
     for (const hostName of names) {

@@ -12,6 +12,8 @@ import { sweepOrphans } from './orphan-sweep.js';
 /** How often the sweep runs after the first one at start. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 10 * 60_000;
 const SWEEP_KEY = 'orphans';
+/** The sweep's controller name. */
+export const ORPHAN_SWEEPER = 'orphan-sweeper';
 const FIELD_MANAGER = 'dockyard-orphan-sweeper';
 
 export type OwnerCache = Pick<Informer<{ metadata?: { uid?: string } }>, 'getByName' | 'hasSynced'>;
@@ -39,7 +41,7 @@ export function registerOrphanSweeper(
   const api = deps.kc.makeApiClient(CustomObjectsApi);
   const loggedUnlabelled = new Set<string>();
   const controller = deps.manager.createController({
-    name: 'orphan-sweeper',
+    name: ORPHAN_SWEEPER,
     maxConcurrentReconciles: 1,
     reconciler: {
       reconcile: async (ctx) => {

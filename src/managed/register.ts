@@ -23,6 +23,11 @@ export interface ManagedControllerHandle<T extends ManagedObject> {
 
 const DOCKER_NAME_INDEX = 'dockerName';
 
+/** A managed kind's controller name: its metrics' `controller` label, Event reporter and field manager. */
+export function managedControllerName(kind: string): string {
+  return kind.toLowerCase();
+}
+
 /** Default drift safety net: re-verify converged objects every minute even without Docker events. */
 export const DEFAULT_POLL_INTERVAL_MS = 60_000;
 
@@ -39,7 +44,7 @@ export function registerManagedController<T extends ManagedObject>(
   opts: { pollIntervalMs?: number } = {},
 ): ManagedControllerHandle<T> {
   const { kc, manager } = deps;
-  const controllerName = kind.kind.toLowerCase();
+  const controllerName = managedControllerName(kind.kind);
   const objects = manager.createInformer<T>({
     resource: `${kind.resource.plural}.${kind.resource.group}`,
     listWatcher: customResourceListWatcher<T>(kc, {
@@ -98,16 +103,20 @@ export function registerManagedController<T extends ManagedObject>(
     for (const key of onHost(host)) controller.trigger(key);
   });
   objects.addIndexer(DOCKER_NAME_INDEX, (obj) => [kind.dockerNameOf(obj)]);
-  hostRuntime.onDockerEvent((_host, event) => {
-    if (event.type !== kind.dockerEventType) return;
-    const owner = ownerKeyFromEvent(event.attributes, kind.kind);
-    if (owner) return controller.trigger(owner);
-    for (const name of new Set([event.attributes.name, event.id])) {
-      if (!name) continue;
-      for (const obj of objects.byIndex(DOCKER_NAME_INDEX, name)) {
-        controller.trigger({ namespace: obj.metadata.namespace ?? '', name: obj.metadata.name });
+  hostRuntime.onDockerEvent(
+    (_host, event) => {
+      if (event.type !== kind.dockerEventType) return;
+      const owner = ownerKeyFromEvent(event.attributes, kind.kind);
+      if (owner) return controller.trigger(owner);
+      for (const name of new Set([event.attributes.name, event.id])) {
+        if (!name) continue;
+        for (const obj of objects.byIndex(DOCKER_NAME_INDEX, name)) {
+          controller.trigger({ namespace: obj.metadata.namespace ?? '', name: obj.metadata.name });
+        }
       }
-    }
-  });
+    },
+    // Streams follow only the types registered kinds listen to.
+    { types: [kind.dockerEventType] },
+  );
   return { objects, controller, trigger: (key) => controller.trigger(key) };
 }

@@ -1,6 +1,6 @@
 // Helpers shared by this folder's unit tests of the generic reconciler (not
 // part of the build: tsconfig.build.json leaves test-support.ts out). A fake
-// kind whose reconcileHost/finalizeHost the test scripts, one DockerHost, and
+// kind whose reconcileHost/finalizeHost the test scripts, DockerHosts, and
 // the few API calls the reconciler makes, each answered in memory. No
 // Kubernetes or Docker is involved: these tests drive the flow only.
 
@@ -11,7 +11,7 @@ import type { HostConnection } from '../docker/connection-pool.js';
 import type { ReconcileResult } from '../runtime/controller.js';
 import type { FinalizerPatchApi } from '../runtime/finalizers.js';
 import type { StatusPatchApi } from '../runtime/status-patch.js';
-import { FINALIZER, ManagedReconciler } from './managed-reconciler.js';
+import { FINALIZER, ManagedReconciler, type ManagedReconcilerDeps } from './managed-reconciler.js';
 import type { HostStatusApi } from './released-owners.js';
 import type { ManagedKind, ManagedObject } from './types.js';
 
@@ -78,14 +78,32 @@ export interface FakeWorldOptions {
   /** The name reconciled (namespace `ns`). */
   name?: string;
   host?: DockerHost;
-  /** This process's connection to `h1`; connected unless the test says otherwise. */
-  connection?: () => HostConnection | undefined;
-  /** Every namespaced status patch body the reconciler writes. */
+  /** Several DockerHosts instead of the one `host` (table tests of placement). */
+  hosts?: DockerHost[];
+  /** This process's connection to a host; connected unless the test says otherwise. */
+  connection?: (host: string) => HostConnection | undefined;
+  /** Every namespaced status patch body the reconciler writes; throwing fails the write. */
   onStatus?: (body: unknown) => void;
-  /** Every finalizer patch (the fixture answers add and remove alike). */
-  onFinalizer?: () => void;
+  /** Every finalizer patch (the fixture answers add and remove alike); throwing fails the write. */
+  onFinalizer?: (body: unknown) => void;
+  /** Every Event recorded. */
+  onEvent?: (type: string, reason: string, note: string) => void;
+  /** The namespace's labels (read only when a host selects namespaces by label). */
+  namespaceLabels?: (namespace: string) => Promise<Record<string, string>>;
   now?: () => Date;
   releases?: HostStatusApi;
+  adoption?: ManagedReconcilerDeps<ManagedObject>['adoption'];
+  clusterId?: string;
+}
+
+/** A fake API call: the callback's throw becomes the call's rejection, as a real client's would. */
+function answer(callback: () => void): Promise<unknown> {
+  try {
+    callback();
+    return Promise.resolve({});
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
 }
 
 /** A ManagedReconciler over the fake APIs, and `reconcile()` of `ns/<name>`. */
@@ -93,31 +111,28 @@ export function fakeWorld(opts: FakeWorldOptions): {
   reconciler: ManagedReconciler<ManagedObject>;
   reconcile: () => Promise<ReconcileResult>;
 } {
-  const host = opts.host ?? readyHost();
+  const hosts = opts.hosts ?? [opts.host ?? readyHost()];
   const reconciler = new ManagedReconciler<ManagedObject>({
     kind: opts.kind,
     objects: { getByName: opts.object },
-    hosts: { list: () => [host], getByName: (n) => (n === host.metadata.name ? host : undefined) },
-    namespaces: { get: () => Promise.resolve({}) },
+    hosts: { list: () => hosts, getByName: (n) => hosts.find((h) => h.metadata.name === n) },
+    namespaces: { get: opts.namespaceLabels ?? (() => Promise.resolve({})) },
     hostRuntime: { connection: opts.connection ?? (() => ({}) as HostConnection) },
     status: {
-      patchNamespacedCustomObjectStatus: (param: { body: unknown }) => {
-        opts.onStatus?.(param.body);
-        return Promise.resolve({});
-      },
+      patchNamespacedCustomObjectStatus: (param: { body: unknown }) =>
+        answer(() => opts.onStatus?.(param.body)),
       patchClusterCustomObjectStatus: () => Promise.resolve({}),
     } as unknown as StatusPatchApi,
     finalizers: {
-      patchNamespacedCustomObject: () => {
-        opts.onFinalizer?.();
-        return Promise.resolve({});
-      },
+      patchNamespacedCustomObject: (param: { body: unknown }) => answer(() => opts.onFinalizer?.(param.body)),
     } as unknown as FinalizerPatchApi,
-    events: { event: () => undefined },
+    events: { event: (_obj, type, reason, _action, note) => opts.onEvent?.(type, reason, note) },
     fieldManager: 'test',
     pollIntervalMs: 60_000,
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.releases ? { releases: opts.releases } : {}),
+    ...(opts.adoption ? { adoption: opts.adoption } : {}),
+    ...(opts.clusterId ? { clusterId: opts.clusterId } : {}),
   });
   const ctx = { logger: pino({ level: 'silent' }), signal: new AbortController().signal, reconcileID: 'r' };
   const name = opts.name ?? 'o';

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { DockerHost } from '../crds/dockerhost.js';
 import type { Condition, KubeObject, MachineState } from '../crds/kit.js';
 import type { HostConnection } from '../docker/connection-pool.js';
+import type { DockerObjectType } from '../docker/event-stream.js';
 import type { EventRecorder } from '../runtime/events.js';
 import type { ManagedMetrics } from './managed-metrics.js';
 import type { ResourceType } from '../runtime/object-ref.js';
@@ -90,7 +91,7 @@ export interface ManagedKind<T extends ManagedObject> {
   kind: string;
   resource: ResourceType;
   /** The Docker object type whose events concern this kind. */
-  dockerEventType: 'container' | 'image' | 'network' | 'volume';
+  dockerEventType: DockerObjectType;
   defaultDeletionPolicy: DeletionPolicy;
   reconcileHost(ctx: HostContext<T>): Promise<HostOutcome>;
   /** Delete (policy Delete) or leave (Orphan) the object on a host; done when nothing remains to do there. */

@@ -189,7 +189,8 @@ describe('DockerContainer', () => {
         const c = await inspect('n2', `${NS}.api`);
         return c?.Config.Env?.includes('DB_PASSWORD=correct-horse') && c.Id !== before;
       },
-      { timeoutMs: POLL_MS * 4, what: 'container rolled with the new Secret value' },
+      // Its shell (PID 1) ignores SIGTERM: the roll first waits out the 10 s stop grace period.
+      { timeoutMs: 10_000 + POLL_MS * 4, what: 'container rolled with the new Secret value' },
     );
   });
 

@@ -103,9 +103,12 @@ export async function replaceContainer(r: ReplaceRequest): Promise<ReplaceOutcom
   const keepsDown = r.before.restartPolicy.name === 'always';
   if (keepDownNeeded(r.before, old.hostConfig.restartPolicy))
     await containerClient.update(api, old.id, { RestartPolicy: { Name: 'no' } });
-  const stop = await r.stop();
-  if (stop.state === 'failed') throw new Error(stop.message);
-  if (stop.state === 'stopping') return stop;
+  // Stopped already (the usual second pass): no stop to ask Docker for.
+  if (old.state.running || old.state.restarting) {
+    const stop = await r.stop();
+    if (stop.state === 'failed') throw new Error(stop.message);
+    if (stop.state === 'stopping') return stop;
+  }
   await containerClient.rename(api, old.id, asideName(old.id, r.name));
   let id: string;
   try {
