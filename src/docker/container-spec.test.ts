@@ -18,6 +18,7 @@ import {
   inheritedVolumes,
   type ContainerInputs,
 } from './container-spec.js';
+import { observedContainer } from './test-support.js';
 
 const base: DockerContainerSpec = { hostName: 'h1', image: 'busybox:1.36' };
 
@@ -587,38 +588,15 @@ describe('recreateHash', () => {
 function observed(
   patch: Partial<ObservedContainer> = {},
   host: Partial<ObservedContainer['hostConfig']> = {},
-) {
-  const o: ObservedContainer = {
+): ObservedContainer {
+  return observedContainer({
     id: 'c0ffee' + '0'.repeat(58),
     name: 'team-a.web',
-    labels: {},
     image: 'busybox:1.36',
     imageId: 'sha256:' + 'f'.repeat(64),
-    created: '2026-01-01T00:00:00Z',
-    state: {
-      status: 'running',
-      running: true,
-      paused: false,
-      restarting: false,
-      exitCode: 0,
-      restartCount: 0,
-      oomKilled: false,
-    },
-    hostConfig: {
-      restartPolicy: { name: 'unless-stopped', maximumRetryCount: 0 },
-      memory: 0,
-      memorySwap: 0,
-      memoryReservation: 0,
-      nanoCpus: 0,
-      pidsLimit: 0,
-      ...host,
-    },
-    networks: { bridge: { aliases: [] } },
-    mounts: [],
-    declaredVolumes: [],
+    hostConfig: host,
     ...patch,
-  };
-  return o;
+  });
 }
 
 describe('desiredUpdate', () => {

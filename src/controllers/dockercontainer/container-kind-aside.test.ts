@@ -11,7 +11,7 @@ import { managedMetricsNoop } from '../../managed/managed-metrics.js';
 import type { HostContext, HostStatusEntry } from '../../managed/types.js';
 import { desiredContainer, dockerContainerKind, type DockerContainerKindDeps } from './container-kind.js';
 import { asideName } from './replace.js';
-import { observedContainer } from './test-support.js';
+import { observedContainer } from '../../docker/test-support.js';
 
 // The Docker list call behind the crash-safety of a recreate (replace.ts,
 // leftovers.ts) is made only when leftovers can exist: on a process's first

@@ -19,7 +19,7 @@ import {
   type DependencyDecision,
   type DependencyStatus,
 } from './dependencies.js';
-import { observedContainer } from './test-support.js';
+import { observedContainer } from '../../docker/test-support.js';
 
 const img = (state: DependencyStatus['state']): DependencyStatus => ({ ref: 'DockerImage/app', state });
 const vol = (state: DependencyStatus['state']): DependencyStatus => ({ ref: 'DockerVolume/data', state });

@@ -7,7 +7,7 @@ import type { ObservedContainer } from '../../docker/container-client.js';
 import { groupHashes, SPEC_GROUPS_LABEL } from '../../docker/container-spec.js';
 import type { HostStatusEntry } from '../../managed/types.js';
 import { desiredContainer, type DockerContainerKindDeps } from './container-kind.js';
-import { observedContainer } from './test-support.js';
+import { observedContainer } from '../../docker/test-support.js';
 
 // desiredContainer with the dependency caches in every state that matters:
 // a container waits for its dependencies before it is created or when it

@@ -1,7 +1,7 @@
 import type Dockerode from 'dockerode';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { containerClient, type ObservedContainer } from '../../docker/container-client.js';
-import { observedContainer } from './test-support.js';
+import { observedContainer } from '../../docker/test-support.js';
 import type { RecreateBefore, StopReport } from './background-ops.js';
 import {
   AsideMemory,

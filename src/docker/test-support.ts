@@ -1,7 +1,7 @@
-// Helpers shared by this folder's unit tests (not part of the build:
+// Helpers shared by unit tests of Docker objects (not part of the build:
 // tsconfig.build.json leaves test-support.ts out).
 
-import type { ObservedContainer } from '../../docker/container-client.js';
+import type { ObservedContainer } from './container-client.js';
 
 /** A running container as observe() reports it, with no limits, on the default bridge; fields overridden as given. */
 export function observedContainer(
