@@ -126,8 +126,6 @@ interface Case {
   reason: string;
   world: World;
   want: Want;
-  /** A known bug: the case states the right behaviour and runs as `it.fails` until fixed. */
-  bug?: string;
 }
 
 function ready(phase = 'Ready'): HostScript {
@@ -367,7 +365,7 @@ function check(seen: Observed, want: Want): void {
 
 function runTable(cases: Record<string, Case>): void {
   for (const [name, c] of Object.entries(cases)) {
-    (c.bug ? it.fails : it)(name, async () => {
+    it(name, async () => {
       const seen = await run(c.world);
       try {
         check(seen, c.want);
