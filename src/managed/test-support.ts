@@ -13,7 +13,8 @@ import type { FinalizerPatchApi } from '../runtime/finalizers.js';
 import type { StatusPatchApi } from '../runtime/status-patch.js';
 import { FINALIZER, ManagedReconciler, type ManagedReconcilerDeps } from './managed-reconciler.js';
 import type { HostStatusApi } from './released-owners.js';
-import type { ManagedKind, ManagedObject } from './types.js';
+import { managedMetricsNoop } from './managed-metrics.js';
+import type { HostContext, HostStatusEntry, ManagedKind, ManagedObject } from './types.js';
 
 export const CONDITION_TIME = '2026-01-01T00:00:00Z';
 
@@ -68,6 +69,27 @@ export function fakeObject(
     metadata: { name: 'o', namespace: 'ns', uid: 'u1', finalizers: [FINALIZER], ...extra.metadata },
     spec: { hostName: 'h1', ...extra.spec },
     ...(extra.status ? { status: extra.status } : {}),
+  };
+}
+
+/** One host's context for a kind's flow: host `h1`, no Docker behind the connection, Events kept in memory. */
+export function hostContext(
+  opts: { obj?: ManagedObject; previous?: HostStatusEntry | undefined; paused?: boolean } = {},
+): HostContext<ManagedObject> & { recorded: string[] } {
+  const recorded: string[] = [];
+  return {
+    obj: opts.obj ?? fakeObject(),
+    namespace: opts.obj?.metadata.namespace ?? 'ns',
+    host: readyHost(),
+    conn: {} as HostConnection,
+    previous: opts.previous,
+    paused: opts.paused ?? false,
+    logger: pino({ level: 'silent' }),
+    events: { event: (_obj, type, reason) => void recorded.push(`${type} ${reason}`) },
+    metrics: managedMetricsNoop,
+    now: new Date(CONDITION_TIME),
+    signal: new AbortController().signal,
+    recorded,
   };
 }
 

@@ -1,25 +1,29 @@
-import type { DockerVolume } from '../../crds/dockervolume.js';
-import { GROUP, VERSION } from '../../crds/kit.js';
+import type { DockerVolume, DockerVolumeStatus } from '../../crds/dockervolume.js';
+import { GROUP, OWNER_LABELS, VERSION } from '../../crds/kit.js';
 import { volumeClient, type ObservedVolume } from '../../docker/volume-client.js';
-import { machineEntry, savedFromEntry } from '../../managed/machine-state.js';
+import { machineEntry } from '../../managed/machine-state.js';
 import { invalidNameOutcome } from '../../managed/invalid-name.js';
+import { claimedBy, adoptionAdvice, type AdoptionRefusal } from '../../managed/adoption.js';
+import type { KeepEffect } from '../../managed/ensure-machine.js';
 import {
-  claimedBy,
-  adoptionAdvice,
-  type AdoptionRefusal,
-  type AdoptionResult,
-} from '../../managed/adoption.js';
-import { canonicalJson, dockerName, ownerLabels, ownership, specHash } from '../../managed/ownership.js';
-import type {
-  DeletionPolicy,
-  FinalizeOutcome,
-  HostContext,
-  HostOutcome,
-  ManagedKind,
-} from '../../managed/types.js';
+  defineKind,
+  type Concluded,
+  type EffectResult,
+  type EffectTable,
+  type FlowRun,
+  type Observed,
+} from '../../managed/host-flow.js';
+import {
+  canonicalJson,
+  dockerName,
+  ownerLabels,
+  ownership,
+  specHash,
+  type Ownership,
+} from '../../managed/ownership.js';
+import type { FinalizeOutcome, HostContext, HostOutcome, ManagedKind } from '../../managed/types.js';
 import { checkVolumePolicy, describeViolations, hostPolicyOf } from '../../policy/security-policy.js';
-import { stepMachine } from '../../managed/machine-step.js';
-import { VOLUME_MACHINE_VERSION, volumeMachine, type VolumeMachineContext } from './volume-machine.js';
+import { volumeMachineSpec, type VolumeEvent, type VolumeMachineContext } from './volume-machine.js';
 
 const OWNER_KIND = 'DockerVolume';
 
@@ -55,197 +59,204 @@ export function adoptedVolumeMatches(observed: ObservedVolume, volume: DockerVol
   );
 }
 
-const STALLED_MESSAGES: Record<string, (name: string, host: string, refusal?: AdoptionRefusal) => string> = {
-  NameConflict: (name, host, refusal) =>
-    `a Docker volume named ${name} already exists on ${host} and is not owned by this DockerVolume; Dockyard never touches it. ` +
-    `Remove or rename it, or set spec.volumeName to another name${adoptionAdvice(refusal)}`,
-  RecreateRequired: (name, host) =>
-    `volume ${name} on ${host} was created from a different spec, and a volume cannot change in place; Dockyard will not delete its data. ` +
-    `To apply the new spec, back up and remove it yourself (docker volume rm ${name}) and Dockyard creates it anew; or revert the spec.`,
+/** What the volume flow knows about one host: observed first, then updated as it acts. */
+interface VolumeWork {
+  name: string;
+  hash: string;
+  observed: ObservedVolume | undefined;
+  owns: Ownership | undefined;
+  /** Ours by adoption (it keeps the labels it had, so the spec hash is not on it). */
+  adopted: boolean;
+  refusal: AdoptionRefusal | undefined;
+  /** The host policy's refusal of the spec, described; undefined when it allows it. */
+  violation: string | undefined;
+}
+
+/** This kind's status.hosts[] entry, as its CRD declares it. */
+type VolumeHostEntry = NonNullable<DockerVolumeStatus['hosts']>[number];
+
+type VolumeRun = FlowRun<DockerVolume, VolumeWork, VolumeMachineContext, KeepEffect, VolumeEvent>;
+
+const messages = {
+  nameConflict: (w: VolumeWork, host: string) =>
+    `a Docker volume named ${w.name} already exists on ${host} and is not owned by this DockerVolume; Dockyard never touches it. ` +
+    `Remove or rename it, or set spec.volumeName to another name${adoptionAdvice(w.refusal)}`,
+  recreateRequired: (w: VolumeWork, host: string) =>
+    `volume ${w.name} on ${host} was created from a different spec, and a volume cannot change in place; Dockyard will not delete its data. ` +
+    `To apply the new spec, back up and remove it yourself (docker volume rm ${w.name}) and Dockyard creates it anew; or revert the spec.`,
 };
 
+/** Stalled phases: nothing changes until the user acts. */
+const STALLED: Partial<Record<string, (w: VolumeWork, host: string) => string>> = {
+  PolicyViolation: (w) => w.violation ?? '',
+  NameConflict: messages.nameConflict,
+  RecreateRequired: messages.recreateRequired,
+};
+
+/** Whether the volume on the host is ours and as the spec asks. */
+function matchesSpec(w: VolumeWork, volume: DockerVolume): boolean {
+  if (w.owns !== 'ours' || !w.observed) return false;
+  return w.adopted
+    ? adoptedVolumeMatches(w.observed, volume)
+    : w.observed.labels[OWNER_LABELS.specHash] === w.hash;
+}
+
+async function observeVolume(
+  ctx: HostContext<DockerVolume>,
+): Promise<Observed<VolumeWork, VolumeEvent> | Concluded> {
+  const { obj, host } = ctx;
+  const invalid = invalidNameOutcome(ctx, { explicit: obj.spec.volumeName, field: 'spec.volumeName' });
+  if (invalid) return { outcome: invalid };
+  const policy = hostPolicyOf(host.spec);
+  const violations = checkVolumePolicy(policy, obj.spec);
+  const name = volumeNameOf(obj);
+  const observed = await volumeClient.observe(ctx.conn.api, name);
+  const labelled = observed ? ownership(observed.labels, owner(obj)) : undefined;
+  const adoption =
+    observed && labelled !== 'ours' && ctx.adopt
+      ? await ctx.adopt({
+          type: 'volume',
+          dockerName: name,
+          labels: observed.labels,
+          policy: obj.spec.adoptionPolicy ?? 'Never',
+        })
+      : undefined;
+  if (adoption?.owns === 'ours' && adoption.adopted === 'now')
+    ctx.events.event(
+      obj,
+      'Normal',
+      'Adopted',
+      'Adopt',
+      `adopted the existing volume ${name} on ${host.metadata.name}`,
+    );
+  const work: VolumeWork = {
+    name,
+    hash: volumeSpecHash(obj),
+    observed,
+    owns: adoption?.owns === 'ours' ? 'ours' : labelled,
+    adopted: adoption?.owns === 'ours' && adoption.adopted !== 'no',
+    refusal: adoption && adoption.owns !== 'ours' ? adoption.refusal : undefined,
+    violation:
+      violations.length > 0 ? describeViolations(host.metadata.name, policy.level, violations) : undefined,
+  };
+  return {
+    work,
+    event: {
+      type: 'OBSERVED',
+      exists: observed !== undefined,
+      ...(work.owns ? { ownership: work.owns } : {}),
+      upToDate: matchesSpec(work, obj),
+      policyViolation: work.violation !== undefined,
+      paused: ctx.paused,
+    },
+  };
+}
+
+async function createVolume({ ctx, work }: VolumeRun): Promise<EffectResult<VolumeEvent>> {
+  const { obj } = ctx;
+  const created = await volumeClient.create(ctx.conn.api, {
+    name: work.name,
+    driver: obj.spec.driver ?? 'local',
+    driverOptions: obj.spec.driverOptions ?? {},
+    labels: {
+      ...(obj.spec.labels ?? {}),
+      ...ownerLabels(owner(obj), work.hash, obj.spec.deletionPolicy ?? 'Orphan', ctx.clusterId),
+    },
+  });
+  work.observed = created;
+  work.owns = ownership(created.labels, owner(obj));
+  if (work.owns === 'ours') return { send: { type: 'CREATED' } };
+  // Docker handed back a volume someone else created since our observe: not ours to use.
+  return { send: { type: 'OBSERVED', exists: true, ownership: work.owns, paused: false }, dropRest: true };
+}
+
+const event =
+  (type: 'Normal' | 'Warning', reason: string, action: string, message: (run: VolumeRun) => string) =>
+  (run: VolumeRun) =>
+    run.ctx.events.event(run.ctx.obj, type, reason, action, message(run));
+
+const volumeEffects: EffectTable<DockerVolume, VolumeWork, VolumeMachineContext, KeepEffect, VolumeEvent> = {
+  create: createVolume,
+  recordCreated: event(
+    'Normal',
+    'Created',
+    'Create',
+    ({ ctx, work }) => `created volume ${work.name} on ${ctx.host.metadata.name}`,
+  ),
+  recordDriftRepaired: (run) => {
+    run.ctx.metrics.driftRepaired(OWNER_KIND);
+    event(
+      'Normal',
+      'DriftRepaired',
+      'Create',
+      ({ ctx, work }) =>
+        `volume ${work.name} was removed on ${ctx.host.metadata.name} outside Dockyard; created it again`,
+    )(run);
+  },
+  recordNameConflict: event('Warning', 'NameConflict', 'Create', ({ ctx, work }) =>
+    messages.nameConflict(work, ctx.host.metadata.name),
+  ),
+  recordRecreateRequired: event('Warning', 'RecreateRequired', 'Update', ({ ctx, work }) =>
+    messages.recreateRequired(work, ctx.host.metadata.name),
+  ),
+  recordPolicyViolation: event('Warning', 'PolicyViolation', 'Create', ({ work }) => work.violation ?? ''),
+};
+
+function reportVolume({ ctx, work, step }: VolumeRun): HostOutcome {
+  const hostName = ctx.host.metadata.name;
+  const state = step.saved.state;
+  const entry: VolumeHostEntry = {
+    name: hostName,
+    phase: state,
+    volumeName: work.name,
+    ...(work.observed || state === 'Ready' ? { id: work.name } : {}),
+    ...(work.adopted ? { adopted: true } : {}),
+    // Another owner's mount point is that tenant's business: shown only for ours.
+    ...(work.owns === 'ours' && work.observed?.mountpoint ? { mountpoint: work.observed.mountpoint } : {}),
+    machine: machineEntry(step.saved),
+  };
+  const stalled = STALLED[state]?.(work, hostName);
+  if (stalled !== undefined)
+    return {
+      entry: { ...entry, message: stalled },
+      ready: false,
+      stalled: { reason: state, message: stalled },
+    };
+  if (state === 'Paused')
+    return {
+      entry: { ...entry, message: 'paused (dockyard.io/paused): observing only' },
+      ready: matchesSpec(work, ctx.obj),
+    };
+  return { entry, ready: state === 'Ready' };
+}
+
+async function deleteVolume(ctx: HostContext<DockerVolume>): Promise<FinalizeOutcome> {
+  const name = volumeNameOf(ctx.obj);
+  const observed = await volumeClient.observe(ctx.conn.api, name);
+  // Gone, or not ours: nothing of ours to delete (a foreign volume is never touched).
+  const ours =
+    observed &&
+    (ownership(observed.labels, owner(ctx.obj)) === 'ours' ||
+      claimedBy(ctx.host, 'volume', name, owner(ctx.obj)));
+  if (!ours) return { done: true };
+  const result = await volumeClient.delete(ctx.conn.api, name);
+  if (result === 'inUse')
+    return { done: false, message: `volume ${name} is in use by a container; remove the container first` };
+  return { done: true };
+}
+
 /** The DockerVolume kind for the managed reconciler. */
-export const dockerVolumeKind: ManagedKind<DockerVolume> = {
+export const dockerVolumeKind: ManagedKind<DockerVolume> = defineKind({
   kind: OWNER_KIND,
   resource: { group: GROUP, version: VERSION, plural: 'dockervolumes' },
   dockerEventType: 'volume',
   defaultDeletionPolicy: 'Orphan',
   dockerNameOf: volumeNameOf,
-
-  async reconcileHost(ctx: HostContext<DockerVolume>): Promise<HostOutcome> {
-    const { obj, conn, host } = ctx;
-    const hostName = host.metadata.name;
-    const name = volumeNameOf(obj);
-    const hash = volumeSpecHash(obj);
-    const invalid = invalidNameOutcome(ctx, { explicit: obj.spec.volumeName, field: 'spec.volumeName' });
-    if (invalid) return invalid;
-    const hostPolicy = hostPolicyOf(host.spec);
-    const policy = hostPolicy.level;
-    const violations = checkVolumePolicy(hostPolicy, obj.spec);
-    let observed = await volumeClient.observe(conn.api, name);
-    let owns = observed ? ownership(observed.labels, owner(obj)) : undefined;
-    const adoption =
-      observed && owns !== 'ours' && ctx.adopt
-        ? await ctx.adopt({
-            type: 'volume',
-            dockerName: name,
-            labels: observed.labels,
-            policy: obj.spec.adoptionPolicy ?? 'Never',
-          })
-        : undefined;
-    if (adoption?.owns === 'ours') owns = 'ours';
-    const adopted = adoption?.owns === 'ours' && adoption.adopted !== 'no';
-    if (adoption?.owns === 'ours' && adoption.adopted === 'now')
-      ctx.events.event(
-        obj,
-        'Normal',
-        'Adopted',
-        'Adopt',
-        `adopted the existing volume ${name} on ${hostName}`,
-      );
-    let step = stepMachine(
-      volumeMachine,
-      VOLUME_MACHINE_VERSION,
-      savedFromEntry<VolumeMachineContext>(ctx.previous, { repairs: 0 }),
-      {
-        type: 'OBSERVED',
-        exists: observed !== undefined,
-        ...(owns ? { ownership: owns } : {}),
-        upToDate:
-          observed && adopted
-            ? adoptedVolumeMatches(observed, obj)
-            : observed?.labels['dockyard.io/spec-hash'] === hash,
-        policyViolation: violations.length > 0,
-        paused: ctx.paused,
-      },
-    );
-    const create = async (): Promise<readonly string[]> => {
-      const created = await volumeClient.create(conn.api, {
-        name,
-        driver: obj.spec.driver ?? 'local',
-        driverOptions: obj.spec.driverOptions ?? {},
-        labels: {
-          ...(obj.spec.labels ?? {}),
-          ...ownerLabels(owner(obj), hash, obj.spec.deletionPolicy ?? 'Orphan', ctx.clusterId),
-        },
-      });
-      observed = created;
-      owns = ownership(created.labels, owner(obj));
-      if (owns === 'ours') {
-        step = stepMachine(volumeMachine, VOLUME_MACHINE_VERSION, step.saved, { type: 'CREATED' });
-        return [];
-      }
-      // Docker handed back a volume someone else created since our observe: not ours to use.
-      step = stepMachine(volumeMachine, VOLUME_MACHINE_VERSION, step.saved, {
-        type: 'OBSERVED',
-        exists: true,
-        ownership: owns,
-        paused: false,
-      });
-      return step.actions;
-    };
-    const actions: string[] = [...step.actions];
-    while (actions.length > 0) {
-      const action = actions.shift();
-      switch (action) {
-        case 'create': {
-          // A name taken meanwhile: the conflict's own actions replace the rest (recordCreated…).
-          const instead = await create();
-          if (instead.length > 0) actions.splice(0, actions.length, ...instead);
-          break;
-        }
-        case 'recordCreated':
-          ctx.events.event(obj, 'Normal', 'Created', 'Create', `created volume ${name} on ${hostName}`);
-          break;
-        case 'recordDriftRepaired':
-          ctx.metrics.driftRepaired(OWNER_KIND);
-          ctx.events.event(
-            obj,
-            'Normal',
-            'DriftRepaired',
-            'Create',
-            `volume ${name} was removed on ${hostName} outside Dockyard; created it again`,
-          );
-          break;
-        case 'recordNameConflict':
-          ctx.events.event(
-            obj,
-            'Warning',
-            'NameConflict',
-            'Create',
-            STALLED_MESSAGES.NameConflict?.(name, hostName, refusalOf(adoption)) ?? '',
-          );
-          break;
-        case 'recordRecreateRequired':
-          ctx.events.event(
-            obj,
-            'Warning',
-            'RecreateRequired',
-            'Update',
-            STALLED_MESSAGES.RecreateRequired?.(name, hostName) ?? '',
-          );
-          break;
-        case 'recordPolicyViolation':
-          ctx.events.event(
-            obj,
-            'Warning',
-            'PolicyViolation',
-            'Create',
-            describeViolations(hostName, policy, violations),
-          );
-          break;
-      }
-    }
-    const state = step.saved.state;
-    const entry = {
-      name: hostName,
-      phase: state,
-      volumeName: name,
-      ...(observed || state === 'Ready' ? { id: name } : {}),
-      ...(adopted ? { adopted: true } : {}),
-      // Another owner's mount point is that tenant's business: shown only for ours.
-      ...(owns === 'ours' && observed?.mountpoint ? { mountpoint: observed.mountpoint } : {}),
-      machine: machineEntry(step.saved),
-    };
-    if (state === 'PolicyViolation') {
-      const message = describeViolations(hostName, policy, violations);
-      return { entry: { ...entry, message }, ready: false, stalled: { reason: 'PolicyViolation', message } };
-    }
-    const stalledMessage = STALLED_MESSAGES[state]?.(name, hostName, refusalOf(adoption));
-    if (stalledMessage)
-      return {
-        entry: { ...entry, message: stalledMessage },
-        ready: false,
-        stalled: { reason: state, message: stalledMessage },
-      };
-    if (state === 'Paused') {
-      const ready =
-        owns === 'ours' &&
-        (adopted && observed
-          ? adoptedVolumeMatches(observed, obj)
-          : observed?.labels['dockyard.io/spec-hash'] === hash);
-      return { entry: { ...entry, message: 'paused (dockyard.io/paused): observing only' }, ready };
-    }
-    return { entry, ready: state === 'Ready' };
+  flow: {
+    machine: volumeMachineSpec,
+    observe: observeVolume,
+    effects: volumeEffects,
+    report: reportVolume,
   },
-
-  async finalizeHost(ctx: HostContext<DockerVolume>, policy: DeletionPolicy): Promise<FinalizeOutcome> {
-    if (policy === 'Orphan') return { done: true };
-    const name = volumeNameOf(ctx.obj);
-    const observed = await volumeClient.observe(ctx.conn.api, name);
-    // Gone, or not ours: nothing of ours to delete (a foreign volume is never touched).
-    const ours =
-      observed &&
-      (ownership(observed.labels, owner(ctx.obj)) === 'ours' ||
-        claimedBy(ctx.host, 'volume', name, owner(ctx.obj)));
-    if (!ours) return { done: true };
-    const result = await volumeClient.delete(ctx.conn.api, name);
-    if (result === 'inUse')
-      return { done: false, message: `volume ${name} is in use by a container; remove the container first` };
-    return { done: true };
-  },
-};
-
-function refusalOf(adoption: AdoptionResult | undefined): AdoptionRefusal | undefined {
-  return adoption && adoption.owns !== 'ours' ? adoption.refusal : undefined;
-}
+  delete: deleteVolume,
+});
