@@ -85,4 +85,13 @@ describe('buildOnce', () => {
     await buildOnce(opts());
     expect(builds).toBe(1);
   });
+
+  it('with several targets, builds while any is missing and not once all are there', async () => {
+    const other = join(dir, 'other');
+    writeFileSync(other, 'binary');
+    await buildOnce({ ...opts(), target: [other, target] });
+    expect(builds).toBe(1);
+    await buildOnce({ ...opts(), target: [other, target] });
+    expect(builds).toBe(1);
+  });
 });

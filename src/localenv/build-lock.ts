@@ -41,8 +41,8 @@ export function pidAlive(pid: number): boolean {
 }
 
 export interface BuildOnceOptions {
-  /** The file the build produces; present means built. */
-  target: string;
+  /** The file or files the build produces; all present means built. */
+  target: string | readonly string[];
   /** The lock file, next to the target (same cache entry). */
   lockPath: string;
   /** For messages, e.g. "helm v4.3.2". */
@@ -60,10 +60,11 @@ export interface BuildOnceOptions {
  * returns without building.
  */
 export async function buildOnce(opts: BuildOnceOptions): Promise<void> {
-  if (existsSync(opts.target)) return;
+  const built = () => [opts.target].flat().every((file) => existsSync(file));
+  if (built()) return;
   await acquire(opts);
   try {
-    if (existsSync(opts.target)) return;
+    if (built()) return;
     await opts.build();
   } finally {
     release(opts.lockPath);

@@ -1,5 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildOnce } from './build-lock.js';
 import { cacheDir } from './cache.js';
 import { run } from './exec.js';
 import { findModuleDir, goCommand, requiredVersion, sourceHash } from './go-module.js';
@@ -63,8 +64,21 @@ export async function ensureControlPlaneBinaries(
     kubectl: join(binDir, 'kubectl'),
     etcd: join(binDir, 'etcd'),
   };
-  const missing = TARGETS.filter((t) => !existsSync(join(binDir, t.binary)));
-  if (missing.length > 0) await build(moduleDir, binDir, missing, versions, log);
+  // Parallel test files find the binaries missing at once: one builds, the others wait and reuse.
+  await buildOnce({
+    target: TARGETS.map((t) => join(binDir, t.binary)),
+    lockPath: join(binDir, '.lock'),
+    what: 'the control-plane binaries',
+    build: () =>
+      build({
+        moduleDir,
+        binDir,
+        targets: TARGETS.filter((t) => !existsSync(join(binDir, t.binary))),
+        versions,
+        log,
+      }),
+    log,
+  });
   return { ...paths, ...versions };
 }
 
@@ -100,13 +114,14 @@ function versionLdflags(kubernetesVersion: string): string {
  * binary into place, so an interrupted build never leaves a half-written
  * binary that a later run would trust.
  */
-async function build(
-  moduleDir: string,
-  binDir: string,
-  targets: readonly Target[],
-  versions: { kubernetesVersion: string; etcdVersion: string },
-  log: (msg: string) => void,
-): Promise<void> {
+async function build(opts: {
+  moduleDir: string;
+  binDir: string;
+  targets: readonly Target[];
+  versions: { kubernetesVersion: string; etcdVersion: string };
+  log: (msg: string) => void;
+}): Promise<void> {
+  const { moduleDir, binDir, targets, versions, log } = opts;
   const go = await goCommand(
     'kube-apiserver, kube-controller-manager, etcd and kubectl for the local control plane',
   );
