@@ -4,6 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { nextHostStatus, type HostObservationResult } from '../src/controllers/dockerhost/host-status.js';
 import { ALL_KINDS, ANNOTATIONS, API_VERSION } from '../src/crds/index.js';
+import {
+  FAILED_PHASES,
+  HOST_FAILURE_REASONS,
+  Reason,
+  RETRIED_REASONS,
+  STALLED_REASONS,
+  WAITING_REASONS,
+} from '../src/crds/reasons.js';
 import { summarize } from '../src/managed/summary.js';
 import type { HostOutcome } from '../src/managed/types.js';
 import type { Refusal } from '../src/managed/placement.js';
@@ -12,7 +20,9 @@ import {
   healthKey,
   healthScriptPath,
   readHealthScripts,
+  REASON_TABLES,
   renderArgoCdPatch,
+  withReasonTables,
 } from '../scripts/generate-gitops.js';
 
 // The Argo CD health checks, executed by a real Lua interpreter against status
@@ -80,11 +90,11 @@ const working = (host: string, phase: string, message?: string): HostResult => (
   host,
   outcome: { entry: { name: host, phase, ...(message ? { message } : {}) }, ready: false },
 });
-const failing = (host: string, phase: string, reason: string, message: string): HostResult => ({
+const failing = (host: string, phase: string, reason: Reason, message: string): HostResult => ({
   host,
   outcome: { entry: { name: host, phase, message }, ready: false, failure: { reason, message } },
 });
-const stalled = (host: string, phase: string, reason: string, message: string): HostResult => ({
+const stalled = (host: string, phase: string, reason: Reason, message: string): HostResult => ({
   host,
   outcome: { entry: { name: host, phase, message }, ready: false, stalled: { reason, message } },
 });
@@ -102,7 +112,7 @@ function metadata(o: ObjectOptions, namespaced: boolean) {
 /** A namespaced kind after a reconcile whose hosts ended as `hosts` (status from summarize, as the reconciler writes it). */
 function managed(kind: string, hosts: HostResult[], o: ObjectOptions = {}, refused: Refusal[] = []) {
   const observed = o.observed ?? o.generation ?? 2;
-  const summary = summarize(hosts, refused, [], observed, undefined, NOW);
+  const summary = summarize({ outcomes: hosts, refused, generation: observed, now: NOW });
   return {
     apiVersion: API_VERSION,
     kind,
@@ -148,11 +158,7 @@ function dockerHost(observation: HostObservationResult | undefined, o: ObjectOpt
             generation: observed,
             endpoint,
             observation,
-            step: {
-              saved: { state, context: { failures: observation.ok ? 0 : 1 }, version: 1 },
-              actions: [],
-              changed: true,
-            },
+            step: { saved: { state, context: { failures: observation.ok ? 0 : 1 }, version: 1 } },
             warnings: [],
             now: NOW,
           }),
@@ -508,6 +514,95 @@ describe('DockerHost health', () => {
   it('is Suspended when paused', () => {
     const obj = dockerHost(unreachable('Unreachable', 'down'), { annotations: PAUSED });
     expect(runHealth('DockerHost', obj).status).toBe('Suspended');
+  });
+});
+
+// The reason tables come from src/crds/reasons.ts: every reason of a group
+// gets the health its group promises, so a reason added to the module is
+// checked here without a new case.
+describe('health by reason group (src/crds/reasons.ts)', () => {
+  it.each(MANAGED_KINDS.flatMap((kind) => RETRIED_REASONS.map((reason) => [kind, reason] as const)))(
+    '%s is Degraded when Ready=False with the retried reason %s',
+    (kind, reason) => {
+      const obj = managed(kind, [failing('edge-1', 'Pending', reason, 'broken')]);
+      expect(runHealth(kind, obj)).toEqual({
+        status: 'Degraded',
+        message: `${reason}: edge-1: ${reason}: broken`,
+      });
+    },
+  );
+
+  it.each(MANAGED_KINDS.flatMap((kind) => STALLED_REASONS.map((reason) => [kind, reason] as const)))(
+    '%s is Degraded when Stalled with %s',
+    (kind, reason) => {
+      const obj = managed(kind, [stalled('edge-1', reason, reason, 'needs a change')]);
+      expect(runHealth(kind, obj)).toEqual({
+        status: 'Degraded',
+        message: `${reason}: edge-1: needs a change`,
+      });
+    },
+  );
+
+  it.each(WAITING_REASONS)('DockerContainer is Progressing while it waits (%s)', (reason) => {
+    const obj = managed('DockerContainer', [failing('edge-1', 'WaitingForDependencies', reason, 'waiting')]);
+    expect(runHealth('DockerContainer', obj).status).toBe('Progressing');
+  });
+
+  it.each(FAILED_PHASES)('DockerContainer is Degraded when a host is %s while another waits', (phase) => {
+    const obj = managed('DockerContainer', [
+      failing('edge-1', 'WaitingForDependencies', Reason.DependenciesNotReady, 'waiting'),
+      working('edge-2', phase, 'broken'),
+    ]);
+    expect(runHealth('DockerContainer', obj)).toEqual({
+      status: 'Degraded',
+      message: `${phase} on edge-2: broken`,
+    });
+  });
+
+  it.each([...HOST_FAILURE_REASONS, Reason.SecretNotFound])('DockerHost is Degraded when %s', (reason) => {
+    const obj = dockerHost({ ok: false, reason, message: 'down' });
+    expect(runHealth('DockerHost', obj)).toEqual({
+      status: 'Degraded',
+      message: `${reason}: tcp://edge-1.lab:2376: down`,
+    });
+  });
+});
+
+describe('reason tables in the health scripts', () => {
+  const scripts = [...new Set(ALL_KINDS.map((d) => healthScriptPath(d.kind)))];
+
+  it.each(scripts)(
+    '%s carries the current reason tables (else run npx tsx scripts/generate-gitops.ts)',
+    (path) => {
+      const lua = readFileSync(path, 'utf8');
+      expect(lua, `${path} is stale: run npx tsx scripts/generate-gitops.ts`).toBe(withReasonTables(lua));
+    },
+  );
+
+  it('every reason table is used by a script', () => {
+    const text = scripts.map((path) => readFileSync(path, 'utf8')).join('\n');
+    for (const name of Object.keys(REASON_TABLES)) expect(text).toContain(`local ${name} = {`);
+  });
+
+  it.each([
+    {
+      what: 'rewrites a stale table as a set',
+      lua: 'local WAITING_REASONS = { Gone = true }\nreturn 1',
+      want: `local WAITING_REASONS = {\n${WAITING_REASONS.map((r) => `  ${r} = true,`).join('\n')}\n}\nreturn 1`,
+    },
+    {
+      what: 'leaves other tables alone',
+      lua: 'local hs = {}\nlocal LIMITS = { a = 1 }',
+      want: 'local hs = {}\nlocal LIMITS = { a = 1 }',
+    },
+  ])('$what', ({ lua, want }) => {
+    expect(withReasonTables(lua)).toBe(want);
+  });
+
+  it('refuses a hand-written reason list', () => {
+    expect(() => withReasonTables('local HOST_REASONS = {\n  Unreachable = true,\n}')).toThrow(
+      /REASON_TABLES/,
+    );
   });
 });
 

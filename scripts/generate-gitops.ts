@@ -1,9 +1,10 @@
 // Writes gitops/argocd/argocd-cm-patch.yaml: the Argo CD health checks in
 // gitops/argocd/health/<kind>.lua, one `resource.customizations.health.*` key
-// per kind, as a patch for the argocd-cm ConfigMap.
+// per kind, as a patch for the argocd-cm ConfigMap. First it rewrites the
+// reason tables in those scripts from src/crds/reasons.ts.
 // Usage: npx tsx scripts/generate-gitops.ts
-// gitops/argocd-health.test.ts fails when the committed patch differs from
-// what this would write.
+// gitops/argocd-health.test.ts fails when the committed patch or a script's
+// reason table differs from what this would write.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,6 +12,7 @@ import { format, resolveConfig } from 'prettier';
 import { Document } from 'yaml';
 import { MANAGED_KINDS } from '../src/controllers/kinds.js';
 import { ALL_KINDS, GROUP } from '../src/crds/index.js';
+import { FAILED_PHASES, WAITING_REASONS } from '../src/crds/reasons.js';
 
 export const HEALTH_DIR = 'gitops/argocd/health';
 export const ARGOCD_CM_PATCH = 'gitops/argocd/argocd-cm-patch.yaml';
@@ -50,6 +52,47 @@ export function readHealthScripts(): Map<string, string> {
   return scripts;
 }
 
+/**
+ * The Lua tables the health checks take from src/crds/reasons.ts, by name.
+ * A script that declares `local <NAME> = { … }` gets the table's contents
+ * written by withReasonTables; the scripts keep the comment saying why.
+ */
+export const REASON_TABLES: Readonly<Record<string, readonly string[]>> = {
+  WAITING_REASONS,
+  FAILED_PHASES,
+};
+
+/** A one-level Lua table constructor on lines of its own: `local NAME = { … }`. */
+const LUA_TABLE = /^local ([A-Z][A-Z_]*) = \{[^{}]*\}$/gm;
+
+/**
+ * The script with each REASON_TABLES table it declares rewritten as a set
+ * (`{ Reason = true, … }`, what a Lua lookup by reason wants). A hand-written
+ * *_REASONS or *_PHASES table is an error: it would drift from the module.
+ */
+export function withReasonTables(lua: string): string {
+  return lua.replace(LUA_TABLE, (table, name: string) => {
+    const values = REASON_TABLES[name];
+    if (values) return [`local ${name} = {`, ...values.map((v) => `  ${v} = true,`), '}'].join('\n');
+    if (/_(REASONS|PHASES)$/.test(name))
+      throw new Error(
+        `local ${name} is a reason list not taken from src/crds/reasons.ts: add it to REASON_TABLES`,
+      );
+    return table;
+  });
+}
+
+/** Rewrites the reason tables of every health script; returns the scripts it changed. */
+export function writeReasonTables(): string[] {
+  const paths = [...new Set(ALL_KINDS.map((def) => healthScriptPath(def.kind)))];
+  return paths.filter((path) => {
+    const lua = readFileSync(path, 'utf8');
+    const next = withReasonTables(lua);
+    if (next !== lua) writeFileSync(path, next);
+    return next !== lua;
+  });
+}
+
 const HEADER = [
   `Generated from ${HEALTH_DIR}/*.lua by scripts/generate-gitops.ts; do not edit.`,
   'Argo CD health checks for the Dockyard kinds. Merge them into argocd-cm:',
@@ -78,6 +121,7 @@ export async function renderArgoCdPatch(scripts: ReadonlyMap<string, string>): P
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  for (const path of writeReasonTables()) console.log(`wrote the reason tables of ${path}`);
   const scripts = readHealthScripts();
   writeFileSync(ARGOCD_CM_PATCH, await renderArgoCdPatch(scripts));
   console.log(`wrote ${ARGOCD_CM_PATCH} with ${scripts.size} health checks`);

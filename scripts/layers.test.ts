@@ -36,3 +36,22 @@ describe('layers point down only', () => {
     expect(await restricted(file, `${source}\nexport type B = A;\n`)).toEqual([]);
   });
 });
+
+// The same config keeps functions in src/ to a screen (max-lines-per-function 80).
+describe('functions fit on a screen', () => {
+  const fn = (statements: number) =>
+    `export function f(): number {\n  let n = 0;\n${'  n += 1;\n'.repeat(statements)}  return n;\n}\n`;
+  const tooLong = async (file: string, source: string) => {
+    const [result] = await eslint.lintText(source, { filePath: file });
+    return (result?.messages ?? []).some((m) => m.ruleId === 'max-lines-per-function');
+  };
+
+  it('refuses a function over 80 lines in src/', async () => {
+    expect(await tooLong('src/managed/x.ts', fn(77))).toBe(true);
+  });
+
+  it('allows one of 80 lines, and long test tables', async () => {
+    expect(await tooLong('src/managed/x.ts', fn(76))).toBe(false);
+    expect(await tooLong('src/managed/x.test.ts', fn(200))).toBe(false);
+  });
+});

@@ -209,7 +209,10 @@ export function renderStateMachinesDoc(machines: readonly MachineDoc[]): string 
       '`status` (`machine.state`, a small context and the machine version; another version starts ' +
       'over from the initial state), feeds it one event built from a fresh observation of Docker ' +
       '(`OBSERVED`, or the situation the observation was classified as) or from the result of work it ' +
-      'started (`CREATED`, `PULL_SUCCEEDED`, …), and executes the actions the step returns. There are no ' +
+      'started (`CREATED`, `PULL_SUCCEEDED`, …), and carries out the actions the step returns. An action ' +
+      'is an effect the machine only names; the kind handles each in a typed table (`src/managed/host-flow.ts` ' +
+      "runs observe → decide → act → report); the actions that only update the machine's context " +
+      '(`assign`) stay inside it. There are no ' +
       'timers inside: when to look again is the reconcile result. The state is the phase shown in ' +
       '`status.hosts[].phase`.',
     'Because the decision is level-based, most transitions are declared the same way in every state; ' +

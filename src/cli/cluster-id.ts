@@ -32,7 +32,8 @@ export class ClusterIdUnavailable extends Error {
  */
 export async function resolveClusterId(
   api: Pick<CoreV1Api, 'readNamespace'>,
-  flag: string | undefined,
+  /** --cluster-id: used as given when set. */
+  flag?: string,
 ): Promise<string> {
   if (flag !== undefined) return flag;
   let uid: string | undefined;

@@ -126,7 +126,7 @@ async function startAndRun(
   abort.throwIfAborted();
 
   // The embedded control plane's own identity: a fresh dev environment is a new cluster.
-  const clusterId = await resolveClusterId(kc.makeApiClient(CoreV1Api), undefined);
+  const clusterId = await resolveClusterId(kc.makeApiClient(CoreV1Api));
   const { manager, registered } = buildControllerManager(kc, logger, {
     clusterId,
     adoptPrevious: options.adoptPrevious,

@@ -24,12 +24,11 @@ export interface RegisteredControllers {
  */
 export function registerControllers(deps: ControllerDeps): RegisteredControllers {
   const dockerMetrics = createDockerMetrics(deps.manager.metrics.registry);
-  const hostRuntime = new HostRuntime(
-    dockerMetrics,
-    deps.logger.child({ component: 'docker' }),
-    undefined,
-    deps.dockerEvents ?? true,
-  );
+  const hostRuntime = new HostRuntime({
+    metrics: dockerMetrics,
+    logger: deps.logger.child({ component: 'docker' }),
+    eventStreams: deps.dockerEvents ?? true,
+  });
   const resyncMetrics = createStreamResyncMetrics(deps.manager.metrics.registry);
   hostRuntime.onHostResync((host, reason) => resyncMetrics.resync(host, reason));
   const { hosts, trackPlaced } = registerDockerHostController(deps, hostRuntime, dockerMetrics);
@@ -47,18 +46,18 @@ export function registerControllers(deps: ControllerDeps): RegisteredControllers
   // dockerhost/placed-objects.ts); its messages name the kinds that use
   // others first, the order they leave in.
   for (const kind of [...MANAGED_KINDS].reverse()) trackPlaced(kind.definition.kind, handleOf(kind).objects);
-  registerOrphanSweeper(
+  registerOrphanSweeper({
     deps,
     hostRuntime,
     hosts,
-    new Map<string, OwnerSource>(
+    owners: new Map<string, OwnerSource>(
       MANAGED_KINDS.filter((kind) => kind.sweepsOrphans).map((kind) => [
         kind.definition.kind,
         { cache: handleOf(kind).objects, resource: resourceOf(kind) },
       ]),
     ),
-    deps.orphanSweepIntervalMs,
-  );
+    intervalMs: deps.orphanSweepIntervalMs,
+  });
   return {
     names: [DOCKERHOST_CONTROLLER, ...MANAGED_KINDS.map(controllerName), ORPHAN_SWEEPER],
     hostRuntime,

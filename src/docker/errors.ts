@@ -1,6 +1,7 @@
+import { Reason, type HostFailureReason } from '../crds/reasons.js';
+
 /** Why a Docker host cannot be used, as a condition reason. */
-export type HostFailureReason =
-  'Unreachable' | 'TLSError' | 'Unauthorized' | 'Timeout' | 'DaemonError' | 'ConfigError';
+export type { HostFailureReason };
 
 const TLS_CODES = new Set([
   'CERT_HAS_EXPIRED',
@@ -46,7 +47,7 @@ export function classifyHostError(err: unknown): HostFailureReason {
   const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
   const code = typeof e.code === 'string' ? e.code : '';
   const message = typeof e.message === 'string' ? e.message : String(err);
-  if (code === 'ConfigError') return 'ConfigError';
+  if (code === Reason.ConfigError) return Reason.ConfigError;
   if (
     TLS_CODES.has(code) ||
     code.startsWith('ERR_SSL_') ||
@@ -55,14 +56,14 @@ export function classifyHostError(err: unknown): HostFailureReason {
     code.startsWith('ERR_OSSL_') ||
     /certificate|ssl|tls/i.test(message)
   ) {
-    return 'TLSError';
+    return Reason.TLSError;
   }
-  if (e.statusCode === 401 || e.statusCode === 403) return 'Unauthorized';
+  if (e.statusCode === 401 || e.statusCode === 403) return Reason.Unauthorized;
   if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || /timeout|timed out/i.test(message))
-    return 'Timeout';
-  if (UNREACHABLE_CODES.has(code)) return 'Unreachable';
-  if (typeof e.statusCode === 'number') return 'DaemonError';
-  return 'Unreachable';
+    return Reason.Timeout;
+  if (UNREACHABLE_CODES.has(code)) return Reason.Unreachable;
+  if (typeof e.statusCode === 'number') return Reason.DaemonError;
+  return Reason.Unreachable;
 }
 
 /** A one-line message for conditions and events; never includes request bodies (they may hold credentials). */
@@ -77,7 +78,8 @@ export function errorMessage(err: unknown): string {
 
 /** A configuration problem found before talking to the daemon (e.g. a missing TLS Secret key). */
 export class HostConfigError extends Error {
-  readonly code = 'ConfigError';
+  /** classifyHostError reads the code as the reason. */
+  readonly code = Reason.ConfigError;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { ResyncReason } from './stream-resync.js';
  * Docker, is under test here; the fault suite covers real daemons).
  */
 function harness() {
-  const runtime = new HostRuntime(noopDockerMetrics, pino({ level: 'silent' }));
+  const runtime = new HostRuntime({ metrics: noopDockerMetrics, logger: pino({ level: 'silent' }) });
   const streams: PassThrough[] = [];
   const docker = {
     getEvents: () => {
@@ -99,7 +99,7 @@ describe('HostRuntime resync after an event stream gap', () => {
 
 describe('HostRuntime.connect', () => {
   it('restarts the event stream when the endpoint or credentials change, and only then', () => {
-    const runtime = new HostRuntime(noopDockerMetrics, pino({ level: 'silent' }));
+    const runtime = new HostRuntime({ metrics: noopDockerMetrics, logger: pino({ level: 'silent' }) });
     running = runtime;
     const first = runtime.connect('n1', 'tcp://127.0.0.1:9', undefined);
     runtime.ensureEventStream('n1');
@@ -135,7 +135,7 @@ describe('HostRuntime event stream filter', () => {
       ['container', 'image', 'network', 'volume'],
     ],
   ] as const)('follows %s', async (_name, listeners, expected) => {
-    const runtime = new HostRuntime(noopDockerMetrics, pino({ level: 'silent' }));
+    const runtime = new HostRuntime({ metrics: noopDockerMetrics, logger: pino({ level: 'silent' }) });
     running = runtime;
     const filters: unknown[] = [];
     const docker = {

@@ -9,6 +9,15 @@ export type DockerEventListener = (host: string, event: DockerEvent) => void;
 /** Everything placed on `host` must be observed again: its event stream may have missed changes. */
 export type HostResyncListener = (host: string, reason: ResyncReason) => void;
 
+export interface HostRuntimeOptions {
+  metrics: DockerMetrics;
+  logger: Logger;
+  /** Per Docker API request; the connection pool's default when unset. */
+  requestTimeoutMs?: number;
+  /** false: never open event streams (`--docker-events=false`); drift is found by the periodic poll only. Default true. */
+  eventStreams?: boolean;
+}
+
 /**
  * What every controller shares about Docker hosts: the connection pool and
  * one supervised event stream per Ready host, fanned out to listeners (each
@@ -34,13 +43,15 @@ export class HostRuntime {
   /** Hosts whose stream is held off by a fault-injection hook (tests, benchmarks). */
   private readonly blocked = new Set<string>();
 
-  constructor(
-    private readonly metrics: DockerMetrics,
-    private readonly logger: Logger,
-    requestTimeoutMs?: number,
-    /** false: never open event streams (`--docker-events=false`); drift is found by the periodic poll only. */
-    private readonly eventStreams = true,
-  ) {
+  private readonly metrics: DockerMetrics;
+  private readonly logger: Logger;
+  private readonly eventStreams: boolean;
+
+  constructor(options: HostRuntimeOptions) {
+    const { metrics, logger, requestTimeoutMs } = options;
+    this.metrics = metrics;
+    this.logger = logger;
+    this.eventStreams = options.eventStreams ?? true;
     this.pool = new ConnectionPool({
       metrics,
       ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),

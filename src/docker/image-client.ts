@@ -1,4 +1,5 @@
 import type Dockerode from 'dockerode';
+import { Reason, type PullFailureReason } from '../crds/reasons.js';
 import { errorMessage } from './errors.js';
 import { familiarString, pullTarget } from './image-reference.js';
 import type { RegistryAuth } from './registry-auth.js';
@@ -8,21 +9,21 @@ import { statusOf } from './status-code.js';
 // Pure parts: failure classification and pull progress.
 
 /** Why a pull (or a tag re-resolution) failed, as a condition reason. */
-export type PullFailureReason = 'NotFound' | 'Unauthorized' | 'RegistryUnreachable' | 'PullError';
+export type { PullFailureReason };
 
 // Checked in this order: network failures are unambiguous, and a registry
 // that refuses access often also says the repository "does not exist".
 const PATTERNS: ReadonlyArray<[PullFailureReason, RegExp]> = [
   [
-    'RegistryUnreachable',
+    Reason.RegistryUnreachable,
     /connection refused|no such host|dial tcp|i\/o timeout|timed? ?out|deadline exceeded|network is unreachable|no route to host|connection reset|name resolution|server misbehaving|tls handshake|x509:|certificate|server gave http response to https client|request canceled while waiting for connection|unexpected eof/i,
   ],
   [
-    'Unauthorized',
+    Reason.Unauthorized,
     /no basic auth credentials|unauthorized|authentication required|incorrect username or password|pull access denied|requested access to the resource is denied|insufficient_scope|\b401\b|\b403\b|forbidden/i,
   ],
   [
-    'NotFound',
+    Reason.NotFound,
     /manifest unknown|name unknown|not found|no such image|repository does not exist|no matching manifest|\b404\b/i,
   ],
 ];
@@ -35,9 +36,9 @@ const PATTERNS: ReadonlyArray<[PullFailureReason, RegExp]> = [
  */
 export function classifyPullError(failure: { statusCode?: number; message: string }): PullFailureReason {
   for (const [reason, pattern] of PATTERNS) if (pattern.test(failure.message)) return reason;
-  if (failure.statusCode === 401 || failure.statusCode === 403) return 'Unauthorized';
-  if (failure.statusCode === 404) return 'NotFound';
-  return 'PullError';
+  if (failure.statusCode === 401 || failure.statusCode === 403) return Reason.Unauthorized;
+  if (failure.statusCode === 404) return Reason.NotFound;
+  return Reason.PullError;
 }
 
 /**
@@ -214,7 +215,8 @@ export const imageClient = {
     try {
       const info = await api.getImage(name).distribution(auth ? { authconfig: auth } : {});
       const digest = (info as { Descriptor?: { digest?: string } }).Descriptor?.digest;
-      if (!digest) throw new ImagePullError('PullError', `resolving ${name}: the daemon reported no digest`);
+      if (!digest)
+        throw new ImagePullError(Reason.PullError, `resolving ${name}: the daemon reported no digest`);
       return digest;
     } catch (err) {
       throw ImagePullError.from(err, `resolving ${name}`);
@@ -259,7 +261,7 @@ export const imageClient = {
       if (failure !== undefined)
         throw new ImagePullError(classifyPullError({ message: failure }), `pulling ${name}: ${failure}`);
     } catch (err) {
-      if (opts.signal?.aborted) throw new ImagePullError('PullError', `pulling ${name}: canceled`);
+      if (opts.signal?.aborted) throw new ImagePullError(Reason.PullError, `pulling ${name}: canceled`);
       throw ImagePullError.from(err, `pulling ${name}`);
     }
     const { currentBytes } = tracker.snapshot();

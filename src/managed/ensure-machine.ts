@@ -59,8 +59,19 @@ export interface EnsureMachineOptions {
  * drift repair). Self-transitions do not re-enter, so entry events fire once.
  */
 export function ensureMachine(options: EnsureMachineOptions) {
-  const replaceable = options.recreate === 'whenUnused';
-  const observed = (whenMissing: ReadonlyArray<ReplaceEffect | 'countRepair'>) => [
+  // A volume's changed spec always stalls; a network's only while something is attached.
+  const whenChanged =
+    options.recreate === 'whenUnused'
+      ? [
+          { guard: 'changedInUse' as const, target: 'RecreateRequired' },
+          {
+            guard: 'changed' as const,
+            target: 'Creating',
+            actions: ['recreate', 'recordRecreated'] as const,
+          },
+        ]
+      : [{ guard: 'changed' as const, target: 'RecreateRequired' }];
+  const observed = (whenMissing: ReadonlyArray<KeepEffect | 'countRepair'>) => [
     { guard: 'paused' as const, target: 'Paused' },
     { guard: 'violation' as const, target: 'PolicyViolation' },
     { guard: 'notOurs' as const, target: 'NameConflict' },
@@ -69,8 +80,7 @@ export function ensureMachine(options: EnsureMachineOptions) {
       target: whenMissing.length > 0 ? 'Creating' : 'Pending',
       actions: whenMissing,
     },
-    { guard: 'changedInUse' as const, target: 'RecreateRequired' },
-    { guard: 'changed' as const, target: 'Creating', actions: ['recreate', 'recordRecreated'] as const },
+    ...whenChanged,
     { target: 'Ready' },
   ];
   const fresh = ['create', 'recordCreated'] as const;
@@ -86,10 +96,7 @@ export function ensureMachine(options: EnsureMachineOptions) {
       missing: ({ event }) => event.type === 'OBSERVED' && !event.exists,
       notOurs: ({ event }) => event.type === 'OBSERVED' && event.exists && event.ownership !== 'ours',
       changedInUse: ({ event }) =>
-        event.type === 'OBSERVED' &&
-        event.exists &&
-        event.upToDate === false &&
-        (!replaceable || event.inUse === true),
+        event.type === 'OBSERVED' && event.exists && event.upToDate === false && event.inUse === true,
       changed: ({ event }) => event.type === 'OBSERVED' && event.exists && event.upToDate === false,
     },
   }).createMachine({

@@ -200,3 +200,11 @@ export function defineKind<
     },
   };
 }
+
+/**
+ * Whether a state has a row in a table keyed by state: a kind's table of
+ * stalled phases, whose names are the reasons they stall with.
+ */
+export function phaseIn<K extends string>(table: Readonly<Record<K, unknown>>, state: string): state is K {
+  return Object.hasOwn(table, state);
+}

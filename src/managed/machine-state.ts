@@ -2,9 +2,12 @@ import type { MachineState } from '../crds/kit.js';
 import type { SavedMachineState } from './machine-step.js';
 import type { HostStatusEntry } from './types.js';
 
-/** The machine state a host entry saved, merged over the machine's default context. */
+/**
+ * The machine state a status saved (a host entry's, or a DockerHost's own),
+ * merged over the machine's default context.
+ */
 export function savedFromEntry<C extends object>(
-  entry: HostStatusEntry | undefined,
+  entry: Pick<HostStatusEntry, 'machine'> | undefined,
   defaults: C,
 ): SavedMachineState<C> | undefined {
   const m = entry?.machine;

@@ -2,6 +2,7 @@ import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { AdoptedObject, DockerHost } from '../crds/dockerhost.js';
 import { ANNOTATIONS, OWNER_LABELS } from '../crds/kit.js';
+import type { Reason } from '../crds/reasons.js';
 import type { HostConnection } from '../docker/connection-pool.js';
 import { UnresponsiveHostError } from '../docker/responsiveness.js';
 import { formatTime } from '../runtime/conditions.js';
@@ -134,10 +135,10 @@ function ready(phase = 'Ready'): HostScript {
 function progressing(phase: string, requeueAfterMs?: number): HostScript {
   return { entry: { phase, message: `${phase.toLowerCase()}…` }, ready: false, requeueAfterMs };
 }
-function failing(reason: string, message: string, phase = 'Failed'): HostScript {
+function failing(reason: Reason, message: string, phase = 'Failed'): HostScript {
   return { entry: { phase, message }, ready: false, failure: { reason, message } };
 }
-function stalled(reason: string, message: string): HostScript {
+function stalled(reason: Reason, message: string): HostScript {
   return { entry: { phase: 'Stalled', message }, ready: false, stalled: { reason, message } };
 }
 function previousEntry(name: string, placementHash?: string, phase = 'Ready'): HostStatusEntry {
@@ -969,7 +970,7 @@ describe('ManagedReconciler: per-host outcomes, aggregated', () => {
       world: {
         hosts: twoHosts,
         object: onTwo,
-        reconcile: { h2: failing('PullFailed', 'pull access denied', 'Pulling') },
+        reconcile: { h2: failing('PullError', 'pull access denied', 'Pulling') },
       },
       want: {
         requeue: 'failure',
@@ -977,8 +978,8 @@ describe('ManagedReconciler: per-host outcomes, aggregated', () => {
         status: {
           phase: 'Pulling',
           hostsReady: '1/2',
-          conditions: { Ready: 'False PullFailed', Reconciling: 'True PullFailed' },
-          messages: { Ready: 'h2: PullFailed: pull access denied' },
+          conditions: { Ready: 'False PullError', Reconciling: 'True PullError' },
+          messages: { Ready: 'h2: PullError: pull access denied' },
           hosts: [
             { name: 'h1', phase: 'Ready' },
             { name: 'h2', phase: 'Pulling', message: 'pull access denied' },
@@ -994,7 +995,7 @@ describe('ManagedReconciler: per-host outcomes, aggregated', () => {
         object: onTwo,
         reconcile: {
           h1: stalled('PolicyViolation', 'privileged is not allowed'),
-          h2: failing('PullFailed', 'denied'),
+          h2: failing('PullError', 'denied'),
         },
       },
       want: {

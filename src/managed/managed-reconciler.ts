@@ -1,4 +1,5 @@
 import { ApiException } from '@kubernetes/client-node';
+import { EventReason, Reason } from '../crds/reasons.js';
 import type { Logger } from 'pino';
 import { ANNOTATIONS, OWNER_LABELS } from '../crds/kit.js';
 import type { DockerHost } from '../crds/dockerhost.js';
@@ -124,39 +125,21 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     const namespace = obj.metadata.namespace ?? req.namespace ?? '';
     const previous = obj.status?.hosts ?? [];
     if (obj.metadata.deletionTimestamp) return this.finalize(ctx, obj, namespace, previous);
-    // The finalizer is written under the cached resourceVersion: when that
-    // succeeds the cache was current, and our own write is the only newer
-    // version, so this reconcile's status write needs no lock of its own.
-    const cacheWasCurrent =
-      !hasFinalizer(obj, FINALIZER) &&
-      (await addFinalizer(
-        this.deps.finalizers,
-        this.deps.kind.resource,
-        obj,
-        FINALIZER,
-        this.deps.fieldManager,
-      ));
-
-    const hosts = this.deps.hosts.list();
-    const needsLabels = hosts.some((h) => h.spec.allowedNamespaces?.from === 'Selector');
-    const nsLabels = needsLabels ? await this.deps.namespaces.get(namespace) : {};
-    // status.hosts carries the placement hash each host was selected under, so a
-    // host that no longer matches tells "my spec changed" from "the world changed".
-    const placement = resolvePlacement(obj.spec, namespace, nsLabels, hosts, previous);
+    const cacheWasCurrent = await this.ensureFinalizer(obj);
+    const placement = await this.placementOf(obj, namespace, previous);
     const now = this.now();
     const paused = obj.metadata.annotations?.[ANNOTATIONS.paused] === 'true';
 
     const outcomes = await mapLimit(placement.placed, this.deps.hostConcurrency ?? 8, async (host) => ({
       host: host.metadata.name,
-      outcome: await this.reconcileOn(
-        ctx,
+      outcome: await this.reconcileOn(ctx, {
         obj,
         namespace,
         host,
-        previous.find((p) => p.name === host.metadata.name),
+        previous: previous.find((p) => p.name === host.metadata.name),
         paused,
         now,
-      ),
+      }),
     }));
     const pendingRemoval = await this.leaveHosts(ctx, obj, {
       namespace,
@@ -167,55 +150,58 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       now,
     });
 
-    const summary = summarize(
-      outcomes,
-      placement.refused,
-      pendingRemoval.map((p) => ({ host: p.name, message: p.message ?? 'removing' })),
-      obj.metadata.generation,
-      obj.status?.conditions,
-      now,
-      placement.kept,
+    const status = statusOf({ obj, placement, outcomes, pendingRemoval, previous, now });
+    await this.writeStatus(obj, { namespace, status, cacheWasCurrent });
+    return { requeueAfterMs: requeueAfterMs(outcomes, pendingRemoval, this.deps.pollIntervalMs) };
+  }
+
+  /**
+   * Adds the finalizer when missing; true when that write succeeded. It is
+   * written under the cached resourceVersion: when that succeeds the cache
+   * was current, and our own write is the only newer version, so this
+   * reconcile's status write needs no lock of its own.
+   */
+  private async ensureFinalizer(obj: T): Promise<boolean> {
+    return (
+      !hasFinalizer(obj, FINALIZER) &&
+      (await addFinalizer(
+        this.deps.finalizers,
+        this.deps.kind.resource,
+        obj,
+        FINALIZER,
+        this.deps.fieldManager,
+      ))
     );
-    const status: ManagedStatus = {
-      ...(obj.metadata.generation !== undefined ? { observedGeneration: obj.metadata.generation } : {}),
-      conditions: summary.conditions,
-      hostsReady: summary.hostsReady,
-      phase: summary.phase,
-      hosts: [
-        ...outcomes.map((o) =>
-          stamp(
-            { ...o.outcome.entry, placementHash: placement.placementHashes[o.host] ?? placement.hash },
-            previous,
-            now,
-          ),
-        ),
-        ...pendingRemoval,
-      ].sort((a, b) => a.name.localeCompare(b.name)),
-    };
+  }
+
+  /** Where the object belongs now, reading the namespace's labels only when a host selects on them. */
+  private async placementOf(obj: T, namespace: string, previous: HostStatusEntry[]): Promise<Placement> {
+    const hosts = this.deps.hosts.list();
+    const needsLabels = hosts.some((h) => h.spec.allowedNamespaces?.from === 'Selector');
+    const nsLabels = needsLabels ? await this.deps.namespaces.get(namespace) : {};
+    // status.hosts carries the placement hash each host was selected under, so a
+    // host that no longer matches tells "my spec changed" from "the world changed".
+    return resolvePlacement(obj.spec, namespace, nsLabels, hosts, previous);
+  }
+
+  private async writeStatus(
+    obj: T,
+    w: { namespace: string; status: ManagedStatus; cacheWasCurrent: boolean },
+  ): Promise<void> {
     await patchStatus(
       this.deps.status,
-      { ...this.deps.kind.resource, namespace, name: obj.metadata.name },
+      { ...this.deps.kind.resource, namespace: w.namespace, name: obj.metadata.name },
       obj.status,
-      status,
+      w.status,
       this.deps.fieldManager,
       // status.hosts is the only record of where the object was placed: never
       // overwrite a newer one with what a stale cache computed.
       {
-        ...(obj.metadata.resourceVersion && !cacheWasCurrent
+        ...(obj.metadata.resourceVersion && !w.cacheWasCurrent
           ? { resourceVersion: obj.metadata.resourceVersion }
           : {}),
       },
     );
-
-    const converged =
-      outcomes.every((o) => o.outcome.ready) && pendingRemoval.length === 0 && outcomes.length > 0;
-    const asked = outcomes
-      .map((o) => o.outcome.requeueAfterMs)
-      .filter((ms): ms is number => ms !== undefined);
-    const failing = outcomes.some((o) => o.outcome.failure);
-    const base = converged ? this.deps.pollIntervalMs : failing ? FAILURE_REQUEUE_MS : PROGRESS_REQUEUE_MS;
-    // A host that asked for a time (work in progress, a back-off) decides; otherwise the defaults.
-    return { requeueAfterMs: asked.length > 0 ? Math.min(this.deps.pollIntervalMs, ...asked) : base };
   }
 
   /** Drops every host's backoff entry of one object (`namespace/name`). */
@@ -261,7 +247,14 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       const entry = a.previous.find((p) => p.name === r.host);
       const result = a.paused
         ? { done: false, message: 'paused' }
-        : await this.finalizeOn(ctx, obj, a.namespace, r.host, entry, policy, a.now);
+        : await this.finalizeOn(ctx, {
+            obj,
+            namespace: a.namespace,
+            hostName: r.host,
+            entry,
+            policy,
+            now: a.now,
+          });
       if (!result.done) {
         hold(r.host, result.message ?? `removing (${r.reason})`);
         continue;
@@ -270,7 +263,7 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       this.deps.events.event(
         obj,
         'Normal',
-        r.reason === 'HostDraining' ? 'Drained' : 'Moved',
+        r.reason === Reason.HostDraining ? EventReason.Drained : EventReason.Moved,
         'Remove',
         `${what} DockerHost ${r.host} (${r.reason})`,
       );
@@ -278,15 +271,9 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     return pending;
   }
 
-  private hostContext(
-    ctx: ReconcileContext,
-    obj: T,
-    namespace: string,
-    host: DockerHost,
-    previous: HostStatusEntry | undefined,
-    paused: boolean,
-    now: Date,
-  ): HostContext<T> | string {
+  /** The kind's view of one host, or why there is none yet (the host is not Ready or not connected). */
+  private hostContext(ctx: ReconcileContext, on: OnHost<T>): HostContext<T> | string {
+    const { obj, namespace, host, previous, paused, now } = on;
     if (!isTrue(host.status?.conditions, 'Ready')) return `DockerHost ${host.metadata.name} is not Ready`;
     const conn = this.deps.hostRuntime.connection(host.metadata.name);
     if (!conn) return `no connection to DockerHost ${host.metadata.name} yet`;
@@ -344,34 +331,11 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     );
   }
 
-  private async reconcileOn(
-    ctx: ReconcileContext,
-    obj: T,
-    namespace: string,
-    host: DockerHost,
-    previous: HostStatusEntry | undefined,
-    paused: boolean,
-    now: Date,
-  ): Promise<HostOutcome> {
-    const hc = this.hostContext(ctx, obj, namespace, host, previous, paused, now);
+  private async reconcileOn(ctx: ReconcileContext, on: OnHost<T>): Promise<HostOutcome> {
+    const { obj, namespace, host, previous, now } = on;
+    const hc = this.hostContext(ctx, on);
     const name = host.metadata.name;
-    if (typeof hc === 'string') {
-      const warming =
-        isTrue(host.status?.conditions, 'Ready') &&
-        warmupOutcome({
-          previous,
-          objectReady:
-            isTrue(obj.status?.conditions, 'Ready') &&
-            obj.status?.observedGeneration === obj.metadata.generation,
-          sinceStartMs: performance.now() - this.startedAt,
-        });
-      if (warming) return warming;
-      return {
-        entry: { ...(previous ?? {}), name, phase: 'HostNotReady', message: hc },
-        ready: false,
-        failure: { reason: 'HostNotReady', message: hc },
-      };
-    }
+    if (typeof hc === 'string') return this.notConnectedOutcome(on, hc);
     const backoffKey = `${namespace}/${obj.metadata.name}@${name}`;
     let backoff = this.backoff.get(backoffKey);
     // A spec change may be the fix for the failure: act on it at once.
@@ -387,7 +351,7 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
         entry: { ...(previous ?? { phase: 'Pending' }), name, message: backoff.message },
         ready: false,
         failure: {
-          reason: 'DockerError',
+          reason: Reason.DockerError,
           message: `${backoff.message} (retrying in ${Math.ceil(waitMs / 1000)} s)`,
         },
         requeueAfterMs: waitMs,
@@ -398,61 +362,99 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       this.backoff.delete(backoffKey);
       return outcome;
     } catch (err) {
-      if (isUnresponsiveHostError(err)) {
-        // The daemon is hung, not this object's fault: report it like a host
-        // that is not Ready and look again soon, without growing this
-        // object's backoff (it would delay recovery long after the host is back).
-        const message = errorMessage(err);
-        return {
-          entry: { ...(previous ?? {}), name, phase: 'HostNotReady', message },
-          ready: false,
-          failure: { reason: 'HostNotReady', message },
-          requeueAfterMs: FAILURE_REQUEUE_MS,
-        };
-      }
-      // One host's Docker failure is reported for that host and retried with
-      // backoff; it never blocks the others.
-      const message = errorMessage(err);
-      const failures = (backoff?.failures ?? 0) + 1;
-      const delay = Math.min(MAX_HOST_BACKOFF_MS, 1000 * 2 ** (failures - 1));
-      this.backoff.set(backoffKey, {
-        failures,
-        until: now.getTime() + delay,
-        message,
-        generation: obj.metadata.generation,
+      return this.failedOutcome(ctx, on, { err, backoffKey, backoff });
+    }
+  }
+
+  /**
+   * The host is not Ready or not connected yet: right after a restart, a host
+   * the object was Ready on keeps its entry while connections warm up
+   * (connection-warmup.ts); otherwise HostNotReady.
+   */
+  private notConnectedOutcome(on: OnHost<T>, message: string): HostOutcome {
+    const { obj, host, previous } = on;
+    const warming =
+      isTrue(host.status?.conditions, 'Ready') &&
+      warmupOutcome({
+        previous,
+        objectReady:
+          isTrue(obj.status?.conditions, 'Ready') &&
+          obj.status?.observedGeneration === obj.metadata.generation,
+        sinceStartMs: performance.now() - this.startedAt,
       });
-      ctx.logger.warn({ host: name, err: message, retryInMs: delay }, 'reconcile on host failed');
+    if (warming) return warming;
+    return {
+      entry: { ...(previous ?? {}), name: host.metadata.name, phase: Reason.HostNotReady, message },
+      ready: false,
+      failure: { reason: Reason.HostNotReady, message },
+    };
+  }
+
+  /** The kind's reconcileHost threw: a hung daemon is HostNotReady, any other error backs off. */
+  private failedOutcome(
+    ctx: ReconcileContext,
+    on: OnHost<T>,
+    f: { err: unknown; backoffKey: string; backoff: HostBackoff | undefined },
+  ): HostOutcome {
+    const { obj, previous, now } = on;
+    const name = on.host.metadata.name;
+    const message = errorMessage(f.err);
+    if (isUnresponsiveHostError(f.err)) {
+      // The daemon is hung, not this object's fault: report it like a host
+      // that is not Ready and look again soon, without growing this
+      // object's backoff (it would delay recovery long after the host is back).
       return {
-        entry: { ...(previous ?? { phase: 'Pending' }), name, message },
+        entry: { ...(previous ?? {}), name, phase: Reason.HostNotReady, message },
         ready: false,
-        failure: { reason: 'DockerError', message },
-        requeueAfterMs: delay,
+        failure: { reason: Reason.HostNotReady, message },
+        requeueAfterMs: FAILURE_REQUEUE_MS,
       };
     }
+    // One host's Docker failure is reported for that host and retried with
+    // backoff; it never blocks the others.
+    const failures = (f.backoff?.failures ?? 0) + 1;
+    const delay = Math.min(MAX_HOST_BACKOFF_MS, 1000 * 2 ** (failures - 1));
+    this.backoff.set(f.backoffKey, {
+      failures,
+      until: now.getTime() + delay,
+      message,
+      generation: obj.metadata.generation,
+    });
+    ctx.logger.warn({ host: name, err: message, retryInMs: delay }, 'reconcile on host failed');
+    return {
+      entry: { ...(previous ?? { phase: 'Pending' }), name, message },
+      ready: false,
+      failure: { reason: Reason.DockerError, message },
+      requeueAfterMs: delay,
+    };
   }
 
   private async finalizeOn(
     ctx: ReconcileContext,
-    obj: T,
-    namespace: string,
-    hostName: string,
-    entry: HostStatusEntry | undefined,
-    policy: DeletionPolicy,
-    now: Date,
+    off: {
+      obj: T;
+      namespace: string;
+      hostName: string;
+      /** The host's entry in status.hosts, if any. */
+      entry: HostStatusEntry | undefined;
+      policy: DeletionPolicy;
+      now: Date;
+    },
   ): Promise<FinalizeOutcome> {
+    const { obj, namespace, hostName, entry, policy, now } = off;
     const host = this.deps.hosts.getByName(hostName);
     // The DockerHost itself is gone: nothing is left to clean up through. One that is
     // being deleted is still there (its finalizer waits for objects placed on it):
     // clean up through it, or a Delete-policy object would be left unmanaged.
     if (!host) return { done: true };
-    const hc = this.hostContext(ctx, obj, namespace, host, entry, false, now);
+    const hc = this.hostContext(ctx, { obj, namespace, host, previous: entry, paused: false, now });
     if (typeof hc === 'string')
       return { done: false, message: `${hc}: waiting to ${policy === 'Delete' ? 'delete' : 'release'} here` };
     try {
       const outcome = await this.deps.kind.finalizeHost(hc, policy);
       // Released: say so where the orphan sweep looks, before status or the
       // finalizer lets go of this host (the object's labels may still say Delete).
-      if (outcome.done && policy === 'Orphan') await this.recordRelease(obj, namespace, hostName, now);
+      if (outcome.done && policy === 'Orphan') await this.recordRelease(off);
       if (outcome.done) await this.dropClaims(obj, host);
       return outcome;
     } catch (err) {
@@ -471,7 +473,13 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     );
   }
 
-  private async recordRelease(obj: T, namespace: string, hostName: string, now: Date): Promise<void> {
+  private async recordRelease(off: {
+    obj: T;
+    namespace: string;
+    hostName: string;
+    now: Date;
+  }): Promise<void> {
+    const { obj, namespace, hostName, now } = off;
     // Images carry no owner labels; the sweep never looks at them.
     if (!this.deps.releases || this.deps.kind.dockerEventType === 'image') return;
     await recordRelease(
@@ -512,7 +520,7 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     const remaining: HostStatusEntry[] = [];
     for (const hostName of names) {
       const entry = previous.find((p) => p.name === hostName);
-      const result = await this.finalizeOn(ctx, obj, namespace, hostName, entry, policy, now);
+      const result = await this.finalizeOn(ctx, { obj, namespace, hostName, entry, policy, now });
       if (!result.done)
         remaining.push({
           ...(entry ?? { name: hostName }),
@@ -534,7 +542,7 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       this.deps.events.event(
         obj,
         'Normal',
-        policy === 'Delete' ? 'Deleted' : 'Orphaned',
+        policy === 'Delete' ? EventReason.Deleted : EventReason.Orphaned,
         'Delete',
         policy === 'Delete'
           ? `removed from ${names.length} host(s)`
@@ -554,6 +562,73 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     );
     return { requeueAfterMs: FAILURE_REQUEUE_MS };
   }
+}
+
+/** One object on one host in one reconcile. */
+interface OnHost<T> {
+  obj: T;
+  namespace: string;
+  host: DockerHost;
+  /** The host's entry in status.hosts before this reconcile. */
+  previous: HostStatusEntry | undefined;
+  paused: boolean;
+  now: Date;
+}
+
+/** The status a reconcile writes: the summary, and every placed host's entry plus those still being left. */
+function statusOf<T extends ManagedObject>(r: {
+  obj: T;
+  placement: Placement;
+  outcomes: ReadonlyArray<{ host: string; outcome: HostOutcome }>;
+  pendingRemoval: HostStatusEntry[];
+  previous: HostStatusEntry[];
+  now: Date;
+}): ManagedStatus {
+  const { obj, placement, outcomes, pendingRemoval, previous, now } = r;
+  const summary = summarize({
+    outcomes,
+    refused: placement.refused,
+    pendingRemoval: pendingRemoval.map((p) => ({ host: p.name, message: p.message ?? 'removing' })),
+    generation: obj.metadata.generation,
+    previous: obj.status?.conditions,
+    now,
+    kept: placement.kept,
+  });
+  return {
+    ...(obj.metadata.generation !== undefined ? { observedGeneration: obj.metadata.generation } : {}),
+    conditions: summary.conditions,
+    hostsReady: summary.hostsReady,
+    phase: summary.phase,
+    hosts: [
+      ...outcomes.map((o) =>
+        stamp(
+          { ...o.outcome.entry, placementHash: placement.placementHashes[o.host] ?? placement.hash },
+          previous,
+          now,
+        ),
+      ),
+      ...pendingRemoval,
+    ].sort((a, b) => a.name.localeCompare(b.name)),
+  };
+}
+
+/**
+ * When to look again: the soonest time a host asked for (work in progress, a
+ * back-off), capped at the poll interval; otherwise the poll interval once
+ * converged, sooner while failing or progressing.
+ */
+function requeueAfterMs(
+  outcomes: ReadonlyArray<{ host: string; outcome: HostOutcome }>,
+  pendingRemoval: readonly HostStatusEntry[],
+  pollIntervalMs: number,
+): number {
+  const converged =
+    outcomes.every((o) => o.outcome.ready) && pendingRemoval.length === 0 && outcomes.length > 0;
+  const asked = outcomes.map((o) => o.outcome.requeueAfterMs).filter((ms): ms is number => ms !== undefined);
+  const failing = outcomes.some((o) => o.outcome.failure);
+  const base = converged ? pollIntervalMs : failing ? FAILURE_REQUEUE_MS : PROGRESS_REQUEUE_MS;
+  // A host that asked for a time (work in progress, a back-off) decides; otherwise the defaults.
+  return asked.length > 0 ? Math.min(pollIntervalMs, ...asked) : base;
 }
 
 interface HostBackoff {

@@ -30,13 +30,17 @@ export interface OwnerSource {
  * missing from the cache is confirmed gone by the API server before anything
  * of it is removed (see decideOrphans).
  */
-export function registerOrphanSweeper(
-  deps: ControllerDeps,
-  hostRuntime: HostRuntime,
-  hosts: Informer<DockerHost>,
-  owners: ReadonlyMap<string, OwnerSource>,
-  intervalMs: number = DEFAULT_SWEEP_INTERVAL_MS,
-): void {
+export function registerOrphanSweeper(options: {
+  deps: ControllerDeps;
+  hostRuntime: HostRuntime;
+  hosts: Informer<DockerHost>;
+  /** Every owner kind whose Docker objects the sweep may remove, by kind. */
+  owners: ReadonlyMap<string, OwnerSource>;
+  /** Default DEFAULT_SWEEP_INTERVAL_MS. */
+  intervalMs?: number | undefined;
+}): void {
+  const { deps, hostRuntime, hosts, owners } = options;
+  const intervalMs = options.intervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
   const metrics = managedMetrics(deps.manager.metrics.registry);
   const api = deps.kc.makeApiClient(CustomObjectsApi);
   const loggedUnlabelled = new Set<string>();

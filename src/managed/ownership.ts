@@ -97,8 +97,5 @@ export function explicitNameProblem(opts: {
   );
 }
 
-/** Stalled reason for an explicit Docker name another namespace's default naming uses. */
-export const INVALID_NAME_REASON = 'InvalidName';
-
 // The spec hash lives with the Docker layer, which labels objects with it.
 export { canonicalJson, specHash } from '../docker/spec-hash.js';

@@ -1,5 +1,6 @@
 import type { DockerHost } from '../crds/dockerhost.js';
 import type { LabelSelector } from '../crds/kit.js';
+import { Reason, type MismatchReason, type RefusalReason, type RemovalReason } from '../crds/reasons.js';
 import { specHash } from '../docker/spec-hash.js';
 import { matchesSelector } from '../policy/label-selector.js';
 import { admitNamespace } from '../policy/namespace-admission.js';
@@ -12,7 +13,7 @@ export interface PlacementSpec {
 /** Why a host that the spec names or matches does not take a new placement. */
 export interface Refusal {
   host: string;
-  reason: 'HostNotFound' | 'NamespaceNotAllowed' | 'HostUnschedulable' | 'HostDraining' | 'HostTerminating';
+  reason: RefusalReason;
   message: string;
 }
 
@@ -24,7 +25,7 @@ export interface Refusal {
  */
 export interface Mismatch {
   host: string;
-  reason: 'HostNoLongerMatches' | 'NamespaceNoLongerAllowed' | 'HostTerminating';
+  reason: MismatchReason;
   message: string;
 }
 
@@ -32,7 +33,7 @@ export interface Mismatch {
 export interface Removal {
   host: string;
   /** PlacementChanged: its own spec placement no longer selects the host. HostDraining: spec.drain. */
-  reason: 'PlacementChanged' | 'HostDraining';
+  reason: RemovalReason;
 }
 
 /** A host the object was placed on, with the spec placement hash it was last selected under. */
@@ -86,12 +87,12 @@ function decideNew({ host, namespace, namespaceLabels }: HostInput): Decision {
     kind: 'refuse',
     refusal: { host: name, reason, message },
   });
-  if (host.spec.drain) return refuse('HostDraining', `DockerHost ${name} is draining (spec.drain)`);
+  if (host.spec.drain) return refuse(Reason.HostDraining, `DockerHost ${name} is draining (spec.drain)`);
   if (host.metadata.deletionTimestamp)
-    return refuse('HostTerminating', `DockerHost ${name} is being deleted`);
+    return refuse(Reason.HostTerminating, `DockerHost ${name} is being deleted`);
   const admission = admitNamespace(name, host.spec, namespace, namespaceLabels);
   if (!admission.allowed) return refuse(admission.reason, admission.message);
-  if (host.spec.unschedulable) return refuse('HostUnschedulable', `DockerHost ${name} is unschedulable`);
+  if (host.spec.unschedulable) return refuse(Reason.HostUnschedulable, `DockerHost ${name} is unschedulable`);
   return { kind: 'place' };
 }
 
@@ -104,28 +105,28 @@ function decideNew({ host, namespace, namespaceLabels }: HostInput): Decision {
 function decidePlaced(input: HostInput, recordedHash: string | undefined, hash: string): Decision {
   const { host, spec, namespace, namespaceLabels } = input;
   const name = host.metadata.name;
-  if (host.spec.drain) return { kind: 'remove', removal: { host: name, reason: 'HostDraining' } };
+  if (host.spec.drain) return { kind: 'remove', removal: { host: name, reason: Reason.HostDraining } };
   const selected = selects(spec, host);
   if (!selected && recordedHash !== undefined && recordedHash !== hash)
-    return { kind: 'remove', removal: { host: name, reason: 'PlacementChanged' } };
+    return { kind: 'remove', removal: { host: name, reason: Reason.PlacementChanged } };
   const keep = (reason: Mismatch['reason'], message: string): Decision => ({
     kind: 'keep',
     mismatch: { host: name, reason, message },
   });
   if (host.metadata.deletionTimestamp)
     return keep(
-      'HostTerminating',
+      Reason.HostTerminating,
       `DockerHost ${name} is being deleted; kept there until the host is drained (spec.drain) or this object's placement moves it`,
     );
   if (!selected)
     return keep(
-      'HostNoLongerMatches',
+      Reason.HostNoLongerMatches,
       `DockerHost ${name} no longer matches spec.hostSelector; kept there (changes of host labels never evict): change this object's placement or drain the host to move it`,
     );
   const admission = admitNamespace(name, host.spec, namespace, namespaceLabels);
   if (!admission.allowed)
     return keep(
-      'NamespaceNoLongerAllowed',
+      Reason.NamespaceNoLongerAllowed,
       `namespace ${namespace} is no longer allowed on DockerHost ${name}; kept there (admission is checked for new placements only): drain the host to remove it`,
     );
   return { kind: 'place' };
@@ -155,7 +156,7 @@ export function resolvePlacement(
   if (spec.hostName !== undefined && !hosts.some((h) => h.metadata.name === spec.hostName)) {
     out.refused.push({
       host: spec.hostName,
-      reason: 'HostNotFound',
+      reason: Reason.HostNotFound,
       message: `DockerHost ${spec.hostName} does not exist`,
     });
   }
@@ -173,7 +174,7 @@ export function resolvePlacement(
       if (stays) out.kept.push(decision.mismatch);
       // A host kept only because it was there keeps the hash it was placed under, so a later
       // spec change still tells it apart.
-      const unselected = stays && decision.mismatch.reason === 'HostNoLongerMatches';
+      const unselected = stays && decision.mismatch.reason === Reason.HostNoLongerMatches;
       out.placementHashes[name] = unselected ? (before.get(name) ?? hash) : hash;
     }
   }
@@ -211,10 +212,10 @@ export function decideRemovals(
         ...r,
         message: `waiting for ${notReady.join(', ')} to be Ready before removing here (${r.reason})`,
       });
-    } else if (targets.length === 0 && r.reason === 'PlacementChanged') {
+    } else if (targets.length === 0 && r.reason === Reason.PlacementChanged) {
       out.waiting.push({
         ...r,
-        message: 'kept until the new placement takes the object on at least one host (PlacementChanged)',
+        message: `kept until the new placement takes the object on at least one host (${Reason.PlacementChanged})`,
       });
     } else {
       out.due.push(r);

@@ -34,57 +34,53 @@ function conds(s: ReturnType<typeof summarize>) {
 
 describe('summarize', () => {
   it('is Ready only when every placed host is', () => {
-    const s = summarize([ok('a'), ok('b')], [], [], 3, undefined, now);
+    const s = summarize({ outcomes: [ok('a'), ok('b')], generation: 3, now });
     expect(s).toMatchObject({ hostsReady: '2/2', phase: 'Ready' });
     expect(conds(s)).toEqual({ Ready: 'True/Converged' });
     expect(s.conditions[0]?.observedGeneration).toBe(3);
   });
   it('names the hosts still in progress', () => {
-    const s = summarize([ok('a'), busy('b')], [], [], 1, undefined, now);
+    const s = summarize({ outcomes: [ok('a'), busy('b')], generation: 1, now });
     expect(s).toMatchObject({ hostsReady: '1/2', phase: 'Creating' });
     expect(conds(s)).toEqual({ Ready: 'Unknown/Progressing', Reconciling: 'True/Progressing' });
     expect(s.conditions.find((c) => c.type === 'Ready')?.message).toContain('b: Creating');
   });
   it('reports failures as retrying with the first reason and every failing host', () => {
-    const s = summarize([failing('a'), ok('b'), failing('c')], [], [], 1, undefined, now);
+    const s = summarize({ outcomes: [failing('a'), ok('b'), failing('c')], generation: 1, now });
     expect(conds(s)).toEqual({ Ready: 'False/HostNotReady', Reconciling: 'True/HostNotReady' });
     const message = s.conditions.find((c) => c.type === 'Ready')?.message ?? '';
     expect(message).toContain('a: HostNotReady: down');
     expect(message).toContain('c: HostNotReady: down');
   });
   it('is Stalled when any host needs the user to act', () => {
-    const s = summarize([failing('a'), stalled('b')], [], [], 1, undefined, now);
+    const s = summarize({ outcomes: [failing('a'), stalled('b')], generation: 1, now });
     expect(conds(s)).toEqual({ Ready: 'False/PolicyViolation', Stalled: 'True/PolicyViolation' });
     expect(s.conditions.find((c) => c.type === 'Stalled')?.message).toContain('spec.security.privileged');
   });
   it('explains why nothing was placed', () => {
-    const s = summarize(
-      [],
-      [{ host: 'x', reason: 'HostNotFound', message: 'DockerHost x does not exist' }],
-      [],
-      1,
-      undefined,
+    const s = summarize({
+      outcomes: [],
+      refused: [{ host: 'x', reason: 'HostNotFound', message: 'DockerHost x does not exist' }],
+      generation: 1,
       now,
-    );
+    });
     expect(s).toMatchObject({ hostsReady: '0/0', phase: 'Unplaced' });
     expect(conds(s)).toEqual({ Ready: 'False/HostNotFound', Reconciling: 'True/HostNotFound' });
-    const none = summarize([], [], [], 1, undefined, now);
+    const none = summarize({ outcomes: [], generation: 1, now });
     expect(none.conditions.find((c) => c.type === 'Ready')?.message).toContain('no DockerHost matches');
   });
   it('waits for removals from hosts that stopped matching', () => {
-    const s = summarize([ok('a')], [], ['b'], 1, undefined, now);
+    const s = summarize({ outcomes: [ok('a')], pendingRemoval: ['b'], generation: 1, now });
     expect(conds(s)).toEqual({ Ready: 'Unknown/Progressing', Reconciling: 'True/Progressing' });
     expect(s.conditions.find((c) => c.type === 'Ready')?.message).toContain('b: removing');
   });
   it('says what a removal waits for', () => {
-    const s = summarize(
-      [busy('a')],
-      [],
-      [{ host: 'b', message: 'waiting for a to be Ready' }],
-      1,
-      undefined,
+    const s = summarize({
+      outcomes: [busy('a')],
+      pendingRemoval: [{ host: 'b', message: 'waiting for a to be Ready' }],
+      generation: 1,
       now,
-    );
+    });
     expect(s.conditions.find((c) => c.type === 'Ready')?.message).toContain('b: waiting for a to be Ready');
   });
 
@@ -118,17 +114,17 @@ describe('summarize', () => {
       },
     ],
   ])('%s', (_name, outcomes, expected) => {
-    const s = summarize(outcomes, [], [], 2, undefined, now, [kept]);
+    const s = summarize({ outcomes, generation: 2, now, kept: [kept] });
     expect(conds(s)).toEqual(expected);
     const matched = s.conditions.find((c) => c.type === 'PlacementMatched');
     expect(matched).toMatchObject({ message: `b: ${kept.message}`, observedGeneration: 2 });
   });
   it('names kept hosts in the Ready message, and drops PlacementMatched once they match again', () => {
-    const s = summarize([ok('a'), ok('b')], [], [], 1, undefined, now, [kept]);
+    const s = summarize({ outcomes: [ok('a'), ok('b')], generation: 1, now, kept: [kept] });
     expect(s.conditions.find((c) => c.type === 'Ready')?.message).toBe(
       'ready on 2/2 hosts; kept on b (HostNoLongerMatches)',
     );
-    const again = summarize([ok('a'), ok('b')], [], [], 1, s.conditions, now);
+    const again = summarize({ outcomes: [ok('a'), ok('b')], generation: 1, previous: s.conditions, now });
     expect(conds(again)).toEqual({ Ready: 'True/Converged' });
   });
 });

@@ -1,4 +1,5 @@
 import type { Condition } from '../crds/kit.js';
+import { Reason } from '../crds/reasons.js';
 import {
   markReady,
   markReconciling,
@@ -32,22 +33,40 @@ export const PLACEMENT_MATCHED = 'PlacementMatched';
  */
 export function withPlacementMatched(
   conditions: readonly Condition[],
-  kept: readonly Mismatch[],
-  generation: number | undefined,
-  now: Date,
+  placement: { kept: readonly Mismatch[]; generation: number | undefined; now: Date },
 ): Condition[] {
+  const { kept, generation, now } = placement;
   if (kept.length === 0) return removeCondition(conditions, PLACEMENT_MATCHED);
   return setCondition(
     conditions,
     {
       type: PLACEMENT_MATCHED,
       status: 'False',
-      reason: kept[0]?.reason ?? 'HostNoLongerMatches',
+      reason: kept[0]?.reason ?? Reason.HostNoLongerMatches,
       message: describeHosts(kept.map((k) => ({ host: k.host, text: k.message }))),
       ...(generation !== undefined ? { observedGeneration: generation } : {}),
     },
     now,
   );
+}
+
+type HostResult = { host: string; outcome: HostOutcome };
+type PendingRemoval = string | { host: string; message: string };
+
+/** What summarize reads: the per-host outcomes of one reconcile and the object's previous conditions. */
+export interface SummaryInput {
+  /** One outcome per placed host. */
+  outcomes: ReadonlyArray<HostResult>;
+  /** Hosts the object was not placed on, and why (shown when nothing was placed, or beside Ready). */
+  refused?: readonly Refusal[];
+  /** Hosts the object is still being removed from: a bare name, or a name with what it waits for. */
+  pendingRemoval?: ReadonlyArray<PendingRemoval>;
+  /** metadata.generation, written as each condition's observedGeneration. */
+  generation?: number | undefined;
+  previous?: readonly Condition[] | undefined;
+  now: Date;
+  /** Hosts kept although they no longer match (IgnoredDuringExecution). */
+  kept?: readonly Mismatch[];
 }
 
 /**
@@ -56,16 +75,9 @@ export function withPlacementMatched(
  * message names the hosts that are not. Hosts kept although they no longer
  * match count like any placed host, and add PlacementMatched=False.
  */
-export function summarize(
-  outcomes: ReadonlyArray<{ host: string; outcome: HostOutcome }>,
-  refused: readonly Refusal[],
-  pendingRemoval: ReadonlyArray<string | { host: string; message: string }>,
-  generation: number | undefined,
-  previous: readonly Condition[] | undefined,
-  now: Date,
-  kept: readonly Mismatch[] = [],
-): Summary {
-  const base = summarizeReadiness(outcomes, refused, pendingRemoval, generation, previous, now);
+export function summarize(input: SummaryInput): Summary {
+  const { generation, now, kept = [] } = input;
+  const base = summarizeReadiness(input);
   const note =
     kept.length > 0 && base.conditions.some((c) => c.type === 'Ready' && c.status === 'True')
       ? `; kept on ${kept.map((k) => `${k.host} (${k.reason})`).join(', ')}`
@@ -73,99 +85,111 @@ export function summarize(
   const conditions = note
     ? base.conditions.map((c) => (c.type === 'Ready' ? { ...c, message: c.message + note } : c))
     : base.conditions;
-  return { ...base, conditions: withPlacementMatched(conditions, kept, generation, now) };
+  return { ...base, conditions: withPlacementMatched(conditions, { kept, generation, now }) };
 }
 
-function summarizeReadiness(
-  outcomes: ReadonlyArray<{ host: string; outcome: HostOutcome }>,
-  refused: readonly Refusal[],
-  pendingRemoval: ReadonlyArray<string | { host: string; message: string }>,
-  generation: number | undefined,
-  previous: readonly Condition[] | undefined,
-  now: Date,
-): Summary {
-  const gen = generation !== undefined ? { observedGeneration: generation } : {};
-  const total = outcomes.length;
-  const ready = outcomes.filter((o) => o.outcome.ready);
-  const hostsReady = `${ready.length}/${total}`;
-  const notReady = outcomes.filter((o) => !o.outcome.ready);
-  const stalled = notReady.filter((o) => o.outcome.stalled);
-  const failed = notReady.filter((o) => o.outcome.failure && !o.outcome.stalled);
-  const phase =
-    total === 0
-      ? 'Unplaced'
-      : notReady.length === 0
-        ? 'Ready'
-        : (notReady[0]?.outcome.entry.phase ?? 'Pending');
+/** The placed hosts sorted by how far they are from done. */
+interface Tally {
+  total: number;
+  hostsReady: string;
+  notReady: HostResult[];
+  stalled: HostResult[];
+  failed: HostResult[];
+}
 
-  if (stalled.length > 0) {
-    const first = stalled[0]?.outcome.stalled;
-    const message = describeHosts(
-      stalled.map((s) => ({ host: s.host, text: s.outcome.stalled?.message ?? '' })),
-    );
-    return {
-      conditions: markStalled(previous, { reason: first?.reason ?? 'Stalled', message, ...gen }, now),
-      hostsReady,
-      phase,
-    };
+function tally(outcomes: ReadonlyArray<HostResult>): Tally {
+  const ready = outcomes.filter((o) => o.outcome.ready);
+  const notReady = outcomes.filter((o) => !o.outcome.ready);
+  return {
+    total: outcomes.length,
+    hostsReady: `${ready.length}/${outcomes.length}`,
+    notReady,
+    stalled: notReady.filter((o) => o.outcome.stalled),
+    failed: notReady.filter((o) => o.outcome.failure && !o.outcome.stalled),
+  };
+}
+
+function phaseOf(t: Tally): string {
+  if (t.total === 0) return 'Unplaced';
+  if (t.notReady.length === 0) return 'Ready';
+  return t.notReady[0]?.outcome.entry.phase ?? 'Pending';
+}
+
+/** Which of the kstatus condition sets applies, with its reason and message. */
+interface Verdict {
+  mark: typeof markReady;
+  reason: string;
+  message: string;
+}
+
+function stalledVerdict(stalled: readonly HostResult[]): Verdict {
+  const message = describeHosts(
+    stalled.map((s) => ({ host: s.host, text: s.outcome.stalled?.message ?? '' })),
+  );
+  return { mark: markStalled, reason: stalled[0]?.outcome.stalled?.reason ?? Reason.Stalled, message };
+}
+
+function unplacedVerdict(refused: readonly Refusal[]): Verdict {
+  const message =
+    refused.length > 0
+      ? describeHosts(refused.map((r) => ({ host: r.host, text: r.message })))
+      : 'no DockerHost matches spec.hostSelector';
+  return { mark: markRetrying, reason: refused[0]?.reason ?? Reason.NoMatchingHosts, message };
+}
+
+function failedVerdict(failed: readonly HostResult[]): Verdict {
+  const message = describeHosts(
+    failed.map((f) => ({
+      host: f.host,
+      text: `${f.outcome.failure?.reason}: ${f.outcome.failure?.message}`,
+    })),
+  );
+  return { mark: markRetrying, reason: failed[0]?.outcome.failure?.reason ?? Reason.Failed, message };
+}
+
+function progressingVerdict(
+  notReady: readonly HostResult[],
+  pendingRemoval: ReadonlyArray<PendingRemoval>,
+): Verdict {
+  const items = notReady.map((n) => ({
+    host: n.host,
+    text: n.outcome.entry.message ?? n.outcome.entry.phase,
+  }));
+  for (const p of pendingRemoval) {
+    if (typeof p === 'string') items.push({ host: p, text: 'removing (no longer placed here)' });
+    else items.push({ host: p.host, text: p.message });
   }
-  if (total === 0) {
-    const why =
-      refused.length > 0
-        ? describeHosts(refused.map((r) => ({ host: r.host, text: r.message })))
-        : 'no DockerHost matches spec.hostSelector';
-    return {
-      conditions: markRetrying(
-        previous,
-        { reason: refused[0]?.reason ?? 'NoMatchingHosts', message: why, ...gen },
-        now,
-      ),
-      hostsReady,
-      phase,
-    };
-  }
-  if (failed.length > 0) {
-    const first = failed[0]?.outcome.failure;
-    const message = describeHosts(
-      failed.map((f) => ({
-        host: f.host,
-        text: `${f.outcome.failure?.reason}: ${f.outcome.failure?.message}`,
-      })),
-    );
-    return {
-      conditions: markRetrying(previous, { reason: first?.reason ?? 'Failed', message, ...gen }, now),
-      hostsReady,
-      phase,
-    };
-  }
-  if (notReady.length > 0 || pendingRemoval.length > 0) {
-    const items = notReady.map((n) => ({
-      host: n.host,
-      text: n.outcome.entry.message ?? n.outcome.entry.phase,
-    }));
-    for (const p of pendingRemoval) {
-      if (typeof p === 'string') items.push({ host: p, text: 'removing (no longer placed here)' });
-      else items.push({ host: p.host, text: p.message });
-    }
-    return {
-      conditions: markReconciling(
-        previous,
-        { reason: 'Progressing', message: `waiting on ${describeHosts(items)}`, ...gen },
-        now,
-      ),
-      hostsReady,
-      phase,
-    };
-  }
+  return { mark: markReconciling, reason: Reason.Progressing, message: `waiting on ${describeHosts(items)}` };
+}
+
+function readyVerdict(hostsReady: string, refused: readonly Refusal[]): Verdict {
   const note =
     refused.length > 0 ? `; not placed on ${refused.map((r) => `${r.host} (${r.reason})`).join(', ')}` : '';
+  return { mark: markReady, reason: Reason.Converged, message: `ready on ${hostsReady} hosts${note}` };
+}
+
+/** In priority order: a host needing the user, nothing placed, a failure, work left, done. */
+function verdictOf(
+  t: Tally,
+  refused: readonly Refusal[],
+  pendingRemoval: ReadonlyArray<PendingRemoval>,
+): Verdict {
+  if (t.stalled.length > 0) return stalledVerdict(t.stalled);
+  if (t.total === 0) return unplacedVerdict(refused);
+  if (t.failed.length > 0) return failedVerdict(t.failed);
+  if (t.notReady.length > 0 || pendingRemoval.length > 0)
+    return progressingVerdict(t.notReady, pendingRemoval);
+  return readyVerdict(t.hostsReady, refused);
+}
+
+function summarizeReadiness(input: SummaryInput): Summary {
+  const { refused = [], pendingRemoval = [], generation, previous, now } = input;
+  const t = tally(input.outcomes);
+  const { mark, reason, message } = verdictOf(t, refused, pendingRemoval);
+  const gen = generation !== undefined ? { observedGeneration: generation } : {};
   return {
-    conditions: markReady(
-      previous,
-      { reason: 'Converged', message: `ready on ${hostsReady} hosts${note}`, ...gen },
-      now,
-    ),
-    hostsReady,
-    phase,
+    conditions: mark(previous, { reason, message, ...gen }, now),
+    hostsReady: t.hostsReady,
+    phase: phaseOf(t),
   };
 }

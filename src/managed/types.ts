@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { DockerHost } from '../crds/dockerhost.js';
+import type { Reason } from '../crds/reasons.js';
 import type { Condition, KubeObject, MachineState } from '../crds/kit.js';
 import type { HostConnection } from '../docker/connection-pool.js';
 import type { DockerObjectType } from '../docker/event-stream.js';
@@ -68,9 +69,9 @@ export interface HostOutcome {
   /** Converged on this host. */
   ready: boolean;
   /** A failure that is retried (pull failed, name conflict, daemon error): Ready=False, Reconciling=True. */
-  failure?: { reason: string; message: string };
+  failure?: { reason: Reason; message: string };
   /** Nothing will change until the user acts (policy violation, recreate required): Stalled=True. */
-  stalled?: { reason: string; message: string };
+  stalled?: { reason: Reason; message: string };
   /** Look again sooner than the poll interval (work in progress). */
   requeueAfterMs?: number;
 }

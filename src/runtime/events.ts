@@ -14,6 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import type { EventReason, Reason } from '../crds/reasons.js';
 import { isNotFound } from './api-errors.js';
 import { EventAggregator, eventKey, type EventCommand } from './event-aggregator.js';
 
@@ -24,7 +25,13 @@ export interface EventRecorder {
    * Records that `action` on `regarding` happened for `reason`, e.g.
    * (container, 'Warning', 'PullFailed', 'Pull', 'pull access denied for app:1.2').
    */
-  event(regarding: KubernetesObject, type: EventType, reason: string, action: string, note: string): void;
+  event(
+    regarding: KubernetesObject,
+    type: EventType,
+    reason: Reason | EventReason,
+    action: string,
+    note: string,
+  ): void;
 }
 
 export type EventsApi = Pick<EventsV1Api, 'createNamespacedEvent' | 'patchNamespacedEvent'>;

@@ -34,11 +34,10 @@ const WORKQUEUE_BUCKETS = Array.from({ length: 12 }, (_, i) => 1e-8 * 10 ** i);
 
 const RESULTS = ['success', 'error', 'requeue', 'requeue_after'] as const;
 
-export function createMetrics(options: MetricsOptions = {}): RuntimeMetrics {
-  const registry = options.registry ?? new Registry();
-  const registers = [registry];
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+type Registers = Registry[];
 
+/** controller_runtime_* series: one family per controller, every series exposed at zero from the start. */
+function controllerFamily(registers: Registers): RuntimeMetrics['controller'] {
   const reconcileTotal = new Counter({
     name: 'controller_runtime_reconcile_total',
     help: 'Total number of reconciliations per controller',
@@ -77,52 +76,42 @@ export function createMetrics(options: MetricsOptions = {}): RuntimeMetrics {
     registers,
   });
 
-  const queueLabels = ['name', 'controller'] as const;
-  const depth = new Gauge({
-    name: 'workqueue_depth',
-    help: 'Current depth of workqueue',
-    labelNames: queueLabels,
-    registers,
-  });
-  const adds = new Counter({
-    name: 'workqueue_adds_total',
-    help: 'Total number of adds handled by workqueue',
-    labelNames: queueLabels,
-    registers,
-  });
-  const queueDuration = new Histogram({
-    name: 'workqueue_queue_duration_seconds',
-    help: 'How long in seconds an item stays in workqueue before being requested',
-    labelNames: queueLabels,
-    buckets: WORKQUEUE_BUCKETS,
-    registers,
-  });
-  const workDuration = new Histogram({
-    name: 'workqueue_work_duration_seconds',
-    help: 'How long in seconds processing an item from workqueue takes',
-    labelNames: queueLabels,
-    buckets: WORKQUEUE_BUCKETS,
-    registers,
-  });
-  const retries = new Counter({
-    name: 'workqueue_retries_total',
-    help: 'Total number of retries handled by workqueue',
-    labelNames: queueLabels,
-    registers,
-  });
+  return (name) => {
+    const l = { controller: name };
+    // Expose every series at zero from the start, as controller-runtime does, so rate() works at once.
+    for (const result of RESULTS) reconcileTotal.inc({ controller: name, result }, 0);
+    reconcileErrors.inc(l, 0);
+    terminalErrors.inc(l, 0);
+    return {
+      reconcileTotal: (result) => reconcileTotal.inc({ controller: name, result }),
+      reconcileError: () => reconcileErrors.inc(l),
+      terminalReconcileError: () => terminalErrors.inc(l),
+      reconcileTime: (s) => reconcileTime.observe(l, s),
+      activeWorkers: (n) => activeWorkers.set(l, n),
+      maxConcurrentReconciles: (n) => maxConcurrent.set(l, n),
+    };
+  };
+}
 
-  // Unfinished work is read from each queue when scraped (see WorkQueueMetrics.unfinishedWorkProbe);
-  // the two gauges below need no handle: `registers` keeps them and `collect` fills them.
-  const probes = new Map<
-    string,
-    { labels: { name: string; controller: string }; probe: () => UnfinishedWork }
-  >();
+const QUEUE_LABELS = ['name', 'controller'] as const;
+
+type UnfinishedWorkProbes = Map<
+  string,
+  { labels: { name: string; controller: string }; probe: () => UnfinishedWork }
+>;
+
+/**
+ * The two workqueue gauges read from each queue when scraped (see
+ * WorkQueueMetrics.unfinishedWorkProbe). They need no handle: `registers`
+ * keeps them and `collect` fills them.
+ */
+function unfinishedWorkGauges(registers: Registers, probes: UnfinishedWorkProbes): void {
   new Gauge({
     name: 'workqueue_unfinished_work_seconds',
     help:
       "How many seconds of work has been done that is in progress and hasn't been observed by work_duration. " +
       'Large values indicate stuck threads.',
-    labelNames: queueLabels,
+    labelNames: QUEUE_LABELS,
     registers,
     collect() {
       for (const { labels, probe } of probes.values()) this.set(labels, probe().unfinishedSeconds);
@@ -131,13 +120,69 @@ export function createMetrics(options: MetricsOptions = {}): RuntimeMetrics {
   new Gauge({
     name: 'workqueue_longest_running_processor_seconds',
     help: 'How many seconds has the longest running processor for workqueue been running.',
-    labelNames: queueLabels,
+    labelNames: QUEUE_LABELS,
     registers,
     collect() {
       for (const { labels, probe } of probes.values()) this.set(labels, probe().longestRunningSeconds);
     },
   });
+}
 
+/** workqueue_* series with client-go's names, per queue and controller. */
+function workQueueFamily(registers: Registers): RuntimeMetrics['workQueue'] {
+  const depth = new Gauge({
+    name: 'workqueue_depth',
+    help: 'Current depth of workqueue',
+    labelNames: QUEUE_LABELS,
+    registers,
+  });
+  const adds = new Counter({
+    name: 'workqueue_adds_total',
+    help: 'Total number of adds handled by workqueue',
+    labelNames: QUEUE_LABELS,
+    registers,
+  });
+  const queueDuration = new Histogram({
+    name: 'workqueue_queue_duration_seconds',
+    help: 'How long in seconds an item stays in workqueue before being requested',
+    labelNames: QUEUE_LABELS,
+    buckets: WORKQUEUE_BUCKETS,
+    registers,
+  });
+  const workDuration = new Histogram({
+    name: 'workqueue_work_duration_seconds',
+    help: 'How long in seconds processing an item from workqueue takes',
+    labelNames: QUEUE_LABELS,
+    buckets: WORKQUEUE_BUCKETS,
+    registers,
+  });
+  const retries = new Counter({
+    name: 'workqueue_retries_total',
+    help: 'Total number of retries handled by workqueue',
+    labelNames: QUEUE_LABELS,
+    registers,
+  });
+  const probes: UnfinishedWorkProbes = new Map();
+  unfinishedWorkGauges(registers, probes);
+
+  return (name, controller = name) => {
+    const l = { name, controller };
+    adds.inc(l, 0);
+    retries.inc(l, 0);
+    depth.set(l, 0);
+    return {
+      depth: (n) => depth.set(l, n),
+      add: () => adds.inc(l),
+      queueDuration: (s) => queueDuration.observe(l, s),
+      workDuration: (s) => workDuration.observe(l, s),
+      retry: () => retries.inc(l),
+      unfinishedWorkProbe: (probe) => probes.set(`${name}\u0000${controller}`, { labels: l, probe }),
+    };
+  };
+}
+
+/** dockyard_informer_* series, per watched resource. */
+function informerFamily(registers: Registers): RuntimeMetrics['informer'] {
   const informerRestarts = new Counter({
     name: 'dockyard_informer_restarts_total',
     help: 'Times an informer restarted its list/watch after a failure or a stalled watch',
@@ -151,42 +196,22 @@ export function createMetrics(options: MetricsOptions = {}): RuntimeMetrics {
     registers,
   });
 
+  return (resource) => {
+    const l = { resource };
+    informerRestarts.inc(l, 0);
+    informerRelists.inc(l, 0);
+    return { restart: () => informerRestarts.inc(l), relist: () => informerRelists.inc(l) };
+  };
+}
+
+export function createMetrics(options: MetricsOptions = {}): RuntimeMetrics {
+  const registry = options.registry ?? new Registry();
+  const registers = [registry];
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   return {
     registry,
-    controller(name) {
-      const l = { controller: name };
-      // Expose every series at zero from the start, as controller-runtime does, so rate() works at once.
-      for (const result of RESULTS) reconcileTotal.inc({ controller: name, result }, 0);
-      reconcileErrors.inc(l, 0);
-      terminalErrors.inc(l, 0);
-      return {
-        reconcileTotal: (result) => reconcileTotal.inc({ controller: name, result }),
-        reconcileError: () => reconcileErrors.inc(l),
-        terminalReconcileError: () => terminalErrors.inc(l),
-        reconcileTime: (s) => reconcileTime.observe(l, s),
-        activeWorkers: (n) => activeWorkers.set(l, n),
-        maxConcurrentReconciles: (n) => maxConcurrent.set(l, n),
-      };
-    },
-    workQueue(name, controller = name) {
-      const l = { name, controller };
-      adds.inc(l, 0);
-      retries.inc(l, 0);
-      depth.set(l, 0);
-      return {
-        depth: (n) => depth.set(l, n),
-        add: () => adds.inc(l),
-        queueDuration: (s) => queueDuration.observe(l, s),
-        workDuration: (s) => workDuration.observe(l, s),
-        retry: () => retries.inc(l),
-        unfinishedWorkProbe: (probe) => probes.set(`${name}\u0000${controller}`, { labels: l, probe }),
-      };
-    },
-    informer(resource) {
-      const l = { resource };
-      informerRestarts.inc(l, 0);
-      informerRelists.inc(l, 0);
-      return { restart: () => informerRestarts.inc(l), relist: () => informerRelists.inc(l) };
-    },
+    controller: controllerFamily(registers),
+    workQueue: workQueueFamily(registers),
+    informer: informerFamily(registers),
   };
 }

@@ -16,9 +16,14 @@
 --   Ready=False, waiting on dependencies     -> Progressing, unless a host has failed
 --   Reconciling=True / Ready=Unknown / none  -> Progressing (Pulling, Creating, Starting...)
 
+-- The two tables below are WAITING_REASONS and FAILED_PHASES of
+-- src/crds/reasons.ts: scripts/generate-gitops.ts writes their contents.
+
 -- Ready=False reasons that only mean "waiting for something that comes by
 -- itself" (the DockerNetworks, DockerVolumes or DockerImage it needs).
-local WAITING_REASONS = { DependenciesNotReady = true }
+local WAITING_REASONS = {
+  DependenciesNotReady = true,
+}
 
 -- Per-host phases that are failures whatever reason the summary shows first.
 local FAILED_PHASES = {

@@ -224,7 +224,7 @@ describe('waitingOutcome', () => {
       report: {
         phase: 'Pulling' as const,
         message: 'not found; attempt 1',
-        failure: { reason: 'NotFound', message: 'not found; attempt 1' },
+        failure: { reason: 'NotFound' as const, message: 'not found; attempt 1' },
       },
       want: {
         entry: { name: 'h1', phase: 'Pulling', id: 'abc', message: 'not found; attempt 1' },

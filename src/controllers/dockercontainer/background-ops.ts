@@ -20,9 +20,10 @@
 // aborted on shutdown and at once when the Lease is lost).
 
 import type Dockerode from 'dockerode';
+import { EventReason, Reason, type PullFailureReason } from '../../crds/reasons.js';
 import { containerClient } from '../../docker/container-client.js';
 import { errorMessage } from '../../docker/errors.js';
-import { ImagePullError, imageClient, type PullFailureReason } from '../../docker/image-client.js';
+import { ImagePullError, imageClient } from '../../docker/image-client.js';
 import type { HostOutcome, HostStatusEntry } from '../../managed/types.js';
 import { ANONYMOUS, type ImageAccessRecords } from '../dockerimage/image-access.js';
 import { describeProgress, retryDelayMs } from '../dockerimage/image-spec.js';
@@ -45,13 +46,18 @@ const STOP_REQUERY_MARGIN_MS = 2_000;
 /** While pulling: look again this often to show progress (as DockerImage does). */
 export const PULL_PROGRESS_REQUEUE_MS = 2_000;
 
-type Note = (type: 'Normal' | 'Warning', reason: string, action: string, message: string) => void;
+type Note = (
+  type: 'Normal' | 'Warning',
+  reason: Reason | EventReason,
+  action: string,
+  message: string,
+) => void;
 
 /** What the host entry says while an operation runs, or after one failed. */
 export interface OpReport {
   phase: 'Pulling' | 'Stopping';
   message: string;
-  failure?: { reason: string; message: string };
+  failure?: { reason: Reason; message: string };
   requeueAfterMs?: number;
 }
 
@@ -129,7 +135,7 @@ export interface PullBackoff {
   failures: number;
   /** No new pull before this time (ms since the epoch). */
   retryAt: number;
-  reason: string;
+  reason: PullFailureReason;
   message: string;
 }
 
@@ -261,7 +267,12 @@ export class ContainerOps {
         const retryIn = Math.max(0, backoff.retryAt - this.now());
         const message = `${backoff.message}; attempt ${backoff.failures}, retrying in ${Math.ceil(retryIn / 1000)} s`;
         if (decision.fresh)
-          req.note('Warning', 'PullFailed', 'Pull', `on ${req.host}: ${backoff.reason}: ${backoff.message}`);
+          req.note(
+            'Warning',
+            EventReason.PullFailed,
+            'Pull',
+            `on ${req.host}: ${backoff.reason}: ${backoff.message}`,
+          );
         return {
           phase: 'Pulling',
           message,
@@ -311,7 +322,7 @@ export class ContainerOps {
       try {
         free = await this.slots.acquire(stop);
       } catch {
-        return failed('PullError', `pulling ${image}: canceled`);
+        return failed(Reason.PullError, `pulling ${image}: canceled`);
       } finally {
         this.queued.delete(key);
       }
@@ -333,7 +344,7 @@ export class ContainerOps {
         };
       } catch (err) {
         if (timeout.aborted && !stop.aborted)
-          return failed('PullError', `pulling ${image}: not finished after ${timeoutMs / 1000} s`);
+          return failed(Reason.PullError, `pulling ${image}: not finished after ${timeoutMs / 1000} s`);
         const e = ImagePullError.from(err, `pulling ${image}`);
         return failed(e.reason, e.message);
       } finally {
@@ -351,7 +362,7 @@ export class ContainerOps {
       this.pulls.take(o.key, o.uid);
       this.owners.delete(id);
       const seconds = (view.result.durationMs / 1000).toFixed(1);
-      o.note('Normal', 'Pulled', 'Pull', `pulled ${o.image} on ${o.host} in ${seconds} s`);
+      o.note('Normal', EventReason.Pulled, 'Pull', `pulled ${o.image} on ${o.host} in ${seconds} s`);
     }
     this.opts.trigger?.(ownerKey);
   }

@@ -40,16 +40,16 @@ const inputs: ContainerInputs = {
 
 describe('createAndConnect after a name conflict', () => {
   it('adopts a container carrying this resource’s uid', async () => {
-    await expect(createAndConnect(daemon({ 'dockyard.io/uid': 'u-web' }), {}, inputs, 'h')).resolves.toBe(
-      'c-existing',
-    );
+    await expect(
+      createAndConnect(daemon({ 'dockyard.io/uid': 'u-web' }), { spec: {}, inputs, hash: 'h' }),
+    ).resolves.toBe('c-existing');
   });
 
   it.each([
     ['another resource’s', { 'dockyard.io/uid': 'u-other', 'dockyard.io/namespace': 'tenant-b' }],
     ['not Dockyard’s', { app: 'x' }],
   ])('refuses %s container: ContainerNameConflict', async (_what, labels) => {
-    await expect(createAndConnect(daemon(labels), {}, inputs, 'h')).rejects.toBeInstanceOf(
+    await expect(createAndConnect(daemon(labels), { spec: {}, inputs, hash: 'h' })).rejects.toBeInstanceOf(
       ContainerNameConflict,
     );
   });

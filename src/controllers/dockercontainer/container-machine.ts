@@ -1,4 +1,5 @@
 import { assign, setup } from 'xstate';
+import { effectSlots, type MachineSpec } from '../../managed/machine-spec.js';
 import type { ContainerSituation } from './situation.js';
 
 export const CONTAINER_MACHINE_VERSION = 1;
@@ -25,23 +26,44 @@ export interface ContainerMachineContext {
 
 export type ContainerEvent = ContainerSituation;
 
-type Action =
-  | 'pull'
-  | 'create'
-  | 'start'
-  | 'recreate'
-  | 'update'
-  | 'reconnect'
-  | 'stop'
-  | 'recordCreated'
-  | 'recordDriftRepaired'
-  | 'recordRecreated'
-  | 'recordUpdated'
-  | 'recordStopped'
-  | 'recordOOMKilled'
-  | 'countRepair'
-  | 'countRetry'
-  | 'resetRetries';
+/**
+ * What the controller carries out for the machine (container-effects.ts has
+ * a handler for each): Docker calls first, then the Events it records.
+ */
+export const CONTAINER_EFFECTS = [
+  'pull',
+  'create',
+  'start',
+  'recreate',
+  'update',
+  'reconnect',
+  'stop',
+  'recordCreated',
+  'recordDriftRepaired',
+  'recordRecreated',
+  'recordUpdated',
+  'recordStopped',
+  'recordOOMKilled',
+  'recordHealthy',
+  'recordUnhealthy',
+  'recordBackOff',
+  'recordFailed',
+  'recordPolicyViolation',
+  'recordNameConflict',
+  'recordWaiting',
+] as const;
+export type ContainerEffect = (typeof CONTAINER_EFFECTS)[number];
+
+/** The machine's own context updates: applied by xstate, never seen by the controller. */
+type Assignment =
+  'countRepair' | 'countRetry' | 'resetRetries' | 'countCrash' | 'resetCrashes' | 'noteRestarts';
+type Action = ContainerEffect | Assignment;
+
+/** A list of actions, typed (a misspelt one fails the type-check). */
+const act = (...actions: Action[]): Action[] => actions;
+
+/** Where a container starts on a host, and what a saved context is merged over. */
+const INITIAL_CONTEXT: ContainerMachineContext = { lastRestartCount: 0, crashes: 0, repairs: 0, retries: 0 };
 
 /**
  * The decision shared by every state, in the classifier's priority order;
@@ -49,13 +71,8 @@ type Action =
  * container is drift to repair and report).
  */
 function decide(drift: boolean) {
-  const repaired: Action[] = drift ? ['recordDriftRepaired', 'countRepair'] : [];
-  const created: Action[] = [
-    'create',
-    'start',
-    'resetRetries',
-    ...(drift ? repaired : (['recordCreated'] as Action[])),
-  ];
+  const repaired = drift ? act('recordDriftRepaired', 'countRepair') : act();
+  const created = act('create', 'start', 'resetRetries', ...(drift ? repaired : act('recordCreated')));
   return {
     PAUSED: { target: '#dockercontainer.Paused' as const },
     POLICY_VIOLATION: { target: '#dockercontainer.PolicyViolation' as const },
@@ -64,7 +81,7 @@ function decide(drift: boolean) {
     CONFLICT: { target: '#dockercontainer.NameConflict' as const },
     // Stay put: the state before the removal decides whether what follows is drift.
     REMOVING: {},
-    IMAGE_MISSING: { target: '#dockercontainer.Pulling' as const, actions: ['pull'] as Action[] },
+    IMAGE_MISSING: { target: '#dockercontainer.Pulling' as const, actions: act('pull') },
     MISSING: [
       {
         guard: 'start' as const,
@@ -73,7 +90,7 @@ function decide(drift: boolean) {
       },
       {
         target: '#dockercontainer.Stopped' as const,
-        actions: ['create', 'resetRetries', 'recordCreated'] as Action[],
+        actions: act('create', 'resetRetries', 'recordCreated'),
       },
     ],
     // recreate replaces the container and starts the new one when Running is
@@ -82,50 +99,50 @@ function decide(drift: boolean) {
       {
         guard: 'start' as const,
         target: '#dockercontainer.Recreating' as const,
-        actions: ['recreate', 'resetRetries', 'recordRecreated'] as Action[],
+        actions: act('recreate', 'resetRetries', 'recordRecreated'),
       },
       {
         target: '#dockercontainer.Stopped' as const,
-        actions: ['recreate', 'resetRetries', 'recordRecreated'] as Action[],
+        actions: act('recreate', 'resetRetries', 'recordRecreated'),
       },
     ],
-    NEEDS_UPDATE: { actions: ['update', 'recordUpdated'] as Action[] },
-    NETWORKS_DIFFER: { actions: ['reconnect'] as Action[] },
+    NEEDS_UPDATE: { actions: act('update', 'recordUpdated') },
+    NETWORKS_DIFFER: { actions: act('reconnect') },
     SHOULD_STOP: {
       target: '#dockercontainer.Stopped' as const,
-      actions: ['stop', 'recordStopped'] as Action[],
+      actions: act('stop', 'recordStopped'),
     },
     STOPPED: { target: '#dockercontainer.Stopped' as const },
     CRASH_LOOPING: {
       target: '#dockercontainer.CrashLoopBackOff' as const,
-      actions: ['countCrash', 'noteRestarts'] as const,
+      actions: act('countCrash', 'noteRestarts'),
     },
     FAILED: { target: '#dockercontainer.Failed' as const },
     NOT_RUNNING: {
       target: '#dockercontainer.Starting' as const,
-      actions: ['start', ...repaired] as Action[],
+      actions: act('start', ...repaired),
     },
     OOM_RETRY: {
       target: '#dockercontainer.Starting' as const,
-      actions: ['recordOOMKilled', 'start', 'countRetry'] as Action[],
+      actions: act('recordOOMKilled', 'start', 'countRetry'),
     },
     RUNNING: [
       {
         guard: 'healthy' as const,
         target: '#dockercontainer.Healthy' as const,
-        actions: ['noteRestarts', 'resetCrashes'] as const,
+        actions: act('noteRestarts', 'resetCrashes'),
       },
       {
         guard: 'unhealthy' as const,
         target: '#dockercontainer.Unhealthy' as const,
-        actions: ['noteRestarts', 'resetCrashes'] as const,
+        actions: act('noteRestarts', 'resetCrashes'),
       },
       {
         guard: 'healthStarting' as const,
         target: '#dockercontainer.Starting' as const,
-        actions: ['noteRestarts'] as const,
+        actions: act('noteRestarts'),
       },
-      { target: '#dockercontainer.Running' as const, actions: ['noteRestarts', 'resetCrashes'] as const },
+      { target: '#dockercontainer.Running' as const, actions: act('noteRestarts', 'resetCrashes') },
     ],
   };
 }
@@ -140,26 +157,7 @@ function decide(drift: boolean) {
 export const containerMachine = setup({
   types: {} as { context: ContainerMachineContext; events: ContainerEvent },
   actions: {
-    pull: () => {},
-    create: () => {},
-    start: () => {},
-    recreate: () => {},
-    update: () => {},
-    reconnect: () => {},
-    stop: () => {},
-    recordCreated: () => {},
-    recordDriftRepaired: () => {},
-    recordRecreated: () => {},
-    recordUpdated: () => {},
-    recordStopped: () => {},
-    recordOOMKilled: () => {},
-    recordHealthy: () => {},
-    recordUnhealthy: () => {},
-    recordBackOff: () => {},
-    recordFailed: () => {},
-    recordPolicyViolation: () => {},
-    recordNameConflict: () => {},
-    recordWaiting: () => {},
+    ...effectSlots(CONTAINER_EFFECTS),
     countRepair: assign({ repairs: ({ context }) => context.repairs + 1 }),
     countRetry: assign({ retries: ({ context }) => (context.retries ?? 0) + 1 }),
     resetRetries: assign({ retries: 0 }),
@@ -188,7 +186,7 @@ export const containerMachine = setup({
 }).createMachine({
   id: 'dockercontainer',
   initial: 'Pending',
-  context: { lastRestartCount: 0, crashes: 0, repairs: 0, retries: 0 },
+  context: { ...INITIAL_CONTEXT },
   states: {
     Pending: { on: decide(false) },
     WaitingForDependencies: { entry: 'recordWaiting', on: decide(false) },
@@ -209,3 +207,15 @@ export const containerMachine = setup({
 });
 
 export const READY_PHASES = new Set(['Running', 'Healthy', 'Stopped']);
+
+/** The container machine as the host flow runs it. */
+export const containerMachineSpec: MachineSpec<
+  typeof containerMachine,
+  ContainerMachineContext,
+  ContainerEffect
+> = {
+  machine: containerMachine,
+  version: CONTAINER_MACHINE_VERSION,
+  initialContext: INITIAL_CONTEXT,
+  effects: CONTAINER_EFFECTS,
+};

@@ -1,5 +1,6 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { DockerContainerSpec } from '../../crds/dockercontainer.js';
+import { Reason, type EnvFailureReason } from '../../crds/reasons.js';
 import { describeError, isNotFound, statusCodeOf } from '../../runtime/api-errors.js';
 
 /** Reads Secrets and ConfigMaps of one namespace by name; undefined when there is none. */
@@ -16,7 +17,7 @@ export type EnvResolution =
       /** envFrom keys left out because they are not valid variable names (as Kubernetes does). */
       invalidNames: string[];
     }
-  | { ok: false; reason: 'SecretNotFound' | 'ConfigMapNotFound'; message: string };
+  | { ok: false; reason: EnvFailureReason; message: string };
 
 /** The names the CRD allows for variables; envFrom keys that do not fit are skipped. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
@@ -25,7 +26,7 @@ type Kind = 'Secret' | 'ConfigMap';
 
 const notFound = (kind: Kind, message: string): EnvResolution => ({
   ok: false,
-  reason: kind === 'Secret' ? 'SecretNotFound' : 'ConfigMapNotFound',
+  reason: kind === 'Secret' ? Reason.SecretNotFound : Reason.ConfigMapNotFound,
   message,
 });
 

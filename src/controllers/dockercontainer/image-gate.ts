@@ -1,4 +1,5 @@
 import type Dockerode from 'dockerode';
+import type { Reason } from '../../crds/reasons.js';
 import { machineEntry } from '../../managed/machine-state.js';
 import type { HostOutcome, HostStatusEntry } from '../../managed/types.js';
 import type { SavedMachineState } from '../../managed/machine-step.js';
@@ -10,7 +11,7 @@ export type ImageGate =
   | { action: 'go' }
   /** The image's tag names other content in the registry now: pull it like a missing image. */
   | { action: 'pull' }
-  | { action: 'refuse'; reason: string; message: string };
+  | { action: 'refuse'; reason: Reason; message: string };
 
 /** Situations in which the container is about to be created from its image. */
 const CREATING = new Set<ContainerSituation['type']>(['MISSING', 'OUTDATED']);
@@ -52,7 +53,7 @@ export async function gateImage(opts: {
  */
 export function refusedOutcome<C extends object>(opts: {
   host: string;
-  reason: string;
+  reason: Reason;
   message: string;
   saved: SavedMachineState<C> | undefined;
   fields: Partial<HostStatusEntry>;

@@ -1,6 +1,7 @@
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { ANNOTATIONS, GROUP, VERSION } from '../../crds/kit.js';
 import type { DockerHost } from '../../crds/dockerhost.js';
+import { EventReason, Reason } from '../../crds/reasons.js';
 import type { TlsMaterial } from '../../docker/endpoint.js';
 import { classifyHostError, errorMessage } from '../../docker/errors.js';
 import type { DockerMetrics } from '../../docker/docker-metrics.js';
@@ -24,16 +25,12 @@ import { customResourceListWatcher } from '../../runtime/kube-list-watcher.js';
 import { patchStatus, type StatusPatchApi } from '../../runtime/status-patch.js';
 import type { HostRuntime } from '../../docker/host-runtime.js';
 import type { ControllerDeps } from '../index.js';
-import { stepMachine, type SavedMachineState } from '../../managed/machine-step.js';
-import {
-  HOST_MACHINE_VERSION,
-  hostMachine,
-  type HostMachineContext,
-  type HostObservation,
-} from './host-machine.js';
+import { savedFromEntry } from '../../managed/machine-state.js';
+import { decide } from '../../managed/machine-spec.js';
+import { hostMachineSpec, type HostEffect, type HostObservation } from './host-machine.js';
 import { hostWarnings, nextHeartbeatMs, nextHostStatus, type HostObservationResult } from './host-status.js';
 import { readTlsSecret, TlsSecretError } from './tls-secret.js';
-import { DRAIN_REASONS, mayReleaseHost, TERMINATING, withDrainStatus } from './host-drain.js';
+import { mayReleaseHost, TERMINATING, withDrainStatus } from './host-drain.js';
 import { describePlaced, PlacedObjects, placedHostsOf, type PlacedObjectsOnHost } from './placed-objects.js';
 
 export const DOCKERHOST_CONTROLLER = 'dockerhost';
@@ -56,13 +53,46 @@ export interface DockerHostReconcilerDeps {
   now?: () => Date;
 }
 
-function savedMachine(host: DockerHost): SavedMachineState<HostMachineContext> | undefined {
-  const m = host.status?.machine;
-  if (!m) return undefined;
+/** One host's heartbeat, as the machine's effects see it. */
+interface HostEffectRun {
+  host: DockerHost;
+  observation: HostObservationResult;
+}
+
+/** Every effect the host machine can ask for, with its handler: a missing or misspelt one fails the type-check. */
+type HostEffectTable = Record<HostEffect, (run: HostEffectRun) => void>;
+
+function hostEffects(events: EventRecorder): HostEffectTable {
+  // The machine asks for each record only on an observation of its kind (reachable or not);
+  // the checks narrow the observation's type to read its facts or its reason.
+  const recordFailure = ({ host, observation }: HostEffectRun) => {
+    if (!observation.ok)
+      events.event(
+        host,
+        'Warning',
+        observation.reason,
+        'Connect',
+        `${host.spec.endpoint}: ${observation.message}`,
+      );
+  };
   return {
-    state: m.state,
-    version: m.version,
-    context: { failures: 0, ...(m.context as Partial<HostMachineContext>) },
+    recordReady: ({ host, observation }) => {
+      if (observation.ok)
+        events.event(
+          host,
+          'Normal',
+          EventReason.HostReady,
+          'Connect',
+          `Docker ${observation.facts.engine.version ?? ''} reachable at ${host.spec.endpoint}`,
+        );
+    },
+    recordNotReady: recordFailure,
+    recordReasonChanged: recordFailure,
+    // The event stream follows every observation, not only the transitions
+    // (see execute): a restarted controller finds hosts already Ready, and
+    // the paused annotation stops a stream in any state.
+    startEventStream: () => undefined,
+    stopEventStream: () => undefined,
   };
 }
 
@@ -73,9 +103,11 @@ function savedMachine(host: DockerHost): SavedMachineState<HostMachineContext> |
  */
 export class DockerHostReconciler implements Reconciler {
   private readonly now: () => Date;
+  private readonly effects: HostEffectTable;
 
   constructor(private readonly deps: DockerHostReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.effects = hostEffects(deps.events);
   }
 
   async reconcile(ctx: ReconcileContext, req: Request): Promise<ReconcileResult> {
@@ -99,16 +131,17 @@ export class DockerHostReconciler implements Reconciler {
       : {
           type: 'OBSERVED',
           reachable: false,
-          reason: observation.reason === 'SecretNotFound' ? 'ConfigError' : observation.reason,
+          reason: observation.reason === Reason.SecretNotFound ? Reason.ConfigError : observation.reason,
         };
-    const step = stepMachine(hostMachine, HOST_MACHINE_VERSION, savedMachine(host), event);
-    this.execute(host, step.actions, observation);
+    const step = decide(hostMachineSpec, savedFromEntry(host.status, hostMachineSpec.initialContext), event);
+    this.execute(host, step.effects, observation);
     this.deps.metrics.hostUp(req.name, observation.ok);
 
     const warnings = hostWarnings(host.spec);
     const firstLookAtGeneration = host.status?.observedGeneration !== host.metadata.generation;
     if (firstLookAtGeneration) {
-      for (const w of warnings) this.deps.events.event(host, 'Warning', 'InsecureEndpoint', 'Connect', w);
+      for (const w of warnings)
+        this.deps.events.event(host, 'Warning', EventReason.InsecureEndpoint, 'Connect', w);
     }
     const status = withDrainStatus(
       nextHostStatus(host.status, {
@@ -157,7 +190,7 @@ export class DockerHostReconciler implements Reconciler {
     this.deps.events.event(
       host,
       'Warning',
-      DRAIN_REASONS.objectsStillPlaced,
+      Reason.ObjectsStillPlaced,
       'Delete',
       `deletion waits for ${describePlaced(placed)}; set spec.drain: true to remove them per their deletionPolicy`,
     );
@@ -182,25 +215,16 @@ export class DockerHostReconciler implements Reconciler {
     }
   }
 
-  /** Carries out the machine's actions; the event stream is also kept level-based (a restart finds Ready hosts). */
-  private execute(host: DockerHost, actions: string[], obs: HostObservationResult): void {
+  /** Carries out the machine's effects; the event stream is also kept level-based (a restart finds Ready hosts). */
+  private execute(
+    host: DockerHost,
+    effects: readonly HostEffect[],
+    observation: HostObservationResult,
+  ): void {
     const name = host.metadata.name;
-    const endpoint = host.spec.endpoint;
-    for (const action of actions) {
-      if (action === 'recordReady' && obs.ok) {
-        this.deps.events.event(
-          host,
-          'Normal',
-          'HostReady',
-          'Connect',
-          `Docker ${obs.facts.engine.version ?? ''} reachable at ${endpoint}`,
-        );
-      } else if ((action === 'recordNotReady' || action === 'recordReasonChanged') && !obs.ok) {
-        this.deps.events.event(host, 'Warning', obs.reason, 'Connect', `${endpoint}: ${obs.message}`);
-      }
-    }
+    for (const effect of effects) this.effects[effect]({ host, observation });
     const paused = host.metadata.annotations?.[ANNOTATIONS.paused] === 'true';
-    if (obs.ok && !paused) this.deps.hostRuntime.ensureEventStream(name);
+    if (observation.ok && !paused) this.deps.hostRuntime.ensureEventStream(name);
     else this.deps.hostRuntime.stopEventStream(name);
   }
 }

@@ -1,4 +1,5 @@
 import type { DockerHostStatus } from '../../crds/dockerhost.js';
+import { Reason } from '../../crds/reasons.js';
 import { removeCondition, setCondition } from '../../runtime/conditions.js';
 import { describePlaced, type PlacedObjectsOnHost } from './placed-objects.js';
 
@@ -6,15 +7,6 @@ import { describePlaced, type PlacedObjectsOnHost } from './placed-objects.js';
 export const DRAINED = 'Drained';
 /** The DockerHost is deleted and its finalizer waits for the objects placed on it. */
 export const TERMINATING = 'Terminating';
-
-export const DRAIN_REASONS = {
-  /** spec.drain: objects are being removed per their deletionPolicy. */
-  draining: 'Draining',
-  /** spec.drain: nothing of Dockyard's is left on the host. */
-  drained: 'Drained',
-  /** Deletion is held until the objects placed on the host are gone or moved. */
-  objectsStillPlaced: 'ObjectsStillPlaced',
-} as const;
 
 export interface DrainInput {
   drain: boolean;
@@ -42,14 +34,14 @@ export function withDrainStatus(status: DockerHostStatus, input: DrainInput): Do
         ? {
             type: DRAINED,
             status: 'False',
-            reason: DRAIN_REASONS.draining,
+            reason: Reason.Draining, // objects are being removed per their deletionPolicy
             message: `removing ${placed.total} Dockyard object(s) per their deletionPolicy: ${what}`,
             ...gen,
           }
         : {
             type: DRAINED,
             status: 'True',
-            reason: DRAIN_REASONS.drained,
+            reason: Reason.Drained, // nothing of Dockyard's is left on the host
             message: 'no Dockyard objects are placed on this host',
             ...gen,
           },
@@ -62,7 +54,7 @@ export function withDrainStatus(status: DockerHostStatus, input: DrainInput): Do
       {
         type: TERMINATING,
         status: 'True',
-        reason: DRAIN_REASONS.objectsStillPlaced,
+        reason: Reason.ObjectsStillPlaced, // held until the objects placed here are gone or moved
         message:
           `deletion waits for ${placed.total} Dockyard object(s) placed on this host: ${what}. ` +
           'Delete them, change their spec.hostName/hostSelector, or set spec.drain: true to remove them ' +

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { decide } from '../../managed/machine-spec.js';
 import { stepMachine, type SavedMachineState } from '../../managed/machine-step.js';
 import {
   HOST_MACHINE_VERSION,
   hostMachine,
+  hostMachineSpec,
   type HostMachineContext,
   type HostObservation,
 } from './host-machine.js';
@@ -81,6 +83,17 @@ describe('hostMachine', () => {
     const step = stepMachine(hostMachine, HOST_MACHINE_VERSION, saved, event);
     expect(step.saved.state).toBe(state);
     expect(step.actions.filter((a) => a.startsWith('record') || a.endsWith('EventStream'))).toEqual(actions);
+    expect(step.saved.context.failures).toBe(failures);
+  });
+});
+
+describe('hostMachineSpec', () => {
+  // Through decide(), the controller sees exactly the effects it handles, in
+  // order, and the machine's own counting (resetFailures, countFailure) never.
+  it.each(table)('%s', (_name, saved, event, state, effects, failures) => {
+    const step = decide(hostMachineSpec, saved, event);
+    expect(step.saved.state).toBe(state);
+    expect(step.effects).toEqual(effects);
     expect(step.saved.context.failures).toBe(failures);
   });
 });

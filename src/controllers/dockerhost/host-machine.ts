@@ -1,5 +1,6 @@
 import { assign, setup } from 'xstate';
-import type { HostFailureReason } from '../../docker/errors.js';
+import type { HostFailureReason } from '../../crds/reasons.js';
+import { effectSlots, type MachineSpec } from '../../managed/machine-spec.js';
 
 export const HOST_MACHINE_VERSION = 1;
 
@@ -13,18 +14,27 @@ export type HostObservation =
   { type: 'OBSERVED'; reachable: true } | { type: 'OBSERVED'; reachable: false; reason: HostFailureReason };
 
 /**
+ * What the host machine asks the controller to do: record Events and start or
+ * stop the host's Docker event stream. The machine's own counting (its
+ * `assign`s) is not among them.
+ */
+export const HOST_EFFECTS = [
+  'recordReady',
+  'recordNotReady',
+  'recordReasonChanged',
+  'startEventStream',
+  'stopEventStream',
+] as const;
+export type HostEffect = (typeof HOST_EFFECTS)[number];
+
+/**
  * DockerHost connectivity. States are the phases shown in status:
- * Pending (never reached yet), Ready, NotReady. Actions tell the controller to
- * record Events and start or stop the host's Docker event stream.
+ * Pending (never reached yet), Ready, NotReady.
  */
 export const hostMachine = setup({
   types: {} as { context: HostMachineContext; events: HostObservation },
   actions: {
-    recordReady: () => {},
-    recordNotReady: () => {},
-    recordReasonChanged: () => {},
-    startEventStream: () => {},
-    stopEventStream: () => {},
+    ...effectSlots(HOST_EFFECTS),
     resetFailures: assign({ failures: 0, reason: 'Ready' as const }),
     countFailure: assign({
       failures: ({ context }) => context.failures + 1,
@@ -75,3 +85,10 @@ export const hostMachine = setup({
     },
   },
 });
+
+export const hostMachineSpec: MachineSpec<typeof hostMachine, HostMachineContext, HostEffect> = {
+  machine: hostMachine,
+  version: HOST_MACHINE_VERSION,
+  initialContext: { failures: 0 },
+  effects: HOST_EFFECTS,
+};

@@ -1,9 +1,9 @@
 import type { DockerHostStatus } from '../../crds/dockerhost.js';
-import type { HostFailureReason } from '../../docker/errors.js';
+import { Reason, type HostFailureReason } from '../../crds/reasons.js';
 import type { HostFacts } from '../../docker/host-probe.js';
 import { jsonEqual } from '../../runtime/json-merge.js';
 import { formatTime, markReady, markRetrying } from '../../runtime/conditions.js';
-import type { MachineStep } from '../../managed/machine-step.js';
+import type { SavedMachineState } from '../../managed/machine-step.js';
 import { HOST_MACHINE_VERSION, type HostMachineContext } from './host-machine.js';
 
 /** How often lastHeartbeatTime is refreshed in status when nothing else changed (like a Node's status report). */
@@ -11,13 +11,14 @@ export const HEARTBEAT_REPORT_MS = 5 * 60_000;
 
 export type HostObservationResult =
   | { ok: true; facts: HostFacts }
-  | { ok: false; reason: HostFailureReason | 'SecretNotFound'; message: string };
+  | { ok: false; reason: HostFailureReason | typeof Reason.SecretNotFound; message: string };
 
 export interface HostStatusInput {
   generation: number | undefined;
   endpoint: string;
   observation: HostObservationResult;
-  step: MachineStep<HostMachineContext>;
+  /** The machine's decision (only the state it reached is reported). */
+  step: { saved: SavedMachineState<HostMachineContext> };
   warnings: string[];
   now: Date;
 }
@@ -40,7 +41,7 @@ export function nextHostStatus(prev: DockerHostStatus | undefined, input: HostSt
       ? markReady(
           prev?.conditions,
           detail(
-            'Connected',
+            Reason.Connected,
             `Docker ${obs.facts.engine.version ?? '(unknown version)'} reachable at ${input.endpoint}`,
           ),
           now,

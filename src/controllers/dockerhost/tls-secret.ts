@@ -1,5 +1,6 @@
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import type { TlsMaterial } from '../../docker/endpoint.js';
+import { Reason } from '../../crds/reasons.js';
 import { HostConfigError } from '../../docker/errors.js';
 import { isNotFound } from '../../runtime/api-errors.js';
 
@@ -12,7 +13,7 @@ export interface SecretRef {
 export class TlsSecretError extends HostConfigError {
   constructor(
     message: string,
-    readonly reason: 'SecretNotFound' | 'ConfigError',
+    readonly reason: typeof Reason.SecretNotFound | typeof Reason.ConfigError,
   ) {
     super(message);
   }
@@ -25,7 +26,7 @@ export function tlsFromSecret(secret: V1Secret, ref: SecretRef, serverName?: str
   if (missing.length > 0) {
     throw new TlsSecretError(
       `Secret ${ref.namespace}/${ref.name} lacks ${missing.join(', ')}`,
-      'ConfigError',
+      Reason.ConfigError,
     );
   }
   const decode = (k: string) => Buffer.from(data[k] as string, 'base64').toString('utf8');
@@ -52,7 +53,7 @@ export async function readTlsSecret(
     secret = await core.readNamespacedSecret({ name: ref.name, namespace: ref.namespace });
   } catch (err) {
     if (isNotFound(err))
-      throw new TlsSecretError(`Secret ${ref.namespace}/${ref.name} not found`, 'SecretNotFound');
+      throw new TlsSecretError(`Secret ${ref.namespace}/${ref.name} not found`, Reason.SecretNotFound);
     throw err;
   }
   return tlsFromSecret(secret, ref, serverName);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Reason } from '../../crds/reasons.js';
 import { ImagePullError } from '../../docker/image-client.js';
 import type { RegistryAuth } from '../../docker/registry-auth.js';
 import {
@@ -6,7 +7,6 @@ import {
   credentialIdentity,
   decideAccess,
   fromRegistry,
-  IMAGE_PULL_CREDENTIALS_REJECTED,
   ImageAccessRecords,
   judgeVerification,
   type AccessDecision,
@@ -80,12 +80,12 @@ describe('judgeVerification', () => {
   it.each<[string, { digest: string } | { error: ImagePullError }, Verification['outcome'], string?]>([
     ['the registry names the local digest: granted', { digest: D1 }, 'granted'],
     ['accepted, but another digest: not proven, pull', { digest: D2 }, 'moved'],
-    ['refused: rejected', { error: err('Unauthorized') }, 'rejected', IMAGE_PULL_CREDENTIALS_REJECTED],
+    ['refused: rejected', { error: err('Unauthorized') }, 'rejected', Reason.ImagePullCredentialsRejected],
     [
       'hidden as not found: rejected',
       { error: err('NotFound') },
       'rejected',
-      IMAGE_PULL_CREDENTIALS_REJECTED,
+      Reason.ImagePullCredentialsRejected,
     ],
     ['unreachable: not verified', { error: err('RegistryUnreachable') }, 'unverified', 'RegistryUnreachable'],
     ['other failure: not verified', { error: err('PullError') }, 'unverified', 'PullError'],

@@ -23,6 +23,7 @@
 
 import { createHmac, randomBytes } from 'node:crypto';
 import type Dockerode from 'dockerode';
+import { Reason } from '../../crds/reasons.js';
 import {
   imageClient,
   ImagePullError,
@@ -31,9 +32,6 @@ import {
 } from '../../docker/image-client.js';
 import { digestMoved, digestOf, repoDigestsFor } from '../../docker/image-reference.js';
 import { registryHostOfKey, type RegistryAuth } from '../../docker/registry-auth.js';
-
-/** Ready=False reason: the registry did not accept this owner's credentials for an image already on the host. */
-export const IMAGE_PULL_CREDENTIALS_REJECTED = 'ImagePullCredentialsRejected';
 
 /** The identity of an owner that presents no credentials. */
 export const ANONYMOUS = 'anonymous';
@@ -87,7 +85,7 @@ export type Verification =
   /** The registry accepted the credentials but names another digest: the local image is not proven; pull it. */
   | { outcome: 'moved'; digest: string }
   /** The registry refused (or hides) the image for these credentials. */
-  | { outcome: 'rejected'; reason: typeof IMAGE_PULL_CREDENTIALS_REJECTED; detail: string }
+  | { outcome: 'rejected'; reason: typeof Reason.ImagePullCredentialsRejected; detail: string }
   /** The registry could not be asked: nothing is proven either way. */
   | { outcome: 'unverified'; reason: PullFailureReason; detail: string };
 
@@ -104,8 +102,8 @@ export function judgeVerification(
 ): Verification {
   if ('error' in answer) {
     const { reason, message } = answer.error;
-    if (reason === 'Unauthorized' || reason === 'NotFound')
-      return { outcome: 'rejected', reason: IMAGE_PULL_CREDENTIALS_REJECTED, detail: message };
+    if (reason === Reason.Unauthorized || reason === Reason.NotFound)
+      return { outcome: 'rejected', reason: Reason.ImagePullCredentialsRejected, detail: message };
     return { outcome: 'unverified', reason, detail: message };
   }
   return digestMoved(local.repoDigests, ref, answer.digest)
@@ -183,7 +181,7 @@ export async function verifyAccess(opts: {
 
 /** What a container may do with its image on a host. */
 export type ContainerImageAccess =
-  { present: boolean } | { present: true; refused: { reason: string; message: string } };
+  { present: boolean } | { present: true; refused: { reason: Reason; message: string } };
 
 /**
  * Whether a container that names its image directly (no DockerImage, so no

@@ -300,6 +300,40 @@ describe('DockerImage kind', () => {
     await settle();
     expect(await h.finalize(image(), 'Delete')).toEqual({ done: true });
   });
+
+  it('a Delete retried while the pull has not stopped yet keeps waiting for it', async () => {
+    const h = harness();
+    await h.reconcile();
+    const pull = h.daemon.pulls[0]!;
+    h.daemon.images.set(REF, { Id: 'sha256:img', RepoDigests: [], Size: 1 });
+    const waiting = {
+      done: false,
+      message: 'waiting for the pull of reg:5000/app:1 in progress on h1 to stop',
+    };
+    expect(await h.finalize(image(), 'Delete')).toEqual(waiting);
+    expect(await h.finalize(image(), 'Delete')).toEqual(waiting);
+    expect(h.daemon.removed).toEqual([]);
+    pull.stream.destroy(new Error('aborted'));
+    await settle();
+    expect(await h.finalize(image(), 'Delete')).toEqual({ done: true });
+    expect(h.daemon.removed).toEqual([REF]);
+  });
+
+  it('leaving under Orphan stops a pull nobody else waits for, and forgets the owner on the host', async () => {
+    const h = harness();
+    await h.reconcile();
+    const pull = h.daemon.pulls[0]!;
+    expect(await h.finalize(image(), 'Orphan')).toEqual({ done: true });
+    expect((pull.query.abortSignal as AbortSignal).aborted).toBe(true);
+    // The daemon ends an aborted pull.
+    pull.stream.destroy(new Error('aborted'));
+    await settle();
+    // Placed there again: a fresh pull, and the abandoned one's end is not reported to it.
+    const again = await h.reconcile();
+    expect(again.entry.phase).toBe('Pulling');
+    expect(h.daemon.pulls).toHaveLength(2);
+    expect(h.events.map((e) => e.reason)).not.toContain('PullFailed');
+  });
 });
 
 // Private images stay private (KEP-2535): several owners in several

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { decide } from '../../managed/machine-spec.js';
 import { stepMachine, type SavedMachineState } from '../../managed/machine-step.js';
 import {
+  IMAGE_EFFECTS,
   IMAGE_MACHINE_VERSION,
   imageMachine,
+  imageMachineSpec,
   requeueAfterMs,
   type ImageEvent,
   type ImageMachineContext,
@@ -210,6 +213,19 @@ describe('imageMachine', () => {
     const step = stepMachine(imageMachine, IMAGE_MACHINE_VERSION, saved, event);
     expect(step.saved.state).toBe(state);
     expect(step.actions).toEqual(actions);
+  });
+
+  // The flow decides through the spec: every action the machine asks for is one of its effects.
+  it.each(table)('as a MachineSpec: %s', (_name, saved, event, state, actions) => {
+    const step = decide(imageMachineSpec, saved, event);
+    expect(step.saved.state).toBe(state);
+    expect(step.effects).toEqual(actions);
+    expect(step.from).toBe(saved?.state);
+  });
+
+  it('names its effects once, and resumes only its own version', () => {
+    expect(new Set(IMAGE_EFFECTS).size).toBe(IMAGE_EFFECTS.length);
+    expect(imageMachineSpec.version).toBe(IMAGE_MACHINE_VERSION);
   });
 
   const ctxAfter = (saved: SavedMachineState<ImageMachineContext> | undefined, event: ImageEvent) =>

@@ -1,12 +1,12 @@
 import { assign, setup } from 'xstate';
-import type { PullFailureReason } from '../../docker/image-client.js';
-import type { IMAGE_PULL_CREDENTIALS_REJECTED } from './image-access.js';
+import type { PullFailureReason, Reason } from '../../crds/reasons.js';
+import { effectSlots, type MachineSpec } from '../../managed/machine-spec.js';
 import { retryDelayMs, type PullPolicy } from './image-spec.js';
 
 export const IMAGE_MACHINE_VERSION = 1;
 
 /** Why a pull, re-resolution or access check failed (a condition reason). */
-export type ImageFailureReason = PullFailureReason | typeof IMAGE_PULL_CREDENTIALS_REJECTED;
+export type ImageFailureReason = PullFailureReason | typeof Reason.ImagePullCredentialsRejected;
 
 export interface ImageMachineContext {
   /** The image reference this context is about; a changed spec.image starts over. */
@@ -29,6 +29,16 @@ export interface ImageMachineContext {
 }
 
 export const INITIAL_IMAGE_CONTEXT: ImageMachineContext = { image: '', failures: 0 };
+
+/** What the machine asks the kind to do; its `assign`s (noteImage, settle, pulled…) stay inside it. */
+export const IMAGE_EFFECTS = [
+  'startPull',
+  'resolve',
+  'recordPulled',
+  'recordPullFailed',
+  'recordNotPresent',
+] as const;
+export type ImageEffect = (typeof IMAGE_EFFECTS)[number];
 
 export type ImageObserved = {
   type: 'OBSERVED';
@@ -107,11 +117,7 @@ const observed = [
 export const imageMachine = setup({
   types: {} as { context: ImageMachineContext; events: ImageEvent },
   actions: {
-    startPull: () => {},
-    resolve: () => {},
-    recordPulled: () => {},
-    recordPullFailed: () => {},
-    recordNotPresent: () => {},
+    ...effectSlots(IMAGE_EFFECTS),
     noteImage: assign({ image: ({ context, event }) => observedBy(event)?.image ?? context.image }),
     settle: assign({ failures: 0, lastAttemptAt: undefined, lastError: undefined }),
     pulled: assign(({ event, context }) =>
@@ -200,6 +206,13 @@ export const imageMachine = setup({
     Paused: { on: { OBSERVED: observed } },
   },
 });
+
+export const imageMachineSpec: MachineSpec<typeof imageMachine, ImageMachineContext, ImageEffect> = {
+  machine: imageMachine,
+  version: IMAGE_MACHINE_VERSION,
+  initialContext: INITIAL_IMAGE_CONTEXT,
+  effects: IMAGE_EFFECTS,
+};
 
 /** How long until this host needs looking at again, from the machine's state (undefined: the poll interval). */
 export function requeueAfterMs(

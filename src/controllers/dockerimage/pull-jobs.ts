@@ -1,4 +1,5 @@
-import type { PullFailureReason, PullProgress } from '../../docker/image-client.js';
+import { Reason, type PullFailureReason } from '../../crds/reasons.js';
+import type { PullProgress } from '../../docker/image-client.js';
 
 /** How a background pull ended. */
 export type PullResult =
@@ -82,7 +83,7 @@ export class PullJobs {
     })
       .catch((err: unknown): PullResult => ({
         ok: false,
-        reason: 'PullError',
+        reason: Reason.PullError,
         message: err instanceof Error ? err.message : String(err),
         durationMs: this.now() - startedAt,
         finishedAt: this.now(),

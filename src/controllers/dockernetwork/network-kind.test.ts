@@ -183,6 +183,38 @@ describe('dockerNetworkKind.reconcileHost', () => {
     expect(next.entry.id).toBeUndefined();
   });
 
+  // A lost race drops the effects queued after the create: no Event, no drift repair counted.
+  it.each([
+    {
+      what: 'a drift repair',
+      old: false,
+      previous: {
+        name: 'n1',
+        phase: 'Ready',
+        machine: { state: 'Ready', version: 1, context: { repairs: 0 } },
+      },
+    },
+    { what: 'a recreate', old: true, previous: undefined },
+  ])('$what whose create finds the name taken meanwhile records nothing', async ({ old, previous }) => {
+    const daemon = new FakeDaemon();
+    const stale = old ? daemon.add('team-a.web', labelsFor(network())) : undefined;
+    daemon.beforeNameCheck = () => {
+      daemon.beforeNameCheck = undefined;
+      daemon.add('team-a.web', { app: 'someone-else' });
+    };
+    const obj = network(old ? { internal: true } : {});
+    const { ctx, events } = context(daemon, obj, previous);
+    let repairs = 0;
+    const metrics = { ...managedMetricsNoop, driftRepaired: () => void repairs++ };
+    const out = await dockerNetworkKind.reconcileHost({ ...ctx, metrics });
+    expect(daemon.created).toHaveLength(0);
+    expect(daemon.removed).toEqual(stale ? [stale.Id] : []);
+    expect(events).toEqual([]);
+    expect(repairs).toBe(0);
+    expect(out).toMatchObject({ ready: false, entry: { phase: 'Creating' } });
+    expect(out.entry.id).toBeUndefined();
+  });
+
   it("never names another tenant's namespace or resource in a conflict, in status or Event", async () => {
     const daemon = new FakeDaemon();
     const theirs = {

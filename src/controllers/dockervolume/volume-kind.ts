@@ -1,3 +1,4 @@
+import { EventReason, Reason } from '../../crds/reasons.js';
 import type { DockerVolume, DockerVolumeStatus } from '../../crds/dockervolume.js';
 import { GROUP, OWNER_LABELS, VERSION } from '../../crds/kit.js';
 import { volumeClient, type ObservedVolume } from '../../docker/volume-client.js';
@@ -7,6 +8,7 @@ import { claimedBy, adoptionAdvice, type AdoptionRefusal } from '../../managed/a
 import type { KeepEffect } from '../../managed/ensure-machine.js';
 import {
   defineKind,
+  phaseIn,
   type Concluded,
   type EffectResult,
   type EffectTable,
@@ -86,12 +88,12 @@ const messages = {
     `To apply the new spec, back up and remove it yourself (docker volume rm ${w.name}) and Dockyard creates it anew; or revert the spec.`,
 };
 
-/** Stalled phases: nothing changes until the user acts. */
-const STALLED: Partial<Record<string, (w: VolumeWork, host: string) => string>> = {
-  PolicyViolation: (w) => w.violation ?? '',
-  NameConflict: messages.nameConflict,
-  RecreateRequired: messages.recreateRequired,
-};
+/** Stalled phases, named as the reasons they stall with: nothing changes until the user acts. */
+const STALLED = {
+  [Reason.PolicyViolation]: (w: VolumeWork) => w.violation ?? '',
+  [Reason.NameConflict]: messages.nameConflict,
+  [Reason.RecreateRequired]: messages.recreateRequired,
+} satisfies Partial<Record<Reason, (w: VolumeWork, host: string) => string>>;
 
 /** Whether the volume on the host is ours and as the spec asks. */
 function matchesSpec(w: VolumeWork, volume: DockerVolume): boolean {
@@ -125,7 +127,7 @@ async function observeVolume(
     ctx.events.event(
       obj,
       'Normal',
-      'Adopted',
+      EventReason.Adopted,
       'Adopt',
       `adopted the existing volume ${name} on ${host.metadata.name}`,
     );
@@ -171,7 +173,12 @@ async function createVolume({ ctx, work }: VolumeRun): Promise<EffectResult<Volu
 }
 
 const event =
-  (type: 'Normal' | 'Warning', reason: string, action: string, message: (run: VolumeRun) => string) =>
+  (
+    type: 'Normal' | 'Warning',
+    reason: Reason | EventReason,
+    action: string,
+    message: (run: VolumeRun) => string,
+  ) =>
   (run: VolumeRun) =>
     run.ctx.events.event(run.ctx.obj, type, reason, action, message(run));
 
@@ -187,19 +194,24 @@ const volumeEffects: EffectTable<DockerVolume, VolumeWork, VolumeMachineContext,
     run.ctx.metrics.driftRepaired(OWNER_KIND);
     event(
       'Normal',
-      'DriftRepaired',
+      EventReason.DriftRepaired,
       'Create',
       ({ ctx, work }) =>
         `volume ${work.name} was removed on ${ctx.host.metadata.name} outside Dockyard; created it again`,
     )(run);
   },
-  recordNameConflict: event('Warning', 'NameConflict', 'Create', ({ ctx, work }) =>
+  recordNameConflict: event('Warning', Reason.NameConflict, 'Create', ({ ctx, work }) =>
     messages.nameConflict(work, ctx.host.metadata.name),
   ),
-  recordRecreateRequired: event('Warning', 'RecreateRequired', 'Update', ({ ctx, work }) =>
+  recordRecreateRequired: event('Warning', Reason.RecreateRequired, 'Update', ({ ctx, work }) =>
     messages.recreateRequired(work, ctx.host.metadata.name),
   ),
-  recordPolicyViolation: event('Warning', 'PolicyViolation', 'Create', ({ work }) => work.violation ?? ''),
+  recordPolicyViolation: event(
+    'Warning',
+    Reason.PolicyViolation,
+    'Create',
+    ({ work }) => work.violation ?? '',
+  ),
 };
 
 function reportVolume({ ctx, work, step }: VolumeRun): HostOutcome {
@@ -215,13 +227,10 @@ function reportVolume({ ctx, work, step }: VolumeRun): HostOutcome {
     ...(work.owns === 'ours' && work.observed?.mountpoint ? { mountpoint: work.observed.mountpoint } : {}),
     machine: machineEntry(step.saved),
   };
-  const stalled = STALLED[state]?.(work, hostName);
-  if (stalled !== undefined)
-    return {
-      entry: { ...entry, message: stalled },
-      ready: false,
-      stalled: { reason: state, message: stalled },
-    };
+  if (phaseIn(STALLED, state)) {
+    const message = STALLED[state](work, hostName);
+    return { entry: { ...entry, message }, ready: false, stalled: { reason: state, message } };
+  }
   if (state === 'Paused')
     return {
       entry: { ...entry, message: 'paused (dockyard.io/paused): observing only' },

@@ -1,0 +1,90 @@
+import type Dockerode from 'dockerode';
+import type { DockerContainerSpec } from '../../crds/dockercontainer.js';
+import { OWNER_LABELS } from '../../crds/kit.js';
+import { ContainerNameConflict, containerClient } from '../../docker/container-client.js';
+import {
+  networkChanges,
+  toCreateOptions,
+  type ContainerInputs,
+  type InheritedVolume,
+} from '../../docker/container-spec.js';
+import { errorMessage, isStaleRuntimeState } from '../../docker/errors.js';
+import { ownership } from '../../managed/ownership.js';
+
+// The Docker calls the container effects make that take more than one call.
+
+/**
+ * Starts our container. One whose start can never succeed again (Docker left
+ * the runtime state of an interrupted start behind) is removed, keeping its
+ * volumes, and the error rethrown: the retry creates it afresh.
+ */
+export async function startOrDiscard(
+  api: Dockerode,
+  id: string,
+  report: (message: string) => void,
+): Promise<void> {
+  try {
+    await containerClient.start(api, id);
+  } catch (err) {
+    if (!isStaleRuntimeState(err)) throw err;
+    await containerClient.remove(api, id, { force: true });
+    report(
+      `container ${id.slice(0, 12)} could not start again after an interrupted start (${errorMessage(err)}); removed it to create it anew (volumes kept)`,
+    );
+    throw err;
+  }
+}
+
+export function hasChanges(c: { connect: unknown[]; disconnect: unknown[] }): boolean {
+  return c.connect.length > 0 || c.disconnect.length > 0;
+}
+
+export async function applyNetworkChanges(
+  api: Dockerode,
+  id: string,
+  changes: ReturnType<typeof networkChanges>,
+): Promise<void> {
+  for (const network of changes.disconnect) await containerClient.disconnect(api, network, id);
+  for (const c of changes.connect) {
+    await containerClient.connect(api, c.network, id, {
+      ...(c.aliases ? { aliases: c.aliases } : {}),
+      ...(c.ipv4Address ? { ipv4Address: c.ipv4Address } : {}),
+    });
+  }
+}
+
+export interface CreateRequest {
+  spec: DockerContainerSpec;
+  inputs: ContainerInputs;
+  /** The `dockyard.io/spec-hash` label it carries. */
+  hash: string;
+  /** Anonymous volumes carried over from the container it replaces. */
+  inherit?: readonly InheritedVolume[];
+}
+
+/**
+ * Creates the container and connects its other networks. A name taken
+ * already is adopted only when the container there carries this resource's
+ * uid (ours, left by a lost status write); anything else rethrows the
+ * ContainerNameConflict.
+ */
+export async function createAndConnect(api: Dockerode, req: CreateRequest): Promise<string> {
+  const { spec, inputs, hash } = req;
+  let id: string;
+  try {
+    id = await containerClient.create(
+      api,
+      toCreateOptions(spec, inputs, hash, req.inherit ? { inherit: req.inherit } : {}),
+    );
+  } catch (err) {
+    if (!(err instanceof ContainerNameConflict)) throw err;
+    const existing = await containerClient.observe(api, inputs.name);
+    // Adopt only what carries this resource's uid; anything else is a NameConflict.
+    const uid = inputs.ownerLabels[OWNER_LABELS.uid];
+    if (!existing || !uid || ownership(existing.labels, { uid }) !== 'ours') throw err;
+    id = existing.id;
+  }
+  const created = await containerClient.observe(api, id);
+  if (created) await applyNetworkChanges(api, id, networkChanges(spec, inputs, created));
+  return id;
+}

@@ -1,0 +1,19 @@
+import type { DockerContainer } from '../../crds/dockercontainer.js';
+import { dockerName, type OwnerRef } from '../../managed/ownership.js';
+
+export const OWNER_KIND = 'DockerContainer';
+
+/** The container's name in Docker: spec.containerName, or `namespace.name`. */
+export function containerNameOf(c: DockerContainer): string {
+  return dockerName(c.metadata.namespace ?? '', c.metadata.name, c.spec.containerName);
+}
+
+/** The owner its Docker objects are labelled with. */
+export function ownerOf(c: DockerContainer): OwnerRef {
+  return {
+    kind: OWNER_KIND,
+    namespace: c.metadata.namespace ?? '',
+    name: c.metadata.name,
+    uid: c.metadata.uid ?? '',
+  };
+}

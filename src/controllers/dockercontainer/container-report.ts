@@ -1,0 +1,158 @@
+import type { DockerContainerStatus } from '../../crds/dockercontainer.js';
+import { EventReason, Reason } from '../../crds/reasons.js';
+import type { ObservedContainer } from '../../docker/container-client.js';
+import { machineEntry } from '../../managed/machine-state.js';
+import type { SavedMachineState } from '../../managed/machine-step.js';
+import { ownership } from '../../managed/ownership.js';
+import type { HostOutcome } from '../../managed/types.js';
+import { waitingOutcome } from './background-ops.js';
+import { READY_PHASES, type ContainerMachineContext } from './container-machine.js';
+import {
+  containerConflictMessage,
+  eventMessages,
+  statusMessages,
+  waitingMessage,
+} from './container-messages.js';
+import { ownerOf } from './container-owner.js';
+import type { ContainerKindState, ContainerRun, ContainerWork } from './container-work.js';
+import { heldMessage, withHeldOn } from './dependencies.js';
+
+/** This kind's status.hosts[] entry, as its CRD declares it. */
+export type ContainerHostEntry = NonNullable<DockerContainerStatus['hosts']>[number];
+
+/** Requeue backoff while crash-looping: Docker restarts it; we only look, and ever less often. */
+export function crashBackoffMs(crashes: number): number {
+  return Math.min(300_000, 5_000 * 2 ** Math.min(Math.max(crashes - 1, 0), 6));
+}
+
+/** Status facts of the container on this host. */
+export function observedFields(o: ObservedContainer | undefined): Partial<ContainerHostEntry> {
+  if (!o) return {};
+  const ips = Object.fromEntries(
+    Object.entries(o.networks).flatMap(([n, e]) => (e.ipAddress ? [[n, e.ipAddress]] : [])),
+  );
+  return {
+    id: o.id,
+    containerName: o.name,
+    state: o.state.status,
+    ...(o.state.health ? { health: o.state.health } : {}),
+    restartCount: o.state.restartCount,
+    ...(o.state.startedAt && !o.state.startedAt.startsWith('0001-')
+      ? { startedAt: o.state.startedAt.replace(/\.\d+Z$/, 'Z') }
+      : {}),
+    ...(o.state.running ? {} : { exitCode: o.state.exitCode }),
+    imageId: o.imageId,
+    ...(Object.keys(ips).length > 0 ? { ipAddresses: ips } : {}),
+  };
+}
+
+/**
+ * The DependencyNotReady Event, said once per change of what the container
+ * does without (not on every look); returns the machine state that remembers it.
+ */
+function announceHeld(
+  state: ContainerKindState,
+  run: ContainerRun,
+): SavedMachineState<ContainerMachineContext> {
+  const { ctx, work, step } = run;
+  const { held } = work.resolved;
+  const key = `${ctx.obj.metadata.uid ?? work.name}@${work.hostName}`;
+  const t = state.announced.transition(key, work.heldOnBefore, held);
+  if (t.announce && held)
+    ctx.events.event(
+      ctx.obj,
+      'Normal',
+      EventReason.DependencyNotReady,
+      'Observe',
+      eventMessages.held(work.name, work.hostName, held),
+    );
+  return { ...step.saved, context: withHeldOn(step.saved.context, t.heldOn) };
+}
+
+/** Maps the phase to what the managed reconciler aggregates: ready, retrying (failure) or stalled. */
+function phaseOutcome(entry: ContainerHostEntry, work: ContainerWork, crashes: number): HostOutcome {
+  const withMessage = (message: string) => ({ ...entry, message });
+  const found = work.observed;
+  switch (entry.phase) {
+    case 'PolicyViolation':
+      return {
+        entry: withMessage(work.violations),
+        ready: false,
+        stalled: { reason: Reason.PolicyViolation, message: work.violations },
+      };
+    case 'NameConflict': {
+      // The name we asked for (entry.containerName is only set for a container of ours).
+      const message = containerConflictMessage(work.name, entry.name, work.claim?.refusal);
+      return { entry: withMessage(message), ready: false, stalled: { reason: Reason.NameConflict, message } };
+    }
+    case 'Failed': {
+      const message = statusMessages.failed(found);
+      return { entry: withMessage(message), ready: false, stalled: { reason: Reason.Failed, message } };
+    }
+    case 'WaitingForDependencies':
+      return waitingForDependencies(entry, work);
+    case 'CrashLoopBackOff': {
+      const message = statusMessages.crashLoop(found);
+      return {
+        entry: withMessage(message),
+        ready: false,
+        failure: { reason: Reason.CrashLoopBackOff, message },
+        requeueAfterMs: crashBackoffMs(crashes),
+      };
+    }
+    case 'Unhealthy': {
+      const message = statusMessages.unhealthy;
+      return {
+        entry: withMessage(message),
+        ready: false,
+        failure: { reason: Reason.Unhealthy, message },
+        requeueAfterMs: 2_000,
+      };
+    }
+    case 'Paused':
+      return { entry: withMessage(statusMessages.paused), ready: found?.state.running ?? false };
+    default:
+      if (READY_PHASES.has(entry.phase))
+        return { entry, ready: true, ...(work.acted ? { requeueAfterMs: 1_000 } : {}) };
+      return { entry, ready: false, requeueAfterMs: 1_000 };
+  }
+}
+
+/** A missing Secret or ConfigMap says so; dependencies not ready yet are DependenciesNotReady. */
+function waitingForDependencies(entry: ContainerHostEntry, work: ContainerWork): HostOutcome {
+  const { env, missing } = work.resolved;
+  const message = waitingMessage(missing, env);
+  const reason = env && !env.ok ? env.reason : Reason.DependenciesNotReady;
+  return { entry: { ...entry, message }, ready: false, failure: { reason, message } };
+}
+
+/** Docker is removing it outside Dockyard: put back once gone (its destroy event brings the next look). */
+function removingOutcome(entry: ContainerHostEntry, name: string): HostOutcome {
+  const message = statusMessages.removing(name);
+  return {
+    entry: { ...entry, message },
+    ready: false,
+    failure: { reason: Reason.RemovedOutOfBand, message },
+    requeueAfterMs: 500,
+  };
+}
+
+/** The host's status entry and outcome, once the flow has acted. */
+export function reportContainer(state: ContainerKindState, run: ContainerRun): HostOutcome {
+  const { ctx, work } = run;
+  const saved = announceHeld(state, run);
+  const { observed } = work;
+  const { held } = work.resolved;
+  const entry: ContainerHostEntry = {
+    name: work.hostName,
+    phase: saved.state,
+    ...observedFields(
+      observed && ownership(observed.labels, ownerOf(ctx.obj)) === 'ours' ? observed : undefined,
+    ),
+    ...(held ? { message: heldMessage(held) } : {}),
+    machine: machineEntry(saved),
+  };
+  if (work.situation.type === 'REMOVING') return removingOutcome(entry, work.name);
+  if (work.background) return waitingOutcome(entry, work.background);
+  return phaseOutcome(entry, work, saved.context.crashes);
+}

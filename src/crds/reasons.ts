@@ -1,0 +1,239 @@
+// The reasons Dockyard writes: condition reasons (Ready, Stalled, Reconciling,
+// PlacementMatched, Drained, Terminating) and Event reasons, in one place, as
+// crossplane-runtime's reconciler.go opens with its own. Everything that reads
+// them derives from here:
+//   - the controllers use the constants, never string literals (a source scan
+//     in src/crds/reasons.test.ts fails on a literal that is not listed here);
+//   - docs/troubleshooting.md has a `### <Reason>` section for every condition
+//     reason (scripts/generate-docs.test.ts);
+//   - the Argo CD health checks get their reason tables from the groups below
+//     (scripts/generate-gitops.ts writes them into gitops/argocd/health/*.lua).
+// A reason is part of the API: renaming one breaks alerts, `kubectl wait` and
+// Argo CD users' expectations.
+
+/** Condition reasons, grouped as docs/troubleshooting.md groups them. */
+export const Reason = {
+  // Healthy and in progress.
+  Converged: 'Converged',
+  Connected: 'Connected',
+  Progressing: 'Progressing',
+
+  // DockerHost: its daemon cannot be used.
+  Unreachable: 'Unreachable',
+  Timeout: 'Timeout',
+  TLSError: 'TLSError',
+  /** Also a registry refusing a pull. */
+  Unauthorized: 'Unauthorized',
+  /** A DockerHost's TLS Secret, or a Secret a DockerContainer's env reads. */
+  SecretNotFound: 'SecretNotFound',
+  ConfigError: 'ConfigError',
+  DaemonError: 'DaemonError',
+
+  // Placement: why a host takes no new object, keeps one it would not take
+  // today (PlacementMatched=False), or removes one.
+  NoMatchingHosts: 'NoMatchingHosts',
+  HostNotFound: 'HostNotFound',
+  NamespaceNotAllowed: 'NamespaceNotAllowed',
+  HostUnschedulable: 'HostUnschedulable',
+  HostDraining: 'HostDraining',
+  HostTerminating: 'HostTerminating',
+  HostNoLongerMatches: 'HostNoLongerMatches',
+  NamespaceNoLongerAllowed: 'NamespaceNoLongerAllowed',
+  PlacementChanged: 'PlacementChanged',
+
+  // DockerHost drain and deletion (its Drained and Terminating conditions).
+  Draining: 'Draining',
+  Drained: 'Drained',
+  ObjectsStillPlaced: 'ObjectsStillPlaced',
+
+  // Any kind, on one host.
+  HostNotReady: 'HostNotReady',
+  DockerError: 'DockerError',
+  NameConflict: 'NameConflict',
+  InvalidName: 'InvalidName',
+  RecreateRequired: 'RecreateRequired',
+  PolicyViolation: 'PolicyViolation',
+
+  // DockerImage (and a DockerContainer's own pull of spec.image).
+  NotFound: 'NotFound',
+  ImagePullCredentialsRejected: 'ImagePullCredentialsRejected',
+  RegistryUnreachable: 'RegistryUnreachable',
+  PullError: 'PullError',
+  ImageNotPresent: 'ImageNotPresent',
+
+  // DockerNetwork.
+  DuplicateNetworks: 'DuplicateNetworks',
+
+  // DockerContainer.
+  DependenciesNotReady: 'DependenciesNotReady',
+  ConfigMapNotFound: 'ConfigMapNotFound',
+  RemovedOutOfBand: 'RemovedOutOfBand',
+  CrashLoopBackOff: 'CrashLoopBackOff',
+  Unhealthy: 'Unhealthy',
+  Failed: 'Failed',
+
+  // Fallback: a host reported itself stalled without a reason.
+  Stalled: 'Stalled',
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];
+
+/**
+ * Event reasons that are not condition reasons. An Event that repeats a
+ * condition (a Warning NameConflict, PolicyViolation, a host's Unreachable…)
+ * uses the condition's own `Reason` constant, so both read the same.
+ */
+export const EventReason = {
+  // Normal: what Dockyard did.
+  Created: 'Created',
+  Updated: 'Updated',
+  Recreated: 'Recreated',
+  Adopted: 'Adopted',
+  Pulled: 'Pulled',
+  Kept: 'Kept',
+  Stopping: 'Stopping',
+  Stopped: 'Stopped',
+  Healthy: 'Healthy',
+  DriftRepaired: 'DriftRepaired',
+  WaitingForDependencies: 'WaitingForDependencies',
+  DependencyNotReady: 'DependencyNotReady',
+  HostReady: 'HostReady',
+  Removed: 'Removed',
+  DuplicateRemoved: 'DuplicateRemoved',
+  Deleted: 'Deleted',
+  Orphaned: 'Orphaned',
+  /** Left a host because its placement changed. */
+  Moved: 'Moved',
+  /** Left a host because the host drains (not the DockerHost's Drained condition). */
+  Drained: 'Drained',
+
+  // Warning: something went wrong and is retried.
+  BackOff: 'BackOff',
+  OOMKilled: 'OOMKilled',
+  PullFailed: 'PullFailed',
+  StopFailed: 'StopFailed',
+  RecreateFailed: 'RecreateFailed',
+  InsecureEndpoint: 'InsecureEndpoint',
+} as const;
+export type EventReason = (typeof EventReason)[keyof typeof EventReason];
+
+// --- by source: what the code that sets them may return ---------------------
+
+/** Why a Docker host cannot be used (docker/errors.ts classifies errors into these). */
+export const HOST_FAILURE_REASONS = [
+  Reason.Unreachable,
+  Reason.TLSError,
+  Reason.Unauthorized,
+  Reason.Timeout,
+  Reason.DaemonError,
+  Reason.ConfigError,
+] as const;
+export type HostFailureReason = (typeof HOST_FAILURE_REASONS)[number];
+
+/** Why a pull (or a registry check) failed (docker/image-client.ts classifies the daemon's answer). */
+export const PULL_FAILURE_REASONS = [
+  Reason.NotFound,
+  Reason.Unauthorized,
+  Reason.RegistryUnreachable,
+  Reason.PullError,
+] as const;
+export type PullFailureReason = (typeof PULL_FAILURE_REASONS)[number];
+
+/** Why a host takes no new object (the object is not placed there). */
+export const REFUSAL_REASONS = [
+  Reason.HostNotFound,
+  Reason.NamespaceNotAllowed,
+  Reason.HostUnschedulable,
+  Reason.HostDraining,
+  Reason.HostTerminating,
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+/** Why an object stays on a host it would not be placed on today (PlacementMatched=False). */
+export const MISMATCH_REASONS = [
+  Reason.HostNoLongerMatches,
+  Reason.NamespaceNoLongerAllowed,
+  Reason.HostTerminating,
+] as const;
+export type MismatchReason = (typeof MISMATCH_REASONS)[number];
+
+/** Why an object leaves a host it is placed on. */
+export const REMOVAL_REASONS = [Reason.PlacementChanged, Reason.HostDraining] as const;
+export type RemovalReason = (typeof REMOVAL_REASONS)[number];
+
+/** A Secret or ConfigMap a container's environment reads is missing. */
+export const ENV_FAILURE_REASONS = [Reason.SecretNotFound, Reason.ConfigMapNotFound] as const;
+export type EnvFailureReason = (typeof ENV_FAILURE_REASONS)[number];
+
+// --- by how they are reported ------------------------------------------------
+// Every condition reason is in at least one of these (src/crds/reasons.test.ts).
+
+/** Ready=True, or Reconciling=True with Ready=Unknown: nothing is wrong. */
+export const HEALTHY_REASONS = [Reason.Converged, Reason.Connected, Reason.Progressing] as const;
+
+/** Stalled=True: not retried until the spec or the host changes; Argo CD shows Degraded. */
+export const STALLED_REASONS = [
+  Reason.NameConflict,
+  Reason.InvalidName,
+  Reason.RecreateRequired,
+  Reason.PolicyViolation,
+  Reason.Failed,
+  Reason.Stalled,
+] as const;
+
+/**
+ * Ready=False for something that comes by itself (the DockerNetworks,
+ * DockerVolumes or DockerImage a container needs): Argo CD shows Progressing,
+ * not Degraded, unless a host has failed (FAILED_PHASES).
+ */
+export const WAITING_REASONS = [Reason.DependenciesNotReady] as const;
+
+/** Ready=False with Reconciling=True: broken now, retried with backoff; Argo CD shows Degraded. */
+export const RETRIED_REASONS = [
+  ...HOST_FAILURE_REASONS,
+  Reason.SecretNotFound,
+  Reason.NoMatchingHosts,
+  Reason.HostNotFound,
+  Reason.NamespaceNotAllowed,
+  Reason.HostUnschedulable,
+  Reason.HostDraining,
+  Reason.HostTerminating,
+  Reason.HostNotReady,
+  Reason.DockerError,
+  Reason.NotFound,
+  Reason.RegistryUnreachable,
+  Reason.PullError,
+  Reason.ImagePullCredentialsRejected,
+  Reason.ImageNotPresent,
+  Reason.DuplicateNetworks,
+  Reason.ConfigMapNotFound,
+  Reason.RemovedOutOfBand,
+  Reason.CrashLoopBackOff,
+  Reason.Unhealthy,
+] as const;
+
+/**
+ * Conditions that never decide health (PlacementMatched, and a DockerHost's
+ * Drained and Terminating), and removal reasons shown in a host entry and
+ * the Moved Event.
+ */
+export const INFORMATIONAL_REASONS = [
+  ...MISMATCH_REASONS,
+  ...REMOVAL_REASONS,
+  Reason.Draining,
+  Reason.Drained,
+  Reason.ObjectsStillPlaced,
+] as const;
+
+/**
+ * Per-host phases that are failures whatever reason the object's Ready shows
+ * first, so a host waiting for its dependencies does not hide another that
+ * crash-loops. Each phase is named after the reason it reports.
+ */
+export const FAILED_PHASES = [
+  Reason.CrashLoopBackOff,
+  Reason.Unhealthy,
+  Reason.Failed,
+  Reason.PolicyViolation,
+  Reason.NameConflict,
+  Reason.HostNotReady,
+] as const;
