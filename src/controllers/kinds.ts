@@ -81,7 +81,7 @@ export const VOLUMES: ManagedKindEntry<DockerVolume> = {
       'RecreateRequired until someone removes the volume.',
   },
   register: ({ deps, hostRuntime, hosts }) =>
-    registerManagedController(deps, hostRuntime, hosts, dockerVolumeKind),
+    registerManagedController({ deps, hostRuntime, hosts, kind: dockerVolumeKind }),
 };
 
 export const NETWORKS: ManagedKindEntry<DockerNetwork> = {
@@ -98,7 +98,7 @@ export const NETWORKS: ManagedKindEntry<DockerNetwork> = {
       'never touched (NameConflict).',
   },
   register: ({ deps, hostRuntime, hosts }) =>
-    registerManagedController(deps, hostRuntime, hosts, dockerNetworkKind),
+    registerManagedController({ deps, hostRuntime, hosts, kind: dockerNetworkKind }),
 };
 
 export const IMAGES: ManagedKindEntry<DockerImage> = {

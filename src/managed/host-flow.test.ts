@@ -1,9 +1,14 @@
 import { assign, setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { defineKind, runHostFlow, type EffectResult, type HostFlow } from './host-flow.js';
+import type { DockerHost } from '../crds/dockerhost.js';
+import type { HostRuntime } from '../docker/host-runtime.js';
+import type { Informer } from '../runtime/informer.js';
+import type { ControllerDeps } from './controller-deps.js';
+import { DESCRIBED, defineKind, runHostFlow, type EffectResult, type HostFlow } from './host-flow.js';
+import { registerManagedController } from './register.js';
 import { decide, effectSlots, type MachineSpec } from './machine-spec.js';
 import { hostContext } from './test-support.js';
-import type { HostContext, HostOutcome, ManagedObject } from './types.js';
+import type { HostContext, HostOutcome, ManagedKind, ManagedObject } from './types.js';
 
 // The generic flow against a toy kind: the order observe → decide → act →
 // (look again) → report, and what an effect handler's answer does to it.
@@ -257,5 +262,20 @@ describe('defineKind', () => {
     const outcome = await kind.reconcileHost(hostContext());
     expect(outcome).toMatchObject({ ready: true, entry: { phase: 'Ready' } });
     expect(log).toEqual(['observe', 'afterActing in Ready']);
+  });
+
+  it('marks what it makes; registration takes nothing else (checked by tsc)', () => {
+    const kind = defineKind({ ...base, flow: toyFlow({}, []), delete: async () => ({ done: true }) });
+    expect(kind[DESCRIBED]).toBe(true);
+    // Never called: the @ts-expect-error is the assertion, `npm run typecheck` fails when it stops holding.
+    const registerHandWritten = (handWritten: ManagedKind<ManagedObject>) =>
+      registerManagedController({
+        deps: {} as ControllerDeps,
+        hostRuntime: {} as HostRuntime,
+        hosts: {} as Informer<DockerHost>,
+        // @ts-expect-error a hand-written ManagedKind would bring its own reconcile loop
+        kind: handWritten,
+      });
+    expect(registerHandWritten).toBeTypeOf('function');
   });
 });

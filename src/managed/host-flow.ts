@@ -181,6 +181,11 @@ export interface KindDescription<
   delete(ctx: HostContext<T>): Promise<FinalizeOutcome>;
 }
 
+/** Marks a ManagedKind made by defineKind: registration takes no other. */
+export const DESCRIBED: unique symbol = Symbol('dockyard.describedKind');
+
+export type DescribedKind<T extends ManagedObject> = ManagedKind<T> & { readonly [DESCRIBED]: true };
+
 /** The ManagedKind the generic reconciler drives, made from a kind's description. */
 export function defineKind<
   T extends ManagedObject,
@@ -188,9 +193,10 @@ export function defineKind<
   M extends AnyStateMachine,
   C extends object,
   E extends string,
->(description: KindDescription<T, W, M, C, E>): ManagedKind<T> {
+>(description: KindDescription<T, W, M, C, E>): DescribedKind<T> {
   const { flow, release, delete: remove, ...naming } = description;
   return {
+    [DESCRIBED]: true,
     ...naming,
     reconcileHost: (ctx) => runHostFlow(flow, ctx),
     async finalizeHost(ctx, policy) {

@@ -12,7 +12,8 @@ import { hostPlacementChanged } from './host-predicate.js';
 import { managedMetrics } from './managed-metrics.js';
 import { ManagedReconciler, ownerKeyFromEvent } from './managed-reconciler.js';
 import { NamespaceLabels } from './namespace-labels.js';
-import type { ManagedKind, ManagedObject } from './types.js';
+import type { DescribedKind } from './host-flow.js';
+import type { ManagedObject } from './types.js';
 
 export interface ManagedControllerHandle<T extends ManagedObject> {
   objects: Informer<T>;
@@ -36,13 +37,15 @@ export const DEFAULT_POLL_INTERVAL_MS = 60_000;
  * ways a key gets enqueued — the object changed, a DockerHost it may be placed
  * on changed, or a Docker event on a host concerns it.
  */
-export function registerManagedController<T extends ManagedObject>(
-  deps: ControllerDeps,
-  hostRuntime: HostRuntime,
-  hosts: Informer<DockerHost>,
-  kind: ManagedKind<T>,
-  opts: { pollIntervalMs?: number } = {},
-): ManagedControllerHandle<T> {
+export function registerManagedController<T extends ManagedObject>(opts: {
+  deps: ControllerDeps;
+  hostRuntime: HostRuntime;
+  hosts: Informer<DockerHost>;
+  /** Made by defineKind: the host flow runs the kind, which cannot bring a reconcile loop of its own. */
+  kind: DescribedKind<T>;
+  pollIntervalMs?: number;
+}): ManagedControllerHandle<T> {
+  const { deps, hostRuntime, hosts, kind } = opts;
   const { kc, manager } = deps;
   const controllerName = managedControllerName(kind.kind);
   const objects = manager.createInformer<T>({

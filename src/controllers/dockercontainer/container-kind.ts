@@ -2,9 +2,9 @@ import type { DockerContainer } from '../../crds/dockercontainer.js';
 import { GROUP, VERSION } from '../../crds/kit.js';
 import { containerClient } from '../../docker/container-client.js';
 import { stopTimeoutSeconds } from '../../docker/container-spec.js';
-import { defineKind } from '../../managed/host-flow.js';
+import { defineKind, type DescribedKind } from '../../managed/host-flow.js';
 import { ownership } from '../../managed/ownership.js';
-import type { FinalizeOutcome, HostContext, ManagedKind } from '../../managed/types.js';
+import type { FinalizeOutcome, HostContext } from '../../managed/types.js';
 import { ImageAccessRecords } from '../dockerimage/image-access.js';
 import { ContainerOps } from './background-ops.js';
 import { containerEffects } from './container-effects.js';
@@ -63,7 +63,7 @@ async function deleteContainer(
 }
 
 /** The DockerContainer kind for the managed reconciler, with its memory across reconciles. */
-export function dockerContainerKind(deps: DockerContainerKindDeps): ManagedKind<DockerContainer> {
+export function dockerContainerKind(deps: DockerContainerKindDeps): DescribedKind<DockerContainer> {
   const state: ContainerKindState = {
     deps,
     imageAccess: deps.imageAccess ?? new ImageAccessRecords(),

@@ -66,7 +66,7 @@ export function registerDockerContainerController(
     // A pull or stop that ended in the background reconciles its owner again.
     ops: new ContainerOps({ trigger: (key) => late.handle?.trigger(key) }),
   });
-  const handle = registerManagedController(deps, hostRuntime, hosts, kind);
+  const handle = registerManagedController({ deps, hostRuntime, hosts, kind });
   late.handle = handle;
   const containersReferencing =
     (refKind: 'DockerVolume' | 'DockerNetwork' | 'DockerImage') =>

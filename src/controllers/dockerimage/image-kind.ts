@@ -2,9 +2,9 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { DockerHost } from '../../crds/dockerhost.js';
 import type { DockerImage } from '../../crds/dockerimage.js';
 import { GROUP, VERSION } from '../../crds/kit.js';
-import { defineKind } from '../../managed/host-flow.js';
+import { defineKind, type DescribedKind } from '../../managed/host-flow.js';
 import { registerManagedController, type ManagedControllerHandle } from '../../managed/register.js';
-import type { ManagedKind } from '../../managed/types.js';
+
 import type { Informer } from '../../runtime/informer.js';
 import type { HostRuntime } from '../../docker/host-runtime.js';
 import type { ControllerDeps } from '../index.js';
@@ -30,7 +30,7 @@ export type { DockerImageKindDeps } from './image-kind-state.js';
  * removes an image only when no container uses it and no other DockerImage
  * wants it on that host.
  */
-export function dockerImageKind(deps: DockerImageKindDeps): ManagedKind<DockerImage> {
+export function dockerImageKind(deps: DockerImageKindDeps): DescribedKind<DockerImage> {
   const state = new ImageKindState(deps);
   return defineKind({
     kind: IMAGE_KIND,
@@ -71,6 +71,6 @@ export function registerDockerImageController(
     // The DockerContainer kind reads the same records (registered with the same HostRuntime).
     access: imageAccessRecordsFor(hostRuntime),
   });
-  late.handle = registerManagedController(deps, hostRuntime, hosts, kind);
+  late.handle = registerManagedController({ deps, hostRuntime, hosts, kind });
   return late.handle;
 }

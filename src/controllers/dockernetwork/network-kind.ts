@@ -2,9 +2,9 @@ import type { DockerNetwork } from '../../crds/dockernetwork.js';
 import { GROUP, VERSION } from '../../crds/kit.js';
 import { networkClient } from '../../docker/network-client.js';
 import { claimedBy } from '../../managed/adoption.js';
-import { defineKind } from '../../managed/host-flow.js';
+import { defineKind, type DescribedKind } from '../../managed/host-flow.js';
 import { ownership } from '../../managed/ownership.js';
-import type { FinalizeOutcome, HostContext, ManagedKind } from '../../managed/types.js';
+import type { FinalizeOutcome, HostContext } from '../../managed/types.js';
 import { describeAttached } from './network-duplicates.js';
 import { networkEffects } from './network-effects.js';
 import { networkMachineSpec } from './network-machine.js';
@@ -50,7 +50,7 @@ async function deleteNetwork(ctx: HostContext<DockerNetwork>): Promise<FinalizeO
 }
 
 /** The DockerNetwork kind for the managed reconciler. */
-export const dockerNetworkKind: ManagedKind<DockerNetwork> = defineKind({
+export const dockerNetworkKind: DescribedKind<DockerNetwork> = defineKind({
   kind: OWNER_KIND,
   resource: { group: GROUP, version: VERSION, plural: 'dockernetworks' },
   dockerEventType: 'network',

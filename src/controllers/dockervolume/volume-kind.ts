@@ -8,6 +8,7 @@ import { claimedBy, adoptionAdvice, type AdoptionRefusal } from '../../managed/a
 import type { KeepEffect } from '../../managed/ensure-machine.js';
 import {
   defineKind,
+  type DescribedKind,
   phaseIn,
   type Concluded,
   type EffectResult,
@@ -23,7 +24,7 @@ import {
   specHash,
   type Ownership,
 } from '../../managed/ownership.js';
-import type { FinalizeOutcome, HostContext, HostOutcome, ManagedKind } from '../../managed/types.js';
+import type { FinalizeOutcome, HostContext, HostOutcome } from '../../managed/types.js';
 import { checkVolumePolicy, describeViolations, hostPolicyOf } from '../../policy/security-policy.js';
 import { volumeMachineSpec, type VolumeEvent, type VolumeMachineContext } from './volume-machine.js';
 
@@ -255,7 +256,7 @@ async function deleteVolume(ctx: HostContext<DockerVolume>): Promise<FinalizeOut
 }
 
 /** The DockerVolume kind for the managed reconciler. */
-export const dockerVolumeKind: ManagedKind<DockerVolume> = defineKind({
+export const dockerVolumeKind: DescribedKind<DockerVolume> = defineKind({
   kind: OWNER_KIND,
   resource: { group: GROUP, version: VERSION, plural: 'dockervolumes' },
   dockerEventType: 'volume',
