@@ -1,9 +1,4 @@
-import type Dockerode from 'dockerode';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DockerContainer } from '../../crds/dockercontainer.js';
-import type { DockerHost } from '../../crds/dockerhost.js';
-import type { HostConnection } from '../../docker/connection-pool.js';
 import {
   ContainerNameConflict,
   containerClient,
@@ -11,54 +6,14 @@ import {
 } from '../../docker/container-client.js';
 import { imageClient } from '../../docker/image-client.js';
 import { observedContainer } from '../../docker/test-support.js';
-import { managedMetricsNoop } from '../../managed/managed-metrics.js';
-import type { HostContext } from '../../managed/types.js';
-import { dockerContainerKind, type DockerContainerKindDeps } from './container-kind.js';
+import { dockerContainerKind } from './container-kind.js';
+import { emptyKindDeps, webHostContext } from './test-support.js';
 
 // The create race: observe found no container at the name, and Docker's
 // create answers that the name is taken. The create effect looks again and
 // nothing queued after it (the start, the Created Event) runs: a container
 // that is not ours there is a NameConflict, as a fresh look would find; one
 // gone again is left to the next reconcile. Docker is answered by spies.
-
-const HOST = 'n1';
-const obj = {
-  apiVersion: 'dockyard.io/v1alpha1',
-  kind: 'DockerContainer',
-  metadata: { name: 'web', namespace: 'team', uid: 'u-web', generation: 1 },
-  spec: { hostName: HOST, image: 'busybox:1', command: ['sleep', '3600'] },
-} as unknown as DockerContainer;
-const host = {
-  apiVersion: 'dockyard.io/v1alpha1',
-  kind: 'DockerHost',
-  metadata: { name: HOST },
-  spec: { endpoint: 'unix:///nowhere.sock', securityPolicy: 'privileged' },
-} as unknown as DockerHost;
-const none = { getByName: () => undefined };
-const deps: DockerContainerKindDeps = {
-  images: none,
-  volumes: none,
-  networks: none,
-  volumeNameOf: (v) => v.metadata.name,
-  networkNameOf: (n) => n.metadata.name,
-  refs: () => ({ secret: () => Promise.resolve(undefined), configMap: () => Promise.resolve(undefined) }),
-};
-
-function hostContext(reasons: string[]): HostContext<DockerContainer> {
-  return {
-    obj,
-    namespace: 'team',
-    host,
-    conn: { api: {} as Dockerode, stream: {} as Dockerode } as HostConnection,
-    previous: undefined,
-    paused: false,
-    logger: pino({ level: 'silent' }),
-    events: { event: (_obj, _type, reason) => void reasons.push(reason) },
-    metrics: managedMetricsNoop,
-    now: new Date('2026-01-01T00:01:00Z'),
-    signal: new AbortController().signal,
-  };
-}
 
 /** Nothing at the name at first; after the refused create, `meanwhile` is. */
 function docker(meanwhile: ObservedContainer | undefined) {
@@ -92,7 +47,9 @@ describe('DockerContainer reconcile: a create that finds the name taken', () => 
   it('by a container that is not ours: NameConflict with its Warning, nothing started, nothing said created', async () => {
     const calls = docker(observedContainer({ id: 'theirs', labels: { app: 'x' } }));
     const reasons: string[] = [];
-    const outcome = await dockerContainerKind(deps).reconcileHost(hostContext(reasons));
+    const outcome = await dockerContainerKind(emptyKindDeps).reconcileHost(
+      webHostContext({ onReason: (r) => reasons.push(r) }),
+    );
     expect(calls).toEqual({ creates: 1, starts: 0 });
     expect(outcome.entry.phase).toBe('NameConflict');
     expect(outcome.stalled?.reason).toBe('NameConflict');
@@ -104,7 +61,9 @@ describe('DockerContainer reconcile: a create that finds the name taken', () => 
   it('and gone again by the next look: still Creating, looked at again soon', async () => {
     const calls = docker(undefined);
     const reasons: string[] = [];
-    const outcome = await dockerContainerKind(deps).reconcileHost(hostContext(reasons));
+    const outcome = await dockerContainerKind(emptyKindDeps).reconcileHost(
+      webHostContext({ onReason: (r) => reasons.push(r) }),
+    );
     expect(calls).toEqual({ creates: 1, starts: 0 });
     expect(outcome).toMatchObject({ ready: false, requeueAfterMs: 1_000, entry: { phase: 'Creating' } });
     expect(reasons).toEqual([]);

@@ -1,15 +1,10 @@
-import type Dockerode from 'dockerode';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DockerContainer } from '../../crds/dockercontainer.js';
-import type { DockerHost } from '../../crds/dockerhost.js';
 import { OWNER_LABELS } from '../../crds/kit.js';
-import type { HostConnection } from '../../docker/connection-pool.js';
 import { containerClient, type ObservedContainer } from '../../docker/container-client.js';
 import { desiredUpdate } from '../../docker/container-spec.js';
-import { managedMetricsNoop } from '../../managed/managed-metrics.js';
-import type { HostContext, HostStatusEntry } from '../../managed/types.js';
-import { desiredContainer, dockerContainerKind, type DockerContainerKindDeps } from './container-kind.js';
+import type { HostStatusEntry } from '../../managed/types.js';
+import { desiredContainer, dockerContainerKind } from './container-kind.js';
+import { emptyKindDeps, HOST, webContainer, webHostContext } from './test-support.js';
 import { asideName } from './replace.js';
 import { observedContainer } from '../../docker/test-support.js';
 
@@ -20,29 +15,9 @@ import { observedContainer } from '../../docker/test-support.js';
 // name only. Docker is answered by spies on the client (what is counted is
 // which calls the kind makes, not what Docker does).
 
-const HOST = 'n1';
 const ID = 'c'.repeat(64);
-const obj = {
-  apiVersion: 'dockyard.io/v1alpha1',
-  kind: 'DockerContainer',
-  metadata: { name: 'web', namespace: 'team', uid: 'u-web', generation: 1 },
-  spec: { hostName: HOST, image: 'busybox:1', command: ['sleep', '3600'] },
-} as unknown as DockerContainer;
-const host = {
-  apiVersion: 'dockyard.io/v1alpha1',
-  kind: 'DockerHost',
-  metadata: { name: HOST },
-  spec: { endpoint: 'unix:///nowhere.sock', securityPolicy: 'privileged' },
-} as unknown as DockerHost;
-const none = { getByName: () => undefined };
-const deps: DockerContainerKindDeps = {
-  images: none,
-  volumes: none,
-  networks: none,
-  volumeNameOf: (v) => v.metadata.name,
-  networkNameOf: (n) => n.metadata.name,
-  refs: () => ({ secret: () => Promise.resolve(undefined), configMap: () => Promise.resolve(undefined) }),
-};
+const obj = webContainer;
+const deps = emptyKindDeps;
 
 /** The container Dockyard created for `obj`, running, as observe() reports it. */
 async function running(id: string): Promise<ObservedContainer> {
@@ -58,20 +33,8 @@ async function running(id: string): Promise<ObservedContainer> {
   });
 }
 
-function hostContext(previous: HostStatusEntry | undefined): HostContext<DockerContainer> {
-  return {
-    obj,
-    namespace: 'team',
-    host,
-    conn: { api: {} as Dockerode, stream: {} as Dockerode } as HostConnection,
-    previous,
-    paused: false,
-    logger: pino({ level: 'silent' }),
-    events: { event: () => undefined },
-    metrics: managedMetricsNoop,
-    now: new Date('2026-01-01T00:01:00Z'),
-    signal: new AbortController().signal,
-  };
+function hostContext(previous: HostStatusEntry | undefined) {
+  return webHostContext(previous ? { previous } : {});
 }
 
 /** Docker as spies: `atName` is what observe() finds, `aside` what listOwned() adds. */
