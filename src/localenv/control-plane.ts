@@ -15,7 +15,7 @@ import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
 import { ensureControlPlaneBinaries, type ControlPlaneBinaries } from './controlplane-binaries.js';
 import { run } from './exec.js';
-import { freePort, startProcess, waitFor, type ManagedProcess } from './process.js';
+import { freePort, startProcess, waitFor, type ManagedProcess, type ProcessSpec } from './process.js';
 import { createCA, createCert, type KeyPair } from './tls.js';
 
 export interface ControlPlaneOptions {
@@ -236,20 +236,17 @@ export class ControlPlane {
   /** (Re)starts kube-apiserver on the same port with the same certificates and etcd, and waits for /readyz. */
   async startApiServer(): Promise<void> {
     if (this.apiServerProcess?.running) throw new Error('kube-apiserver is already running');
-    const bins = this.binaries;
-    const logFile = join(this.dataDir, 'kube-apiserver.log');
-    markRun(logFile);
-    const proc = startProcess({
+    const proc = this.startLogged({
       name: 'kube-apiserver',
-      command: bins.kubeApiserver,
+      command: this.binaries.kubeApiserver,
       args: this.apiServerArgs(),
-      logFile,
     });
     this.apiServerProcess = proc;
-    track(proc);
-    await waitUntilReady(proc, logFile, API_SERVER_READY_TIMEOUT_MS, 'kube-apiserver /readyz', () =>
-      this.apiServerReady(),
-    );
+    await waitUntilReady(proc, {
+      timeoutMs: API_SERVER_READY_TIMEOUT_MS,
+      what: 'kube-apiserver /readyz',
+      ready: () => this.apiServerReady(),
+    });
   }
 
   /** Freezes kube-apiserver (SIGSTOP): connections stay open but nothing answers, like a hung server. */
@@ -273,26 +270,19 @@ export class ControlPlane {
    */
   async startControllerManager(): Promise<void> {
     if (this.controllerManagerProcess?.running) throw new Error('kube-controller-manager is already running');
-    const bins = this.binaries;
-    const logFile = join(this.dataDir, 'kube-controller-manager.log');
-    markRun(logFile);
     // Only start() and the health check use this port, so a fresh one per start is fine.
     const port = await freePort();
-    const proc = startProcess({
+    const proc = this.startLogged({
       name: 'kube-controller-manager',
-      command: bins.kubeControllerManager,
+      command: this.binaries.kubeControllerManager,
       args: this.controllerManagerArgs(port),
-      logFile,
     });
     this.controllerManagerProcess = proc;
-    track(proc);
-    await waitUntilReady(
-      proc,
-      logFile,
-      CONTROLLER_MANAGER_READY_TIMEOUT_MS,
-      `kube-controller-manager /healthz to list ${AWAITED_CONTROLLERS.join(' and ')}`,
-      () => this.controllerManagerReady(port),
-    );
+    await waitUntilReady(proc, {
+      timeoutMs: CONTROLLER_MANAGER_READY_TIMEOUT_MS,
+      what: `kube-controller-manager /healthz to list ${AWAITED_CONTROLLERS.join(' and ')}`,
+      ready: () => this.controllerManagerReady(port),
+    });
   }
 
   /** Freezes kube-controller-manager (SIGSTOP): deletions wait until resumeControllerManager(). */
@@ -334,17 +324,30 @@ export class ControlPlane {
   }
 
   private async startEtcd(): Promise<void> {
-    const bins = this.binaries;
-    const logFile = join(this.dataDir, 'etcd.log');
-    markRun(logFile);
-    const proc = startProcess({ name: 'etcd', command: bins.etcd, args: this.etcdArgs(), logFile });
+    const proc = this.startLogged({ name: 'etcd', command: this.binaries.etcd, args: this.etcdArgs() });
     this.etcdProcess = proc;
-    track(proc);
-    await waitUntilReady(proc, logFile, ETCD_READY_TIMEOUT_MS, 'etcd /health', async () => {
-      const res = await fetch(`${this.etcdUrl}/health`, { signal: AbortSignal.timeout(2_000) });
-      const body = (await res.json()) as unknown;
-      return res.ok && readPath(body, ['health']) === 'true';
+    await waitUntilReady(proc, {
+      timeoutMs: ETCD_READY_TIMEOUT_MS,
+      what: 'etcd /health',
+      ready: async () => {
+        const res = await fetch(`${this.etcdUrl}/health`, { signal: AbortSignal.timeout(2_000) });
+        const body = (await res.json()) as unknown;
+        return res.ok && readPath(body, ['health']) === 'true';
+      },
     });
+  }
+
+  /**
+   * Starts one of the control plane's processes with its output appended to
+   * `<dataDir>/<name>.log` (after a marker line, so errors show only this
+   * run's output), killed if this Node process exits first.
+   */
+  private startLogged(spec: Omit<ProcessSpec, 'logFile'>): ManagedProcess {
+    const logFile = join(this.dataDir, `${spec.name}.log`);
+    markRun(logFile);
+    const proc = startProcess({ ...spec, logFile });
+    track(proc);
+    return proc;
   }
 
   private etcdArgs(): string[] {
@@ -604,11 +607,9 @@ export class ControlPlane {
  */
 async function waitUntilReady(
   proc: ManagedProcess,
-  logFile: string,
-  timeoutMs: number,
-  what: string,
-  ready: () => Promise<boolean>,
+  { timeoutMs, what, ready }: { timeoutMs: number; what: string; ready: () => Promise<boolean> },
 ): Promise<void> {
+  const logFile = proc.spec.logFile ?? '(no log file)';
   let exit: { code: number | null } | undefined;
   void proc.exited.then((code) => (exit = { code }));
   try {

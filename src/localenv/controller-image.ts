@@ -14,11 +14,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Dockerode from 'dockerode';
-import { ensureDebianPackages } from './apt.js';
 import { cacheDir } from './cache.js';
 import { run } from './exec.js';
-import { mountsUnder, parseMountInfo } from './host-docker.js';
-import { debianMirror, followProgress, splitTag } from './images.js';
+import { buildDebootstrapImage, inspectImage, RECIPE_LABEL, recipeHash } from './images.js';
 
 type Log = (m: string) => void;
 
@@ -26,8 +24,6 @@ type Log = (m: string) => void;
 export const CONTROLLER_IMAGE = 'dockyard.local/dockyard:dev';
 export const NODE_BASE_REPO = 'dockyard.local/node-base';
 
-/** Label holding the hash of the recipe an image was built from (as in images.ts). */
-const RECIPE_LABEL = 'dockyard.recipe';
 const BASE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
@@ -76,10 +72,6 @@ const BASE_NPMRC = 'usr/local/etc/npmrc';
 /** The repository root: where the Dockerfile and .dockerignore live. */
 export function repoRoot(): string {
   return fileURLToPath(new URL('../../', import.meta.url));
-}
-
-export function recipeHash(recipe: unknown): string {
-  return createHash('sha256').update(JSON.stringify(recipe)).digest('hex').slice(0, 12);
 }
 
 /** `dockyard.local/node-base:26-<hash>`: the major version, like node:26-…, plus the recipe. */
@@ -142,40 +134,24 @@ export async function ensureNodeBaseImage(docker: Dockerode, log: Log = () => {}
     hostCaBundle: createHash('sha256').update(hostBundle).digest('hex'),
   });
   const image = nodeBaseImageName(node.version, hash);
-  if (await imageId(docker, image)) return image;
+  if (await inspectImage(docker, image)) return image;
 
-  await ensureDebianPackages(['debootstrap'], log);
   const npmTarball = await ensureNpmTarball(log);
-  const buildRoot = cacheDir('images', 'build');
-  await removeStaleBuildDirs(buildRoot, log);
-  const dir = join(buildRoot, `node-base-${process.pid}-${Date.now()}`);
-  const started = Date.now();
-  try {
-    const mirror = findMirror();
-    log(`building ${image}: debootstrap ${NODE_BASE_RECIPE.suite} from ${mirror}, Node ${node.version}`);
-    await run(
-      'debootstrap',
-      [
-        `--variant=${NODE_BASE_RECIPE.variant}`,
-        `--include=${NODE_BASE_RECIPE.include.join(',')}`,
-        `--cache-dir=${cacheDir('images', 'debs')}`,
-        NODE_BASE_RECIPE.suite,
-        dir,
-        mirror,
-      ],
-      { timeoutMs: 15 * 60_000 },
-    );
-    await installNode(dir, node.path);
-    await installNpm(dir, npmTarball);
-    await trustHostCertificates(dir, hostBundle, log);
-    await verifyRootfs(dir, node.version);
-    await slimRootfs(dir);
-    log(`importing ${image}`);
-    await importRootfs(docker, dir, image, nodeBaseChanges(node.version, hash));
-    log(`built ${image} in ${Math.round((Date.now() - started) / 1000)} s`);
-  } finally {
-    await removeBuildDir(dir);
-  }
+  await buildDebootstrapImage(docker, {
+    image,
+    recipe: NODE_BASE_RECIPE,
+    buildDirPrefix: 'node-base',
+    customise: async (dir) => {
+      await installNode(dir, node.path);
+      await installNpm(dir, npmTarball);
+      await trustHostCertificates(dir, hostBundle, log);
+      await verifyRootfs(dir, node.version);
+      await slimRootfs(dir);
+    },
+    changes: nodeBaseChanges(node.version, hash),
+    note: `, Node ${node.version}`,
+    log,
+  });
   await removeOtherTags(docker, NODE_BASE_REPO, image, log);
   return image;
 }
@@ -267,65 +243,6 @@ async function slimRootfs(dir: string): Promise<void> {
   await writeFile(join(dir, 'etc/resolv.conf'), '');
 }
 
-function findMirror(): string {
-  for (const file of ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']) {
-    if (!existsSync(file)) continue;
-    const mirror = debianMirror(readFileSync(file, 'utf8'));
-    if (mirror) return mirror;
-  }
-  throw new Error(
-    'no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list',
-  );
-}
-
-/** `tar -C dir -c . | docker import` through the API, with Dockerfile-style changes. */
-async function importRootfs(docker: Dockerode, dir: string, image: string, changes: string[]): Promise<void> {
-  const [repo, tag] = splitTag(image);
-  const tar = spawn(
-    'tar',
-    ['-C', dir, '--numeric-owner', '--exclude=./proc/*', '--exclude=./sys/*', '-c', '.'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  tar.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const tarExit = new Promise<number | null>((resolve) => tar.once('close', resolve));
-  try {
-    await followProgress(await docker.importImage(tar.stdout, { repo, tag, changes }), `import ${image}`);
-  } catch (err) {
-    tar.kill();
-    throw err;
-  }
-  const code = await tarExit;
-  if (code !== 0) throw new Error(`tar -C ${dir} failed while importing ${image} (exit ${code}): ${stderr}`);
-}
-
-/** debootstrap bind-mounts /proc and /sys into the target: unmount before deleting, never cross file systems. */
-async function removeBuildDir(dir: string): Promise<void> {
-  const mounts = mountsUnder(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')), [dir]);
-  for (const mp of mounts) await run('umount', ['-l', mp]).catch(() => {});
-  if (existsSync(dir)) await run('rm', ['-rf', '--one-file-system', dir]);
-}
-
-/** Build directories of processes that died mid-build (the name carries the builder's pid). */
-async function removeStaleBuildDirs(buildRoot: string, log: Log): Promise<void> {
-  for (const entry of readdirSync(buildRoot)) {
-    const pid = Number(/^node-base-(\d+)-/.exec(entry)?.[1]);
-    if (!pid || pid === process.pid || existsSync(`/proc/${pid}`)) continue;
-    log(`removing stale build directory ${entry}`);
-    await removeBuildDir(join(buildRoot, entry));
-  }
-}
-
-/** The image's ID, or undefined when the daemon has no such image. */
-async function imageId(docker: Dockerode, image: string): Promise<string | undefined> {
-  try {
-    return (await docker.getImage(image).inspect()).Id;
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-    throw new Error(`inspecting image ${image}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
 /** Bases of older recipes: removed when nothing uses them any more (Docker refuses otherwise). */
 async function removeOtherTags(docker: Dockerode, repo: string, keep: string, log: Log): Promise<void> {
   const images = await docker.listImages({ filters: JSON.stringify({ reference: [repo] }) });
@@ -408,7 +325,7 @@ export async function buildControllerImage(
   const started = Date.now();
   log(`docker ${args.join(' ')}`);
   const used = await runDocker(args, { ...process.env, DOCKER_HOST: dockerHost, DOCKER_BUILDKIT: '0' }, log);
-  const built = await imageId(docker, tag);
+  const built = (await inspectImage(docker, tag))?.Id;
   if (!built) throw new Error(`docker build finished but ${tag} is not in the image store`);
   log(`built ${tag} (${built.slice(7, 19)}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   await removeStaleBuildCache(docker, opts.baseImage, used, log);

@@ -7,7 +7,7 @@
 // daemon only if this process started it. Containers the controllers created
 // for the user's objects are the user's workloads and are never touched.
 
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
@@ -16,8 +16,8 @@ import type { DockerHostSpec } from '../crds/dockerhost.js';
 import { ControlPlane } from './control-plane.js';
 import { ensureControlPlaneBinaries } from './controlplane-binaries.js';
 import { HostDocker, hostDockerPaths } from './host-docker.js';
-import { ensureWorkloadImage, followProgress, splitTag } from './images.js';
-import { waitFor } from './process.js';
+import { ensureWorkloadImage, followProgress, inspectImage, splitTag } from './images.js';
+import { isAlive, listPids, processCmdline, readPid, signalPid, waitFor } from './process.js';
 
 type Log = (msg: string) => void;
 
@@ -337,18 +337,6 @@ export async function ensureQuickstartImage(
   return 'stand-in';
 }
 
-async function inspectImage(
-  docker: Dockerode,
-  image: string,
-): Promise<Dockerode.ImageInspectInfo | undefined> {
-  try {
-    return await docker.getImage(image).inspect();
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
-    throw new Error(`inspecting image ${image}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
 async function withTimeout<T>(pending: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -358,43 +346,5 @@ async function withTimeout<T>(pending: Promise<T>, ms: number, message: string):
     ]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-function listPids(): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .map(Number)
-    .filter((pid) => pid !== process.pid);
-}
-
-function processCmdline(pid: number): string[] | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-  } catch {
-    return undefined;
-  }
-}
-
-function readPid(file: string): number | undefined {
-  if (!existsSync(file)) return undefined;
-  const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function signalPid(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
   }
 }

@@ -5,7 +5,16 @@ import Dockerode from 'dockerode';
 import { ensureDebianPackages } from './apt.js';
 import { cacheDir } from './cache.js';
 import { onPath, run } from './exec.js';
-import { startProcess, waitFor, type ManagedProcess } from './process.js';
+import {
+  isAlive,
+  listPids,
+  processCmdline,
+  readPid,
+  signalPid,
+  startProcess,
+  waitFor,
+  type ManagedProcess,
+} from './process.js';
 
 /** Label on every container and volume the local environment creates, so cleanup and leak checks can find them. */
 export const LOCALENV_LABEL = 'dockyard.localenv';
@@ -58,32 +67,6 @@ export function mountsUnder(mountPoints: string[], roots: string[]): string[] {
 
 function currentMountsUnder(roots: string[]): string[] {
   return mountsUnder(parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')), roots);
-}
-
-function processCmdline(pid: number): string[] | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function readPid(pidFile: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Options for a dockerode client from a DOCKER_HOST-style URL (unix:// or tcp:// without TLS). */
@@ -305,11 +288,7 @@ async function cleanAfterCrash(paths: HostDockerPaths, log: (m: string) => void)
   const victims = [...processesInCgroupsOf(containerIds), ...orphans];
   for (const pid of victims) {
     log(`killing process ${pid} left by a crashed dockerd: ${processCmdline(pid)?.join(' ')}`);
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+    signalPid(pid, 'SIGKILL');
   }
   if (victims.length > 0) {
     await waitFor(async () => victims.every((pid) => !isAlive(pid)), {
@@ -330,17 +309,14 @@ async function cleanAfterCrash(paths: HostDockerPaths, log: (m: string) => void)
 
 function processesInCgroupsOf(containerIds: string[]): number[] {
   if (containerIds.length === 0) return [];
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .map(Number)
-    .filter((pid) => {
-      try {
-        const cgroups = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
-        return containerIds.some((id) => cgroups.includes(id));
-      } catch {
-        return false;
-      }
-    });
+  return listPids().filter((pid) => {
+    try {
+      const cgroups = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+      return containerIds.some((id) => cgroups.includes(id));
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Empty cgroups of killed containers (cgroupfs driver: /sys/fs/cgroup[/CONTROLLER]/docker/ID). */
@@ -360,14 +336,10 @@ function removeContainerCgroups(containerIds: string[]): void {
 
 /** containerd and shims still running from a previous daemon of ours (they reference our exec root). */
 function orphanProcesses(paths: HostDockerPaths): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .map(Number)
-    .filter((pid) => pid !== process.pid)
-    .filter((pid) => {
-      const cmd = processCmdline(pid);
-      return !!cmd && /containerd/.test(cmd[0] ?? '') && cmd.some((a) => a.includes(paths.execRoot));
-    });
+  return listPids().filter((pid) => {
+    const cmd = processCmdline(pid);
+    return !!cmd && /containerd/.test(cmd[0] ?? '') && cmd.some((a) => a.includes(paths.execRoot));
+  });
 }
 
 /** Removes the containers and volumes the local environment labelled on a daemon. */

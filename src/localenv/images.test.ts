@@ -1,5 +1,6 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { debianMirror, splitTag } from './images.js';
+import { debianMirror, followProgress, splitTag } from './images.js';
 
 describe('splitTag', () => {
   it.each([
@@ -30,5 +31,29 @@ describe('debianMirror', () => {
     ['empty', '', undefined],
   ])('%s', (_name, text, expected) => {
     expect(debianMirror(text)).toBe(expected);
+  });
+});
+
+describe('followProgress', () => {
+  const stream = (chunks: string[]) => Readable.from(chunks);
+
+  it.each([
+    ['one message a chunk', ['{"status":"a"}\n', '{"status":"b"}\n'], ['a', 'b']],
+    ['a message split across chunks', ['{"sta', 'tus":"a"}\n{"status":"b"}\n'], ['a', 'b']],
+    ['a last line without newline', ['{"status":"a"}\n{"status":"b"}'], ['a', 'b']],
+    ['blank lines skipped', ['\n{"status":"a"}\n\n'], ['a']],
+    ['a plain-text line as a status', ['Loaded image: x\n'], ['Loaded image: x']],
+  ])('%s', async (_name, chunks, statuses) => {
+    const messages = await followProgress(stream(chunks), 'test');
+    expect(messages.map((m) => m.status)).toEqual(statuses);
+  });
+
+  it('rejects on an error line, even one the stream ends with (Docker answers 200 and reports inside)', async () => {
+    await expect(
+      followProgress(
+        stream(['{"status":"a"}\n{"errorDetail":{"message":"denied"},"error":"denied"}']),
+        'push x',
+      ),
+    ).rejects.toThrow('push x: denied');
   });
 });

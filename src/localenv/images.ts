@@ -5,6 +5,7 @@ import { chmod, copyFile, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type Dockerode from 'dockerode';
+import { parseProgressLines, type ProgressMessage } from '../docker/image-client.js';
 import { ensureDebianPackages } from './apt.js';
 import { cacheDir } from './cache.js';
 import { run } from './exec.js';
@@ -15,16 +16,9 @@ export const WORKLOAD_IMAGE = 'dockyard.local/busybox:1.36';
 const NODE_IMAGE_REPO = 'dockyard.local/dind-node';
 
 /** Label holding the hash of the recipe an image was built from; a different hash means rebuild. */
-const RECIPE_LABEL = 'dockyard.recipe';
+export const RECIPE_LABEL = 'dockyard.recipe';
 
 type Log = (m: string) => void;
-
-interface ProgressMessage {
-  status?: string;
-  error?: string;
-  errorDetail?: { message?: string };
-  aux?: { Digest?: string; ID?: string };
-}
 
 /**
  * Reads a Docker progress stream (pull, push, import, load) to its end. Docker
@@ -37,35 +31,35 @@ export async function followProgress(
 ): Promise<ProgressMessage[]> {
   const messages: ProgressMessage[] = [];
   let buffered = '';
-  const take = (line: string): void => {
-    const trimmed = line.trim();
-    if (!trimmed) return;
-    try {
-      messages.push(JSON.parse(trimmed) as ProgressMessage);
-    } catch {
-      messages.push({ status: trimmed });
-    }
-  };
   for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-    buffered += chunk.toString();
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    lines.forEach(take);
+    const parsed = parseProgressLines(buffered + chunk.toString());
+    messages.push(...parsed.messages);
+    buffered = parsed.rest;
   }
-  take(buffered);
+  messages.push(...parseProgressLines(`${buffered}\n`).messages);
   const failed = messages.find((m) => m.error ?? m.errorDetail?.message);
   if (failed) throw new Error(`${what}: ${failed.errorDetail?.message ?? failed.error}`);
   return messages;
 }
 
-async function imageLabel(docker: Dockerode, image: string): Promise<string | undefined | null> {
+/** The image as the daemon describes it, or undefined when the daemon has no such image. */
+export async function inspectImage(
+  docker: Dockerode,
+  image: string,
+): Promise<Dockerode.ImageInspectInfo | undefined> {
   try {
-    const info = await docker.getImage(image).inspect();
-    return info.Config.Labels?.[RECIPE_LABEL] ?? null;
+    return await docker.getImage(image).inspect();
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404) return undefined;
     throw new Error(`inspecting image ${image}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** The image's recipe hash: undefined when there is no such image, null when it carries none. */
+async function imageLabel(docker: Dockerode, image: string): Promise<string | undefined | null> {
+  const info = await inspectImage(docker, image);
+  if (!info) return undefined;
+  return info.Config.Labels?.[RECIPE_LABEL] ?? null;
 }
 
 /**
@@ -73,7 +67,12 @@ async function imageLabel(docker: Dockerode, image: string): Promise<string | un
  * `changes` (CMD, ENTRYPOINT, ENV, LABEL). Ownership is forced to root so the
  * image does not depend on who built it.
  */
-async function importRootfs(docker: Dockerode, dir: string, image: string, changes: string[]): Promise<void> {
+export async function importRootfs(
+  docker: Dockerode,
+  dir: string,
+  image: string,
+  changes: string[],
+): Promise<void> {
   const [repo, tag] = splitTag(image);
   const tar = spawn(
     'tar',
@@ -102,7 +101,8 @@ export function splitTag(image: string): [string, string] {
   return [image.slice(0, at), image.slice(at + 1)];
 }
 
-function recipeHash(recipe: unknown): string {
+/** Short hash of a recipe object: part of an image's tag or label, so a changed recipe means a rebuild. */
+export function recipeHash(recipe: unknown): string {
   return createHash('sha256').update(JSON.stringify(recipe)).digest('hex').slice(0, 12);
 }
 
@@ -243,7 +243,7 @@ export function debianMirror(sources: string): string | undefined {
   return uris.find((u) => u && !/-security\b/.test(u));
 }
 
-async function findMirror(): Promise<string> {
+function findMirror(): string {
   for (const file of ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']) {
     if (!existsSync(file)) continue;
     const mirror = debianMirror(readFileSync(file, 'utf8'));
@@ -256,44 +256,21 @@ async function findMirror(): Promise<string> {
 
 /**
  * Builds the Docker-in-Docker node image when the current recipe's tag is
- * missing. Cold build: debootstrap (~30-60 s, ~520 MB) into a directory in the
- * cache, import, then delete the directory; the image itself is the cache
- * (it lives in the daemon's data root). Downloaded .debs are kept in
- * cacheDir('images', 'debs') so a recipe change rebuilds without downloading again.
+ * missing. Cold build: buildDebootstrapImage (~30-60 s, ~520 MB unpacked);
+ * the image itself is the cache (it lives in the daemon's data root).
  */
 export async function ensureNodeImage(docker: Dockerode, log: Log = () => {}): Promise<string> {
   const image = nodeImageName();
   if ((await imageLabel(docker, image)) !== undefined) return image;
-  await ensureDebianPackages(['debootstrap'], log);
-  const buildRoot = cacheDir('images', 'build');
-  await removeStaleBuildDirs(buildRoot, log);
-  const dir = join(buildRoot, `dind-node-${process.pid}-${Date.now()}`);
-  const started = Date.now();
-  try {
-    const mirror = await findMirror();
-    log(`building ${image}: debootstrap ${NODE_RECIPE.suite} from ${mirror} (takes a minute)`);
-    await run(
-      'debootstrap',
-      [
-        `--variant=${NODE_RECIPE.variant}`,
-        `--include=${NODE_RECIPE.include.join(',')}`,
-        `--cache-dir=${cacheDir('images', 'debs')}`,
-        NODE_RECIPE.suite,
-        dir,
-        mirror,
-      ],
-      { timeoutMs: 15 * 60_000 },
-    );
-    await customiseNodeRootfs(dir);
-    log(`importing ${image}`);
-    await importRootfs(docker, dir, image, [
-      ...NODE_RECIPE.changes,
-      `LABEL ${RECIPE_LABEL}=${recipeHash(NODE_RECIPE)}`,
-    ]);
-    log(`built ${image} in ${Math.round((Date.now() - started) / 1000)} s`);
-  } finally {
-    await removeBuildDir(dir);
-  }
+  await buildDebootstrapImage(docker, {
+    image,
+    recipe: NODE_RECIPE,
+    buildDirPrefix: 'dind-node',
+    customise: customiseNodeRootfs,
+    changes: [...NODE_RECIPE.changes, `LABEL ${RECIPE_LABEL}=${recipeHash(NODE_RECIPE)}`],
+    note: ' (takes a minute)',
+    log,
+  });
   return image;
 }
 
@@ -322,6 +299,68 @@ async function customiseNodeRootfs(dir: string): Promise<void> {
     throw new Error(`debootstrap in ${dir} did not install dockerd`);
 }
 
+// ---------------------------------------------------------------------------
+// Images built from a Debian tree: debootstrap, customise, import. The node
+// image and the controller's Node base (controller-image.ts) are made this way.
+
+/** What debootstrap installs. */
+export interface DebootstrapRecipe {
+  suite: string;
+  variant: string;
+  include: readonly string[];
+}
+
+export interface DebootstrapImageOptions {
+  image: string;
+  recipe: DebootstrapRecipe;
+  /** Names the build directory `<prefix>-<pid>-<time>`, so a later build can remove a dead builder's. */
+  buildDirPrefix: string;
+  /** Completes (and checks) the tree before it is imported. */
+  customise: (dir: string) => Promise<void>;
+  /** Dockerfile-style changes for the import: CMD, ENTRYPOINT, ENV, LABEL. */
+  changes: string[];
+  /** Appended to the "building" log line. */
+  note?: string;
+  log: Log;
+}
+
+/**
+ * Builds `image`: debootstrap into a directory in the cache, `customise`,
+ * import, then delete the directory, also when a step fails. Downloaded .debs
+ * are kept in cacheDir('images', 'debs') so a recipe change rebuilds without
+ * downloading again.
+ */
+export async function buildDebootstrapImage(docker: Dockerode, opts: DebootstrapImageOptions): Promise<void> {
+  const { image, recipe, log } = opts;
+  await ensureDebianPackages(['debootstrap'], log);
+  const buildRoot = cacheDir('images', 'build');
+  await removeStaleBuildDirs(buildRoot, opts.buildDirPrefix, log);
+  const dir = join(buildRoot, `${opts.buildDirPrefix}-${process.pid}-${Date.now()}`);
+  const started = Date.now();
+  try {
+    const mirror = findMirror();
+    log(`building ${image}: debootstrap ${recipe.suite} from ${mirror}${opts.note ?? ''}`);
+    await run(
+      'debootstrap',
+      [
+        `--variant=${recipe.variant}`,
+        `--include=${recipe.include.join(',')}`,
+        `--cache-dir=${cacheDir('images', 'debs')}`,
+        recipe.suite,
+        dir,
+        mirror,
+      ],
+      { timeoutMs: 15 * 60_000 },
+    );
+    await opts.customise(dir);
+    log(`importing ${image}`);
+    await importRootfs(docker, dir, image, opts.changes);
+    log(`built ${image} in ${Math.round((Date.now() - started) / 1000)} s`);
+  } finally {
+    await removeBuildDir(dir);
+  }
+}
+
 /**
  * debootstrap bind-mounts /proc, /sys and sometimes /dev into the target while
  * it runs. A failed run can leave them mounted: unmount before deleting, and
@@ -334,9 +373,10 @@ async function removeBuildDir(dir: string): Promise<void> {
 }
 
 /** Build directories of processes that died mid-build (their name carries the builder's pid). */
-async function removeStaleBuildDirs(buildRoot: string, log: Log): Promise<void> {
+async function removeStaleBuildDirs(buildRoot: string, prefix: string, log: Log): Promise<void> {
+  const builderPid = new RegExp(`^${prefix}-(\\d+)-`);
   for (const entry of readdirSync(buildRoot)) {
-    const pid = Number(/^dind-node-(\d+)-/.exec(entry)?.[1]);
+    const pid = Number(builderPid.exec(entry)?.[1]);
     if (!pid || pid === process.pid || existsSync(`/proc/${pid}`)) continue;
     log(`removing stale build directory ${entry}`);
     await removeBuildDir(join(buildRoot, entry));

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export interface ProcessSpec {
@@ -118,5 +118,59 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false>, op
       throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what}${detail}`);
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Processes known only by pid (from a pid file or /proc): ones an earlier run
+// left behind, or a daemon another process started.
+
+/** Every pid in /proc except this process's own. */
+export function listPids(): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .filter((pid) => pid !== process.pid);
+}
+
+/** The process's argv from /proc, or undefined when it is gone. */
+export function processCmdline(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid a pid file holds; undefined when the file is missing or holds no pid. */
+export function readPid(pidFile: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Signal 0 reaches it. A process we may not signal counts as gone: the callers
+ * wait for processes they are about to signal themselves (build-lock.ts's
+ * pidAlive asks whether it exists at all).
+ */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Sends `signal`; a process that is already gone is not an error. */
+export function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
   }
 }

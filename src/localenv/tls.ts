@@ -18,10 +18,12 @@ export interface CertRequest {
   days?: number;
 }
 
-/**
- * Test certificates made with the openssl command (present on every Debian
- * machine). EC P-256 keys keep generation fast.
- */
+/** `openssl req` arguments for a new unencrypted key at `keyPath`: EC P-256, which keeps generation fast. */
+function newKeyArgs(keyPath: string): string[] {
+  return ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyPath];
+}
+
+/** A test CA made with the openssl command (present on every Debian machine). */
 export async function createCA(dir: string, commonName: string, name = 'ca'): Promise<KeyPair> {
   mkdirSync(dir, { recursive: true });
   const keyPath = join(dir, `${name}.key`);
@@ -29,13 +31,7 @@ export async function createCA(dir: string, commonName: string, name = 'ca'): Pr
   await run('openssl', [
     'req',
     '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    keyPath,
+    ...newKeyArgs(keyPath),
     '-out',
     certPath,
     '-days',
@@ -50,6 +46,7 @@ export async function createCA(dir: string, commonName: string, name = 'ca'): Pr
   return { certPath, keyPath };
 }
 
+/** A certificate signed by `ca` for `req`, with its own new key. */
 export async function createCert(dir: string, ca: KeyPair, req: CertRequest): Promise<KeyPair> {
   mkdirSync(dir, { recursive: true });
   const keyPath = join(dir, `${req.name}.key`);
@@ -57,21 +54,7 @@ export async function createCert(dir: string, ca: KeyPair, req: CertRequest): Pr
   const certPath = join(dir, `${req.name}.crt`);
   const extPath = join(dir, `${req.name}.ext`);
   const subject = `/CN=${req.commonName}` + (req.organization ? `/O=${req.organization}` : '');
-  await run('openssl', [
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    keyPath,
-    '-out',
-    csrPath,
-    '-subj',
-    subject,
-  ]);
+  await run('openssl', ['req', '-new', ...newKeyArgs(keyPath), '-out', csrPath, '-subj', subject]);
   const eku = { server: 'serverAuth', client: 'clientAuth', both: 'serverAuth,clientAuth' }[req.usage];
   const sans = [
     ...(req.dnsNames ?? []).map((d) => `DNS:${d}`),

@@ -2,10 +2,9 @@ import { EventsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../src/localenv/control-plane.js';
 import { waitFor } from '../../src/localenv/process.js';
-import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from '../support/control-plane.js';
-import { startDockyard, type RunningDockyard } from '../support/dockyard.js';
-import { condition, isReady, Kube, registerLabHosts, type DockyardObject } from '../support/kube.js';
-import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
+import { condition, isReady, type DockyardObject, type Kube } from '../support/kube.js';
+import type { Lab } from '../support/lab.js';
+import { startSingleNodeWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world.js';
 
 // Issue #12 item 4 on the real API server and a real DinD node: objects kept
 // by deletionPolicy Orphan, and objects made by hand, are taken over only by
@@ -14,10 +13,10 @@ import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
 // volumes stay; the claim lives in the DockerHost's status and goes with
 // the resource.
 
+let world: World;
 let cp: ControlPlane;
 let lab: Lab;
 let kube: Kube;
-let dockyard: RunningDockyard;
 let image: string;
 const NS = 'adopt';
 const OTHER = 'adopt-other';
@@ -64,20 +63,15 @@ const stalled = (reason: string) => (o: DockyardObject) =>
   condition(o, 'Stalled')?.reason === reason && o.status?.observedGeneration === o.metadata.generation;
 
 beforeAll(async () => {
-  [cp, lab] = await Promise.all([startControlPlane(), startLab({ nodes: [{ name: 'n1' }] })]);
-  kube = new Kube(cp);
-  image = lab.workloadImage;
-  await lab.node('n1').loadImage(lab.hostDocker, image);
-  dockyard = await startDockyard(cp, { syncPeriodMs: 4_000, orphanSweepIntervalMs: 2_000 });
-  await kube.namespace(NS);
-  await kube.namespace(OTHER);
-  await registerLabHosts(kube, lab);
-  await kube.waitFor('DockerHost', undefined, 'n1', isReady, 'host Ready');
-}, CONTROL_PLANE_START_TIMEOUT_MS + LAB_START_TIMEOUT_MS);
+  world = await startSingleNodeWorld({
+    namespaces: [NS, OTHER],
+    dockyard: { syncPeriodMs: 4_000, orphanSweepIntervalMs: 2_000 },
+  });
+  ({ cp, lab, kube, image } = world);
+}, WORLD_START_TIMEOUT_MS);
 
 afterAll(async () => {
-  await dockyard?.stop();
-  await Promise.all([lab?.stop(), cp?.stop()]);
+  await world?.stop();
 });
 
 describe('explicit adoption', () => {

@@ -2,10 +2,10 @@ import { EventsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../src/localenv/control-plane.js';
 import { waitFor } from '../../src/localenv/process.js';
-import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from '../support/control-plane.js';
-import { startDockyard, type RunningDockyard } from '../support/dockyard.js';
-import { condition, isReady, Kube, registerLabHosts, type DockyardObject } from '../support/kube.js';
-import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
+import { condition, isReady, type DockyardObject, type Kube } from '../support/kube.js';
+import type { Lab } from '../support/lab.js';
+import { labRegistry } from '../support/registry.js';
+import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world.js';
 
 // A long stopGracePeriod (or a pull) never holds a shared worker: with ONE
 // DockerContainer worker, another tenant's container becomes Ready while a
@@ -15,9 +15,9 @@ import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
 // container stopped. The same while a pull hangs on a frozen (paused) registry; once
 // refused, the pull's own reason is reported.
 
+let world: World;
 let cp: ControlPlane;
 let lab: Lab;
-let dockyard: RunningDockyard;
 let kube: Kube;
 let image: string;
 const SLOW = 'slow-tenant';
@@ -51,19 +51,17 @@ async function eventsOf(namespace: string, name: string) {
 const entry = (o: DockyardObject) => o.status?.hosts?.find((h) => h.name === 'n1');
 
 beforeAll(async () => {
-  [cp, lab] = await Promise.all([startControlPlane(), startLab({ nodes: [{ name: 'n1' }], registry: true })]);
-  image = lab.workloadImage;
-  await lab.node('n1').loadImage(lab.hostDocker, image);
-  kube = new Kube(cp);
-  dockyard = await startDockyard(cp, { maxConcurrentReconciles: 1, syncPeriodMs: 5_000 });
-  await kube.namespace(SLOW);
-  await kube.namespace(OTHER);
-  await registerLabHosts(kube, lab);
-}, CONTROL_PLANE_START_TIMEOUT_MS + LAB_START_TIMEOUT_MS);
+  world = await startWorld({
+    lab: { nodes: [{ name: 'n1' }], registry: true },
+    loadWorkloadImage: true,
+    namespaces: [SLOW, OTHER],
+    dockyard: { maxConcurrentReconciles: 1, syncPeriodMs: 5_000 },
+  });
+  ({ cp, lab, kube, image } = world);
+}, WORLD_START_TIMEOUT_MS);
 
 afterAll(async () => {
-  await dockyard?.stop();
-  await Promise.all([lab?.stop(), cp?.stop()]);
+  await world?.stop();
 });
 
 /** Creates a plain container in the other tenant and returns how long it took to be Ready. */
@@ -225,9 +223,7 @@ describe('DockerContainer pulls and stops off the worker', () => {
   });
 
   it("a pull hanging on a frozen registry does not delay another tenant; refused, it is Ready=False with the pull's reason", async () => {
-    const registry = lab.registry;
-    const seeded = lab.seeded;
-    if (!registry || !seeded) throw new Error('lab registry missing');
+    const { registry, seeded } = labRegistry(lab);
     const tag = Object.keys(seeded.tags)[0];
     const ref = `${registry.address}/${seeded.repository}:${tag}`;
     // Frozen, the registry accepts connections and never answers: the pull hangs.

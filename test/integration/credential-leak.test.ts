@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../src/localenv/control-plane.js';
 import { run } from '../../src/localenv/exec.js';
 import { waitFor } from '../../src/localenv/process.js';
-import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from '../support/control-plane.js';
-import { startDockyard, type RunningDockyard } from '../support/dockyard.js';
-import { condition, isReady, Kube, registerLabHosts, type DockyardObject } from '../support/kube.js';
-import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
+import { condition, isReady, type DockyardObject, type Kube } from '../support/kube.js';
+import type { Lab } from '../support/lab.js';
+import { labRegistry, registrySecret } from '../support/registry.js';
+import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world.js';
 
 // Credentials never leak. Sentinels are planted in every kind of secret
 // Dockyard reads:
@@ -26,9 +26,9 @@ import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
 // Dockyard object (kubectl get -o json), and the manager's /metrics. The
 // Secrets themselves are searched first: the search must find what is there.
 
+let world: World;
 let cp: ControlPlane;
 let lab: Lab;
-let dockyard: RunningDockyard;
 let kube: Kube;
 const NS = 'vault';
 const logLines: string[] = [];
@@ -82,37 +82,29 @@ function findLeaks(sentinels: Sentinel[], place: string, texts: readonly string[
   return hits;
 }
 
-const registryOf = (l: Lab) => {
-  if (!l.registry || !l.seeded) throw new Error('the lab has no seeded registry');
-  return { registry: l.registry, seeded: l.seeded };
-};
-
 beforeAll(async () => {
-  [cp, lab] = await Promise.all([
-    startControlPlane(),
-    startLab({ nodes: [{ name: 'n1' }, { name: 'secure', tls: true }], registry: true }),
-  ]);
-  kube = new Kube(cp);
-  dockyard = await startDockyard(cp, {
-    syncPeriodMs: 3_000,
-    log: { level: 'trace', destination: { write: (line: string) => void logLines.push(line) } },
+  world = await startWorld({
+    // n1 over plain TCP; `secure` with mutual TLS from a Secret holding its real client key.
+    lab: { nodes: [{ name: 'n1' }, { name: 'secure', tls: true }], registry: true },
+    namespaces: [NS],
+    dockyard: {
+      syncPeriodMs: 3_000,
+      log: { level: 'trace', destination: { write: (line: string) => void logLines.push(line) } },
+    },
   });
-  await kube.namespace(NS);
-  // n1 over plain TCP; `secure` with mutual TLS from a Secret holding its real client key.
-  await registerLabHosts(kube, lab);
-}, CONTROL_PLANE_START_TIMEOUT_MS + LAB_START_TIMEOUT_MS);
+  ({ cp, lab, kube } = world);
+}, WORLD_START_TIMEOUT_MS);
 
 afterAll(async () => {
   // For a person reading a failure: every captured line, if asked for.
   if (process.env.DOCKYARD_LEAK_LOG_DUMP)
     writeFileSync(process.env.DOCKYARD_LEAK_LOG_DUMP, logLines.join(''));
-  await dockyard?.stop();
-  await Promise.all([lab?.stop(), cp?.stop()]);
+  await world?.stop();
 });
 
 describe('credentials never leak', () => {
   it('appear in no log line, Event, object, status or metric, through success and error paths', async () => {
-    const { registry, seeded } = registryOf(lab);
+    const { registry, seeded } = labRegistry(lab);
     const secure = lab.node('secure');
     if (!secure.tls) throw new Error('the secure node has no TLS material');
     const realKeyLines = secure.tls.key.split('\n').filter((l) => l.length >= 40 && !l.startsWith('-----'));
@@ -130,29 +122,12 @@ describe('credentials never leak', () => {
 
     // The Secrets: a working pull Secret (auth form), a wrong one (username/password
     // form), a TLS Secret whose key cannot parse, and env values.
-    const config = (entry: Record<string, string>) =>
-      JSON.stringify({ auths: { [registry.address]: entry } });
-    const secrets: Array<{ name: string; type: string; data: Record<string, string> }> = [
-      {
-        name: 'good-cred',
-        type: 'kubernetes.io/dockerconfigjson',
-        data: {
-          '.dockerconfigjson': b64(config({ auth: b64(`${registry.username}:${registry.password}`) })),
-        },
-      },
-      {
-        name: 'bad-cred',
-        type: 'kubernetes.io/dockerconfigjson',
-        data: { '.dockerconfigjson': b64(config({ username: registry.username, password: WRONG_PASSWORD })) },
-      },
-      { name: 'app-env', type: 'Opaque', data: { password: b64(ENV_SECRET) } },
-    ];
-    for (const s of secrets) {
-      await kube.core.createNamespacedSecret({
-        namespace: NS,
-        body: { metadata: { name: s.name }, type: s.type, data: s.data },
-      });
-    }
+    await registrySecret(kube, { namespace: NS, name: 'good-cred', registry, form: 'auth' });
+    await registrySecret(kube, { namespace: NS, name: 'bad-cred', registry, password: WRONG_PASSWORD });
+    await kube.core.createNamespacedSecret({
+      namespace: NS,
+      body: { metadata: { name: 'app-env' }, type: 'Opaque', data: { password: b64(ENV_SECRET) } },
+    });
     const badKey = `-----BEGIN PRIVATE KEY-----\nMIIE${BAD_TLS_KEY_MARK}\n${b64(BAD_TLS_KEY_MARK)}\n-----END PRIVATE KEY-----\n`;
     await kube.core.createNamespacedSecret({
       namespace: 'default',
@@ -254,7 +229,7 @@ describe('credentials never leak', () => {
     expect(parsed.items.map((o) => o.metadata.name).sort()).toEqual(
       ['allowed', 'app', 'bad-key', 'denied', 'n1', 'secure'].sort(),
     );
-    const address = dockyard.manager.metricsAddress();
+    const address = world.dockyard.manager.metricsAddress();
     const metrics = await (await fetch(`http://127.0.0.1:${address?.port}/metrics`)).text();
 
     // The places searched are not empty: a search of nothing proves nothing.

@@ -3,10 +3,11 @@ import { EventsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../src/localenv/control-plane.js';
 import { waitFor } from '../../src/localenv/process.js';
-import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from '../support/control-plane.js';
-import { startDockyard, type RunningDockyard } from '../support/dockyard.js';
+import { startControlPlane } from '../support/control-plane.js';
+import { startDockyard } from '../support/dockyard.js';
 import { condition, isReady, Kube, registerLabHosts, type DockyardObject } from '../support/kube.js';
-import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
+import type { Lab } from '../support/lab.js';
+import { startSingleNodeWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world.js';
 
 // Issue #12, "data must survive" and "only what is yours", on the real API
 // server and a real DinD node: the deletion policy asked for last wins over
@@ -15,16 +16,15 @@ import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
 // names taken by others are never adopted, and conflict messages never name
 // another tenant.
 
+let world: World;
 let cp: ControlPlane;
 let lab: Lab;
 let kube: Kube;
-let dockyard: RunningDockyard;
 let image: string;
 const NS = 'safety';
 const SWEEP_MS = 2_000;
 const SYNC_MS = 4_000;
-const start = (plane: ControlPlane) =>
-  startDockyard(plane, { syncPeriodMs: SYNC_MS, orphanSweepIntervalMs: SWEEP_MS });
+const DOCKYARD_OPTIONS = { syncPeriodMs: SYNC_MS, orphanSweepIntervalMs: SWEEP_MS };
 
 const docker = () => lab.node('n1').client();
 
@@ -99,19 +99,12 @@ async function eventsOf(name: string): Promise<Array<{ type?: string; reason?: s
 const stalled = (reason: string) => (o: DockyardObject) => condition(o, 'Stalled')?.reason === reason;
 
 beforeAll(async () => {
-  [cp, lab] = await Promise.all([startControlPlane(), startLab({ nodes: [{ name: 'n1' }] })]);
-  kube = new Kube(cp);
-  image = lab.workloadImage;
-  await lab.node('n1').loadImage(lab.hostDocker, image);
-  dockyard = await start(cp);
-  await kube.namespace(NS);
-  await registerLabHosts(kube, lab);
-  await kube.waitFor('DockerHost', undefined, 'n1', isReady, 'host Ready');
-}, CONTROL_PLANE_START_TIMEOUT_MS + LAB_START_TIMEOUT_MS);
+  world = await startSingleNodeWorld({ namespaces: [NS], dockyard: DOCKYARD_OPTIONS });
+  ({ cp, lab, kube, image } = world);
+}, WORLD_START_TIMEOUT_MS);
 
 afterAll(async () => {
-  await dockyard?.stop();
-  await Promise.all([lab?.stop(), cp?.stop()]);
+  await world?.stop();
 });
 
 describe('the deletion policy is read when the deletion happens', () => {
@@ -153,8 +146,7 @@ describe('the deletion policy is read when the deletion happens', () => {
     await survives('a sweep');
 
     // A new leader: a fresh controller with empty memory and cold caches.
-    await dockyard.stop();
-    dockyard = await start(cp);
+    await world.restartDockyard();
     await sweepRan(cluster);
     await survives('a leader change and its first sweeps');
 
@@ -179,7 +171,7 @@ describe('objects of another cluster, or from before cluster ids', () => {
     const ours = await clusterIdOf(kube);
     const cp2 = await startControlPlane();
     const kube2 = new Kube(cp2);
-    const other = await startDockyard(cp2, { syncPeriodMs: SYNC_MS, orphanSweepIntervalMs: SWEEP_MS });
+    const other = await startDockyard(cp2, DOCKYARD_OPTIONS);
     try {
       const theirs = await clusterIdOf(kube2);
       expect(theirs).not.toBe(ours);

@@ -2,10 +2,10 @@ import { EventsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../src/localenv/control-plane.js';
 import { waitFor } from '../../src/localenv/process.js';
-import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from '../support/control-plane.js';
-import { startDockyard, type RunningDockyard } from '../support/dockyard.js';
-import { condition, isReady, Kube, registerLabHosts, type DockyardObject } from '../support/kube.js';
-import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
+import { condition, isReady, type DockyardObject, type Kube } from '../support/kube.js';
+import type { Lab } from '../support/lab.js';
+import { labRegistry, registrySecret } from '../support/registry.js';
+import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world.js';
 
 // A dependency's later status does not make a running container not ready
 // (as a Pod's readiness does not follow its volume objects, and Compose's
@@ -13,29 +13,28 @@ import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
 // pulled, or a paused DockerVolume, leaves the container Ready and untouched.
 // A container that is not created yet, or must be recreated, still waits.
 
+let world: World;
 let cp: ControlPlane;
 let lab: Lab;
-let dockyard: RunningDockyard;
 let kube: Kube;
 const NS = 'held';
 const NODE = 'n1';
 const SYNC_MS = 3_000;
 
-const b64 = (s: string) => Buffer.from(s).toString('base64');
 const entry = (o: DockyardObject | undefined) => o?.status?.hosts?.find((h) => h.name === NODE);
 const messageOf = (o: DockyardObject | undefined) => String(entry(o)?.message ?? '');
 
 beforeAll(async () => {
-  [cp, lab] = await Promise.all([startControlPlane(), startLab({ nodes: [{ name: NODE }], registry: true })]);
-  kube = new Kube(cp);
-  dockyard = await startDockyard(cp, { syncPeriodMs: SYNC_MS });
-  await kube.namespace(NS);
-  await registerLabHosts(kube, lab);
-}, CONTROL_PLANE_START_TIMEOUT_MS + LAB_START_TIMEOUT_MS);
+  world = await startWorld({
+    lab: { nodes: [{ name: NODE }], registry: true },
+    namespaces: [NS],
+    dockyard: { syncPeriodMs: SYNC_MS },
+  });
+  ({ cp, lab, kube } = world);
+}, WORLD_START_TIMEOUT_MS);
 
 afterAll(async () => {
-  await dockyard?.stop();
-  await Promise.all([lab?.stop(), cp?.stop()]);
+  await world?.stop();
 });
 
 /** DependencyNotReady Events of `name`, with how often each was recorded. */
@@ -63,25 +62,10 @@ describe('a running container and its dependencies’ later status', () => {
   let firstId = '';
 
   it('stays Ready and untouched while its DockerImage cannot pull a changed image and its DockerVolume is paused', async () => {
-    const registry = lab.registry;
-    const seeded = lab.seeded;
-    if (!registry || !seeded) throw new Error('lab registry missing');
+    const { registry, seeded } = labRegistry(lab);
     repo = `${registry.address}/${seeded.repository}`;
     await registry.pushImage(lab.hostDocker, lab.workloadImage, seeded.repository, 'held');
-    await kube.core.createNamespacedSecret({
-      namespace: NS,
-      body: {
-        metadata: { name: 'regcred' },
-        type: 'kubernetes.io/dockerconfigjson',
-        data: {
-          '.dockerconfigjson': b64(
-            JSON.stringify({
-              auths: { [registry.address]: { username: registry.username, password: registry.password } },
-            }),
-          ),
-        },
-      },
-    });
+    await registrySecret(kube, { namespace: NS, name: 'regcred', registry });
     await kube.create('DockerImage', NS, 'app', {
       hostName: NODE,
       image: `${repo}:held`,

@@ -1,57 +1,38 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPlane } from '../../src/localenv/control-plane.js';
 import { waitFor } from '../../src/localenv/process.js';
-import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from '../support/control-plane.js';
-import { startDockyard, type RunningDockyard } from '../support/dockyard.js';
-import { isReady, Kube, registerLabHosts } from '../support/kube.js';
-import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
+import { isReady, type Kube } from '../support/kube.js';
+import type { Lab } from '../support/lab.js';
+import { labRegistry, registrySecret } from '../support/registry.js';
+import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world.js';
 
 // A DockerContainer with imageRef runs exactly the digest its DockerImage
 // resolved on each host (pulled from the authenticated registry), and a new
 // digest pushed to the tag rolls the container.
 
-let cp: ControlPlane;
+let world: World;
 let lab: Lab;
-let dockyard: RunningDockyard;
 let kube: Kube;
 const NS = 'roll';
 
-const b64 = (s: string) => Buffer.from(s).toString('base64');
-
 beforeAll(async () => {
-  [cp, lab] = await Promise.all([startControlPlane(), startLab({ nodes: [{ name: 'n1' }], registry: true })]);
-  kube = new Kube(cp);
-  dockyard = await startDockyard(cp, { syncPeriodMs: 3_000 });
-  await kube.namespace(NS);
-  await registerLabHosts(kube, lab);
-}, CONTROL_PLANE_START_TIMEOUT_MS + LAB_START_TIMEOUT_MS);
+  world = await startWorld({
+    lab: { nodes: [{ name: 'n1' }], registry: true },
+    namespaces: [NS],
+    dockyard: { syncPeriodMs: 3_000 },
+  });
+  ({ lab, kube } = world);
+}, WORLD_START_TIMEOUT_MS);
 
 afterAll(async () => {
-  await dockyard?.stop();
-  await Promise.all([lab?.stop(), cp?.stop()]);
+  await world?.stop();
 });
 
 describe('DockerContainer with imageRef', () => {
   it('runs the resolved digest and rolls when the tag moves', async () => {
-    const registry = lab.registry;
-    const seeded = lab.seeded;
-    if (!registry || !seeded) throw new Error('lab registry missing');
+    const { registry, seeded } = labRegistry(lab);
     const repo = `${registry.address}/${seeded.repository}`;
     const first = await registry.pushImage(lab.hostDocker, lab.workloadImage, seeded.repository, 'app');
-    await kube.core.createNamespacedSecret({
-      namespace: NS,
-      body: {
-        metadata: { name: 'regcred' },
-        type: 'kubernetes.io/dockerconfigjson',
-        data: {
-          '.dockerconfigjson': b64(
-            JSON.stringify({
-              auths: { [registry.address]: { username: registry.username, password: registry.password } },
-            }),
-          ),
-        },
-      },
-    });
+    await registrySecret(kube, { namespace: NS, name: 'regcred', registry });
     await kube.create('DockerImage', NS, 'app', {
       hostName: 'n1',
       image: `${repo}:app`,

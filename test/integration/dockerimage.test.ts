@@ -2,20 +2,19 @@ import { EventsV1Api, type EventsV1Event } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../src/localenv/control-plane.js';
 import { waitFor } from '../../src/localenv/process.js';
-import type { Registry, SeededRepository } from '../../src/localenv/registry.js';
-import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from '../support/control-plane.js';
-import { startDockyard, type RunningDockyard } from '../support/dockyard.js';
-import { condition, isReady, Kube, registerLabHosts, type DockyardObject } from '../support/kube.js';
-import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
+import { condition, isReady, type DockyardObject, type Kube } from '../support/kube.js';
+import type { Lab } from '../support/lab.js';
+import { dockerConfigJson, labRegistry, registrySecret } from '../support/registry.js';
+import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world.js';
 
 // DockerImage on two real Docker-in-Docker nodes and the lab's authenticated
 // registry (distribution 2.8, htpasswd): pulls with per-host credentials from
 // a dockerconfigjson Secret, failure reasons, Always re-resolution, Never,
 // deletion policies, and the registry password never leaking.
 
+let world: World;
 let cp: ControlPlane;
 let lab: Lab;
-let dockyard: RunningDockyard;
 let kube: Kube;
 let events: EventsV1Api;
 const NS = 'images';
@@ -25,34 +24,11 @@ const logLines: string[] = [];
 /** Every object version the tests saw, for the leak check at the end. */
 const seen: DockyardObject[] = [];
 
-const registry = (): Registry => {
-  if (!lab.registry) throw new Error('the lab has no registry');
-  return lab.registry;
-};
-const seeded = (): SeededRepository => {
-  if (!lab.seeded) throw new Error('the lab registry was not seeded');
-  return lab.seeded;
-};
+const registry = () => labRegistry(lab).registry;
+const seeded = () => labRegistry(lab).seeded;
 const ref = (tag: string) => `${registry().address}/${seeded().repository}:${tag}`;
 const repoDigest = (digest: string | undefined) => `${registry().address}/${seeded().repository}@${digest}`;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-
-function dockerConfigJson(form: 'auth' | 'fields'): string {
-  const { username, password, address } = registry();
-  const entry = form === 'auth' ? { auth: b64(`${username}:${password}`) } : { username, password };
-  return JSON.stringify({ auths: { [address]: entry } });
-}
-
-async function pullSecret(name: string, form: 'auth' | 'fields'): Promise<void> {
-  await kube.core.createNamespacedSecret({
-    namespace: NS,
-    body: {
-      metadata: { name },
-      type: 'kubernetes.io/dockerconfigjson',
-      data: { '.dockerconfigjson': b64(dockerConfigJson(form)) },
-    },
-  });
-}
 
 async function imageOn(node: string, image: string) {
   try {
@@ -98,28 +74,26 @@ async function waitEvents(name: string, pred: (e: EventsV1Event[]) => boolean, w
 }
 
 beforeAll(async () => {
-  [cp, lab] = await Promise.all([
-    startControlPlane(),
-    startLab({ nodes: [{ name: 'n1' }, { name: 'n2' }], registry: true }),
-  ]);
-  kube = new Kube(cp);
-  events = cp.kubeConfig().makeApiClient(EventsV1Api);
-  dockyard = await startDockyard(cp, {
-    syncPeriodMs: 10_000,
-    log: { level: 'debug', destination: { write: (line: string) => void logLines.push(line) } },
+  world = await startWorld({
+    lab: { nodes: [{ name: 'n1' }, { name: 'n2' }], registry: true },
+    namespaces: [NS],
+    dockyard: {
+      syncPeriodMs: 10_000,
+      log: { level: 'debug', destination: { write: (line: string) => void logLines.push(line) } },
+    },
+    hostLabels: { n1: { site: 'lab' }, n2: { site: 'lab' } },
   });
-  await kube.namespace(NS);
-  await registerLabHosts(kube, lab, { n1: { site: 'lab' }, n2: { site: 'lab' } });
-}, CONTROL_PLANE_START_TIMEOUT_MS + LAB_START_TIMEOUT_MS);
+  ({ cp, lab, kube } = world);
+  events = cp.kubeConfig().makeApiClient(EventsV1Api);
+}, WORLD_START_TIMEOUT_MS);
 
 afterAll(async () => {
-  await dockyard?.stop();
-  await Promise.all([lab?.stop(), cp?.stop()]);
+  await world?.stop();
 });
 
 describe('DockerImage', () => {
   it('pulls on both hosts with the pull Secret, at the digest the registry reported', async () => {
-    await pullSecret('regcred', 'auth');
+    await registrySecret(kube, { namespace: NS, name: 'regcred', registry: registry(), form: 'auth' });
     await kube.create('DockerImage', NS, 'busybox', {
       ...ON_BOTH,
       image: ref('1.36'),
@@ -146,7 +120,7 @@ describe('DockerImage', () => {
       expect(pulled.find((e) => e.reason === 'Pulled' && e.note?.includes(` on ${node} `))?.note).toContain(
         seeded().tags['1.36'],
       );
-    const registryMetrics = dockyard.manager.metrics.registry;
+    const registryMetrics = world.dockyard.manager.metrics.registry;
     const durations = await registryMetrics.getSingleMetricAsString('dockyard_image_pull_duration_seconds');
     expect(durations).toMatch(
       /dockyard_image_pull_duration_seconds_count\{host="n1",outcome="success"\} [1-9]/,
@@ -176,7 +150,7 @@ describe('DockerImage', () => {
     expect(warnings.find((e) => e.reason === 'PullFailed')?.note).toContain('Unauthorized');
     expect(await registryMetricCount('Unauthorized')).toBeGreaterThan(0);
 
-    await pullSecret('late-cred', 'fields');
+    await registrySecret(kube, { namespace: NS, name: 'late-cred', registry: registry() });
     const ready = await waitImage('late', readyOnBoth, 'Ready after the Secret appeared', 90_000);
     for (const node of ['n1', 'n2'])
       expect(hostEntry(ready, node)?.repoDigest).toBe(repoDigest(seeded().tags['1.36-alt']));
@@ -305,7 +279,11 @@ describe('DockerImage', () => {
 
   it('never shows the registry password: not in status, events or the controller logs', async () => {
     const { username, password } = registry();
-    const forms = [password, b64(`${username}:${password}`), b64(dockerConfigJson('auth'))];
+    const forms = [
+      password,
+      b64(`${username}:${password}`),
+      b64(dockerConfigJson({ registry: registry(), form: 'auth' })),
+    ];
     const list = (await kube.api.listNamespacedCustomObject({
       group: 'dockyard.io',
       version: 'v1alpha1',
@@ -327,7 +305,7 @@ describe('DockerImage', () => {
 });
 
 async function registryMetricCount(outcome: string): Promise<number> {
-  const metric = await dockyard.manager.metrics.registry
+  const metric = await world.dockyard.manager.metrics.registry
     .getSingleMetric('dockyard_image_pull_duration_seconds')
     ?.get();
   return (metric?.values ?? [])

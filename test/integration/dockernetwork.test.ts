@@ -3,19 +3,18 @@ import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../src/localenv/control-plane.js';
 import { waitFor } from '../../src/localenv/process.js';
-import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from '../support/control-plane.js';
-import { startDockyard, type RunningDockyard } from '../support/dockyard.js';
-import { condition, isReady, Kube, registerLabHosts, type DockyardObject } from '../support/kube.js';
-import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
+import { condition, isReady, type DockyardObject, type Kube } from '../support/kube.js';
+import type { Lab } from '../support/lab.js';
+import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world.js';
 
 // DockerNetwork on two real nodes (Engine 20.10): creation with IPAM and
 // owner labels, drift repair (event-driven, and by polling with the event
 // stream blocked), recreate on spec changes only when nothing is attached,
 // name conflicts, duplicates from racing creates, deletion and placement.
 
+let world: World;
 let cp: ControlPlane;
 let lab: Lab;
-let dockyard: RunningDockyard;
 let kube: Kube;
 let events: EventsV1Api;
 const NS = 'team-a';
@@ -97,18 +96,19 @@ const stalledWith = (reason: string) => (o: DockyardObject) =>
   condition(o, 'Stalled')?.status === 'True' && condition(o, 'Stalled')?.reason === reason;
 
 beforeAll(async () => {
-  [cp, lab] = await Promise.all([startControlPlane(), startLab({ nodes: [{ name: 'n1' }, { name: 'n2' }] })]);
-  kube = new Kube(cp);
+  world = await startWorld({
+    lab: { nodes: [{ name: 'n1' }, { name: 'n2' }] },
+    loadWorkloadImage: true,
+    namespaces: [NS],
+    dockyard: { syncPeriodMs: POLL_MS },
+    hostLabels: { n1: { site: 'lab' }, n2: { site: 'lab' } },
+  });
+  ({ cp, lab, kube } = world);
   events = cp.kubeConfig().makeApiClient(EventsV1Api);
-  dockyard = await startDockyard(cp, { syncPeriodMs: POLL_MS });
-  await kube.namespace(NS);
-  await registerLabHosts(kube, lab, { n1: { site: 'lab' }, n2: { site: 'lab' } });
-  await Promise.all(NODES.map((n) => lab.node(n).loadImage(lab.hostDocker, lab.workloadImage)));
-}, CONTROL_PLANE_START_TIMEOUT_MS + LAB_START_TIMEOUT_MS);
+}, WORLD_START_TIMEOUT_MS);
 
 afterAll(async () => {
-  await dockyard?.stop();
-  await Promise.all([lab?.stop(), cp?.stop()]);
+  await world?.stop();
 });
 
 describe('DockerNetwork', () => {
@@ -164,7 +164,7 @@ describe('DockerNetwork', () => {
   });
 
   it('puts it back within one poll interval when the event stream is blocked', async () => {
-    const runtime = dockyard.controllers.hostRuntime;
+    const runtime = world.dockyard.controllers.hostRuntime;
     runtime.blockEventStream('n2', true);
     try {
       await lab.node('n2').client().getNetwork(`${NS}.web`).remove();

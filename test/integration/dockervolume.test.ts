@@ -1,18 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlPlane } from '../../src/localenv/control-plane.js';
 import { waitFor } from '../../src/localenv/process.js';
-import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from '../support/control-plane.js';
-import { startDockyard, type RunningDockyard } from '../support/dockyard.js';
-import { condition, isReady, Kube, registerLabHosts } from '../support/kube.js';
-import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
+import { condition, isReady, type Kube } from '../support/kube.js';
+import type { Lab } from '../support/lab.js';
+import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world.js';
 
 // DockerVolume on two real nodes: creation with owner labels, drift repair
 // (event-driven, and by polling with the event stream cut), data safety on
 // spec changes and deletion, name conflicts and placement changes.
 
-let cp: ControlPlane;
+let world: World;
 let lab: Lab;
-let dockyard: RunningDockyard;
 let kube: Kube;
 const NS = 'team-a';
 const POLL_MS = 4_000;
@@ -52,16 +49,17 @@ async function readData(node: string, volume: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  [cp, lab] = await Promise.all([startControlPlane(), startLab({ nodes: [{ name: 'n1' }, { name: 'n2' }] })]);
-  kube = new Kube(cp);
-  dockyard = await startDockyard(cp, { syncPeriodMs: POLL_MS, orphanSweepIntervalMs: POLL_MS });
-  await kube.namespace(NS);
-  await registerLabHosts(kube, lab, { n1: { site: 'lab' }, n2: { site: 'lab' } });
-}, CONTROL_PLANE_START_TIMEOUT_MS + LAB_START_TIMEOUT_MS);
+  world = await startWorld({
+    lab: { nodes: [{ name: 'n1' }, { name: 'n2' }] },
+    namespaces: [NS],
+    dockyard: { syncPeriodMs: POLL_MS, orphanSweepIntervalMs: POLL_MS },
+    hostLabels: { n1: { site: 'lab' }, n2: { site: 'lab' } },
+  });
+  ({ lab, kube } = world);
+}, WORLD_START_TIMEOUT_MS);
 
 afterAll(async () => {
-  await dockyard?.stop();
-  await Promise.all([lab?.stop(), cp?.stop()]);
+  await world?.stop();
 });
 
 describe('DockerVolume', () => {
@@ -85,7 +83,7 @@ describe('DockerVolume', () => {
       });
       expect(v?.Labels?.['dockyard.io/spec-hash']).toMatch(/^[0-9a-f]{16}$/);
     }
-    const address = dockyard.manager.metricsAddress();
+    const address = world.dockyard.manager.metricsAddress();
     const text = await (await fetch(`http://127.0.0.1:${address?.port}/metrics`)).text();
     expect(text).toMatch(/dockyard_managed_objects\{kind="DockerVolume",phase="Ready"\} 1/);
   });
@@ -102,7 +100,7 @@ describe('DockerVolume', () => {
   });
 
   it('puts it back within one poll interval when the event stream is cut', async () => {
-    const runtime = dockyard.controllers.hostRuntime;
+    const runtime = world.dockyard.controllers.hostRuntime;
     runtime.stopEventStream('n2'); // no events from n2 until its next heartbeat restarts the stream…
     await lab.node('n2').client().getVolume(`${NS}.data`).remove();
     const t0 = Date.now();
@@ -213,7 +211,7 @@ describe('DockerVolume', () => {
       what: 'orphaned Delete-policy volume swept',
     });
     expect(await volumeOn('n1', `${NS}.left-orphan`)).toBeDefined();
-    const address = dockyard.manager.metricsAddress();
+    const address = world.dockyard.manager.metricsAddress();
     const text = await (await fetch(`http://127.0.0.1:${address?.port}/metrics`)).text();
     expect(text).toMatch(/dockyard_orphans_removed_total\{kind="DockerVolume"\} [1-9]/);
     expect(text).toMatch(/dockyard_drift_repairs_total\{kind="DockerVolume"\} [1-9]/);

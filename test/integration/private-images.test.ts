@@ -1,11 +1,10 @@
 import { EventsV1Api, type EventsV1Event } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlPlane } from '../../src/localenv/control-plane.js';
-import type { Registry, SeededRepository } from '../../src/localenv/registry.js';
-import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from '../support/control-plane.js';
-import { startDockyard, type RunningDockyard } from '../support/dockyard.js';
-import { condition, isReady, Kube, registerLabHosts, type DockyardObject } from '../support/kube.js';
-import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
+import { condition, isReady, type DockyardObject, type Kube } from '../support/kube.js';
+import type { Lab } from '../support/lab.js';
+import { labRegistry, registrySecret } from '../support/registry.js';
+import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world.js';
 
 // Private images stay private (issue #12 item 8, as KEP-2535 for Pods): on
 // one real Docker-in-Docker node and the lab's htpasswd registry, namespace
@@ -13,9 +12,9 @@ import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
 // only once the registry has accepted tenant-b's own credentials for it, and
 // nothing tenant-b sees names tenant-a's Secret.
 
+let world: World;
 let cp: ControlPlane;
 let lab: Lab;
-let dockyard: RunningDockyard;
 let kube: Kube;
 let events: EventsV1Api;
 const A = 'tenant-a';
@@ -23,28 +22,9 @@ const B = 'tenant-b';
 const A_SECRET = 'a-private-regcred';
 const REJECTED = 'ImagePullCredentialsRejected';
 
-const registry = (): Registry => {
-  if (!lab.registry) throw new Error('the lab has no registry');
-  return lab.registry;
-};
-const seeded = (): SeededRepository => {
-  if (!lab.seeded) throw new Error('the lab registry was not seeded');
-  return lab.seeded;
-};
+const registry = () => labRegistry(lab).registry;
+const seeded = () => labRegistry(lab).seeded;
 const privateRef = () => `${registry().address}/${seeded().repository}:1.36`;
-const b64 = (s: string) => Buffer.from(s).toString('base64');
-
-async function pullSecret(namespace: string, name: string, password: string): Promise<void> {
-  const { username, address } = registry();
-  await kube.core.createNamespacedSecret({
-    namespace,
-    body: {
-      metadata: { name },
-      type: 'kubernetes.io/dockerconfigjson',
-      data: { '.dockerconfigjson': b64(JSON.stringify({ auths: { [address]: { username, password } } })) },
-    },
-  });
-}
 
 async function containerOn(name: string) {
   return lab
@@ -63,15 +43,21 @@ async function eventsIn(namespace: string): Promise<EventsV1Event[]> {
 }
 
 beforeAll(async () => {
-  [cp, lab] = await Promise.all([startControlPlane(), startLab({ nodes: [{ name: 'n1' }], registry: true })]);
-  kube = new Kube(cp);
+  world = await startWorld({
+    lab: { nodes: [{ name: 'n1' }], registry: true },
+    namespaces: [A, B],
+    dockyard: { syncPeriodMs: 5_000 },
+  });
+  ({ cp, lab, kube } = world);
   events = cp.kubeConfig().makeApiClient(EventsV1Api);
-  dockyard = await startDockyard(cp, { syncPeriodMs: 5_000 });
-  await Promise.all([kube.namespace(A), kube.namespace(B)]);
-  await registerLabHosts(kube, lab);
-  await pullSecret(A, A_SECRET, registry().password);
-  await pullSecret(B, 'b-wrong', 'not-the-password');
-  await pullSecret(B, 'b-regcred', registry().password);
+  await registrySecret(kube, { namespace: A, name: A_SECRET, registry: registry() });
+  await registrySecret(kube, {
+    namespace: B,
+    name: 'b-wrong',
+    registry: registry(),
+    password: 'not-the-password',
+  });
+  await registrySecret(kube, { namespace: B, name: 'b-regcred', registry: registry() });
   // tenant-a pulls the private image onto n1 with its own Secret.
   await kube.create('DockerImage', A, 'private', {
     hostName: 'n1',
@@ -79,11 +65,10 @@ beforeAll(async () => {
     pullSecrets: [{ name: A_SECRET }],
   });
   await kube.waitFor('DockerImage', A, 'private', isReady, 'Ready on n1', 60_000);
-}, CONTROL_PLANE_START_TIMEOUT_MS + LAB_START_TIMEOUT_MS);
+}, WORLD_START_TIMEOUT_MS);
 
 afterAll(async () => {
-  await dockyard?.stop();
-  await Promise.all([lab?.stop(), cp?.stop()]);
+  await world?.stop();
 });
 
 describe('private images stay private', () => {
@@ -149,8 +134,7 @@ describe('private images stay private', () => {
   });
 
   it('after a controller restart: what was Ready stays Ready, new owners are verified with the registry again', async () => {
-    await dockyard.stop();
-    dockyard = await startDockyard(cp, { syncPeriodMs: 5_000 });
+    await world.restartDockyard();
     // Own credentials, not known to the new process: checked against the registry, then Ready.
     await kube.create('DockerImage', B, 'after-restart', {
       hostName: 'n1',

@@ -1,0 +1,100 @@
+import type { ControlPlane } from '../../src/localenv/control-plane.js';
+import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from './control-plane.js';
+import { startDockyard, type RunningDockyard } from './dockyard.js';
+import { Kube, registerLabHosts } from './kube.js';
+import { LAB_START_TIMEOUT_MS, startLab, type Lab, type LabOptions } from './lab.js';
+
+/** For beforeAll: the control plane and the lab start side by side. */
+export const WORLD_START_TIMEOUT_MS = CONTROL_PLANE_START_TIMEOUT_MS + LAB_START_TIMEOUT_MS;
+
+/** The node of startSingleNodeWorld, registered as the DockerHost of the same name. */
+export const WORLD_NODE = 'n1';
+
+export interface WorldOptions {
+  lab: LabOptions;
+  /** Load the lab's workload image on every node, for containers that name it directly. */
+  loadWorkloadImage?: boolean;
+  /** Namespaces created before the hosts are registered. */
+  namespaces: string[];
+  /** For startDockyard, now and on restartDockyard(). */
+  dockyard?: DockyardOptions;
+  /** Extra labels of each node's DockerHost, by node name. */
+  hostLabels?: Record<string, Record<string, string>>;
+}
+
+type DockyardOptions = Parameters<typeof startDockyard>[1];
+
+export interface World {
+  cp: ControlPlane;
+  lab: Lab;
+  kube: Kube;
+  /** The lab's workload image (on the nodes when `loadWorkloadImage`). */
+  image: string;
+  /** The controllers as they run now; restartDockyard() replaces them. */
+  readonly dockyard: RunningDockyard;
+  /** Stops the controllers and starts fresh ones (a leader change: empty memory, cold caches). */
+  restartDockyard(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * What an integration file about Dockyard's kinds runs against: a private
+ * control plane and lab started side by side, Dockyard's controllers in
+ * process, the namespaces, and every lab node registered as a Ready
+ * DockerHost. What started is stopped again when a later step fails.
+ */
+export async function startWorld(opts: WorldOptions): Promise<World> {
+  const [cp, lab] = await bothOrNeither(startControlPlane(), startLab(opts.lab));
+  let dockyard: RunningDockyard | undefined;
+  const stop = async () => {
+    await dockyard?.stop();
+    await Promise.all([lab.stop(), cp.stop()]);
+  };
+  try {
+    const kube = new Kube(cp);
+    const image = lab.workloadImage;
+    if (opts.loadWorkloadImage)
+      await Promise.all([...lab.nodes.values()].map((n) => n.loadImage(lab.hostDocker, image)));
+    dockyard = await startDockyard(cp, opts.dockyard);
+    for (const ns of opts.namespaces) await kube.namespace(ns);
+    // Waits until every lab host is Ready.
+    await registerLabHosts(kube, lab, opts.hostLabels);
+    return {
+      cp,
+      lab,
+      kube,
+      image,
+      get dockyard() {
+        if (!dockyard) throw new Error('Dockyard is not running');
+        return dockyard;
+      },
+      restartDockyard: async () => {
+        await dockyard?.stop();
+        dockyard = undefined;
+        dockyard = await startDockyard(cp, opts.dockyard);
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** startWorld with one lab node (`n1`, no registry) that has the workload image. */
+export async function startSingleNodeWorld(
+  opts: Pick<WorldOptions, 'namespaces' | 'dockyard'>,
+): Promise<World> {
+  return startWorld({ ...opts, lab: { nodes: [{ name: WORLD_NODE }] }, loadWorkloadImage: true });
+}
+
+/** Both started, or neither: when one start fails, the other is stopped before the error goes on. */
+async function bothOrNeither<A extends { stop(): Promise<void> }, B extends { stop(): Promise<void> }>(
+  a: Promise<A>,
+  b: Promise<B>,
+): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return [ra.value, rb.value];
+  await Promise.all([ra, rb].map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+  throw [ra, rb].find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+}
