@@ -164,13 +164,12 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
   private async ensureFinalizer(obj: T): Promise<boolean> {
     return (
       !hasFinalizer(obj, FINALIZER) &&
-      (await addFinalizer(
-        this.deps.finalizers,
-        this.deps.kind.resource,
-        obj,
-        FINALIZER,
-        this.deps.fieldManager,
-      ))
+      (await addFinalizer(this.deps.finalizers, {
+        resource: this.deps.kind.resource,
+        object: obj,
+        finalizer: FINALIZER,
+        fieldManager: this.deps.fieldManager,
+      }))
     );
   }
 
@@ -181,27 +180,30 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     const nsLabels = needsLabels ? await this.deps.namespaces.get(namespace) : {};
     // status.hosts carries the placement hash each host was selected under, so a
     // host that no longer matches tells "my spec changed" from "the world changed".
-    return resolvePlacement(obj.spec, namespace, nsLabels, hosts, previous);
+    return resolvePlacement({
+      spec: obj.spec,
+      namespace,
+      namespaceLabels: nsLabels,
+      hosts,
+      previouslyPlaced: previous,
+    });
   }
 
   private async writeStatus(
     obj: T,
     w: { namespace: string; status: ManagedStatus; cacheWasCurrent: boolean },
   ): Promise<void> {
-    await patchStatus(
-      this.deps.status,
-      { ...this.deps.kind.resource, namespace: w.namespace, name: obj.metadata.name },
-      obj.status,
-      w.status,
-      this.deps.fieldManager,
+    await patchStatus(this.deps.status, {
+      ref: { ...this.deps.kind.resource, namespace: w.namespace, name: obj.metadata.name },
+      current: obj.status,
+      desired: w.status,
+      fieldManager: this.deps.fieldManager,
       // status.hosts is the only record of where the object was placed: never
       // overwrite a newer one with what a stale cache computed.
-      {
-        ...(obj.metadata.resourceVersion && !w.cacheWasCurrent
-          ? { resourceVersion: obj.metadata.resourceVersion }
-          : {}),
-      },
-    );
+      ...(obj.metadata.resourceVersion && !w.cacheWasCurrent
+        ? { resourceVersion: obj.metadata.resourceVersion }
+        : {}),
+    });
   }
 
   /** Drops every host's backoff entry of one object (`namespace/name`). */
@@ -503,13 +505,13 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     // (a crash can lose the status write after a create), refused ones too: a
     // host cordoned, drained or no longer admitting the namespace since then
     // (whose labels are not even read here) may still hold the object.
-    const placement = resolvePlacement(
-      obj.spec,
+    const placement = resolvePlacement({
+      spec: obj.spec,
       namespace,
-      {},
-      this.deps.hosts.list(),
-      previous.map((h) => h.name),
-    );
+      namespaceLabels: {},
+      hosts: this.deps.hosts.list(),
+      previouslyPlaced: previous.map((h) => h.name),
+    });
     const names = [
       ...new Set([
         ...previous.map((p) => p.name),
@@ -531,13 +533,12 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     if (remaining.length === 0) {
       // A stale cache can finalize twice; the object being gone already is success.
       await ignoreGone(
-        removeFinalizer(
-          this.deps.finalizers,
-          this.deps.kind.resource,
-          obj,
-          FINALIZER,
-          this.deps.fieldManager,
-        ),
+        removeFinalizer(this.deps.finalizers, {
+          resource: this.deps.kind.resource,
+          object: obj,
+          finalizer: FINALIZER,
+          fieldManager: this.deps.fieldManager,
+        }),
       );
       this.deps.events.event(
         obj,
@@ -552,13 +553,12 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     }
     const status: ManagedStatus = { ...(obj.status ?? {}), phase: 'Deleting', hosts: remaining };
     await ignoreGone(
-      patchStatus(
-        this.deps.status,
-        { ...this.deps.kind.resource, namespace, name: obj.metadata.name },
-        obj.status,
-        status,
-        this.deps.fieldManager,
-      ),
+      patchStatus(this.deps.status, {
+        ref: { ...this.deps.kind.resource, namespace, name: obj.metadata.name },
+        current: obj.status,
+        desired: status,
+        fieldManager: this.deps.fieldManager,
+      }),
     );
     return { requeueAfterMs: FAILURE_REQUEUE_MS };
   }

@@ -21,9 +21,11 @@ const obj = (o: {
 }): LabelledObject => {
   const labels = ownerLabels(
     { kind: o.kind ?? 'DockerContainer', namespace: o.ns ?? 'team', name: o.name, uid: o.uid },
-    'h',
-    o.policy ?? 'Delete',
-    o.cluster === null ? undefined : (o.cluster ?? US),
+    {
+      specHash: 'h',
+      deletionPolicy: o.policy ?? 'Delete',
+      clusterId: o.cluster === null ? undefined : (o.cluster ?? US),
+    },
   );
   if (o.policy === null) delete labels['dockyard.io/deletion-policy'];
   return { type: o.type ?? 'container', ref: `${o.ns ?? 'team'}.${o.name}`, labels };

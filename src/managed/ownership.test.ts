@@ -11,15 +11,19 @@ import {
 describe('ownership', () => {
   const owner = { kind: 'DockerVolume', namespace: 'team', name: 'data', uid: 'u-1' };
   it.each([
-    ['labels of this owner', ownerLabels(owner, 'h', 'Orphan'), 'ours'],
-    ['another owner', ownerLabels({ ...owner, uid: 'u-2' }, 'h', 'Orphan'), 'otherOwner'],
+    ['labels of this owner', ownerLabels(owner, { specHash: 'h', deletionPolicy: 'Orphan' }), 'ours'],
+    [
+      'another owner',
+      ownerLabels({ ...owner, uid: 'u-2' }, { specHash: 'h', deletionPolicy: 'Orphan' }),
+      'otherOwner',
+    ],
     ['no labels', undefined, 'foreign'],
     ['unrelated labels', { app: 'x' }, 'foreign'],
   ] as const)('%s → %s', (_name, labels, expected) => {
     expect(ownership(labels, owner)).toBe(expected);
   });
   it('labels name the owner, the spec hash and the policy', () => {
-    expect(ownerLabels(owner, 'abc', 'Delete')).toEqual({
+    expect(ownerLabels(owner, { specHash: 'abc', deletionPolicy: 'Delete' })).toEqual({
       'dockyard.io/uid': 'u-1',
       'dockyard.io/namespace': 'team',
       'dockyard.io/name': 'data',
@@ -28,15 +32,22 @@ describe('ownership', () => {
       'dockyard.io/deletion-policy': 'Delete',
     });
   });
+  it('leaves the spec hash out when none is given (a container gets its recreate hash at create)', () => {
+    const labels = ownerLabels(owner, { deletionPolicy: 'Delete' });
+    expect(labels).not.toHaveProperty(['dockyard.io/spec-hash']);
+    expect(ownership(labels, owner)).toBe('ours');
+  });
 });
 
 describe('ownerLabels cluster id', () => {
   const owner = { kind: 'DockerVolume', namespace: 'team', name: 'data', uid: 'u-1' };
   it('labels the cluster id when known, and ownership stays uid-based', () => {
-    const labels = ownerLabels(owner, 'abc', 'Delete', 'c-1');
+    const labels = ownerLabels(owner, { specHash: 'abc', deletionPolicy: 'Delete', clusterId: 'c-1' });
     expect(labels['dockyard.io/cluster']).toBe('c-1');
     expect(ownership(labels, owner)).toBe('ours');
-    expect(ownership(ownerLabels(owner, 'abc', 'Delete', 'c-2'), owner)).toBe('ours');
+    expect(
+      ownership(ownerLabels(owner, { specHash: 'abc', deletionPolicy: 'Delete', clusterId: 'c-2' }), owner),
+    ).toBe('ours');
   });
 });
 

@@ -21,23 +21,26 @@ export interface OwnerRef {
   uid: string;
 }
 
-/**
- * The labels every Docker object Dockyard creates carries; `clusterId` (the
- * controller's --cluster-id) is left out only where none is known (tests of
- * other labels).
- */
-export function ownerLabels(
-  owner: OwnerRef,
-  specHash: string,
-  deletionPolicy: 'Delete' | 'Orphan',
-  clusterId?: string,
-): Record<string, string> {
+export interface OwnerLabelOptions {
+  /**
+   * The `dockyard.io/spec-hash` label. Left out where it is added later from
+   * the other create inputs (a container's recreate hash, see toCreateOptions).
+   */
+  specHash?: string;
+  deletionPolicy: 'Delete' | 'Orphan';
+  /** The controller's --cluster-id; left out only where none is known (tests of other labels). */
+  clusterId?: string;
+}
+
+/** The labels every Docker object Dockyard creates carries. */
+export function ownerLabels(owner: OwnerRef, options: OwnerLabelOptions): Record<string, string> {
+  const { specHash, deletionPolicy, clusterId } = options;
   return {
     [OWNER_LABELS.uid]: owner.uid,
     [OWNER_LABELS.namespace]: owner.namespace,
     [OWNER_LABELS.name]: owner.name,
     [OWNER_LABELS.kind]: owner.kind,
-    [OWNER_LABELS.specHash]: specHash,
+    ...(specHash !== undefined ? { [OWNER_LABELS.specHash]: specHash } : {}),
     [DELETION_POLICY_LABEL]: deletionPolicy,
     ...(clusterId ? { [CLUSTER_LABEL]: clusterId } : {}),
   };

@@ -214,33 +214,49 @@ describe('resolvePlacement', () => {
       { ...none, placed: ['a', 'd'], refused: ['b:HostUnschedulable', 'c:NamespaceNotAllowed'] },
     ],
   ])('%s', (_name, spec, nsLabels, world, before, expected) => {
-    expect(names(resolvePlacement(spec, 'team', nsLabels, world, before))).toEqual(expected);
+    expect(
+      names(
+        resolvePlacement({
+          spec,
+          namespace: 'team',
+          namespaceLabels: nsLabels,
+          hosts: world,
+          previouslyPlaced: before,
+        }),
+      ),
+    ).toEqual(expected);
   });
 
   it('records the hash each placed host was selected under', () => {
     const old = { hostSelector: lab };
     const now = { hostSelector: { matchLabels: { site: 'lab', rack: '1' } } };
-    const p = resolvePlacement(
-      now,
-      'team',
-      {},
-      [host('a', { site: 'lab' }), host('d', { site: 'lab', rack: '1' })],
-      [{ name: 'a' }, ...under(old, 'd')],
-    );
+    const p = resolvePlacement({
+      spec: now,
+      namespace: 'team',
+      namespaceLabels: {},
+      hosts: [host('a', { site: 'lab' }), host('d', { site: 'lab', rack: '1' })],
+      previouslyPlaced: [{ name: 'a' }, ...under(old, 'd')],
+    });
     // a: kept (no recorded hash) under today's hash; d: still selected, re-stamped.
     expect(p.placementHashes).toEqual({ a: placementHash(now), d: placementHash(now) });
-    const relabelled = resolvePlacement(old, 'team', {}, [host('a', { site: 'dc' })], under(old, 'a'));
+    const relabelled = resolvePlacement({
+      spec: old,
+      namespace: 'team',
+      namespaceLabels: {},
+      hosts: [host('a', { site: 'dc' })],
+      previouslyPlaced: under(old, 'a'),
+    });
     expect(relabelled.placementHashes).toEqual({ a: placementHash(old) });
   });
 
   it('names the host in the mismatch message', () => {
-    const p = resolvePlacement(
-      { hostSelector: lab },
-      'team',
-      {},
-      [host('a', { site: 'dc' })],
-      under({ hostSelector: lab }, 'a'),
-    );
+    const p = resolvePlacement({
+      spec: { hostSelector: lab },
+      namespace: 'team',
+      namespaceLabels: {},
+      hosts: [host('a', { site: 'dc' })],
+      previouslyPlaced: under({ hostSelector: lab }, 'a'),
+    });
     expect(p.kept[0]?.message).toMatch(/DockerHost a no longer matches spec.hostSelector/);
   });
 });

@@ -132,6 +132,18 @@ function decidePlaced(input: HostInput, recordedHash: string | undefined, hash: 
   return { kind: 'place' };
 }
 
+export interface PlacementInput {
+  spec: PlacementSpec;
+  /** The object's namespace, checked against each host's allowedNamespaces. */
+  namespace: string;
+  /** The namespace's labels; needed only when a host admits namespaces by selector. */
+  namespaceLabels: Record<string, string> | undefined;
+  /** Every DockerHost. */
+  hosts: readonly DockerHost[];
+  /** Hosts the object is on now (status.hosts), with the placement hash each was selected under when known. */
+  previouslyPlaced: ReadonlyArray<string | PreviousPlacement>;
+}
+
 /**
  * Where an object goes. Pure. A named or matching host takes a new placement
  * when it admits the namespace and is schedulable, not draining and not being
@@ -141,13 +153,8 @@ function decidePlaced(input: HostInput, recordedHash: string | undefined, hash: 
  * host drains. A host deleted altogether is dropped: nothing is left to clean
  * up through (its finalizer normally prevents that while objects are placed).
  */
-export function resolvePlacement(
-  spec: PlacementSpec,
-  namespace: string,
-  namespaceLabels: Record<string, string> | undefined,
-  hosts: readonly DockerHost[],
-  previouslyPlaced: ReadonlyArray<string | PreviousPlacement>,
-): Placement {
+export function resolvePlacement(input: PlacementInput): Placement {
+  const { spec, namespace, namespaceLabels, hosts, previouslyPlaced } = input;
   const before = new Map(
     previouslyPlaced.map((p) => (typeof p === 'string' ? [p, undefined] : [p.name, p.placementHash])),
   );

@@ -93,7 +93,7 @@ describe('addFinalizer / removeFinalizer', () => {
     { name: 'remove', fn: removeFinalizer, o: obj([F, 'other']), method: 'namespaced', value: ['other'] },
   ])('$name sends a JSON patch with the precondition and field manager', async ({ fn, o, method, value }) => {
     const { api, calls } = fakeApi();
-    expect(await fn(api, resource, o, F, 'dockyard')).toBe(true);
+    expect(await fn(api, { resource, object: o, finalizer: F, fieldManager: 'dockyard' })).toBe(true);
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({
       method,
@@ -107,27 +107,34 @@ describe('addFinalizer / removeFinalizer', () => {
     { name: 'removing an absent finalizer', fn: removeFinalizer, o: obj(['other']) },
   ])('makes no request when $name', async ({ fn, o }) => {
     const { api, calls } = fakeApi();
-    expect(await fn(api, resource, o, F, 'dockyard')).toBe(false);
+    expect(await fn(api, { resource, object: o, finalizer: F, fieldManager: 'dockyard' })).toBe(false);
     expect(calls).toEqual([]);
   });
 
   it('reports a failed resourceVersion test (422) as a 409 conflict', async () => {
     const { api } = fakeApi(new ApiException(422, 'testing value /metadata/resourceVersion failed', {}, {}));
-    const err: unknown = await addFinalizer(api, resource, obj([]), F, 'dockyard').catch((e: unknown) => e);
+    const err: unknown = await addFinalizer(api, {
+      resource,
+      object: obj([]),
+      finalizer: F,
+      fieldManager: 'dockyard',
+    }).catch((e: unknown) => e);
     expect(isConflict(err)).toBe(true);
     expect(String(err)).toContain('changed since resourceVersion 7');
   });
 
   it('passes other API errors through', async () => {
     const { api } = fakeApi(new ApiException(404, 'not found', {}, {}));
-    await expect(removeFinalizer(api, resource, obj([F]), F, 'm')).rejects.toMatchObject({ code: 404 });
+    await expect(
+      removeFinalizer(api, { resource, object: obj([F]), finalizer: F, fieldManager: 'm' }),
+    ).rejects.toMatchObject({ code: 404 });
   });
 
   it('refuses an object without resourceVersion (the precondition would be meaningless)', async () => {
     const { api, calls } = fakeApi();
-    await expect(addFinalizer(api, resource, obj([], 'ns', null), F, 'm')).rejects.toThrow(
-      /no resourceVersion/,
-    );
+    await expect(
+      addFinalizer(api, { resource, object: obj([], 'ns', null), finalizer: F, fieldManager: 'm' }),
+    ).rejects.toThrow(/no resourceVersion/);
     expect(calls).toEqual([]);
   });
 });

@@ -55,46 +55,28 @@ export function withoutFinalizer(
   return list.includes(finalizer) ? list.filter((f) => f !== finalizer) : undefined;
 }
 
-/** Adds `finalizer` to `obj` (as read from the cache). Returns whether a write was made. */
-export function addFinalizer(
-  api: FinalizerPatchApi,
-  resource: ResourceType,
-  obj: KubernetesObject,
-  finalizer: string,
-  fieldManager: string,
-): Promise<boolean> {
-  return writeFinalizers(
-    api,
-    resource,
-    obj,
-    withFinalizer(obj.metadata?.finalizers, finalizer),
-    fieldManager,
-  );
+export interface FinalizerWrite {
+  resource: ResourceType;
+  /** The object as read from the cache: its resourceVersion is the write's precondition. */
+  object: KubernetesObject;
+  finalizer: string;
+  fieldManager: string;
 }
 
-/** Removes `finalizer` from `obj` (as read from the cache). Returns whether a write was made. */
-export function removeFinalizer(
-  api: FinalizerPatchApi,
-  resource: ResourceType,
-  obj: KubernetesObject,
-  finalizer: string,
-  fieldManager: string,
-): Promise<boolean> {
-  return writeFinalizers(
-    api,
-    resource,
-    obj,
-    withoutFinalizer(obj.metadata?.finalizers, finalizer),
-    fieldManager,
-  );
+/** Adds `finalizer` to `object` (as read from the cache). Returns whether a write was made. */
+export function addFinalizer(api: FinalizerPatchApi, write: FinalizerWrite): Promise<boolean> {
+  return writeFinalizers(api, write, withFinalizer(write.object.metadata?.finalizers, write.finalizer));
+}
+
+/** Removes `finalizer` from `object` (as read from the cache). Returns whether a write was made. */
+export function removeFinalizer(api: FinalizerPatchApi, write: FinalizerWrite): Promise<boolean> {
+  return writeFinalizers(api, write, withoutFinalizer(write.object.metadata?.finalizers, write.finalizer));
 }
 
 async function writeFinalizers(
   api: FinalizerPatchApi,
-  resource: ResourceType,
-  obj: KubernetesObject,
+  { resource, object: obj, fieldManager }: FinalizerWrite,
   next: string[] | undefined,
-  fieldManager: string,
 ): Promise<boolean> {
   if (!next) return false;
   const ref = refFor(resource, obj);

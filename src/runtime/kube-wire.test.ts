@@ -152,13 +152,12 @@ describe('over the wire', () => {
   it('patches status as a JSON merge patch on the status subresource with the field manager', async () => {
     routes.push((_s, res) => json(res, 200, {}));
     const api = kc.makeApiClient(CustomObjectsApi);
-    await patchStatus(
-      api,
-      { ...resource, namespace: 'ns', name: 'c' },
-      { phase: 'Pending', old: 1 },
-      { phase: 'Running' },
-      'dockyard',
-    );
+    await patchStatus(api, {
+      ref: { ...resource, namespace: 'ns', name: 'c' },
+      current: { phase: 'Pending', old: 1 },
+      desired: { phase: 'Running' },
+      fieldManager: 'dockyard',
+    });
     expect(seen[0]).toEqual({
       method: 'PATCH',
       path: '/apis/dockyard.io/v1alpha1/namespaces/ns/containers/c/status',
@@ -172,7 +171,14 @@ describe('over the wire', () => {
     routes.push((_s, res) => json(res, 200, {}));
     const api = kc.makeApiClient(CustomObjectsApi);
     const obj = { metadata: { name: 'c', namespace: 'ns', resourceVersion: '5' } };
-    expect(await addFinalizer(api, resource, obj, 'dockyard.io/finalizer', 'dockyard')).toBe(true);
+    expect(
+      await addFinalizer(api, {
+        resource,
+        object: obj,
+        finalizer: 'dockyard.io/finalizer',
+        fieldManager: 'dockyard',
+      }),
+    ).toBe(true);
     expect(seen[0]).toEqual({
       method: 'PATCH',
       path: '/apis/dockyard.io/v1alpha1/namespaces/ns/containers/c',
@@ -189,7 +195,9 @@ describe('over the wire', () => {
     routes.push((_s, res) => json(res, 422, { kind: 'Status', code: 422, message: 'test failed' }));
     const api = kc.makeApiClient(CustomObjectsApi);
     const obj = { metadata: { name: 'c', namespace: 'ns', resourceVersion: '5' } };
-    await expect(addFinalizer(api, resource, obj, 'f', 'dockyard')).rejects.toMatchObject({ code: 409 });
+    await expect(
+      addFinalizer(api, { resource, object: obj, finalizer: 'f', fieldManager: 'dockyard' }),
+    ).rejects.toMatchObject({ code: 409 });
   });
 
   it('creates an Event, then merge-patches its series', async () => {

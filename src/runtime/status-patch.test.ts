@@ -49,13 +49,12 @@ describe('patchStatus', () => {
 
   it('sends nothing when the status is unchanged', async () => {
     const { api, calls } = fakeApi();
-    const sent = await patchStatus(
-      api,
-      { ...ref, namespace: 'ns', name: 'c' },
-      { a: 1, b: 2 },
-      { b: 2, a: 1 },
-      'dockyard',
-    );
+    const sent = await patchStatus(api, {
+      ref: { ...ref, namespace: 'ns', name: 'c' },
+      current: { a: 1, b: 2 },
+      desired: { b: 2, a: 1 },
+      fieldManager: 'dockyard',
+    });
     expect(sent).toBe(false);
     expect(calls).toEqual([]);
   });
@@ -67,13 +66,12 @@ describe('patchStatus', () => {
     'patches the status subresource of a $name as a merge patch with the field manager',
     async ({ namespace, method }) => {
       const { api, calls } = fakeApi();
-      const sent = await patchStatus(
-        api,
-        { ...ref, name: 'c', ...(namespace ? { namespace } : {}) },
-        { phase: 'Pending', message: 'x' },
-        { phase: 'Running' },
-        'dockyard-controller',
-      );
+      const sent = await patchStatus(api, {
+        ref: { ...ref, name: 'c', ...(namespace ? { namespace } : {}) },
+        current: { phase: 'Pending', message: 'x' },
+        desired: { phase: 'Running' },
+        fieldManager: 'dockyard-controller',
+      });
       expect(sent).toBe(true);
       expect(calls).toEqual([
         {
@@ -96,9 +94,13 @@ describe('patchStatus', () => {
       patchNamespacedCustomObjectStatus: () => Promise.reject(new Error('boom')),
       patchClusterCustomObjectStatus: () => Promise.reject(new Error('boom')),
     };
-    await expect(patchStatus(api, { ...ref, namespace: 'n', name: 'c' }, {}, { a: 1 }, 'm')).rejects.toThrow(
-      'boom',
-    );
+    const patch = {
+      ref: { ...ref, namespace: 'n', name: 'c' },
+      current: {},
+      desired: { a: 1 },
+      fieldManager: 'm',
+    };
+    await expect(patchStatus(api, patch)).rejects.toThrow('boom');
   });
 
   it('builds a full body when there was no status yet', () => {

@@ -35,25 +35,26 @@ export function statusPatchBody(
   };
 }
 
-export interface StatusPatchOptions {
+export interface StatusPatch {
+  /** The object whose /status subresource is written. */
+  ref: ObjectRef;
+  /** The status as read from the cache. */
+  current: unknown;
+  /** The status this reconcile computed. */
+  desired: unknown;
+  fieldManager: string;
   /** The resourceVersion the status was computed from: refuse the write if the object moved on. */
   resourceVersion?: string;
 }
 
 /**
- * Patches `ref`'s status from `oldStatus` (as read from the cache) to
- * `newStatus` when they differ. Returns whether a request was sent.
+ * Patches `ref`'s status from `current` (as read from the cache) to
+ * `desired` when they differ. Returns whether a request was sent.
  */
-export async function patchStatus(
-  api: StatusPatchApi,
-  ref: ObjectRef,
-  oldStatus: unknown,
-  newStatus: unknown,
-  fieldManager: string,
-  opts: StatusPatchOptions = {},
-): Promise<boolean> {
-  if (!statusChanged(oldStatus, newStatus)) return false;
-  const body = statusPatchBody(oldStatus, newStatus, opts.resourceVersion);
+export async function patchStatus(api: StatusPatchApi, patch: StatusPatch): Promise<boolean> {
+  const { ref, current, desired, fieldManager, resourceVersion } = patch;
+  if (!statusChanged(current, desired)) return false;
+  const body = statusPatchBody(current, desired, resourceVersion);
   // CustomObjectsApi defaults to JSON Patch; a merge patch needs the header set explicitly.
   const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   const { group, version, plural, name, namespace } = ref;

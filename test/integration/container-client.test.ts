@@ -68,10 +68,10 @@ const spec: DockerContainerSpec = {
 };
 
 function inputsFor(name: string, image: string): ContainerInputs {
-  const { [OWNER_LABELS.specHash]: _hash, ...owner } = ownerLabels(
+  // No spec hash: toCreateOptions adds the recreate hash, as for the controller's inputs.
+  const owner = ownerLabels(
     { kind: 'DockerContainer', namespace: 'team-a', name, uid: `uid-${name}` },
-    '',
-    'Delete',
+    { deletionPolicy: 'Delete' },
   );
   return {
     name: `team-a.${name}`,

@@ -161,7 +161,13 @@ describe('finalizer writes with a resourceVersion precondition', () => {
     const created = await gadgets.create('precondition', 1);
 
     const touched = await gadgets.touch('precondition');
-    const stale = await addFinalizer(api, GADGETS, created, finalizer, FIELD_MANAGER).then(
+    const write = (object: typeof created) => ({
+      resource: GADGETS,
+      object,
+      finalizer,
+      fieldManager: FIELD_MANAGER,
+    });
+    const stale = await addFinalizer(api, write(created)).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -170,20 +176,20 @@ describe('finalizer writes with a resourceVersion precondition', () => {
       `changed since resourceVersion ${created.metadata.resourceVersion}`,
     );
 
-    expect(await addFinalizer(api, GADGETS, touched, finalizer, FIELD_MANAGER)).toBe(true);
+    expect(await addFinalizer(api, write(touched))).toBe(true);
     const withFinalizer = await gadgets.get('precondition');
     expect(withFinalizer.metadata.finalizers).toEqual([finalizer]);
-    expect(await addFinalizer(api, GADGETS, withFinalizer, finalizer, FIELD_MANAGER)).toBe(false);
+    expect(await addFinalizer(api, write(withFinalizer))).toBe(false);
 
     await gadgets.delete('precondition'); // held by the finalizer: only deletionTimestamp is set
     const stuck = await gadgets.get('precondition');
     expect(stuck.metadata.deletionTimestamp).toBeDefined();
-    const staleRemove = await removeFinalizer(api, GADGETS, withFinalizer, finalizer, FIELD_MANAGER).then(
+    const staleRemove = await removeFinalizer(api, write(withFinalizer)).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(isConflict(staleRemove)).toBe(true);
-    expect(await removeFinalizer(api, GADGETS, stuck, finalizer, FIELD_MANAGER)).toBe(true);
+    expect(await removeFinalizer(api, write(stuck))).toBe(true);
     const gone = await gadgets.get('precondition').then(
       () => undefined,
       (e: unknown) => e,

@@ -108,7 +108,12 @@ describe('controller runtime against a real API server', () => {
           if (name === 'stale-update' && first) await gadgets.replace(gadget); // 409 from the server
           // A resourceVersion-guarded JSON patch: the server answers a stale one with 422, seen as 409.
           if (name === 'stale-finalizer')
-            await addFinalizer(api, GADGETS, gadget, finalizer, TEST_FIELD_MANAGER);
+            await addFinalizer(api, {
+              resource: GADGETS,
+              object: gadget,
+              finalizer,
+              fieldManager: TEST_FIELD_MANAGER,
+            });
         },
       },
     });

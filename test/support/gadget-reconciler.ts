@@ -102,13 +102,12 @@ export class GadgetReconciler implements Reconciler {
           value: gadget.spec.value,
           ...(this.options.identity ? { reconciledBy: this.options.identity } : {}),
         };
-        await patchStatus(
-          this.options.api,
-          refFor(GADGETS, gadget),
-          gadget.status,
-          status,
-          TEST_FIELD_MANAGER,
-        );
+        await patchStatus(this.options.api, {
+          ref: refFor(GADGETS, gadget),
+          current: gadget.status,
+          desired: status,
+          fieldManager: TEST_FIELD_MANAGER,
+        });
       }
       ok = true;
       this.options.onReconciled?.(key, gadget);

@@ -21,7 +21,7 @@ const deps = emptyKindDeps;
 
 /** The container Dockyard created for `obj`, running, as observe() reports it. */
 async function running(id: string): Promise<ObservedContainer> {
-  const { hash } = await desiredContainer(deps, obj, HOST, 'team');
+  const { hash } = await desiredContainer(deps, { container: obj, hostName: HOST, namespace: 'team' });
   return observedContainer({
     id,
     labels: { [OWNER_LABELS.uid]: 'u-web', [OWNER_LABELS.specHash]: hash ?? '' },

@@ -203,7 +203,10 @@ export async function observeContainer(
   const found = await lookAtName(state, ctx, name);
   const resolved: DesiredContainer =
     violations.length === 0
-      ? await desiredContainer(state.deps, obj, host.metadata.name, ctx.namespace, {
+      ? await desiredContainer(state.deps, {
+          container: obj,
+          hostName: host.metadata.name,
+          namespace: ctx.namespace,
           ...(ctx.clusterId ? { clusterId: ctx.clusterId } : {}),
           ...(found.ours && !found.claim?.adopting ? { running: found.ours } : {}),
         })

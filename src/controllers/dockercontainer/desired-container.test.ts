@@ -82,7 +82,7 @@ const container = (spec: Partial<DockerContainer['spec']> = {}) =>
 /** Our container as the controller created it with every dependency ready. */
 async function created(): Promise<ObservedContainer> {
   const c = container();
-  const d = await desiredContainer(depsOf(healthy), c, HOST, NS);
+  const d = await desiredContainer(depsOf(healthy), { container: c, hostName: HOST, namespace: NS });
   if (!d.inputs || !d.hash) throw new Error('fixture: not created');
   return observedContainer({
     labels: { 'dockyard.io/spec-hash': d.hash, [SPEC_GROUPS_LABEL]: groupHashes(c.spec, d.inputs) },
@@ -161,7 +161,10 @@ describe('desiredContainer: waiting only before create or recreate', () => {
     ],
   ])('%s', async (_name, world, situation, expected) => {
     const running = situation.running ? await created() : undefined;
-    const d = await desiredContainer(depsOf(world), container(situation.spec), HOST, NS, {
+    const d = await desiredContainer(depsOf(world), {
+      container: container(situation.spec),
+      hostName: HOST,
+      namespace: NS,
       ...(running ? { running } : {}),
     });
     if ('held' in expected) {
@@ -183,10 +186,22 @@ describe('desiredContainer: waiting only before create or recreate', () => {
 
   it('all ready: the same hash with or without the running container (the fault suite computes it without)', async () => {
     const running = await created();
-    const withRunning = await desiredContainer(depsOf(healthy), container(), HOST, NS, { running });
-    const without = await desiredContainer(depsOf(healthy), container(), HOST, NS);
+    const at = { hostName: HOST, namespace: NS };
+    const withRunning = await desiredContainer(depsOf(healthy), { container: container(), ...at, running });
+    const without = await desiredContainer(depsOf(healthy), { container: container(), ...at });
     expect(withRunning.hash).toBe(running.labels['dockyard.io/spec-hash']);
     expect(without.hash).toBe(withRunning.hash);
     expect(withRunning.held).toBeUndefined();
+  });
+
+  it('owner labels in the inputs carry the owner and cluster but no spec hash (create adds the recreate hash)', async () => {
+    const d = await desiredContainer(depsOf(healthy), {
+      container: container(),
+      hostName: HOST,
+      namespace: NS,
+      clusterId: 'c-1',
+    });
+    expect(d.inputs?.ownerLabels).toMatchObject({ 'dockyard.io/uid': 'u-web', 'dockyard.io/cluster': 'c-1' });
+    expect(d.inputs?.ownerLabels).not.toHaveProperty(['dockyard.io/spec-hash']);
   });
 });

@@ -144,6 +144,17 @@ export interface DesiredContainer {
   hash?: string;
 }
 
+export interface DesiredContainerRequest {
+  container: DockerContainer;
+  hostName: string;
+  /** Where its Secrets and ConfigMaps are read (the container's namespace). */
+  namespace: string;
+  /** The controller's --cluster-id, carried as an owner label. */
+  clusterId?: string;
+  /** Our existing container on the host, when there is one. */
+  running?: ObservedContainer;
+}
+
 /**
  * The create inputs and spec hash of a container on `hostName`, from the
  * caches of its dependencies. Exported so checks outside the controller (the
@@ -154,12 +165,9 @@ export interface DesiredContainer {
  */
 export async function desiredContainer(
   deps: DockerContainerKindDeps,
-  c: DockerContainer,
-  hostName: string,
-  namespace: string,
-  options: { clusterId?: string; running?: ObservedContainer } = {},
+  request: DesiredContainerRequest,
 ): Promise<DesiredContainer> {
-  const { running } = options;
+  const { container: c, hostName, namespace, clusterId, running } = request;
   const resolved = resolveDependencies(deps, c, { host: hostName, running });
   const notReady = resolved.dependencies.filter((d) => d.state !== 'ready').map((d) => d.ref);
   if (!resolved.inputs || (notReady.length > 0 && !running)) return { missing: notReady };
@@ -168,9 +176,8 @@ export async function desiredContainer(
   const inputs: ContainerInputs = {
     ...resolved.inputs,
     env: env.env,
-    ownerLabels: withoutHash(
-      ownerLabels(ownerOf(c), '', c.spec.deletionPolicy ?? 'Delete', options.clusterId),
-    ),
+    // No spec hash here: it is the recreate hash of these inputs, added at create (toCreateOptions).
+    ownerLabels: ownerLabels(ownerOf(c), { deletionPolicy: c.spec.deletionPolicy ?? 'Delete', clusterId }),
   };
   const decision = decideDependencies({
     dependencies: resolved.dependencies,
@@ -197,9 +204,4 @@ export async function desiredContainer(
       };
     }
   }
-}
-
-function withoutHash(labels: Record<string, string>): Record<string, string> {
-  const { [OWNER_LABELS.specHash]: _hash, ...rest } = labels;
-  return rest;
 }

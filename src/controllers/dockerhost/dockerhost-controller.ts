@@ -122,7 +122,12 @@ export class DockerHostReconciler implements Reconciler {
     const placed = this.deps.placed.on(req.name);
     if (mayReleaseHost(deleting, placed)) return this.release(host);
     if (!deleting && !hasFinalizer(host, FINALIZER)) {
-      await addFinalizer(this.deps.finalizers, RESOURCE, host, FINALIZER, FIELD_MANAGER);
+      await addFinalizer(this.deps.finalizers, {
+        resource: RESOURCE,
+        object: host,
+        finalizer: FINALIZER,
+        fieldManager: FIELD_MANAGER,
+      });
     }
     const intervalMs = (host.spec.heartbeatIntervalSeconds ?? DEFAULT_HEARTBEAT_SECONDS) * 1000;
     const observation = await this.observe(host, intervalMs);
@@ -161,13 +166,12 @@ export class DockerHostReconciler implements Reconciler {
       },
     );
     this.reportHeld(host, deleting, placed);
-    const written = await patchStatus(
-      this.deps.status,
-      { ...RESOURCE, name: req.name },
-      host.status,
-      status,
-      FIELD_MANAGER,
-    );
+    const written = await patchStatus(this.deps.status, {
+      ref: { ...RESOURCE, name: req.name },
+      current: host.status,
+      desired: status,
+      fieldManager: FIELD_MANAGER,
+    });
     ctx.logger.debug({ phase: status.phase, written }, 'heartbeat');
     return { requeueAfterMs: nextHeartbeatMs(intervalMs, observation.ok, step.saved.context.failures) };
   }
@@ -175,7 +179,12 @@ export class DockerHostReconciler implements Reconciler {
   /** Nothing is placed on the deleted host any more: let it go. */
   private async release(host: DockerHost): Promise<ReconcileResult> {
     try {
-      await removeFinalizer(this.deps.finalizers, RESOURCE, host, FINALIZER, FIELD_MANAGER);
+      await removeFinalizer(this.deps.finalizers, {
+        resource: RESOURCE,
+        object: host,
+        finalizer: FINALIZER,
+        fieldManager: FIELD_MANAGER,
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }

@@ -55,12 +55,11 @@ export function networkCreateFor(network: DockerNetwork, clusterId?: string): Ne
     ...desired,
     labels: {
       ...desired.labels,
-      ...ownerLabels(
-        ownerOf(network),
-        networkSpecHash(network),
-        network.spec.deletionPolicy ?? 'Delete',
+      ...ownerLabels(ownerOf(network), {
+        specHash: networkSpecHash(network),
+        deletionPolicy: network.spec.deletionPolicy ?? 'Delete',
         clusterId,
-      ),
+      }),
     },
   };
 }

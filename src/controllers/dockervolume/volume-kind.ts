@@ -163,7 +163,11 @@ async function createVolume({ ctx, work }: VolumeRun): Promise<EffectResult<Volu
     driverOptions: obj.spec.driverOptions ?? {},
     labels: {
       ...(obj.spec.labels ?? {}),
-      ...ownerLabels(owner(obj), work.hash, obj.spec.deletionPolicy ?? 'Orphan', ctx.clusterId),
+      ...ownerLabels(owner(obj), {
+        specHash: work.hash,
+        deletionPolicy: obj.spec.deletionPolicy ?? 'Orphan',
+        clusterId: ctx.clusterId,
+      }),
     },
   });
   work.observed = created;

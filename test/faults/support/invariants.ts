@@ -200,12 +200,11 @@ async function expectedHash(
 ): Promise<{ hash: string } | { why: string }> {
   if (r.kind === 'DockerVolume') return { hash: volumeSpecHash(r as unknown as DockerVolume) };
   if (r.kind === 'DockerNetwork') return { hash: networkSpecHash(r as unknown as DockerNetwork) };
-  const desired = await desiredContainer(
-    containerDeps,
-    r as unknown as DockerContainer,
-    host,
-    r.metadata.namespace ?? '',
-  );
+  const desired = await desiredContainer(containerDeps, {
+    container: r as unknown as DockerContainer,
+    hostName: host,
+    namespace: r.metadata.namespace ?? '',
+  });
   if (desired.hash) return { hash: desired.hash };
   const why =
     desired.env && !desired.env.ok ? desired.env.message : `waiting for ${desired.missing.join(', ')}`;
@@ -244,13 +243,13 @@ export async function checkInvariants(input: InvariantInput): Promise<Violation[
     // Placement as the controller decides it now, from the DockerHosts' labels;
     // status.hosts only as "previously placed" (so an unschedulable or relabelled host keeps
     // it), with the placement hash that tells its own placement changes apart.
-    const placement = resolvePlacement(
-      r.spec,
-      ns,
-      labelsOfNs.get(ns),
+    const placement = resolvePlacement({
+      spec: r.spec,
+      namespace: ns,
+      namespaceLabels: labelsOfNs.get(ns),
       hosts,
-      entries.map((e) => ({ name: e.name, placementHash: e.placementHash })),
-    );
+      previouslyPlaced: entries.map((e) => ({ name: e.name, placementHash: e.placementHash })),
+    });
     const placed = new Set(deleting ? [] : placement.placed.map((h) => h.metadata.name));
 
     if (input.requireReady ?? true) {
