@@ -67,6 +67,13 @@ const SERVING_DNS_NAMES = [
 const SERVING_IPS = ['127.0.0.1', '10.0.0.1'];
 const ETCD_READY_TIMEOUT_MS = 30_000;
 const API_SERVER_READY_TIMEOUT_MS = 90_000;
+/** Starts tried on fresh ports when one was taken between choosing and binding it. */
+const PORT_ATTEMPTS = 3;
+
+/** Whether a start failed because its port was taken (the process log's tail is in the message). */
+export function portWasTaken(err: unknown): boolean {
+  return err instanceof Error && /address already in use/.test(err.message);
+}
 const CONTROLLER_MANAGER_READY_TIMEOUT_MS = 60_000;
 const CONTROLLER_MANAGER_USER = 'system:kube-controller-manager';
 /**
@@ -164,14 +171,7 @@ export class ControlPlane {
     this.ports = await this.choosePorts();
     this.writeAdminKubeconfig();
     this.writeControllerManagerKubeconfig();
-    try {
-      await this.startEtcd();
-      await this.startApiServer();
-      await this.startControllerManager();
-    } catch (err) {
-      await this.stopProcesses();
-      throw err;
-    }
+    await this.startProcessesOnFreePorts();
     this.log(
       `control plane ready at ${this.apiServerUrl} in ${((Date.now() - started) / 1000).toFixed(1)} s ` +
         `(kubeconfig ${this.kubeconfigPath})`,
@@ -231,6 +231,32 @@ export class ControlPlane {
   async stopApiServer(): Promise<void> {
     await this.apiServerProcess?.stop();
     this.apiServerProcess = undefined;
+  }
+
+  /**
+   * etcd, kube-apiserver, kube-controller-manager. freePort() only finds a
+   * port free at that moment: a parallel test file (or a Docker node
+   * publishing a port) can take it before our process binds it. That start
+   * fails with "address already in use", and is tried again on fresh ports.
+   */
+  private async startProcessesOnFreePorts(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.startEtcd();
+        await this.startApiServer();
+        await this.startControllerManager();
+        return;
+      } catch (err) {
+        await this.stopProcesses();
+        if (attempt >= PORT_ATTEMPTS || !portWasTaken(err)) throw err;
+        this.log(
+          `a control-plane port was taken before it could be bound (attempt ${attempt}); choosing new ports`,
+        );
+        this.ports = await this.freshPorts();
+        this.writeAdminKubeconfig();
+        this.writeControllerManagerKubeconfig();
+      }
+    }
   }
 
   /** (Re)starts kube-apiserver on the same port with the same certificates and etcd, and waits for /readyz. */
@@ -513,12 +539,16 @@ export class ControlPlane {
     const file = join(this.dataDir, 'ports.json');
     const saved = readSavedPorts(file);
     if (saved && (await allFree([saved.etcdClient, saved.etcdPeer, saved.apiServer]))) return saved;
+    return this.freshPorts();
+  }
+
+  private async freshPorts(): Promise<Ports> {
     const ports: Ports = {
       etcdClient: await freePort(),
       etcdPeer: await freePort(),
       apiServer: await freePort(),
     };
-    writeFileSync(file, JSON.stringify(ports) + '\n');
+    writeFileSync(join(this.dataDir, 'ports.json'), JSON.stringify(ports) + '\n');
     return ports;
   }
 
