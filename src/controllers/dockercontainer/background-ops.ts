@@ -46,7 +46,7 @@ const STOP_REQUERY_MARGIN_MS = 2_000;
 /** While pulling: look again this often to show progress (as DockerImage does). */
 export const PULL_PROGRESS_REQUEUE_MS = 2_000;
 
-type Note = (
+export type Note = (
   type: 'Normal' | 'Warning',
   reason: Reason | EventReason,
   action: string,

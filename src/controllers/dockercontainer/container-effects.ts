@@ -28,15 +28,9 @@ import {
   type ContainerRun,
   type ContainerWork,
 } from './container-work.js';
+import type { Note } from './background-ops.js';
 import { replaceContainer, ReplaceFailed, type ReplaceOutcome } from './replace.js';
 import { classify } from './situation.js';
-
-type Note = (
-  type: 'Normal' | 'Warning',
-  reason: Reason | EventReason,
-  action: string,
-  message: string,
-) => void;
 
 /** Records an Event on the container resource. */
 function noteOn(ctx: HostContext<DockerContainer>): Note {
