@@ -1,9 +1,32 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: fast co-located unit tests for pure logic; integration
-// tests under test/ that run against the real local environment (started once
-// by the global setup, torn down at the end); and the fault-injection suite
-// under test/faults/ (same environment, `npm run test:faults` runs it alone).
+// Four projects: fast co-located unit tests for pure logic; integration tests
+// under test/ that run against the real local environment (the host dockerd
+// and cached images come from the global setup; every file starts its own
+// control plane, registry and Docker nodes); the few integration files that
+// measure wall-clock bounds; and the fault-injection suite under test/faults/
+// (`npm run test:faults` runs it alone).
+//
+// Group 0 runs the unit tests and the integration files two at a time: no
+// file stops a part another file uses, and most of their time is spent
+// waiting on Docker and the API server, not on these 2 cores. Group 1 then
+// runs the timed files and the fault suite, each one file at a time, so a
+// bound like "a lease is taken over within 5 s" is not measured against a
+// neighbour starting kube-apiserver.
+const TIMED = [
+  'test/integration/runtime-leader-election.test.ts',
+  'test/integration/container-background-ops.test.ts',
+  'test/integration/docker-responsiveness.test.ts',
+];
+
+const realEnvironment = {
+  environment: 'node' as const,
+  globalSetup: ['test/global-setup.ts'],
+  setupFiles: ['test/setup-env.ts'],
+  testTimeout: 180_000,
+  hookTimeout: 600_000,
+};
+
 export default defineConfig({
   test: {
     projects: [
@@ -12,34 +35,38 @@ export default defineConfig({
           name: 'unit',
           include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'gitops/**/*.test.ts'],
           environment: 'node',
+          sequence: { groupOrder: 0 },
         },
       },
       {
         test: {
+          ...realEnvironment,
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/faults/**'],
-          environment: 'node',
-          globalSetup: ['test/global-setup.ts'],
-          setupFiles: ['test/setup-env.ts'],
-          // Integration tests share Docker nodes and the control plane; they run
-          // one file at a time so a test that stops a node cannot break another.
-          fileParallelism: false,
-          testTimeout: 180_000,
-          hookTimeout: 600_000,
+          exclude: ['test/faults/**', ...TIMED],
+          fileParallelism: true,
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
         },
       },
       {
         test: {
+          ...realEnvironment,
+          name: 'integration-timed',
+          include: TIMED,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          ...realEnvironment,
           name: 'faults',
           include: ['test/faults/**/*.test.ts'],
-          environment: 'node',
-          globalSetup: ['test/global-setup.ts'],
-          setupFiles: ['test/setup-env.ts'],
           // Each scenario restarts, pauses or kills real parts: one file at a time.
           fileParallelism: false,
           testTimeout: 600_000,
-          hookTimeout: 600_000,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
