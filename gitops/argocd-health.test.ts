@@ -463,6 +463,38 @@ const KIND_CASES: Record<string, KindCase[]> = {
       message: /^Failed: /,
     },
     {
+      name: 'a run to completion that exited 0 (a migration)',
+      hosts: [ready('edge-1', 'Completed')],
+      status: 'Healthy',
+      message: 'ready on 1/1 hosts',
+    },
+    {
+      name: 'waiting for the migration it dependsOn',
+      hosts: [
+        failing(
+          'edge-1',
+          'WaitingForDependencies',
+          'DependenciesNotReady',
+          'waiting for DockerContainer/migrate (Completed; now Running) to be ready on this host',
+        ),
+      ],
+      status: 'Progressing',
+      message: /^WaitingForDependencies .*DockerContainer\/migrate \(Completed; now Running\)/,
+    },
+    {
+      name: 'a dependsOn cycle',
+      hosts: [
+        stalled(
+          'edge-1',
+          'WaitingForDependencies',
+          'DependencyCycle',
+          'spec.dependsOn leads back to this container (demo → db → demo)',
+        ),
+      ],
+      status: 'Degraded',
+      message: /^DependencyCycle: /,
+    },
+    {
       name: 'a Secret it reads is missing',
       hosts: [
         failing('edge-1', 'WaitingForDependencies', 'SecretNotFound', 'Secret apps/db-password not found'),

@@ -66,6 +66,18 @@ export const SecurityPolicySettings = Type.Object(
         { maxItems: 32 },
       ),
     ),
+    allowedAppArmorProfiles: Type.Optional(
+      list(
+        str('The name of an AppArmor profile loaded on this host.', {
+          maxLength: 128,
+          pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+        }),
+        'AppArmor profiles containers may name (security.appArmorProfile Localhost) below privileged. Default ' +
+          'none: a host can hold profiles in complain or unconfined mode, so only the administrator knows ' +
+          'which ones confine.',
+        { maxItems: 32 },
+      ),
+    ),
     requireMemoryLimit: Type.Optional(
       bool('Every container must set spec.resources.memory (CIS Docker 5.10), at every policy level.'),
     ),
@@ -79,6 +91,28 @@ export const SecurityPolicySettings = Type.Object(
           'namespace allowed on this host could otherwise claim what its administrator runs by hand (and ' +
           'recreate it, for a container). Objects Dockyard created and a deleted resource left behind ' +
           '(deletionPolicy Orphan) are adoptable without it, by resources of their own namespace only.',
+      ),
+    ),
+    allowedExternalVolumes: Type.Optional(
+      list(
+        str('The name of a Docker volume on this host.', {
+          maxLength: 128,
+          pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+        }),
+        'Existing Docker volumes an external DockerVolume may refer to below privileged (and so any namespace ' +
+          'allowed on this host may mount). Default none.',
+        { maxItems: 64 },
+      ),
+    ),
+    allowedExternalNetworks: Type.Optional(
+      list(
+        str('The name of a Docker network on this host.', {
+          maxLength: 128,
+          pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+        }),
+        'Existing Docker networks an external DockerNetwork may refer to below privileged (and so any ' +
+          'namespace allowed on this host may join). Default none; host is never allowed below privileged.',
+        { maxItems: 64 },
       ),
     ),
   },
@@ -156,9 +190,13 @@ export const DockerHostSpec = Type.Object(
           'other than json-file and local (allow-listed options, max-size and max-file capped), tmpfs mounts ' +
           'without a capped size, volume drivers other than local with options other than type (tmpfs, nfs, ' +
           'nfs4, cifs), o (allow-listed mount options) and device (no host paths), network drivers other than ' +
-          'bridge (allow-listed options) and IPAM subnets outside securityPolicySettings.allowedSubnets. ' +
-          'restricted also requires a numeric non-zero uid, dropping ALL capabilities and no-new-privileges, ' +
-          'and allows only tmpfs volumes. Default baseline.',
+          'bridge (allow-listed options), IPAM subnets outside securityPolicySettings.allowedSubnets, device ' +
+          'requests (GPUs), device cgroup rules, Unconfined seccomp and AppArmor profiles, AppArmor profiles ' +
+          'outside securityPolicySettings.allowedAppArmorProfiles, the host user and cgroup namespaces, ' +
+          'sysctls outside Kubernetes’ safe set, the ulimits memlock, rtprio, nice, msgqueue and sigpending, ' +
+          'and a shmSize above 1Gi. ' +
+          'restricted also requires a numeric non-zero uid and numeric non-zero supplementary groups, ' +
+          'dropping ALL capabilities and no-new-privileges, and allows only tmpfs volumes. Default baseline.',
         default: 'baseline',
       }),
     ),

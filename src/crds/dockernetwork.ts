@@ -43,6 +43,15 @@ export const DockerNetworkSpec = Type.Object(
         },
       ),
     ),
+    external: Type.Optional(
+      bool(
+        'Refer to a Docker network that exists on the host already, named by networkName (Compose external: ' +
+          'true): Dockyard only checks that it is there (Ready, or ExternalNotFound) and never creates, ' +
+          'changes, labels or removes it, whatever deletionPolicy says; no other settings. A network Dockyard ' +
+          'manages for a resource is never taken this way. Below privileged only the names in the ' +
+          'DockerHost’s securityPolicySettings.allowedExternalNetworks, and never host.',
+      ),
+    ),
     driver: Type.Optional(str('Network driver. Default bridge.', { default: 'bridge', maxLength: 64 })),
     internal: Type.Optional(bool('Restricts external access to the network.')),
     attachable: Type.Optional(bool('Lets containers not managed by Dockyard attach (overlay networks).')),
@@ -67,7 +76,27 @@ export const DockerNetworkSpec = Type.Object(
         'container is attached.',
     ),
   },
-  { description: 'Desired state of a DockerNetwork.', ...rules(placementRule) },
+  {
+    description: 'Desired state of a DockerNetwork.',
+    ...rules(
+      placementRule,
+      {
+        rule: '!has(self.external) || !self.external || has(self.networkName)',
+        message: 'an external DockerNetwork needs networkName (the existing Docker network)',
+        fieldPath: '.networkName',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule:
+          "!has(self.external) || !self.external || ((!has(self.driver) || self.driver == 'bridge') && " +
+          '!has(self.internal) && !has(self.attachable) && !has(self.enableIPv6) && !has(self.ipam) && ' +
+          "!has(self.options) && !has(self.labels) && (!has(self.adoptionPolicy) || self.adoptionPolicy == 'Never'))",
+        message:
+          'an external DockerNetwork is only looked at: no driver, options, ipam, labels or adoptionPolicy',
+        fieldPath: '.external',
+      },
+    ),
+  },
 );
 export type DockerNetworkSpec = Static<typeof DockerNetworkSpec>;
 

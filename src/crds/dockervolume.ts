@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import {
   ageColumn,
+  bool,
   adoptionPolicy,
   deletionPolicy,
   hostsColumn,
@@ -32,6 +33,15 @@ export const DockerVolumeSpec = Type.Object(
         },
       ),
     ),
+    external: Type.Optional(
+      bool(
+        'Refer to a Docker volume that exists on the host already, named by volumeName (Compose external: ' +
+          'true): Dockyard only checks that it is there (Ready, or ExternalNotFound) and never creates, ' +
+          'changes, labels or deletes it, whatever deletionPolicy says; no driver options or labels. A volume ' +
+          'Dockyard manages for a resource is never taken this way. Below privileged only the names in the ' +
+          'DockerHost’s securityPolicySettings.allowedExternalVolumes.',
+      ),
+    ),
     driver: Type.Optional(str('Volume driver. Default local.', { default: 'local', maxLength: 64 })),
     driverOptions: Type.Optional(stringMap('Driver options, e.g. type, o and device for the local driver.')),
     labels: Type.Optional(stringMap('Labels on the Docker volume, besides Dockyard’s own.')),
@@ -42,7 +52,26 @@ export const DockerVolumeSpec = Type.Object(
         'otherwise it is RecreateRequired, and Dockyard never deletes its data to apply the spec.',
     ),
   },
-  { description: 'Desired state of a DockerVolume.', ...rules(placementRule) },
+  {
+    description: 'Desired state of a DockerVolume.',
+    ...rules(
+      placementRule,
+      {
+        rule: '!has(self.external) || !self.external || has(self.volumeName)',
+        message: 'an external DockerVolume needs volumeName (the existing Docker volume)',
+        fieldPath: '.volumeName',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule:
+          "!has(self.external) || !self.external || ((!has(self.driver) || self.driver == 'local') && " +
+          "!has(self.driverOptions) && !has(self.labels) && (!has(self.adoptionPolicy) || self.adoptionPolicy == 'Never'))",
+        message:
+          'an external DockerVolume is only looked at: no driver, driverOptions, labels or adoptionPolicy',
+        fieldPath: '.external',
+      },
+    ),
+  },
 );
 export type DockerVolumeSpec = Static<typeof DockerVolumeSpec>;
 

@@ -51,6 +51,10 @@ export const Reason = {
   DockerError: 'DockerError',
   NameConflict: 'NameConflict',
   InvalidName: 'InvalidName',
+  /** A spec field the host's Docker Engine is too old to honour (it would silently ignore it). */
+  UnsupportedByEngine: 'UnsupportedByEngine',
+  /** An external DockerVolume or DockerNetwork names no Docker object on the host. */
+  ExternalNotFound: 'ExternalNotFound',
   RecreateRequired: 'RecreateRequired',
   PolicyViolation: 'PolicyViolation',
 
@@ -67,10 +71,14 @@ export const Reason = {
   // DockerContainer.
   DependenciesNotReady: 'DependenciesNotReady',
   ConfigMapNotFound: 'ConfigMapNotFound',
+  /** spec.files resolve to more than the controller writes into a container (1 MiB). */
+  FilesTooLarge: 'FilesTooLarge',
   RemovedOutOfBand: 'RemovedOutOfBand',
   CrashLoopBackOff: 'CrashLoopBackOff',
   Unhealthy: 'Unhealthy',
   Failed: 'Failed',
+  /** spec.dependsOn leads back to the container itself. */
+  DependencyCycle: 'DependencyCycle',
 
   // Fallback: a host reported itself stalled without a reason.
   Stalled: 'Stalled',
@@ -93,6 +101,10 @@ export const EventReason = {
   Stopping: 'Stopping',
   Stopped: 'Stopped',
   Healthy: 'Healthy',
+  /** A run-to-completion container exited 0. */
+  Completed: 'Completed',
+  /** A finished container started again (dockyard.io/rerun). */
+  Rerun: 'Rerun',
   DriftRepaired: 'DriftRepaired',
   WaitingForDependencies: 'WaitingForDependencies',
   DependencyNotReady: 'DependencyNotReady',
@@ -161,7 +173,11 @@ export const REMOVAL_REASONS = [Reason.PlacementChanged, Reason.HostDraining] as
 export type RemovalReason = (typeof REMOVAL_REASONS)[number];
 
 /** A Secret or ConfigMap a container's environment reads is missing. */
-export const ENV_FAILURE_REASONS = [Reason.SecretNotFound, Reason.ConfigMapNotFound] as const;
+export const ENV_FAILURE_REASONS = [
+  Reason.SecretNotFound,
+  Reason.ConfigMapNotFound,
+  Reason.FilesTooLarge,
+] as const;
 export type EnvFailureReason = (typeof ENV_FAILURE_REASONS)[number];
 
 // --- by how they are reported ------------------------------------------------
@@ -174,9 +190,11 @@ export const HEALTHY_REASONS = [Reason.Converged, Reason.Connected, Reason.Progr
 export const STALLED_REASONS = [
   Reason.NameConflict,
   Reason.InvalidName,
+  Reason.UnsupportedByEngine,
   Reason.RecreateRequired,
   Reason.PolicyViolation,
   Reason.Failed,
+  Reason.DependencyCycle,
   Reason.Stalled,
 ] as const;
 
@@ -199,6 +217,7 @@ export const RETRIED_REASONS = [
   Reason.HostTerminating,
   Reason.HostNotReady,
   Reason.DockerError,
+  Reason.ExternalNotFound,
   Reason.NotFound,
   Reason.RegistryUnreachable,
   Reason.PullError,
@@ -206,6 +225,7 @@ export const RETRIED_REASONS = [
   Reason.ImageNotPresent,
   Reason.DuplicateNetworks,
   Reason.ConfigMapNotFound,
+  Reason.FilesTooLarge,
   Reason.RemovedOutOfBand,
   Reason.CrashLoopBackOff,
   Reason.Unhealthy,

@@ -6,6 +6,7 @@ import {
   ContainerNameConflict,
   toObserved,
   type ContainerInspectJson,
+  type ConnectOptions,
 } from './container-client.js';
 
 const ID = '9feaad8db850603c78ae885747dd43011b8031e03f2065cb7ca1b824c70364c4';
@@ -194,6 +195,22 @@ describe('toObserved', () => {
       },
     });
     expect(o.networks).toEqual({ n: { aliases: ['m1'], ipv4Address: '10.0.0.5' } });
+  });
+
+  it('maps a static IPv6 address and the MAC in use (an empty MAC is none)', () => {
+    const o = toObserved({
+      ...running,
+      NetworkSettings: {
+        Networks: {
+          n: { IPAMConfig: { IPv6Address: 'fd00::5' }, MacAddress: '02:00:00:00:00:05' },
+          m: { IPAMConfig: null, MacAddress: '' },
+        },
+      },
+    });
+    expect(o.networks).toEqual({
+      n: { aliases: [], ipv6Address: 'fd00::5', macAddress: '02:00:00:00:00:05' },
+      m: { aliases: [] },
+    });
   });
 
   it('maps a host-network container', () => {
@@ -416,7 +433,7 @@ describe('containerClient tolerance', () => {
     await (resolves ? expect(p).resolves.toBeUndefined() : expect(p).rejects.toThrow());
   });
 
-  it.each<[string, { aliases?: string[]; ipv4Address?: string }, unknown]>([
+  it.each<[string, ConnectOptions, unknown]>([
     ['nothing', {}, {}],
     ['empty aliases', { aliases: [] }, {}],
     [
@@ -424,6 +441,12 @@ describe('containerClient tolerance', () => {
       { aliases: ['a'], ipv4Address: '10.0.0.2' },
       { Aliases: ['a'], IPAMConfig: { IPv4Address: '10.0.0.2' } },
     ],
+    [
+      'both static addresses and a MAC',
+      { ipv4Address: '10.0.0.2', ipv6Address: 'fd00::2', macAddress: '02:00:00:00:00:02' },
+      { IPAMConfig: { IPv4Address: '10.0.0.2', IPv6Address: 'fd00::2' }, MacAddress: '02:00:00:00:00:02' },
+    ],
+    ['IPv6 only', { ipv6Address: 'fd00::2' }, { IPAMConfig: { IPv6Address: 'fd00::2' } }],
   ])('connect endpoint config: %s', async (_title, opts, endpoint) => {
     const connect = vi.fn(ok);
     const { api } = fakeApi({ network: { connect } });

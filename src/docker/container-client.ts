@@ -69,6 +69,10 @@ export interface ObservedEndpoint {
   aliases: string[];
   /** The static address asked for at connect time (IPAMConfig), if any. */
   ipv4Address?: string;
+  /** The static IPv6 address asked for at connect time (IPAMConfig), if any. */
+  ipv6Address?: string;
+  /** The MAC in use; only while the container runs. */
+  macAddress?: string;
   /** The address in use; only while the container runs. */
   ipAddress?: string;
 }
@@ -111,8 +115,9 @@ export interface ContainerInspectJson {
       string,
       {
         Aliases?: string[] | null;
-        IPAMConfig?: { IPv4Address?: string } | null;
+        IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null;
         IPAddress?: string;
+        MacAddress?: string;
       } | null
     > | null;
   };
@@ -137,9 +142,12 @@ export function toObserved(c: ContainerInspectJson): ObservedContainer {
   const networks: Record<string, ObservedEndpoint> = {};
   for (const [name, ep] of Object.entries(c.NetworkSettings?.Networks ?? {})) {
     const ipv4Address = ep?.IPAMConfig?.IPv4Address;
+    const ipv6Address = ep?.IPAMConfig?.IPv6Address;
     networks[name] = {
       aliases: (ep?.Aliases ?? []).filter((a) => !added.has(a)),
       ...(ipv4Address ? { ipv4Address } : {}),
+      ...(ipv6Address ? { ipv6Address } : {}),
+      ...(ep?.MacAddress ? { macAddress: ep.MacAddress } : {}),
       ...(ep?.IPAddress ? { ipAddress: ep.IPAddress } : {}),
     };
   }
@@ -235,6 +243,9 @@ export interface StopOptions {
 export interface ConnectOptions {
   aliases?: string[];
   ipv4Address?: string;
+  ipv6Address?: string;
+  /** Honoured from API 1.44 (Engine 25); the spec is refused on older hosts (engine-support.ts). */
+  macAddress?: string;
 }
 
 /** True when `version` (e.g. "1.41") is at least `major.minor`. */
@@ -314,6 +325,19 @@ export const containerClient = {
     }
   },
 
+  /**
+   * The last `lines` lines of its stdout and stderr, as Docker sends them
+   * (multiplexed unless it has a TTY); an empty buffer when it is gone.
+   */
+  async tailLogs(api: Dockerode, id: string, lines: number): Promise<Buffer> {
+    try {
+      return await api.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false });
+    } catch (err) {
+      if (statusOf(err) === 404) return Buffer.alloc(0);
+      throw err;
+    }
+  },
+
   /** Starts the container; already running counts as done. */
   async start(api: Dockerode, id: string): Promise<void> {
     try {
@@ -365,7 +389,12 @@ export const containerClient = {
   async connect(api: Dockerode, network: string, id: string, opts: ConnectOptions = {}): Promise<void> {
     const endpoint: Dockerode.EndpointSettings = {};
     if (opts.aliases && opts.aliases.length > 0) endpoint.Aliases = opts.aliases;
-    if (opts.ipv4Address) endpoint.IPAMConfig = { IPv4Address: opts.ipv4Address };
+    if (opts.ipv4Address || opts.ipv6Address)
+      endpoint.IPAMConfig = {
+        ...(opts.ipv4Address ? { IPv4Address: opts.ipv4Address } : {}),
+        ...(opts.ipv6Address ? { IPv6Address: opts.ipv6Address } : {}),
+      };
+    if (opts.macAddress) endpoint.MacAddress = opts.macAddress;
     try {
       await api.getNetwork(network).connect({ Container: id, EndpointConfig: endpoint });
     } catch (err) {

@@ -8,7 +8,7 @@ import type Dockerode from 'dockerode';
 import fc from 'fast-check';
 import { Value } from 'typebox/value';
 import { describe, expect, it } from 'vitest';
-import { DockerContainerSpec } from '../crds/dockercontainer.js';
+import { DockerContainerSpec, ULIMIT_NAMES } from '../crds/dockercontainer.js';
 import { byteQuantity, cpuQuantity, duration, OWNER_LABELS } from '../crds/kit.js';
 import {
   BASELINE_CAPABILITIES,
@@ -16,6 +16,8 @@ import {
   RESTRICTED_CAPABILITIES,
   type SecurityPolicy,
 } from '../policy/security-policy.js';
+import { BASELINE_ULIMITS, SAFE_SYSCTLS } from '../policy/runtime-policy.js';
+import { MAX_TMPFS_BYTES } from '../policy/volume-policy.js';
 import {
   desiredUpdate,
   groupHashes,
@@ -99,11 +101,20 @@ const mount = fc.oneof(
       target: absPath,
       volume: fc.constantFrom(...VOLUMES),
       readOnly: fc.boolean(),
+      subPath: fc.constantFrom('conf', 'a/b', '..x/.y'),
+      noCopy: fc.boolean(),
     },
     { requiredKeys: ['type', 'target', 'volume'] },
   ),
   fc.record(
-    { type: fc.constant('bind' as const), target: absPath, hostPath: absPath, readOnly: fc.boolean() },
+    {
+      type: fc.constant('bind' as const),
+      target: absPath,
+      hostPath: absPath,
+      readOnly: fc.boolean(),
+      propagation: fc.constantFrom('rprivate' as const, 'rshared' as const, 'slave' as const),
+      selinuxRelabel: fc.constantFrom('shared' as const, 'private' as const),
+    },
     { requiredKeys: ['type', 'target', 'hostPath'] },
   ),
   fc.record(
@@ -111,6 +122,7 @@ const mount = fc.oneof(
       type: fc.constant('tmpfs' as const),
       target: absPath,
       tmpfsSize: fc.stringMatching(patternOf(byteQuantity(''))),
+      tmpfsMode: fc.constantFrom('700', '1777', '0755'),
       readOnly: fc.boolean(),
     },
     { requiredKeys: ['type', 'target'] },
@@ -124,7 +136,8 @@ const security = fc.record(
     capDrop: fc.array(fc.oneof(capability, fc.constant('ALL')), { maxLength: 3 }),
     readOnlyRootFilesystem: fc.boolean(),
     noNewPrivileges: fc.boolean(),
-    networkMode: fc.constantFrom('default' as const, 'host' as const, 'none' as const),
+    networkMode: fc.constantFrom('default' as const, 'host' as const, 'none' as const, 'container' as const),
+    networkContainer: fc.constant('vpn'),
     pidMode: fc.constantFrom('private' as const, 'host' as const),
     ipcMode: fc.constantFrom('private' as const, 'shareable' as const, 'host' as const),
     utsMode: fc.constantFrom('private' as const, 'host' as const),
@@ -139,6 +152,20 @@ const security = fc.record(
       ),
       { maxLength: 2 },
     ),
+    deviceCgroupRules: fc.array(fc.constantFrom('c 1:3 mr', 'a *:* rwm', 'b 8:0 rw'), { maxLength: 2 }),
+    groupAdd: fc.array(fc.constantFrom('0', '00', '1000', '65534', 'root', 'audio', 'docker'), {
+      maxLength: 3,
+    }),
+    seccompProfile: fc.record({ type: fc.constantFrom('RuntimeDefault' as const, 'Unconfined' as const) }),
+    appArmorProfile: fc.oneof(
+      fc.record({ type: fc.constantFrom('RuntimeDefault' as const, 'Unconfined' as const) }),
+      fc.record({
+        type: fc.constant('Localhost' as const),
+        localhostProfile: fc.constantFrom('docker-default', 'dockyard-web'),
+      }),
+    ),
+    usernsMode: fc.constant('host' as const),
+    cgroupnsMode: fc.constantFrom('private' as const, 'host' as const),
   },
   { requiredKeys: [] },
 );
@@ -155,6 +182,50 @@ const port = fc.record(
 
 const durationArb = fc.stringMatching(patternOf(duration(''))).filter((d) => d.length >= 2);
 
+/** The process and runtime fields: the safe sysctls and baseline ulimits, and some that are not. */
+const runtimeFields = {
+  sysctls: fc.dictionary(
+    fc.constantFrom(...SAFE_SYSCTLS, 'net.core.somaxconn', 'kernel.msgmax', 'kernel.core_pattern'),
+    fc.constantFrom('0', '1', '600', '1024 65000'),
+    { maxKeys: 3 },
+  ),
+  ulimits: fc.uniqueArray(
+    fc.record(
+      {
+        name: fc.constantFrom(...ULIMIT_NAMES),
+        soft: fc.integer({ min: -1, max: 1 << 20 }),
+        hard: fc.integer({ min: -1, max: 1 << 20 }),
+      },
+      { requiredKeys: ['name', 'soft'] },
+    ),
+    { maxLength: 3, selector: (u) => u.name },
+  ),
+  init: fc.boolean(),
+  tty: fc.boolean(),
+  stdinOpen: fc.boolean(),
+  hostAliases: fc.array(
+    fc.record({
+      ip: fc.constantFrom('10.0.0.5', 'fd00::5', 'host-gateway', '127.0.0.1'),
+      hostnames: fc.array(objectName, { minLength: 1, maxLength: 2 }),
+    }),
+    { maxLength: 2 },
+  ),
+  dnsConfig: fc.record(
+    {
+      nameservers: fc.array(fc.constantFrom('10.0.0.53', '::1'), { maxLength: 3 }),
+      searches: fc.array(objectName, { maxLength: 2 }),
+      options: fc.array(
+        fc.record(
+          { name: fc.constantFrom('ndots', 'rotate'), value: fc.constantFrom('1', '2') },
+          { requiredKeys: ['name'] },
+        ),
+        { maxLength: 2 },
+      ),
+    },
+    { requiredKeys: [] },
+  ),
+};
+
 const validSpec: fc.Arbitrary<Spec> = fc
   .record(
     {
@@ -170,6 +241,7 @@ const validSpec: fc.Arbitrary<Spec> = fc
       workingDir: absPath,
       user,
       hostname: fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?$/),
+      ...runtimeFields,
       ports: fc.uniqueArray(port, {
         maxLength: 4,
         selector: (p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`,
@@ -181,6 +253,8 @@ const validSpec: fc.Arbitrary<Spec> = fc
             name: fc.constantFrom(...NETWORKS),
             aliases: fc.array(objectName, { maxLength: 2 }),
             ipv4Address: fc.constantFrom('172.28.0.5', '10.0.0.9'),
+            ipv6Address: fc.constantFrom('fd00::5', '2001:db8::9'),
+            macAddress: fc.constantFrom('02:42:ac:11:00:05', '0e:00:00:00:00:01'),
           },
           { requiredKeys: ['name'] },
         ),
@@ -203,6 +277,9 @@ const validSpec: fc.Arbitrary<Spec> = fc
           timeout: durationArb,
           retries: fc.integer({ min: 1, max: 100 }),
           startPeriod: durationArb,
+          shell: fc.string({ minLength: 1, maxLength: 10 }),
+          disable: fc.boolean(),
+          startInterval: durationArb,
         },
         { requiredKeys: ['command'] },
       ),
@@ -212,6 +289,14 @@ const validSpec: fc.Arbitrary<Spec> = fc
           memoryReservation: fc.stringMatching(patternOf(byteQuantity(''))),
           cpus: fc.stringMatching(patternOf(cpuQuantity(''))),
           pidsLimit: fc.integer({ min: 1, max: 4194304 }),
+          shmSize: fc.constantFrom('0', '64Mi', '1Gi', '1025Mi', '8Gi'),
+          deviceRequests: fc.array(
+            fc.record(
+              { capabilities: fc.constant([['gpu']]), count: fc.integer({ min: 1, max: 4 }) },
+              { requiredKeys: ['capabilities'] },
+            ),
+            { maxLength: 1 },
+          ),
         },
         { requiredKeys: [] },
       ),
@@ -261,6 +346,7 @@ const restrictedLeaning: fc.Arbitrary<Spec> = fc
         : {}),
       capDrop: ['ALL'],
       noNewPrivileges: true,
+      ...(spec.security?.groupAdd ? { groupAdd: spec.security.groupAdd } : {}),
     },
   }))
   .filter((spec) => Value.Check(DockerContainerSpec, spec));
@@ -280,6 +366,8 @@ function inputsFor(spec: Spec): ContainerInputs {
     env: [],
     volumeNames: Object.fromEntries(VOLUMES.map((v) => [v, `team-a.${v}`])),
     networkNames: Object.fromEntries(NETWORKS.map((n) => [n, `team-a.${n}`])),
+    // Resolved by the controller from a DockerContainer of the namespace, never spec text.
+    ...(spec.security?.networkMode === 'container' ? { networkContainerId: 'f'.repeat(64) } : {}),
     ownerLabels: OWNER,
   };
 }
@@ -317,22 +405,43 @@ function assertFaithful(spec: Spec, opts: Dockerode.ContainerCreateOptions, inpu
   expect(host.IpcMode === 'host').toBe(sec.ipcMode === 'host');
   expect(host.UTSMode === 'host').toBe(sec.utsMode === 'host');
   expect(host.NetworkMode === 'host').toBe(sec.networkMode === 'host');
-  for (const mode of [host.PidMode, host.IpcMode, host.UTSMode, host.NetworkMode]) {
+  for (const mode of [host.PidMode, host.IpcMode, host.UTSMode]) {
     expect(String(mode ?? '')).not.toMatch(/^container:/);
   }
-  expect(host.Binds).toBeUndefined();
+  // Another container's network namespace only as the ID the controller resolved.
+  expect(String(host.NetworkMode ?? '').startsWith('container:')).toBe(sec.networkMode === 'container');
+  if (sec.networkMode === 'container')
+    expect(host.NetworkMode).toBe(`container:${inputs.networkContainerId}`);
   expect(host.VolumesFrom).toBeUndefined();
+  // Binds: only SELinux-relabelled bind mounts (the Mounts API cannot relabel), each as asked.
+  const specBinds = (spec.mounts ?? []).filter((m) => m.type === 'bind');
+  const relabelled = specBinds.filter((m) => m.selinuxRelabel !== undefined);
+  expect((host.Binds ?? []).map((b: string) => b.split(':').slice(0, 2).join(':')).sort()).toEqual(
+    relabelled.map((m) => `${m.hostPath}:${m.target}`).sort(),
+  );
   const binds = (host.Mounts ?? []).filter((m) => m.Type === 'bind');
   expect(binds.map((m) => m.Source).sort()).toEqual(
-    (spec.mounts ?? [])
-      .filter((m) => m.type === 'bind')
+    specBinds
+      .filter((m) => m.selinuxRelabel === undefined)
       .map((m) => m.hostPath)
       .sort(),
   );
-  expect((host.Mounts ?? []).length).toBe(spec.mounts?.length ?? 0);
+  expect((host.Mounts ?? []).length + (host.Binds?.length ?? 0)).toBe(spec.mounts?.length ?? 0);
   expect(host.Devices?.length ?? 0).toBe(sec.devices?.length ?? 0);
   expect((host.CapAdd ?? []).map(norm).sort()).toEqual((sec.capAdd ?? []).map(norm).sort());
-  expect(host.SecurityOpt ?? []).toEqual(sec.noNewPrivileges ? ['no-new-privileges:true'] : []);
+  const apparmor = sec.appArmorProfile;
+  expect(host.SecurityOpt ?? []).toEqual([
+    ...(sec.noNewPrivileges ? ['no-new-privileges:true'] : []),
+    ...(sec.seccompProfile?.type === 'Unconfined' ? ['seccomp=unconfined'] : []),
+    ...(apparmor?.type === 'Unconfined' ? ['apparmor=unconfined'] : []),
+    ...(apparmor?.type === 'Localhost' ? [`apparmor=${apparmor.localhostProfile ?? ''}`] : []),
+  ]);
+  expect(host.DeviceRequests?.length ?? 0).toBe(spec.resources?.deviceRequests?.length ?? 0);
+  expect(host.DeviceCgroupRules?.length ?? 0).toBe(sec.deviceCgroupRules?.length ?? 0);
+  expect(host.UsernsMode === 'host').toBe(sec.usernsMode === 'host');
+  expect(host.Sysctls ?? {}).toEqual(spec.sysctls ?? {});
+  expect(host.Ulimits?.length ?? 0).toBe(spec.ulimits?.length ?? 0);
+  expect(host.ExtraHosts?.length ?? 0).toBe((spec.hostAliases ?? []).flatMap((a) => a.hostnames).length);
 
   // Ports within range, each binding for a port the spec publishes.
   for (const key of Object.keys(opts.ExposedPorts ?? {})) {
@@ -367,6 +476,16 @@ function assertNoEscape(
   expect(host.Binds).toBeUndefined();
   expect((host.Mounts ?? []).every((m) => m.Type === 'volume' || m.Type === 'tmpfs')).toBe(true);
   expect(host.Devices).toBeUndefined();
+  // No host hardware, no unconfined profiles, no host user or cgroup namespace.
+  expect(host.DeviceRequests).toBeUndefined();
+  expect(host.DeviceCgroupRules).toBeUndefined();
+  expect(host.UsernsMode).toBeUndefined();
+  expect((host as { CgroupnsMode?: string }).CgroupnsMode).not.toBe('host');
+  expect((host.SecurityOpt ?? []).filter((o: string) => o !== 'no-new-privileges:true')).toEqual([]);
+  // Only safe kernel parameters, no limit that takes host memory or priority, /dev/shm capped.
+  for (const name of Object.keys(host.Sysctls ?? {})) expect(SAFE_SYSCTLS.has(name), name).toBe(true);
+  for (const u of host.Ulimits ?? []) expect(BASELINE_ULIMITS.has(u.Name as never), u.Name).toBe(true);
+  expect(host.ShmSize ?? 0).toBeLessThanOrEqual(MAX_TMPFS_BYTES);
   const allowed = policy === 'restricted' ? RESTRICTED_CAPABILITIES : BASELINE_CAPABILITIES;
   for (const cap of host.CapAdd ?? []) expect(allowed.has(norm(cap)), cap).toBe(true);
   // No host settings open ports; logs stay on the daemon's disk; tmpfs is sized.
@@ -382,6 +501,8 @@ function assertNoEscape(
     expect(/^[0-9]+$/.test(uid) && Number(uid) > 0, `user ${opts.User}`).toBe(true);
     expect((host.CapDrop ?? []).map(norm)).toContain('ALL');
     expect(host.SecurityOpt).toContain('no-new-privileges:true');
+    // Numeric, non-zero groups only: a name can be gid 0 in the image.
+    for (const g of host.GroupAdd ?? []) expect(/^[0-9]+$/.test(g) && Number(g) > 0, `group ${g}`).toBe(true);
   }
   expect(spec).toBeDefined();
 }
@@ -430,7 +551,15 @@ describe('spec → Engine API translation properties', () => {
           host.Privileged === true ||
           [host.PidMode, host.IpcMode, host.UTSMode, host.NetworkMode].includes('host') ||
           (host.Mounts ?? []).some((m) => m.Type === 'bind') ||
-          (host.Devices ?? []).length > 0;
+          (host.Devices ?? []).length > 0 ||
+          (host.DeviceRequests ?? []).length > 0 ||
+          (host.DeviceCgroupRules ?? []).length > 0 ||
+          host.UsernsMode === 'host' ||
+          (host as { CgroupnsMode?: string }).CgroupnsMode === 'host' ||
+          (host.SecurityOpt ?? []).some((o: string) => o !== 'no-new-privileges:true') ||
+          Object.keys(host.Sysctls ?? {}).some((name) => !SAFE_SYSCTLS.has(name)) ||
+          (host.Ulimits ?? []).some((u) => !BASELINE_ULIMITS.has(u.Name as never)) ||
+          (host.ShmSize ?? 0) > MAX_TMPFS_BYTES;
         if (escapes) expect(checkContainerPolicy(policy, spec)).not.toEqual([]);
       }),
       { numRuns: NUM_RUNS },

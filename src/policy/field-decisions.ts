@@ -14,14 +14,29 @@ export type PolicyCheck =
   | 'container.devices'
   | 'container.bindMounts'
   | 'container.tmpfsSize'
+  | 'container.mountPropagation'
+  | 'container.selinuxRelabel'
   | 'container.capabilities'
+  | 'container.deviceRequests'
+  | 'container.deviceCgroupRules'
+  | 'container.restrictedGroups'
+  | 'container.seccompProfile'
+  | 'container.appArmorProfile'
+  | 'container.usernsMode'
+  | 'container.cgroupnsMode'
   | 'container.restrictedUser'
   | 'container.restrictedCapDrop'
   | 'container.restrictedNoNewPrivileges'
+  | 'container.restrictedFileModes'
   | 'container.hostPorts'
   | 'container.logDriver'
   | 'container.logOptions'
   | 'container.requiredLimits'
+  | 'container.sysctls'
+  | 'container.ulimits'
+  | 'container.shmSize'
+  | 'volume.external'
+  | 'network.external'
   | 'volume.driver'
   | 'volume.driverOptions'
   | 'network.driver'
@@ -82,6 +97,36 @@ const CONTAINER: Record<string, FieldDecision> = {
   'spec.workingDir': SANDBOX,
   'spec.user': { decidedBy: 'container.restrictedUser' },
   'spec.hostname': { harmless: 'the name in the container’s own UTS namespace (utsMode host is decided)' },
+  'spec.hostAliases[].ip': {
+    harmless:
+      'a line of the container’s own /etc/hosts, which its process could write itself; host-gateway is the bridge gateway it already routes through',
+  },
+  'spec.hostAliases[].hostnames[]': { harmless: 'names in the container’s own /etc/hosts' },
+  'spec.dnsConfig.nameservers[]': {
+    harmless:
+      'the container’s own /etc/resolv.conf; its process can already query any server its networks (decided) reach',
+  },
+  'spec.dnsConfig.searches[]': { harmless: 'the container’s own /etc/resolv.conf' },
+  'spec.dnsConfig.options[].name': { harmless: 'the container’s own /etc/resolv.conf' },
+  'spec.dnsConfig.options[].value': { harmless: 'the container’s own /etc/resolv.conf' },
+  'spec.sysctls.*': { decidedBy: 'container.sysctls' },
+  'spec.ulimits[].name': { decidedBy: 'container.ulimits' },
+  'spec.ulimits[].soft': {
+    harmless: 'a limit of the container’s own processes; which limits may be set is decided by name',
+  },
+  'spec.ulimits[].hard': {
+    harmless: 'a limit of the container’s own processes; which limits may be set is decided by name',
+  },
+  'spec.init': {
+    harmless:
+      'Docker’s own init binary as PID 1 in the container’s PID namespace, mounted read-only; no rights beyond the process it starts',
+  },
+  'spec.tty': {
+    harmless: 'a pseudo-terminal between the daemon and the container’s process; only daemon clients attach',
+  },
+  'spec.stdinOpen': {
+    harmless: 'keeps the container’s stdin pipe open; only daemon clients attach to it',
+  },
   'spec.env[].name': SANDBOX,
   'spec.env[].value': SANDBOX,
   'spec.env[].valueFrom.secretKeyRef.name': REFERENCE('Secret'),
@@ -95,6 +140,27 @@ const CONTAINER: Record<string, FieldDecision> = {
   'spec.envFrom[].secretRef.optional': REFERENCE('Secret'),
   'spec.envFrom[].configMapRef.name': REFERENCE('ConfigMap'),
   'spec.envFrom[].configMapRef.optional': REFERENCE('ConfigMap'),
+  'spec.files[].path': {
+    harmless:
+      'a path in the container’s own root file system, written into a per-container image layer (never a host path)',
+  },
+  'spec.files[].content': SANDBOX,
+  'spec.files[].secretKeyRef.name': REFERENCE('Secret'),
+  'spec.files[].secretKeyRef.key': REFERENCE('Secret'),
+  'spec.files[].secretKeyRef.optional': REFERENCE('Secret'),
+  'spec.files[].configMapKeyRef.name': REFERENCE('ConfigMap'),
+  'spec.files[].configMapKeyRef.key': REFERENCE('ConfigMap'),
+  'spec.files[].configMapKeyRef.optional': REFERENCE('ConfigMap'),
+  // A setuid/setgid file owned by root is a way to root inside the container.
+  'spec.files[].mode': { decidedBy: 'container.restrictedFileModes' },
+  'spec.files[].uid': {
+    harmless:
+      'the owner of a file in the container’s own root file system (user namespaces map it like any other)',
+  },
+  'spec.files[].gid': {
+    harmless:
+      'the group of a file in the container’s own root file system (user namespaces map it like any other)',
+  },
   'spec.ports[].containerPort': {
     harmless: 'a port in the container’s own network namespace; only hostPort publishes',
   },
@@ -112,12 +178,27 @@ const CONTAINER: Record<string, FieldDecision> = {
   'spec.mounts[].hostPath': { decidedBy: 'container.bindMounts' },
   'spec.mounts[].readOnly': { harmless: 'only takes rights away' },
   'spec.mounts[].tmpfsSize': { decidedBy: 'container.tmpfsSize' },
+  'spec.mounts[].tmpfsMode': { harmless: 'permissions of the container’s own tmpfs' },
+  'spec.mounts[].subPath': {
+    harmless:
+      'a directory inside a DockerVolume of this namespace (the schema forbids .. and absolute paths; Docker resolves it within the volume)',
+  },
+  'spec.mounts[].noCopy': { harmless: 'only skips copying the image’s own files into a new volume' },
+  'spec.mounts[].propagation': { decidedBy: 'container.mountPropagation' },
+  'spec.mounts[].selinuxRelabel': { decidedBy: 'container.selinuxRelabel' },
   'spec.networks[].name': {
     harmless: 'a DockerNetwork of this namespace, itself checked by the network policy',
   },
   'spec.networks[].aliases[]': { harmless: 'DNS names on a network of this namespace' },
   'spec.networks[].ipv4Address': {
     harmless: 'must lie in the network’s subnet (Docker refuses otherwise), which is decided',
+  },
+  'spec.networks[].ipv6Address': {
+    harmless: 'must lie in the network’s IPv6 subnet (Docker refuses otherwise), which is decided',
+  },
+  'spec.networks[].macAddress': {
+    harmless:
+      'a unicast link-layer address on one attachment to a network of this namespace: like a static address, it can only collide within that bridge, never reach the host’s own links',
   },
   'spec.restartPolicy.name': {
     harmless: 'Docker restarts the container’s own process, with its own backoff',
@@ -128,34 +209,57 @@ const CONTAINER: Record<string, FieldDecision> = {
   'spec.healthcheck.timeout': SANDBOX,
   'spec.healthcheck.retries': SANDBOX,
   'spec.healthcheck.startPeriod': SANDBOX,
+  'spec.healthcheck.shell': SANDBOX,
+  'spec.healthcheck.disable': { harmless: 'only turns the image’s own healthcheck off' },
+  'spec.healthcheck.startInterval': SANDBOX,
   'spec.resources.memory': { decidedBy: 'container.requiredLimits' },
   'spec.resources.memoryReservation': { harmless: 'a soft limit: only takes memory away under pressure' },
   'spec.resources.cpus': { harmless: 'a limit: only takes CPU time away' },
   'spec.resources.pidsLimit': { decidedBy: 'container.requiredLimits' },
+  'spec.resources.shmSize': { decidedBy: 'container.shmSize' },
+  'spec.resources.deviceRequests[].driver': { decidedBy: 'container.deviceRequests' },
+  'spec.resources.deviceRequests[].count': { decidedBy: 'container.deviceRequests' },
+  'spec.resources.deviceRequests[].deviceIDs[]': { decidedBy: 'container.deviceRequests' },
+  'spec.resources.deviceRequests[].capabilities[][]': { decidedBy: 'container.deviceRequests' },
+  'spec.resources.deviceRequests[].options.*': { decidedBy: 'container.deviceRequests' },
   'spec.security.privileged': { decidedBy: 'container.privileged' },
   'spec.security.capAdd[]': { decidedBy: 'container.capabilities' },
   'spec.security.capDrop[]': { decidedBy: 'container.restrictedCapDrop' },
   'spec.security.readOnlyRootFilesystem': { harmless: 'only takes rights away' },
   'spec.security.noNewPrivileges': { decidedBy: 'container.restrictedNoNewPrivileges' },
   'spec.security.networkMode': { decidedBy: 'container.hostNamespaces' },
+  'spec.security.networkContainer': {
+    harmless:
+      'the network namespace of a DockerContainer of this namespace on the same host (the schema forbids others and any container ID), itself checked by the policy',
+  },
   'spec.security.pidMode': { decidedBy: 'container.hostNamespaces' },
   'spec.security.ipcMode': { decidedBy: 'container.hostNamespaces' },
   'spec.security.utsMode': { decidedBy: 'container.hostNamespaces' },
   'spec.security.devices[].hostPath': { decidedBy: 'container.devices' },
   'spec.security.devices[].containerPath': { decidedBy: 'container.devices' },
   'spec.security.devices[].permissions': { decidedBy: 'container.devices' },
+  'spec.security.deviceCgroupRules[]': { decidedBy: 'container.deviceCgroupRules' },
+  'spec.security.groupAdd[]': { decidedBy: 'container.restrictedGroups' },
+  'spec.security.seccompProfile.type': { decidedBy: 'container.seccompProfile' },
+  'spec.security.appArmorProfile.type': { decidedBy: 'container.appArmorProfile' },
+  'spec.security.appArmorProfile.localhostProfile': { decidedBy: 'container.appArmorProfile' },
+  'spec.security.usernsMode': { decidedBy: 'container.usernsMode' },
+  'spec.security.cgroupnsMode': { decidedBy: 'container.cgroupnsMode' },
   'spec.labels.*': LABELS,
   'spec.stopSignal': { harmless: 'a signal sent to the container’s own process' },
   'spec.stopGracePeriod': { harmless: 'time before the container’s own process is killed' },
   'spec.logging.driver': { decidedBy: 'container.logDriver' },
   'spec.logging.options.*': { decidedBy: 'container.logOptions' },
   'spec.state': { harmless: 'starts or stops the container itself' },
+  'spec.dependsOn[].name': { dockyardOnly: 'when Dockyard creates it; never reaches Docker' },
+  'spec.dependsOn[].condition': { dockyardOnly: 'when Dockyard creates it; never reaches Docker' },
 };
 
 const VOLUME: Record<string, FieldDecision> = {
   ...PLACEMENT,
   ...ADOPTION,
   'spec.volumeName': OBJECT_NAME,
+  'spec.external': { decidedBy: 'volume.external' },
   'spec.driver': { decidedBy: 'volume.driver' },
   'spec.driverOptions.*': { decidedBy: 'volume.driverOptions' },
   'spec.labels.*': LABELS,
@@ -165,6 +269,7 @@ const NETWORK: Record<string, FieldDecision> = {
   ...PLACEMENT,
   ...ADOPTION,
   'spec.networkName': OBJECT_NAME,
+  'spec.external': { decidedBy: 'network.external' },
   'spec.driver': { decidedBy: 'network.driver' },
   'spec.internal': { harmless: 'only takes external access away' },
   'spec.attachable': { harmless: 'lets containers attach that can already reach this daemon' },

@@ -1,5 +1,6 @@
 import type { DockerNetworkSpec } from '../crds/dockernetwork.js';
 import { contains, parseAddress, parseCidr, type Network } from './cidr.js';
+import { checkExternal } from './volume-policy.js';
 import {
   asHostPolicy,
   mapField,
@@ -77,6 +78,25 @@ function checkIpam(
 }
 
 /**
+ * Docker's `host` network is the host's own network namespace: joining it is
+ * networkMode host, whatever the allow-list says.
+ */
+function checkExternalNetwork(
+  name: string | undefined,
+  level: string,
+  allowed: readonly string[] | undefined,
+) {
+  if (name === 'host')
+    return [
+      {
+        field: 'spec.external',
+        message: `the host network is the host's own network, not allowed under ${level}`,
+      },
+    ];
+  return checkExternal({ kind: 'network', name, level, allowed });
+}
+
+/**
  * Below privileged a network is a bridge with allow-listed options, the
  * default IPAM driver without options, and addresses inside the host's
  * allowedSubnets.
@@ -87,6 +107,7 @@ export function checkNetworkPolicy(
 ): Violation[] {
   const { level, settings } = asHostPolicy(policy);
   if (level === 'privileged') return [];
+  if (spec.external) return checkExternalNetwork(spec.networkName, level, settings.allowedExternalNetworks);
   const v: Violation[] = [];
   const driver = spec.driver ?? 'bridge';
   if (!NETWORK_DRIVERS.has(driver)) {

@@ -5,9 +5,12 @@
 // - "policy": the spec is valid API, and checkContainerPolicy/checkVolumePolicy/
 //   checkNetworkPolicy refuse it with a violation naming the field (the
 //   controller reports it as PolicyViolation and creates nothing);
-// - "schema": the API has no way to say it (an enum without `container:<id>`,
-//   names that cannot hold a namespace, paths without `..`), so the API server
-//   refuses the object before any controller sees it: the stronger refusal.
+// - "schema": the API has no way to say it (an enum without `container:<id>`:
+//   another container's network namespace is only reachable as networkMode
+//   `container` with networkContainer naming a DockerContainer of the same
+//   namespace, never a Docker ID or name; names that cannot hold a namespace,
+//   paths without `..`), so the API server refuses the object before any
+//   controller sees it: the stronger refusal.
 import type { TSchema } from 'typebox';
 import { DockerContainerSpec } from '../crds/dockercontainer.js';
 import { DockerImageSpec } from '../crds/dockerimage.js';
@@ -18,6 +21,7 @@ import { mapField } from './policy-types.js';
 import type { SecurityPolicy } from './security-policy.js';
 
 export type Container = DockerContainerSpec;
+type DeviceRequest = NonNullable<NonNullable<Container['resources']>['deviceRequests']>[number];
 
 /**
  * The settings of the hosts the escapes are tried on (unit and integration):
@@ -166,6 +170,17 @@ const CONTAINER_ESCAPES: PolicyEscape[] = [
   ...['2Gi', '1025Mi', '0', '4Pi'].map((size) =>
     row(`tmpfs mount of ${size}`, BOTH, 'spec.mounts[0].tmpfsSize', { container: tmpfsMount(size) }),
   ),
+  // Named on their own besides the bind itself: they change the host, not only show it.
+  ...(['shared', 'rshared'] as const).map((propagation) =>
+    row(`bind mount with ${propagation} propagation`, BOTH, 'spec.mounts[0].propagation', {
+      container: { ...compliant, mounts: [{ type: 'bind', hostPath: '/', target: '/host', propagation }] },
+    }),
+  ),
+  ...(['shared', 'private'] as const).map((selinuxRelabel) =>
+    row(`bind mount relabelled for SELinux (${selinuxRelabel})`, BOTH, 'spec.mounts[0].selinuxRelabel', {
+      container: { ...compliant, mounts: [{ type: 'bind', hostPath: '/etc', target: '/e', selinuxRelabel }] },
+    }),
+  ),
   ...['daemon', 'nobody', 'app', 'bin', 'operator', '1000:root', '1000:wheel', '4294967296'].map((user) =>
     row(`user ${JSON.stringify(user)} under restricted (a name can be uid 0)`, ['restricted'], 'spec.user', {
       container: { ...compliant, user },
@@ -185,8 +200,116 @@ const CONTAINER_ESCAPES: PolicyEscape[] = [
   }),
 ];
 
+/** Kernel parameters, resource limits and /dev/shm: allow-lists below privileged. */
+const RUNTIME_ESCAPES: PolicyEscape[] = [
+  ...[
+    'net.core.somaxconn',
+    'net.ipv4.ip_forward',
+    'net.ipv4.conf.all.route_localnet',
+    'net.netfilter.nf_conntrack_max',
+    'kernel.msgmax',
+    'kernel.sem',
+    'kernel.shmmax',
+    'fs.mqueue.msg_max',
+    'kernel.core_pattern',
+    'vm.overcommit_memory',
+    'NET.IPV4.TCP_SYNCOOKIES',
+    'net.ipv4.tcp_syncookies ',
+    'net/ipv4/tcp_syncookies',
+  ].map((name) =>
+    row(`sysctl ${JSON.stringify(name)}`, BOTH, mapField('spec.sysctls', name), {
+      container: { ...compliant, sysctls: { [name]: '1' } },
+    }),
+  ),
+  row('unsafe sysctl next to a safe one', BOTH, 'spec.sysctls[net.core.somaxconn]', {
+    container: {
+      ...compliant,
+      sysctls: { 'net.ipv4.tcp_keepalive_time': '600', 'net.core.somaxconn': '4096' },
+    },
+  }),
+  ...(['memlock', 'rtprio', 'nice', 'msgqueue', 'sigpending'] as const).map((name) =>
+    row(`ulimit ${name}`, BOTH, 'spec.ulimits[0].name', {
+      container: { ...compliant, ulimits: [{ name, soft: -1, hard: -1 }] },
+    }),
+  ),
+  row('ulimit memlock after an allowed one', BOTH, 'spec.ulimits[1].name', {
+    container: {
+      ...compliant,
+      ulimits: [
+        { name: 'nofile', soft: 1024 },
+        { name: 'memlock', soft: 65536 },
+      ],
+    },
+  }),
+  ...['2Gi', '1025Mi', '1.5G', '4Pi'].map((shmSize) =>
+    row(`shmSize ${shmSize} (memory above the tmpfs cap)`, BOTH, 'spec.resources.shmSize', {
+      container: { ...compliant, resources: { ...compliant.resources, shmSize } },
+    }),
+  ),
+];
+
+const withGpus = (request: DeviceRequest): Container => ({
+  ...compliant,
+  resources: { ...compliant.resources, deviceRequests: [request] },
+});
+const appArmor = (localhostProfile: string): Container =>
+  withSecurity({ appArmorProfile: { type: 'Localhost', localhostProfile } });
+
+/** Confinement fields (issue #14): host hardware, groups, seccomp/AppArmor, user and cgroup namespaces. */
+const CONFINEMENT_ESCAPES: PolicyEscape[] = [
+  row('all GPUs (Compose gpus: all)', BOTH, 'spec.resources.deviceRequests[0]', {
+    container: withGpus({ capabilities: [['gpu']] }),
+  }),
+  row('GPUs by driver and device ID', BOTH, 'spec.resources.deviceRequests[0]', {
+    container: withGpus({ driver: 'nvidia', deviceIDs: ['0'], capabilities: [['gpu', 'utility']] }),
+  }),
+  row('a device driver with options', BOTH, 'spec.resources.deviceRequests[0]', {
+    container: withGpus({ driver: 'cdi', count: 1, capabilities: [['compute']], options: { a: 'b' } }),
+  }),
+  ...['a *:* rwm', 'c 1:3 mr', 'b 8:0 rw', 'c 10:200 rwm'].map((rule) =>
+    row(`device cgroup rule ${JSON.stringify(rule)}`, BOTH, 'spec.security.deviceCgroupRules[0]', {
+      container: withSecurity({ deviceCgroupRules: [rule] }),
+    }),
+  ),
+  ...['root', 'docker', 'disk', 'wheel', '0', '00', '2147483648'].map((group) =>
+    row(`group ${JSON.stringify(group)} under restricted`, ['restricted'], 'spec.security.groupAdd[0]', {
+      container: withSecurity({ groupAdd: [group] }),
+    }),
+  ),
+  row('second group by name under restricted', ['restricted'], 'spec.security.groupAdd[1]', {
+    container: withSecurity({ groupAdd: ['1000', 'shadow'] }),
+  }),
+  row('seccomp Unconfined', BOTH, 'spec.security.seccompProfile.type', {
+    container: withSecurity({ seccompProfile: { type: 'Unconfined' } }),
+  }),
+  row('AppArmor Unconfined', BOTH, 'spec.security.appArmorProfile.type', {
+    container: withSecurity({ appArmorProfile: { type: 'Unconfined' } }),
+  }),
+  row('AppArmor Localhost, none listed', BOTH, 'spec.security.appArmorProfile.localhostProfile', {
+    container: appArmor('docker-default'),
+  }),
+  row('AppArmor Localhost the host does not list', BOTH, 'spec.security.appArmorProfile.localhostProfile', {
+    container: appArmor('unconfined-chrome'),
+    settings: { ...HOST_SETTINGS, allowedAppArmorProfiles: ['dockyard-web'] },
+  }),
+  row('host user namespace (no userns-remap)', BOTH, 'spec.security.usernsMode', {
+    container: withSecurity({ usernsMode: 'host' }),
+  }),
+  row('host cgroup namespace', BOTH, 'spec.security.cgroupnsMode', {
+    container: withSecurity({ cgroupnsMode: 'host' }),
+  }),
+];
+
 /** Volume drivers and every driver option, in the spellings the local driver accepts. */
 const VOLUME_ESCAPES: PolicyEscape[] = [
+  // An existing volume no namespace owns: only the names the host lists.
+  row('external volume the host does not list', BOTH, 'spec.external', {
+    volume: { hostName: 'h', external: true, volumeName: 'admin-backups' },
+  }),
+  row('external volume on a host that lists others', BOTH, 'spec.external', {
+    volume: { hostName: 'h', external: true, volumeName: 'admin-backups' },
+    settings: { ...HOST_SETTINGS, allowedExternalVolumes: ['shared-certs'] },
+  }),
   ...['local-persist', 'rexray/ebs', 'Local', 'vieux/sshfs'].map((driver) =>
     row(`volume driver ${driver}`, BOTH, 'spec.driver', { volume: { hostName: 'h', driver } }),
   ),
@@ -278,6 +401,14 @@ const VOLUME_ESCAPES: PolicyEscape[] = [
 
 /** Network drivers, their options and IPAM addresses. */
 const NETWORK_ESCAPES: PolicyEscape[] = [
+  row('external network the host does not list', BOTH, 'spec.external', {
+    network: net({ external: true, networkName: 'admin-mgmt' }),
+  }),
+  // Attaching to Docker's host network is the host network namespace.
+  row('external host network, even when the host lists it', BOTH, 'spec.external', {
+    network: net({ external: true, networkName: 'host' }),
+    settings: { ...HOST_SETTINGS, allowedExternalNetworks: ['host'] },
+  }),
   row('macvlan on a host interface', BOTH, 'spec.options.parent', {
     network: net({ driver: 'macvlan', options: { parent: 'eth0' } }),
   }),
@@ -513,7 +644,16 @@ export const POLICY_ESCAPES: PolicyEscape[] = [
     container: { ...compliant, security: { capDrop: ['ALL'] } },
     field: 'spec.security.noNewPrivileges',
   },
+  ...(['4755', '2755', '6711'] as const).map((mode): PolicyEscape => ({
+    name: `a setuid/setgid file (spec.files mode ${mode}) under restricted`,
+    layer: 'policy',
+    policies: ['restricted'],
+    container: { ...compliant, files: [{ path: '/usr/local/bin/su', content: '#!/bin/sh', mode }] },
+    field: 'spec.files[0].mode',
+  })),
   ...CONTAINER_ESCAPES,
+  ...RUNTIME_ESCAPES,
+  ...CONFINEMENT_ESCAPES,
   ...VOLUME_ESCAPES,
   ...NETWORK_ESCAPES,
 ];
@@ -529,6 +669,48 @@ export const SCHEMA_ESCAPES: SchemaEscape[] = [
     spec: ctr({ security: { [mode]: 'container:db' } }),
     field: `spec.security.${mode}`,
   })),
+  {
+    name: "joining another container's user namespace",
+    layer: 'schema',
+    kind: 'DockerContainer',
+    schema: DockerContainerSpec,
+    spec: ctr({ security: { usernsMode: 'container:db' } }),
+    field: 'spec.security.usernsMode',
+  },
+  {
+    name: 'AppArmor profile named by a host path',
+    layer: 'schema',
+    kind: 'DockerContainer',
+    schema: DockerContainerSpec,
+    spec: ctr({
+      security: { appArmorProfile: { type: 'Localhost', localhostProfile: '/etc/apparmor.d/x' } },
+    }),
+    field: 'spec.security.appArmorProfile.localhostProfile',
+  },
+  {
+    name: 'device cgroup rule with a second rule smuggled after a newline',
+    layer: 'schema',
+    kind: 'DockerContainer',
+    schema: DockerContainerSpec,
+    spec: ctr({ security: { deviceCgroupRules: ['c 1:3 r\na *:* rwm'] } }),
+    field: 'spec.security.deviceCgroupRules[0]',
+  },
+  {
+    name: 'joining a container of another namespace (networkContainer other/db)',
+    layer: 'schema',
+    kind: 'DockerContainer',
+    schema: DockerContainerSpec,
+    spec: ctr({ security: { networkMode: 'container', networkContainer: 'other/db' } }),
+    field: 'spec.security.networkContainer',
+  },
+  {
+    name: 'joining a container by Docker ID (networkContainer container:<id>)',
+    layer: 'schema',
+    kind: 'DockerContainer',
+    schema: DockerContainerSpec,
+    spec: ctr({ security: { networkMode: 'container', networkContainer: 'container:3f57d9401f8d' } }),
+    field: 'spec.security.networkContainer',
+  },
   {
     name: "joining another container's UTS namespace",
     layer: 'schema',

@@ -105,6 +105,104 @@ const cases: Array<[string, SecurityPolicy, DockerContainerSpec, string[]]> = [
   ],
 ];
 
+// The confinement fields (confinement-policy.ts): what each level allows, and what it refuses.
+const gpus: DockerContainerSpec = { ...base, resources: { deviceRequests: [{ capabilities: [['gpu']] }] } };
+const confinementCases: Array<[string, SecurityPolicy, DockerContainerSpec, string[]]> = [
+  ['GPUs on baseline', 'baseline', gpus, ['spec.resources.deviceRequests[0]']],
+  ['GPUs on privileged', 'privileged', gpus, []],
+  [
+    'device cgroup rule on baseline',
+    'baseline',
+    { ...base, security: { deviceCgroupRules: ['c 1:3 mr'] } },
+    ['spec.security.deviceCgroupRules[0]'],
+  ],
+  ['named groups and gid 0 on baseline', 'baseline', { ...base, security: { groupAdd: ['audio', '0'] } }, []],
+  [
+    'numeric non-zero groups under restricted',
+    'restricted',
+    { ...restrictedOk, security: { ...restrictedOk.security, groupAdd: ['1000', '65534'] } },
+    [],
+  ],
+  [
+    'a named group and gid 0 under restricted',
+    'restricted',
+    { ...restrictedOk, security: { ...restrictedOk.security, groupAdd: ['1000', 'audio', '000'] } },
+    ['spec.security.groupAdd[1]', 'spec.security.groupAdd[2]'],
+  ],
+  [
+    'RuntimeDefault seccomp and AppArmor, private cgroup namespace under restricted',
+    'restricted',
+    {
+      ...restrictedOk,
+      security: {
+        ...restrictedOk.security,
+        seccompProfile: { type: 'RuntimeDefault' },
+        appArmorProfile: { type: 'RuntimeDefault' },
+        cgroupnsMode: 'private',
+      },
+    },
+    [],
+  ],
+  [
+    'Unconfined seccomp and AppArmor on baseline',
+    'baseline',
+    {
+      ...base,
+      security: { seccompProfile: { type: 'Unconfined' }, appArmorProfile: { type: 'Unconfined' } },
+    },
+    ['spec.security.seccompProfile.type', 'spec.security.appArmorProfile.type'],
+  ],
+  [
+    'Unconfined seccomp and AppArmor on privileged',
+    'privileged',
+    {
+      ...base,
+      security: { seccompProfile: { type: 'Unconfined' }, appArmorProfile: { type: 'Unconfined' } },
+    },
+    [],
+  ],
+  [
+    'AppArmor Localhost without an allow-list',
+    'baseline',
+    { ...base, security: { appArmorProfile: { type: 'Localhost', localhostProfile: 'web' } } },
+    ['spec.security.appArmorProfile.localhostProfile'],
+  ],
+  [
+    'host user and cgroup namespaces on baseline',
+    'baseline',
+    { ...base, security: { usernsMode: 'host', cgroupnsMode: 'host' } },
+    ['spec.security.usernsMode', 'spec.security.cgroupnsMode'],
+  ],
+  [
+    'host user and cgroup namespaces on privileged',
+    'privileged',
+    { ...base, security: { usernsMode: 'host', cgroupnsMode: 'host' } },
+    [],
+  ],
+];
+
+describe('checkContainerPolicy: confinement fields', () => {
+  it.each(confinementCases)('%s', (_name, policy, spec, fields) => {
+    expect(checkContainerPolicy(policy, spec).map((v) => v.field)).toEqual(fields);
+  });
+
+  it('allows a Localhost AppArmor profile the host lists, at every level', () => {
+    const spec: DockerContainerSpec = {
+      ...restrictedOk,
+      security: {
+        ...restrictedOk.security,
+        appArmorProfile: { type: 'Localhost', localhostProfile: 'dockyard-web' },
+      },
+    };
+    const settings = { allowedAppArmorProfiles: ['dockyard-db', 'dockyard-web'] };
+    for (const level of ['baseline', 'restricted'] as const) {
+      expect(checkContainerPolicy({ level, settings }, spec)).toEqual([]);
+      const refused = checkContainerPolicy({ level, settings: {} }, spec);
+      expect(refused.map((v) => v.message).join()).toContain('allowedAppArmorProfiles');
+    }
+  });
+});
+
 describe('checkContainerPolicy', () => {
   it.each(cases)('%s', (_name, policy, spec, fields) => {
     expect(checkContainerPolicy(policy, spec).map((v) => v.field)).toEqual(fields);

@@ -1,7 +1,9 @@
 import type { DockerContainerSpec } from '../crds/dockercontainer.js';
 import type { SecurityPolicySettings } from '../crds/dockerhost.js';
 import { parseByteQuantity } from '../crds/quantities.js';
+import { checkConfinement } from './confinement-policy.js';
 import { checkLogging } from './log-policy.js';
+import { checkRuntime } from './runtime-policy.js';
 import {
   asHostPolicy,
   formatBytes,
@@ -89,6 +91,30 @@ function checkIsolation(level: SecurityPolicy, spec: DockerContainerSpec): Viola
   return v;
 }
 
+type MountSpec = NonNullable<DockerContainerSpec['mounts']>[number];
+
+/**
+ * Bind options that change the host itself, named on their own (not only
+ * through the bind mount they sit on) so the refusal says what is dangerous
+ * even where binds are one day allowed: shared propagation lets mounts made in
+ * the container appear on the host, and an SELinux relabel rewrites the host
+ * path's labels. The other propagation modes only narrow what the bind sees.
+ */
+function bindOptionViolations(m: MountSpec, i: number): Violation[] {
+  const v: Violation[] = [];
+  if (m.propagation === 'shared' || m.propagation === 'rshared')
+    v.push({
+      field: `spec.mounts[${i}].propagation`,
+      message: `${m.propagation} propagation lets the container's mounts reach the host; it needs a privileged host`,
+    });
+  if (m.selinuxRelabel !== undefined)
+    v.push({
+      field: `spec.mounts[${i}].selinuxRelabel`,
+      message: `relabelling host path ${m.hostPath ?? ''} for SELinux changes the host; it needs a privileged host`,
+    });
+  return v;
+}
+
 /** No bind mounts; tmpfs mounts are memory, so each needs a size within the cap. */
 function checkMounts(level: SecurityPolicy, spec: DockerContainerSpec): Violation[] {
   const v: Violation[] = [];
@@ -98,6 +124,7 @@ function checkMounts(level: SecurityPolicy, spec: DockerContainerSpec): Violatio
         field: `spec.mounts[${i}].hostPath`,
         message: `bind mount of host path ${m.hostPath ?? ''} is not allowed`,
       });
+      v.push(...bindOptionViolations(m, i));
     }
     if (m.type !== 'tmpfs') return;
     const field = `spec.mounts[${i}].tmpfsSize`;
@@ -161,7 +188,29 @@ function checkRestricted(spec: DockerContainerSpec): Violation[] {
       message: 'restricted hosts require noNewPrivileges: true',
     });
   }
-  return v;
+  return [...v, ...checkFileModes(spec)];
+}
+
+/** setuid (4000) and setgid (2000): bits that turn a file into a privilege path inside the container. */
+const SET_ID_BITS = 0o6000;
+
+/**
+ * Restricted: no setuid/setgid file written by spec.files. Such a file (owned
+ * by root, or by any uid the workload may not be) lets a process become that
+ * user inside the container, what restricted's non-root user and
+ * noNewPrivileges rule out.
+ */
+function checkFileModes(spec: DockerContainerSpec): Violation[] {
+  return (spec.files ?? []).flatMap((f, i) =>
+    f.mode !== undefined && (parseInt(f.mode, 8) & SET_ID_BITS) !== 0
+      ? [
+          {
+            field: `spec.files[${i}].mode`,
+            message: `restricted hosts refuse setuid/setgid files (mode ${f.mode} on ${f.path})`,
+          },
+        ]
+      : [],
+  );
 }
 
 /** CIS Docker 5.10 and 5.28, when the host asks for them: at every level, privileged too. */
@@ -202,6 +251,8 @@ export function checkContainerPolicy(
     ...(host.level === 'restricted' ? checkRestricted(spec) : []),
     ...checkHostPorts(host, spec),
     ...checkLogging(spec.logging, host.level),
+    ...checkRuntime(host.level, spec),
+    ...checkConfinement(host, spec),
     ...limits,
   ];
 }

@@ -201,8 +201,16 @@ function checkTyped(opts: Record<string, string>, level: 'baseline' | 'restricte
  * type needs (never a host path, so no host block device in any spelling).
  */
 export function checkVolumePolicy(policy: SecurityPolicy | HostPolicy, spec: DockerVolumeSpec): Violation[] {
-  const { level } = asHostPolicy(policy);
+  const { level, settings } = asHostPolicy(policy);
   if (level === 'privileged') return [];
+  // Nothing is created: the only question is whether this existing volume may be used.
+  if (spec.external)
+    return checkExternal({
+      kind: 'volume',
+      name: spec.volumeName,
+      level,
+      allowed: settings.allowedExternalVolumes,
+    });
   const v: Violation[] = [];
   const driver = spec.driver ?? 'local';
   if (!VOLUME_DRIVERS.has(driver)) {
@@ -222,4 +230,27 @@ export function checkVolumePolicy(policy: SecurityPolicy | HostPolicy, spec: Doc
   }
   if (Object.keys(opts).length > 0) v.push(...checkTyped(opts, level));
   return v;
+}
+
+/**
+ * An external volume or network is an object on the host that no namespace
+ * owns: any tenant referring to it shares it with whoever else uses it (an
+ * administrator's data, another application's network). So below privileged
+ * only the names the administrator listed for this host.
+ */
+export function checkExternal(opts: {
+  kind: 'volume' | 'network';
+  name: string | undefined;
+  level: string;
+  allowed: readonly string[] | undefined;
+}): Violation[] {
+  const { kind, name = '', level } = opts;
+  if ((opts.allowed ?? []).includes(name)) return [];
+  const setting = kind === 'volume' ? 'allowedExternalVolumes' : 'allowedExternalNetworks';
+  return [
+    {
+      field: 'spec.external',
+      message: `the existing Docker ${kind} ${name} is not in this host's securityPolicySettings.${setting} (required under ${level})`,
+    },
+  ];
 }

@@ -106,7 +106,9 @@ describe('Dockyard CRDs on the real API server', () => {
       'dockercontainer.spec.healthcheck',
     ]);
     expect(stdout).toContain('A Docker healthcheck');
-    expect(stdout).toMatch(/command\s+<\[\]string> -required-/);
+    // command and shell are alternatives (CEL), so neither is -required-.
+    expect(stdout).toMatch(/command\s+<\[\]string>\n/);
+    expect(stdout).toMatch(/shell\s+<string>\n/);
     expect(stdout).toContain('startPeriod');
   });
 

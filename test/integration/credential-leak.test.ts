@@ -17,7 +17,8 @@ import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world
 // - a DockerHost TLS key that cannot parse and contains `SENTINEL-<hex>`, and a
 //   real client key (its own PEM body lines are the sentinel: a real key cannot
 //   be made to contain a chosen string);
-// - an env value from a Secret (it belongs in the container, nowhere else).
+// - an env value from a Secret, and a file's content from a Secret (spec.files):
+//   they belong in the container, nowhere else.
 // The controllers run in process with every log line captured at trace,
 // before any redaction (startDockyard's plain pino), so anything logged at all
 // counts. Then each sentinel, plain and base64-encoded once or twice at any
@@ -37,6 +38,7 @@ const hex = () => randomBytes(12).toString('hex');
 const WRONG_PASSWORD = `SENTINEL-${hex()}`;
 const BAD_TLS_KEY_MARK = `SENTINEL-${hex()}`;
 const ENV_SECRET = `SENTINEL-${hex()}`;
+const FILE_SECRET = `SENTINEL-${hex()}`;
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 
 /**
@@ -115,6 +117,7 @@ describe('credentials never leak', () => {
       { what: 'unparsable TLS key', needles: needles(BAD_TLS_KEY_MARK) },
       { what: 'real TLS key', needles: realKeyLines.flatMap(needles) },
       { what: 'env Secret value', needles: needles(ENV_SECRET) },
+      { what: 'file Secret content', needles: needles(FILE_SECRET) },
     ];
     const ref = (tag: string) => `${registry.address}/${seeded.repository}:${tag}`;
     const [goodTag, otherTag] = Object.keys(seeded.tags);
@@ -127,6 +130,10 @@ describe('credentials never leak', () => {
     await kube.core.createNamespacedSecret({
       namespace: NS,
       body: { metadata: { name: 'app-env' }, type: 'Opaque', data: { password: b64(ENV_SECRET) } },
+    });
+    await kube.core.createNamespacedSecret({
+      namespace: NS,
+      body: { metadata: { name: 'app-file' }, type: 'Opaque', data: { token: b64(FILE_SECRET) } },
     });
     const badKey = `-----BEGIN PRIVATE KEY-----\nMIIE${BAD_TLS_KEY_MARK}\n${b64(BAD_TLS_KEY_MARK)}\n-----END PRIVATE KEY-----\n`;
     await kube.core.createNamespacedSecret({
@@ -171,6 +178,7 @@ describe('credentials never leak', () => {
       command: ['sleep', '3600'],
       env: [{ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'app-env', key: 'password' } } }],
       envFrom: [{ secretRef: { name: 'app-env' }, prefix: 'ALL_' }],
+      files: [{ path: '/run/secrets/token', secretKeyRef: { name: 'app-file', key: 'token' } }],
     });
 
     const badHost = await kube.waitFor(
@@ -200,6 +208,8 @@ describe('credentials never leak', () => {
     const inspected = await secure.client().getContainer(`${NS}.app`).inspect();
     expect(inspected.Config.Env).toContain(`DB_PASSWORD=${ENV_SECRET}`);
     expect(inspected.Config.Env).toContain(`ALL_password=${ENV_SECRET}`);
+    const file = await secure.exec(['docker', 'exec', `${NS}.app`, 'cat', '/run/secrets/token']);
+    expect(file.output.trim()).toBe(FILE_SECRET);
 
     // Let the error paths repeat: the failed pull retries, the bad host heartbeats.
     await waitFor(

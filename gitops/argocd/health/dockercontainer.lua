@@ -10,7 +10,8 @@
 --   status older than metadata.generation    -> Progressing
 --   Stalled=True                             -> Degraded (needs a change from you:
 --                                               PolicyViolation, NameConflict, Failed)
---   Ready=True                               -> Healthy
+--   Ready=True                               -> Healthy (also phase Completed: a
+--                                               run-once container that exited 0)
 --   Ready=False, a failure reason            -> Degraded (retried, but broken now:
 --                                               CrashLoopBackOff, Unhealthy, SecretNotFound...)
 --   Ready=False, waiting on dependencies     -> Progressing, unless a host has failed

@@ -9,6 +9,7 @@ import {
   type InheritedVolume,
 } from '../../docker/container-spec.js';
 import { errorMessage, isStaleRuntimeState } from '../../docker/errors.js';
+import { withFilesImage, type FileEntry } from '../../docker/files-image.js';
 import { ownership } from '../../managed/ownership.js';
 
 // The Docker calls the container effects make that take more than one call.
@@ -49,6 +50,8 @@ export async function applyNetworkChanges(
     await containerClient.connect(api, c.network, id, {
       ...(c.aliases ? { aliases: c.aliases } : {}),
       ...(c.ipv4Address ? { ipv4Address: c.ipv4Address } : {}),
+      ...(c.ipv6Address ? { ipv6Address: c.ipv6Address } : {}),
+      ...(c.macAddress ? { macAddress: c.macAddress } : {}),
     });
   }
 }
@@ -60,6 +63,22 @@ export interface CreateRequest {
   hash: string;
   /** Anonymous volumes carried over from the container it replaces. */
   inherit?: readonly InheritedVolume[];
+  /** spec.files resolved: the container is created from a files image holding them (files-image.ts). */
+  files?: readonly FileEntry[];
+}
+
+/** The create options, from the files image when there are files. */
+async function createOptions(api: Dockerode, req: CreateRequest): Promise<Dockerode.ContainerCreateOptions> {
+  const { spec, inputs, hash } = req;
+  const options = toCreateOptions(spec, inputs, hash, req.inherit ? { inherit: req.inherit } : {});
+  if (!req.files || req.files.length === 0 || !inputs.filesHash) return options;
+  return withFilesImage(api, options, {
+    baseImage: inputs.image,
+    files: req.files,
+    hash: inputs.filesHash,
+    containerName: inputs.name,
+    ownerLabels: inputs.ownerLabels,
+  });
 }
 
 /**
@@ -69,13 +88,10 @@ export interface CreateRequest {
  * ContainerNameConflict.
  */
 export async function createAndConnect(api: Dockerode, req: CreateRequest): Promise<string> {
-  const { spec, inputs, hash } = req;
+  const { spec, inputs } = req;
   let id: string;
   try {
-    id = await containerClient.create(
-      api,
-      toCreateOptions(spec, inputs, hash, req.inherit ? { inherit: req.inherit } : {}),
-    );
+    id = await containerClient.create(api, await createOptions(api, req));
   } catch (err) {
     if (!(err instanceof ContainerNameConflict)) throw err;
     const existing = await containerClient.observe(api, inputs.name);

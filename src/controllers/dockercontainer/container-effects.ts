@@ -13,12 +13,18 @@ import {
   updateNeeded,
   type InheritedVolume,
 } from '../../docker/container-spec.js';
+import { FILES_HASH_LABEL, removeUnusedFilesImages } from '../../docker/files-image.js';
 import type { EffectResult } from '../../managed/host-flow.js';
 import { ownership } from '../../managed/ownership.js';
 import type { HostContext } from '../../managed/types.js';
 import type { ContainerEvent } from './container-machine.js';
 import { applyNetworkChanges, createAndConnect, startOrDiscard } from './container-docker.js';
-import { containerConflictMessage, eventMessages as say, waitingMessage } from './container-messages.js';
+import {
+  containerConflictMessage,
+  eventMessages as say,
+  statusMessages,
+  waitingMessage,
+} from './container-messages.js';
 import { containerFacts } from './container-observe.js';
 import { OWNER_KIND, ownerOf } from './container-owner.js';
 import {
@@ -30,6 +36,7 @@ import {
 } from './container-work.js';
 import type { Note } from './background-ops.js';
 import { replaceContainer, ReplaceFailed, type ReplaceOutcome } from './replace.js';
+import { rerunRequestOf } from './run-once.js';
 import { classify } from './situation.js';
 
 /** Records an Event on the container resource. */
@@ -47,6 +54,13 @@ const event =
   ) =>
   (run: ContainerRun) =>
     noteOn(run.ctx)(type, reason, action, message(run.work, run));
+
+/** Waiting: a Warning when it never ends by itself (a dependsOn cycle), else a Normal Event. */
+function recordWaiting({ ctx, work }: ContainerRun): void {
+  const { cycle, missing, env } = work.resolved;
+  if (cycle) noteOn(ctx)('Warning', Reason.DependencyCycle, 'Create', statusMessages.cycle(cycle));
+  else noteOn(ctx)('Normal', EventReason.WaitingForDependencies, 'Create', waitingMessage(missing, env));
+}
 
 /** `namespace/name`: the key the background operations enqueue when they end. */
 const ownerKey = (ctx: HostContext<DockerContainer>) => `${ctx.namespace}/${ctx.obj.metadata.name}`;
@@ -170,6 +184,20 @@ async function recreate(state: ContainerKindState, run: ContainerRun): Promise<v
   if (work.claim?.adopting) note('Normal', EventReason.Adopted, 'Adopt', say.adopted(work.name, hostName));
   else note('Normal', EventReason.Recreated, 'Recreate', say.recreated(work.name, hostName, reasons));
   work.acted = true;
+  if (ours?.labels[FILES_HASH_LABEL] !== undefined) await dropOldFilesImages(ctx);
+}
+
+/**
+ * After a recreate of a container with files: its old files image goes once
+ * no container uses it. Best effort: the container is replaced already; one
+ * left behind goes at the next recreate or the deletion.
+ */
+async function dropOldFilesImages(ctx: HostContext<DockerContainer>): Promise<void> {
+  try {
+    await removeUnusedFilesImages(ctx.conn.api, ownerOf(ctx.obj).uid);
+  } catch {
+    // Nothing to undo; the next recreate or the deletion tries again.
+  }
 }
 
 async function start({ ctx, work }: ContainerRun): Promise<void> {
@@ -285,10 +313,14 @@ export function containerEffects(state: ContainerKindState): ContainerEffects {
     recordFailed: event('Warning', Reason.Failed, 'Observe', (w) =>
       say.failed(w.name, w.hostName, w.observed),
     ),
+    recordCompleted: event('Normal', EventReason.Completed, 'Observe', (w) =>
+      say.completed(w.name, w.hostName),
+    ),
+    recordRerun: event('Normal', EventReason.Rerun, 'Start', (w, run) =>
+      say.rerun(w.name, w.hostName, rerunRequestOf(run.ctx.obj)),
+    ),
     recordPolicyViolation: event('Warning', Reason.PolicyViolation, 'Create', (w) => w.violations),
     recordNameConflict,
-    recordWaiting: event('Normal', EventReason.WaitingForDependencies, 'Create', (w) =>
-      waitingMessage(w.resolved.missing, w.resolved.env),
-    ),
+    recordWaiting,
   };
 }

@@ -2,6 +2,7 @@ import type { DockerContainer } from '../../crds/dockercontainer.js';
 import { GROUP, VERSION } from '../../crds/kit.js';
 import { containerClient } from '../../docker/container-client.js';
 import { stopTimeoutSeconds } from '../../docker/container-spec.js';
+import { removeUnusedFilesImages } from '../../docker/files-image.js';
 import { defineKind, type DescribedKind } from '../../managed/host-flow.js';
 import { ownership } from '../../managed/ownership.js';
 import type { FinalizeOutcome, HostContext } from '../../managed/types.js';
@@ -44,7 +45,10 @@ async function deleteContainer(
   const name = containerNameOf(ctx.obj);
   await removeAside(ctx.conn.api, name, ownerOf(ctx.obj).uid);
   const observed = await containerClient.observe(ctx.conn.api, name);
-  if (!observed || ownership(observed.labels, ownerOf(ctx.obj)) !== 'ours') return { done: true };
+  if (!observed || ownership(observed.labels, ownerOf(ctx.obj)) !== 'ours') {
+    await removeUnusedFilesImages(ctx.conn.api, ownerOf(ctx.obj).uid);
+    return { done: true };
+  }
   if (observed.state.running || observed.state.restarting) {
     const stop = await state.ops.stop({
       host: ctx.host.metadata.name,
@@ -59,6 +63,8 @@ async function deleteContainer(
     if (stop.state === 'failed') throw new Error(stop.message);
   }
   await containerClient.remove(ctx.conn.api, observed.id, { force: true });
+  // Its files images (files-image.ts): no container of this owner uses them any more.
+  await removeUnusedFilesImages(ctx.conn.api, ownerOf(ctx.obj).uid);
   return { done: true };
 }
 

@@ -22,6 +22,12 @@ export interface ContainerMachineContext {
    * (dependencies.ts), so the DependencyNotReady Event is recorded once per change.
    */
   heldOn?: string;
+  /**
+   * The last dockyard.io/rerun value seen (container-report.ts writes it on
+   * every look): a value that differs from it is a new request to run a
+   * finished container again. In status, so a restart does not rerun.
+   */
+  rerun?: string;
 }
 
 export type ContainerEvent = ContainerSituation;
@@ -48,6 +54,8 @@ export const CONTAINER_EFFECTS = [
   'recordUnhealthy',
   'recordBackOff',
   'recordFailed',
+  'recordCompleted',
+  'recordRerun',
   'recordPolicyViolation',
   'recordNameConflict',
   'recordWaiting',
@@ -118,6 +126,12 @@ function decide(drift: boolean) {
       actions: act('countCrash', 'noteRestarts'),
     },
     FAILED: { target: '#dockercontainer.Failed' as const },
+    // A finished run stays finished: never started again but by an explicit rerun.
+    COMPLETED: { target: '#dockercontainer.Completed' as const },
+    RERUN: {
+      target: '#dockercontainer.Starting' as const,
+      actions: act('start', 'resetRetries', 'recordRerun'),
+    },
     NOT_RUNNING: {
       target: '#dockercontainer.Starting' as const,
       actions: act('start', ...repaired),
@@ -151,7 +165,8 @@ function decide(drift: boolean) {
  * A DockerContainer on one host. States are the phases shown in status:
  * Pending → WaitingForDependencies → Pulling → Creating → Starting → Running
  * (Healthy / Unhealthy with a healthcheck), Stopped, Recreating,
- * CrashLoopBackOff, Failed, PolicyViolation, NameConflict, Paused. Entry
+ * CrashLoopBackOff, Completed (a run to completion that exited 0), Failed,
+ * PolicyViolation, NameConflict, Paused. Entry
  * actions record the Events people watch for (health transitions, back-off).
  */
 export const containerMachine = setup({
@@ -199,6 +214,7 @@ export const containerMachine = setup({
     Stopped: { on: decide(false) },
     Recreating: { on: decide(false) },
     CrashLoopBackOff: { entry: 'recordBackOff', on: decide(false) },
+    Completed: { entry: 'recordCompleted', on: decide(false) },
     Failed: { entry: 'recordFailed', on: decide(false) },
     PolicyViolation: { entry: 'recordPolicyViolation', on: decide(false) },
     NameConflict: { entry: 'recordNameConflict', on: decide(false) },
@@ -206,7 +222,8 @@ export const containerMachine = setup({
   },
 });
 
-export const READY_PHASES = new Set(['Running', 'Healthy', 'Stopped']);
+/** Completed is Ready (kstatus Current, Argo CD Healthy): a finished job did what it was meant to. */
+export const READY_PHASES = new Set(['Running', 'Healthy', 'Stopped', 'Completed']);
 
 /** The container machine as the host flow runs it. */
 export const containerMachineSpec: MachineSpec<

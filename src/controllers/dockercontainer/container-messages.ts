@@ -46,6 +46,10 @@ export const eventMessages = {
     `${name} on ${host} keeps exiting (restart count ${found?.state.restartCount ?? 0}); Docker is restarting it per its restart policy`,
   failed: (name: string, host: string, found: ObservedContainer | undefined) =>
     `${name} on ${host} exited with ${exitDescription(found)} and its restart policy keeps it stopped`,
+  completed: (name: string, host: string) =>
+    `${name} on ${host} ran to completion (exit code 0); it is not started again unless dockyard.io/rerun changes`,
+  rerun: (name: string, host: string, value: string | undefined) =>
+    `starting ${name} on ${host} again: dockyard.io/rerun is now ${JSON.stringify(value ?? '')}`,
   oomKilled: (
     name: string,
     host: string,
@@ -69,5 +73,8 @@ export const statusMessages = {
   crashLoop: (found: ObservedContainer | undefined) =>
     `keeps exiting (exit code ${found?.state.exitCode ?? '?'}, ${found?.state.restartCount ?? 0} restarts)`,
   unhealthy: 'healthcheck failing',
+  completed: 'ran to completion (exit code 0); set a new dockyard.io/rerun value to run it again',
+  cycle: (cycle: readonly string[]) =>
+    `spec.dependsOn leads back to this container (${cycle.join(' → ')}): nothing is created until the cycle is broken`,
   paused: 'paused (dockyard.io/paused): observing only',
 };

@@ -15,8 +15,17 @@ import { containerNameOf, ownerOf } from './container-owner.js';
 import { observedFields } from './container-report.js';
 import type { ContainerClaim, ContainerKindState, ContainerRun, ContainerWork } from './container-work.js';
 import { desiredContainer, type DesiredContainer } from './desired-container.js';
+import { unsupportedByEngineOutcome } from './engine-gate.js';
 import { gateImage, refusedOutcome } from './image-gate.js';
 import { settleAside } from './replace.js';
+import {
+  boundedLogTail,
+  demuxDockerLogs,
+  LOG_TAIL_LINES,
+  rerunRequested,
+  rerunRequestOf,
+  secretValuesOf,
+} from './run-once.js';
 import { classify, type ContainerFacts, type ContainerSituation } from './situation.js';
 
 type Saved = SavedMachineState<ContainerMachineContext> | undefined;
@@ -147,7 +156,27 @@ async function factsOf(opts: {
     // Docker reads a retry count of 0 as no limit.
     ...(maxRetries ? { maximumRetryCount: maxRetries } : {}),
     retriesByDockyard: saved?.context.retries ?? 0,
+    rerunRequested: rerunRequested(rerunRequestOf(ctx.obj), saved?.context.rerun),
   };
+}
+
+/**
+ * A Failed container's last output for status: read from Docker once per
+ * exit (the previous entry's copy while its finishedAt is the same), with
+ * the values of the Secrets it reads redacted.
+ */
+async function failedLogTail(
+  state: ContainerKindState,
+  ctx: HostContext<DockerContainer>,
+  ours: ObservedContainer,
+): Promise<string> {
+  const previous = ctx.previous as { id?: string; finishedAt?: string; lastLogLines?: string } | undefined;
+  const finishedAt = observedFields(ours).finishedAt;
+  if (previous?.id === ours.id && previous.finishedAt === finishedAt && previous.lastLogLines !== undefined)
+    return previous.lastLogLines;
+  const raw = await containerClient.tailLogs(ctx.conn.api, ours.id, LOG_TAIL_LINES);
+  const secrets = await secretValuesOf(ctx.obj.spec, state.deps.refs(ctx.namespace));
+  return boundedLogTail(demuxDockerLogs(raw), secrets);
 }
 
 /**
@@ -186,7 +215,8 @@ async function passImageGate(opts: {
  * Observe: the container at the name, whose it is, what it should be created
  * from (after the observation: an existing container of ours does not wait
  * for a dependency that stopped being ready), the classifier's facts and the
- * image gate. An invalid name or a refused image ends the reconcile here.
+ * image gate. An invalid name, a field the host's engine cannot honour or a
+ * refused image ends the reconcile here.
  */
 export async function observeContainer(
   state: ContainerKindState,
@@ -197,6 +227,8 @@ export async function observeContainer(
   const spec = obj.spec;
   const invalid = invalidNameOutcome(ctx, { explicit: spec.containerName, field: 'spec.containerName' });
   if (invalid) return { outcome: invalid };
+  const unsupported = unsupportedByEngineOutcome(ctx);
+  if (unsupported) return { outcome: unsupported };
   const hostPolicy = hostPolicyOf(host.spec);
   const violations = checkContainerPolicy(hostPolicy, spec);
   const name = containerNameOf(obj);
@@ -229,6 +261,9 @@ export async function observeContainer(
     nameTaken: false,
     background: undefined,
     stopStarted: false,
+    ...(gated.situation.type === 'FAILED' && found.ours
+      ? { lastLogLines: await failedLogTail(state, ctx, found.ours) }
+      : {}),
   };
   return { work, event: gated.situation };
 }

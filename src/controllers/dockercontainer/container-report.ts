@@ -16,6 +16,7 @@ import {
 import { ownerOf } from './container-owner.js';
 import type { ContainerKindState, ContainerRun, ContainerWork } from './container-work.js';
 import { heldMessage, withHeldOn } from './dependencies.js';
+import { rerunRequestOf, withRerun } from './run-once.js';
 
 /** This kind's status.hosts[] entry, as its CRD declares it. */
 export type ContainerHostEntry = NonNullable<DockerContainerStatus['hosts']>[number];
@@ -41,6 +42,9 @@ export function observedFields(o: ObservedContainer | undefined): Partial<Contai
       ? { startedAt: o.state.startedAt.replace(/\.\d+Z$/, 'Z') }
       : {}),
     ...(o.state.running ? {} : { exitCode: o.state.exitCode }),
+    ...(!o.state.running && o.state.finishedAt && !o.state.finishedAt.startsWith('0001-')
+      ? { finishedAt: o.state.finishedAt.replace(/\.\d+Z$/, 'Z') }
+      : {}),
     imageId: o.imageId,
     ...(Object.keys(ips).length > 0 ? { ipAddresses: ips } : {}),
   };
@@ -87,10 +91,17 @@ function phaseOutcome(entry: ContainerHostEntry, work: ContainerWork, crashes: n
     }
     case 'Failed': {
       const message = statusMessages.failed(found);
-      return { entry: withMessage(message), ready: false, stalled: { reason: Reason.Failed, message } };
+      const logs = work.lastLogLines !== undefined ? { lastLogLines: work.lastLogLines } : {};
+      return {
+        entry: { ...withMessage(message), ...logs },
+        ready: false,
+        stalled: { reason: Reason.Failed, message },
+      };
     }
     case 'WaitingForDependencies':
       return waitingForDependencies(entry, work);
+    case 'Completed':
+      return { entry: withMessage(statusMessages.completed), ready: true };
     case 'CrashLoopBackOff': {
       const message = statusMessages.crashLoop(found);
       return {
@@ -118,9 +129,20 @@ function phaseOutcome(entry: ContainerHostEntry, work: ContainerWork, crashes: n
   }
 }
 
-/** A missing Secret or ConfigMap says so; dependencies not ready yet are DependenciesNotReady. */
+/**
+ * A missing Secret or ConfigMap says so; dependencies not ready yet are
+ * DependenciesNotReady; a dependsOn cycle never resolves by itself: stalled.
+ */
 function waitingForDependencies(entry: ContainerHostEntry, work: ContainerWork): HostOutcome {
-  const { env, missing } = work.resolved;
+  const { env, missing, cycle } = work.resolved;
+  if (cycle) {
+    const message = statusMessages.cycle(cycle);
+    return {
+      entry: { ...entry, message },
+      ready: false,
+      stalled: { reason: Reason.DependencyCycle, message },
+    };
+  }
   const message = waitingMessage(missing, env);
   const reason = env && !env.ok ? env.reason : Reason.DependenciesNotReady;
   return { entry: { ...entry, message }, ready: false, failure: { reason, message } };
@@ -140,7 +162,11 @@ function removingOutcome(entry: ContainerHostEntry, name: string): HostOutcome {
 /** The host's status entry and outcome, once the flow has acted. */
 export function reportContainer(state: ContainerKindState, run: ContainerRun): HostOutcome {
   const { ctx, work } = run;
-  const saved = announceHeld(state, run);
+  const announced = announceHeld(state, run);
+  // Every look remembers the rerun value it saw (run-once.ts); paused, nothing was honoured.
+  const saved = ctx.paused
+    ? announced
+    : { ...announced, context: withRerun(announced.context, rerunRequestOf(ctx.obj)) };
   const { observed } = work;
   const { held } = work.resolved;
   const entry: ContainerHostEntry = {

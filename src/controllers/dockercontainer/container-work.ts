@@ -1,6 +1,7 @@
 import type { DockerContainer, DockerContainerSpec } from '../../crds/dockercontainer.js';
 import type { ObservedContainer } from '../../docker/container-client.js';
 import type { ContainerInputs } from '../../docker/container-spec.js';
+import type { FileEntry } from '../../docker/files-image.js';
 import type { AdoptionRefusal } from '../../managed/adoption.js';
 import type { EffectTable, FlowRun } from '../../managed/host-flow.js';
 import type { Ownership } from '../../managed/ownership.js';
@@ -63,6 +64,8 @@ export interface ContainerWork {
   background: OpReport | undefined;
   /** This reconcile started the background stop (its Stopping Event is said once). */
   stopStarted: boolean;
+  /** A Failed container's last output, bounded and redacted (run-once.ts). */
+  lastLogLines?: string;
 }
 
 export type ContainerRun = FlowRun<
@@ -82,7 +85,10 @@ export type ContainerEffects = EffectTable<
 >;
 
 /** The inputs and hash to create from; undefined when a name cannot be told yet (nothing is created). */
-export function creatable(work: ContainerWork): { inputs: ContainerInputs; hash: string } | undefined {
-  const { inputs, hash } = work.resolved;
-  return inputs && hash !== undefined ? { inputs, hash } : undefined;
+export function creatable(
+  work: ContainerWork,
+): { inputs: ContainerInputs; hash: string; files?: FileEntry[] } | undefined {
+  const { inputs, hash, files } = work.resolved;
+  if (!inputs || hash === undefined) return undefined;
+  return files && files.length > 0 ? { inputs, hash, files } : { inputs, hash };
 }

@@ -8,7 +8,9 @@ import {
   type ContainerInputs,
 } from '../../docker/container-spec.js';
 import {
+  containerDependency,
   decideDependencies,
+  dependencyCycle,
   HeldAnnouncements,
   heldMessage,
   heldTransition,
@@ -210,5 +212,125 @@ describe('announcing a hold once per change', () => {
     expect(heldMessage([img('notReady'), vol('deleted')])).toMatch(
       /^DockerImage\/app, DockerVolume\/data \(deleted\) are not ready/,
     );
+  });
+});
+
+describe('containerDependency (spec.dependsOn, from the other container’s entry on this host)', () => {
+  const entry = (phase: string, state?: string, exitCode?: number) => ({
+    phase,
+    ...(state ? { state } : {}),
+    ...(exitCode !== undefined ? { exitCode } : {}),
+  });
+  it.each<[string, Parameters<typeof containerDependency>[0], DependencyStatus]>([
+    [
+      'Started: running',
+      { name: 'db', condition: 'Started', exists: true, entry: entry('Starting', 'running') },
+      { ref: 'DockerContainer/db', state: 'ready' },
+    ],
+    [
+      'Started: a finished run counts as started',
+      { name: 'db', condition: 'Started', exists: true, entry: entry('Completed', 'exited', 0) },
+      { ref: 'DockerContainer/db', state: 'ready' },
+    ],
+    [
+      'Started: created, not running yet',
+      { name: 'db', condition: 'Started', exists: true, entry: entry('Creating', 'created') },
+      { ref: 'DockerContainer/db', state: 'notReady', note: 'Started; now Creating' },
+    ],
+    [
+      'Ready: running without a healthcheck',
+      { name: 'db', condition: 'Ready', exists: true, entry: entry('Running', 'running') },
+      { ref: 'DockerContainer/db', state: 'ready' },
+    ],
+    [
+      'Ready: healthy',
+      { name: 'db', condition: 'Ready', exists: true, entry: entry('Healthy', 'running') },
+      { ref: 'DockerContainer/db', state: 'ready' },
+    ],
+    [
+      'Ready: running but its healthcheck is still starting',
+      { name: 'db', condition: 'Ready', exists: true, entry: entry('Starting', 'running') },
+      { ref: 'DockerContainer/db', state: 'notReady', note: 'Ready; now Starting' },
+    ],
+    [
+      'Ready: unhealthy',
+      { name: 'db', condition: 'Ready', exists: true, entry: entry('Unhealthy', 'running') },
+      { ref: 'DockerContainer/db', state: 'notReady', note: 'Ready; now Unhealthy' },
+    ],
+    [
+      'Completed: exited 0',
+      { name: 'migrate', condition: 'Completed', exists: true, entry: entry('Completed', 'exited', 0) },
+      { ref: 'DockerContainer/migrate', state: 'ready' },
+    ],
+    [
+      'Completed: still running',
+      { name: 'migrate', condition: 'Completed', exists: true, entry: entry('Running', 'running') },
+      { ref: 'DockerContainer/migrate', state: 'notReady', note: 'Completed; now Running' },
+    ],
+    [
+      'Completed: failed, with its exit code',
+      { name: 'migrate', condition: 'Completed', exists: true, entry: entry('Failed', 'exited', 3) },
+      { ref: 'DockerContainer/migrate', state: 'notReady', note: 'Completed; now Failed, exit code 3' },
+    ],
+    [
+      'not placed on this host (no entry for it)',
+      { name: 'db', condition: 'Ready', exists: true, entry: undefined },
+      { ref: 'DockerContainer/db', state: 'notReady', note: 'Ready; not placed on this host' },
+    ],
+    [
+      'no such DockerContainer',
+      { name: 'db', condition: 'Started', exists: false, entry: undefined },
+      { ref: 'DockerContainer/db', state: 'deleted', note: 'Started; not found' },
+    ],
+  ])('%s', (_name, input, want) => {
+    expect(containerDependency(input)).toEqual(want);
+  });
+
+  it('a waiting container names the container and the condition', () => {
+    const migrate = containerDependency({
+      name: 'migrate',
+      condition: 'Completed',
+      exists: true,
+      entry: entry('Failed', 'exited', 3),
+    });
+    expect(decideDependencies({ dependencies: [migrate], existing: false, specChanged: false })).toEqual({
+      type: 'wait',
+      missing: ['DockerContainer/migrate (Completed; now Failed, exit code 3)'],
+    });
+  });
+
+  it('a running dependent is held, not stopped, when its dependency turns unhealthy', () => {
+    const db = containerDependency({
+      name: 'db',
+      condition: 'Ready',
+      exists: true,
+      entry: entry('Unhealthy', 'running'),
+    });
+    const decision = decideDependencies({ dependencies: [db], existing: true, specChanged: false });
+    expect(decision.type).toBe('hold');
+    if (decision.type === 'hold')
+      expect(heldMessage(decision.notReady)).toMatch(
+        /^DockerContainer\/db \(Ready; now Unhealthy\) is not ready/,
+      );
+  });
+});
+
+describe('dependencyCycle', () => {
+  const graph = (g: Record<string, string[]>) => (name: string) => g[name];
+  it.each<[string, Record<string, string[]>, string[] | undefined]>([
+    ['no dependsOn', { a: [] }, undefined],
+    ['a chain', { a: ['b'], b: ['c'], c: [] }, undefined],
+    ['a diamond is no cycle', { a: ['b', 'c'], b: ['d'], c: ['d'], d: [] }, undefined],
+    ['itself', { a: ['a'] }, ['a', 'a']],
+    ['through one other', { a: ['b'], b: ['a'] }, ['a', 'b', 'a']],
+    ['through two others', { a: ['x', 'b'], x: [], b: ['c'], c: ['a'] }, ['a', 'b', 'c', 'a']],
+    [
+      'a cycle further down that does not come back: the others report it',
+      { a: ['b'], b: ['c'], c: ['b'] },
+      undefined,
+    ],
+    ['a dependency that does not exist', { a: ['ghost'] }, undefined],
+  ])('%s', (_name, g, want) => {
+    expect(dependencyCycle('a', graph(g))).toEqual(want);
   });
 });

@@ -1,6 +1,7 @@
 import type { DockerContainerSpec } from '../../crds/dockercontainer.js';
 import { OWNER_LABELS } from '../../crds/kit.js';
 import type { ObservedContainer } from '../../docker/container-client.js';
+import { BASE_IMAGE_LABEL } from '../../docker/files-image.js';
 import {
   groupHashes,
   parseGroupHashes,
@@ -30,9 +31,16 @@ import {
 export type DependencyState = 'ready' | 'notReady' | 'deleted';
 
 export interface DependencyStatus {
-  /** `DockerVolume/data`, `DockerNetwork/backend`, `DockerImage/app`. */
+  /** `DockerVolume/data`, `DockerNetwork/backend`, `DockerImage/app`, `DockerContainer/db`. */
   ref: string;
   state: DependencyState;
+  /** For a DockerContainer: the condition waited for and what it is now (`Ready; now Starting`). */
+  note?: string;
+}
+
+/** `DockerContainer/db (Ready; now Starting)`, or the bare ref when there is nothing to add. */
+export function labelOf(d: DependencyStatus): string {
+  return d.note ? `${d.ref} (${d.note})` : d.ref;
 }
 
 export type DependencyDecision =
@@ -54,7 +62,7 @@ export function decideDependencies(f: {
 }): DependencyDecision {
   const notReady = f.dependencies.filter((d) => d.state !== 'ready');
   if (notReady.length === 0) return { type: 'proceed' };
-  if (!f.existing || f.specChanged) return { type: 'wait', missing: notReady.map((d) => d.ref) };
+  if (!f.existing || f.specChanged) return { type: 'wait', missing: notReady.map(labelOf) };
   return { type: 'hold', notReady };
 }
 
@@ -83,8 +91,10 @@ export function ownSpecChanged(opts: {
 
 /** The image reference and digest a container was created from (Config.Image), as create inputs name them. */
 export function imageOfRunning(running: ObservedContainer): Pick<ContainerInputs, 'image' | 'imageDigest'> {
-  const digest = running.image.split('@')[1];
-  return { image: running.image, ...(digest ? { imageDigest: digest } : {}) };
+  // Created from a files image: the base image it stands for (files-image.ts).
+  const image = running.labels[BASE_IMAGE_LABEL] ?? running.image;
+  const digest = image.split('@')[1];
+  return { image, ...(digest ? { imageDigest: digest } : {}) };
 }
 
 /** The Docker volume mounted at `target` in the running container (a deleted DockerVolume's name). */
@@ -94,7 +104,7 @@ export function mountedVolume(running: ObservedContainer | undefined, target: st
 
 /** `DockerImage/app, DockerVolume/data (deleted)`. */
 function describe(list: readonly DependencyStatus[]): string {
-  return list.map((d) => (d.state === 'deleted' ? `${d.ref} (deleted)` : d.ref)).join(', ');
+  return list.map((d) => (d.state === 'deleted' && !d.note ? `${d.ref} (deleted)` : labelOf(d))).join(', ');
 }
 
 /** The host entry message while a container is held: what is not ready, and that it keeps running. */
@@ -143,4 +153,83 @@ export class HeldAnnouncements {
     else this.last.delete(key);
     return t;
   }
+}
+
+// --- spec.dependsOn: other DockerContainers on the same host -----------------
+//
+// Compose's depends_on conditions, read from the dependency's own status
+// entry for this host (what its controller last saw in Docker), never from
+// Docker directly: the entry is what `kubectl get` shows, and its changes are
+// what requeue the dependent (register.ts).
+//
+//   condition | met when the dependency's entry on this host is
+//   ----------+-------------------------------------------------------------
+//   Started   | running (Docker state), or Completed (it ran and finished)
+//   Ready     | phase Running or Healthy: running, healthy if it has a healthcheck
+//   Completed | phase Completed: exited 0 under restart policy no / on-failure
+
+export type DependsOnCondition = 'Started' | 'Ready' | 'Completed';
+
+/** The fields of a DockerContainer's host entry a dependent decides on. */
+export interface DependencyEntry {
+  phase: string;
+  state?: string;
+  exitCode?: number;
+}
+
+function conditionMet(condition: DependsOnCondition, e: DependencyEntry): boolean {
+  switch (condition) {
+    case 'Started':
+      return e.state === 'running' || e.phase === 'Completed';
+    case 'Ready':
+      return e.state === 'running' && (e.phase === 'Running' || e.phase === 'Healthy');
+    case 'Completed':
+      return e.phase === 'Completed';
+  }
+}
+
+/**
+ * How a `dependsOn` entry stands on this host: `entry` is the dependency's
+ * status entry there (undefined: not placed there, or not reported yet),
+ * `exists` whether the DockerContainer is in the cache at all.
+ */
+export function containerDependency(d: {
+  name: string;
+  condition: DependsOnCondition;
+  exists: boolean;
+  entry: DependencyEntry | undefined;
+}): DependencyStatus {
+  const ref = `DockerContainer/${d.name}`;
+  const { condition, entry } = d;
+  if (!d.exists) return { ref, state: 'deleted', note: `${condition}; not found` };
+  if (!entry) return { ref, state: 'notReady', note: `${condition}; not placed on this host` };
+  if (conditionMet(condition, entry)) return { ref, state: 'ready' };
+  const exit =
+    entry.phase === 'Failed' && entry.exitCode !== undefined ? `, exit code ${entry.exitCode}` : '';
+  return { ref, state: 'notReady', note: `${condition}; now ${entry.phase}${exit}` };
+}
+
+/**
+ * The dependsOn cycle through `start` (`['a', 'b', 'a']`), if there is one:
+ * a container that waits for itself, directly or through others, would wait
+ * forever, so it says so instead (DependencyCycle). Cycles further down that
+ * do not come back to `start` are the other containers' to report.
+ * `dependsOnOf` gives a container's dependsOn names (undefined: no such container).
+ */
+export function dependencyCycle(
+  start: string,
+  dependsOnOf: (name: string) => readonly string[] | undefined,
+): string[] | undefined {
+  const seen = new Set<string>();
+  const walk = (name: string, path: string[]): string[] | undefined => {
+    for (const next of dependsOnOf(name) ?? []) {
+      if (next === start) return [...path, next];
+      if (seen.has(next)) continue;
+      seen.add(next);
+      const found = walk(next, [...path, next]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return walk(start, [start]);
 }

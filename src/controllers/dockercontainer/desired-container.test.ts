@@ -8,6 +8,8 @@ import { groupHashes, SPEC_GROUPS_LABEL } from '../../docker/container-spec.js';
 import type { HostStatusEntry } from '../../managed/types.js';
 import { desiredContainer, type DockerContainerKindDeps } from './container-kind.js';
 import { observedContainer } from '../../docker/test-support.js';
+import { BASE_IMAGE_LABEL } from '../../docker/files-image.js';
+import { imageOfRunning } from './dependencies.js';
 
 // desiredContainer with the dependency caches in every state that matters:
 // a container waits for its dependencies before it is created or when it
@@ -38,11 +40,12 @@ const newRefFailed: Hosts = [{ name: HOST, phase: 'Failed' }];
 const paused: Hosts = [{ name: HOST, phase: 'Paused' }];
 
 interface World {
+  containers?: DockerContainer[];
   images?: DockerImage[];
   volumes?: DockerVolume[];
   networks?: DockerNetwork[];
 }
-const healthy: Required<World> = {
+const healthy: Required<Omit<World, 'containers'>> = {
   images: [image(imageReady)],
   volumes: [volume(ready)],
   networks: [network(ready)],
@@ -60,6 +63,7 @@ function depsOf(w: World): DockerContainerKindDeps {
     images: cacheOf(w.images ?? []),
     volumes: cacheOf(w.volumes ?? []),
     networks: cacheOf(w.networks ?? []),
+    containers: cacheOf(w.containers ?? []),
     volumeNameOf: (v) => `${NS}.${v.metadata.name}`,
     networkNameOf: (n) => `${NS}.${n.metadata.name}`,
     refs: () => ({ secret: () => Promise.resolve(undefined), configMap: () => Promise.resolve(undefined) }),
@@ -203,5 +207,159 @@ describe('desiredContainer: waiting only before create or recreate', () => {
     });
     expect(d.inputs?.ownerLabels).toMatchObject({ 'dockyard.io/uid': 'u-web', 'dockyard.io/cluster': 'c-1' });
     expect(d.inputs?.ownerLabels).not.toHaveProperty(['dockyard.io/spec-hash']);
+  });
+});
+
+describe('desiredContainer: spec.dependsOn', () => {
+  /** Another DockerContainer of the namespace, with its entry on HOST (or none: not placed there). */
+  const other = (
+    name: string,
+    entry: { phase: string; state?: string; exitCode?: number } | undefined,
+    dependsOn: string[] = [],
+  ) =>
+    ({
+      metadata: meta(name),
+      spec: { hostName: HOST, image: 'x', dependsOn: dependsOn.map((n) => ({ name: n })) },
+      status: { hosts: entry ? [{ name: HOST, ...entry }] : [] },
+    }) as unknown as DockerContainer;
+  const migrate = (entry: { phase: string; state?: string; exitCode?: number } | undefined) =>
+    other('migrate', entry);
+  const onMigrate = { dependsOn: [{ name: 'migrate', condition: 'Completed' as const }] };
+
+  it.each<[string, DockerContainer[], { running: boolean; spec: Partial<DockerContainer['spec']> }, Expect]>([
+    [
+      'the migration still runs: the app waits',
+      [migrate({ phase: 'Running', state: 'running' })],
+      { running: false, spec: onMigrate },
+      { missing: ['DockerContainer/migrate (Completed; now Running)'] },
+    ],
+    [
+      'the migration failed: the app waits and says so',
+      [migrate({ phase: 'Failed', state: 'exited', exitCode: 3 })],
+      { running: false, spec: onMigrate },
+      { missing: ['DockerContainer/migrate (Completed; now Failed, exit code 3)'] },
+    ],
+    [
+      'the migration is not placed on this host: waits, naming it',
+      [migrate(undefined)],
+      { running: false, spec: onMigrate },
+      { missing: ['DockerContainer/migrate (Completed; not placed on this host)'] },
+    ],
+    [
+      'the migration completed: created',
+      [migrate({ phase: 'Completed', state: 'exited', exitCode: 0 })],
+      { running: false, spec: onMigrate },
+      { rolls: true },
+    ],
+    [
+      'a running app whose migration is rerun: held, not stopped or recreated',
+      [migrate({ phase: 'Running', state: 'running' })],
+      { running: true, spec: onMigrate },
+      { held: ['DockerContainer/migrate'] },
+    ],
+  ])('%s', async (_name, containers, situation, expected) => {
+    const running = situation.running ? await created() : undefined;
+    const d = await desiredContainer(depsOf({ ...healthy, containers }), {
+      container: container(situation.spec),
+      hostName: HOST,
+      namespace: NS,
+      ...(running ? { running } : {}),
+    });
+    if ('held' in expected) {
+      expect(d.held?.map((h) => h.ref)).toEqual(expected.held);
+      expect(d.hash).toBe(running?.labels['dockyard.io/spec-hash']);
+    } else if ('missing' in expected) {
+      expect(d.missing).toEqual(expected.missing);
+      expect(d.inputs).toBeUndefined();
+      expect(d.cycle).toBeUndefined();
+    } else {
+      expect(d.missing).toEqual([]);
+      expect(d.hash).toBeDefined();
+    }
+  });
+
+  it('dependsOn is not part of the recreate hash: adding it recreates nothing', async () => {
+    const at = { hostName: HOST, namespace: NS };
+    const done = [migrate({ phase: 'Completed', state: 'exited', exitCode: 0 })];
+    const before = await desiredContainer(depsOf(healthy), { container: container(), ...at });
+    const after = await desiredContainer(depsOf({ ...healthy, containers: done }), {
+      container: container(onMigrate),
+      ...at,
+    });
+    expect(after.hash).toBe(before.hash);
+  });
+
+  it.each<[string, DockerContainer[], Partial<DockerContainer['spec']>, string[]]>([
+    ['itself', [], { dependsOn: [{ name: 'web' }] }, ['web', 'web']],
+    [
+      'through another container',
+      [other('db', { phase: 'Pending' }, ['web'])],
+      { dependsOn: [{ name: 'db', condition: 'Ready' }] },
+      ['web', 'db', 'web'],
+    ],
+  ])('a dependsOn cycle through %s: waits with the cycle named', async (_name, containers, spec, cycle) => {
+    const d = await desiredContainer(depsOf({ ...healthy, containers }), {
+      container: container(spec),
+      hostName: HOST,
+      namespace: NS,
+    });
+    expect(d.cycle).toEqual(cycle);
+    expect(d.missing.length).toBeGreaterThan(0);
+  });
+});
+
+describe('desiredContainer: spec.files', () => {
+  const withSecret = (value: string | undefined): DockerContainerKindDeps => ({
+    ...depsOf(healthy),
+    refs: () => ({
+      secret: (name) => Promise.resolve(name === 'tls' && value !== undefined ? { key: value } : undefined),
+      configMap: () => Promise.resolve(undefined),
+    }),
+  });
+  const files = container({
+    files: [
+      { path: '/etc/tls/key.pem', secretKeyRef: { name: 'tls', key: 'key' }, mode: '0400' },
+      { path: '/etc/motd', content: 'hello' },
+    ],
+  });
+  const at = { hostName: HOST, namespace: NS };
+
+  it('resolves the files for the create and rolls the container when the Secret changes', async () => {
+    const first = await desiredContainer(withSecret('one'), { container: files, ...at });
+    const second = await desiredContainer(withSecret('two'), { container: files, ...at });
+    expect(first.files?.map((f) => [f.path, f.content.toString(), f.mode])).toEqual([
+      ['/etc/motd', 'hello', 0o644],
+      ['/etc/tls/key.pem', 'one', 0o400],
+    ]);
+    expect(first.inputs?.filesHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(second.inputs?.filesHash).not.toBe(first.inputs?.filesHash);
+    expect(second.hash).not.toBe(first.hash);
+    // The inputs (hashed, labelled, shown) never hold the content.
+    expect(JSON.stringify(first.inputs)).not.toContain('hello');
+  });
+
+  it('without files: no files hash, the same hash as before files existed', async () => {
+    const d = await desiredContainer(withSecret('one'), { container: container(), ...at });
+    const empty = await desiredContainer(withSecret('one'), { container: container({ files: [] }), ...at });
+    expect(d.inputs).not.toHaveProperty('filesHash');
+    expect(empty.hash).toBe(d.hash);
+  });
+
+  it('a missing Secret makes it wait with SecretNotFound, naming the file', async () => {
+    const d = await desiredContainer(withSecret(undefined), { container: files, ...at });
+    expect(d.inputs).toBeUndefined();
+    expect(d.env).toEqual({
+      ok: false,
+      reason: 'SecretNotFound',
+      message: 'files /etc/tls/key.pem: Secret tls not found',
+    });
+  });
+
+  it('a container created from a files image stands in with its base image, not the files image', () => {
+    const running = observedContainer({
+      image: 'dockyard-files/team.web:0123456789abcdef',
+      labels: { [BASE_IMAGE_LABEL]: REPO_DIGEST },
+    });
+    expect(imageOfRunning(running)).toEqual({ image: REPO_DIGEST, imageDigest: DIGEST });
   });
 });

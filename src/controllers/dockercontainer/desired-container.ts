@@ -12,14 +12,21 @@ import type { ImageAccessRecords } from '../dockerimage/image-access.js';
 import type { ContainerOps } from './background-ops.js';
 import { containerNameOf, ownerOf } from './container-owner.js';
 import {
+  containerDependency,
   decideDependencies,
+  dependencyCycle,
   imageOfRunning,
+  labelOf,
   mountedVolume,
   ownSpecChanged,
+  type DependencyEntry,
   type DependencyState,
   type DependencyStatus,
 } from './dependencies.js';
 import { resolveEnv, type EnvResolution, type RefReader } from './env-resolver.js';
+import { networkContainerDependency, networkContainerOf } from './sibling-container.js';
+import { filesHash, resolveFiles } from './files-resolver.js';
+import type { FileEntry } from '../../docker/files-image.js';
 
 // What a container on one host is created from: the names its DockerVolumes,
 // DockerNetworks and DockerImage have there, its environment, and whether it
@@ -29,6 +36,8 @@ export interface DockerContainerKindDeps {
   volumes: ObjectCache<DockerVolume>;
   networks: ObjectCache<DockerNetwork>;
   images: ObjectCache<DockerImage>;
+  /** The other DockerContainers, for spec.dependsOn; without it every dependsOn entry is not found. */
+  containers?: ObjectCache<DockerContainer>;
   volumeNameOf(v: DockerVolume): string;
   networkNameOf(n: DockerNetwork): string;
   /** Secrets and ConfigMaps of a namespace, read by name. */
@@ -87,9 +96,15 @@ function resolveDependencies(
     // A deleted network needs no name: networks change in place, never while a dependency is not ready.
     if (net) networkNames[n.name] = deps.networkNameOf(net);
   }
+  for (const d of c.spec.dependsOn ?? []) dependencies.push(dependsOnStatus(deps, c, { ...d, host }));
+  const netns = networkContainerOn(deps, c, host);
+  if (netns) dependencies.push(netns.dependency);
   const image = resolveImage(deps, c, on);
   if (image.dependency) dependencies.push(image.dependency);
-  const unknownGroups = image.unknown ? ['image'] : [];
+  const unknownGroups = [
+    ...(image.unknown ? ['image'] : []),
+    ...(netns && !netns.id ? ['networkContainer'] : []),
+  ];
   if (!named) return { dependencies, unknownGroups };
   const { image: ref, imageDigest } = image;
   return {
@@ -99,11 +114,47 @@ function resolveDependencies(
       name: containerNameOf(c),
       image: ref,
       ...(imageDigest ? { imageDigest } : {}),
+      ...(netns?.id ? { networkContainerId: netns.id } : {}),
       volumeNames,
       networkNames,
       ownerLabels: {},
     },
   };
+}
+
+/** security.networkContainer on this host (sibling-container.ts), when the spec names one. */
+function networkContainerOn(deps: DockerContainerKindDeps, c: DockerContainer, host: string) {
+  const name = networkContainerOf(c);
+  if (!name) return undefined;
+  const target = deps.containers?.getByName(name, c.metadata.namespace ?? '');
+  return networkContainerDependency({ name, target, host });
+}
+
+/** How one spec.dependsOn entry stands on this host, from the other container's status entry there. */
+function dependsOnStatus(
+  deps: DockerContainerKindDeps,
+  c: DockerContainer,
+  d: { name: string; condition?: 'Started' | 'Ready' | 'Completed'; host: string },
+): DependencyStatus {
+  const other = deps.containers?.getByName(d.name, c.metadata.namespace ?? '');
+  const entry = other?.status?.hosts?.find((h) => h.name === d.host) as DependencyEntry | undefined;
+  return containerDependency({
+    name: d.name,
+    condition: d.condition ?? 'Started',
+    exists: other !== undefined,
+    entry,
+  });
+}
+
+/** The dependsOn cycle through `c` (its own spec for itself, the cache for the others). */
+function cycleThrough(deps: DockerContainerKindDeps, c: DockerContainer): string[] | undefined {
+  if (!c.spec.dependsOn?.length) return undefined;
+  const ns = c.metadata.namespace ?? '';
+  const self = c.metadata.name;
+  return dependencyCycle(self, (name) => {
+    const spec = name === self ? c.spec : deps.containers?.getByName(name, ns)?.spec;
+    return spec?.dependsOn?.map((d) => d.name);
+  });
 }
 
 /** The image to create from; `unknown` when only the running container can stand in for it. */
@@ -129,17 +180,37 @@ function resolveImage(
   return { ...(running ? imageOfRunning(running) : { image: '' }), dependency, unknown: true };
 }
 
+/** Its environment and files, read from Secrets and ConfigMaps; or why they cannot be. */
+async function resolveContents(
+  spec: DockerContainer['spec'],
+  reader: RefReader,
+): Promise<
+  | { ok: true; env: EnvResolution & { ok: true }; files: FileEntry[]; filesHash: string | undefined }
+  | (EnvResolution & { ok: false })
+> {
+  const env = await resolveEnv(spec, reader);
+  if (!env.ok) return env;
+  const files = await resolveFiles(spec, reader);
+  if (!files.ok) return files;
+  return { ok: true, env, files: files.files, filesHash: filesHash(files.files) };
+}
+
 /** What the container on one host is created from, or what it still waits for. */
 export interface DesiredContainer {
   /** Dependencies it waits for on this host (`DockerVolume/data`…): nothing is created until they are Ready. */
   missing: string[];
+  /** While it waits: the spec.dependsOn cycle through it (`['a', 'b', 'a']`), which never resolves by itself. */
+  cycle?: string[];
   /**
    * Dependencies not Ready on this host that the existing container does
    * without: it is kept as it is, its readiness read from Docker (dependencies.ts).
    */
   held?: DependencyStatus[];
+  /** A failed spec.files resolution shows here too (a missing Secret is a missing Secret). */
   env?: EnvResolution;
   inputs?: ContainerInputs;
+  /** The resolved spec.files with their content: only for the create (files-image.ts), never shown. */
+  files?: FileEntry[];
   /** The `dockyard.io/spec-hash` label the container must carry (its recreate hash). */
   hash?: string;
 }
@@ -169,13 +240,17 @@ export async function desiredContainer(
 ): Promise<DesiredContainer> {
   const { container: c, hostName, namespace, clusterId, running } = request;
   const resolved = resolveDependencies(deps, c, { host: hostName, running });
-  const notReady = resolved.dependencies.filter((d) => d.state !== 'ready').map((d) => d.ref);
-  if (!resolved.inputs || (notReady.length > 0 && !running)) return { missing: notReady };
-  const env = await resolveEnv(c.spec, deps.refs(namespace));
-  if (!env.ok) return notReady.length > 0 ? { missing: notReady } : { missing: [], env };
+  const notReady = resolved.dependencies.filter((d) => d.state !== 'ready').map(labelOf);
+  const cycle = notReady.length > 0 ? cycleThrough(deps, c) : undefined;
+  const wait = (missing: string[]): DesiredContainer => ({ missing, ...(cycle ? { cycle } : {}) });
+  if (!resolved.inputs || (notReady.length > 0 && !running)) return wait(notReady);
+  const contents = await resolveContents(c.spec, deps.refs(namespace));
+  if (!contents.ok) return notReady.length > 0 ? wait(notReady) : { missing: [], env: contents };
+  const { env, files, filesHash } = contents;
   const inputs: ContainerInputs = {
     ...resolved.inputs,
     env: env.env,
+    ...(filesHash ? { filesHash } : {}),
     // No spec hash here: it is the recreate hash of these inputs, added at create (toCreateOptions).
     ownerLabels: ownerLabels(ownerOf(c), { deletionPolicy: c.spec.deletionPolicy ?? 'Delete', clusterId }),
   };
@@ -189,9 +264,9 @@ export async function desiredContainer(
   });
   switch (decision.type) {
     case 'proceed':
-      return { missing: [], env, inputs, hash: recreateHash(c.spec, inputs) };
+      return { missing: [], env, inputs, files, hash: recreateHash(c.spec, inputs) };
     case 'wait':
-      return { missing: decision.missing };
+      return wait(decision.missing);
     case 'hold': {
       // Judged up to date: the hash it carries, never one computed from a stand-in image.
       const carried = running?.labels[OWNER_LABELS.specHash];
@@ -200,6 +275,7 @@ export async function desiredContainer(
         held: decision.notReady,
         env,
         inputs,
+        files,
         hash: carried ?? recreateHash(c.spec, inputs),
       };
     }

@@ -7,6 +7,8 @@ import { describeError, isNotFound, statusCodeOf } from '../../runtime/api-error
 export interface RefReader {
   secret(name: string): Promise<Record<string, string> | undefined>;
   configMap(name: string): Promise<Record<string, string> | undefined>;
+  /** A Secret's data as bytes (files may be binary); without it, `secret` read as UTF-8. */
+  secretBytes?(name: string): Promise<Record<string, Buffer> | undefined>;
 }
 
 export type EnvResolution =
@@ -107,6 +109,7 @@ export function referencedSecrets(spec: DockerContainerSpec): string[] {
   const names = new Set<string>();
   for (const s of spec.envFrom ?? []) if (s.secretRef) names.add(s.secretRef.name);
   for (const e of spec.env ?? []) if (e.valueFrom?.secretKeyRef) names.add(e.valueFrom.secretKeyRef.name);
+  for (const f of spec.files ?? []) if (f.secretKeyRef) names.add(f.secretKeyRef.name);
   return [...names].sort();
 }
 
@@ -116,6 +119,7 @@ export function referencedConfigMaps(spec: DockerContainerSpec): string[] {
   for (const s of spec.envFrom ?? []) if (s.configMapRef) names.add(s.configMapRef.name);
   for (const e of spec.env ?? [])
     if (e.valueFrom?.configMapKeyRef) names.add(e.valueFrom.configMapKeyRef.name);
+  for (const f of spec.files ?? []) if (f.configMapKeyRef) names.add(f.configMapKeyRef.name);
   return [...names].sort();
 }
 
@@ -132,11 +136,15 @@ export class KubeRefReader implements RefReader {
   ) {}
 
   async secret(name: string): Promise<Record<string, string> | undefined> {
+    const bytes = await this.secretBytes(name);
+    return bytes && Object.fromEntries(Object.entries(bytes).map(([k, v]) => [k, v.toString('utf8')]));
+  }
+
+  async secretBytes(name: string): Promise<Record<string, Buffer> | undefined> {
     try {
       const secret = await this.core.readNamespacedSecret({ name, namespace: this.namespace });
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(secret.data ?? {}))
-        out[k] = Buffer.from(v, 'base64').toString('utf8');
+      const out: Record<string, Buffer> = {};
+      for (const [k, v] of Object.entries(secret.data ?? {})) out[k] = Buffer.from(v, 'base64');
       return out;
     } catch (err) {
       if (isNotFound(err)) return undefined;

@@ -16,6 +16,7 @@ import { imageAccessRecordsFor } from '../dockerimage/image-access.js';
 import { ContainerOps } from './background-ops.js';
 import { dockerContainerKind } from './container-kind.js';
 import { KubeRefReader } from './env-resolver.js';
+import { networkContainerOf } from './sibling-container.js';
 
 interface Dependencies {
   volumes: ManagedControllerHandle<DockerVolume>;
@@ -39,11 +40,29 @@ function references(
   }
 }
 
+/** The spec.dependsOn names of a container. */
+const dependsOnNames = (c: DockerContainer): string[] => (c.spec.dependsOn ?? []).map((d) => d.name);
+
+/**
+ * Whether a DockerContainer changed in a way its dependents decide on: what
+ * its host entries say (phase, Docker state, exit code) or its own dependsOn
+ * (a cycle made or broken). Its other status writes wake nobody else.
+ */
+export function dependencyFactsChanged(a: DockerContainer, b: DockerContainer): boolean {
+  const facts = (c: DockerContainer) =>
+    JSON.stringify([
+      // id: a recreated networkContainer recreates the containers sharing its network namespace.
+      (c.status?.hosts ?? []).map((h) => [h.name, h.phase, h.state, h.exitCode, h.id]),
+      dependsOnNames(c),
+    ]);
+  return facts(a) !== facts(b);
+}
+
 /**
  * The DockerContainer controller: the managed reconciler with the container
- * kind, plus watches so a container waiting for a network, volume or image
- * moves on as soon as that dependency is ready on its host (or a new image
- * digest rolls it).
+ * kind, plus watches so a container waiting for a network, volume, image or
+ * another DockerContainer (spec.dependsOn) moves on as soon as that
+ * dependency is ready on its host (or a new image digest rolls it).
  */
 export function registerDockerContainerController(
   deps: ControllerDeps,
@@ -58,6 +77,8 @@ export function registerDockerContainerController(
     volumes: dependencies.volumes.objects,
     networks: dependencies.networks.objects,
     images: dependencies.images.objects,
+    // Its own cache, once registered: reconciles start only after registration returned.
+    containers: { getByName: (name, ns) => late.handle?.objects.getByName(name, ns) },
     volumeNameOf,
     networkNameOf: (n) => dockerNetworkKind.dockerNameOf(n),
     refs: (namespace) => new KubeRefReader(core, namespace),
@@ -81,5 +102,17 @@ export function registerDockerContainerController(
     enqueueMapped(containersReferencing('DockerNetwork')),
   );
   handle.controller.watch(dependencies.images.objects, enqueueMapped(containersReferencing('DockerImage')));
+  // A container's dependents (spec.dependsOn) follow its host entries: a
+  // migration's Completed starts the app waiting for it.
+  const dependents = (dep: DockerContainer): Request[] =>
+    handle.objects
+      .list(dep.metadata.namespace)
+      .filter(
+        (c) => dependsOnNames(c).includes(dep.metadata.name) || networkContainerOf(c) === dep.metadata.name,
+      )
+      .map((c) => ({ namespace: c.metadata.namespace ?? '', name: c.metadata.name }));
+  handle.controller.watch(handle.objects, enqueueMapped(dependents), {
+    updatePredicate: dependencyFactsChanged,
+  });
   return handle;
 }

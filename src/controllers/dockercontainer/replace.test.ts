@@ -313,6 +313,14 @@ describe('settleAside', () => {
     expect(lists.n).toBe(2);
   });
 
+  it('removes a files build’s temporary container a crash left, never taking it for a predecessor', async () => {
+    // The first create crashed mid-build: no container at the name, only the temporary one.
+    countLists([{ id: 'tmp', name: `${NAME}.files-0123abcd` }]);
+    const calls = recordCalls();
+    expect(await settleAside(api, NAME, { uid: 'u1' }, undefined)).toEqual([]);
+    expect(calls).toEqual(['remove tmp']);
+  });
+
   it('without a scope, always lists (finalize and callers that keep no memory)', async () => {
     const lists = countLists();
     await settleAside(api, NAME, { uid: 'u1' }, old());

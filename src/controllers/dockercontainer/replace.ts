@@ -28,6 +28,7 @@ import {
 } from '../../docker/container-client.js';
 import type { InheritedVolume } from '../../docker/container-spec.js';
 import { errorMessage } from '../../docker/errors.js';
+import { isFilesTempName } from '../../docker/files-image.js';
 import { ownership, type OwnerRef } from '../../managed/ownership.js';
 import type { ObservedRestartPolicy, RecreateBefore, StopReport } from './background-ops.js';
 import { settleLeftovers, type LeftoverStep } from './leftovers.js';
@@ -210,7 +211,11 @@ export async function settleAside(
     })
   )
     return [];
-  const aside = (await containerClient.listOwned(api, owner.uid)).filter((c) => c.name !== name);
+  const others = (await containerClient.listOwned(api, owner.uid)).filter((c) => c.name !== name);
+  // A files build's temporary container (never started) is no predecessor: it just goes.
+  const temps = others.filter((c) => isFilesTempName(c.name));
+  for (const t of temps) await containerClient.remove(api, t.id, { force: true });
+  const aside = others.filter((c) => !isFilesTempName(c.name));
   const steps = settleLeftovers({
     ...(current
       ? {

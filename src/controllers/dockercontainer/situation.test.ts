@@ -84,9 +84,44 @@ describe('classify', () => {
       'FAILED',
     ],
     [
-      'finished under on-failure',
+      'finished (exit 0) under on-failure: a run to completion',
       { ...base, restartPolicy: 'on-failure' as const, container: exited(0) },
-      'FAILED',
+      'COMPLETED',
+    ],
+    [
+      'finished (exit 0) under restart policy no: a run to completion, not a failure',
+      { ...base, restartPolicy: 'no' as const, container: exited(0) },
+      'COMPLETED',
+    ],
+    [
+      'exit 0 under unless-stopped: someone stopped it, started again',
+      { ...base, container: exited(0) },
+      'NOT_RUNNING',
+    ],
+    [
+      'completed, a new dockyard.io/rerun value: run again',
+      { ...base, restartPolicy: 'no' as const, rerunRequested: true, container: exited(0) },
+      'RERUN',
+    ],
+    [
+      'failed, a new dockyard.io/rerun value: run again',
+      { ...base, restartPolicy: 'no' as const, rerunRequested: true, container: exited(3) },
+      'RERUN',
+    ],
+    [
+      'running, a new dockyard.io/rerun value: this run counts, nothing to do',
+      { ...base, restartPolicy: 'no' as const, rerunRequested: true, container: up },
+      'RUNNING',
+    ],
+    [
+      'completed but outdated: recreated (a spec change runs it again)',
+      { ...base, restartPolicy: 'no' as const, container: { ...exited(0), upToDate: false } },
+      'OUTDATED',
+    ],
+    [
+      'completed, Stopped wanted: stays stopped',
+      { ...base, restartPolicy: 'no' as const, desired: 'Stopped' as const, container: exited(0) },
+      'STOPPED',
     ],
     [
       'killed under policy no: someone stopped it',

@@ -44,6 +44,11 @@ export interface ContainerFacts {
   maximumRetryCount?: number;
   /** Restarts Dockyard made itself after an OOM kill Docker's policy did not retry (machine context). */
   retriesByDockyard?: number;
+  /**
+   * The dockyard.io/rerun annotation has a value not honoured yet: a finished
+   * (Completed or Failed) container is started again, once.
+   */
+  rerunRequested?: boolean;
 }
 
 export type ContainerSituation =
@@ -62,6 +67,10 @@ export type ContainerSituation =
   | { type: 'STOPPED' }
   | { type: 'CRASH_LOOPING'; restartCount: number }
   | { type: 'FAILED'; exitCode: number; oomKilled?: true }
+  /** A run to completion: exited 0 under restart policy no / on-failure. */
+  | { type: 'COMPLETED' }
+  /** A finished (Completed or Failed) container someone asked to run again (dockyard.io/rerun). */
+  | { type: 'RERUN' }
   | { type: 'NOT_RUNNING' }
   | { type: 'OOM_RETRY' }
   | { type: 'RUNNING'; health: ContainerHealth | 'none'; restartCount: number };
@@ -101,7 +110,9 @@ export function classify(f: ContainerFacts): ContainerSituation {
   const justRestarted = upBriefly && (c.restartCount > f.previousRestartCount || f.inCrashLoop);
   if (c.restarting || justRestarted) return { type: 'CRASH_LOOPING', restartCount: c.restartCount };
   if (c.running) return { type: 'RUNNING', health: c.health ?? 'none', restartCount: c.restartCount };
-  return exited(f, c);
+  const finished = exited(f, c);
+  const done = finished.type === 'COMPLETED' || finished.type === 'FAILED';
+  return done && f.rerunRequested ? { type: 'RERUN' } : finished;
 }
 
 /**
@@ -115,9 +126,10 @@ function exited(f: ContainerFacts, c: NonNullable<ContainerFacts['container']>):
   if (c.neverStarted || f.stoppedByDockyard) return { type: 'NOT_RUNNING' };
   if (c.oomKilled) return oomKilled(f, c);
   // A policy of no / on-failure means it stays down (a failure, or a finished
-  // run) unless someone stopped it by signal; with always / unless-stopped
-  // only a manual stop explains it.
+  // run: a migration, a seed job) unless someone stopped it by signal; with
+  // always / unless-stopped only a manual stop explains it.
   const policyKeepsItDown = f.restartPolicy === 'no' || f.restartPolicy === 'on-failure';
+  if (policyKeepsItDown && c.exitCode === 0) return { type: 'COMPLETED' };
   if (policyKeepsItDown && !STOPPED_BY_SIGNAL.has(c.exitCode))
     return { type: 'FAILED', exitCode: c.exitCode };
   return { type: 'NOT_RUNNING' };

@@ -416,3 +416,54 @@ describe('dockerNetworkKind.finalizeHost', () => {
     });
   });
 });
+
+describe('an external DockerNetwork (only looked at)', () => {
+  const external = network({ external: true, networkName: 'admin-net' });
+  const listing = (allowedExternalNetworks: string[]) =>
+    ({ ...host, spec: { ...host.spec, securityPolicySettings: { allowedExternalNetworks } } }) as DockerHost;
+  const on = (daemon: FakeDaemon, h: DockerHost, obj = external) => {
+    const c = context(daemon, obj);
+    return { ...c, ctx: { ...c.ctx, host: h } };
+  };
+
+  it('is Ready when the network is there (a longer name is not it); nothing created, changed or removed', async () => {
+    const daemon = new FakeDaemon();
+    daemon.add('admin-net-old', { owner: 'admin' });
+    const net = daemon.add('admin-net', { owner: 'admin' });
+    const { ctx, events } = on(daemon, listing(['admin-net']));
+    const out = await dockerNetworkKind.reconcileHost(ctx);
+    expect(out.ready).toBe(true);
+    expect(out.entry).toMatchObject({ phase: 'Ready', networkName: 'admin-net', id: net.Id });
+    expect(daemon.created).toEqual([]);
+    expect(daemon.removed).toEqual([]);
+    expect(net.Labels).toEqual({ owner: 'admin' });
+    expect(events).toEqual([]);
+  });
+
+  it('is ExternalNotFound when it is not there, and creates nothing', async () => {
+    const daemon = new FakeDaemon();
+    const out = await dockerNetworkKind.reconcileHost(on(daemon, listing(['admin-net'])).ctx);
+    expect(out.failure?.reason).toBe('ExternalNotFound');
+    expect(daemon.created).toEqual([]);
+  });
+
+  it.each([
+    ['a name the host does not list', 'admin-net', []],
+    ["Docker's host network, even when listed", 'host', ['host']],
+  ])('below privileged refuses %s', async (_what, networkName, allowed) => {
+    const daemon = new FakeDaemon();
+    daemon.add(networkName, {});
+    const obj = network({ external: true, networkName });
+    const out = await dockerNetworkKind.reconcileHost(on(daemon, listing(allowed), obj).ctx);
+    expect(out.stalled?.reason).toBe('PolicyViolation');
+  });
+
+  it('deleting it never removes the network, whatever deletionPolicy says', async () => {
+    const daemon = new FakeDaemon();
+    daemon.add('admin-net', {});
+    const obj = network({ external: true, networkName: 'admin-net', deletionPolicy: 'Delete' });
+    const out = await dockerNetworkKind.finalizeHost(on(daemon, listing([]), obj).ctx, 'Delete');
+    expect(out).toEqual({ done: true });
+    expect(daemon.removed).toEqual([]);
+  });
+});

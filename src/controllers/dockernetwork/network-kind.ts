@@ -27,6 +27,8 @@ export { adoptedNetworkMatches } from './network-observe.js';
  * disconnected: a network in use stays, and so does the finalizer.
  */
 async function deleteNetwork(ctx: HostContext<DockerNetwork>): Promise<FinalizeOutcome> {
+  // An external network is never Dockyard's to remove, whatever deletionPolicy says.
+  if (ctx.obj.spec.external) return { done: true };
   const name = networkNameOf(ctx.obj);
   const found = await networkClient.observe(ctx.conn.api, name, uidLabel(ctx.obj));
   const claimed = claimedBy(ctx.host, 'network', name, ownerOf(ctx.obj));

@@ -6,8 +6,14 @@ import type { AdoptionRefusal, AdoptionResult } from '../../managed/adoption.js'
 import type { Concluded, Observed } from '../../managed/host-flow.js';
 import { invalidNameOutcome } from '../../managed/invalid-name.js';
 import type { Ownership } from '../../managed/ownership.js';
-import type { HostContext } from '../../managed/types.js';
-import { checkNetworkPolicy, describeViolations, hostPolicyOf } from '../../policy/security-policy.js';
+import { externalOutcome } from '../../managed/external-object.js';
+import type { HostContext, HostOutcome } from '../../managed/types.js';
+import {
+  checkNetworkPolicy,
+  describeViolations,
+  hostPolicyOf,
+  type Violation,
+} from '../../policy/security-policy.js';
 import { conflictOwnership, sortNetworks, type SortedNetworks } from './network-duplicates.js';
 import type { NetworkEvent } from './network-machine.js';
 import { attachedTo, networkMessages, type ExtraKind } from './network-messages.js';
@@ -128,6 +134,7 @@ export async function observeNetwork(
   const name = networkNameOf(obj);
   const uid = obj.metadata.uid ?? '';
   const found = await networkClient.observe(ctx.conn.api, name, uidLabel(obj));
+  if (obj.spec.external) return { outcome: externalNetworkOutcome(ctx, { name, found, violations }) };
   const seen = sortNetworks(found, { name, uid, statusId: ctx.previous?.id });
   const keptDuplicates = ctx.paused
     ? []
@@ -153,6 +160,28 @@ export async function observeNetwork(
     current: keeper,
   };
   return { work, event: observedEvent(work, ctx.paused) };
+}
+
+/**
+ * An external network (managed/external-object.ts): the one of that exact
+ * name, never our duplicates or extras (nothing is removed).
+ */
+function externalNetworkOutcome(
+  ctx: HostContext<DockerNetwork>,
+  seen: { name: string; found: ObservedNetwork[]; violations: Violation[] },
+): HostOutcome {
+  const { name, violations } = seen;
+  const { host } = ctx;
+  const existing = seen.found.find((n) => n.name === name);
+  const policy = hostPolicyOf(host.spec);
+  return externalOutcome(ctx, {
+    what: 'network',
+    name,
+    labels: existing?.labels,
+    violation:
+      violations.length > 0 ? describeViolations(host.metadata.name, policy.level, violations) : undefined,
+    fields: { networkName: name, ...(existing ? { id: existing.id, subnets: existing.subnets } : {}) },
+  });
 }
 
 function observedEvent(work: NetworkWork, paused: boolean): NetworkEvent {

@@ -155,3 +155,71 @@ describe('dockerVolumeKind.reconcileHost', () => {
     expect(daemon.created).toEqual(refused ? [] : [volumeName]);
   });
 });
+
+describe('an external DockerVolume (only looked at)', () => {
+  const external = volume({ external: true, volumeName: 'shared-certs' });
+  const privilegedHost = { ...host, spec: { ...host.spec, securityPolicy: 'privileged' } } as DockerHost;
+  const on = (daemon: FakeDaemon, obj = external, h = privilegedHost) => {
+    const c = context(daemon, obj);
+    return { ...c, ctx: { ...c.ctx, host: h } };
+  };
+
+  it('is Ready when the volume is there, and nothing is created or labelled', async () => {
+    const daemon = new FakeDaemon();
+    daemon.add('shared-certs', { owner: 'admin' });
+    const { ctx, events } = on(daemon);
+    const out = await dockerVolumeKind.reconcileHost(ctx);
+    expect(out.ready).toBe(true);
+    expect(out.entry).toMatchObject({ phase: 'Ready', volumeName: 'shared-certs' });
+    expect(daemon.created).toEqual([]);
+    expect(daemon.volumes.get('shared-certs')?.Labels).toEqual({ owner: 'admin' });
+    expect(events).toEqual([]);
+  });
+
+  it('is ExternalNotFound (retried, one Warning) when it is not, and creates nothing', async () => {
+    const daemon = new FakeDaemon();
+    const { ctx, events } = on(daemon);
+    const out = await dockerVolumeKind.reconcileHost(ctx);
+    expect(out.ready).toBe(false);
+    expect(out.failure?.reason).toBe('ExternalNotFound');
+    expect(out.stalled).toBeUndefined();
+    expect(daemon.created).toEqual([]);
+    expect(events).toEqual([
+      expect.stringMatching(/^Warning ExternalNotFound: no Docker volume named shared-certs/),
+    ]);
+    const again = on(daemon);
+    again.ctx.previous = out.entry;
+    await dockerVolumeKind.reconcileHost(again.ctx);
+    expect(again.events).toEqual([]);
+  });
+
+  it('never takes a volume Dockyard manages, and does not say whose it is', async () => {
+    const daemon = new FakeDaemon();
+    daemon.add('shared-certs', tenantB);
+    const out = await dockerVolumeKind.reconcileHost(on(daemon).ctx);
+    expect(out.stalled?.reason).toBe('NameConflict');
+    expect(out.stalled?.message).not.toContain('tenant-b');
+  });
+
+  it('below privileged only a name the host lists', async () => {
+    const daemon = new FakeDaemon();
+    daemon.add('shared-certs', {});
+    const baseline = (allowedExternalVolumes: string[]) =>
+      ({ ...host, spec: { ...host.spec, securityPolicySettings: { allowedExternalVolumes } } }) as DockerHost;
+    const refused = await dockerVolumeKind.reconcileHost(on(daemon, external, baseline(['other'])).ctx);
+    expect(refused.stalled?.reason).toBe('PolicyViolation');
+    expect(refused.stalled?.message).toContain('spec.external');
+    const allowed = await dockerVolumeKind.reconcileHost(
+      on(daemon, external, baseline(['shared-certs'])).ctx,
+    );
+    expect(allowed.ready).toBe(true);
+  });
+
+  it('deleting it never removes the volume, whatever deletionPolicy says', async () => {
+    const daemon = new FakeDaemon();
+    daemon.add('shared-certs', {});
+    const obj = volume({ external: true, volumeName: 'shared-certs', deletionPolicy: 'Delete' });
+    expect(await dockerVolumeKind.finalizeHost(on(daemon, obj).ctx, 'Delete')).toEqual({ done: true });
+    expect(daemon.volumes.has('shared-certs')).toBe(true);
+  });
+});

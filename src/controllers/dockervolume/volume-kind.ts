@@ -6,6 +6,7 @@ import { machineEntry } from '../../managed/machine-state.js';
 import { invalidNameOutcome } from '../../managed/invalid-name.js';
 import { claimedBy, adoptionAdvice, type AdoptionRefusal } from '../../managed/adoption.js';
 import type { KeepEffect } from '../../managed/ensure-machine.js';
+import { externalOutcome, type ExternalLook } from '../../managed/external-object.js';
 import {
   defineKind,
   type DescribedKind,
@@ -114,6 +115,17 @@ async function observeVolume(
   const violations = checkVolumePolicy(policy, obj.spec);
   const name = volumeNameOf(obj);
   const observed = await volumeClient.observe(ctx.conn.api, name);
+  if (obj.spec.external) {
+    const look: ExternalLook = {
+      what: 'volume',
+      name,
+      labels: observed?.labels,
+      violation:
+        violations.length > 0 ? describeViolations(host.metadata.name, policy.level, violations) : undefined,
+      fields: { id: name, volumeName: name },
+    };
+    return { outcome: externalOutcome(ctx, look) };
+  }
   const labelled = observed ? ownership(observed.labels, owner(obj)) : undefined;
   const adoption =
     observed && labelled !== 'ours' && ctx.adopt
@@ -245,6 +257,8 @@ function reportVolume({ ctx, work, step }: VolumeRun): HostOutcome {
 }
 
 async function deleteVolume(ctx: HostContext<DockerVolume>): Promise<FinalizeOutcome> {
+  // An external volume is never Dockyard's to remove, whatever deletionPolicy says.
+  if (ctx.obj.spec.external) return { done: true };
   const name = volumeNameOf(ctx.obj);
   const observed = await volumeClient.observe(ctx.conn.api, name);
   // Gone, or not ours: nothing of ours to delete (a foreign volume is never touched).

@@ -87,6 +87,66 @@ describe('toCreateOptions', () => {
       { Mounts: [{ Type: 'tmpfs', Target: '/run' }] } as never,
     ],
     [
+      'tmpfs mode is octal in the spec, a number in the API',
+      { mounts: [{ type: 'tmpfs', target: '/t', tmpfsSize: '1Mi', tmpfsMode: '1777' }] },
+      {},
+      {
+        Mounts: [{ Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: 1_048_576, Mode: 0o1777 } }],
+      } as never,
+    ],
+    [
+      'tmpfs mode without a size',
+      { mounts: [{ type: 'tmpfs', target: '/t', tmpfsMode: '700' }] },
+      {},
+      { Mounts: [{ Type: 'tmpfs', Target: '/t', TmpfsOptions: { Mode: 0o700 } }] } as never,
+    ],
+    [
+      'volume subPath and noCopy → VolumeOptions',
+      { mounts: [{ type: 'volume', volume: 'data', target: '/d', subPath: 'app/conf', noCopy: true }] },
+      {},
+      {
+        Mounts: [
+          {
+            Type: 'volume',
+            Source: 'team-a.data',
+            Target: '/d',
+            VolumeOptions: { NoCopy: true, Subpath: 'app/conf' },
+          },
+        ],
+      } as never,
+    ],
+    [
+      'volume noCopy false sets no VolumeOptions',
+      { mounts: [{ type: 'volume', volume: 'data', target: '/d', noCopy: false }] },
+      {},
+      { Mounts: [{ Type: 'volume', Source: 'team-a.data', Target: '/d' }] },
+    ],
+    [
+      'bind propagation → BindOptions',
+      { mounts: [{ type: 'bind', hostPath: '/srv', target: '/srv', propagation: 'rslave' }] },
+      {},
+      { Mounts: [{ Type: 'bind', Source: '/srv', Target: '/srv', BindOptions: { Propagation: 'rslave' } }] },
+    ],
+    [
+      'an SELinux-relabelled bind goes to Binds (the Mounts API cannot relabel); the others stay Mounts',
+      {
+        mounts: [
+          { type: 'bind', hostPath: '/a', target: '/a', selinuxRelabel: 'shared' },
+          {
+            type: 'bind',
+            hostPath: '/b',
+            target: '/b',
+            readOnly: true,
+            propagation: 'rshared',
+            selinuxRelabel: 'private',
+          },
+          { type: 'tmpfs', target: '/t' },
+        ],
+      },
+      {},
+      { Mounts: [{ Type: 'tmpfs', Target: '/t' }], Binds: ['/a:/a:z', '/b:/b:ro,rshared,Z'] } as never,
+    ],
+    [
       'restartPolicy always',
       { restartPolicy: { name: 'always' } },
       {},
@@ -140,6 +200,103 @@ describe('toCreateOptions', () => {
       { healthcheck: { command: ['true'] } },
       { Healthcheck: { Test: ['CMD', 'true'] } },
     ],
+    [
+      'healthcheck in shell form with startInterval',
+      { healthcheck: { shell: 'nc -z 127.0.0.1 80 || exit 1', startPeriod: '1m', startInterval: '500ms' } },
+      {
+        Healthcheck: {
+          Test: ['CMD-SHELL', 'nc -z 127.0.0.1 80 || exit 1'],
+          StartPeriod: 60e9,
+          StartInterval: 500e6,
+        },
+      },
+    ],
+    [
+      'healthcheck disabled: NONE alone',
+      { healthcheck: { disable: true, interval: '5s' } },
+      { Healthcheck: { Test: ['NONE'] } },
+    ],
+    [
+      'healthcheck disable false runs the command',
+      { healthcheck: { disable: false, command: ['true'] } },
+      { Healthcheck: { Test: ['CMD', 'true'] } },
+    ],
+    ['tty', { tty: true }, { Tty: true }],
+    ['stdinOpen', { stdinOpen: true }, { OpenStdin: true }],
+    ['tty and stdinOpen false set nothing', { tty: false, stdinOpen: false }, {}],
+    ['init', { init: true }, {}, { Init: true }],
+    ['init false turns a daemon default off', { init: false }, {}, { Init: false }],
+    [
+      'sysctls',
+      { sysctls: { 'net.ipv4.tcp_keepalive_time': '600', 'kernel.shm_rmid_forced': '1' } },
+      {},
+      { Sysctls: { 'net.ipv4.tcp_keepalive_time': '600', 'kernel.shm_rmid_forced': '1' } },
+    ],
+    [
+      'ulimits, hard defaulting to soft, -1 unlimited',
+      {
+        ulimits: [
+          { name: 'nofile', soft: 1024, hard: 4096 },
+          { name: 'core', soft: 0 },
+          { name: 'stack', soft: -1, hard: -1 },
+        ],
+      },
+      {},
+      {
+        Ulimits: [
+          { Name: 'nofile', Soft: 1024, Hard: 4096 },
+          { Name: 'core', Soft: 0, Hard: 0 },
+          { Name: 'stack', Soft: -1, Hard: -1 },
+        ],
+      },
+    ],
+    ['resources.shmSize → ShmSize bytes', { resources: { shmSize: '128Mi' } }, {}, { ShmSize: 134_217_728 }],
+    [
+      'hostAliases → ExtraHosts name:ip, IPv6 and host-gateway',
+      {
+        hostAliases: [
+          { ip: '10.0.0.5', hostnames: ['db', 'db.internal'] },
+          { ip: 'fd00::5', hostnames: ['db6'] },
+          { ip: 'host-gateway', hostnames: ['host.docker.internal'] },
+        ],
+      },
+      {},
+      {
+        ExtraHosts: [
+          'db:10.0.0.5',
+          'db.internal:10.0.0.5',
+          'db6:fd00::5',
+          'host.docker.internal:host-gateway',
+        ],
+      },
+    ],
+    [
+      'dnsConfig → Dns, DnsSearch, DnsOptions',
+      {
+        dnsConfig: {
+          nameservers: ['10.0.0.53', '2001:db8::53'],
+          searches: ['svc.example.com'],
+          options: [{ name: 'ndots', value: '2' }, { name: 'rotate' }],
+        },
+      },
+      {},
+      {
+        Dns: ['10.0.0.53', '2001:db8::53'],
+        DnsSearch: ['svc.example.com'],
+        DnsOptions: ['ndots:2', 'rotate'],
+      },
+    ],
+    [
+      'empty runtime lists and maps set nothing',
+      {
+        sysctls: {},
+        ulimits: [],
+        hostAliases: [],
+        dnsConfig: { nameservers: [], searches: [], options: [] },
+      },
+      {},
+      {},
+    ],
     ['privileged', { security: { privileged: true } }, {}, { Privileged: true }],
     ['privileged false sets nothing', { security: { privileged: false } }, {}, {}],
     [
@@ -184,6 +341,81 @@ describe('toCreateOptions', () => {
       },
     ],
     [
+      'device request without count or IDs asks for all (Count -1, as --gpus all)',
+      { resources: { deviceRequests: [{ capabilities: [['gpu']] }] } },
+      {},
+      { DeviceRequests: [{ Count: -1, Capabilities: [['gpu']] }] },
+    ],
+    [
+      'device requests by count, by IDs, with driver and options',
+      {
+        resources: {
+          deviceRequests: [
+            { driver: 'nvidia', count: 2, capabilities: [['gpu', 'utility'], ['compute']] },
+            { deviceIDs: ['0', 'GPU-1'], capabilities: [['gpu']], options: { mode: 'x' } },
+          ],
+        },
+      },
+      {},
+      {
+        DeviceRequests: [
+          { Driver: 'nvidia', Count: 2, Capabilities: [['gpu', 'utility'], ['compute']] },
+          { DeviceIDs: ['0', 'GPU-1'], Capabilities: [['gpu']], Options: { mode: 'x' } },
+        ],
+      },
+    ],
+    [
+      'device cgroup rules',
+      { security: { deviceCgroupRules: ['c 1:3 mr', 'a *:* rwm'] } },
+      {},
+      { DeviceCgroupRules: ['c 1:3 mr', 'a *:* rwm'] },
+    ],
+    ['groupAdd', { security: { groupAdd: ['1000', 'audio'] } }, {}, { GroupAdd: ['1000', 'audio'] }],
+    [
+      'empty confinement lists set nothing',
+      { resources: { deviceRequests: [] }, security: { deviceCgroupRules: [], groupAdd: [] } },
+      {},
+      {},
+    ],
+    [
+      'RuntimeDefault seccomp and AppArmor are the daemon defaults: nothing to send',
+      {
+        security: { seccompProfile: { type: 'RuntimeDefault' }, appArmorProfile: { type: 'RuntimeDefault' } },
+      },
+      {},
+      {},
+    ],
+    [
+      'seccomp Unconfined',
+      { security: { seccompProfile: { type: 'Unconfined' } } },
+      {},
+      { SecurityOpt: ['seccomp=unconfined'] },
+    ],
+    [
+      'AppArmor Unconfined',
+      { security: { appArmorProfile: { type: 'Unconfined' } } },
+      {},
+      { SecurityOpt: ['apparmor=unconfined'] },
+    ],
+    [
+      'AppArmor Localhost names the host profile, after no-new-privileges and seccomp',
+      {
+        security: {
+          noNewPrivileges: true,
+          seccompProfile: { type: 'Unconfined' },
+          appArmorProfile: { type: 'Localhost', localhostProfile: 'dockyard-web' },
+        },
+      },
+      {},
+      { SecurityOpt: ['no-new-privileges:true', 'seccomp=unconfined', 'apparmor=dockyard-web'] },
+    ],
+    [
+      'usernsMode and cgroupnsMode',
+      { security: { usernsMode: 'host', cgroupnsMode: 'private' } },
+      {},
+      { UsernsMode: 'host', CgroupnsMode: 'private' } as Partial<Dockerode.HostConfig>,
+    ],
+    [
       'logging',
       { logging: { driver: 'json-file', options: { 'max-size': '10m' } } },
       {},
@@ -210,6 +442,37 @@ describe('toCreateOptions', () => {
           },
         },
       },
+      { NetworkMode: 'team-a.front' },
+    ],
+    [
+      'first network with static IPv6 and MAC: the MAC also in Config for engines before API 1.44',
+      {
+        networks: [
+          {
+            name: 'front',
+            ipv4Address: '10.1.0.5',
+            ipv6Address: 'fd00:1::5',
+            macAddress: '02:42:0a:01:00:05',
+          },
+        ],
+      },
+      {
+        MacAddress: '02:42:0a:01:00:05',
+        NetworkingConfig: {
+          EndpointsConfig: {
+            'team-a.front': {
+              IPAMConfig: { IPv4Address: '10.1.0.5', IPv6Address: 'fd00:1::5' },
+              MacAddress: '02:42:0a:01:00:05',
+            },
+          },
+        },
+      },
+      { NetworkMode: 'team-a.front' },
+    ],
+    [
+      "a later network's MAC is not the container's (connected after create)",
+      { networks: [{ name: 'front' }, { name: 'back', macAddress: '02:00:00:00:00:01' }] },
+      { NetworkingConfig: { EndpointsConfig: { 'team-a.front': {} } } },
       { NetworkMode: 'team-a.front' },
     ],
     [
@@ -280,9 +543,21 @@ describe('toCreateOptions', () => {
       /DockerVolume "nope"/,
     ],
     ['network', { networks: [{ name: 'nope' }] }, /DockerNetwork "nope"/],
+    [
+      'networkContainer',
+      { security: { networkMode: 'container' as const, networkContainer: 'vpn' } },
+      /DockerContainer "vpn"/,
+    ],
   ])('refuses an unresolved %s', (_kind, patch, message) => {
     expect(() => toCreateOptions(spec(patch), inputs, 'h')).toThrow(UnresolvedReferenceError);
     expect(() => toCreateOptions(spec(patch), inputs, 'h')).toThrow(message);
+  });
+
+  it("networkMode container joins the target's network namespace by container ID, no network of its own", () => {
+    const s = spec({ security: { networkMode: 'container', networkContainer: 'vpn' } });
+    const opts = toCreateOptions(s, withInputs({ networkContainerId: 'f00d' }), 'h');
+    expect(opts.HostConfig?.NetworkMode).toBe('container:f00d');
+    expect(opts.NetworkingConfig).toBeUndefined();
   });
 
   it('mounts inherited anonymous volumes after the spec mounts, and leaves the hash alone', () => {

@@ -11,9 +11,10 @@ import {
   parseDuration,
   parseDurationSeconds,
 } from '../../crds/quantities.js';
+import { confinementOf, securityOptOf } from './confinement-options.js';
 import type { InheritedVolume } from './inherited-volumes.js';
 import {
-  networkModeOf,
+  dockerNetworkModeOf,
   networkNameOf,
   nonEmpty,
   portKey,
@@ -24,6 +25,7 @@ import {
   type Spec,
 } from './inputs.js';
 import { groupHashes, SPEC_GROUPS_LABEL } from './recreate-hash.js';
+import { healthTestOf, processRuntimeOf, resolverOptionsOf } from './runtime-options.js';
 
 type CreateOptions = Dockerode.ContainerCreateOptions;
 type HostConfig = Dockerode.HostConfig;
@@ -62,34 +64,79 @@ function portOptionsOf(spec: Spec): { container: CreateOptions; host: HostConfig
   };
 }
 
+type VolumeOptions = NonNullable<Dockerode.MountSettings['VolumeOptions']>;
+type TmpfsOptions = NonNullable<Dockerode.MountSettings['TmpfsOptions']>;
+
+/** Only the options the spec sets (Docker's typings mark optional fields as required). */
+function volumeOptionsOf(m: Mount): Pick<Dockerode.MountSettings, 'VolumeOptions'> {
+  const options: Partial<VolumeOptions> = {
+    ...(m.noCopy ? { NoCopy: true } : {}),
+    ...(m.subPath !== undefined ? { Subpath: m.subPath } : {}),
+  };
+  return Object.keys(options).length > 0 ? { VolumeOptions: options as VolumeOptions } : {};
+}
+
+function tmpfsOptionsOf(m: Mount): Pick<Dockerode.MountSettings, 'TmpfsOptions'> {
+  const options: Partial<TmpfsOptions> = {
+    ...(m.tmpfsSize !== undefined ? { SizeBytes: parseByteQuantity(m.tmpfsSize) } : {}),
+    // The spec writes the mode in octal, as chmod does; the API takes the number.
+    ...(m.tmpfsMode !== undefined ? { Mode: parseInt(m.tmpfsMode, 8) } : {}),
+  };
+  return Object.keys(options).length > 0 ? { TmpfsOptions: options as TmpfsOptions } : {};
+}
+
 function mountOf(m: Mount, inputs: ContainerInputs): Dockerode.MountSettings {
   const readOnly = m.readOnly ? { ReadOnly: true } : {};
   switch (m.type) {
     case 'volume':
-      return { Type: 'volume', Source: volumeNameOf(inputs, m.volume), Target: m.target, ...readOnly };
+      return {
+        Type: 'volume',
+        Source: volumeNameOf(inputs, m.volume),
+        Target: m.target,
+        ...readOnly,
+        ...volumeOptionsOf(m),
+      };
     case 'bind':
-      return { Type: 'bind', Source: m.hostPath ?? '', Target: m.target, ...readOnly };
+      return {
+        Type: 'bind',
+        Source: m.hostPath ?? '',
+        Target: m.target,
+        ...readOnly,
+        ...(m.propagation !== undefined ? { BindOptions: { Propagation: m.propagation } } : {}),
+      };
     case 'tmpfs':
-      // tmpfs takes no Source; Docker's TmpfsOptions.Mode is optional despite the typings.
+      // tmpfs takes no Source.
       return {
         Type: 'tmpfs',
         Target: m.target,
         ...readOnly,
-        ...(m.tmpfsSize !== undefined
-          ? {
-              TmpfsOptions: {
-                SizeBytes: parseByteQuantity(m.tmpfsSize),
-              } as Dockerode.MountSettings['TmpfsOptions'],
-            }
-          : {}),
+        ...tmpfsOptionsOf(m),
       } as Dockerode.MountSettings;
   }
 }
 
+/**
+ * A bind mount with an SELinux relabel, in the legacy `Binds` spelling
+ * (`src:dst:ro,rshared,z`): the Mounts API has no relabel option, so these
+ * binds (and only these, so every other spec creates exactly as before) go
+ * through Binds, which the Engine parses into the same mount.
+ */
+function legacyBindOf(m: Mount): string {
+  const options = [
+    ...(m.readOnly ? ['ro'] : []),
+    ...(m.propagation !== undefined ? [m.propagation] : []),
+    m.selinuxRelabel === 'private' ? 'Z' : 'z',
+  ];
+  return `${m.hostPath ?? ''}:${m.target}:${options.join(',')}`;
+}
+
+const relabelled = (m: Mount) => m.type === 'bind' && m.selinuxRelabel !== undefined;
+
 /** The spec's mounts, then the anonymous volumes a recreate carries over. */
 function mountsOf(spec: Spec, inputs: ContainerInputs, inherit: readonly InheritedVolume[]): HostConfig {
+  const specMounts = spec.mounts ?? [];
   const mounts = [
-    ...(spec.mounts ?? []).map((m) => mountOf(m, inputs)),
+    ...specMounts.filter((m) => !relabelled(m)).map((m) => mountOf(m, inputs)),
     ...inherit.map((v): Dockerode.MountSettings => ({
       Type: 'volume',
       Source: v.name,
@@ -97,7 +144,11 @@ function mountsOf(spec: Spec, inputs: ContainerInputs, inherit: readonly Inherit
       ...(v.readOnly ? { ReadOnly: true } : {}),
     })),
   ];
-  return mounts.length > 0 ? { Mounts: mounts } : {};
+  const binds = specMounts.filter(relabelled).map(legacyBindOf);
+  return {
+    ...(mounts.length > 0 ? { Mounts: mounts } : {}),
+    ...(binds.length > 0 ? { Binds: binds } : {}),
+  };
 }
 
 function resourceLimitsOf(spec: Spec): HostConfig {
@@ -110,16 +161,19 @@ function resourceLimitsOf(spec: Spec): HostConfig {
   return host;
 }
 
+/** Disabled: Test NONE alone (Docker ignores the timings then). StartInterval needs API 1.44 (engine-support.ts). */
 function healthcheckOf(spec: Spec): CreateOptions {
   const hc = spec.healthcheck;
   if (!hc) return {};
+  if (hc.disable) return { Healthcheck: { Test: healthTestOf(hc) } };
   return {
     Healthcheck: {
-      Test: ['CMD', ...hc.command],
+      Test: healthTestOf(hc),
       ...(hc.interval !== undefined ? { Interval: parseDuration(hc.interval) } : {}),
       ...(hc.timeout !== undefined ? { Timeout: parseDuration(hc.timeout) } : {}),
       ...(hc.retries !== undefined ? { Retries: hc.retries } : {}),
       ...(hc.startPeriod !== undefined ? { StartPeriod: parseDuration(hc.startPeriod) } : {}),
+      ...(hc.startInterval !== undefined ? { StartInterval: parseDuration(hc.startInterval) } : {}),
     },
   };
 }
@@ -131,7 +185,8 @@ function securityOf(spec: Spec): HostConfig {
   if (nonEmpty(sec?.capAdd)) host.CapAdd = [...(sec?.capAdd ?? [])];
   if (nonEmpty(sec?.capDrop)) host.CapDrop = [...(sec?.capDrop ?? [])];
   if (sec?.readOnlyRootFilesystem) host.ReadonlyRootfs = true;
-  if (sec?.noNewPrivileges) host.SecurityOpt = ['no-new-privileges:true'];
+  const securityOpt = securityOptOf(sec);
+  if (securityOpt.length > 0) host.SecurityOpt = securityOpt;
   // "private" PID and UTS namespaces are Docker's default and have no API spelling.
   if (sec?.pidMode === 'host') host.PidMode = 'host';
   if (sec?.ipcMode !== undefined) host.IpcMode = sec.ipcMode;
@@ -143,32 +198,43 @@ function securityOf(spec: Spec): HostConfig {
       CgroupPermissions: d.permissions ?? 'rwm',
     }));
   }
-  return host;
+  return { ...host, ...confinementOf(spec) };
 }
 
-function endpointOf(
-  aliases: string[] | undefined,
-  ipv4Address: string | undefined,
-): Dockerode.EndpointSettings {
+type Attachment = NonNullable<Spec['networks']>[number];
+
+/** The endpoint settings of one attachment; network-changes.ts connects with the same. */
+export function endpointOf(n: Omit<Attachment, 'name'>): Dockerode.EndpointSettings {
+  const ipam = {
+    ...(n.ipv4Address ? { IPv4Address: n.ipv4Address } : {}),
+    ...(n.ipv6Address ? { IPv6Address: n.ipv6Address } : {}),
+  };
   return {
-    ...(aliases && aliases.length > 0 ? { Aliases: [...aliases] } : {}),
-    ...(ipv4Address ? { IPAMConfig: { IPv4Address: ipv4Address } } : {}),
+    ...(n.aliases && n.aliases.length > 0 ? { Aliases: [...n.aliases] } : {}),
+    ...(Object.keys(ipam).length > 0 ? { IPAMConfig: ipam } : {}),
+    ...(n.macAddress ? { MacAddress: n.macAddress } : {}),
   };
 }
 
-/** host/none mode, else the first spec network with its aliases and static IPv4. */
+/**
+ * host/none/container:<id> mode, else the first spec network with its aliases, static
+ * addresses and MAC. The first network's MAC goes both on its endpoint (what
+ * API 1.44+ reads) and in Config.MacAddress (what older engines read, for the
+ * create-time network only; Engine 25+ accepts both when they agree).
+ */
 function networkOptionsOf(
   spec: Spec,
   inputs: ContainerInputs,
 ): { container: CreateOptions; host: HostConfig } {
-  const mode = networkModeOf(spec);
+  const mode = dockerNetworkModeOf(spec, inputs);
   if (mode) return { container: {}, host: { NetworkMode: mode } };
   const first = spec.networks?.[0];
   if (!first) return { container: {}, host: {} };
   const network = networkNameOf(inputs, first.name);
   return {
     container: {
-      NetworkingConfig: { EndpointsConfig: { [network]: endpointOf(first.aliases, first.ipv4Address) } },
+      ...(first.macAddress ? { MacAddress: first.macAddress } : {}),
+      NetworkingConfig: { EndpointsConfig: { [network]: endpointOf(first) } },
     },
     host: { NetworkMode: network },
   };
@@ -204,7 +270,7 @@ function logConfigOf(spec: Spec): HostConfig {
  * the restart policy defaults to `unless-stopped` (as the CRD documents), so
  * containers come back after a daemon restart unless the user stopped them.
  *
- * Networks: with `networkMode` host or none the container joins no network.
+ * Networks: with `networkMode` host, none or container the container joins no network of its own.
  * Otherwise the first spec network is the create-time NetworkMode (with its
  * aliases and static IPv4); the rest are connected after create (see
  * networkChanges). Without networks Docker attaches the default bridge.
@@ -222,6 +288,7 @@ export function toCreateOptions(
   const mounts = mountsOf(spec, inputs, extra.inherit ?? []);
   const limits = resourceLimitsOf(spec);
   const healthcheck = healthcheckOf(spec);
+  const runtime = processRuntimeOf(spec);
   const security = securityOf(spec);
   const network = networkOptionsOf(spec, inputs);
   const labels = labelsOf(spec, inputs, hash);
@@ -231,6 +298,7 @@ export function toCreateOptions(
     ...process,
     ...ports.container,
     ...healthcheck,
+    ...runtime.container,
     ...network.container,
     Labels: labels,
     ...stopOptionsOf(spec),
@@ -239,8 +307,10 @@ export function toCreateOptions(
       ...mounts,
       RestartPolicy: restartPolicyOf(spec),
       ...limits,
+      ...runtime.host,
       ...security,
       ...network.host,
+      ...resolverOptionsOf(spec),
       ...logConfigOf(spec),
     },
   };

@@ -18,8 +18,16 @@ export interface ContainerInputs {
   imageDigest?: string;
   /** Fully resolved (envFrom, then env), in order. */
   env: Array<{ name: string; value: string }>;
+  /** The hash of the resolved spec.files (never their content); unset without files. */
+  filesHash?: string;
   /** DockerVolume name → Docker volume name on this host. */
   volumeNames: Record<string, string>;
+  /**
+   * For networkMode container: the Docker ID of the networkContainer's
+   * container on this host (part of the recreate hash: a recreated target
+   * recreates the containers sharing its network namespace).
+   */
+  networkContainerId?: string;
   /** DockerNetwork name → Docker network name on this host. */
   networkNames: Record<string, string>;
   /** From ownerLabels(), minus the spec hash (toCreateOptions adds it). */
@@ -101,8 +109,20 @@ export function restartPolicyOf(spec: Spec): { Name: string; MaximumRetryCount?:
     : { Name: rp.name };
 }
 
-/** `host` or `none` when the container joins no network at all. */
-export function networkModeOf(spec: Spec): 'host' | 'none' | undefined {
+/** `host`, `none` or `container` when the container joins no network of its own. */
+export function networkModeOf(spec: Spec): 'host' | 'none' | 'container' | undefined {
   const mode = spec.security?.networkMode;
-  return mode === 'host' || mode === 'none' ? mode : undefined;
+  return mode === 'host' || mode === 'none' || mode === 'container' ? mode : undefined;
+}
+
+/** HostConfig.NetworkMode for the spec's networkMode, when it is not the default. */
+export function dockerNetworkModeOf(spec: Spec, inputs: ContainerInputs): string | undefined {
+  const mode = networkModeOf(spec);
+  if (mode !== 'container') return mode;
+  if (!inputs.networkContainerId) {
+    throw new UnresolvedReferenceError(
+      `DockerContainer ${JSON.stringify(spec.security?.networkContainer)} (networkContainer) is not resolved on this host`,
+    );
+  }
+  return `container:${inputs.networkContainerId}`;
 }

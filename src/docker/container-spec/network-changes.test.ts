@@ -92,9 +92,57 @@ describe('networkChanges', () => {
       { disconnect: ['team-a.front'], connect: [{ network: 'team-a.front' }] },
     ],
     [
+      'in sync with static IPv6 and MAC (any case)',
+      { networks: [{ name: 'front', ipv6Address: 'fd00::2', macAddress: '02:AA:00:00:00:01' }] },
+      { 'team-a.front': { aliases: [], ipv6Address: 'fd00::2', macAddress: '02:aa:00:00:00:01' } },
+      { disconnect: [], connect: [] },
+    ],
+    [
+      'changed static IPv6: reconnect with the same settings as create',
+      { networks: [{ name: 'front', ipv6Address: 'fd00::3', macAddress: '02:00:00:00:00:01' }] },
+      { 'team-a.front': { aliases: [], ipv6Address: 'fd00::2', macAddress: '02:00:00:00:00:01' } },
+      {
+        disconnect: ['team-a.front'],
+        connect: [{ network: 'team-a.front', ipv6Address: 'fd00::3', macAddress: '02:00:00:00:00:01' }],
+      },
+    ],
+    [
+      'static IPv6 dropped: reconnect',
+      { networks: [{ name: 'front' }] },
+      { 'team-a.front': { aliases: [], ipv6Address: 'fd00::2' } },
+      { disconnect: ['team-a.front'], connect: [{ network: 'team-a.front' }] },
+    ],
+    [
+      'other MAC in use: reconnect',
+      { networks: [{ name: 'front' }, { name: 'back', macAddress: '02:00:00:00:00:02' }] },
+      { 'team-a.front': ep(), 'team-a.back': { aliases: [], macAddress: '02:00:00:00:00:09' } },
+      {
+        disconnect: ['team-a.back'],
+        connect: [{ network: 'team-a.back', macAddress: '02:00:00:00:00:02' }],
+      },
+    ],
+    [
+      "no MAC asked for: Docker's random one is no difference",
+      { networks: [{ name: 'front' }] },
+      { 'team-a.front': { aliases: [], macAddress: '02:42:ac:11:00:02' } },
+      { disconnect: [], connect: [] },
+    ],
+    [
+      'a MAC asked for but not reported (stopped container): no difference',
+      { networks: [{ name: 'front', macAddress: '02:00:00:00:00:02' }] },
+      { 'team-a.front': ep() },
+      { disconnect: [], connect: [] },
+    ],
+    [
       'networkMode host: nothing, whatever is attached',
       { security: { networkMode: 'host' }, networks: [{ name: 'front' }] },
       { host: ep() },
+      { disconnect: [], connect: [] },
+    ],
+    [
+      "networkMode container: nothing (the target's network namespace is not this container's to change)",
+      { security: { networkMode: 'container', networkContainer: 'vpn' } },
+      {},
       { disconnect: [], connect: [] },
     ],
     [

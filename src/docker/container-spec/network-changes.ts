@@ -8,6 +8,8 @@ export interface NetworkConnect {
   network: string;
   aliases?: string[];
   ipv4Address?: string;
+  ipv6Address?: string;
+  macAddress?: string;
 }
 
 export interface NetworkChanges {
@@ -24,12 +26,21 @@ const sameSet = (a: string[], b: string[]) => {
 };
 
 /**
- * Desired networks against attached ones. A changed alias set or static IPv4
- * is a disconnect plus a connect (an alias equal to the hostname is not
+ * A MAC the spec asks for against the one in use. Docker reports a MAC only
+ * while the container runs, and a random one when none was asked for: an
+ * unset wish or an unknown MAC is no difference.
+ */
+function macDiffers(have: string | undefined, want: string | undefined): boolean {
+  return want !== undefined && have !== undefined && have.toLowerCase() !== want.toLowerCase();
+}
+
+/**
+ * Desired networks against attached ones. A changed alias set, static
+ * address or MAC is a disconnect plus a connect (an alias equal to the hostname is not
  * compared: Docker adds that one itself). Without spec networks the desired network
  * is Docker's default bridge (as a fresh container gets); with spec networks
  * the bridge is disconnected like any other network not in the spec.
- * networkMode host or none: no network changes at all.
+ * networkMode host, none or container: no network changes at all.
  */
 export function networkChanges(
   spec: Spec,
@@ -48,6 +59,8 @@ export function networkChanges(
       network,
       ...(n.aliases && n.aliases.length > 0 ? { aliases: [...n.aliases] } : {}),
       ...(n.ipv4Address ? { ipv4Address: n.ipv4Address } : {}),
+      ...(n.ipv6Address ? { ipv6Address: n.ipv6Address } : {}),
+      ...(n.macAddress ? { macAddress: n.macAddress } : {}),
     });
   }
   // The default bridge takes no aliases or static addresses: any attachment is fine.
@@ -66,7 +79,9 @@ export function networkChanges(
       changes.connect.push(want);
     } else if (
       !sameSet(have.aliases, userAliases(want.aliases)) ||
-      (have.ipv4Address ?? '') !== (want.ipv4Address ?? '')
+      (have.ipv4Address ?? '') !== (want.ipv4Address ?? '') ||
+      (have.ipv6Address ?? '') !== (want.ipv6Address ?? '') ||
+      macDiffers(have.macAddress, want.macAddress)
     ) {
       changes.disconnect.push(network);
       changes.connect.push(want);

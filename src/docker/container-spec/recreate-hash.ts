@@ -3,9 +3,12 @@
 // group for the spec-groups label (so a Recreated Event can say what changed).
 import { parseByteQuantity, parseDuration } from '../../crds/quantities.js';
 import { specHash } from '../spec-hash.js';
+import { confinementHashOf } from './confinement-options.js';
+import { runtimeGroupsOf } from './runtime-options.js';
 import {
   capabilities,
   emptyToUndefined,
+  networkModeOf,
   nonEmpty,
   nonEmptyMap,
   normalSignal,
@@ -44,23 +47,42 @@ function mountsGroup(spec: Spec, inputs: ContainerInputs) {
           m.type === 'volume' ? volumeNameOf(inputs, m.volume) : m.type === 'bind' ? m.hostPath : undefined,
         readOnly: trueOrUndefined(m.readOnly),
         tmpfsSizeBytes: m.tmpfsSize !== undefined ? parseByteQuantity(m.tmpfsSize) : undefined,
+        // Mount options: unset adds no key, so existing containers keep their hash.
+        tmpfsMode: m.tmpfsMode !== undefined ? parseInt(m.tmpfsMode, 8) : undefined,
+        subPath: m.subPath,
+        noCopy: trueOrUndefined(m.noCopy),
+        propagation: m.propagation,
+        selinuxRelabel: m.selinuxRelabel,
       })),
       (m) => `${m.target}\0${m.type}`,
     ),
   );
 }
 
+/**
+ * The first network's MAC: older engines (API < 1.44) take it only at create
+ * (Config.MacAddress), so a change recreates; the other networks' addresses
+ * change in place (network-changes.ts).
+ */
+function firstMacGroup(spec: Spec): string | undefined {
+  if (networkModeOf(spec)) return undefined;
+  return spec.networks?.[0]?.macAddress?.toLowerCase();
+}
+
+/** Disabled is only that (Docker ignores the timings); shell and startInterval add keys only when set. */
 function healthcheckGroup(spec: Spec) {
   const hc = spec.healthcheck;
-  return hc
-    ? {
-        test: hc.command,
-        intervalNs: hc.interval !== undefined ? parseDuration(hc.interval) : undefined,
-        timeoutNs: hc.timeout !== undefined ? parseDuration(hc.timeout) : undefined,
-        retries: hc.retries,
-        startPeriodNs: hc.startPeriod !== undefined ? parseDuration(hc.startPeriod) : undefined,
-      }
-    : undefined;
+  if (!hc) return undefined;
+  if (hc.disable) return { disable: true };
+  return {
+    test: hc.command,
+    shell: hc.shell,
+    intervalNs: hc.interval !== undefined ? parseDuration(hc.interval) : undefined,
+    timeoutNs: hc.timeout !== undefined ? parseDuration(hc.timeout) : undefined,
+    retries: hc.retries,
+    startPeriodNs: hc.startPeriod !== undefined ? parseDuration(hc.startPeriod) : undefined,
+    startIntervalNs: hc.startInterval !== undefined ? parseDuration(hc.startInterval) : undefined,
+  };
 }
 
 function securityGroup(spec: Spec) {
@@ -85,6 +107,7 @@ function securityGroup(spec: Spec) {
         (d) => `${d.containerPath}\0${d.hostPath}`,
       ),
     ),
+    ...confinementHashOf(spec),
   });
 }
 
@@ -109,9 +132,16 @@ export function recreateGroups(spec: Spec, inputs: ContainerInputs): Record<stri
     user: spec.user,
     hostname: spec.hostname,
     env: Object.keys(env).length > 0 ? env : undefined,
+    // The files' content, mode and owner, hashed (a Secret change rolls the container).
+    files: inputs.filesHash,
     ports: portsGroup(spec),
     mounts: mountsGroup(spec, inputs),
+    macAddress: firstMacGroup(spec),
+    // The target's container ID: recreated with it (its network namespace dies with it).
+    networkContainer: networkModeOf(spec) === 'container' ? inputs.networkContainerId : undefined,
     healthcheck: healthcheckGroup(spec),
+    // sysctls, ulimits, shmSize, init, tty, stdinOpen, hostAliases, dnsConfig.
+    ...runtimeGroupsOf(spec),
     security: securityGroup(spec),
     labels: nonEmptyMap(spec.labels),
     stopSignal: spec.stopSignal !== undefined ? normalSignal(spec.stopSignal) : undefined,

@@ -42,6 +42,7 @@ describe('recreateReasons', () => {
     ['image', {}, { image: 'busybox:1.37' }, ['image']],
     ['digest', {}, { imageDigest: 'sha256:1' }, ['image']],
     ['env', {}, { env: [{ name: 'A', value: '1' }] }, ['env']],
+    ['files (a Secret they read changed)', {}, { filesHash: 'd'.repeat(64) }, ['files']],
     ['command and args', { args: ['x'] }, {}, ['command/args']],
     [
       'ports and mounts',
@@ -50,6 +51,12 @@ describe('recreateReasons', () => {
       ['mounts', 'ports'],
     ],
     ['healthcheck', { healthcheck: { command: ['true'] } }, {}, ['healthcheck']],
+    [
+      'shmSize, sysctls and ulimits',
+      { resources: { shmSize: '128Mi' }, sysctls: { 'net.ipv4.tcp_syncookies': '1' }, ulimits: [] },
+      {},
+      ['resources.shmSize', 'sysctls'],
+    ],
     ['security', { security: { readOnlyRootFilesystem: true } }, {}, ['security']],
     [
       'labels, stopSignal, logging',

@@ -15,13 +15,17 @@ const GROUP_FIELDS: Record<string, string> = {
   user: 'user',
   hostname: 'hostname',
   env: 'env',
+  files: 'files',
   ports: 'ports',
   mounts: 'mounts',
+  macAddress: 'networks[0].macAddress',
+  networkContainer: 'security.networkContainer (its container was recreated)',
   healthcheck: 'healthcheck',
   security: 'security',
   labels: 'labels',
   stopSignal: 'stopSignal',
   logging: 'logging',
+  shmSize: 'resources.shmSize',
 };
 
 /**
