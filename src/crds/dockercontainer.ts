@@ -610,13 +610,29 @@ export const Security = Type.Object(
     seccompProfile: Type.Optional(
       Type.Object(
         {
-          type: Type.Enum(['RuntimeDefault', 'Unconfined'], {
+          type: Type.Enum(['RuntimeDefault', 'Unconfined', 'Localhost'], {
             description:
               'RuntimeDefault: the daemon’s default seccomp profile (the same as unset). Unconfined: no ' +
-              'seccomp filter (privileged hosts only). A profile of your own (Localhost) is not supported yet.',
+              'seccomp filter (privileged hosts only). Localhost: a profile the host’s administrator ' +
+              'provides, named by localhostProfile (at every policy level only one the host lists in ' +
+              'securityPolicySettings.seccompProfiles).',
+          }),
+          localhostProfile: Type.Optional(
+            str(
+              'For Localhost: the name of a profile in the host’s securityPolicySettings.seccompProfiles ' +
+                '(a name, not a file path as in Kubernetes: Docker takes profiles only as JSON text).',
+              { maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' },
+            ),
+          ),
+        },
+        {
+          description: 'The seccomp profile (Compose security_opt seccomp=…), as in Kubernetes.',
+          ...rules({
+            rule: "(self.type == 'Localhost') == has(self.localhostProfile)",
+            message: 'seccompProfile: localhostProfile is required for Localhost and only allowed there',
+            fieldPath: '.localhostProfile',
           }),
         },
-        { description: 'The seccomp profile (Compose security_opt seccomp=…), as in Kubernetes.' },
       ),
     ),
     appArmorProfile: Type.Optional(

@@ -43,6 +43,33 @@ export const HostPortRange = Type.Object(
   },
 );
 
+/** The name containers give as security.seccompProfile.localhostProfile (the same shape as AppArmor names). */
+export const SECCOMP_PROFILE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
+
+/** One seccomp profile of the host: a name, and the ConfigMap key holding its JSON. */
+export const SeccompProfileSource = Type.Object(
+  {
+    name: str('The name containers use (security.seccompProfile.localhostProfile).', {
+      maxLength: 128,
+      pattern: SECCOMP_PROFILE_NAME_PATTERN,
+    }),
+    configMapRef: Type.Object(
+      {
+        namespace: objectName('Namespace of the ConfigMap.'),
+        name: objectName('Name of the ConfigMap.'),
+        key: str('The key holding the profile.', { maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$' }),
+      },
+      {
+        description:
+          'The ConfigMap key holding the profile in Docker’s seccomp JSON format (what `docker run ' +
+          '--security-opt seccomp=FILE` reads), resolved when a container using it is reconciled.',
+      },
+    ),
+  },
+  { description: 'A seccomp profile containers on this host may use, by name.' },
+);
+export type SeccompProfileSource = Static<typeof SeccompProfileSource>;
+
 /**
  * What an administrator opens up, or asks for, beyond the securityPolicy
  * level. Relaxations (ports, subnets) matter only below privileged; the
@@ -76,6 +103,16 @@ export const SecurityPolicySettings = Type.Object(
           'none: a host can hold profiles in complain or unconfined mode, so only the administrator knows ' +
           'which ones confine.',
         { maxItems: 32 },
+      ),
+    ),
+    seccompProfiles: Type.Optional(
+      list(
+        SeccompProfileSource,
+        'Seccomp profiles containers on this host may name (security.seccompProfile Localhost), at every ' +
+          'policy level, privileged too: Docker takes a profile only as its JSON text, so the text comes from ' +
+          'the ConfigMap the administrator names here, never from the tenant (a profile of their own could ' +
+          'allow every system call). Default none.',
+        { maxItems: 32, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
       ),
     ),
     requireMemoryLimit: Type.Optional(
@@ -185,7 +222,8 @@ export const DockerHostSpec = Type.Object(
         description:
           'What containers, volumes and networks may ask of this host, modelled on the Pod Security ' +
           'Standards. Every field that reaches the daemon is allow-listed per level. privileged allows ' +
-          'everything. baseline forbids privileged mode, host namespaces, bind mounts, devices, capabilities ' +
+          'everything but what securityPolicySettings requires at every level (limits, seccomp profiles ' +
+          'only from seccompProfiles). baseline forbids privileged mode, host namespaces, bind mounts, devices, capabilities ' +
           'outside the baseline list, host ports outside securityPolicySettings.allowedHostPorts, log drivers ' +
           'other than json-file and local (allow-listed options, max-size and max-file capped), tmpfs mounts ' +
           'without a capped size, volume drivers other than local with options other than type (tmpfs, nfs, ' +

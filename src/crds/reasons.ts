@@ -73,6 +73,8 @@ export const Reason = {
   ConfigMapNotFound: 'ConfigMapNotFound',
   /** spec.files resolve to more than the controller writes into a container (1 MiB). */
   FilesTooLarge: 'FilesTooLarge',
+  /** The host's seccomp profile a container names cannot be read (ConfigMap or key missing, not JSON). */
+  SeccompProfileUnavailable: 'SeccompProfileUnavailable',
   RemovedOutOfBand: 'RemovedOutOfBand',
   CrashLoopBackOff: 'CrashLoopBackOff',
   Unhealthy: 'Unhealthy',
@@ -177,6 +179,7 @@ export const ENV_FAILURE_REASONS = [
   Reason.SecretNotFound,
   Reason.ConfigMapNotFound,
   Reason.FilesTooLarge,
+  Reason.SeccompProfileUnavailable,
 ] as const;
 export type EnvFailureReason = (typeof ENV_FAILURE_REASONS)[number];
 
@@ -226,6 +229,7 @@ export const RETRIED_REASONS = [
   Reason.DuplicateNetworks,
   Reason.ConfigMapNotFound,
   Reason.FilesTooLarge,
+  Reason.SeccompProfileUnavailable,
   Reason.RemovedOutOfBand,
   Reason.CrashLoopBackOff,
   Reason.Unhealthy,

@@ -16,6 +16,10 @@ export interface SchemaCase {
   cel?: boolean;
 }
 
+const seccompSource = (name: string) => ({
+  name,
+  configMapRef: { namespace: 'ops', name: 'seccomp-profiles', key: `${name}.json` },
+});
 const ctr = (spec: Record<string, unknown>) => ({ hostName: 'lab-1', image: 'busybox:1.36', ...spec });
 
 export const SCHEMA_CASES: SchemaCase[] = [
@@ -109,6 +113,35 @@ export const SCHEMA_CASES: SchemaCase[] = [
     spec: { endpoint: 'unix:///s', securityPolicySettings: { allowedAppArmorProfiles: ['/usr/bin/x'] } },
     valid: false,
     field: 'spec.securityPolicySettings.allowedAppArmorProfiles[0]',
+  },
+  {
+    name: 'policy settings: seccomp profiles from ConfigMaps',
+    kind: 'DockerHost',
+    spec: { endpoint: 'unix:///s', securityPolicySettings: { seccompProfiles: [seccompSource('no-chmod')] } },
+    valid: true,
+  },
+  {
+    name: 'policy settings: seccomp profile without a ConfigMap key',
+    kind: 'DockerHost',
+    spec: {
+      endpoint: 'unix:///s',
+      securityPolicySettings: {
+        seccompProfiles: [{ name: 'no-chmod', configMapRef: { namespace: 'ops', name: 'seccomp' } }],
+      },
+    },
+    valid: false,
+    field: 'spec.securityPolicySettings.seccompProfiles[0].configMapRef.key',
+  },
+  {
+    name: 'policy settings: seccomp profile name twice',
+    kind: 'DockerHost',
+    spec: {
+      endpoint: 'unix:///s',
+      securityPolicySettings: { seccompProfiles: [seccompSource('no-chmod'), seccompSource('no-chmod')] },
+    },
+    valid: false,
+    field: 'spec.securityPolicySettings.seccompProfiles[1]',
+    cel: true,
   },
   {
     name: 'policy settings: port range upside down',
@@ -611,11 +644,33 @@ export const SCHEMA_CASES: SchemaCase[] = [
     field: 'spec.security.groupAdd[0]',
   },
   {
-    name: 'seccomp Localhost (not supported)',
+    name: 'seccomp Localhost with a profile name',
+    kind: 'DockerContainer',
+    spec: ctr({ security: { seccompProfile: { type: 'Localhost', localhostProfile: 'no-chmod' } } }),
+    valid: true,
+  },
+  {
+    name: 'seccomp Localhost without a profile',
     kind: 'DockerContainer',
     spec: ctr({ security: { seccompProfile: { type: 'Localhost' } } }),
     valid: false,
-    field: 'spec.security.seccompProfile.type',
+    field: 'spec.security.seccompProfile.localhostProfile',
+    cel: true,
+  },
+  {
+    name: 'seccomp profile name with RuntimeDefault',
+    kind: 'DockerContainer',
+    spec: ctr({ security: { seccompProfile: { type: 'RuntimeDefault', localhostProfile: 'no-chmod' } } }),
+    valid: false,
+    field: 'spec.security.seccompProfile.localhostProfile',
+    cel: true,
+  },
+  {
+    name: 'seccomp profile named by a host path',
+    kind: 'DockerContainer',
+    spec: ctr({ security: { seccompProfile: { type: 'Localhost', localhostProfile: '/etc/seccomp.json' } } }),
+    valid: false,
+    field: 'spec.security.seccompProfile.localhostProfile',
   },
   {
     name: 'AppArmor Localhost without a profile',

@@ -10,6 +10,18 @@
 //   settling cannot find) → PUT a tar of the files at / → commit it with the
 //   files labels → remove the temporary container.
 //
+// When a files image goes (removeUnusedFilesImages: this owner's images,
+// by tag, never forced, so one a container uses stays by Docker's 409):
+// - a recreate: the old one, once the new container runs (best effort);
+// - deletion under Delete: all of them, after the container is removed;
+// - leaving a host (release, either policy): those no container uses; under
+//   Orphan the container is left running, so the one it runs from stays;
+// - the owner gone (orphan sweep, managed/orphan-sweep.ts): any with the
+//   owner labels, the files-hash label and a dockyard-files tag, whatever
+//   deletion policy was recorded (an image holds no data; the policy keeps
+//   the container), unless a container still uses it (409: the next sweep
+//   tries again, e.g. after an orphaned container is removed by hand).
+//
 // Facts relied on, each seen on a real daemon
 // (test/integration/container-files.test.ts):
 // - The archive PUT takes mode, uid and gid from the tar headers (without

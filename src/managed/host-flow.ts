@@ -174,9 +174,11 @@ export interface KindDescription<
   flow: HostFlow<T, W, M, C, E>;
   /**
    * Leaving a host under either deletion policy: drop what the kind keeps
-   * in memory for it there (a background pull nobody waits for any more).
+   * in memory for it there (a background pull nobody waits for any more),
+   * and what of it nothing on the host needs any more (a container's unused
+   * files images). Runs before `delete` under Delete.
    */
-  release?(ctx: HostContext<T>): void;
+  release?(ctx: HostContext<T>): void | Promise<void>;
   /** Remove the object from the host (deletionPolicy Delete); done when nothing of ours is left there. */
   delete(ctx: HostContext<T>): Promise<FinalizeOutcome>;
 }
@@ -200,7 +202,7 @@ export function defineKind<
     ...naming,
     reconcileHost: (ctx) => runHostFlow(flow, ctx),
     async finalizeHost(ctx, policy) {
-      release?.(ctx);
+      await release?.(ctx);
       if (policy === 'Orphan') return { done: true };
       return remove(ctx);
     },

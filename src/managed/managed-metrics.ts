@@ -40,7 +40,7 @@ export function managedMetrics(registry: Registry): ManagedMetrics {
   });
   const orphans = new Counter({
     name: 'dockyard_orphans_removed_total',
-    help: 'Docker objects with Dockyard labels whose owner no longer exists, removed per the recorded deletion policy',
+    help: 'Docker objects with Dockyard labels whose owner no longer exists, removed per the recorded deletion policy (files images: once no container uses them)',
     labelNames: ['kind'] as const,
     registers,
   });

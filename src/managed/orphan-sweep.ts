@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { OWNER_LABELS } from '../crds/kit.js';
+import { FILES_HASH_LABEL, FILES_REPOSITORY } from '../docker/files-image.js';
 import { statusOf } from '../docker/status-code.js';
 import type { ManagedMetrics } from './managed-metrics.js';
 import { CLUSTER_LABEL, DELETION_POLICY_LABEL } from './ownership.js';
@@ -14,10 +15,28 @@ import {
 
 /** A Docker object carrying Dockyard's owner labels. */
 export interface LabelledObject {
-  type: 'container' | 'network' | 'volume';
-  /** ID or name to remove it by. */
+  type: 'container' | 'network' | 'volume' | 'image';
+  /** ID or name to remove it by; an image's ID (removed by its files tag, see removeFilesImage). */
   ref: string;
   labels: Record<string, string>;
+  /** An image's repository tags: a files image is swept only while it has a dockyard-files tag. */
+  tags?: readonly string[];
+}
+
+/** What listLabelled lists: every type the sweep knows except images (listFilesImages). */
+export type ListedObject = LabelledObject & { type: Exclude<LabelledObject['type'], 'image'> };
+
+/**
+ * A DockerContainer's files image (files-image.ts): the files-hash label and
+ * a tag in the files repository. Any other image with owner labels (a user's
+ * `docker commit` of a Dockyard container, an image built from one) is not
+ * the sweep's to remove.
+ */
+function isFilesImage(o: LabelledObject): boolean {
+  return (
+    o.labels[FILES_HASH_LABEL] !== undefined &&
+    (o.tags ?? []).some((t) => t.startsWith(`${FILES_REPOSITORY}/`))
+  );
 }
 
 export type OwnerLookup = (kind: string, namespace: string, name: string) => { uid?: string } | undefined;
@@ -54,7 +73,9 @@ export type SweepCode =
   | 'ownerLive'
   | 'confirmRelease'
   | 'released'
-  | 'ownerGone';
+  | 'ownerGone'
+  | 'notFilesImage'
+  | 'filesImageOwnerGone';
 
 export interface SweepDecision {
   object: LabelledObject;
@@ -73,6 +94,12 @@ export interface SweepDecision {
  * and the owner did not release it later (status.releasedOwners of the
  * host: deletionPolicy switched to Orphan before the delete, or a move off
  * the host under Orphan). Anything in doubt is kept.
+ *
+ * A files image holds no data of its own: what a deletion policy or a
+ * release keeps is the container built from it, and Docker refuses (409) to
+ * remove an image a container still uses. So a files image goes once its
+ * owner is confirmed gone, whatever policy its labels recorded, and stays
+ * while an orphaned container (running or not) uses it.
  */
 export function decideOrphans(objects: readonly LabelledObject[], facts: SweepFacts): SweepDecision[] {
   return objects.map((object) => {
@@ -82,6 +109,8 @@ export function decideOrphans(objects: readonly LabelledObject[], facts: SweepFa
       code,
       why,
     });
+    if (object.type === 'image' && !isFilesImage(object))
+      return d('keep', 'notFilesImage', 'not a files image (no files-hash label or dockyard-files tag)');
     const l = object.labels;
     const kind = l[OWNER_LABELS.kind] ?? '';
     const ns = l[OWNER_LABELS.namespace] ?? '';
@@ -96,7 +125,8 @@ export function decideOrphans(objects: readonly LabelledObject[], facts: SweepFa
     const cached = facts.cached(kind, ns, name);
     if (cached && cached.uid === uid) return d('keep', 'ownerCached', 'owner exists');
     const policy = l[DELETION_POLICY_LABEL];
-    if (policy !== 'Delete')
+    const image = object.type === 'image';
+    if (!image && policy !== 'Delete')
       return d(
         'keep',
         'policyKeeps',
@@ -106,6 +136,8 @@ export function decideOrphans(objects: readonly LabelledObject[], facts: SweepFa
     if (live === undefined)
       return d('confirm', 'confirmOwner', 'owner missing from the cache: ask the API server');
     if (live !== null && live.uid === uid) return d('keep', 'ownerLive', 'owner exists (the cache lags)');
+    if (image)
+      return d('remove', 'filesImageOwnerGone', `owner ${kind} ${ns}/${name} (uid ${uid}) no longer exists`);
     if (facts.released === undefined)
       return d('confirm', 'confirmRelease', "owner gone: read the host's released owners");
     if (uid !== undefined && facts.released.has(uid))
@@ -115,7 +147,7 @@ export function decideOrphans(objects: readonly LabelledObject[], facts: SweepFa
 }
 
 /** Lists a host's labelled containers, networks and volumes. */
-export async function listLabelled(api: Dockerode): Promise<LabelledObject[]> {
+export async function listLabelled(api: Dockerode): Promise<ListedObject[]> {
   const filters = { label: [OWNER_LABELS.uid] };
   const [containers, networks, volumes] = await Promise.all([
     api.listContainers({ all: true, filters }),
@@ -123,9 +155,9 @@ export async function listLabelled(api: Dockerode): Promise<LabelledObject[]> {
     api.listVolumes({ filters }),
   ]);
   return [
-    ...containers.map((c): LabelledObject => ({ type: 'container', ref: c.Id, labels: c.Labels ?? {} })),
-    ...networks.map((n): LabelledObject => ({ type: 'network', ref: n.Id, labels: n.Labels ?? {} })),
-    ...(volumes.Volumes ?? []).map((v): LabelledObject => ({
+    ...containers.map((c): ListedObject => ({ type: 'container', ref: c.Id, labels: c.Labels ?? {} })),
+    ...networks.map((n): ListedObject => ({ type: 'network', ref: n.Id, labels: n.Labels ?? {} })),
+    ...(volumes.Volumes ?? []).map((v): ListedObject => ({
       type: 'volume',
       ref: v.Name,
       labels: (v.Labels as Record<string, string> | null) ?? {},
@@ -133,15 +165,44 @@ export async function listLabelled(api: Dockerode): Promise<LabelledObject[]> {
   ];
 }
 
-async function remove(api: Dockerode, o: LabelledObject): Promise<void> {
+/** A host's images with owner labels and the files-hash label (decideOrphans checks the tag). */
+export async function listFilesImages(api: Dockerode): Promise<LabelledObject[]> {
+  const images = await api.listImages({ filters: { label: [OWNER_LABELS.uid, FILES_HASH_LABEL] } });
+  return images.map((i) => ({ type: 'image', ref: i.Id, labels: i.Labels ?? {}, tags: i.RepoTags ?? [] }));
+}
+
+/**
+ * Removes a files image by its dockyard-files tag, never forced: Docker then
+ * refuses (409) while any container, running or not, uses it, before it
+ * untags anything. A tag that points to another image than the one listed
+ * (a new owner of the same name built the same files since) is left alone.
+ */
+async function removeFilesImage(api: Dockerode, o: LabelledObject): Promise<'removed' | 'moved'> {
+  let removed = false;
+  for (const tag of (o.tags ?? []).filter((t) => t.startsWith(`${FILES_REPOSITORY}/`))) {
+    const now = await api.getImage(tag).inspect();
+    if (now.Id !== o.ref) continue;
+    await api.getImage(tag).remove();
+    removed = true;
+  }
+  return removed ? 'removed' : 'moved';
+}
+
+/**
+ * Removes one object: 'inUse' when Docker refuses (409), which the next
+ * sweep tries again; 'moved' when a files tag names another image by now.
+ */
+async function remove(api: Dockerode, o: LabelledObject): Promise<'removed' | 'inUse' | 'moved'> {
   try {
     if (o.type === 'container') await api.getContainer(o.ref).remove({ force: true });
     else if (o.type === 'network') await api.getNetwork(o.ref).remove();
-    else await api.getVolume(o.ref).remove();
+    else if (o.type === 'volume') await api.getVolume(o.ref).remove();
+    else return await removeFilesImage(api, o);
+    return 'removed';
   } catch (err) {
     const code = statusOf(err);
-    if (code === 404) return; // gone already
-    if (code === 409) return; // in use: the next sweep tries again once the user of it is gone
+    if (code === 404) return 'removed'; // gone already
+    if (code === 409) return 'inUse'; // the next sweep tries again once the user of it is gone
     throw err;
   }
 }
@@ -223,28 +284,51 @@ function logUnlabelled(deps: SweepDeps, host: string, decisions: readonly SweepD
   );
 }
 
-/** One pass over every Ready host; containers go first so networks and volumes they used are free. */
+/** Containers first: the files images, networks and volumes they used are then free. */
+const REMOVAL_ORDER: Record<LabelledObject['type'], number> = {
+  container: 0,
+  image: 1,
+  network: 2,
+  volume: 3,
+};
+
+/** Removes what the decisions doom on one host; returns how many went. */
+async function removeDoomed(
+  deps: SweepDeps,
+  host: { name: string; api: Dockerode },
+  decisions: readonly SweepDecision[],
+): Promise<number> {
+  let removed = 0;
+  const doomed = decisions
+    .filter((d) => d.action === 'remove')
+    .sort((a, b) => REMOVAL_ORDER[a.object.type] - REMOVAL_ORDER[b.object.type]);
+  for (const d of doomed) {
+    const at = { host: host.name, type: d.object.type, ref: d.object.ref };
+    const outcome = await remove(host.api, d.object);
+    if (outcome !== 'removed') {
+      // Expected for a files image an orphaned container runs from: not a removal, not worth a warning.
+      deps.logger.debug({ ...at, outcome, why: d.why }, 'orphaned Docker object kept');
+      continue;
+    }
+    removed++;
+    deps.metrics.orphanRemoved(d.object.labels[OWNER_LABELS.kind] ?? 'unknown');
+    deps.logger.info({ ...at, why: d.why }, 'removed orphaned Docker object');
+  }
+  return removed;
+}
+
+/** One pass over every Ready host. */
 export async function sweepOrphans(deps: SweepDeps): Promise<number> {
   let removed = 0;
   for (const host of deps.hosts()) {
     try {
       const listedAt = deps.now?.() ?? new Date();
       const objects = await listLabelled(host.api);
-      const decisions = await decideHost(deps, host, objects);
+      const images = await listFilesImages(host.api);
+      const decisions = await decideHost(deps, host, [...objects, ...images]);
       logUnlabelled(deps, host.name, decisions);
-      const order = { container: 0, network: 1, volume: 2 };
-      const doomed = decisions
-        .filter((d) => d.action === 'remove')
-        .sort((a, b) => order[a.object.type] - order[b.object.type]);
-      for (const d of doomed) {
-        await remove(host.api, d.object);
-        removed++;
-        deps.metrics.orphanRemoved(d.object.labels[OWNER_LABELS.kind] ?? 'unknown');
-        deps.logger.info(
-          { host: host.name, type: d.object.type, ref: d.object.ref, why: d.why },
-          'removed orphaned Docker object',
-        );
-      }
+      removed += await removeDoomed(deps, host, decisions);
+      // Images left out: no release protects them, so none is a reason to keep a release entry.
       await pruneReleased(deps, host, objects, listedAt);
     } catch (err) {
       deps.logger.warn({ host: host.name, err }, 'orphan sweep failed on host; trying again next round');

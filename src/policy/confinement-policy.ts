@@ -8,8 +8,11 @@ import type { HostPolicy, SecurityPolicy, Violation } from './policy-types.js';
 
 type Security = NonNullable<DockerContainerSpec['security']>;
 
-/** Seccomp below privileged: the daemon's default profile (unset is the same thing). */
-const ALLOWED_SECCOMP: ReadonlySet<string> = new Set(['RuntimeDefault']);
+/**
+ * Seccomp below privileged: the daemon's default profile (unset is the same
+ * thing), or an administrator's profile (which names, checkSeccompLocalhost).
+ */
+const ALLOWED_SECCOMP: ReadonlySet<string> = new Set(['RuntimeDefault', 'Localhost']);
 /** AppArmor below privileged: the daemon's default, or a host profile the administrator lists. */
 const ALLOWED_APPARMOR: ReadonlySet<string> = new Set(['RuntimeDefault', 'Localhost']);
 /** cgroup namespace below privileged: only the container's own (unset is the daemon's default). */
@@ -72,7 +75,7 @@ function checkProfiles(host: HostPolicy, sec: Security): Violation[] {
   if (seccomp !== undefined && !ALLOWED_SECCOMP.has(seccomp))
     v.push({
       field: 'spec.security.seccompProfile.type',
-      message: `seccomp profile ${seccomp} is not allowed under ${host.level} (RuntimeDefault is)`,
+      message: `seccomp profile ${seccomp} is not allowed under ${host.level} (RuntimeDefault or a Localhost profile the host lists is)`,
     });
   const apparmor = sec.appArmorProfile;
   if (apparmor === undefined) return v;
@@ -94,6 +97,29 @@ function checkProfiles(host: HostPolicy, sec: Security): Violation[] {
       });
   }
   return v;
+}
+
+/**
+ * A Localhost seccomp profile, at every level (privileged too): Docker takes
+ * a profile only as JSON text, so its text must come from the administrator's
+ * list (securityPolicySettings.seccompProfiles); a name the host does not list
+ * has no text, and a tenant's own text could allow every system call.
+ */
+export function checkSeccompLocalhost(host: HostPolicy, spec: DockerContainerSpec): Violation[] {
+  const profile = spec.security?.seccompProfile;
+  if (profile?.type !== 'Localhost') return [];
+  const listed = (host.settings.seccompProfiles ?? []).map((p) => p.name);
+  const name = profile.localhostProfile ?? '';
+  if (listed.includes(name)) return [];
+  return [
+    {
+      field: 'spec.security.seccompProfile.localhostProfile',
+      message:
+        listed.length > 0
+          ? `seccomp profile ${name} is not one this host lists (${listed.join(', ')})`
+          : `seccomp profile ${name}: this host lists no seccomp profiles (securityPolicySettings.seccompProfiles)`,
+    },
+  ];
 }
 
 /** The host user namespace turns off userns-remap; the host cgroup namespace shows the host's cgroups. */

@@ -241,6 +241,7 @@ const CONTAINER: Record<string, FieldDecision> = {
   'spec.security.deviceCgroupRules[]': { decidedBy: 'container.deviceCgroupRules' },
   'spec.security.groupAdd[]': { decidedBy: 'container.restrictedGroups' },
   'spec.security.seccompProfile.type': { decidedBy: 'container.seccompProfile' },
+  'spec.security.seccompProfile.localhostProfile': { decidedBy: 'container.seccompProfile' },
   'spec.security.appArmorProfile.type': { decidedBy: 'container.appArmorProfile' },
   'spec.security.appArmorProfile.localhostProfile': { decidedBy: 'container.appArmorProfile' },
   'spec.security.usernsMode': { decidedBy: 'container.usernsMode' },

@@ -255,6 +255,9 @@ const withGpus = (request: DeviceRequest): Container => ({
 const appArmor = (localhostProfile: string): Container =>
   withSecurity({ appArmorProfile: { type: 'Localhost', localhostProfile } });
 
+const seccompLocalhost = (localhostProfile: string): Container =>
+  withSecurity({ seccompProfile: { type: 'Localhost', localhostProfile } });
+
 /** Confinement fields (issue #14): host hardware, groups, seccomp/AppArmor, user and cgroup namespaces. */
 const CONFINEMENT_ESCAPES: PolicyEscape[] = [
   row('all GPUs (Compose gpus: all)', BOTH, 'spec.resources.deviceRequests[0]', {
@@ -282,6 +285,24 @@ const CONFINEMENT_ESCAPES: PolicyEscape[] = [
   row('seccomp Unconfined', BOTH, 'spec.security.seccompProfile.type', {
     container: withSecurity({ seccompProfile: { type: 'Unconfined' } }),
   }),
+  // The text of a Localhost profile comes only from the host's list: privileged hosts too.
+  row('seccomp Localhost, none listed', PRIVILEGED_TOO, 'spec.security.seccompProfile.localhostProfile', {
+    container: seccompLocalhost('allow-everything'),
+  }),
+  row(
+    'seccomp Localhost the host does not list',
+    PRIVILEGED_TOO,
+    'spec.security.seccompProfile.localhostProfile',
+    {
+      container: seccompLocalhost('unconfined'),
+      settings: {
+        ...HOST_SETTINGS,
+        seccompProfiles: [
+          { name: 'no-chmod', configMapRef: { namespace: 'ops', name: 'seccomp', key: 'p' } },
+        ],
+      },
+    },
+  ),
   row('AppArmor Unconfined', BOTH, 'spec.security.appArmorProfile.type', {
     container: withSecurity({ appArmorProfile: { type: 'Unconfined' } }),
   }),

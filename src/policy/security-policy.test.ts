@@ -168,6 +168,12 @@ const confinementCases: Array<[string, SecurityPolicy, DockerContainerSpec, stri
     ['spec.security.appArmorProfile.localhostProfile'],
   ],
   [
+    'seccomp Localhost on a privileged host that lists none (its text must come from the list)',
+    'privileged',
+    { ...base, security: { seccompProfile: { type: 'Localhost', localhostProfile: 'allow-all' } } },
+    ['spec.security.seccompProfile.localhostProfile'],
+  ],
+  [
     'host user and cgroup namespaces on baseline',
     'baseline',
     { ...base, security: { usernsMode: 'host', cgroupnsMode: 'host' } },
@@ -201,6 +207,31 @@ describe('checkContainerPolicy: confinement fields', () => {
       expect(refused.map((v) => v.message).join()).toContain('allowedAppArmorProfiles');
     }
   });
+});
+
+describe('checkContainerPolicy: seccomp Localhost', () => {
+  const spec: DockerContainerSpec = {
+    ...restrictedOk,
+    security: {
+      ...restrictedOk.security,
+      seccompProfile: { type: 'Localhost', localhostProfile: 'no-chmod' },
+    },
+  };
+  const source = (name: string) => ({ name, configMapRef: { namespace: 'ops', name: 'seccomp', key: name } });
+
+  it.each(['restricted', 'baseline', 'privileged'] as const)(
+    'allows a profile the host lists, and only that, on %s',
+    (level) => {
+      const settings = { seccompProfiles: [source('no-mkdir'), source('no-chmod')] };
+      expect(checkContainerPolicy({ level, settings }, spec)).toEqual([]);
+      const other = { seccompProfiles: [source('no-mkdir')] };
+      const refused = checkContainerPolicy({ level, settings: other }, spec);
+      expect(refused.map((v) => v.field)).toEqual(['spec.security.seccompProfile.localhostProfile']);
+      expect(refused[0]?.message).toContain('not one this host lists (no-mkdir)');
+      const none = checkContainerPolicy({ level, settings: {} }, spec);
+      expect(none[0]?.message).toContain('securityPolicySettings.seccompProfiles');
+    },
+  );
 });
 
 describe('checkContainerPolicy', () => {

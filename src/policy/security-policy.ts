@@ -1,7 +1,7 @@
 import type { DockerContainerSpec } from '../crds/dockercontainer.js';
 import type { SecurityPolicySettings } from '../crds/dockerhost.js';
 import { parseByteQuantity } from '../crds/quantities.js';
-import { checkConfinement } from './confinement-policy.js';
+import { checkConfinement, checkSeccompLocalhost } from './confinement-policy.js';
 import { checkLogging } from './log-policy.js';
 import { checkRuntime } from './runtime-policy.js';
 import {
@@ -244,7 +244,8 @@ export function checkContainerPolicy(
   spec: DockerContainerSpec,
 ): Violation[] {
   const host = asHostPolicy(policy);
-  const limits = checkRequiredLimits(host.settings, spec);
+  // What holds at every level, privileged too.
+  const limits = [...checkRequiredLimits(host.settings, spec), ...checkSeccompLocalhost(host, spec)];
   if (host.level === 'privileged') return limits;
   return [
     ...checkIsolation(host.level, spec),

@@ -10,6 +10,9 @@ import { startSingleNodeWorld, WORLD_NODE, WORLD_START_TIMEOUT_MS, type World } 
 // are built into a per-container files image, since Docker refuses archive
 // uploads into a read-only root). A Secret change rolls the container; the
 // old files image goes after the roll and the last one with the resource.
+// Under deletionPolicy Orphan the files image stays while the orphaned
+// container uses it, and the orphan sweep takes it once that container is
+// removed by hand; an image that merely carries the same labels stays.
 
 let world: World;
 let kube: Kube;
@@ -17,9 +20,14 @@ let docker: Dockerode;
 const NS = 'files';
 /** Past ustar's uid field: written as a PAX record. */
 const BIG_ID = 3000000;
+/** The orphan sweep's interval here: short, so a test can wait out a few passes. */
+const SWEEP_MS = 1_500;
 
 beforeAll(async () => {
-  world = await startSingleNodeWorld({ namespaces: [NS], dockyard: { syncPeriodMs: 3_000 } });
+  world = await startSingleNodeWorld({
+    namespaces: [NS],
+    dockyard: { syncPeriodMs: 3_000, orphanSweepIntervalMs: SWEEP_MS },
+  });
   ({ kube } = world);
   docker = world.lab.node(WORLD_NODE).client();
 }, WORLD_START_TIMEOUT_MS);
@@ -147,5 +155,41 @@ describe('spec.files', () => {
     await kube.waitForGone('DockerContainer', NS, 'web');
     await kube.waitForGone('DockerContainer', NS, 'ro');
     expect(await filesImages()).toEqual([]);
+  });
+
+  it('under deletionPolicy Orphan keeps the files image while the orphaned container uses it; the sweep takes it after', async () => {
+    await kube.create('DockerContainer', NS, 'kept', {
+      hostName: WORLD_NODE,
+      image: world.image,
+      command: ['sleep', '3600'],
+      stopGracePeriod: '1s',
+      deletionPolicy: 'Orphan',
+      files: [{ path: '/etc/motd', content: 'kept\n' }],
+    });
+    await kube.waitFor('DockerContainer', NS, 'kept', isReady, 'Ready', 60_000);
+    const image = (await docker.getContainer(`${NS}.kept`).inspect()).Config.Image;
+    expect(image).toMatch(/^dockyard-files\/files\.kept:/);
+    // Not a files image, though it carries all of its labels (owner, cluster, files hash): never swept.
+    const labels = (await docker.getImage(image).inspect()).Config.Labels ?? {};
+    const made = await docker.createContainer({ Image: world.image, Cmd: ['true'], Labels: labels });
+    await made.commit({ repo: 'lookalike/files', tag: '1' });
+    await made.remove({ force: true });
+
+    await kube.delete('DockerContainer', NS, 'kept');
+    await kube.waitForGone('DockerContainer', NS, 'kept');
+    // Several sweeps later the orphaned container still runs from its files image.
+    await new Promise((r) => setTimeout(r, SWEEP_MS * 4));
+    expect((await docker.getContainer(`${NS}.kept`).inspect()).State.Running).toBe(true);
+    expect(await filesImages()).toContain(image);
+
+    await docker.getContainer(`${NS}.kept`).remove({ force: true });
+    await waitFor(async () => !(await filesImages()).includes(image), {
+      timeoutMs: SWEEP_MS * 10,
+      what: 'the orphaned files image swept once no container uses it',
+    });
+    expect((await docker.listImages()).flatMap((i) => i.RepoTags ?? [])).toContain('lookalike/files:1');
+    const address = world.dockyard.manager.metricsAddress();
+    const text = await (await fetch(`http://127.0.0.1:${address?.port}/metrics`)).text();
+    expect(text).toMatch(/dockyard_orphans_removed_total\{kind="DockerContainer"\} [1-9]/);
   });
 });

@@ -1,3 +1,4 @@
+import { EventsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/localenv/process.js';
 import { compliant } from '../../src/policy/policy-escapes.fixture.js';
@@ -11,22 +12,51 @@ import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world
 // (restricted) refuses the dangerous values with PolicyViolation naming the
 // field and creates nothing. The lab daemons have no GPU: a device request is
 // created as asked, and Docker's refusal to start it shows on the resource.
+// A seccomp profile of the host's administrator (a ConfigMap of their own
+// namespace, listed on the DockerHost) reaches the runtime as JSON text and
+// denies chmod inside the container.
 
 let world: World;
 let lab: Lab;
 let kube: Kube;
 const NS = 'confine';
+/** The administrator's namespace, holding the seccomp profiles the strict host lists. */
+const ADMIN_NS = 'confine-admin';
+/** Everything allowed but chmod (EPERM): what busybox can show. */
+const NO_CHMOD = {
+  defaultAction: 'SCMP_ACT_ALLOW',
+  syscalls: [{ names: ['chmod', 'fchmod', 'fchmodat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+};
+const seccompSource = (name: string, configMap: string) => ({
+  name,
+  configMapRef: { namespace: ADMIN_NS, name: configMap, key: `${name}.json` },
+});
 
 beforeAll(async () => {
   world = await startWorld({
     lab: { nodes: [{ name: 'open' }, { name: 'strict' }] },
     loadWorkloadImage: true,
-    namespaces: [NS],
+    namespaces: [NS, ADMIN_NS],
     dockyard: { syncPeriodMs: 3_000 },
   });
   ({ lab, kube } = world);
   await kube.patch('DockerHost', undefined, 'open', { spec: { securityPolicy: 'privileged' } });
-  await kube.patch('DockerHost', undefined, 'strict', { spec: { securityPolicy: 'restricted' } });
+  await kube.core.createNamespacedConfigMap({
+    namespace: ADMIN_NS,
+    body: {
+      metadata: { name: 'seccomp-profiles' },
+      data: { 'no-chmod.json': JSON.stringify(NO_CHMOD, null, 2) },
+    },
+  });
+  await kube.patch('DockerHost', undefined, 'strict', {
+    spec: {
+      securityPolicy: 'restricted',
+      // `missing` names a ConfigMap nobody made.
+      securityPolicySettings: {
+        seccompProfiles: [seccompSource('no-chmod', 'seccomp-profiles'), seccompSource('missing', 'absent')],
+      },
+    },
+  });
   // Ready at the new generation: the controllers' host cache has the policy.
   await kube.waitFor('DockerHost', undefined, 'open', isReady, 'Ready as privileged', 60_000);
   await kube.waitFor('DockerHost', undefined, 'strict', isReady, 'Ready as restricted', 60_000);
@@ -64,10 +94,39 @@ const refusals: Array<{ name: string; field: string; security: Record<string, un
     security: { deviceCgroupRules: ['c 1:3 mr'] },
   },
   { name: 'named-group', field: 'spec.security.groupAdd[0]', security: { groupAdd: ['audio'] } },
+  {
+    name: 'seccomp-unlisted',
+    field: 'spec.security.seccompProfile.localhostProfile',
+    security: { seccompProfile: { type: 'Localhost', localhostProfile: 'allow-all' } },
+  },
 ];
 
+/** A compliant container on the restricted host with the host's seccomp profile `name`. */
+const withProfile = (name: string) => ({
+  ...compliant,
+  ...sleeper('strict'),
+  security: { ...compliant.security, seccompProfile: { type: 'Localhost', localhostProfile: name } },
+});
+
+/** `chmod` of a file the container's user owns, inside the container. */
+const chmodIn = (name: string) =>
+  lab
+    .node('strict')
+    .exec(['docker', 'exec', `${NS}.${name}`, 'sh', '-c', 'touch /tmp/f && chmod 600 /tmp/f']);
+
+/** The Warning Events on a DockerContainer, as `Reason: note`. */
+async function warnings(name: string): Promise<string[]> {
+  const events = await world.cp
+    .kubeConfig()
+    .makeApiClient(EventsV1Api)
+    .listNamespacedEvent({ namespace: NS });
+  return events.items
+    .filter((e) => e.regarding?.name === name && e.type === 'Warning')
+    .map((e) => `${e.reason}: ${e.note ?? ''}`);
+}
+
 describe('confinement fields', () => {
-  it('runs them on a privileged host, refuses them on a restricted one, and shows a device request Docker cannot start', async () => {
+  it("runs them on a privileged host, refuses them on a restricted one, runs the administrator's seccomp profile, and shows a device request Docker cannot start", async () => {
     await Promise.all([
       kube.create('DockerContainer', NS, 'confined', {
         ...sleeper('open'),
@@ -96,6 +155,8 @@ describe('confinement fields', () => {
           cgroupnsMode: 'private',
         },
       }),
+      kube.create('DockerContainer', NS, 'no-chmod', withProfile('no-chmod')),
+      kube.create('DockerContainer', NS, 'seccomp-missing', withProfile('missing')),
       ...refusals.map((r) =>
         kube.create('DockerContainer', NS, r.name, {
           ...compliant,
@@ -121,6 +182,35 @@ describe('confinement fields', () => {
     expect(ok.HostConfig.GroupAdd).toEqual(['2000']);
     expect(ok.HostConfig.SecurityOpt).toEqual(['no-new-privileges:true']);
     expect((ok.HostConfig as { CgroupnsMode?: string }).CgroupnsMode).toBe('private');
+
+    // The administrator's profile reaches the runtime as its JSON text: chmod is
+    // denied inside, while the daemon's default profile next door allows it.
+    await kube.waitFor('DockerContainer', NS, 'no-chmod', isReady, 'Ready', 90_000);
+    const noChmod = await inspect('strict', 'no-chmod');
+    expect(noChmod.HostConfig.SecurityOpt).toEqual([
+      'no-new-privileges:true',
+      `seccomp=${JSON.stringify(NO_CHMOD)}`,
+    ]);
+    const denied = await chmodIn('no-chmod');
+    expect(denied.exitCode).not.toBe(0);
+    expect(denied.output).toContain('Operation not permitted');
+    expect(await chmodIn('strict-ok')).toMatchObject({ exitCode: 0 });
+
+    // A listed profile whose ConfigMap is missing: nothing created, Ready=False and a Warning, naming it.
+    const missing = await kube.waitFor(
+      'DockerContainer',
+      NS,
+      'seccomp-missing',
+      (o: DockyardObject) => condition(o, 'Ready')?.reason === 'SeccompProfileUnavailable',
+      'Ready=False SeccompProfileUnavailable',
+      60_000,
+    );
+    expect(condition(missing, 'Ready')?.message).toContain('ConfigMap confine-admin/absent not found');
+    const warned = await waitFor(
+      async () => (await warnings('seccomp-missing')).find((n) => n.startsWith('SeccompProfileUnavailable:')),
+      { timeoutMs: 30_000, what: 'a SeccompProfileUnavailable Warning Event' },
+    );
+    expect(warned).toContain('seccomp profile missing of DockerHost strict');
 
     // Created with the request as asked; the daemon has no driver for it, so it never starts.
     const gpu = await waitFor(() => inspect('open', 'gpu').catch(() => undefined), {
@@ -157,6 +247,9 @@ describe('confinement fields', () => {
       expect(condition(obj, 'Ready')?.message).toContain('securityPolicy restricted');
     }
     const names = (await lab.node('strict').client().listContainers({ all: true })).flatMap((c) => c.Names);
-    expect(names.filter((n) => n.startsWith(`/${NS}.`))).toEqual([`/${NS}.strict-ok`]);
+    expect(names.filter((n) => n.startsWith(`/${NS}.`)).sort()).toEqual([
+      `/${NS}.no-chmod`,
+      `/${NS}.strict-ok`,
+    ]);
   });
 });

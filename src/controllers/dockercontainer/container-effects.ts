@@ -55,10 +55,16 @@ const event =
   (run: ContainerRun) =>
     noteOn(run.ctx)(type, reason, action, message(run.work, run));
 
-/** Waiting: a Warning when it never ends by itself (a dependsOn cycle), else a Normal Event. */
+/**
+ * Waiting: a Warning when it never ends by itself (a dependsOn cycle) or
+ * waits for the host's administrator (an unreadable seccomp profile), else a
+ * Normal Event.
+ */
 function recordWaiting({ ctx, work }: ContainerRun): void {
   const { cycle, missing, env } = work.resolved;
   if (cycle) noteOn(ctx)('Warning', Reason.DependencyCycle, 'Create', statusMessages.cycle(cycle));
+  else if (env?.ok === false && env.reason === Reason.SeccompProfileUnavailable)
+    noteOn(ctx)('Warning', env.reason, 'Create', env.message);
   else noteOn(ctx)('Normal', EventReason.WaitingForDependencies, 'Create', waitingMessage(missing, env));
 }
 

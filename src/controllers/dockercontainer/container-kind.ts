@@ -68,6 +68,23 @@ async function deleteContainer(
   return { done: true };
 }
 
+/**
+ * Leaving a host under either policy: a pull for it there is no longer
+ * waited for, and its files images no container uses go (files-image.ts).
+ * The one an orphaned container runs from stays: Docker refuses (409) to
+ * remove it unforced. Best effort: under Delete, deleteContainer removes
+ * them again after the container; under Orphan, the orphan sweep takes them
+ * once the owner is gone and nothing uses them.
+ */
+async function releaseContainer(state: ContainerKindState, ctx: HostContext<DockerContainer>): Promise<void> {
+  state.ops.release(ctx.host.metadata.name, ownerOf(ctx.obj).uid);
+  try {
+    await removeUnusedFilesImages(ctx.conn.api, ownerOf(ctx.obj).uid);
+  } catch (err) {
+    ctx.logger.warn({ err }, 'removing unused files images on release failed; left for later');
+  }
+}
+
 /** The DockerContainer kind for the managed reconciler, with its memory across reconciles. */
 export function dockerContainerKind(deps: DockerContainerKindDeps): DescribedKind<DockerContainer> {
   const state: ContainerKindState = {
@@ -90,8 +107,7 @@ export function dockerContainerKind(deps: DockerContainerKindDeps): DescribedKin
       afterActing: settleAfterActing,
       report: (run) => reportContainer(state, run),
     },
-    // Leaving the host under either policy: a pull for it there is no longer waited for.
-    release: (ctx) => state.ops.release(ctx.host.metadata.name, ownerOf(ctx.obj).uid),
+    release: (ctx) => releaseContainer(state, ctx),
     delete: (ctx) => deleteContainer(state, ctx),
   });
 }

@@ -241,6 +241,7 @@ export async function observeContainer(
           namespace: ctx.namespace,
           ...(ctx.clusterId ? { clusterId: ctx.clusterId } : {}),
           ...(found.ours && !found.claim?.adopting ? { running: found.ours } : {}),
+          seccompProfiles: hostPolicy.settings.seccompProfiles,
         })
       : { missing: [] };
   const facts = await factsOf({ ctx, found, resolved, policyViolation: violations.length > 0, saved });

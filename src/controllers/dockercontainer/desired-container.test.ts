@@ -363,3 +363,61 @@ describe('desiredContainer: spec.files', () => {
     expect(imageOfRunning(running)).toEqual({ image: REPO_DIGEST, imageDigest: DIGEST });
   });
 });
+
+describe('desiredContainer: seccompProfile Localhost', () => {
+  /** The host's profile ConfigMap in the administrator's namespace `ops`, with `text` (or none). */
+  const withProfile = (text: string | undefined): DockerContainerKindDeps => ({
+    ...depsOf(healthy),
+    refs: (namespace) => ({
+      secret: () => Promise.resolve(undefined),
+      configMap: (name) =>
+        Promise.resolve(
+          namespace === 'ops' && name === 'seccomp' && text !== undefined ? { 'p.json': text } : undefined,
+        ),
+    }),
+  });
+  const at = {
+    hostName: HOST,
+    namespace: NS,
+    seccompProfiles: [
+      { name: 'no-chmod', configMapRef: { namespace: 'ops', name: 'seccomp', key: 'p.json' } },
+    ],
+  };
+  const confined = container({
+    security: { seccompProfile: { type: 'Localhost', localhostProfile: 'no-chmod' } },
+  });
+
+  it("resolves the host's profile into the inputs, and a profile change rolls the container", async () => {
+    const first = await desiredContainer(withProfile('{ "defaultAction": "SCMP_ACT_ALLOW" }'), {
+      container: confined,
+      ...at,
+    });
+    expect(first.inputs?.seccompProfile?.json).toBe('{"defaultAction":"SCMP_ACT_ALLOW"}');
+    const changed = await desiredContainer(withProfile('{"defaultAction":"SCMP_ACT_LOG"}'), {
+      container: confined,
+      ...at,
+    });
+    expect(changed.hash).not.toBe(first.hash);
+  });
+
+  it('a missing profile ConfigMap makes it wait with SeccompProfileUnavailable: nothing to create', async () => {
+    const d = await desiredContainer(withProfile(undefined), { container: confined, ...at });
+    expect(d.inputs).toBeUndefined();
+    expect(d.env).toEqual({
+      ok: false,
+      reason: 'SeccompProfileUnavailable',
+      message: 'seccomp profile no-chmod of DockerHost n1: ConfigMap ops/seccomp not found',
+    });
+  });
+
+  it("a container without it reads nothing and hashes as before, whatever the host's list", async () => {
+    const plain = await desiredContainer(withProfile(undefined), { container: container(), ...at });
+    const noList = await desiredContainer(depsOf(healthy), {
+      container: container(),
+      hostName: HOST,
+      namespace: NS,
+    });
+    expect(plain.inputs).not.toHaveProperty('seccompProfile');
+    expect(plain.hash).toBe(noList.hash);
+  });
+});

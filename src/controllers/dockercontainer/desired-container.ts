@@ -27,6 +27,8 @@ import { resolveEnv, type EnvResolution, type RefReader } from './env-resolver.j
 import { networkContainerDependency, networkContainerOf } from './sibling-container.js';
 import { filesHash, resolveFiles } from './files-resolver.js';
 import type { FileEntry } from '../../docker/files-image.js';
+import type { SeccompProfileSource } from '../../crds/dockerhost.js';
+import { resolveSeccompProfile } from './seccomp-resolver.js';
 
 // What a container on one host is created from: the names its DockerVolumes,
 // DockerNetworks and DockerImage have there, its environment, and whether it
@@ -180,19 +182,37 @@ function resolveImage(
   return { ...(running ? imageOfRunning(running) : { image: '' }), dependency, unknown: true };
 }
 
-/** Its environment and files, read from Secrets and ConfigMaps; or why they cannot be. */
+/** What resolveContents reads: the container's Secrets and ConfigMaps, and its host's seccomp profiles. */
+interface ContentSources {
+  reader: RefReader;
+  host: string;
+  seccompProfiles: readonly SeccompProfileSource[] | undefined;
+  refs: DockerContainerKindDeps['refs'];
+}
+
+/** Its environment, files and seccomp profile, read from Secrets and ConfigMaps; or why they cannot be. */
 async function resolveContents(
   spec: DockerContainer['spec'],
-  reader: RefReader,
+  from: ContentSources,
 ): Promise<
-  | { ok: true; env: EnvResolution & { ok: true }; files: FileEntry[]; filesHash: string | undefined }
+  | {
+      ok: true;
+      env: EnvResolution & { ok: true };
+      files: FileEntry[];
+      filesHash: string | undefined;
+      seccompProfile: ContainerInputs['seccompProfile'];
+    }
   | (EnvResolution & { ok: false })
 > {
-  const env = await resolveEnv(spec, reader);
+  const env = await resolveEnv(spec, from.reader);
   if (!env.ok) return env;
-  const files = await resolveFiles(spec, reader);
+  const files = await resolveFiles(spec, from.reader);
   if (!files.ok) return files;
-  return { ok: true, env, files: files.files, filesHash: filesHash(files.files) };
+  const { host, seccompProfiles: profiles, refs } = from;
+  const seccomp = await resolveSeccompProfile({ spec, host, profiles, refs });
+  if (!seccomp.ok) return seccomp;
+  const { profile } = seccomp;
+  return { ok: true, env, files: files.files, filesHash: filesHash(files.files), seccompProfile: profile };
 }
 
 /** What the container on one host is created from, or what it still waits for. */
@@ -224,6 +244,8 @@ export interface DesiredContainerRequest {
   clusterId?: string;
   /** Our existing container on the host, when there is one. */
   running?: ObservedContainer;
+  /** The host's securityPolicySettings.seccompProfiles, for seccompProfile Localhost. */
+  seccompProfiles?: readonly SeccompProfileSource[];
 }
 
 /**
@@ -244,13 +266,19 @@ export async function desiredContainer(
   const cycle = notReady.length > 0 ? cycleThrough(deps, c) : undefined;
   const wait = (missing: string[]): DesiredContainer => ({ missing, ...(cycle ? { cycle } : {}) });
   if (!resolved.inputs || (notReady.length > 0 && !running)) return wait(notReady);
-  const contents = await resolveContents(c.spec, deps.refs(namespace));
+  const contents = await resolveContents(c.spec, {
+    reader: deps.refs(namespace),
+    host: hostName,
+    seccompProfiles: request.seccompProfiles,
+    refs: (ns) => deps.refs(ns),
+  });
   if (!contents.ok) return notReady.length > 0 ? wait(notReady) : { missing: [], env: contents };
-  const { env, files, filesHash } = contents;
+  const { env, files, filesHash, seccompProfile } = contents;
   const inputs: ContainerInputs = {
     ...resolved.inputs,
     env: env.env,
     ...(filesHash ? { filesHash } : {}),
+    ...(seccompProfile ? { seccompProfile } : {}),
     // No spec hash here: it is the recreate hash of these inputs, added at create (toCreateOptions).
     ownerLabels: ownerLabels(ownerOf(c), { deletionPolicy: c.spec.deletionPolicy ?? 'Delete', clusterId }),
   };

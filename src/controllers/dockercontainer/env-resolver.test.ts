@@ -292,6 +292,22 @@ describe('KubeRefReader', () => {
     expect(readNamespacedConfigMap).toHaveBeenCalledWith({ name: 'settings', namespace: 'team-a' });
   });
 
+  it('reads a ConfigMap as bytes for files: data as UTF-8, binaryData base64-decoded byte-exact', async () => {
+    const binary = Buffer.from([0x00, 0xff, 0x80, 0x0a, 0xc3]);
+    const core = {
+      readNamespacedSecret: vi.fn(),
+      readNamespacedConfigMap: () =>
+        Promise.resolve({
+          data: { 'a.conf': 'grüße\n' },
+          binaryData: { 'b.bin': binary.toString('base64') },
+        }),
+    } as unknown as CoreV1Api;
+    const bytes = await new KubeRefReader(core, 'ns').configMapBytes('c');
+    expect(bytes?.['a.conf']?.equals(Buffer.from('grüße\n', 'utf8'))).toBe(true);
+    expect(bytes?.['b.bin']?.equals(binary)).toBe(true);
+    expect(Object.keys(bytes ?? {}).sort()).toEqual(['a.conf', 'b.bin']);
+  });
+
   it('an object without data is empty', async () => {
     const core = {
       readNamespacedSecret: () => Promise.resolve({}),
@@ -300,6 +316,7 @@ describe('KubeRefReader', () => {
     const r = new KubeRefReader(core, 'ns');
     expect(await r.secret('s')).toEqual({});
     expect(await r.configMap('c')).toEqual({});
+    expect(await r.configMapBytes('c')).toEqual({});
   });
 
   it('404 → undefined; other errors are thrown', async () => {
@@ -309,11 +326,13 @@ describe('KubeRefReader', () => {
     } as unknown as CoreV1Api;
     expect(await new KubeRefReader(missing, 'ns').secret('s')).toBeUndefined();
     expect(await new KubeRefReader(missing, 'ns').configMap('c')).toBeUndefined();
+    expect(await new KubeRefReader(missing, 'ns').configMapBytes('c')).toBeUndefined();
     const forbidden = {
       readNamespacedSecret: () => Promise.reject(new ApiException(403, 'Forbidden', {}, {})),
       readNamespacedConfigMap: () => Promise.reject(new ApiException(403, 'Forbidden', {}, {})),
     } as unknown as CoreV1Api;
     await expect(new KubeRefReader(forbidden, 'ns').secret('s')).rejects.toThrow();
     await expect(new KubeRefReader(forbidden, 'ns').configMap('c')).rejects.toThrow();
+    await expect(new KubeRefReader(forbidden, 'ns').configMapBytes('c')).rejects.toThrow();
   });
 });

@@ -1,4 +1,4 @@
-import type { CoreV1Api } from '@kubernetes/client-node';
+import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
 import type { DockerContainerSpec } from '../../crds/dockercontainer.js';
 import { Reason, type EnvFailureReason } from '../../crds/reasons.js';
 import { describeError, isNotFound, statusCodeOf } from '../../runtime/api-errors.js';
@@ -9,6 +9,11 @@ export interface RefReader {
   configMap(name: string): Promise<Record<string, string> | undefined>;
   /** A Secret's data as bytes (files may be binary); without it, `secret` read as UTF-8. */
   secretBytes?(name: string): Promise<Record<string, Buffer> | undefined>;
+  /**
+   * A ConfigMap's `data` (UTF-8) and `binaryData` (base64-decoded) as bytes,
+   * as a Kubernetes ConfigMap volume writes both; without it, `configMap`.
+   */
+  configMapBytes?(name: string): Promise<Record<string, Buffer> | undefined>;
 }
 
 export type EnvResolution =
@@ -127,7 +132,8 @@ export function referencedConfigMaps(spec: DockerContainerSpec): string[] {
  * RefReader over the Kubernetes API: get by name in one namespace, never
  * list or watch (other tenants' Secrets stay out of the controller). Secret
  * data is base64-decoded as UTF-8; ConfigMap `data` is used as is
- * (`binaryData` is not environment material, as in Kubernetes).
+ * (`binaryData` is not environment material, as in Kubernetes; files read
+ * it through configMapBytes).
  */
 export class KubeRefReader implements RefReader {
   constructor(
@@ -153,9 +159,23 @@ export class KubeRefReader implements RefReader {
   }
 
   async configMap(name: string): Promise<Record<string, string> | undefined> {
+    const cm = await this.readConfigMap(name);
+    return cm && { ...(cm.data ?? {}) };
+  }
+
+  /** For files: both maps (the API server keeps their keys apart), binaryData decoded byte-exact. */
+  async configMapBytes(name: string): Promise<Record<string, Buffer> | undefined> {
+    const cm = await this.readConfigMap(name);
+    if (!cm) return undefined;
+    const out: Record<string, Buffer> = {};
+    for (const [k, v] of Object.entries(cm.data ?? {})) out[k] = Buffer.from(v, 'utf8');
+    for (const [k, v] of Object.entries(cm.binaryData ?? {})) out[k] = Buffer.from(v, 'base64');
+    return out;
+  }
+
+  private async readConfigMap(name: string): Promise<V1ConfigMap | undefined> {
     try {
-      const cm = await this.core.readNamespacedConfigMap({ name, namespace: this.namespace });
-      return { ...(cm.data ?? {}) };
+      return await this.core.readNamespacedConfigMap({ name, namespace: this.namespace });
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw refError('ConfigMap', this.namespace, name, err);

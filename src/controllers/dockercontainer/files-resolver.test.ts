@@ -10,7 +10,10 @@ const SECRET_VALUE = 'hunter2-file-do-not-log';
 const secrets: Record<string, Record<string, string>> = { db: { password: SECRET_VALUE } };
 const configMaps: Record<string, Record<string, string>> = { app: { 'app.conf': 'port=80\n' } };
 
-function reader(withBytes?: Record<string, Record<string, Buffer>>): RefReader & { calls: string[] } {
+function reader(
+  withBytes?: Record<string, Record<string, Buffer>>,
+  configMapBytes?: Record<string, Record<string, Buffer>>,
+): RefReader & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
@@ -27,6 +30,14 @@ function reader(withBytes?: Record<string, Record<string, Buffer>>): RefReader &
           secretBytes: (name: string) => {
             calls.push(`SecretBytes/${name}`);
             return Promise.resolve(withBytes[name]);
+          },
+        }
+      : {}),
+    ...(configMapBytes
+      ? {
+          configMapBytes: (name: string) => {
+            calls.push(`ConfigMapBytes/${name}`);
+            return Promise.resolve(configMapBytes[name]);
           },
         }
       : {}),
@@ -132,6 +143,23 @@ describe('resolveFiles', () => {
     );
     expect(out.ok && out.files.map((f) => f.content.equals(binary))).toEqual([true, true]);
     expect(r.calls).toEqual(['SecretBytes/db']);
+  });
+
+  it('takes ConfigMap bytes when the reader has them: a binaryData key byte-exact, data keys too', async () => {
+    const binary = Buffer.from([0x00, 0xff, 0x80, 0xc3, 0x28]); // not valid UTF-8
+    const r = reader(undefined, { app: { 'logo.bin': binary, 'app.conf': Buffer.from('port=80\n') } });
+    const out = await resolveFiles(
+      spec([
+        { path: '/etc/app/logo.bin', configMapKeyRef: { name: 'app', key: 'logo.bin' } },
+        { path: '/etc/app/app.conf', configMapKeyRef: { name: 'app', key: 'app.conf' } },
+      ]),
+      r,
+    );
+    expect(out.ok && out.files.map((f) => [f.path, f.content.toString('hex')])).toEqual([
+      ['/etc/app/app.conf', Buffer.from('port=80\n').toString('hex')],
+      ['/etc/app/logo.bin', binary.toString('hex')],
+    ]);
+    expect(r.calls).toEqual(['ConfigMapBytes/app']);
   });
 });
 

@@ -20,21 +20,25 @@ export type FilesResolution = { ok: true; files: FileEntry[] } | Extract<EnvReso
 
 type Kind = 'Secret' | 'ConfigMap';
 
-/** One read per object and call, as resolveEnv does; Secrets as bytes when the reader can. */
+/**
+ * One read per object and call, as resolveEnv does; as bytes when the reader
+ * can: Secrets may be binary, and a ConfigMap's binaryData keys are files
+ * too (a Kubernetes ConfigMap volume writes both maps).
+ */
 function cachedReads(reader: RefReader) {
   const cache = new Map<string, Promise<Record<string, Buffer> | undefined>>();
   const asBytes = (p: Promise<Record<string, string> | undefined>) =>
     p.then((d) => d && Object.fromEntries(Object.entries(d).map(([k, v]) => [k, Buffer.from(v, 'utf8')])));
+  const bytesOf = (kind: Kind, name: string) => {
+    if (kind === 'ConfigMap')
+      return reader.configMapBytes ? reader.configMapBytes(name) : asBytes(reader.configMap(name));
+    return reader.secretBytes ? reader.secretBytes(name) : asBytes(reader.secret(name));
+  };
   return (kind: Kind, name: string) => {
     const key = `${kind}/${name}`;
     let p = cache.get(key);
     if (!p) {
-      p =
-        kind === 'ConfigMap'
-          ? asBytes(reader.configMap(name))
-          : reader.secretBytes
-            ? reader.secretBytes(name)
-            : asBytes(reader.secret(name));
+      p = bytesOf(kind, name);
       cache.set(key, p);
     }
     return p;

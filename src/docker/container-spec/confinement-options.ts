@@ -5,7 +5,7 @@
 // CgroupnsMode 1.41 (older engines always used the host's), all within Engine
 // 20.10 (1.41), so none needs a row in engine-support.ts.
 import type Dockerode from 'dockerode';
-import { nonEmpty, type Spec } from './inputs.js';
+import { nonEmpty, UnresolvedReferenceError, type ContainerInputs, type Spec } from './inputs.js';
 
 /** Docker's typings predate CgroupnsMode (API 1.41). */
 export type ConfinementHostConfig = Dockerode.HostConfig & { CgroupnsMode?: 'private' | 'host' };
@@ -31,12 +31,25 @@ export function deviceRequestOf(r: DeviceRequest): Dockerode.DeviceRequest {
 /**
  * SecurityOpt entries, in a fixed order. RuntimeDefault has no spelling: the
  * daemon applies its default profile when the option is absent (and a
- * `seccomp=builtin` would be refused by engines before 23.0).
+ * `seccomp=builtin` would be refused by engines before 23.0). A Localhost
+ * profile goes as its JSON text, the only form the Engine API takes.
  */
-export function securityOptOf(sec: Security | undefined): string[] {
+export function securityOptOf(
+  sec: Security | undefined,
+  inputs: Pick<ContainerInputs, 'seccompProfile'>,
+): string[] {
   const opts: string[] = [];
   if (sec?.noNewPrivileges) opts.push('no-new-privileges:true');
-  if (sec?.seccompProfile?.type === 'Unconfined') opts.push('seccomp=unconfined');
+  const seccomp = sec?.seccompProfile;
+  if (seccomp?.type === 'Unconfined') opts.push('seccomp=unconfined');
+  if (seccomp?.type === 'Localhost') {
+    // Never created without it: that would run the container under the default profile.
+    if (!inputs.seccompProfile)
+      throw new UnresolvedReferenceError(
+        `seccomp profile ${JSON.stringify(seccomp.localhostProfile)} is not resolved on this host`,
+      );
+    opts.push(`seccomp=${inputs.seccompProfile.json}`);
+  }
   const apparmor = sec?.appArmorProfile;
   if (apparmor?.type === 'Unconfined') opts.push('apparmor=unconfined');
   if (apparmor?.type === 'Localhost' && apparmor.localhostProfile !== undefined)
@@ -61,13 +74,25 @@ export function confinementOf(spec: Spec): ConfinementHostConfig {
 
 const sortedUnique = (list: string[] | undefined) => nonEmpty([...new Set(list ?? [])].sort());
 
+/** Unconfined, or a Localhost profile by name and content (a profile change recreates); RuntimeDefault adds nothing. */
+function seccompHashOf(spec: Spec, inputs: Pick<ContainerInputs, 'seccompProfile'>) {
+  const seccomp = spec.security?.seccompProfile;
+  if (seccomp?.type === 'Unconfined') return 'unconfined';
+  if (seccomp?.type === 'Localhost')
+    return { localhost: seccomp.localhostProfile, sha256: inputs.seccompProfile?.sha256 };
+  return undefined;
+}
+
 /**
  * The confinement fields as the recreate hash sees them (all recreate: Docker
  * updates none in place). Unset, empty and the daemon's defaults
  * (RuntimeDefault) add no key, so existing containers keep their hash; sets
  * (rules, groups, the capabilities a driver must all offer) hash in any order.
  */
-export function confinementHashOf(spec: Spec): Record<string, unknown> {
+export function confinementHashOf(
+  spec: Spec,
+  inputs: Pick<ContainerInputs, 'seccompProfile'>,
+): Record<string, unknown> {
   const sec = spec.security;
   const apparmor = sec?.appArmorProfile;
   return {
@@ -85,7 +110,7 @@ export function confinementHashOf(spec: Spec): Record<string, unknown> {
     ),
     deviceCgroupRules: sortedUnique(sec?.deviceCgroupRules),
     groupAdd: sortedUnique(sec?.groupAdd),
-    seccomp: sec?.seccompProfile?.type === 'Unconfined' ? 'unconfined' : undefined,
+    seccomp: seccompHashOf(spec, inputs),
     appArmor:
       apparmor?.type === 'Unconfined'
         ? 'unconfined'

@@ -553,6 +553,34 @@ describe('toCreateOptions', () => {
     expect(() => toCreateOptions(spec(patch), inputs, 'h')).toThrow(message);
   });
 
+  it.each<[string, NonNullable<DockerContainerSpec['security']>, string[]]>([
+    [
+      'seccomp Localhost: the resolved JSON text',
+      { seccompProfile: { type: 'Localhost', localhostProfile: 'no-chmod' } },
+      ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}'],
+    ],
+    [
+      'seccomp Localhost between no-new-privileges and AppArmor',
+      {
+        noNewPrivileges: true,
+        seccompProfile: { type: 'Localhost', localhostProfile: 'no-chmod' },
+        appArmorProfile: { type: 'Localhost', localhostProfile: 'dockyard-web' },
+      },
+      ['no-new-privileges:true', 'seccomp={"defaultAction":"SCMP_ACT_ALLOW"}', 'apparmor=dockyard-web'],
+    ],
+  ])('%s', (_title, security, securityOpt) => {
+    const resolved = withInputs({
+      seccompProfile: { json: '{"defaultAction":"SCMP_ACT_ALLOW"}', sha256: 'x' },
+    });
+    expect(toCreateOptions(spec({ security }), resolved, 'h').HostConfig?.SecurityOpt).toEqual(securityOpt);
+  });
+
+  it('refuses a Localhost seccomp profile that is not resolved (never the default profile instead)', () => {
+    const s = spec({ security: { seccompProfile: { type: 'Localhost', localhostProfile: 'no-chmod' } } });
+    expect(() => toCreateOptions(s, inputs, 'h')).toThrow(UnresolvedReferenceError);
+    expect(() => toCreateOptions(s, inputs, 'h')).toThrow(/seccomp profile "no-chmod"/);
+  });
+
   it("networkMode container joins the target's network namespace by container ID, no network of its own", () => {
     const s = spec({ security: { networkMode: 'container', networkContainer: 'vpn' } });
     const opts = toCreateOptions(s, withInputs({ networkContainerId: 'f00d' }), 'h');

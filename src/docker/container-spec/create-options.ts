@@ -178,14 +178,14 @@ function healthcheckOf(spec: Spec): CreateOptions {
   };
 }
 
-function securityOf(spec: Spec): HostConfig {
+function securityOf(spec: Spec, inputs: ContainerInputs): HostConfig {
   const sec = spec.security;
   const host: HostConfig = {};
   if (sec?.privileged) host.Privileged = true;
   if (nonEmpty(sec?.capAdd)) host.CapAdd = [...(sec?.capAdd ?? [])];
   if (nonEmpty(sec?.capDrop)) host.CapDrop = [...(sec?.capDrop ?? [])];
   if (sec?.readOnlyRootFilesystem) host.ReadonlyRootfs = true;
-  const securityOpt = securityOptOf(sec);
+  const securityOpt = securityOptOf(sec, inputs);
   if (securityOpt.length > 0) host.SecurityOpt = securityOpt;
   // "private" PID and UTS namespaces are Docker's default and have no API spelling.
   if (sec?.pidMode === 'host') host.PidMode = 'host';
@@ -289,7 +289,7 @@ export function toCreateOptions(
   const limits = resourceLimitsOf(spec);
   const healthcheck = healthcheckOf(spec);
   const runtime = processRuntimeOf(spec);
-  const security = securityOf(spec);
+  const security = securityOf(spec, inputs);
   const network = networkOptionsOf(spec, inputs);
   const labels = labelsOf(spec, inputs, hash);
   return {

@@ -20,6 +20,11 @@ export interface ContainerInputs {
   env: Array<{ name: string; value: string }>;
   /** The hash of the resolved spec.files (never their content); unset without files. */
   filesHash?: string;
+  /**
+   * For seccompProfile Localhost: the host's profile as resolved from its
+   * ConfigMap, minified (sent as `seccomp=<json>`) and its sha256 (hashed).
+   */
+  seccompProfile?: { json: string; sha256: string };
   /** DockerVolume name → Docker volume name on this host. */
   volumeNames: Record<string, string>;
   /**

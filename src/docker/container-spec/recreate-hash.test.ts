@@ -4,6 +4,11 @@ import type { ContainerInputs } from './inputs.js';
 import { recreateHash } from './recreate-hash.js';
 import { spec, withInputs } from './test-support.js';
 
+const localSeccomp = (localhostProfile: string): Partial<DockerContainerSpec> => ({
+  security: { seccompProfile: { type: 'Localhost', localhostProfile } },
+});
+const profile = (digit: string) => ({ json: '{"defaultAction":"SCMP_ACT_ALLOW"}', sha256: digit.repeat(64) });
+
 describe('recreateHash', () => {
   const h = (patch: Partial<DockerContainerSpec>, i: Partial<ContainerInputs> = {}) =>
     recreateHash(spec(patch), withInputs(i));
@@ -44,6 +49,7 @@ describe('recreateHash', () => {
     ['deviceCgroupRules', { security: { deviceCgroupRules: ['c 1:3 mr'] } }],
     ['groupAdd', { security: { groupAdd: ['1000'] } }],
     ['seccomp Unconfined', { security: { seccompProfile: { type: 'Unconfined' } } }],
+    ['seccomp Localhost', localSeccomp('no-chmod'), { seccompProfile: profile('a') }],
     ['AppArmor Unconfined', { security: { appArmorProfile: { type: 'Unconfined' } } }],
     [
       'AppArmor Localhost',
@@ -215,6 +221,15 @@ describe('recreateHash', () => {
       h({ resources: { deviceRequests: [{ capabilities: [['gpu'], ['compute']] }] } }),
     ];
     expect(new Set(hashes).size).toBe(hashes.length);
+  });
+
+  it("follows a Localhost seccomp profile's content and name, not only its name", () => {
+    const same = h(localSeccomp('no-chmod'), { seccompProfile: profile('a') });
+    expect(h(localSeccomp('no-chmod'), { seccompProfile: profile('a') })).toBe(same);
+    expect(h(localSeccomp('no-chmod'), { seccompProfile: profile('b') })).not.toBe(same);
+    expect(h(localSeccomp('no-mkdir'), { seccompProfile: profile('a') })).not.toBe(same);
+    // A resolved profile the spec does not ask for is not part of the container.
+    expect(h({}, { seccompProfile: profile('a') })).toBe(baseHash);
   });
 
   it('keeps command and args order', () => {

@@ -85,7 +85,7 @@ function healthcheckGroup(spec: Spec) {
   };
 }
 
-function securityGroup(spec: Spec) {
+function securityGroup(spec: Spec, inputs: ContainerInputs) {
   const sec = spec.security ?? {};
   return emptyToUndefined({
     privileged: trueOrUndefined(sec.privileged),
@@ -107,7 +107,7 @@ function securityGroup(spec: Spec) {
         (d) => `${d.containerPath}\0${d.hostPath}`,
       ),
     ),
-    ...confinementHashOf(spec),
+    ...confinementHashOf(spec, inputs),
   });
 }
 
@@ -142,7 +142,7 @@ export function recreateGroups(spec: Spec, inputs: ContainerInputs): Record<stri
     healthcheck: healthcheckGroup(spec),
     // sysctls, ulimits, shmSize, init, tty, stdinOpen, hostAliases, dnsConfig.
     ...runtimeGroupsOf(spec),
-    security: securityGroup(spec),
+    security: securityGroup(spec, inputs),
     labels: nonEmptyMap(spec.labels),
     stopSignal: spec.stopSignal !== undefined ? normalSignal(spec.stopSignal) : undefined,
     logging: spec.logging
