@@ -10,6 +10,7 @@ import { idle } from './scenarios/idle.js';
 import { memory } from './scenarios/memory.js';
 import { noisy } from './scenarios/noisy.js';
 import { restart } from './scenarios/restart.js';
+import { rollout } from './scenarios/rollout.js';
 import { Cleanup } from './support/cleanup.js';
 import { prepareImages } from './support/env.js';
 import {
@@ -39,6 +40,8 @@ const GROUPS: Array<{ name: string; scenarios: ScenarioName[] }> = [
   { name: 'volumes', scenarios: ['memory', 'restart'] },
   // pauses a node: its own environment so nothing else sees the fault.
   { name: 'noisy', scenarios: ['noisy'] },
+  // a DockerService replacing every replica: its own environment, no other objects around.
+  { name: 'rollout', scenarios: ['rollout'] },
 ];
 
 const RUNNERS: Record<ScenarioName, (s: Session) => Promise<ScenarioResult>> = {
@@ -48,6 +51,7 @@ const RUNNERS: Record<ScenarioName, (s: Session) => Promise<ScenarioResult>> = {
   memory,
   restart,
   noisy,
+  rollout,
 };
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
@@ -101,6 +105,11 @@ async function runGroup(
       ...(profileDir ? { profileDir } : {}),
       // Forced GC + live heap for the memory figures.
       ...(wanted.includes('memory') ? { inspect: true } : {}),
+      // The rollout replaces P replicas at once; with fewer DockerContainer
+      // workers than P the controller, not the strategy, would set the pace.
+      ...(wanted.includes('rollout')
+        ? { workers: Math.max(options.concurrency, options.rolloutParallelism) }
+        : {}),
     });
     for (const name of wanted) {
       log(`== ${name}`);

@@ -3,15 +3,27 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { nextHostStatus, type HostObservationResult } from '../src/controllers/dockerhost/host-status.js';
+import { inApiOrder, MANAGED_KINDS as MANAGED_KIND_ENTRIES } from '../src/controllers/kinds.js';
 import { ALL_KINDS, ANNOTATIONS, API_VERSION } from '../src/crds/index.js';
 import {
   FAILED_PHASES,
+  HEALTHY_REASONS,
   HOST_FAILURE_REASONS,
   Reason,
   RETRIED_REASONS,
+  ROLLOUT_FAILED_REASONS,
   STALLED_REASONS,
+  SUSPENDED_REASONS,
   WAITING_REASONS,
 } from '../src/crds/reasons.js';
+import {
+  markReady,
+  markReconciling,
+  markRetrying,
+  markStalled,
+  type Condition,
+  type ConditionDetail,
+} from '../src/runtime/conditions.js';
 import { summarize } from '../src/managed/summary.js';
 import type { HostOutcome } from '../src/managed/types.js';
 import type { Refusal } from '../src/managed/placement.js';
@@ -168,7 +180,8 @@ function dockerHost(observation: HostObservationResult | undefined, o: ObjectOpt
 }
 
 const PAUSED = { [ANNOTATIONS.paused]: 'true' };
-const MANAGED_KINDS = ALL_KINDS.map((d) => d.kind).filter((k) => k !== 'DockerHost');
+/** The kinds whose status is the managed reconciler's summary (DockerHost and DockerService have their own). */
+const MANAGED_KINDS = inApiOrder(MANAGED_KIND_ENTRIES).map((k) => k.definition.kind);
 
 // --- the tests ---------------------------------------------------------------
 
@@ -598,6 +611,197 @@ describe('health by reason group (src/crds/reasons.ts)', () => {
       message: `${reason}: tcp://edge-1.lab:2376: down`,
     });
   });
+});
+
+// --- DockerService: its health is its rollout's --------------------------------
+
+type Mark = (c: readonly Condition[] | undefined, d: ConditionDetail, now?: Date) => Condition[];
+
+interface ServiceState {
+  /** How the controller sets Ready (and Reconciling/Stalled), as src/runtime/conditions.ts does for every kind. */
+  mark: Mark;
+  reason: Reason;
+  message: string;
+  phase: string;
+  readySummary?: string;
+  /** Conditions set beside Ready (Available, Progressing, RolledBack). */
+  extra?: Condition[];
+}
+
+/** A DockerService after a reconcile that left its rollout in `state`. */
+function service(state: ServiceState | undefined, o: ObjectOptions & { paused?: boolean } = {}) {
+  const observed = o.observed ?? o.generation ?? 2;
+  const conditions = state
+    ? state.mark(
+        state.extra ?? [],
+        { reason: state.reason, message: state.message, observedGeneration: observed },
+        NOW,
+      )
+    : undefined;
+  return {
+    apiVersion: API_VERSION,
+    kind: 'DockerService',
+    metadata: metadata(o, true),
+    spec: {
+      hostSelector: { matchLabels: { site: 'edge' } },
+      replicas: 3,
+      template: { spec: { image: 'nginx:1.27' } },
+      ...(o.paused !== undefined ? { paused: o.paused } : {}),
+    },
+    ...(state
+      ? {
+          status: {
+            observedGeneration: observed,
+            conditions,
+            phase: state.phase,
+            replicas: 3,
+            readySummary: state.readySummary ?? '3/3',
+          },
+        }
+      : {}),
+  };
+}
+
+const condition = (type: string, status: Condition['status'], reason: Reason): Condition => ({
+  type,
+  status,
+  reason,
+  message: '',
+  lastTransitionTime: '2026-03-01T11:00:00Z',
+});
+
+const COMPLETE: ServiceState = {
+  mark: markReady,
+  reason: Reason.RolloutComplete,
+  message: '3/3 replicas at revision 4 are Available',
+  phase: 'Complete',
+  extra: [condition('Available', 'True', Reason.MinimumReplicasAvailable)],
+};
+const ROLLING: ServiceState = {
+  mark: markReconciling,
+  reason: Reason.RollingUpdate,
+  message: '1/3 replicas at revision 5',
+  phase: 'Progressing',
+  readySummary: '2/3',
+};
+const ROLLED_BACK: ServiceState = {
+  mark: markStalled,
+  reason: Reason.RolledBack,
+  message: 'revision 5 failed; running revision 4',
+  phase: 'RolledBack',
+  extra: [condition('RolledBack', 'True', Reason.RolledBack)],
+};
+
+describe('DockerService health', () => {
+  it('is Healthy when the rollout is complete', () => {
+    expect(runHealth('DockerService', service(COMPLETE))).toEqual({
+      status: 'Healthy',
+      message: '3/3 replicas at revision 4 are Available',
+    });
+  });
+
+  it('is Progressing while a rollout replaces replicas', () => {
+    expect(runHealth('DockerService', service(ROLLING))).toEqual({
+      status: 'Progressing',
+      message: 'Progressing (2/3 ready): 1/3 replicas at revision 5',
+    });
+  });
+
+  it('is Progressing before the controller wrote any status', () => {
+    expect(runHealth('DockerService', service(undefined))).toEqual({ status: 'Progressing', message: STALE });
+  });
+
+  it('is Progressing while the status is from an older generation, whatever it says', () => {
+    for (const state of [COMPLETE, ROLLED_BACK]) {
+      const obj = service(state, { generation: 3, observed: 2 });
+      expect(runHealth('DockerService', obj)).toEqual({ status: 'Progressing', message: STALE });
+    }
+  });
+
+  it('is Suspended when paused by spec.paused or the annotation, whatever the status says', () => {
+    for (const state of [COMPLETE, ROLLING, ROLLED_BACK, undefined]) {
+      expect(runHealth('DockerService', service(state, { paused: true }))).toEqual({
+        status: 'Suspended',
+        message: 'Paused (spec.paused): the rollout takes no step until it is resumed',
+      });
+      expect(runHealth('DockerService', service(state, { annotations: PAUSED }))).toEqual({
+        status: 'Suspended',
+        message: 'Paused (dockyard.io/paused): the rollout takes no step until it is resumed',
+      });
+    }
+  });
+
+  it('is not Suspended when spec.paused is false or the annotation is not "true"', () => {
+    expect(runHealth('DockerService', service(COMPLETE, { paused: false })).status).toBe('Healthy');
+    const obj = service(COMPLETE, { annotations: { [ANNOTATIONS.paused]: 'false' } });
+    expect(runHealth('DockerService', obj).status).toBe('Healthy');
+  });
+
+  it.each(SUSPENDED_REASONS)('is Suspended when the rollout is held (%s)', (reason) => {
+    const held: ServiceState = {
+      mark: markRetrying,
+      reason,
+      message: 'held at revision 5',
+      phase: reason === Reason.CanaryPaused ? 'CanaryPaused' : 'Paused',
+    };
+    expect(runHealth('DockerService', service(held))).toEqual({
+      status: 'Suspended',
+      message: `${reason}: held at revision 5`,
+    });
+  });
+
+  // RollingBack is still moving (Reconciling); the others are Stalled: both are Degraded,
+  // a rollback is never reported as a successful update.
+  it.each(
+    ROLLOUT_FAILED_REASONS.flatMap((reason) =>
+      [markRetrying, markStalled].map((mark) => [reason, mark.name, mark] as const),
+    ),
+  )('is Degraded when the rollout failed (%s, %s)', (reason, _how, mark) => {
+    const failed: ServiceState = { mark, reason, message: 'revision 5 failed', phase: 'Failed' };
+    expect(runHealth('DockerService', service(failed))).toEqual({
+      status: 'Degraded',
+      message: `${reason}: revision 5 failed`,
+    });
+  });
+
+  it('is Degraded when rolled back, with the RolledBack condition beside Ready', () => {
+    expect(runHealth('DockerService', service(ROLLED_BACK))).toEqual({
+      status: 'Degraded',
+      message: 'RolledBack: revision 5 failed; running revision 4',
+    });
+  });
+
+  it.each(STALLED_REASONS)('is Degraded when Stalled with %s', (reason) => {
+    const stuck: ServiceState = { mark: markStalled, reason, message: 'needs a change', phase: 'Failed' };
+    expect(runHealth('DockerService', service(stuck))).toEqual({
+      status: 'Degraded',
+      message: `${reason}: needs a change`,
+    });
+  });
+
+  it.each(HEALTHY_REASONS)('is Progressing while it works with nothing wrong (%s)', (reason) => {
+    const working: ServiceState = { mark: markReconciling, reason, message: 'working', phase: 'Progressing' };
+    expect(runHealth('DockerService', service(working)).status).toBe('Progressing');
+  });
+
+  // As Argo CD's own Deployment check: replicas short of Available are Progressing until
+  // the progress deadline says the rollout failed (ProgressDeadlineExceeded, above).
+  it.each([Reason.MinimumReplicasUnavailable, Reason.InsufficientHosts])(
+    'is Progressing while replicas are short (%s)',
+    (reason) => {
+      const short: ServiceState = {
+        mark: markRetrying,
+        reason,
+        message: 'edge-2 is not Ready',
+        phase: 'Progressing',
+        readySummary: '2/3',
+      };
+      expect(runHealth('DockerService', service(short))).toEqual({
+        status: 'Progressing',
+        message: `Progressing (2/3 ready): edge-2 is not Ready`,
+      });
+    },
+  );
 });
 
 describe('reason tables in the health scripts', () => {

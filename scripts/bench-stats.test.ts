@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { DockerService } from '../src/crds/dockerservice.js';
 import { isMutatingAction, isMutatingOperation } from '../bench/support/metrics.js';
+import { largestGap, minimumBetween, rolloutComplete } from '../bench/scenarios/rollout.js';
 import { parseBenchArgs } from '../bench/support/options.js';
 import {
   counterDelta,
@@ -129,7 +131,7 @@ describe('Docker mutation classification', () => {
 describe('bench flags', () => {
   it('defaults finish in minutes and match the controller defaults', () => {
     expect(parseBenchArgs([])).toMatchObject({
-      scenarios: ['convergence', 'drift', 'idle', 'memory', 'restart', 'noisy'],
+      scenarios: ['convergence', 'drift', 'idle', 'memory', 'restart', 'noisy', 'rollout'],
       n: 200,
       nodes: 2,
       concurrency: 4,
@@ -138,8 +140,21 @@ describe('bench flags', () => {
       idleSeconds: 120,
       memorySteps: [0, 1000, 5000],
       restartObjects: 5000,
+      rolloutReplicas: 100,
+      rolloutParallelism: 10,
       profile: false,
       out: 'bench/results',
+    });
+  });
+
+  it('rollout parallelism defaults to 10 % of the replicas, at least 1', () => {
+    expect(parseBenchArgs(['--rollout-replicas=12'])).toMatchObject({
+      rolloutReplicas: 12,
+      rolloutParallelism: 1,
+    });
+    expect(parseBenchArgs(['--rollout-replicas=12', '--rollout-parallelism=2'])).toMatchObject({
+      rolloutReplicas: 12,
+      rolloutParallelism: 2,
     });
   });
 
@@ -156,8 +171,66 @@ describe('bench flags', () => {
     ['--nodes=1'],
     ['--noisy-fault=slow'],
     ['--bogus'],
+    ['--rollout-replicas=1'],
+    ['--rollout-replicas=1001'],
+    ['--rollout-parallelism=100'], // not below the default 100 replicas: no availability floor left
   ])('refuses %s', (arg) => {
     expect(() => parseBenchArgs([arg])).toThrow();
+  });
+});
+
+describe('rollout figures', () => {
+  const samples: Array<[number, number]> = [
+    [0, 12],
+    [0.1, 10],
+    [0.25, 11],
+    [0.3, 9],
+    [0.9, 12],
+  ];
+
+  it.each<[number, number, number | undefined]>([
+    [0, 1, 9],
+    [0, 0.2, 10],
+    [0.5, 1, 12],
+    [2, 3, undefined], // no sample in the window: no figure, never a made-up zero
+  ])('fewest running between %d s and %d s is %s', (from, to, expected) => {
+    expect(minimumBetween(samples, from, to)).toBe(expected);
+  });
+
+  it('the largest gap between samples shows whether 100 ms sampling held', () => {
+    expect(largestGap(samples)).toBeCloseTo(0.6, 10);
+    expect(largestGap([[0, 1]])).toBeUndefined();
+  });
+
+  const svc = (status: Partial<NonNullable<DockerService['status']>>, generation = 2) =>
+    ({ metadata: { name: 's', generation }, spec: {}, status }) as unknown as DockerService;
+  const complete = {
+    observedGeneration: 2,
+    phase: 'Complete',
+    updateRevision: 'b',
+    currentRevision: 'b',
+    updatedReplicas: 12,
+    availableReplicas: 12,
+    conditions: [
+      {
+        type: 'Ready',
+        status: 'True' as const,
+        reason: 'RolloutComplete',
+        message: '',
+        lastTransitionTime: '',
+      },
+    ],
+  };
+
+  it.each<[string, Partial<NonNullable<DockerService['status']>>, boolean]>([
+    ['complete at the new revision', {}, true],
+    ['still the old revision', { updateRevision: 'a', currentRevision: 'a' }, false],
+    ['an older generation', { observedGeneration: 1 }, false],
+    ['rolled back (running another revision)', { phase: 'RolledBack', currentRevision: 'a' }, false],
+    ['Complete but not every replica updated', { updatedReplicas: 11 }, false],
+    ['Complete but Ready=False', { conditions: [] }, false],
+  ])('rolloutComplete: %s', (_title, change, expected) => {
+    expect(rolloutComplete(svc({ ...complete, ...change }), 12, 'a')).toBe(expected);
   });
 });
 

@@ -105,21 +105,31 @@ describe('chart RBAC template', () => {
 
   it('finds the rules it checks (the ClusterRole and the leader-election Role)', () => {
     const rules = parseTemplateRules(text);
-    expect(rules.length).toBe(8);
+    expect(rules.length).toBe(10);
     expect(rules.flatMap((r) => r.verbs).sort()).toEqual(
       [
-        'create',
-        'create',
-        'get',
-        'get',
-        'get',
-        'get',
+        // every kind: list, watch, patch; their status: patch
         'list',
-        'patch',
-        'patch',
-        'patch',
-        'update',
         'watch',
+        'patch',
+        'patch',
+        // a DockerService's replicas
+        'create',
+        'delete',
+        // its ControllerRevisions
+        'list',
+        'watch',
+        'create',
+        'delete',
+        // events; secrets, configmaps, namespaces; the Lease
+        'create',
+        'patch',
+        'get',
+        'get',
+        'get',
+        'create',
+        'get',
+        'update',
       ].sort(),
     );
     // Secrets: get only, with its reason.
@@ -134,7 +144,22 @@ describe('chart RBAC template', () => {
     expect(dockyard.map((r) => r.grants.filter((g) => g.startsWith('docker')))).toEqual([
       [...KIND_PLURALS],
       KIND_PLURALS.map((p) => `${p}/status`),
+      // Hand-written: the DockerContainers a DockerService creates and deletes.
+      ['dockercontainers'],
     ]);
+  });
+
+  it('lets a DockerService own its replicas and revisions, and nothing else create or delete', () => {
+    const rules = parseTemplateRules(text);
+    const creating = rules.filter((r) => r.verbs.includes('create') || r.verbs.includes('delete'));
+    expect(creating.map((r) => r.grants.filter((g) => !r.verbs.includes(g)))).toEqual([
+      ['dockyard.io', 'dockercontainers'],
+      ['apps', 'controllerrevisions'],
+      ['events.k8s.io', 'events'],
+      ['coordination.k8s.io', 'leases'],
+    ]);
+    const revisions = rules.find((r) => r.grants.includes('controllerrevisions'));
+    expect(revisions?.reasons.get('delete')).toMatch(/revisionHistoryLimit/);
   });
 
   it.each([
@@ -171,8 +196,9 @@ describe('chart RBAC template', () => {
 
 describe('withKindResources', () => {
   const rules = (kinds: string, status: string) =>
-    `rules:\n  - apiGroups: ["dockyard.io"]\n    resources: [${kinds}]\n    verbs: ["list"]\n` +
+    `rules:\n  - apiGroups: ["dockyard.io"]\n    resources: [${kinds}]\n    verbs: ["list", "watch"]\n` +
     `  - apiGroups: ["dockyard.io"]\n    resources: [${status}]\n    verbs: ["patch"]\n`;
+  const oneKind = '  - apiGroups: ["dockyard.io"]\n    resources: ["as"]\n    verbs: ["create"]\n';
 
   it.each([
     ['adds a new kind to both rules', rules('"as"', '"as/status"'), ['as', 'bs']],
@@ -180,6 +206,12 @@ describe('withKindResources', () => {
     ['drops a kind no longer listed', rules('"as", "gone"', '"as/status", "gone/status"'), ['as', 'bs']],
   ])('%s', (_name, template, plurals) => {
     expect(withKindResources(template, plurals)).toBe(rules('"as", "bs"', '"as/status", "bs/status"'));
+  });
+
+  it('leaves a hand-written rule on one kind alone (it neither lists nor watches)', () => {
+    expect(withKindResources(rules('"as"', '"as/status"') + oneKind, ['as', 'bs'])).toBe(
+      rules('"as", "bs"', '"as/status", "bs/status"') + oneKind,
+    );
   });
 
   it.each([
@@ -205,7 +237,7 @@ describe('rendered plain manifests (manifests/install.yaml)', () => {
     expect(
       rules.filter((r) => r.apiGroups?.includes('dockyard.io')).map((r) => r.resources),
       'manifests/install.yaml is stale: run npm run generate',
-    ).toEqual([[...KIND_PLURALS], KIND_PLURALS.map((p) => `${p}/status`)]);
+    ).toEqual([[...KIND_PLURALS], KIND_PLURALS.map((p) => `${p}/status`), ['dockercontainers']]);
     for (const rule of rules) {
       for (const key of ['apiGroups', 'resources', 'resourceNames', 'verbs', 'nonResourceURLs']) {
         for (const value of rule[key] ?? [])

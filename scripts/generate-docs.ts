@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { hostMachine, HOST_MACHINE_VERSION } from '../src/controllers/dockerhost/host-machine.js';
+import { rolloutMachine, ROLLOUT_MACHINE_VERSION } from '../src/controllers/dockerservice/rollout-machine.js';
 import { inApiOrder, MANAGED_KINDS } from '../src/controllers/kinds.js';
 import { ALL_KINDS } from '../src/crds/index.js';
 import { renderApiDoc } from './docs/api-doc.js';
@@ -27,6 +28,17 @@ export const MACHINES: readonly MachineDoc[] = [
   },
   // The managed kinds (src/controllers/kinds.ts), in the API's order.
   ...inApiOrder(MANAGED_KINDS).map((k): MachineDoc => ({ kind: k.definition.kind, ...k.machine })),
+  {
+    kind: 'DockerService',
+    machine: rolloutMachine,
+    version: ROLLOUT_MACHINE_VERSION,
+    source: 'src/controllers/dockerservice/rollout-machine.ts',
+    about:
+      'The rollout of one DockerService, one event per reconcile (what the replicas show and the time): a new ' +
+      'template starts Progressing; Complete when every replica runs it and is Available; a failure rolls back ' +
+      'to the last fully Available revision (RollingBack → RolledBack) or stops (Failed), as failureAction says. ' +
+      'Its DockerContainers run their own machine (above); its actions record Events and count rollouts.',
+  },
 ];
 
 export const DOC_FILES = ['docs/api.md', 'docs/state-machines.md', 'docs/metrics.md'] as const;

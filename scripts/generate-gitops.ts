@@ -12,7 +12,12 @@ import { format, resolveConfig } from 'prettier';
 import { Document } from 'yaml';
 import { MANAGED_KINDS } from '../src/controllers/kinds.js';
 import { ALL_KINDS, GROUP } from '../src/crds/index.js';
-import { FAILED_PHASES, WAITING_REASONS } from '../src/crds/reasons.js';
+import {
+  FAILED_PHASES,
+  ROLLOUT_FAILED_REASONS,
+  SUSPENDED_REASONS,
+  WAITING_REASONS,
+} from '../src/crds/reasons.js';
 
 export const HEALTH_DIR = 'gitops/argocd/health';
 export const ARGOCD_CM_PATCH = 'gitops/argocd/argocd-cm-patch.yaml';
@@ -60,6 +65,8 @@ export function readHealthScripts(): Map<string, string> {
 export const REASON_TABLES: Readonly<Record<string, readonly string[]>> = {
   WAITING_REASONS,
   FAILED_PHASES,
+  ROLLOUT_FAILED_REASONS,
+  SUSPENDED_REASONS,
 };
 
 /** A one-level Lua table constructor on lines of its own: `local NAME = { … }`. */

@@ -2,11 +2,14 @@
 
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['convergence', 'drift', 'idle', 'memory', 'restart', 'noisy'] as const;
+export const SCENARIOS = ['convergence', 'drift', 'idle', 'memory', 'restart', 'noisy', 'rollout'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** The controller's own default (--max-concurrent-reconciles, src/cli/controller-options.ts). */
 export const CONTROLLER_DEFAULT_WORKERS = 4;
+
+/** DockerService spec.replicas' maximum (src/crds/dockerservice.ts). */
+const MAX_SERVICE_REPLICAS = 1000;
 
 export interface BenchOptions {
   scenarios: ScenarioName[];
@@ -27,6 +30,13 @@ export interface BenchOptions {
   memorySteps: number[];
   restartObjects: number;
   noisyFault: 'pause' | 'halt';
+  /** Replicas of the rollout scenario's DockerService. */
+  rolloutReplicas: number;
+  /**
+   * The rollout's maxUnavailable (StopFirst, maxSurge 0): replicas replaced at
+   * once, and the direct baseline's stop+remove+create+start sequences in flight.
+   */
+  rolloutParallelism: number;
   profile: boolean;
   out: string;
   /** The built controller entry point (another build for before/after comparisons). */
@@ -58,6 +68,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       'memory-steps': { type: 'string' },
       'restart-objects': { type: 'string' },
       'noisy-fault': { type: 'string' },
+      'rollout-replicas': { type: 'string' },
+      'rollout-parallelism': { type: 'string' },
       profile: { type: 'boolean' },
       out: { type: 'string' },
       controller: { type: 'string' },
@@ -83,6 +95,19 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   if (noisyFault !== 'pause' && noisyFault !== 'halt') throw new Error('--noisy-fault is pause or halt');
   const nodes = positiveInt('nodes', values.nodes, 2, 2);
   const drift = positiveInt('drift', values.drift, 50);
+  const rolloutReplicas = positiveInt('rollout-replicas', values['rollout-replicas'], 100, 2);
+  if (rolloutReplicas > MAX_SERVICE_REPLICAS)
+    throw new Error(`--rollout-replicas is at most ${MAX_SERVICE_REPLICAS} (DockerService spec.replicas)`);
+  // 10 % of the replicas by default: 100 → 10, as the issue's example.
+  const rolloutParallelism = positiveInt(
+    'rollout-parallelism',
+    values['rollout-parallelism'],
+    Math.max(1, Math.floor(rolloutReplicas / 10)),
+  );
+  if (rolloutParallelism >= rolloutReplicas)
+    throw new Error(
+      '--rollout-parallelism must be below --rollout-replicas (the availability floor is N − P)',
+    );
   return {
     scenarios: scenarios as ScenarioName[],
     n: positiveInt('n', values.n, 200, 2),
@@ -95,6 +120,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     memorySteps: [...new Set([0, ...memorySteps])].sort((a, b) => a - b),
     restartObjects: positiveInt('restart-objects', values['restart-objects'], 5000),
     noisyFault,
+    rolloutReplicas,
+    rolloutParallelism,
     profile: values.profile ?? false,
     out: values.out ?? 'bench/results',
     controller: values.controller ?? 'dist/main.js',
@@ -117,6 +144,9 @@ export const HELP = `npm run bench -- [flags]
   --memory-steps=0,1000,5000  DockerVolume counts at which the controller's RSS is read
   --restart-objects=5000  converged DockerVolumes the restarted controller must verify
   --noisy-fault=pause     how the neighbour is made bad: pause (hangs) or halt (refuses)
+  --rollout-replicas=100  replicas of the rollout scenario's DockerService (spread over the nodes)
+  --rollout-parallelism=P its maxUnavailable with StopFirst and maxSurge 0 (default: 10 % of the
+                          replicas) AND the direct baseline's stop+remove+create+start sequences in flight
   --profile               CPU-profile the controller in the convergence scenario
   --out=bench/results     where JSON, summary.md, convergence.svg and profiles go
   --controller=dist/main.js   the built controller to run (e.g. another build, for before/after)

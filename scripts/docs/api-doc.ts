@@ -173,12 +173,15 @@ export function renderApiDoc(kinds: readonly KindDefinition[]): string {
     `Group ${code(GROUP)}, version ${code(API_VERSION.split('/')[1] ?? '')}. Every kind has the status ` +
       'subresource and reports `status.observedGeneration` and the kstatus conditions `Ready`, ' +
       '`Reconciling` and `Stalled` (see [troubleshooting.md](troubleshooting.md) for their reasons). ' +
-      'The namespaced kinds are placed with exactly one of `spec.hostName` or `spec.hostSelector` and ' +
-      'report one entry per placed host in `status.hosts`; their lifecycles are drawn in ' +
-      '[state-machines.md](state-machines.md).',
+      'The namespaced kinds but DockerService are placed with exactly one of `spec.hostName` or ' +
+      '`spec.hostSelector` and report one entry per placed host in `status.hosts`; their lifecycles are ' +
+      'drawn in [state-machines.md](state-machines.md). A DockerService places DockerContainers (its ' +
+      'replicas) instead and reports its rollout: see the guide [services.md](services.md).',
     kinds.map((k) => `- [${k.kind}](#${k.kind.toLowerCase()}) (${k.scope.toLowerCase()})`).join('\n'),
     '## Annotations',
-    'Honoured on every kind.',
+    'Honoured on every kind. On a DockerService, `dockyard.io/paused` holds the rollout; its own ' +
+      'annotations `dockyard.io/promote` (promote a Manual canary) and `dockyard.io/rollback` (roll back ' +
+      'by hand) are described in [services.md](services.md#annotations).',
     table(
       ['Annotation', 'Meaning'],
       (Object.keys(ANNOTATIONS) as Array<keyof typeof ANNOTATIONS>).map((k) => [

@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import { DOCKERHOST_CONTROLLER } from '../../src/controllers/dockerhost/dockerhost-controller.js';
 import { controllerName, inApiOrder, MANAGED_KINDS } from '../../src/controllers/kinds.js';
 import { createImageMetrics } from '../../src/controllers/dockerimage/image-metrics.js';
+import { DOCKERSERVICE_CONTROLLER, serviceMetrics } from '../../src/controllers/dockerservice/register.js';
 import { createStreamResyncMetrics } from '../../src/docker/stream-resync.js';
 import { createDockerMetrics } from '../../src/docker/docker-metrics.js';
 import { managedMetrics } from '../../src/managed/managed-metrics.js';
@@ -27,6 +28,7 @@ export function collectMetrics(): MetricInfo[] {
   managedMetrics(registry);
   createImageMetrics(registry);
   createStreamResyncMetrics(registry);
+  serviceMetrics(registry);
   return registry
     .getMetricsAsArray()
     .map((m) => ({
@@ -40,8 +42,12 @@ export function collectMetrics(): MetricInfo[] {
 
 /** What the label values are, where the help text does not say. */
 const LABEL_VALUES: Record<string, string> = {
-  controller: `the controller: ${[DOCKERHOST_CONTROLLER, ...inApiOrder(MANAGED_KINDS).map(controllerName)].map(code).join(', ')}`,
-  result: '`success`, `error`, `requeue` or `requeue_after`',
+  controller: `the controller: ${[DOCKERHOST_CONTROLLER, ...inApiOrder(MANAGED_KINDS).map(controllerName), DOCKERSERVICE_CONTROLLER].map(code).join(', ')}`,
+  result:
+    '`success`, `error`, `requeue` or `requeue_after` for reconciles; `started`, `complete`, `rolled_back` ' +
+    'or `failed` for DockerService rollouts',
+  namespace: 'the DockerService’s namespace',
+  service: 'the DockerService’s name',
   name: 'the work queue (named after its controller)',
   resource: 'the informer’s resource, e.g. `dockercontainers.dockyard.io`',
   host: 'the DockerHost name',
@@ -70,7 +76,8 @@ const GROUPS: Array<{ title: string; prefix: string; intro: string }> = [
     title: 'Dockyard',
     prefix: 'dockyard_',
     intro:
-      'Dockyard’s own metrics: Docker hosts and requests, managed objects, drift, image pulls, informers.',
+      'Dockyard’s own metrics: Docker hosts and requests, managed objects, drift, image pulls, informers, ' +
+      'service rollouts.',
   },
 ];
 
@@ -116,6 +123,8 @@ export function renderMetricsDoc(metrics: readonly MetricInfo[]): string {
       'sum by (kind) (increase(dockyard_drift_repairs_total[1h]))',
       '# Failed image pulls by reason',
       'sum by (outcome) (rate(dockyard_image_pull_duration_seconds_count{outcome!="success"}[15m]))',
+      '# DockerService rollouts that rolled back or failed in the last day',
+      'sum by (result) (increase(dockyard_service_rollouts_total{result=~"rolled_back|failed"}[1d]))',
       '```',
     ].join('\n'),
   ].join('\n\n');

@@ -6,7 +6,8 @@ import { createStreamResyncMetrics } from '../docker/stream-resync.js';
 import type { ManagedControllerHandle } from '../managed/register.js';
 import { ORPHAN_SWEEPER, registerOrphanSweeper, type OwnerSource } from '../managed/orphan-sweeper.js';
 import type { ManagedObject } from '../managed/types.js';
-import { controllerName, MANAGED_KINDS, resourceOf, type ManagedKindEntry } from './kinds.js';
+import { DOCKERSERVICE_CONTROLLER, registerDockerServiceController } from './dockerservice/register.js';
+import { CONTAINERS, controllerName, MANAGED_KINDS, resourceOf, type ManagedKindEntry } from './kinds.js';
 
 export type { ControllerDeps };
 
@@ -46,6 +47,9 @@ export function registerControllers(deps: ControllerDeps): RegisteredControllers
   // dockerhost/placed-objects.ts); its messages name the kinds that use
   // others first, the order they leave in.
   for (const kind of [...MANAGED_KINDS].reverse()) trackPlaced(kind.definition.kind, handleOf(kind).objects);
+  // DockerService owns DockerContainers and never talks to Docker: it reads
+  // the containers' and hosts' caches the managed controllers keep.
+  registerDockerServiceController({ deps, hosts, containers: handleOf(CONTAINERS).objects });
   registerOrphanSweeper({
     deps,
     hostRuntime,
@@ -59,7 +63,12 @@ export function registerControllers(deps: ControllerDeps): RegisteredControllers
     intervalMs: deps.orphanSweepIntervalMs,
   });
   return {
-    names: [DOCKERHOST_CONTROLLER, ...MANAGED_KINDS.map(controllerName), ORPHAN_SWEEPER],
+    names: [
+      DOCKERHOST_CONTROLLER,
+      ...MANAGED_KINDS.map(controllerName),
+      DOCKERSERVICE_CONTROLLER,
+      ORPHAN_SWEEPER,
+    ],
     hostRuntime,
     stop: async () => hostRuntime.stop(),
   };

@@ -14,15 +14,17 @@ import {
   MANAGED_KINDS,
   NETWORKS,
   resourceOf,
+  UNMANAGED_KINDS,
   VOLUMES,
   type ManagedKindEntry,
 } from './kinds.js';
 
 describe('MANAGED_KINDS', () => {
-  it('lists every kind of the API but DockerHost, once', () => {
+  it('lists every kind of the API but the unmanaged ones (DockerHost, DockerService), once', () => {
     const listed = MANAGED_KINDS.map((k) => k.definition.kind);
     expect(new Set(listed).size).toBe(listed.length);
-    expect(['DockerHost', ...listed].sort()).toEqual(ALL_KINDS.map((d) => d.kind).sort());
+    expect(UNMANAGED_KINDS.filter((k) => listed.includes(k))).toEqual([]);
+    expect([...UNMANAGED_KINDS, ...listed].sort()).toEqual(ALL_KINDS.map((d) => d.kind).sort());
   });
 
   it('keeps the controller names dashboards and alerts select on', () => {
@@ -45,7 +47,7 @@ describe('MANAGED_KINDS', () => {
 
   it('orders entries as the API does, for the docs', () => {
     expect(inApiOrder(MANAGED_KINDS).map((k) => k.definition.kind)).toEqual(
-      ALL_KINDS.filter((d) => d.kind !== 'DockerHost').map((d) => d.kind),
+      ALL_KINDS.filter((d) => !UNMANAGED_KINDS.includes(d.kind)).map((d) => d.kind),
     );
   });
 

@@ -5,7 +5,8 @@
 // docs/state-machines.md, docs/metrics.md, the Argo CD health checks).
 // Adding a kind: its API in src/crds/<kind>.ts (and its line in ALL_KINDS),
 // its ManagedKind and machine in src/controllers/<kind>/, and one entry here;
-// then `npm run generate`. kinds.test.ts fails when ALL_KINDS and this list differ.
+// then `npm run generate`. kinds.test.ts fails when ALL_KINDS differs from this
+// list and UNMANAGED_KINDS (the kinds with a controller of their own) together.
 import type { AnyStateMachine } from 'xstate';
 import type { DockerContainer } from '../crds/dockercontainer.js';
 import { dockerContainerDefinition } from '../crds/dockercontainer.js';
@@ -156,6 +157,16 @@ export const MANAGED_KINDS: readonly ManagedKindEntry[] = [
 function listed<T extends ManagedObject>(entry: ManagedKindEntry<T>): ManagedKindEntry {
   return entry as unknown as ManagedKindEntry;
 }
+
+/**
+ * The API's kinds that are not managed kinds: no ManagedKind, no per-host
+ * machine, no Docker objects of their own. DockerHost is the Docker daemon
+ * itself (its own controller and machine, src/controllers/dockerhost);
+ * DockerService never talks to Docker: it owns DockerContainers, as a
+ * Deployment owns Pods (src/controllers/dockerservice). Every kind of
+ * ALL_KINDS is in exactly one of this list and MANAGED_KINDS (kinds.test.ts).
+ */
+export const UNMANAGED_KINDS: readonly string[] = ['DockerHost', 'DockerService'];
 
 /** The kind's controller name: its metrics' `controller` label, Event reporter and field manager. */
 export function controllerName(entry: Pick<ManagedKindEntry, 'definition'>): string {

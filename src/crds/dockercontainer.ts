@@ -25,6 +25,7 @@ import {
   str,
   stringMap,
   type KindDefinition,
+  type Rule,
   type KubeObject,
 } from './kit.js';
 
@@ -693,190 +694,195 @@ export const Security = Type.Object(
   },
 );
 
-export const DockerContainerSpec = Type.Object(
-  {
-    ...placementFields,
-    containerName: Type.Optional(
-      str(
-        'Name of the Docker container. Default <namespace>.<name>. A name of the form <other-namespace>.<rest> ' +
-          "(another namespace's default naming) is refused by the controller (InvalidName).",
-        {
-          maxLength: 128,
-          pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
-        },
-      ),
-    ),
-    image: Type.Optional(imageReference('The image to run.')),
-    imageRef: Type.Optional(
-      Type.Object(
-        { name: objectName('The DockerImage in this namespace.') },
-        {
-          description:
-            'Run the digest a DockerImage resolved on the same host; a new digest rolls the container.',
-        },
-      ),
-    ),
-    command: Type.Optional(
-      list(str('An argument.', { maxLength: MAX.longString }), 'Entrypoint override (exec form).'),
-    ),
-    args: Type.Optional(
-      list(str('An argument.', { maxLength: MAX.longString }), 'Arguments (the image CMD is replaced).', {
-        maxItems: 256,
-      }),
-    ),
-    workingDir: Type.Optional(str('Working directory.', { maxLength: 1024, pattern: '^/' })),
-    user: Type.Optional(
-      str('User, as uid[:gid] or name[:group].', {
-        maxLength: 128,
-        pattern: '^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$',
-      }),
-    ),
-    hostname: Type.Optional(
-      str('Container host name.', { maxLength: 63, pattern: '^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$' }),
-    ),
-    hostAliases: Type.Optional(
-      list(HostAlias, 'Extra /etc/hosts lines (Compose extra_hosts), in order; changing them recreates.', {
-        maxItems: 64,
-      }),
-    ),
-    dnsConfig: Type.Optional(DnsConfig),
-    sysctls: Type.Optional(Sysctls),
-    ulimits: Type.Optional(
-      list(Ulimit, 'Resource limits (Compose ulimits), one per name; changing them recreates.', {
-        maxItems: ULIMIT_NAMES.length,
-        'x-kubernetes-list-type': 'map',
-        'x-kubernetes-list-map-keys': ['name'],
-      }),
-    ),
-    init: Type.Optional(
-      bool(
-        'Run Docker’s init (tini) as PID 1, which reaps zombies and forwards signals (Compose init). false ' +
-          'turns off a daemon-wide default init. Changing it recreates.',
-      ),
-    ),
-    tty: Type.Optional(bool('Allocate a pseudo-terminal (Compose tty). Changing it recreates.')),
-    stdinOpen: Type.Optional(
-      bool(
-        'Keep stdin open although nothing is attached (Compose stdin_open), so a shell reading it does not ' +
-          'exit. Changing it recreates.',
-      ),
-    ),
-    env: Type.Optional(
-      list(EnvVar, 'Environment variables.', {
-        maxItems: 256,
-        'x-kubernetes-list-type': 'map',
-        'x-kubernetes-list-map-keys': ['name'],
-      }),
-    ),
-    envFrom: Type.Optional(
-      list(EnvFromSource, 'Variables from whole Secrets or ConfigMaps.', { maxItems: 16 }),
-    ),
-    files: Type.Optional(
-      list(
-        ContainerFile,
-        'Files written into the container before it starts (Compose configs/secrets), built into a ' +
-          'per-container image layer, so they work with a read-only root file system. A change of a ' +
-          'file or of the Secret/ConfigMap it reads recreates the container. At most 1 MiB in all.',
-        { maxItems: 64, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['path'] },
-      ),
-    ),
-    ports: Type.Optional(list(PortMapping, 'Published ports.')),
-    mounts: Type.Optional(list(Mount, 'Volumes, bind mounts and tmpfs mounts.', { maxItems: 32 })),
-    networks: Type.Optional(
-      list(NetworkAttachment, 'DockerNetworks to connect to (the first is used at create time).', {
-        maxItems: 16,
-        'x-kubernetes-list-type': 'map',
-        'x-kubernetes-list-map-keys': ['name'],
-      }),
-    ),
-    restartPolicy: Type.Optional(
-      Type.Object(
-        {
-          name: Type.Enum(['no', 'always', 'unless-stopped', 'on-failure'], {
-            description: 'Docker restart policy.',
-          }),
-          maximumRetryCount: Type.Optional(
-            int('For on-failure: how many restarts.', { minimum: 0, maximum: 2147483647 }),
-          ),
-        },
-        {
-          description: 'Restart policy, updated in place. Default unless-stopped.',
-          ...rules({
-            rule: "self.name == 'on-failure' || !has(self.maximumRetryCount)",
-            message: 'restartPolicy.maximumRetryCount only applies to on-failure',
-            fieldPath: '.maximumRetryCount',
-          }),
-        },
-      ),
-    ),
-    healthcheck: Type.Optional(Healthcheck),
-    resources: Type.Optional(Resources),
-    security: Type.Optional(Security),
-    labels: Type.Optional(stringMap('Labels on the Docker container, besides Dockyard’s own.')),
-    stopSignal: Type.Optional(
-      str('Signal that stops the container, e.g. SIGTERM.', { maxLength: 16, pattern: '^(SIG)?[A-Z0-9]+$' }),
-    ),
-    stopGracePeriod: Type.Optional(duration('Time between the stop signal and SIGKILL. Default 10s.')),
-    logging: Type.Optional(
-      Type.Object(
-        {
-          driver: str('Log driver, e.g. json-file or local.', { maxLength: 64 }),
-          options: Type.Optional(stringMap('Log driver options.')),
-        },
-        { description: 'Container logging.' },
-      ),
-    ),
-    dependsOn: Type.Optional(
-      list(
-        Type.Object({
-          name: objectName('Another DockerContainer in this namespace, placed on the same hosts.'),
-          condition: Type.Optional(
-            Type.Enum(['Started', 'Ready', 'Completed'], {
-              description:
-                'What it must have reached on the host: Started (running; Compose service_started), Ready ' +
-                '(running and healthy when it has a healthcheck; service_healthy) or Completed (exited 0; ' +
-                'service_completed_successfully). Default Started.',
-              default: 'Started',
-            }),
-          ),
-        }),
-        'Other DockerContainers this one is created after, on each host (Compose depends_on). Waited for ' +
-          'only before the container is created or recreated: a dependency that later stops or turns ' +
-          'unhealthy does not stop a running container. A cycle is refused by the controller (DependencyCycle).',
-        { maxItems: 32, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
-      ),
-    ),
-    state: Type.Optional(
-      Type.Enum(['Running', 'Stopped'], {
-        description: 'Desired run state. Default Running.',
-        default: 'Running',
-      }),
-    ),
-    deletionPolicy: deletionPolicy('Delete', 'container'),
-    adoptionPolicy: adoptionPolicy(
-      'container',
-      'An adopted container is recreated from this spec, as a spec change would recreate it: stopped, its ' +
-        'anonymous volumes carried over to the new container, and removed once the new one runs.',
-    ),
-  },
-  {
-    description: 'Desired state of a DockerContainer.',
-    ...rules(
-      placementRule,
+/**
+ * Everything of a DockerContainer's spec but where it runs: shared with
+ * DockerService's template (src/crds/dockerservice.ts), so a replica is
+ * exactly what a DockerContainer is.
+ */
+export const containerProperties = {
+  containerName: Type.Optional(
+    str(
+      'Name of the Docker container. Default <namespace>.<name>. A name of the form <other-namespace>.<rest> ' +
+        "(another namespace's default naming) is refused by the controller (InvalidName).",
       {
-        rule: 'has(self.image) != has(self.imageRef)',
-        message: 'exactly one of spec.image or spec.imageRef must be set',
-        fieldPath: '.image',
+        maxLength: 128,
+        pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
       },
-      // Docker refuses these with another container's network namespace: they are that container's.
-      ...(['networks', 'ports', 'hostname', 'hostAliases', 'dnsConfig'] as const).map((field) => ({
-        rule: `!has(self.security) || !has(self.security.networkMode) || self.security.networkMode != 'container' || !has(self.${field})`,
-        message: `${field} cannot be set with networkMode container (the shared network namespace has its own)`,
-        fieldPath: `.${field}`,
-        reason: 'FieldValueForbidden' as const,
-      })),
     ),
+  ),
+  image: Type.Optional(imageReference('The image to run.')),
+  imageRef: Type.Optional(
+    Type.Object(
+      { name: objectName('The DockerImage in this namespace.') },
+      {
+        description:
+          'Run the digest a DockerImage resolved on the same host; a new digest rolls the container.',
+      },
+    ),
+  ),
+  command: Type.Optional(
+    list(str('An argument.', { maxLength: MAX.longString }), 'Entrypoint override (exec form).'),
+  ),
+  args: Type.Optional(
+    list(str('An argument.', { maxLength: MAX.longString }), 'Arguments (the image CMD is replaced).', {
+      maxItems: 256,
+    }),
+  ),
+  workingDir: Type.Optional(str('Working directory.', { maxLength: 1024, pattern: '^/' })),
+  user: Type.Optional(
+    str('User, as uid[:gid] or name[:group].', {
+      maxLength: 128,
+      pattern: '^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$',
+    }),
+  ),
+  hostname: Type.Optional(
+    str('Container host name.', { maxLength: 63, pattern: '^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$' }),
+  ),
+  hostAliases: Type.Optional(
+    list(HostAlias, 'Extra /etc/hosts lines (Compose extra_hosts), in order; changing them recreates.', {
+      maxItems: 64,
+    }),
+  ),
+  dnsConfig: Type.Optional(DnsConfig),
+  sysctls: Type.Optional(Sysctls),
+  ulimits: Type.Optional(
+    list(Ulimit, 'Resource limits (Compose ulimits), one per name; changing them recreates.', {
+      maxItems: ULIMIT_NAMES.length,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+    }),
+  ),
+  init: Type.Optional(
+    bool(
+      'Run Docker’s init (tini) as PID 1, which reaps zombies and forwards signals (Compose init). false ' +
+        'turns off a daemon-wide default init. Changing it recreates.',
+    ),
+  ),
+  tty: Type.Optional(bool('Allocate a pseudo-terminal (Compose tty). Changing it recreates.')),
+  stdinOpen: Type.Optional(
+    bool(
+      'Keep stdin open although nothing is attached (Compose stdin_open), so a shell reading it does not ' +
+        'exit. Changing it recreates.',
+    ),
+  ),
+  env: Type.Optional(
+    list(EnvVar, 'Environment variables.', {
+      maxItems: 256,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+    }),
+  ),
+  envFrom: Type.Optional(
+    list(EnvFromSource, 'Variables from whole Secrets or ConfigMaps.', { maxItems: 16 }),
+  ),
+  files: Type.Optional(
+    list(
+      ContainerFile,
+      'Files written into the container before it starts (Compose configs/secrets), built into a ' +
+        'per-container image layer, so they work with a read-only root file system. A change of a ' +
+        'file or of the Secret/ConfigMap it reads recreates the container. At most 1 MiB in all.',
+      { maxItems: 64, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['path'] },
+    ),
+  ),
+  ports: Type.Optional(list(PortMapping, 'Published ports.')),
+  mounts: Type.Optional(list(Mount, 'Volumes, bind mounts and tmpfs mounts.', { maxItems: 32 })),
+  networks: Type.Optional(
+    list(NetworkAttachment, 'DockerNetworks to connect to (the first is used at create time).', {
+      maxItems: 16,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+    }),
+  ),
+  restartPolicy: Type.Optional(
+    Type.Object(
+      {
+        name: Type.Enum(['no', 'always', 'unless-stopped', 'on-failure'], {
+          description: 'Docker restart policy.',
+        }),
+        maximumRetryCount: Type.Optional(
+          int('For on-failure: how many restarts.', { minimum: 0, maximum: 2147483647 }),
+        ),
+      },
+      {
+        description: 'Restart policy, updated in place. Default unless-stopped.',
+        ...rules({
+          rule: "self.name == 'on-failure' || !has(self.maximumRetryCount)",
+          message: 'restartPolicy.maximumRetryCount only applies to on-failure',
+          fieldPath: '.maximumRetryCount',
+        }),
+      },
+    ),
+  ),
+  healthcheck: Type.Optional(Healthcheck),
+  resources: Type.Optional(Resources),
+  security: Type.Optional(Security),
+  labels: Type.Optional(stringMap('Labels on the Docker container, besides Dockyard’s own.')),
+  stopSignal: Type.Optional(
+    str('Signal that stops the container, e.g. SIGTERM.', { maxLength: 16, pattern: '^(SIG)?[A-Z0-9]+$' }),
+  ),
+  stopGracePeriod: Type.Optional(duration('Time between the stop signal and SIGKILL. Default 10s.')),
+  logging: Type.Optional(
+    Type.Object(
+      {
+        driver: str('Log driver, e.g. json-file or local.', { maxLength: 64 }),
+        options: Type.Optional(stringMap('Log driver options.')),
+      },
+      { description: 'Container logging.' },
+    ),
+  ),
+  dependsOn: Type.Optional(
+    list(
+      Type.Object({
+        name: objectName('Another DockerContainer in this namespace, placed on the same hosts.'),
+        condition: Type.Optional(
+          Type.Enum(['Started', 'Ready', 'Completed'], {
+            description:
+              'What it must have reached on the host: Started (running; Compose service_started), Ready ' +
+              '(running and healthy when it has a healthcheck; service_healthy) or Completed (exited 0; ' +
+              'service_completed_successfully). Default Started.',
+            default: 'Started',
+          }),
+        ),
+      }),
+      'Other DockerContainers this one is created after, on each host (Compose depends_on). Waited for ' +
+        'only before the container is created or recreated: a dependency that later stops or turns ' +
+        'unhealthy does not stop a running container. A cycle is refused by the controller (DependencyCycle).',
+      { maxItems: 32, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
+    ),
+  ),
+  state: Type.Optional(
+    Type.Enum(['Running', 'Stopped'], {
+      description: 'Desired run state. Default Running.',
+      default: 'Running',
+    }),
+  ),
+  deletionPolicy: deletionPolicy('Delete', 'container'),
+  adoptionPolicy: adoptionPolicy(
+    'container',
+    'An adopted container is recreated from this spec, as a spec change would recreate it: stopped, its ' +
+      'anonymous volumes carried over to the new container, and removed once the new one runs.',
+  ),
+};
+
+/** The rules over containerProperties (placement aside). */
+export const containerRules: Rule[] = [
+  {
+    rule: 'has(self.image) != has(self.imageRef)',
+    message: 'exactly one of spec.image or spec.imageRef must be set',
+    fieldPath: '.image',
   },
+  // Docker refuses these with another container's network namespace: they are that container's.
+  ...(['networks', 'ports', 'hostname', 'hostAliases', 'dnsConfig'] as const).map((field) => ({
+    rule: `!has(self.security) || !has(self.security.networkMode) || self.security.networkMode != 'container' || !has(self.${field})`,
+    message: `${field} cannot be set with networkMode container (the shared network namespace has its own)`,
+    fieldPath: `.${field}`,
+    reason: 'FieldValueForbidden' as const,
+  })),
+];
+
+export const DockerContainerSpec = Type.Object(
+  { ...placementFields, ...containerProperties },
+  { description: 'Desired state of a DockerContainer.', ...rules(placementRule, ...containerRules) },
 );
 export type DockerContainerSpec = Static<typeof DockerContainerSpec>;
 

@@ -1,8 +1,9 @@
-// The Dockyard API, group dockyard.io version v1alpha1: all five kinds.
+// The Dockyard API, group dockyard.io version v1alpha1: every kind.
 import { dockerContainerDefinition } from './dockercontainer.js';
 import { dockerHostDefinition } from './dockerhost.js';
 import { dockerImageDefinition } from './dockerimage.js';
 import { dockerNetworkDefinition } from './dockernetwork.js';
+import { dockerServiceDefinition } from './dockerservice.js';
 import { dockerVolumeDefinition } from './dockervolume.js';
 import type { KindDefinition } from './kit.js';
 
@@ -12,6 +13,7 @@ export * from './dockerimage.js';
 export * from './dockernetwork.js';
 export * from './dockervolume.js';
 export * from './dockercontainer.js';
+export * from './dockerservice.js';
 
 export const ALL_KINDS: readonly KindDefinition[] = [
   dockerHostDefinition,
@@ -19,4 +21,5 @@ export const ALL_KINDS: readonly KindDefinition[] = [
   dockerNetworkDefinition,
   dockerVolumeDefinition,
   dockerContainerDefinition,
+  dockerServiceDefinition,
 ];

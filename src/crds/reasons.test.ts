@@ -8,7 +8,9 @@ import {
   INFORMATIONAL_REASONS,
   Reason,
   RETRIED_REASONS,
+  ROLLOUT_FAILED_REASONS,
   STALLED_REASONS,
+  SUSPENDED_REASONS,
   WAITING_REASONS,
 } from './reasons.js';
 
@@ -171,16 +173,35 @@ describe('the reasons module', () => {
       ...STALLED_REASONS,
       ...WAITING_REASONS,
       ...RETRIED_REASONS,
+      ...ROLLOUT_FAILED_REASONS,
+      ...SUSPENDED_REASONS,
       ...INFORMATIONAL_REASONS,
     ]);
     expect(Object.values(Reason).filter((r) => !grouped.has(r))).toEqual([]);
   });
 
   it('reports no reason both as healthy and as a problem, or as both waiting and broken', () => {
-    const problems = new Set<string>([...STALLED_REASONS, ...WAITING_REASONS, ...RETRIED_REASONS]);
+    const problems = new Set<string>([
+      ...STALLED_REASONS,
+      ...WAITING_REASONS,
+      ...RETRIED_REASONS,
+      ...ROLLOUT_FAILED_REASONS,
+    ]);
     expect(HEALTHY_REASONS.filter((r) => problems.has(r))).toEqual([]);
-    const broken = new Set<string>([...STALLED_REASONS, ...RETRIED_REASONS]);
+    const broken = new Set<string>([...STALLED_REASONS, ...RETRIED_REASONS, ...ROLLOUT_FAILED_REASONS]);
     expect(WAITING_REASONS.filter((r) => broken.has(r))).toEqual([]);
+  });
+
+  // A rollout someone holds is neither well nor broken: Argo CD shows it Suspended.
+  it('reports a held rollout neither as healthy nor as a problem', () => {
+    const others = new Set<string>([
+      ...HEALTHY_REASONS,
+      ...STALLED_REASONS,
+      ...WAITING_REASONS,
+      ...RETRIED_REASONS,
+      ...ROLLOUT_FAILED_REASONS,
+    ]);
+    expect(SUSPENDED_REASONS.filter((r) => others.has(r))).toEqual([]);
   });
 
   it('names every failed phase after a reason that is a failure', () => {

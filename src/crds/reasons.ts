@@ -82,6 +82,28 @@ export const Reason = {
   /** spec.dependsOn leads back to the container itself. */
   DependencyCycle: 'DependencyCycle',
 
+  // DockerService: its rollout (Progressing, Available, RolledBack and Ready conditions).
+  /** Every replica runs the revision the spec asks for and is Available. */
+  RolloutComplete: 'RolloutComplete',
+  /** Replicas are being replaced with a new revision. */
+  RollingUpdate: 'RollingUpdate',
+  /** No replica became Available within progressDeadlineSeconds. */
+  ProgressDeadlineExceeded: 'ProgressDeadlineExceeded',
+  /** More replicas of the new revision failed than maxFailureRatio allows, and failureAction is Pause. */
+  RolloutFailed: 'RolloutFailed',
+  /** A failed rollout goes back to the last fully Available revision. */
+  RollingBack: 'RollingBack',
+  /** The replicas run the last fully Available revision, not the one the spec asks for. */
+  RolledBack: 'RolledBack',
+  /** spec.paused or the dockyard.io/paused annotation. */
+  RolloutPaused: 'RolloutPaused',
+  /** The canary replicas are Available; the rollout waits for dockyard.io/promote. */
+  CanaryPaused: 'CanaryPaused',
+  MinimumReplicasAvailable: 'MinimumReplicasAvailable',
+  MinimumReplicasUnavailable: 'MinimumReplicasUnavailable',
+  /** Replicated: fewer hosts can take a replica than the replicas need (maxPerHost, matching hosts). */
+  InsufficientHosts: 'InsufficientHosts',
+
   // Fallback: a host reported itself stalled without a reason.
   Stalled: 'Stalled',
 } as const;
@@ -119,6 +141,15 @@ export const EventReason = {
   Moved: 'Moved',
   /** Left a host because the host drains (not the DockerHost's Drained condition). */
   Drained: 'Drained',
+  /** DockerService: a replica (DockerContainer) was created or removed. */
+  ReplicaCreated: 'ReplicaCreated',
+  ReplicaRemoved: 'ReplicaRemoved',
+  /** DockerService: a rollout of a new revision began. */
+  RolloutStarted: 'RolloutStarted',
+  /** DockerService: a manual rollback was asked for (dockyard.io/rollback). */
+  RollbackRequested: 'RollbackRequested',
+  /** DockerService: the canary was promoted (dockyard.io/promote), or passed by itself. */
+  CanaryPromoted: 'CanaryPromoted',
 
   // Warning: something went wrong and is retried.
   BackOff: 'BackOff',
@@ -187,7 +218,30 @@ export type EnvFailureReason = (typeof ENV_FAILURE_REASONS)[number];
 // Every condition reason is in at least one of these (src/crds/reasons.test.ts).
 
 /** Ready=True, or Reconciling=True with Ready=Unknown: nothing is wrong. */
-export const HEALTHY_REASONS = [Reason.Converged, Reason.Connected, Reason.Progressing] as const;
+export const HEALTHY_REASONS = [
+  Reason.Converged,
+  Reason.Connected,
+  Reason.Progressing,
+  Reason.RolloutComplete,
+  Reason.RollingUpdate,
+  Reason.MinimumReplicasAvailable,
+] as const;
+
+/**
+ * DockerService: the revision the spec asks for is not what runs, and will
+ * not be by itself (Ready=False). RollingBack is still moving (Reconciling);
+ * the others are Stalled until the template changes. Argo CD shows Degraded:
+ * a rollback is never reported as a successful update.
+ */
+export const ROLLOUT_FAILED_REASONS = [
+  Reason.RollingBack,
+  Reason.RolledBack,
+  Reason.RolloutFailed,
+  Reason.ProgressDeadlineExceeded,
+] as const;
+
+/** DockerService: a rollout someone holds (spec.paused, a Manual canary); Argo CD shows Suspended. */
+export const SUSPENDED_REASONS = [Reason.RolloutPaused, Reason.CanaryPaused] as const;
 
 /** Stalled=True: not retried until the spec or the host changes; Argo CD shows Degraded. */
 export const STALLED_REASONS = [
@@ -233,6 +287,8 @@ export const RETRIED_REASONS = [
   Reason.RemovedOutOfBand,
   Reason.CrashLoopBackOff,
   Reason.Unhealthy,
+  Reason.MinimumReplicasUnavailable,
+  Reason.InsufficientHosts,
 ] as const;
 
 /**

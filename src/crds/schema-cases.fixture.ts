@@ -3,7 +3,8 @@
 // CEL, checked by the real kube-apiserver). `field` is what the API server's
 // error must name; `cel` marks cases only CEL can catch.
 
-export type KindName = 'DockerHost' | 'DockerImage' | 'DockerNetwork' | 'DockerVolume' | 'DockerContainer';
+export type KindName =
+  'DockerHost' | 'DockerImage' | 'DockerNetwork' | 'DockerVolume' | 'DockerContainer' | 'DockerService';
 
 export interface SchemaCase {
   name: string;
@@ -21,6 +22,11 @@ const seccompSource = (name: string) => ({
   configMapRef: { namespace: 'ops', name: 'seccomp-profiles', key: `${name}.json` },
 });
 const ctr = (spec: Record<string, unknown>) => ({ hostName: 'lab-1', image: 'busybox:1.36', ...spec });
+const svc = (spec: Record<string, unknown>, template: Record<string, unknown> = {}) => ({
+  hostSelector: { matchLabels: { tier: 'edge' } },
+  template: { spec: { image: 'busybox:1.36', ...template } },
+  ...spec,
+});
 
 export const SCHEMA_CASES: SchemaCase[] = [
   // DockerHost
@@ -1005,5 +1011,117 @@ export const SCHEMA_CASES: SchemaCase[] = [
     spec: ctr({ dnsConfig: { options: [{ name: 'ndots', value: '2 rotate' }] } }),
     valid: false,
     field: 'spec.dnsConfig.options[0].value',
+  },
+
+  // DockerService
+  { name: 'replicated, defaults', kind: 'DockerService', spec: svc({ replicas: 3 }), valid: true },
+  {
+    name: 'global, no replicas (the API server adds no default that the mode forbids)',
+    kind: 'DockerService',
+    spec: svc({ mode: 'Global' }),
+    valid: true,
+  },
+  {
+    name: 'full strategy with a canary',
+    kind: 'DockerService',
+    spec: svc({
+      replicas: 12,
+      placement: { maxPerHost: 4, spreadByHostLabel: 'site' },
+      updateStrategy: {
+        maxUnavailable: 2,
+        maxSurge: 1,
+        order: 'StartFirst',
+        minReadySeconds: 10,
+        progressDeadlineSeconds: 300,
+        canary: { replicas: 1, availableSeconds: 30, promotion: 'Manual' },
+        failureAction: 'Pause',
+        maxFailureRatio: 0.25,
+      },
+      revisionHistoryLimit: 5,
+      paused: false,
+    }),
+    valid: true,
+  },
+  {
+    name: 'a host port with one replica a host',
+    kind: 'DockerService',
+    spec: svc(
+      { replicas: 2, placement: { maxPerHost: 1 } },
+      { ports: [{ containerPort: 80, hostPort: 8080 }] },
+    ),
+    valid: true,
+  },
+  {
+    name: 'global with replicas',
+    kind: 'DockerService',
+    spec: svc({ mode: 'Global', replicas: 2 }),
+    valid: false,
+    field: 'spec.replicas',
+    cel: true,
+  },
+  {
+    name: 'StartFirst with a host port',
+    kind: 'DockerService',
+    spec: svc(
+      { mode: 'Global', updateStrategy: { order: 'StartFirst' } },
+      { ports: [{ containerPort: 80, hostPort: 8080 }] },
+    ),
+    valid: false,
+    field: 'spec.updateStrategy.order',
+    cel: true,
+  },
+  {
+    name: 'StartFirst with a container name',
+    kind: 'DockerService',
+    spec: svc({ mode: 'Global', updateStrategy: { order: 'StartFirst' } }, { containerName: 'web' }),
+    valid: false,
+    field: 'spec.updateStrategy.order',
+    cel: true,
+  },
+  {
+    name: 'a host port with several replicas a host',
+    kind: 'DockerService',
+    spec: svc({ replicas: 2 }, { ports: [{ containerPort: 80, hostPort: 8080 }] }),
+    valid: false,
+    field: 'spec.template.spec.ports',
+    cel: true,
+  },
+  {
+    name: 'StopFirst with maxUnavailable 0 (it could never replace anything)',
+    kind: 'DockerService',
+    spec: svc({ replicas: 2, updateStrategy: { maxUnavailable: 0 } }),
+    valid: false,
+    field: 'spec.updateStrategy.maxUnavailable',
+    cel: true,
+  },
+  {
+    name: 'StartFirst with maxSurge 0',
+    kind: 'DockerService',
+    spec: svc({ replicas: 2, updateStrategy: { order: 'StartFirst', maxSurge: 0 } }),
+    valid: false,
+    field: 'spec.updateStrategy.maxSurge',
+    cel: true,
+  },
+  {
+    name: 'maxFailureRatio above 1',
+    kind: 'DockerService',
+    spec: svc({ updateStrategy: { maxFailureRatio: 1.5 } }),
+    valid: false,
+    field: 'spec.updateStrategy.maxFailureRatio',
+  },
+  {
+    name: 'unknown mode',
+    kind: 'DockerService',
+    spec: svc({ mode: 'Everywhere' }),
+    valid: false,
+    field: 'spec.mode',
+  },
+  {
+    name: 'template without an image',
+    kind: 'DockerService',
+    spec: { hostSelector: {}, template: { spec: {} } },
+    valid: false,
+    field: 'spec.template.spec.image',
+    cel: true,
   },
 ];

@@ -18,6 +18,7 @@ import { DockerContainerSpec } from './dockercontainer.js';
 import { DockerHostSpec } from './dockerhost.js';
 import { DockerImageSpec } from './dockerimage.js';
 import { DockerNetworkSpec } from './dockernetwork.js';
+import { DockerServiceSpec } from './dockerservice.js';
 import { DockerVolumeSpec } from './dockervolume.js';
 import { SCHEMA_CASES, type KindName } from './schema-cases.fixture.js';
 
@@ -27,6 +28,7 @@ const SPECS: Record<KindName, TSchema> = {
   DockerNetwork: DockerNetworkSpec,
   DockerVolume: DockerVolumeSpec,
   DockerContainer: DockerContainerSpec,
+  DockerService: DockerServiceSpec,
 };
 const KINDS = Object.keys(SPECS) as KindName[];
 const COMPILED = Object.fromEntries(KINDS.map((k) => [k, Compile(SPECS[k])])) as Record<
@@ -275,8 +277,13 @@ const QUANTITY_FIELDS: Record<string, (v: string) => number> = {
 const PATH_FIELDS = new Set(['target', 'hostPath', 'containerPath']);
 
 /** What the controllers rely on in an accepted (and pruned) spec. */
+/** The only numbers that are not integers: shares, between 0 and 1. */
+const FRACTION_FIELDS: ReadonlySet<string> = new Set(['maxFailureRatio']);
+
 function assertUsable(value: unknown, key = ''): void {
-  if (typeof value === 'number') {
+  if (typeof value === 'number' && FRACTION_FIELDS.has(key)) {
+    expect(value >= 0 && value <= 1, `${key} = ${value}`).toBe(true);
+  } else if (typeof value === 'number') {
     expect(Number.isSafeInteger(value), `${key} = ${value}`).toBe(true);
   } else if (typeof value === 'string') {
     // Own keys only: a map key `__proto__` must not find Object.prototype.

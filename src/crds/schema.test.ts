@@ -5,6 +5,7 @@ import { DockerContainerSpec } from './dockercontainer.js';
 import { DockerHostSpec } from './dockerhost.js';
 import { DockerImageSpec } from './dockerimage.js';
 import { DockerNetworkSpec } from './dockernetwork.js';
+import { DockerServiceSpec } from './dockerservice.js';
 import { DockerVolumeSpec } from './dockervolume.js';
 import { IMAGE_REFERENCE_PATTERN } from './kit.js';
 import { SCHEMA_CASES, type KindName } from './schema-cases.fixture.js';
@@ -15,14 +16,15 @@ const specs: Record<KindName, TSchema> = {
   DockerNetwork: DockerNetworkSpec,
   DockerVolume: DockerVolumeSpec,
   DockerContainer: DockerContainerSpec,
+  DockerService: DockerServiceSpec,
 };
 
 // Structural rules only: CEL cases pass the structural schema and are caught
 // by the API server (test/integration/schema.test.ts runs the same table there).
 describe('spec schemas (structural part)', () => {
-  it('has at least 30 cases across all five kinds', () => {
+  it('has at least 30 cases across all six kinds', () => {
     expect(SCHEMA_CASES.length).toBeGreaterThanOrEqual(30);
-    expect(new Set(SCHEMA_CASES.map((c) => c.kind)).size).toBe(5);
+    expect(new Set(SCHEMA_CASES.map((c) => c.kind)).size).toBe(6);
   });
   it.each(SCHEMA_CASES.map((c) => [`${c.kind}: ${c.name}`, c] as const))('%s', (_name, c) => {
     const structurallyValid = c.valid || c.cel === true;

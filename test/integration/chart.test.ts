@@ -79,6 +79,12 @@ const EXPECTED_RULES: Record<string, PolicyRule[]> = {
   'ClusterRole/dockyard-controller': [
     { apiGroups: ['dockyard.io'], resources: KINDS, verbs: ['list', 'watch', 'patch'] },
     { apiGroups: ['dockyard.io'], resources: KINDS.map((k) => `${k}/status`), verbs: ['patch'] },
+    { apiGroups: ['dockyard.io'], resources: ['dockercontainers'], verbs: ['create', 'delete', 'patch'] },
+    {
+      apiGroups: ['apps'],
+      resources: ['controllerrevisions'],
+      verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+    },
     { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
     { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
     { apiGroups: [''], resources: ['configmaps'], verbs: ['get'] },
