@@ -79,11 +79,11 @@ const EXPECTED_RULES: Record<string, PolicyRule[]> = {
   'ClusterRole/dockyard-controller': [
     { apiGroups: ['dockyard.io'], resources: KINDS, verbs: ['list', 'watch', 'patch'] },
     { apiGroups: ['dockyard.io'], resources: KINDS.map((k) => `${k}/status`), verbs: ['patch'] },
-    { apiGroups: ['dockyard.io'], resources: ['dockercontainers'], verbs: ['create', 'delete', 'patch'] },
+    { apiGroups: ['dockyard.io'], resources: ['dockercontainers'], verbs: ['create', 'delete'] },
     {
       apiGroups: ['apps'],
       resources: ['controllerrevisions'],
-      verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+      verbs: ['list', 'watch', 'create', 'delete'],
     },
     { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
     { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
@@ -436,7 +436,9 @@ describe('the plain install on a real API server, and the quickstart under the c
     expect(file.stdout).toContain('deployment.apps/dockyard-controller created (server dry run)');
     const kustomize = await kubectl(['apply', '--dry-run=server', '-k', join(REPO_ROOT, 'manifests')]);
     expect(kustomize.stdout).toContain('deployment.apps/dockyard-controller created (server dry run)');
-    expect(kustomize.stdout.match(/customresourcedefinition\.apiextensions\.k8s\.io\//g)).toHaveLength(5);
+    expect(kustomize.stdout.match(/customresourcedefinition\.apiextensions\.k8s\.io\//g)).toHaveLength(
+      KINDS.length,
+    );
     // The HA rendering (PDB, RollingUpdate) too; the Prometheus Operator kinds have no CRDs here.
     const ha = (await template('--set', 'replicaCount=3'))
       .filter((o) => !o.apiVersion.startsWith('monitoring.coreos.com/'))
@@ -468,7 +470,10 @@ describe('the plain install on a real API server, and the quickstart under the c
     expect(await can({ verb: 'get', resource: 'secrets', namespace: 'team-a', name: 'tls' })).toBe(true);
     expect(await can({ verb: 'list', resource: 'secrets', namespace: 'team-a' })).toBe(false);
     expect(await can({ verb: 'watch', resource: 'secrets' })).toBe(false);
-    expect(await can({ verb: 'create', group: 'dockyard.io', resource: 'dockercontainers' })).toBe(false);
+    // It creates DockerContainers only as a DockerService's replicas; no other kind, and it never updates one.
+    expect(await can({ verb: 'create', group: 'dockyard.io', resource: 'dockercontainers' })).toBe(true);
+    expect(await can({ verb: 'create', group: 'dockyard.io', resource: 'dockervolumes' })).toBe(false);
+    expect(await can({ verb: 'update', group: 'dockyard.io', resource: 'dockercontainers' })).toBe(false);
     expect(await can({ verb: 'update', group: 'dockyard.io', resource: 'dockerhosts' })).toBe(false);
     expect(
       await can({ verb: 'patch', group: 'dockyard.io', resource: 'dockerhosts', subresource: 'status' }),
