@@ -87,6 +87,8 @@ interface Sight {
   revisions: RevisionRecord[];
   replicas: Replica[];
   schedule: Schedule;
+  /** Hash of spec.hostSelector: recorded on each new replica. */
+  placementHash: string;
   now: Date;
 }
 
@@ -141,17 +143,18 @@ export class ServiceReconciler implements Reconciler {
       );
     const namespace = service.metadata.namespace ?? '';
     const replicas = this.expectations.apply(keyOf(service), cached, now.getTime());
+    const placement = placementHash({ hostSelector: service.spec.hostSelector });
     const schedule = scheduleSlots({
       spec: service.spec,
       namespace,
       namespaceLabels: await this.deps.namespaces.get(namespace),
       hosts: this.deps.hosts.list(),
       replicas,
-      placementHash: placementHash({ hostSelector: service.spec.hostSelector }),
+      placementHash: placement,
       now,
       hostDownGraceMs: HOST_DOWN_GRACE_MS,
     });
-    return { service, strategy, specHash, revisions, replicas, schedule, now };
+    return { service, strategy, specHash, revisions, replicas, schedule, placementHash: placement, now };
   }
 
   private async recordRevision(
@@ -244,7 +247,6 @@ export class ServiceReconciler implements Reconciler {
     const { service } = sight;
     const namespace = service.metadata.namespace ?? '';
     const template = this.templateOf(sight, context.target);
-    const placement = placementHash({ hostSelector: service.spec.hostSelector });
     for (const action of actions) {
       if (action.type === 'create' && template) {
         const body = replicaObject({
@@ -253,7 +255,7 @@ export class ServiceReconciler implements Reconciler {
           revision: action.revision,
           slot: action.slot,
           host: action.host,
-          placementHash: placement,
+          placementHash: sight.placementHash,
         });
         try {
           await this.deps.api.createNamespacedCustomObject({ ...CONTAINERS, namespace, body });
