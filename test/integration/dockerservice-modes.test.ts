@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SERVICE_LABELS } from '../../src/controllers/dockerservice/types.js';
-import type { DockerContainer } from '../../src/crds/dockercontainer.js';
 import type { DockerServiceSpec, UpdateStrategy } from '../../src/crds/dockerservice.js';
 import { Reason } from '../../src/crds/reasons.js';
 import {
@@ -15,6 +13,7 @@ import {
   replicaTemplate,
   rollTo,
   serviceContainers,
+  serviceReplicas,
   serving,
   statusOf,
   waitForService,
@@ -87,14 +86,8 @@ function serviceSpec(opts: { app: string; replicas: number; strategy?: UpdateStr
 
 /** The names of the service's DockerContainers that are not being deleted, sorted. */
 async function replicaObjects(name: string): Promise<string[]> {
-  const list = (await kube.api.listNamespacedCustomObject({
-    group: 'dockyard.io',
-    version: 'v1alpha1',
-    plural: 'dockercontainers',
-    namespace: NS,
-    labelSelector: `${SERVICE_LABELS.service}=${name}`,
-  })) as { items: DockerContainer[] };
-  return list.items
+  const replicas = await serviceReplicas(kube, NS, name);
+  return replicas
     .filter((c) => !c.metadata.deletionTimestamp)
     .map((c) => c.metadata.name)
     .sort();

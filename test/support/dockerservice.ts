@@ -5,6 +5,7 @@ import type {
   DockerServiceSpec,
   DockerServiceStatus,
 } from '../../src/crds/dockerservice.js';
+import { SERVICE_LABELS, SLOT_ANNOTATION } from '../../src/controllers/dockerservice/types.js';
 import { waitFor } from '../../src/localenv/process.js';
 import { condition, type DockyardObject, type Kube } from './kube.js';
 import type { Lab } from './lab.js';
@@ -214,25 +215,28 @@ export async function waitForService(opts: {
   }
 }
 
+/** The DockerContainers labelled as the service's replicas (including those being deleted). */
+export async function serviceReplicas(
+  kube: Kube,
+  namespace: string,
+  name: string,
+): Promise<DockerContainer[]> {
+  const items = await kube.list('DockerContainer', namespace, `${SERVICE_LABELS.service}=${name}`);
+  return items as unknown as DockerContainer[];
+}
+
 /** The service's DockerContainers in a line: name, revision, slot, Ready, per-host phase. */
 async function describeReplicas(kube: Kube, namespace: string, name: string): Promise<string> {
-  const list = (await kube.api.listNamespacedCustomObject({
-    group: 'dockyard.io',
-    version: 'v1alpha1',
-    plural: 'dockercontainers',
-    namespace,
-    labelSelector: `dockyard.io/service=${name}`,
-  })) as { items: DockerContainer[] };
   const one = (c: DockerContainer) => {
     const ready = c.status?.conditions?.find((x) => x.type === 'Ready');
     const hosts = (c.status?.hosts ?? []).map((h) => `${h.name}:${h.phase}`).join(',');
-    const slot = c.metadata.annotations?.['dockyard.io/slot'];
+    const slot = c.metadata.annotations?.[SLOT_ANNOTATION];
     return (
-      `${c.metadata.name} rev ${(c.metadata.labels?.['dockyard.io/revision'] ?? '?').slice(0, 8)} ` +
+      `${c.metadata.name} rev ${(c.metadata.labels?.[SERVICE_LABELS.revision] ?? '?').slice(0, 8)} ` +
       `slot ${slot ?? '?'} Ready=${ready?.status ?? '-'} ${hosts}${c.metadata.deletionTimestamp ? ' (deleting)' : ''}`
     );
   };
-  return list.items.map(one).join('; ') || 'none';
+  return (await serviceReplicas(kube, namespace, name)).map(one).join('; ') || 'none';
 }
 
 /** Creates the service and waits until it is Complete with `replicas`. */

@@ -81,6 +81,23 @@ export class Kube {
     }
   }
 
+  /** The objects of a Dockyard kind (in `namespace`, or all of a cluster-scoped kind), optionally by label. */
+  async list(kind: string, namespace: string | undefined, labelSelector?: string): Promise<DockyardObject[]> {
+    const { plural, namespaced } = this.plural(kind);
+    const g = {
+      group: 'dockyard.io',
+      version: 'v1alpha1',
+      plural,
+      ...(labelSelector ? { labelSelector } : {}),
+    };
+    const res = (
+      namespaced
+        ? await this.api.listNamespacedCustomObject({ ...g, namespace: namespace ?? 'default' })
+        : await this.api.listClusterCustomObject(g)
+    ) as { items: DockyardObject[] };
+    return res.items;
+  }
+
   /** JSON merge patch on the object (spec, labels, annotations). */
   async patch(
     kind: string,
