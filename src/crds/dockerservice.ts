@@ -96,6 +96,8 @@ export const Canary = Type.Object(
   },
 );
 
+export type Canary = Static<typeof Canary>;
+
 export const UpdateStrategy = Type.Object(
   {
     maxUnavailable: Type.Optional(

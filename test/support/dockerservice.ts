@@ -1,4 +1,4 @@
-import { ApiException } from '@kubernetes/client-node';
+import { ApiException, EventsV1Api } from '@kubernetes/client-node';
 import type { DockerContainer, DockerContainerSpec } from '../../src/crds/dockercontainer.js';
 import type {
   ContainerTemplate,
@@ -297,4 +297,13 @@ export async function refusal(call: Promise<unknown>): Promise<{ code: number; m
     throw err;
   }
   throw new Error('the API server accepted it');
+}
+
+/** The Events about the service, as `reason: note`, oldest first. */
+export async function serviceEvents(kube: Kube, namespace: string, name: string): Promise<string[]> {
+  const list = await kube.cp.kubeConfig().makeApiClient(EventsV1Api).listNamespacedEvent({ namespace });
+  return list.items
+    .filter((e) => e.regarding?.kind === 'DockerService' && e.regarding.name === name)
+    .sort((a, b) => new Date(a.eventTime ?? 0).getTime() - new Date(b.eventTime ?? 0).getTime())
+    .map((e) => `${e.reason ?? ''}: ${e.note ?? ''}`);
 }
