@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { nextHostStatus, type HostObservationResult } from '../src/controllers/dockerhost/host-status.js';
 import { inApiOrder, MANAGED_KINDS as MANAGED_KIND_ENTRIES } from '../src/controllers/kinds.js';
@@ -29,6 +31,8 @@ import type { HostOutcome } from '../src/managed/types.js';
 import type { Refusal } from '../src/managed/placement.js';
 import {
   ARGOCD_CM_PATCH,
+  COMMON_INCLUDE,
+  composeHealthScript,
   healthKey,
   healthScriptPath,
   readHealthScripts,
@@ -68,9 +72,26 @@ interface Health {
   message: string;
 }
 
+/** The composed script of each kind (as argocd-cm holds it), written once to a temp file for the harness. */
+const composedPaths = new Map<string, string>();
+function composedScript(kind: string): string {
+  let path = composedPaths.get(kind);
+  if (path === undefined) {
+    composedDir ??= mkdtempSync(join(tmpdir(), 'dockyard-health-'));
+    path = join(composedDir, `${kind}.lua`);
+    writeFileSync(path, readHealthScripts().get(kind) ?? '');
+    composedPaths.set(kind, path);
+  }
+  return path;
+}
+let composedDir: string | undefined;
+afterAll(() => {
+  if (composedDir) rmSync(composedDir, { recursive: true, force: true });
+});
+
 function runHealth(kind: string, obj: unknown): Health {
   requireLua();
-  const res = spawnSync(LUA, [HARNESS, healthScriptPath(kind)], {
+  const res = spawnSync(LUA, [HARNESS, composedScript(kind)], {
     input: JSON.stringify(obj),
     encoding: 'utf8',
   });
@@ -196,7 +217,7 @@ describe('Argo CD health checks: prerequisites', () => {
 
   // Argo CD runs the scripts with gopher-lua, which speaks Lua 5.1: nothing newer may slip in.
   it.each(ALL_KINDS.map((d) => d.kind))('%s uses only Lua 5.1 syntax and library', (kind) => {
-    const code = readFileSync(healthScriptPath(kind), 'utf8')
+    const code = (readHealthScripts().get(kind) ?? '')
       .split('\n')
       .map((line) => line.replace(/--.*$/, ''))
       .join('\n');
@@ -833,6 +854,24 @@ describe('reason tables in the health scripts', () => {
     },
   ])('$what', ({ lua, want }) => {
     expect(withReasonTables(lua)).toBe(want);
+  });
+
+  it.each(scripts)('%s includes common.lua once, and argocd-cm gets it written in', (path) => {
+    const lua = readFileSync(path, 'utf8');
+    expect(lua.split('\n').filter((line) => line === COMMON_INCLUDE)).toHaveLength(1);
+    const composed = composeHealthScript(lua);
+    expect(composed.split('\n')).not.toContain(COMMON_INCLUDE);
+    expect(composed).toContain('local function condition(status, conditionType)');
+  });
+
+  it('refuses a script without the include line, or with two', () => {
+    expect(() => composeHealthScript('return {}', 'local x = 1')).toThrow(/found 0/);
+    expect(() => composeHealthScript(`${COMMON_INCLUDE}\n${COMMON_INCLUDE}`, 'local x = 1')).toThrow(
+      /found 2/,
+    );
+    expect(composeHealthScript(`-- a\n${COMMON_INCLUDE}\nreturn x`, 'local x = 1\n')).toBe(
+      '-- a\nlocal x = 1\nreturn x',
+    );
   });
 
   it('refuses a hand-written reason list', () => {

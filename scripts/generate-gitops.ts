@@ -1,8 +1,11 @@
 // Writes gitops/argocd/argocd-cm-patch.yaml: the Argo CD health checks in
 // gitops/argocd/health/<kind>.lua, one `resource.customizations.health.*` key
 // per kind, as a patch for the argocd-cm ConfigMap. First it rewrites the
-// reason tables in those scripts from src/crds/reasons.ts.
+// reason tables in those scripts from src/crds/reasons.ts. The helpers every
+// script shares live in gitops/argocd/health/common.lua, written in place of a
+// script's `-- #include common.lua` line (Argo CD wants each self-contained).
 // Usage: npx tsx scripts/generate-gitops.ts
+//        npx tsx scripts/generate-gitops.ts --print DockerService   (one composed script, e.g. for harness.lua)
 // gitops/argocd-health.test.ts fails when the committed patch or a script's
 // reason table differs from what this would write.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -41,7 +44,19 @@ export function healthKey(kind: string): string {
   return `resource.customizations.health.${GROUP}_${kind}`;
 }
 
-/** Kind → Lua source, for every Dockyard kind; a kind without a script is an error. */
+/** The line a kind's script puts where common.lua's helpers go. */
+export const COMMON_INCLUDE = '-- #include common.lua';
+const COMMON_PATH = join(HEALTH_DIR, 'common.lua');
+
+/** The script as Argo CD runs it: common.lua written in place of its include line (exactly one). */
+export function composeHealthScript(lua: string, common = readFileSync(COMMON_PATH, 'utf8')): string {
+  const lines = lua.split('\n');
+  const at = lines.filter((line) => line === COMMON_INCLUDE).length;
+  if (at !== 1) throw new Error(`a health script needs the line "${COMMON_INCLUDE}" once, found ${at}`);
+  return lines.map((line) => (line === COMMON_INCLUDE ? common.trimEnd() : line)).join('\n');
+}
+
+/** Kind → self-contained Lua source, for every Dockyard kind; a kind without a script is an error. */
 export function readHealthScripts(): Map<string, string> {
   const scripts = new Map<string, string>();
   for (const def of ALL_KINDS) {
@@ -52,7 +67,7 @@ export function readHealthScripts(): Map<string, string> {
     } catch {
       throw new Error(`${path} is missing: every Dockyard kind needs an Argo CD health check`);
     }
-    scripts.set(def.kind, text);
+    scripts.set(def.kind, composeHealthScript(text));
   }
   return scripts;
 }
@@ -127,7 +142,16 @@ export async function renderArgoCdPatch(scripts: ReadonlyMap<string, string>): P
   return format(text, { ...options, filepath: ARGOCD_CM_PATCH });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (
+  process.argv[1] &&
+  import.meta.url === pathToFileURL(process.argv[1]).href &&
+  process.argv[2] === '--print'
+) {
+  const script = readHealthScripts().get(process.argv[3] ?? '');
+  if (script === undefined)
+    throw new Error(`--print KIND: one of ${ALL_KINDS.map((d) => d.kind).join(', ')}`);
+  process.stdout.write(script);
+} else if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   for (const path of writeReasonTables()) console.log(`wrote the reason tables of ${path}`);
   const scripts = readHealthScripts();
   writeFileSync(ARGOCD_CM_PATCH, await renderArgoCdPatch(scripts));

@@ -1,7 +1,11 @@
 -- Runs an Argo CD health script the way Argo CD does, for tests and for
 -- trying a script by hand:
 --
---   lua5.4 gitops/argocd/harness.lua gitops/argocd/health/dockercontainer.lua < object.json
+--   npx tsx scripts/generate-gitops.ts --print DockerContainer > /tmp/health.lua
+--   lua5.4 gitops/argocd/harness.lua /tmp/health.lua < object.json
+--
+-- (the scripts in health/ include common.lua; --print writes one composed, as
+-- argocd-cm holds it).
 --
 -- Reads one Kubernetes object as JSON on stdin, gives it to the script as the
 -- global `obj` (Argo CD does the same: JSON objects become tables, arrays

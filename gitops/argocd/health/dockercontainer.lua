@@ -36,26 +36,7 @@ local FAILED_PHASES = {
   HostNotReady = true,
 }
 
-local hs = {}
-
-local function condition(status, conditionType)
-  if status.conditions == nil then
-    return nil
-  end
-  for _, c in ipairs(status.conditions) do
-    if c.type == conditionType then
-      return c
-    end
-  end
-  return nil
-end
-
-local function explain(c)
-  if c.message == nil or c.message == "" then
-    return c.reason
-  end
-  return c.reason .. ": " .. c.message
-end
+-- #include common.lua
 
 local function failedHost(status)
   if status.hosts == nil then
@@ -69,71 +50,24 @@ local function failedHost(status)
   return nil
 end
 
-local function progress(status, text)
-  local where = status.phase or "Pending"
-  if status.hostsReady ~= nil then
-    where = where .. " (" .. status.hostsReady .. " hosts ready)"
-  end
-  if text == nil or text == "" then
-    return where
-  end
-  return where .. ": " .. text
-end
-
-local annotations = obj.metadata.annotations
-if annotations ~= nil and annotations["dockyard.io/paused"] == "true" then
-  hs.status = "Suspended"
-  hs.message = "Paused (dockyard.io/paused): Dockyard observes but changes nothing"
-  return hs
+local settled = settledHealth(obj, "Paused (dockyard.io/paused): Dockyard observes but changes nothing")
+if settled ~= nil then
+  return settled
 end
 
 local status = obj.status
-local generation = obj.metadata.generation
-if status == nil or status.observedGeneration == nil
-    or (generation ~= nil and status.observedGeneration ~= generation) then
-  hs.status = "Progressing"
-  hs.message = "Waiting for the controller to observe the latest spec"
-  return hs
-end
-
-local stalled = condition(status, "Stalled")
-if stalled ~= nil and stalled.status == "True" then
-  hs.status = "Degraded"
-  hs.message = explain(stalled)
-  return hs
-end
-
 local ready = condition(status, "Ready")
-if ready ~= nil and ready.status == "True" then
-  hs.status = "Healthy"
-  hs.message = ready.message ~= "" and ready.message or ready.reason
-  return hs
-end
-
 if ready ~= nil and ready.status == "False" then
   if not WAITING_REASONS[ready.reason] then
-    hs.status = "Degraded"
-    hs.message = explain(ready)
-    return hs
+    return { status = "Degraded", message = explain(ready) }
   end
   local host = failedHost(status)
   if host ~= nil then
-    hs.status = "Degraded"
-    hs.message = host.phase .. " on " .. host.name
+    local message = host.phase .. " on " .. host.name
     if host.message ~= nil and host.message ~= "" then
-      hs.message = hs.message .. ": " .. host.message
+      message = message .. ": " .. host.message
     end
-    return hs
+    return { status = "Degraded", message = message }
   end
 end
-
-local reconciling = condition(status, "Reconciling")
-hs.status = "Progressing"
-if reconciling ~= nil then
-  hs.message = progress(status, reconciling.message)
-elseif ready ~= nil then
-  hs.message = progress(status, ready.message)
-else
-  hs.message = progress(status, "waiting for the controller to report conditions")
-end
-return hs
+return progressingOnHosts(status, ready)

@@ -41,92 +41,51 @@ local SUSPENDED_REASONS = {
   CanaryPaused = true,
 }
 
-local hs = {}
+-- #include common.lua
 
-local function condition(status, conditionType)
-  if status.conditions == nil then
-    return nil
-  end
-  for _, c in ipairs(status.conditions) do
-    if c.type == conditionType then
-      return c
-    end
-  end
-  return nil
-end
-
-local function explain(c)
-  if c.message == nil or c.message == "" then
-    return c.reason
-  end
-  return c.reason .. ": " .. c.message
-end
-
-local function progress(status, text)
-  local where = status.phase or "Pending"
-  if status.readySummary ~= nil then
-    where = where .. " (" .. status.readySummary .. " ready)"
-  end
-  if text == nil or text == "" then
-    return where
-  end
-  return where .. ": " .. text
-end
-
-local annotations = obj.metadata.annotations
-if annotations ~= nil and annotations["dockyard.io/paused"] == "true" then
-  hs.status = "Suspended"
-  hs.message = "Paused (dockyard.io/paused): the rollout takes no step until it is resumed"
-  return hs
+local paused = suspendedByAnnotation(obj, "Paused (dockyard.io/paused): the rollout takes no step until it is resumed")
+if paused ~= nil then
+  return paused
 end
 if obj.spec ~= nil and obj.spec.paused == true then
-  hs.status = "Suspended"
-  hs.message = "Paused (spec.paused): the rollout takes no step until it is resumed"
-  return hs
+  return { status = "Suspended", message = "Paused (spec.paused): the rollout takes no step until it is resumed" }
+end
+local stale = staleStatus(obj)
+if stale ~= nil then
+  return stale
 end
 
 local status = obj.status
-local generation = obj.metadata.generation
-if status == nil or status.observedGeneration == nil
-    or (generation ~= nil and status.observedGeneration ~= generation) then
-  hs.status = "Progressing"
-  hs.message = "Waiting for the controller to observe the latest spec"
-  return hs
-end
-
 local ready = condition(status, "Ready")
 if ready ~= nil and ready.status ~= "True" and SUSPENDED_REASONS[ready.reason] then
-  hs.status = "Suspended"
-  hs.message = explain(ready)
-  return hs
+  return { status = "Suspended", message = explain(ready) }
 end
 
-local stalled = condition(status, "Stalled")
-if stalled ~= nil and stalled.status == "True" then
-  hs.status = "Degraded"
-  hs.message = explain(stalled)
-  return hs
+local stalled = degradedIfStalled(status)
+if stalled ~= nil then
+  return stalled
 end
 
 if ready ~= nil and ready.status ~= "True" and ROLLOUT_FAILED_REASONS[ready.reason] then
-  hs.status = "Degraded"
-  hs.message = explain(ready)
-  return hs
+  return { status = "Degraded", message = explain(ready) }
 end
 
-if ready ~= nil and ready.status == "True" then
-  hs.status = "Healthy"
-  hs.message = ready.message ~= "" and ready.message or ready.reason
-  return hs
+local healthy = healthyIfReady(ready)
+if healthy ~= nil then
+  return healthy
 end
 
+local readyCount = nil
+if status.readySummary ~= nil then
+  readyCount = status.readySummary .. " ready"
+end
 local reconciling = condition(status, "Reconciling")
-hs.status = "Progressing"
+local hs = { status = "Progressing" }
 if reconciling ~= nil and reconciling.status == "True" then
-  hs.message = progress(status, reconciling.message)
+  hs.message = progress(status, readyCount, reconciling.message)
 elseif ready ~= nil then
-  hs.message = progress(status, explain(ready))
+  hs.message = progress(status, readyCount, explain(ready))
 else
-  hs.message = progress(status, "waiting for the controller to report conditions")
+  hs.message = progress(status, readyCount, "waiting for the controller to report conditions")
 end
 return hs
