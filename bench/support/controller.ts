@@ -4,14 +4,14 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { imageRuntimeEnv } from '../../src/localenv/image-runtime-env.js';
 import { freePort, waitFor } from '../../src/localenv/process.js';
 import { parseSamples, type Sample } from '../../test/support/prometheus.js';
 import type { Cleanup, Log } from './cleanup.js';
 
 export interface ControllerSettings {
-  /** The built entry point, relative to the repository (dist/main.js). */
+  /** The built entry point: relative to the repository (dist/main.js), or absolute. */
   entry: string;
   kubeconfig: string;
   /** --max-concurrent-reconciles */
@@ -70,7 +70,7 @@ export class ControllerProcess {
     if (settings.profileDir) mkdirSync(settings.profileDir, { recursive: true });
     const args = [
       ...nodeArgs,
-      join(REPO_ROOT, settings.entry),
+      resolve(REPO_ROOT, settings.entry),
       'controller',
       `--kubeconfig=${settings.kubeconfig}`,
       `--metrics-bind-address=127.0.0.1:${metricsPort}`,

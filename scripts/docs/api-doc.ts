@@ -147,6 +147,9 @@ function kindSection(def: KindDefinition): string {
         ['kind', code(def.kind)],
         ['scope', def.scope],
         ['resource', `${code(`${def.plural}.${GROUP}`)}; short names ${def.shortNames.map(code).join(', ')}`],
+        ...(def.nameMaxLength !== undefined
+          ? [['name', `at most ${def.nameMaxLength} characters (checked by the API server)`]]
+          : []),
         ['`kubectl get` columns', columns],
       ],
     ),

@@ -58,6 +58,12 @@ export function crdName(def: KindDefinition): string {
   return `${def.plural}.${GROUP}`;
 }
 
+/** metadata as the API server checks it: only the name's length, when the kind limits it. */
+function metadataSchema(def: KindDefinition): JsonSchema {
+  if (def.nameMaxLength === undefined) return { type: 'object' };
+  return { type: 'object', properties: { name: { type: 'string', maxLength: def.nameMaxLength } } };
+}
+
 export function toCrd(def: KindDefinition): JsonSchema {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -98,7 +104,7 @@ export function toCrd(def: KindDefinition): JsonSchema {
                   description: 'Kind is a string value representing the REST resource.',
                   type: 'string',
                 },
-                metadata: { type: 'object' },
+                metadata: metadataSchema(def),
                 spec: toStructural(def.spec),
                 status: toStructural(def.status),
               },

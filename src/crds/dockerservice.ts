@@ -366,6 +366,9 @@ export const dockerServiceDefinition: KindDefinition = {
     'template changes out host by host, health-gated, rolling back by itself when a revision fails.',
   spec: DockerServiceSpec,
   status: DockerServiceStatus,
+  // Its name is the value of the dockyard.io/service label on every replica,
+  // and a label value holds at most 63 characters (as a Service's name).
+  nameMaxLength: 63,
   printerColumns: [
     { name: 'Mode', type: 'string', jsonPath: '.spec.mode', priority: 1 },
     { name: 'Desired', type: 'integer', jsonPath: '.status.replicas' },

@@ -366,6 +366,11 @@ export interface KindDefinition {
   spec: TSchema;
   status: TSchema;
   printerColumns: PrinterColumn[];
+  /**
+   * The longest metadata.name the kind takes, when shorter than Kubernetes'
+   * 253 (a CRD schema may restrict only name and generateName).
+   */
+  nameMaxLength?: number;
 }
 
 export const readyColumn: PrinterColumn = {

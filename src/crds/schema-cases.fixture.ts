@@ -15,6 +15,8 @@ export interface SchemaCase {
   field?: string;
   /** Only a CEL rule (not the structural schema) rejects this case. */
   cel?: boolean;
+  /** The object's name, when the case is about it (only the API server checks metadata). */
+  objectName?: string;
 }
 
 const seccompSource = (name: string) => ({
@@ -1015,6 +1017,21 @@ export const SCHEMA_CASES: SchemaCase[] = [
 
   // DockerService
   { name: 'replicated, defaults', kind: 'DockerService', spec: svc({ replicas: 3 }), valid: true },
+  {
+    name: 'a name of 63 characters',
+    kind: 'DockerService',
+    spec: svc({ replicas: 1 }),
+    objectName: 's'.repeat(63),
+    valid: true,
+  },
+  {
+    name: 'a name longer than a label value holds',
+    kind: 'DockerService',
+    spec: svc({ replicas: 1 }),
+    objectName: 's'.repeat(64),
+    valid: false,
+    field: 'metadata.name',
+  },
   {
     name: 'global, no replicas (the API server adds no default that the mode forbids)',
     kind: 'DockerService',

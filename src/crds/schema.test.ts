@@ -27,7 +27,8 @@ describe('spec schemas (structural part)', () => {
     expect(new Set(SCHEMA_CASES.map((c) => c.kind)).size).toBe(6);
   });
   it.each(SCHEMA_CASES.map((c) => [`${c.kind}: ${c.name}`, c] as const))('%s', (_name, c) => {
-    const structurallyValid = c.valid || c.cel === true;
+    // A case about the object's name has a valid spec: the CRD's metadata schema is the API server's to apply.
+    const structurallyValid = c.valid || c.cel === true || c.objectName !== undefined;
     const errors = [...Value.Errors(specs[c.kind], c.spec)];
     expect(errors.length === 0, JSON.stringify(errors.slice(0, 2))).toBe(structurallyValid);
   });

@@ -17,6 +17,7 @@ import {
 } from './support/controller-process.js';
 import {
   FAULT_ENV_START_TIMEOUT_MS,
+  NODE_NAMES,
   startFaultEnvironment,
   type FaultEnvironment,
 } from './support/environment.js';
@@ -291,9 +292,22 @@ describe('DockerService rollouts under faults', () => {
   it('revision 1 rolls out to Complete (the starting point)', async () => {
     const clock = scenarioClock('service-rollout: start');
     await startController('controller #0');
+    // Both hosts Ready first: a slot goes only to a Ready host and stays there,
+    // and the paused-node scenario needs replicas on n2.
+    for (const node of NODE_NAMES)
+      await env.kube.waitFor(
+        'DockerHost',
+        undefined,
+        node,
+        (h) => condition(h, 'Ready')?.status === 'True',
+        'Ready',
+        HOST_STATE_MS,
+      );
     await env.kube.create('DockerService', NS, SERVICE, serviceSpec(revision));
     const monitor = new StatusMonitor();
-    await expectHonestEnd(monitor, 1, 'Complete');
+    const svc = await expectHonestEnd(monitor, 1, 'Complete');
+    const perHost = Object.fromEntries((svc.status?.rollout?.hosts ?? []).map((h) => [h.name, h.replicas]));
+    expect(perHost, 'spread evenly over the two nodes').toEqual({ n1: REPLICAS / 2, n2: REPLICAS / 2 });
     clock.done();
   });
 
@@ -363,6 +377,18 @@ describe('DockerService rollouts under faults', () => {
     await node.pause();
     try {
       await hostReady(false, 'NotReady while paused');
+      // A replica on the unreachable host is not Available, whatever it was before.
+      const down = await waitFor(
+        async () => {
+          const svc = await getService();
+          const n2 = svc.status?.rollout?.hosts?.find((h) => h.name === 'n2');
+          return n2 && !n2.ready ? { svc, n2 } : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 250, what: 'the service to see n2 down' },
+      );
+      expect(down.n2.replicas, describeStatus(down.svc)).toBeGreaterThan(0);
+      expect(down.n2.available, 'replicas on an unreachable host counted Available').toBe(0);
+      expect(down.svc.status?.availableReplicas ?? 0).toBeLessThanOrEqual(REPLICAS - down.n2.replicas);
       const before = (await getService()).status?.rollout?.available ?? 0;
       clock.lap(`n2 paused and NotReady with ${before} replica(s) Available at the target`);
       // Its replicas count against maxUnavailable; after the grace period their slots move on.

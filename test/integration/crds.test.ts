@@ -40,7 +40,7 @@ async function dryRunCreate(c: SchemaCase, index: number): Promise<{ code: numbe
   const body = {
     apiVersion: 'dockyard.io/v1alpha1',
     kind: c.kind,
-    metadata: { name: `case-${index}` },
+    metadata: { name: c.objectName ?? `case-${index}` },
     spec: c.spec,
   };
   try {

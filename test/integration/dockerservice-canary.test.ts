@@ -6,6 +6,7 @@ import {
 import type { Canary, DockerServiceSpec, UpdateStrategy } from '../../src/crds/dockerservice.js';
 import { EventReason, Reason } from '../../src/crds/reasons.js';
 import {
+  atGeneration,
   completeWith,
   createComplete,
   deleteService,
@@ -13,6 +14,7 @@ import {
   phaseIs,
   replicaTemplate,
   rollTo,
+  rollToComplete,
   serviceContainers,
   serviceEvents,
   serving,
@@ -21,7 +23,7 @@ import {
   waitForServing,
   type ServiceContainer,
 } from '../support/dockerservice.js';
-import { condition, type DockyardObject, type Kube } from '../support/kube.js';
+import { condition, type Kube } from '../support/kube.js';
 import { startSampler, type Sample } from '../support/sampler.js';
 import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world.js';
 
@@ -62,8 +64,6 @@ const STOP_FIRST: UpdateStrategy = { maxUnavailable: 1, maxSurge: 1, order: 'Sto
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ctx = (name: string) => ({ kube, lab: world.lab, namespace: NS, name });
 const template = (app: string, version: string) => replicaTemplate({ image: world.image, app, version });
-const atGeneration = (generation: number, until: (o: DockyardObject) => boolean) => (o: DockyardObject) =>
-  o.status?.observedGeneration === generation && until(o);
 const servingAt = (cs: readonly ServiceContainer[], version: string) =>
   cs.filter((c) => serving(c) && c.version === version).length;
 
@@ -93,14 +93,8 @@ describe('DockerService canary and manual rollback', () => {
 
     const sampler = startSampler(() => serviceContainers(world.lab, name), SAMPLE_MS);
     try {
-      const generation = await rollTo({ ...ctx(name), template: template(name, 'b') });
-      await waitForService({
-        ...ctx(name),
-        until: atGeneration(generation, completeWith(replicas)),
-        what: 'Complete at b',
-        timeoutMs: ROLLOUT_MS,
-      });
-      await waitForServing({ lab: world.lab, app: name, replicas, version: 'b' });
+      const b = { template: template(name, 'b'), version: 'b' };
+      await rollToComplete({ ...ctx(name), ...b, replicas, timeoutMs: ROLLOUT_MS });
     } finally {
       await sampler.stop();
     }
@@ -192,13 +186,8 @@ describe('DockerService canary and manual rollback', () => {
       replicas,
     });
     const first = statusOf(created)?.currentRevision;
-    const generation = await rollTo({ ...ctx(name), template: template(name, 'b') });
-    await waitForService({
-      ...ctx(name),
-      until: atGeneration(generation, completeWith(replicas)),
-      what: 'Complete at b',
-      timeoutMs: ROLLOUT_MS,
-    });
+    const b = { template: template(name, 'b'), version: 'b' };
+    await rollToComplete({ ...ctx(name), ...b, replicas, timeoutMs: ROLLOUT_MS });
 
     await kube.patch('DockerService', NS, name, {
       metadata: { annotations: { [ROLLBACK_ANNOTATION]: '1' } },
@@ -221,13 +210,8 @@ describe('DockerService canary and manual rollback', () => {
     ).toBe(true);
 
     // A new template rolls out; the annotation still there (as Git re-applies it) does not roll back again.
-    const fixed = await rollTo({ ...ctx(name), template: template(name, 'c') });
-    await waitForService({
-      ...ctx(name),
-      until: atGeneration(fixed, completeWith(replicas)),
-      what: 'Complete at c',
-      timeoutMs: ROLLOUT_MS,
-    });
+    const c = { template: template(name, 'c'), version: 'c' };
+    await rollToComplete({ ...ctx(name), ...c, replicas, timeoutMs: ROLLOUT_MS });
     await sleep(HOLD_MS);
     const still = await kube.get('DockerService', NS, name);
     expect(statusOf(still)?.phase).toBe('Complete');

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DockerServiceSpec, UpdateStrategy } from '../../src/crds/dockerservice.js';
 import { Reason } from '../../src/crds/reasons.js';
 import {
+  atGeneration,
   completeWith,
   countByNode,
   createComplete,
@@ -12,6 +13,7 @@ import {
   refusal,
   replicaTemplate,
   rollTo,
+  rollToComplete,
   serviceContainers,
   serviceReplicas,
   serving,
@@ -72,8 +74,6 @@ const ctx = (name: string) => ({ kube, lab: world.lab, namespace: NS, name });
 const template = (app: string, version: string, more: { healthcheck?: typeof NEVER_HEALTHY } = {}) =>
   replicaTemplate({ image: world.image, app, version, ...more });
 const servingCount = (cs: readonly ServiceContainer[]) => cs.filter(serving).length;
-const atGeneration = (generation: number, until: (o: DockyardObject) => boolean) => (o: DockyardObject) =>
-  o.status?.observedGeneration === generation && until(o);
 
 function serviceSpec(opts: { app: string; replicas: number; strategy?: UpdateStrategy }): DockerServiceSpec {
   return {
@@ -171,18 +171,12 @@ describe('DockerService modes', () => {
     expect(servingCount(now.filter((c) => c.version === 'a')), describeContainers(now)).toBe(replicas - 1);
 
     // A fixed template: the rollout goes on from where it stopped, to the end.
-    const fixed = await rollTo({ ...ctx(name), template: template(name, 'c') });
-    await waitForService({
-      ...ctx(name),
-      until: atGeneration(fixed, completeWith(replicas)),
-      what: 'Complete at c',
-      timeoutMs: ROLLOUT_MS,
-    });
-    await waitForServing({ lab: world.lab, app: name, replicas, version: 'c' });
+    const c = { template: template(name, 'c'), version: 'c' };
+    await rollToComplete({ ...ctx(name), ...c, replicas, timeoutMs: ROLLOUT_MS });
     await deleteService(ctx(name));
   });
 
-  it('Global: one replica per matching host; a host that starts matching gets one, one that stops keeps it', async () => {
+  it('Global: one replica per matching host; a host that starts matching gets one, one that stops keeps it until drained', async () => {
     const name = 'per-host';
     const spec: DockerServiceSpec = {
       hostSelector: { matchLabels: { tier: 'edge', global: 'yes' } },
@@ -221,6 +215,21 @@ describe('DockerService modes', () => {
     expect(['Complete'], `service: ${JSON.stringify(statusOf(svc)?.conditions)}`).toContain(
       statusOf(svc)?.phase,
     );
+
+    // Drained, n3 gives its replica up; the service is Complete with the two hosts it selects.
+    await kube.patch('DockerHost', undefined, 'n3', { spec: { drain: true } });
+    try {
+      await waitForService({
+        ...ctx(name),
+        until: completeWith(2),
+        what: 'Complete without n3',
+        timeoutMs: 60_000,
+      });
+      const drained = await waitForServing({ lab: world.lab, app: name, replicas: 2, version: 'a' });
+      expect(countByNode(drained)).toEqual({ n1: 1, n2: 1 });
+    } finally {
+      await kube.patch('DockerHost', undefined, 'n3', { spec: { drain: null } });
+    }
     await deleteService(ctx(name));
   });
 
@@ -282,14 +291,8 @@ describe('DockerService modes', () => {
 
     const sampler = startSampler(() => serviceContainers(world.lab, name), SAMPLE_MS);
     try {
-      const generation = await rollTo({ ...ctx(name), template: template(name, 'b') });
-      await waitForService({
-        ...ctx(name),
-        until: atGeneration(generation, completeWith(replicas)),
-        what: 'Complete at b',
-        timeoutMs: ROLLOUT_MS,
-      });
-      await waitForServing({ lab: world.lab, app: name, replicas, version: 'b' });
+      const b = { template: template(name, 'b'), version: 'b' };
+      await rollToComplete({ ...ctx(name), ...b, replicas, timeoutMs: ROLLOUT_MS });
     } finally {
       await sampler.stop();
     }

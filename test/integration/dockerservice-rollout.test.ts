@@ -12,12 +12,12 @@ import {
   phaseIs,
   replicaTemplate,
   rollTo,
+  rollToComplete,
   serviceContainers,
   serving,
   statusOf,
   waitForServing,
   waitForService,
-  completeWith,
   type ServiceContainer,
 } from '../support/dockerservice.js';
 import { condition, type DockyardObject, type Kube } from '../support/kube.js';
@@ -243,17 +243,8 @@ describe('DockerService rollouts', () => {
     const startedAt = Date.now();
     let done: DockyardObject;
     try {
-      const generation = await rollTo({
-        ...ctx(name),
-        template: replicaTemplate({ image: world.image, app: name, version: 'b' }),
-      });
-      done = await waitForService({
-        ...ctx(name),
-        until: (o) => o.status?.observedGeneration === generation && completeWith(replicas)(o),
-        what: 'Complete at b',
-        timeoutMs: ROLLOUT_MS,
-      });
-      await waitForServing({ lab: world.lab, app: name, replicas, version: 'b' });
+      const b = { template: replicaTemplate({ image: world.image, app: name, version: 'b' }), version: 'b' };
+      done = await rollToComplete({ ...ctx(name), ...b, replicas, timeoutMs: ROLLOUT_MS });
     } finally {
       await sampler.stop();
     }
@@ -295,30 +286,23 @@ describe('DockerService rollouts', () => {
     await deleteService(ctx(name));
   });
 
-  it('rolls a revision whose healthcheck fails back to the last Available one, one bad replica at most', async () => {
-    const name = 'unhealthy';
-    const { figures, rolledBack, stableHash } = await rollOutBad({ name, healthcheck: NEVER_HEALTHY });
-    // The issue bounds bad replicas by maxSurge (+ the canary's size). Under
-    // StopFirst the pace is maxUnavailable: one replica is replaced at a time,
-    // and a bad one never becomes Available, so no second is started.
-    expect(figures.maxBadAtOnce).toBe(1);
-    expect(figures.minServing).toBeGreaterThanOrEqual(5);
-    expect(figures.failureToRollbackMs).toBeDefined();
-    expect(figures.failureToRollbackMs).toBeLessThanOrEqual(ROLLBACK_START_BOUND_MS);
-    expectRolledBack(rolledBack, stableHash);
-    await expectStaysRolledBack(name);
-    await deleteService(ctx(name));
-  });
-
-  it('rolls a revision whose container exits back to the last Available one, one bad replica at most', async () => {
-    const name = 'exits';
-    const { figures, rolledBack, stableHash } = await rollOutBad({ name, command: EXITS });
-    expect(figures.maxBadAtOnce).toBe(1);
-    expect(figures.minServing).toBeGreaterThanOrEqual(5);
-    expect(figures.failureToRollbackMs).toBeDefined();
-    expect(figures.failureToRollbackMs).toBeLessThanOrEqual(ROLLBACK_START_BOUND_MS);
-    expectRolledBack(rolledBack, stableHash);
-    await expectStaysRolledBack(name);
-    await deleteService(ctx(name));
-  });
+  // The issue bounds bad replicas by maxSurge (+ the canary's size). Under
+  // StopFirst the pace is maxUnavailable: one replica is replaced at a time,
+  // and a bad one never becomes Available, so no second is started.
+  it.each([
+    { what: 'whose healthcheck fails', name: 'unhealthy', bad: { healthcheck: NEVER_HEALTHY } },
+    { what: 'whose container exits', name: 'exits', bad: { command: EXITS } },
+  ])(
+    'rolls a revision $what back to the last Available one, one bad replica at most',
+    async ({ name, bad }) => {
+      const { figures, rolledBack, stableHash } = await rollOutBad({ name, ...bad });
+      expect(figures.maxBadAtOnce).toBe(1);
+      expect(figures.minServing).toBeGreaterThanOrEqual(5);
+      expect(figures.failureToRollbackMs).toBeDefined();
+      expect(figures.failureToRollbackMs).toBeLessThanOrEqual(ROLLBACK_START_BOUND_MS);
+      expectRolledBack(rolledBack, stableHash);
+      await expectStaysRolledBack(name);
+      await deleteService(ctx(name));
+    },
+  );
 });

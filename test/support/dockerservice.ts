@@ -270,6 +270,36 @@ export async function rollTo(opts: {
   return (await opts.kube.get('DockerService', opts.namespace, opts.name))?.metadata.generation ?? 0;
 }
 
+/** `until`, for the status about `generation` (the spec a patch asked for). */
+export const atGeneration =
+  (generation: number, until: (o: DockyardObject) => boolean) =>
+  (o: DockyardObject): boolean =>
+    o.status?.observedGeneration === generation && until(o);
+
+/**
+ * Rolls the service to `template` and waits until it is Complete at that
+ * revision with `replicas`, and Docker shows every one serving `version`.
+ */
+export async function rollToComplete(opts: {
+  kube: Kube;
+  lab: Lab;
+  namespace: string;
+  name: string;
+  template: ContainerTemplate;
+  replicas: number;
+  version: string;
+  timeoutMs: number;
+}): Promise<DockyardObject> {
+  const generation = await rollTo(opts);
+  const done = await waitForService({
+    ...opts,
+    until: atGeneration(generation, completeWith(opts.replicas)),
+    what: `Complete at ${opts.version}`,
+  });
+  await waitForServing({ lab: opts.lab, app: opts.name, replicas: opts.replicas, version: opts.version });
+  return done;
+}
+
 /** Deletes the service and waits until Docker holds none of its containers (garbage collection). */
 export async function deleteService(opts: {
   kube: Kube;
