@@ -386,7 +386,12 @@ describe('DockerService rollouts under faults', () => {
         },
         { timeoutMs: 30_000, intervalMs: 250, what: 'the service to see n2 down' },
       );
-      expect(down.n2.replicas, describeStatus(down.svc)).toBeGreaterThan(0);
+      const seen = `${describeStatus(down.svc)}\nhosts ${JSON.stringify(down.svc.status?.rollout?.hosts)}\n${(
+        await replicasOf(down.svc)
+      )
+        .map((c) => `${c.metadata.name} ${c.spec.hostName} ${c.metadata.deletionTimestamp ? 'deleting' : ''}`)
+        .join('\n')}`;
+      expect(down.n2.replicas, seen).toBeGreaterThan(0);
       expect(down.n2.available, 'replicas on an unreachable host counted Available').toBe(0);
       expect(down.svc.status?.availableReplicas ?? 0).toBeLessThanOrEqual(REPLICAS - down.n2.replicas);
       const before = (await getService()).status?.rollout?.available ?? 0;

@@ -225,6 +225,36 @@ describe('planRollout', () => {
     });
   });
 
+  it('leaves an old replica on a down host alone (it may still serve) and spends no budget on it', () => {
+    const replica = (name: string, slot: string, host: string, state: Replica['state']): Replica => ({
+      name,
+      slot,
+      host,
+      revision: 'a',
+      state,
+      ready: state === 'Available',
+    });
+    const plan = planRollout({
+      slots: [
+        { id: '0', host: 'n2', replicas: [replica('down0', '0', 'n2', 'HostDown')], outOfService: false },
+        { id: '1', host: 'n2', replicas: [replica('down1', '1', 'n2', 'HostDown')], outOfService: false },
+        { id: '2', host: 'n1', replicas: [replica('up2', '2', 'n1', 'Available')], outOfService: false },
+        { id: '3', host: 'n1', replicas: [replica('failed3', '3', 'n1', 'Failed')], outOfService: false },
+      ],
+      surplus: [],
+      target: 'b',
+      strategy: { order: 'StopFirst', maxUnavailable: 3, maxSurge: 0 },
+      updateAllowance: Infinity,
+      frozen: false,
+    });
+    // The failed one is replaced for free; the down ones wait; the Available
+    // one may go (3 unavailable = maxUnavailable: no budget left for it).
+    expect(plan.actions).toEqual([
+      { type: 'delete', name: 'failed3', why: 'replaced (it was not Available)' },
+    ]);
+    expect(plan.counts).toMatchObject({ desired: 4, available: 1 });
+  });
+
   it('leaves out-of-service slots out of the counts and completion', () => {
     const plan = planRollout({
       slots: [

@@ -11,8 +11,13 @@
 //               when it is gone start the new one on the same host;
 //   StartFirst  start the new replica next to the old one (spends maxSurge)
 //               and remove the old one once the new one is Available.
-// A replica that is not Available anyway (failed, starting, on a host that
-// is down) is replaced without spending anything: removing it loses nothing.
+// A replica that is not Available anyway (failed, starting) is replaced
+// without spending anything: removing it loses nothing. One on a host that is
+// down is left alone: it may still be serving behind a partition, and
+// removing it would only take effect when the host is back, stopping all of
+// that host's replicas at once. It keeps counting against maxUnavailable; if
+// the host stays down past the grace period its slot moves (the schedule's
+// call) and it is removed as a stray.
 // A new revision's replica that fails stays (it is the evidence the rollout
 // machine reads) and keeps holding its limit, so a bad revision stops
 // spreading by itself: at most one pace's worth of replicas ever run it.
@@ -138,6 +143,8 @@ function stepSlot({ view: v, target, order, budget, out }: SlotStep): void {
     return;
   }
   if (budget.updates <= 0) return;
+  // Its host is down: wait for the host, or for the slot to move.
+  if (v.old.some((r) => r.state === 'HostDown')) return;
   if (!v.old.some(available)) {
     budget.updates--;
     removeOld('replaced (it was not Available)');
