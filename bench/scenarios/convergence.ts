@@ -11,7 +11,13 @@ import type { ScenarioResult } from '../support/report.js';
 import { atMost } from '../support/report.js';
 import type { Session } from '../support/session.js';
 import { counterDelta, cumulative, ratio, summarize, total } from '../support/stats.js';
-import { dockerRequestsByOperation, mutatingEvents, splitMutating, toObject } from '../support/metrics.js';
+import {
+  counterSum,
+  dockerRequestsByOperation,
+  mutatingEvents,
+  splitMutating,
+  toObject,
+} from '../support/metrics.js';
 
 export const CONVERGENCE_NAMESPACE = 'bench-convergence';
 /** The ratio the issue sets as target for Dockyard's total time over direct dockerode. */
@@ -166,8 +172,9 @@ export async function convergence(session: Session): Promise<ScenarioResult> {
   log(`[convergence] Dockyard: ${options.n} DockerContainers, ${options.concurrency} workers`);
   await ensureNamespace(session, CONVERGENCE_NAMESPACE);
   const items = placements('c', options.n, nodeNames);
+  const metricsBefore = await session.controller.metrics();
   const mutationsBefore = {
-    metric: splitMutating(dockerRequestsByOperation(await session.controller.metrics())).mutating,
+    metric: splitMutating(dockerRequestsByOperation(metricsBefore)).mutating,
     events: session.events.map((e) => mutatingEvents(e.snapshot())),
   };
   const dockyard = await applyAndWait(
@@ -180,10 +187,19 @@ export async function convergence(session: Session): Promise<ScenarioResult> {
 
   // What Dockyard changed on Docker for the N objects, counted twice: its own
   // request metric and the daemons' events (they should agree: create + start each).
+  const metricsAfter = await session.controller.metrics();
   const mutatingCalls = counterDelta(
     mutationsBefore.metric,
-    splitMutating(dockerRequestsByOperation(await session.controller.metrics())).mutating,
+    splitMutating(dockerRequestsByOperation(metricsAfter)).mutating,
   );
+  // Where the per-object overhead goes: reconciles and Docker reads per object.
+  const readCalls = counterDelta(
+    splitMutating(dockerRequestsByOperation(metricsBefore)).reads,
+    splitMutating(dockerRequestsByOperation(metricsAfter)).reads,
+  );
+  const reconciles = (samples: typeof metricsAfter) =>
+    counterSum(samples, 'controller_runtime_reconcile_total', { controller: 'dockercontainer' });
+  const reconcilesPerObject = (reconciles(metricsAfter) - reconciles(metricsBefore)) / options.n;
   const mutatingActions = new Map<string, number>();
   session.events.forEach((e, i) => {
     const delta = counterDelta(
@@ -237,6 +253,8 @@ export async function convergence(session: Session): Promise<ScenarioResult> {
       { metric: 'Dockyard apply → container started p99', value: applyToRunning?.p99, unit: 's' },
       { metric: 'Dockyard Docker mutating calls (controller metric)', value: total(mutatingCalls) },
       { metric: 'Dockyard Docker mutating actions (docker events)', value: total(mutatingActions) },
+      { metric: 'Dockyard DockerContainer reconciles per object', value: reconcilesPerObject },
+      { metric: 'Dockyard Docker read calls per object', value: total(readCalls) / options.n },
       { metric: 'Direct create+start p50', value: b?.p50, unit: 's' },
       { metric: 'Direct create+start p99', value: b?.p99, unit: 's' },
     ],
@@ -244,6 +262,7 @@ export async function convergence(session: Session): Promise<ScenarioResult> {
       direct: { totalSeconds: direct.totalSeconds, perObject: b, curves: direct.curves },
       dockyard: { totalSeconds: dockyard.totalSeconds, perObject: d, curves: dockyard.curves },
       dockyardMutatingCalls: toObject(mutatingCalls),
+      dockyardReadCalls: toObject(readCalls),
       dockyardMutatingActions: toObject(mutatingActions),
       dockyardDockerSide: {
         lastStartedSeconds: dockerSideSeconds,
