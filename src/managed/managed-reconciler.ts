@@ -19,7 +19,7 @@ import { patchStatus, type StatusPatchApi } from '../runtime/status-patch.js';
 import type { HostRuntime } from '../docker/host-runtime.js';
 import { managedMetricsNoop as noopManagedMetrics, type ManagedMetrics } from './managed-metrics.js';
 import { mapLimit } from './map-limit.js';
-import type { NamespaceLabels } from './namespace-labels.js';
+import { admissionLabels, type NamespaceLabels } from './namespace-labels.js';
 import { decideRemovals, resolvePlacement, type Placement } from './placement.js';
 import {
   claimOf,
@@ -176,8 +176,7 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
   /** Where the object belongs now, reading the namespace's labels only when a host selects on them. */
   private async placementOf(obj: T, namespace: string, previous: HostStatusEntry[]): Promise<Placement> {
     const hosts = this.deps.hosts.list();
-    const needsLabels = hosts.some((h) => h.spec.allowedNamespaces?.from === 'Selector');
-    const nsLabels = needsLabels ? await this.deps.namespaces.get(namespace) : {};
+    const nsLabels = await admissionLabels({ namespaces: this.deps.namespaces, namespace, hosts });
     // status.hosts carries the placement hash each host was selected under, so a
     // host that no longer matches tells "my spec changed" from "the world changed".
     return resolvePlacement({

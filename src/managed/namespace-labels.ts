@@ -1,4 +1,5 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
+import type { DockerHost } from '../crds/dockerhost.js';
 import { isNotFound } from '../runtime/api-errors.js';
 
 /**
@@ -28,4 +29,17 @@ export class NamespaceLabels {
     this.cache.set(namespace, { labels, at: this.now() });
     return labels;
   }
+}
+
+/**
+ * The namespace's labels for admission by `hosts`: read only when one of them
+ * admits namespaces by label selector, {} otherwise (no API call).
+ */
+export async function admissionLabels(opts: {
+  namespaces: Pick<NamespaceLabels, 'get'>;
+  namespace: string;
+  hosts: readonly DockerHost[];
+}): Promise<Record<string, string>> {
+  const needed = opts.hosts.some((h) => h.spec.allowedNamespaces?.from === 'Selector');
+  return needed ? opts.namespaces.get(opts.namespace) : {};
 }

@@ -7,6 +7,7 @@ import type { ContainerTemplate, DockerService } from '../../src/crds/dockerserv
 import { Reason } from '../../src/crds/reasons.js';
 import { waitFor } from '../../src/localenv/process.js';
 import { serviceReplicas } from '../support/dockerservice.js';
+import { startSampler } from '../support/sampler.js';
 import { condition, type DockyardObject } from '../support/kube.js';
 import type { TestProcess } from '../support/test-process.js';
 import {
@@ -125,42 +126,31 @@ function statusLies(svc: DockerService): string[] {
 }
 
 /**
- * Reads the service every 250 ms while a run goes on: every lie seen (with
- * the status that told it) and the phase timeline, for the failure message
- * and the log.
+ * Reads the service every 250 ms while a run goes on (test/support/sampler.ts);
+ * at stop, every lie seen (with the status that told it) and the phase
+ * timeline, for the failure message and the log.
  */
 class StatusMonitor {
-  readonly lies: string[] = [];
-  readonly timeline: string[] = [];
-  private active = true;
-  private readonly loop: Promise<void>;
-  private readonly started = performance.now();
-
-  constructor() {
-    this.loop = this.run();
-  }
+  private readonly sampler = startSampler(
+    async () => (await env.kube.get('DockerService', NS, SERVICE)) as DockerService | undefined,
+    250,
+  );
+  lies: string[] = [];
+  timeline: string[] = [];
 
   async stop(): Promise<this> {
-    this.active = false;
-    await this.loop;
-    return this;
-  }
-
-  private async run(): Promise<void> {
+    const samples = await this.sampler.stop();
+    const started = samples[0]?.at ?? 0;
     let last = '';
-    while (this.active) {
-      const svc = (await env.kube.get('DockerService', NS, SERVICE).catch(() => undefined)) as
-        DockerService | undefined;
-      if (svc?.status) {
-        for (const lie of statusLies(svc)) this.lies.push(`${lie} — ${describeStatus(svc)}`);
-        const s = svc.status;
-        const now = `${String(s.phase)} Ready=${String(readyOf(svc)?.status)} ${short(s.currentRevision)}→${short(s.updateRevision)}`;
-        if (now !== last)
-          this.timeline.push(`${((performance.now() - this.started) / 1000).toFixed(1)}s ${now}`);
-        last = now;
-      }
-      await new Promise((r) => setTimeout(r, 250));
+    for (const { at, value: svc } of samples) {
+      if (!svc?.status) continue;
+      for (const lie of statusLies(svc)) this.lies.push(`${lie} — ${describeStatus(svc)}`);
+      const s = svc.status;
+      const now = `${String(s.phase)} Ready=${String(readyOf(svc)?.status)} ${short(s.currentRevision)}→${short(s.updateRevision)}`;
+      if (now !== last) this.timeline.push(`${((at - started) / 1000).toFixed(1)}s ${now}`);
+      last = now;
     }
+    return this;
   }
 }
 

@@ -16,7 +16,7 @@ import { EventReason } from '../../crds/reasons.js';
 import { decide } from '../../managed/machine-spec.js';
 import { machineEntry } from '../../managed/machine-state.js';
 import type { SavedMachineState } from '../../managed/machine-step.js';
-import type { NamespaceLabels } from '../../managed/namespace-labels.js';
+import { admissionLabels, type NamespaceLabels } from '../../managed/namespace-labels.js';
 import { placementHash } from '../../managed/placement.js';
 import { isNotFound, statusCodeOf } from '../../runtime/api-errors.js';
 import type { ReconcileContext, Reconciler, ReconcileResult, Request } from '../../runtime/controller.js';
@@ -144,11 +144,12 @@ export class ServiceReconciler implements Reconciler {
     const namespace = service.metadata.namespace ?? '';
     const replicas = this.expectations.apply(keyOf(service), cached, now.getTime());
     const placement = placementHash({ hostSelector: service.spec.hostSelector });
+    const hosts = this.deps.hosts.list();
     const schedule = scheduleSlots({
       spec: service.spec,
       namespace,
-      namespaceLabels: await this.deps.namespaces.get(namespace),
-      hosts: this.deps.hosts.list(),
+      namespaceLabels: await admissionLabels({ namespaces: this.deps.namespaces, namespace, hosts }),
+      hosts,
       replicas,
       placementHash: placement,
       now,
