@@ -52,6 +52,9 @@ WORKDIR /app
 COPY --from=prod-deps /src/node_modules ./node_modules
 COPY --from=prod-deps /src/package.json ./
 COPY --from=build /src/dist ./dist
+# The Compose loader (compose-go for WebAssembly), built before `docker build`
+# by `npm run build:compose-loader`: src/compose finds it beside dist/.
+COPY wasm/compose-loader.wasm ./wasm/
 # Memory settings measured by `npm run bench` (memory scenario; the bench
 # runs the controller with these same settings, bench/support/controller.ts):
 # the controller's RSS grew with the object count although its live JS heap

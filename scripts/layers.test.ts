@@ -21,6 +21,8 @@ describe('layers point down only', () => {
     ['src/policy/x.ts', "import type { A } from '../docker/errors.js';", 'src/docker'],
     ['src/crds/x.ts', "import type { A } from '../policy/security-policy.js';", 'src/policy'],
     ['src/managed/x.ts', "import type { A } from '../localenv/process.js';", 'localenv'],
+    ['src/compose/x.ts', "import type { A } from '../managed/types.js';", 'src/managed'],
+    ['src/compose/service/x.ts', "import type { A } from '../../controllers/index.js';", 'src/controllers'],
   ])('%s: %s is refused', async (file, source, names) => {
     const messages = await restricted(file, `${source}\nexport type B = A;\n`);
     expect(messages.join('\n')).toContain(names);
@@ -32,6 +34,8 @@ describe('layers point down only', () => {
     ['src/docker/x.ts', "import type { A } from '../crds/kit.js';"],
     ['src/policy/x.ts', "import type { A } from '../crds/quantities.js';"],
     ['src/cli/x.ts', "import type { A } from '../controllers/index.js';"],
+    ['src/compose/service/x.ts', "import type { A } from '../../crds/dockerservice.js';"],
+    ['src/controllers/x.ts', "import type { A } from '../compose/convert.js';"],
   ])('%s: %s is allowed', async (file, source) => {
     expect(await restricted(file, `${source}\nexport type B = A;\n`)).toEqual([]);
   });

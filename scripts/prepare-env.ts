@@ -8,6 +8,8 @@ import { HostDocker } from '../src/localenv/host-docker.js';
 import { ensureNodeImage, ensureWorkloadImage } from '../src/localenv/images.js';
 import { ensureDebianPackages } from '../src/localenv/apt.js';
 import { ensureHelm } from '../src/localenv/helm.js';
+import { ensureComposeLoader } from '../src/localenv/compose-loader.js';
+import { ensureComposeCli } from '../src/localenv/compose-cli.js';
 
 const started = Date.now();
 const log = (m: string) => console.log(`[prepare] ${m}`);
@@ -21,6 +23,9 @@ log(
     `etcd ${binaries.etcdVersion}`,
 );
 log(`helm: ${await ensureHelm(log)}`);
+// The Compose loader `dockyard compose convert` and the stack controller run.
+log(`Compose loader: ${await ensureComposeLoader(log)}`);
+log(`docker compose: ${await ensureComposeCli(log)}`);
 const host = await HostDocker.ensure({ log });
 try {
   const docker = host.client();

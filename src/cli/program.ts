@@ -9,6 +9,8 @@ import {
   controllerOptionsOf,
   type ControllerCommandOptions,
 } from './controller-options.js';
+import { runComposeConvert } from './compose-command.js';
+import { composeCommand, composeConvertOptionsOf } from './compose-options.js';
 import { devCommand, devFacts, devOptionsOf, type DevCommandOptions } from './dev-options.js';
 import { processEnvironment, type CliEnvironment } from './environment.js';
 
@@ -63,7 +65,24 @@ export function buildProgram(
       result.exitCode = await (runners.dev ?? runDev)(devOptionsOf(command, facts.cwd));
     });
   program.addCommand(dev);
+  program.addCommand(composeWithAction(result));
   return { program, result };
+}
+
+function composeWithAction(result: { exitCode: number }): Command {
+  const compose = composeCommand();
+  const convert = compose.commands.find((c) => c.name() === 'convert') as Command;
+  convert.showHelpAfterError('(run dockyard compose convert --help for the flags)').action(async (flags) => {
+    const environment = Object.fromEntries(
+      Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+    );
+    result.exitCode = await runComposeConvert(composeConvertOptionsOf(flags, process.cwd()), {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      environment,
+    });
+  });
+  return compose;
 }
 
 /** Runs the CLI on `argv` (as process.argv: node, script, args…) and returns the exit code. */

@@ -6,6 +6,7 @@
 // integrity), then runs the real `docker build` on top of it. Only BASE_IMAGE
 // differs between here and a connected machine: the Dockerfile is the same.
 
+import { ensureComposeLoader } from './compose-loader.js';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
@@ -316,6 +317,8 @@ export async function buildControllerImage(
     opts.dockerHost ?? dockerHostOf((docker.modem ?? {}) as object) ?? process.env.DOCKER_HOST;
   if (!dockerHost) throw new Error('buildControllerImage: no DOCKER_HOST for the docker CLI');
   const pkg = JSON.parse(readFileSync(join(contextDir, 'package.json'), 'utf8')) as { version?: string };
+  // The image carries the Compose loader built here (the build stages have no Go).
+  if (!opts.contextDir) await ensureComposeLoader(log);
 
   const args = dockerBuildArgs({
     tag,
