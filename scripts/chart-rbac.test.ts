@@ -105,7 +105,7 @@ describe('chart RBAC template', () => {
 
   it('finds the rules it checks (the ClusterRole and the leader-election Role)', () => {
     const rules = parseTemplateRules(text);
-    expect(rules.length).toBe(10);
+    expect(rules.length).toBe(12);
     expect(rules.flatMap((r) => r.verbs).sort()).toEqual(
       [
         // every kind: list, watch, patch; their status: patch
@@ -115,6 +115,13 @@ describe('chart RBAC template', () => {
         'patch',
         // a DockerService's replicas
         'create',
+        'delete',
+        // a DockerComposeStack's resources, ConfigMaps and Secrets
+        'create',
+        'get',
+        'delete',
+        'create',
+        'patch',
         'delete',
         // its ControllerRevisions
         'list',
@@ -146,16 +153,20 @@ describe('chart RBAC template', () => {
       KIND_PLURALS.map((p) => `${p}/status`),
       // Hand-written: the DockerContainers a DockerService creates and deletes.
       ['dockercontainers'],
+      // and the resources a DockerComposeStack owns.
+      ['dockernetworks', 'dockervolumes', 'dockercontainers', 'dockerservices'],
     ]);
   });
 
-  it('lets a DockerService own its replicas and revisions, and nothing else create or delete', () => {
+  it('lets a DockerService own its replicas and revisions, a DockerComposeStack its resources, and nothing else create or delete', () => {
     const rules = parseTemplateRules(text);
     const creating = rules.filter((r) => r.verbs.includes('create') || r.verbs.includes('delete'));
     expect(creating.map((r) => r.grants.filter((g) => !r.verbs.includes(g)))).toEqual([
       ['dockyard.io', 'dockercontainers'],
+      ['dockyard.io', 'dockernetworks', 'dockervolumes', 'dockercontainers', 'dockerservices'],
       ['apps', 'controllerrevisions'],
       ['events.k8s.io', 'events'],
+      ['', 'secrets', 'configmaps'],
       ['coordination.k8s.io', 'leases'],
     ]);
     const revisions = rules.find((r) => r.grants.includes('controllerrevisions'));
@@ -237,7 +248,12 @@ describe('rendered plain manifests (manifests/install.yaml)', () => {
     expect(
       rules.filter((r) => r.apiGroups?.includes('dockyard.io')).map((r) => r.resources),
       'manifests/install.yaml is stale: run npm run generate',
-    ).toEqual([[...KIND_PLURALS], KIND_PLURALS.map((p) => `${p}/status`), ['dockercontainers']]);
+    ).toEqual([
+      [...KIND_PLURALS],
+      KIND_PLURALS.map((p) => `${p}/status`),
+      ['dockercontainers'],
+      ['dockernetworks', 'dockervolumes', 'dockercontainers', 'dockerservices'],
+    ]);
     for (const rule of rules) {
       for (const key of ['apiGroups', 'resources', 'resourceNames', 'verbs', 'nonResourceURLs']) {
         for (const value of rule[key] ?? [])

@@ -6,8 +6,22 @@ import { createStreamResyncMetrics } from '../docker/stream-resync.js';
 import type { ManagedControllerHandle } from '../managed/register.js';
 import { ORPHAN_SWEEPER, registerOrphanSweeper, type OwnerSource } from '../managed/orphan-sweeper.js';
 import type { ManagedObject } from '../managed/types.js';
+import type { Informer } from '../runtime/informer.js';
 import { DOCKERSERVICE_CONTROLLER, registerDockerServiceController } from './dockerservice/register.js';
-import { CONTAINERS, controllerName, MANAGED_KINDS, resourceOf, type ManagedKindEntry } from './kinds.js';
+import {
+  DOCKERCOMPOSESTACK_CONTROLLER,
+  registerDockerComposeStackController,
+} from './dockercomposestack/register.js';
+import type { OwnedResource } from './dockercomposestack/stack-status.js';
+import {
+  CONTAINERS,
+  controllerName,
+  MANAGED_KINDS,
+  NETWORKS,
+  resourceOf,
+  VOLUMES,
+  type ManagedKindEntry,
+} from './kinds.js';
 
 export type { ControllerDeps };
 
@@ -49,7 +63,22 @@ export function registerControllers(deps: ControllerDeps): RegisteredControllers
   for (const kind of [...MANAGED_KINDS].reverse()) trackPlaced(kind.definition.kind, handleOf(kind).objects);
   // DockerService owns DockerContainers and never talks to Docker: it reads
   // the containers' and hosts' caches the managed controllers keep.
-  registerDockerServiceController({ deps, hosts, containers: handleOf(CONTAINERS).objects });
+  const { services } = registerDockerServiceController({
+    deps,
+    hosts,
+    containers: handleOf(CONTAINERS).objects,
+  });
+  // DockerComposeStack owns the resources `dockyard compose convert` prints and
+  // never talks to Docker either: it reads their caches for its status.
+  registerDockerComposeStackController({
+    deps,
+    owned: [
+      handleOf(NETWORKS).objects,
+      handleOf(VOLUMES).objects,
+      handleOf(CONTAINERS).objects,
+      services,
+    ].map((informer) => informer as unknown as Informer<OwnedResource>),
+  });
   registerOrphanSweeper({
     deps,
     hostRuntime,
@@ -67,6 +96,7 @@ export function registerControllers(deps: ControllerDeps): RegisteredControllers
       DOCKERHOST_CONTROLLER,
       ...MANAGED_KINDS.map(controllerName),
       DOCKERSERVICE_CONTROLLER,
+      DOCKERCOMPOSESTACK_CONTROLLER,
       ORPHAN_SWEEPER,
     ],
     hostRuntime,

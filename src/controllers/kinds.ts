@@ -166,7 +166,7 @@ function listed<T extends ManagedObject>(entry: ManagedKindEntry<T>): ManagedKin
  * Deployment owns Pods (src/controllers/dockerservice). Every kind of
  * ALL_KINDS is in exactly one of this list and MANAGED_KINDS (kinds.test.ts).
  */
-export const UNMANAGED_KINDS: readonly string[] = ['DockerHost', 'DockerService'];
+export const UNMANAGED_KINDS: readonly string[] = ['DockerHost', 'DockerService', 'DockerComposeStack'];
 
 /** The kind's controller name: its metrics' `controller` label, Event reporter and field manager. */
 export function controllerName(entry: Pick<ManagedKindEntry, 'definition'>): string {

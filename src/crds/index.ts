@@ -1,4 +1,5 @@
 // The Dockyard API, group dockyard.io version v1alpha1: every kind.
+import { dockerComposeStackDefinition } from './dockercomposestack.js';
 import { dockerContainerDefinition } from './dockercontainer.js';
 import { dockerHostDefinition } from './dockerhost.js';
 import { dockerImageDefinition } from './dockerimage.js';
@@ -14,6 +15,7 @@ export * from './dockernetwork.js';
 export * from './dockervolume.js';
 export * from './dockercontainer.js';
 export * from './dockerservice.js';
+export * from './dockercomposestack.js';
 
 export const ALL_KINDS: readonly KindDefinition[] = [
   dockerHostDefinition,
@@ -22,4 +24,5 @@ export const ALL_KINDS: readonly KindDefinition[] = [
   dockerVolumeDefinition,
   dockerContainerDefinition,
   dockerServiceDefinition,
+  dockerComposeStackDefinition,
 ];

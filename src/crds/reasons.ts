@@ -104,6 +104,18 @@ export const Reason = {
   /** Replicated: fewer hosts can take a replica than the replicas need (maxPerHost, matching hosts). */
   InsufficientHosts: 'InsufficientHosts',
 
+  // DockerComposeStack: its project and the resources it owns.
+  /** The Compose files do not load (bad YAML, a missing required variable, an unknown key…). */
+  InvalidCompose: 'InvalidCompose',
+  /** A Compose key has no Dockyard equivalent and spec.allowUnsupported is not set. */
+  UnsupportedComposeKeys: 'UnsupportedComposeKeys',
+  /** A resource the stack would create exists already and is not the stack's. */
+  ResourceConflict: 'ResourceConflict',
+  /** Resources the stack owns are still being created, started or made healthy. */
+  ResourcesNotReady: 'ResourcesNotReady',
+  /** A resource the stack owns has failed (its own Ready=False reason says why). */
+  ResourcesFailed: 'ResourcesFailed',
+
   // Fallback: a host reported itself stalled without a reason.
   Stalled: 'Stalled',
 } as const;
@@ -252,6 +264,9 @@ export const STALLED_REASONS = [
   Reason.PolicyViolation,
   Reason.Failed,
   Reason.DependencyCycle,
+  Reason.InvalidCompose,
+  Reason.UnsupportedComposeKeys,
+  Reason.ResourceConflict,
   Reason.Stalled,
 ] as const;
 
@@ -260,7 +275,7 @@ export const STALLED_REASONS = [
  * DockerVolumes or DockerImage a container needs): Argo CD shows Progressing,
  * not Degraded, unless a host has failed (FAILED_PHASES).
  */
-export const WAITING_REASONS = [Reason.DependenciesNotReady] as const;
+export const WAITING_REASONS = [Reason.DependenciesNotReady, Reason.ResourcesNotReady] as const;
 
 /** Ready=False with Reconciling=True: broken now, retried with backoff; Argo CD shows Degraded. */
 export const RETRIED_REASONS = [
@@ -289,6 +304,7 @@ export const RETRIED_REASONS = [
   Reason.Unhealthy,
   Reason.MinimumReplicasUnavailable,
   Reason.InsufficientHosts,
+  Reason.ResourcesFailed,
 ] as const;
 
 /**

@@ -24,6 +24,7 @@
 -- itself" (the DockerNetworks, DockerVolumes or DockerImage it needs).
 local WAITING_REASONS = {
   DependenciesNotReady = true,
+  ResourcesNotReady = true,
 }
 
 -- Per-host phases that are failures whatever reason the summary shows first.
