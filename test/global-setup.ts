@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { ensureComposeLoader } from '../src/localenv/compose-loader.js';
 import { ensureControlPlaneBinaries } from '../src/localenv/controlplane-binaries.js';
 import { HostDocker } from '../src/localenv/host-docker.js';
 import { ensureNodeImage, ensureWorkloadImage } from '../src/localenv/images.js';
@@ -22,6 +23,8 @@ let hostDocker: HostDocker | undefined;
 export async function setup(project: TestProject): Promise<void> {
   const log = (m: string) => console.log(`[localenv] ${m}`);
   await ensureControlPlaneBinaries(log);
+  // The DockerComposeStack controller and `dockyard compose convert` load Compose with it.
+  await ensureComposeLoader(log);
   hostDocker = await HostDocker.ensure({ log });
   const docker = hostDocker.client();
   const workloadImage = await ensureWorkloadImage(docker, log);
