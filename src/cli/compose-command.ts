@@ -1,7 +1,6 @@
 // `dockyard compose convert`: load the project as docker compose would (the
 // WebAssembly loader, reading the local file system), convert it, print it.
 
-import { basename } from 'node:path';
 import { convertProject } from '../compose/convert.js';
 import { ComposeConversionError, formatFinding } from '../compose/findings.js';
 import { ComposeLoadError, loadComposeProject } from '../compose/project-loader.js';
@@ -15,13 +14,6 @@ export interface ConvertStreams {
   environment: Record<string, string>;
 }
 
-/** Compose's default project name: the project folder, lower case, only [a-z0-9_-]. */
-export function defaultProjectName(projectDirectory: string): string {
-  return basename(projectDirectory)
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]/g, '');
-}
-
 export async function runComposeConvert(opts: ComposeConvertOptions, io: ConvertStreams): Promise<number> {
   try {
     const loaded = await loadComposeProject({
@@ -33,6 +25,7 @@ export async function runComposeConvert(opts: ComposeConvertOptions, io: Convert
       envFiles: opts.envFiles,
       profiles: opts.profiles,
       environment: io.environment,
+      // Unset: Compose's rule (the name: key, else the project folder's name, normalised).
       projectName: opts.projectName ?? '',
     });
     const conversion = convertProject(loaded, {

@@ -4,7 +4,13 @@
 // error must name; `cel` marks cases only CEL can catch.
 
 export type KindName =
-  'DockerHost' | 'DockerImage' | 'DockerNetwork' | 'DockerVolume' | 'DockerContainer' | 'DockerService';
+  | 'DockerHost'
+  | 'DockerImage'
+  | 'DockerNetwork'
+  | 'DockerVolume'
+  | 'DockerContainer'
+  | 'DockerService'
+  | 'DockerComposeStack';
 
 export interface SchemaCase {
   name: string;
@@ -24,6 +30,11 @@ const seccompSource = (name: string) => ({
   configMapRef: { namespace: 'ops', name: 'seccomp-profiles', key: `${name}.json` },
 });
 const ctr = (spec: Record<string, unknown>) => ({ hostName: 'lab-1', image: 'busybox:1.36', ...spec });
+const stack = (project: Record<string, unknown>, spec: Record<string, unknown> = {}) => ({
+  hostName: 'lab-1',
+  project,
+  ...spec,
+});
 const svc = (spec: Record<string, unknown>, template: Record<string, unknown> = {}) => ({
   hostSelector: { matchLabels: { tier: 'edge' } },
   template: { spec: { image: 'busybox:1.36', ...template } },
@@ -1140,5 +1151,62 @@ export const SCHEMA_CASES: SchemaCase[] = [
     valid: false,
     field: 'spec.template.spec.image',
     cel: true,
+  },
+
+  // DockerComposeStack
+  {
+    name: 'inline project',
+    kind: 'DockerComposeStack',
+    spec: stack({ compose: 'services: {}' }, { env: { TAG: '1.2' }, allowUnsupported: true }),
+    valid: true,
+  },
+  {
+    name: 'ConfigMap project with items, files and profiles',
+    kind: 'DockerComposeStack',
+    spec: stack({
+      configMapRef: { name: 'shop-files', items: [{ key: 'nginx.conf', path: 'conf/nginx.conf' }] },
+      files: ['compose.yaml', 'compose.prod.yaml'],
+      profiles: ['debug'],
+    }),
+    valid: true,
+  },
+  {
+    name: 'both an inline project and a ConfigMap',
+    kind: 'DockerComposeStack',
+    spec: stack({ compose: 'services: {}', configMapRef: { name: 'shop-files' } }),
+    valid: false,
+    field: 'spec.project.compose',
+    cel: true,
+  },
+  {
+    name: 'neither an inline project nor a ConfigMap',
+    kind: 'DockerComposeStack',
+    spec: stack({ files: ['compose.yaml'] }),
+    valid: false,
+    field: 'spec.project.compose',
+    cel: true,
+  },
+  {
+    name: 'an item path leaving the project folder',
+    kind: 'DockerComposeStack',
+    spec: stack({ configMapRef: { name: 'f', items: [{ key: 'k', path: '../etc/passwd' }] } }),
+    valid: false,
+    field: 'spec.project.configMapRef.items[0].path',
+  },
+  {
+    name: 'no placement',
+    kind: 'DockerComposeStack',
+    spec: { project: { compose: 'services: {}' } },
+    valid: false,
+    field: 'spec.hostName',
+    cel: true,
+  },
+  {
+    name: 'a name longer than leaves room for service names',
+    kind: 'DockerComposeStack',
+    spec: stack({ compose: 'services: {}' }),
+    objectName: 's'.repeat(41),
+    valid: false,
+    field: 'metadata.name',
   },
 ];

@@ -1,6 +1,7 @@
 import { Value } from 'typebox/value';
 import type { TSchema } from 'typebox';
 import { describe, expect, it } from 'vitest';
+import { DockerComposeStackSpec } from './dockercomposestack.js';
 import { DockerContainerSpec } from './dockercontainer.js';
 import { DockerHostSpec } from './dockerhost.js';
 import { DockerImageSpec } from './dockerimage.js';
@@ -17,14 +18,15 @@ const specs: Record<KindName, TSchema> = {
   DockerVolume: DockerVolumeSpec,
   DockerContainer: DockerContainerSpec,
   DockerService: DockerServiceSpec,
+  DockerComposeStack: DockerComposeStackSpec,
 };
 
 // Structural rules only: CEL cases pass the structural schema and are caught
 // by the API server (test/integration/schema.test.ts runs the same table there).
 describe('spec schemas (structural part)', () => {
-  it('has at least 30 cases across all six kinds', () => {
+  it('has at least 30 cases across all seven kinds', () => {
     expect(SCHEMA_CASES.length).toBeGreaterThanOrEqual(30);
-    expect(new Set(SCHEMA_CASES.map((c) => c.kind)).size).toBe(6);
+    expect(new Set(SCHEMA_CASES.map((c) => c.kind)).size).toBe(7);
   });
   it.each(SCHEMA_CASES.map((c) => [`${c.kind}: ${c.name}`, c] as const))('%s', (_name, c) => {
     // A case about the object's name has a valid spec: the CRD's metadata schema is the API server's to apply.
