@@ -71,7 +71,7 @@ describe('dockyard compose convert', () => {
     });
     expect(allowed.code).toBe(0);
     expect(allowed.stderr).toMatch(/^warning: services\.web\.build: /);
-    expect(allowed.stdout).toMatch(/^#   services\.web\.build: /m);
+    expect(allowed.stdout).toMatch(/^# {3}services\.web\.build: /m);
   });
 
   it('exits 1 with Compose’s own message for a file that does not load', async () => {
