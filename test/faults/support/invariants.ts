@@ -225,6 +225,8 @@ export async function checkInvariants(input: InvariantInput): Promise<Violation[
   const containerDeps: DockerContainerKindDeps = {
     volumes: cacheOf(byKind('DockerVolume') as unknown as DockerVolume[]),
     networks: cacheOf(byKind('DockerNetwork') as unknown as DockerNetwork[]),
+    // spec.dependsOn (a DockerComposeStack's depends_on): the other containers, as the controller sees them.
+    containers: cacheOf(byKind('DockerContainer') as unknown as DockerContainer[]),
     images: cacheOf((await Promise.all(input.namespaces.map((ns) => listImages(kube, ns)))).flat()),
     volumeNameOf,
     networkNameOf,
