@@ -17,7 +17,7 @@ export function renderConversion(conversion: Conversion, header: readonly string
   const documents = conversion.objects.map((object) =>
     stringify(object, { lineWidth: 0, aliasDuplicateObjects: false }),
   );
-  return [...(comments.length > 0 ? [comments.join('\n')] : []), ...documents.map((d) => `---\n${d}`)].join(
-    '\n',
-  );
+  // Each document ends in a newline already: `---` starts the next one directly.
+  const preamble = comments.length > 0 ? `${comments.join('\n')}\n` : '';
+  return preamble + documents.map((d) => `---\n${d}`).join('');
 }

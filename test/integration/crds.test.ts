@@ -96,6 +96,11 @@ describe('Dockyard CRDs on the real API server', () => {
       const { stdout } = await kubectl('apply', '--dry-run=server', '-f', `examples/${file}`);
       expect(stdout, file).toMatch(/created \(server dry run\)/);
     }
+    // The Compose project kustomize carries into a DockerComposeStack (its ConfigMap under a hashed name).
+    await kubectl('create', 'namespace', 'compose-demo');
+    const { stdout } = await kubectl('apply', '--dry-run=server', '-k', 'examples/compose-stack');
+    expect(stdout).toMatch(/dockercomposestack\.dockyard\.io\/shop created \(server dry run\)/);
+    expect(stdout).toMatch(/configmap\/shop-project-[a-z0-9]+ created \(server dry run\)/);
   });
 
   it('kubectl explain prints field docs for dockercontainer.spec.healthcheck', async () => {
