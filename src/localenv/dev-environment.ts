@@ -14,6 +14,7 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } fr
 import type Dockerode from 'dockerode';
 import type { DockerHostSpec } from '../crds/dockerhost.js';
 import { ControlPlane } from './control-plane.js';
+import { ensureComposeLoader } from './compose-loader.js';
 import { ensureControlPlaneBinaries } from './controlplane-binaries.js';
 import { HostDocker, hostDockerPaths } from './host-docker.js';
 import { ensureWorkloadImage, followProgress, inspectImage, splitTag } from './images.js';
@@ -103,6 +104,8 @@ export class DevEnvironment {
     // The slow step on a fresh machine (~10 min on 2 cores); its progress goes to `log`.
     this.step = 'build';
     await ensureControlPlaneBinaries(this.log);
+    // DockerComposeStack loads Compose projects with it (about 15 s the first time).
+    await ensureComposeLoader(this.log);
     signal?.throwIfAborted();
     this.step = 'docker';
     this.hostDocker = await HostDocker.ensure({ log: this.log });
