@@ -5,12 +5,11 @@
 // keyed by its go.mod, go.sum and tools.go and the build recipe, so a version
 // bump is a new entry and never a stale binary.
 
-import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildOnce } from './build-lock.js';
 import { cacheDir } from './cache.js';
-import { run } from './exec.js';
-import { findModuleDir, goCommand, requiredVersion, sourceHash } from './go-module.js';
+import { buildPinnedGoTool, findModuleDir, requiredVersion, sourceHash } from './go-module.js';
 
 const MODULE_DIR_IN_REPO = join('tools', 'compose-cli');
 const COMPOSE_MODULE = 'github.com/docker/compose/v5';
@@ -60,36 +59,22 @@ function versionLdflags(version: string): string {
   return ['-s', '-w', `-X ${COMPOSE_MODULE}/internal.Version=${version}`].join(' ');
 }
 
-/** Builds into a temporary folder inside the cache entry and renames into place (never a half-written binary). */
-async function build(
+function build(
   moduleDir: string,
   binDir: string,
   version: string,
   log: (msg: string) => void,
 ): Promise<void> {
-  const go = await goCommand('the docker compose CLI for the Compose proof corpus');
-  log(`building docker compose ${version} (first run only, ~1 min on 2 cores)`);
-  const tmpDir = mkdtempSync(join(binDir, '.build-'));
-  const started = Date.now();
-  try {
-    await run(
-      go,
-      [
-        'build',
-        '-trimpath',
-        `-ldflags=${versionLdflags(version)}`,
-        '-o',
-        join(tmpDir, 'docker-compose'),
-        `${COMPOSE_MODULE}/cmd`,
-      ],
-      // A static binary, as compose's release builds are on Linux.
-      { cwd: moduleDir, env: { ...process.env, CGO_ENABLED: '0' } },
-    );
-    renameSync(join(tmpDir, 'docker-compose'), join(binDir, 'docker-compose'));
-    log(`built docker compose ${version} in ${Math.round((Date.now() - started) / 1000)} s`);
-  } finally {
-    rmSync(tmpDir, { recursive: true, force: true });
-  }
+  return buildPinnedGoTool({
+    moduleDir,
+    entry: binDir,
+    output: 'docker-compose',
+    pkg: `${COMPOSE_MODULE}/cmd`,
+    ldflags: versionLdflags(version),
+    what: `docker compose ${version} (the Compose proof corpus's reference)`,
+    expected: '~1 min on 2 cores',
+    log,
+  });
 }
 
 export interface ComposeInvocation {

@@ -4,13 +4,12 @@
 // in the repository, where src/compose finds it at run time (from src/ under
 // tsx, from dist/, and in the controller image, which copies wasm/).
 
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { COMPOSE_LOADER_WASM } from '../compose/wasm-path.js';
 import { buildOnce } from './build-lock.js';
 import { cacheDir } from './cache.js';
-import { run } from './exec.js';
-import { findModuleDir, goCommand, requiredVersion, sourceHash } from './go-module.js';
+import { buildPinnedGoTool, findModuleDir, requiredVersion, sourceHash } from './go-module.js';
 
 const MODULE_DIR_IN_REPO = join('tools', 'compose-loader');
 const COMPOSE_GO_MODULE = 'github.com/compose-spec/compose-go/v2';
@@ -50,24 +49,16 @@ function installIfChanged(from: string, to: string): void {
   renameSync(partial, to);
 }
 
-async function build(opts: {
-  moduleDir: string;
-  entry: string;
-  version: string;
-  log: (msg: string) => void;
-}): Promise<void> {
-  const go = await goCommand('the Compose loader (compose-go to WebAssembly)');
-  opts.log(`building the Compose loader, compose-go ${opts.version} (first run only, ~15 s)`);
-  const tmpDir = mkdtempSync(join(opts.entry, '.build-'));
-  const started = Date.now();
-  try {
-    await run(go, ['build', '-trimpath', '-ldflags=-s -w', '-o', join(tmpDir, 'compose-loader.wasm'), '.'], {
-      cwd: opts.moduleDir,
-      env: { ...process.env, GOOS: 'wasip1', GOARCH: 'wasm', CGO_ENABLED: '0' },
-    });
-    renameSync(join(tmpDir, 'compose-loader.wasm'), join(opts.entry, 'compose-loader.wasm'));
-    opts.log(`built the Compose loader in ${Math.round((Date.now() - started) / 1000)} s`);
-  } finally {
-    rmSync(tmpDir, { recursive: true, force: true });
-  }
+function build(opts: { moduleDir: string; entry: string; version: string; log: (msg: string) => void }) {
+  return buildPinnedGoTool({
+    moduleDir: opts.moduleDir,
+    entry: opts.entry,
+    output: 'compose-loader.wasm',
+    pkg: '.',
+    ldflags: '-s -w',
+    env: { GOOS: 'wasip1', GOARCH: 'wasm' },
+    what: `the Compose loader (compose-go ${opts.version} for WebAssembly)`,
+    expected: '~15 s',
+    log: opts.log,
+  });
 }

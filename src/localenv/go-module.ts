@@ -1,13 +1,13 @@
 // What the Go tools the local environment builds (control-plane binaries,
-// helm) share: the pinned module folder in the repository, the versions its
+// helm, docker compose, the Compose loader) share: the pinned module folder in the repository, the versions its
 // go.mod requires, a cache key over the files that decide the build, and the
 // Go toolchain.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { onPath } from './exec.js';
+import { onPath, run } from './exec.js';
 
 /** The version `go.mod` requires for `modulePath`; `dirInRepo` names the module folder in errors. */
 export function requiredVersion(goMod: string, modulePath: string, dirInRepo: string): string {
@@ -56,4 +56,45 @@ export async function goCommand(purpose: string): Promise<string> {
     `the Go toolchain is needed once to build ${purpose}, ` +
       'but `go` is not on PATH (install Go ≥ 1.26 from https://go.dev/dl or apt, then retry)',
   );
+}
+
+export interface PinnedGoBuild {
+  /** The module folder (findModuleDir). */
+  moduleDir: string;
+  /** The cache entry the output goes into. */
+  entry: string;
+  /** File name of the output inside the entry. */
+  output: string;
+  /** What to build: a package path, or `.` for the module's own main package. */
+  pkg: string;
+  ldflags: string;
+  /** Extra environment (GOOS, GOARCH…); CGO_ENABLED=0 always: static outputs, as the projects release them. */
+  env?: Record<string, string>;
+  /** For the Go-missing error and the log lines, e.g. "helm v4.3.2". */
+  what: string;
+  /** How long it takes the first time, for the log line, e.g. "~2 min on 2 cores". */
+  expected: string;
+  log: (msg: string) => void;
+}
+
+/**
+ * `go build -trimpath` of a pinned tool into a temporary folder inside its
+ * cache entry, renamed into place once complete (never a half-written
+ * binary). Run under buildOnce, which serialises parallel callers.
+ */
+export async function buildPinnedGoTool(b: PinnedGoBuild): Promise<void> {
+  const go = await goCommand(b.what);
+  b.log(`building ${b.what} (first run only, ${b.expected})`);
+  const tmpDir = mkdtempSync(join(b.entry, '.build-'));
+  const started = Date.now();
+  try {
+    await run(go, ['build', '-trimpath', `-ldflags=${b.ldflags}`, '-o', join(tmpDir, b.output), b.pkg], {
+      cwd: b.moduleDir,
+      env: { ...process.env, ...b.env, CGO_ENABLED: '0' },
+    });
+    renameSync(join(tmpDir, b.output), join(b.entry, b.output));
+    b.log(`built ${b.what} in ${Math.round((Date.now() - started) / 1000)} s`);
+  } finally {
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
 }

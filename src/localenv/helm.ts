@@ -3,12 +3,11 @@
 // module in tools/helm, once, into a cache entry keyed by a hash of its
 // go.mod and go.sum, so a version bump is a new entry and never a stale binary.
 
-import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildOnce } from './build-lock.js';
 import { cacheDir } from './cache.js';
-import { run } from './exec.js';
-import { findModuleDir, goCommand, requiredVersion, sourceHash } from './go-module.js';
+import { buildPinnedGoTool, findModuleDir, requiredVersion, sourceHash } from './go-module.js';
 
 const MODULE_DIR_IN_REPO = join('tools', 'helm');
 const HELM_MODULE = 'helm.sh/helm/v4';
@@ -65,34 +64,20 @@ function versionLdflags(version: string): string {
   ].join(' ');
 }
 
-/** Builds into a temporary folder inside the cache entry and renames into place (never a half-written binary). */
-async function build(
+function build(
   moduleDir: string,
   binDir: string,
   version: string,
   log: (msg: string) => void,
 ): Promise<void> {
-  const go = await goCommand('the helm CLI for the chart tests');
-  log(`building helm ${version} (first run only, ~2 min on 2 cores)`);
-  const tmpDir = mkdtempSync(join(binDir, '.build-'));
-  const started = Date.now();
-  try {
-    await run(
-      go,
-      [
-        'build',
-        '-trimpath',
-        `-ldflags=${versionLdflags(version)}`,
-        '-o',
-        join(tmpDir, 'helm'),
-        `${HELM_MODULE}/cmd/helm`,
-      ],
-      // A static binary, as helm's own Makefile builds it.
-      { cwd: moduleDir, env: { ...process.env, CGO_ENABLED: '0' } },
-    );
-    renameSync(join(tmpDir, 'helm'), join(binDir, 'helm'));
-    log(`built helm ${version} in ${Math.round((Date.now() - started) / 1000)} s`);
-  } finally {
-    rmSync(tmpDir, { recursive: true, force: true });
-  }
+  return buildPinnedGoTool({
+    moduleDir,
+    entry: binDir,
+    output: 'helm',
+    pkg: `${HELM_MODULE}/cmd/helm`,
+    ldflags: versionLdflags(version),
+    what: `helm ${version}`,
+    expected: '~2 min on 2 cores',
+    log,
+  });
 }
