@@ -226,6 +226,45 @@ volumes:
     });
   });
 
+  it('gives a service without restart or deploy.restart_policy Compose’s default: no restart', async () => {
+    const { objects } = await convert({
+      'compose.yaml':
+        'services:\n  plain:\n    image: app\n  swarm:\n    image: app\n    deploy: { restart_policy: { condition: any } }\n  own:\n    image: app\n    restart: always\n',
+    });
+    expect(spec(objects, 'DockerContainer', 'shop-plain').restartPolicy).toEqual({ name: 'no' });
+    expect(spec(objects, 'DockerContainer', 'shop-swarm').restartPolicy).toEqual({ name: 'always' });
+    expect(spec(objects, 'DockerContainer', 'shop-own').restartPolicy).toEqual({ name: 'always' });
+  });
+
+  it('accepts the tmpfs options the Engine applies to every tmpfs anyway (rw, noexec, nosuid, nodev)', async () => {
+    const conversion = await convert(
+      {
+        'compose.yaml':
+          'services:\n  db:\n    image: db\n    tmpfs:\n      - /tmp:rw,noexec,nosuid,size=32m\n      - /run:exec\n',
+      },
+      {},
+      { allowUnsupported: true },
+    );
+    expect(spec(conversion.objects, 'DockerContainer', 'shop-db').mounts).toEqual([
+      { type: 'tmpfs', target: '/tmp', tmpfsSize: '32Mi' },
+      { type: 'tmpfs', target: '/run' },
+    ]);
+    expect(conversion.warnings.map((w) => w.path)).toEqual(['services.db.tmpfs[/run:exec].exec']);
+  });
+
+  it('maps ulimits whose zero values the loader leaves out (`core: 0` loads as {})', async () => {
+    const { objects } = await convert({
+      'compose.yaml':
+        'services:\n  job:\n    image: job\n    ulimits:\n      core: 0\n      nproc: 512\n      nofile: { soft: 0, hard: 2048 }\n      stack: { soft: 1024, hard: 2048 }\n',
+    });
+    expect(spec(objects, 'DockerContainer', 'shop-job').ulimits).toEqual([
+      { name: 'core', soft: 0, hard: 0 },
+      { name: 'nofile', soft: 0, hard: 2048 },
+      { name: 'nproc', soft: 512, hard: 512 },
+      { name: 'stack', soft: 1024, hard: 2048 },
+    ]);
+  });
+
   it('maps resources from the plain keys and deploy.resources', async () => {
     const { objects } = await convert({
       'compose.yaml':
@@ -329,7 +368,13 @@ describe('nothing is dropped silently', () => {
     expect(find(objects, 'DockerService', 'shop-web').spec).toEqual({
       hostSelector: { matchLabels: { site: 'lab' } },
       replicas: 3,
-      template: { spec: { image: 'web', networks: [{ name: 'shop-default', aliases: ['web'] }] } },
+      template: {
+        spec: {
+          image: 'web',
+          networks: [{ name: 'shop-default', aliases: ['web'] }],
+          restartPolicy: { name: 'no' },
+        },
+      },
     });
   });
 });

@@ -108,16 +108,18 @@ export const BASIC_KEYS: Record<string, ServiceKey> = {
     },
   },
   ulimits: {
-    // `nproc: 50` (single) is soft = hard = 50.
+    // `nproc: 50` (single) is soft = hard = 50. The loader leaves out zero
+    // fields: `core: 0` arrives as {} and `{soft: 0, hard: 10}` as {hard: 10},
+    // which docker compose sends as 0.
     map: (value, draft) => {
       const ulimits = Object.entries(asRecord(value))
         .sort(([a], [b]) => (a < b ? -1 : 1))
         .map(([name, limit]) => {
           const l = asRecord(limit);
-          const single = typeof limit === 'number' ? limit : (l.single as number | undefined);
-          return single !== undefined && l.soft === undefined
+          const single = typeof limit === 'number' ? limit : Number(l.single ?? 0);
+          return l.soft === undefined && l.hard === undefined
             ? { name, soft: single, hard: single }
-            : { name, soft: Number(l.soft), hard: Number(l.hard) };
+            : { name, soft: Number(l.soft ?? 0), hard: Number(l.hard ?? 0) };
         });
       draft.spec.ulimits = ulimits as NonNullable<typeof draft.spec.ulimits>;
     },

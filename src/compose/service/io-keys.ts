@@ -138,7 +138,14 @@ const VOLUME_TYPES: Record<string, VolumeMapper> = {
   },
 };
 
-/** tmpfs: "/run" or "/run:size=1m,mode=1777". */
+/**
+ * Options the Engine puts on every tmpfs mount anyway (HostConfig.Tmpfs and
+ * tmpfs mounts alike: noexec, nosuid, nodev, read-write): saying them changes
+ * nothing, so they are accepted and need no Dockyard field.
+ */
+const TMPFS_DEFAULT_OPTIONS = ['rw', 'noexec', 'nosuid', 'nodev'];
+
+/** tmpfs: "/run" or "/run:size=1m,mode=1777" (plus any of TMPFS_DEFAULT_OPTIONS). */
 function mapTmpfs(value: unknown, draft: ServiceDraft, ctx: ServiceContext, path: string): void {
   for (const entry of asStrings(value)) {
     const [target = '', options = ''] = entry.split(/:(.*)/s, 2);
@@ -148,7 +155,7 @@ function mapTmpfs(value: unknown, draft: ServiceDraft, ctx: ServiceContext, path
         .filter(Boolean)
         .map((o) => o.split('=', 2)),
     );
-    refuseOtherKeys(opts, ['size', 'mode'], ctx, `${path}[${entry}]`);
+    refuseOtherKeys(opts, ['size', 'mode', ...TMPFS_DEFAULT_OPTIONS], ctx, `${path}[${entry}]`);
     addMount(draft, {
       type: 'tmpfs',
       target,

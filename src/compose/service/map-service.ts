@@ -25,5 +25,8 @@ export function mapService(ctx: ServiceContext): ServiceDraft {
   }
   if (!draft.spec.image)
     ctx.findings.unsupported(`${base}.image`, 'a service needs an image (Dockyard does not build)');
+  // Neither restart nor deploy.restart_policy: Compose does not restart the
+  // container, where a DockerContainer's own default is unless-stopped.
+  draft.spec.restartPolicy ??= { name: 'no' };
   return draft;
 }
