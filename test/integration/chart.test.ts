@@ -81,12 +81,18 @@ const EXPECTED_RULES: Record<string, PolicyRule[]> = {
     { apiGroups: ['dockyard.io'], resources: KINDS.map((k) => `${k}/status`), verbs: ['patch'] },
     { apiGroups: ['dockyard.io'], resources: ['dockercontainers'], verbs: ['create', 'delete'] },
     {
+      apiGroups: ['dockyard.io'],
+      resources: ['dockernetworks', 'dockervolumes', 'dockercontainers', 'dockerservices'],
+      verbs: ['create', 'get', 'delete'],
+    },
+    {
       apiGroups: ['apps'],
       resources: ['controllerrevisions'],
       verbs: ['list', 'watch', 'create', 'delete'],
     },
     { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
     { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+    { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['create', 'patch', 'delete'] },
     { apiGroups: [''], resources: ['configmaps'], verbs: ['get'] },
     { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
   ],
@@ -352,7 +358,7 @@ describe('helm chart charts/dockyard', () => {
     ).toMatch(/leaderElection.enabled=false needs replicaCount: 1/);
   });
 
-  it('grants exactly the RBAC snapshot: no wildcards, Secrets only get, Lease rights only in its namespace', async () => {
+  it('grants exactly the RBAC snapshot: no wildcards, Secrets never listed or watched, Lease rights only in its namespace', async () => {
     for (const args of [[], ALL_ON]) {
       const objects = await template(...args);
       const rules = rulesByRole(objects);
@@ -361,7 +367,10 @@ describe('helm chart charts/dockyard', () => {
         for (const field of [rule.apiGroups, rule.resources, rule.resourceNames, rule.verbs]) {
           for (const value of field ?? []) expect(value, JSON.stringify(rule)).not.toContain('*');
         }
-        if (rule.resources?.includes('secrets')) expect(rule.verbs).toEqual(['get']);
+        if (rule.resources?.includes('secrets')) {
+          expect(rule.verbs).not.toContain('list');
+          expect(rule.verbs).not.toContain('watch');
+        }
         expect(rule.resources ?? []).not.toContain('serviceaccounts/token');
       }
       expect(one(objects, 'Role').metadata.namespace).toBe(INSTALL_NAMESPACE);
@@ -470,9 +479,13 @@ describe('the plain install on a real API server, and the quickstart under the c
     expect(await can({ verb: 'get', resource: 'secrets', namespace: 'team-a', name: 'tls' })).toBe(true);
     expect(await can({ verb: 'list', resource: 'secrets', namespace: 'team-a' })).toBe(false);
     expect(await can({ verb: 'watch', resource: 'secrets' })).toBe(false);
-    // It creates DockerContainers only as a DockerService's replicas; no other kind, and it never updates one.
+    // It creates DockerContainers as a DockerService's replicas and the kinds a DockerComposeStack
+    // converts to; never hosts, images, services' owners or stacks, and it never updates one.
     expect(await can({ verb: 'create', group: 'dockyard.io', resource: 'dockercontainers' })).toBe(true);
-    expect(await can({ verb: 'create', group: 'dockyard.io', resource: 'dockervolumes' })).toBe(false);
+    expect(await can({ verb: 'create', group: 'dockyard.io', resource: 'dockervolumes' })).toBe(true);
+    expect(await can({ verb: 'create', group: 'dockyard.io', resource: 'dockerhosts' })).toBe(false);
+    expect(await can({ verb: 'create', group: 'dockyard.io', resource: 'dockerimages' })).toBe(false);
+    expect(await can({ verb: 'create', group: 'dockyard.io', resource: 'dockercomposestacks' })).toBe(false);
     expect(await can({ verb: 'update', group: 'dockyard.io', resource: 'dockercontainers' })).toBe(false);
     expect(await can({ verb: 'update', group: 'dockyard.io', resource: 'dockerhosts' })).toBe(false);
     expect(
