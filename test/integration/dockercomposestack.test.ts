@@ -161,7 +161,8 @@ describe('DockerComposeStack', () => {
       compose({
         webGreeting: 'bonjour',
         withWorker: false,
-        extra: '  builder:\n    image: ${IMAGE}\n    build: .\n',
+        extra:
+          '  builder:\n    image: ${IMAGE}\n    command: ["sleep", "3600"]\n    stop_grace_period: 1s\n    build: .\n',
       }),
     );
     const stalled = await stackIs(

@@ -108,6 +108,9 @@ const readBoth = (name: string) => async (): Promise<Reading> => {
 const firstAt = <T>(samples: ReadonlyArray<Sample<T>>, pred: (v: T) => boolean) =>
   samples.find((s) => pred(s.value))?.at;
 
+const lastAt = <T>(samples: ReadonlyArray<Sample<T>>, pred: (v: T) => boolean) =>
+  samples.findLast((s) => pred(s.value))?.at;
+
 /** The figures of a bad rollout, from the samples taken from the patch on. */
 function badRolloutFigures(opts: {
   samples: ReadonlyArray<Sample<Reading>>;
@@ -119,7 +122,11 @@ function badRolloutFigures(opts: {
 }) {
   const { samples, bad, stable, baseline } = opts;
   const isBad = (c: ServiceContainer) => c.version === bad;
-  const firstFailure = firstAt(samples, (r) => r.containers.some((c) => isBad(c) && failedContainer(c)));
+  const failureSeenAt = firstAt(samples, (r) => r.containers.some((c) => isBad(c) && failedContainer(c)));
+  // On a loaded machine a bad replica can start, exit and be removed between
+  // two samples. Its failure then came after the last sample that still showed
+  // it, so timing from that sample overstates the delay: a bound it meets holds.
+  const firstFailure = failureSeenAt ?? lastAt(samples, (r) => r.containers.some(isBad));
   const firstRollingBack = firstAt(samples, (r) =>
     ['RollingBack', 'RolledBack'].includes(statusOf(r.service)?.phase ?? ''),
   );
@@ -135,6 +142,7 @@ function badRolloutFigures(opts: {
     t !== undefined && from !== undefined ? t - from : undefined;
   return {
     samples: samples.length,
+    failureSeen: failureSeenAt !== undefined,
     maxBadAtOnce: Math.max(0, ...samples.map((s) => s.value.containers.filter(isBad).length)),
     minServing: Math.min(...samples.map((s) => servingCount(s.value.containers))),
     patchToFailureMs: since(firstFailure, opts.patchedAt),

@@ -201,13 +201,18 @@ export class StackReconciler implements Reconciler {
       unsupportedKeys: ok ? ok.conversion.warnings.map(formatFinding) : [],
       now: this.deps.now?.() ?? new Date(),
     });
-    await patchStatus(this.deps.status, {
-      ref: { ...STACKS, namespace: stack.metadata.namespace ?? '', name: stack.metadata.name },
-      current: stack.status,
-      desired: status,
-      fieldManager: this.deps.fieldManager,
-      resourceVersion: stack.metadata.resourceVersion,
-    });
+    try {
+      await patchStatus(this.deps.status, {
+        ref: { ...STACKS, namespace: stack.metadata.namespace ?? '', name: stack.metadata.name },
+        current: stack.status,
+        desired: status,
+        fieldManager: this.deps.fieldManager,
+        resourceVersion: stack.metadata.resourceVersion,
+      });
+    } catch (err) {
+      // Deleted while this reconcile ran: its delete event brings the next one.
+      if (!isNotFound(err)) throw err;
+    }
   }
 }
 
