@@ -9,7 +9,8 @@ const LOCALENV = { group: ['**/localenv/**'], message: 'src/localenv is for dev 
 /**
  * Layers point down only: runtime ← docker ← managed ← controllers ← cli;
  * crds and policy are leaves; compose (Compose loading and mapping, pure but
- * for the loader) reads only crds. Each entry: a layer and the layers it must
+ * for the loader) reads only crds; agent (the edge agent's protocol and tunnel
+ * ends) is a leaf used by controllers and cli. Each entry: a layer and the layers it must
  * not import (a wrong-way import fails `npm run lint`).
  */
 const LAYERS = [
@@ -20,6 +21,8 @@ const LAYERS = [
   ['crds', ['runtime', 'docker', 'managed', 'controllers', 'cli', 'policy']],
   ['policy', ['runtime', 'docker', 'managed', 'controllers', 'cli']],
   ['compose', ['runtime', 'docker', 'managed', 'controllers', 'cli', 'policy']],
+  // The edge agent's wire protocol, PKI and both tunnel ends: node and its own files only.
+  ['agent', ['runtime', 'docker', 'managed', 'controllers', 'cli', 'policy', 'crds', 'compose']],
 ];
 
 const layerRules = LAYERS.map(([layer, above]) => ({

@@ -190,6 +190,7 @@ function dockerHost(observation: HostObservationResult | undefined, o: ObjectOpt
           status: nextHostStatus(undefined, {
             generation: observed,
             endpoint,
+            connection: 'tcp+tls',
             observation,
             step: { saved: { state, context: { failures: observation.ok ? 0 : 1 }, version: 1 } },
             warnings: [],

@@ -8,6 +8,7 @@ import { controllerName, inApiOrder, MANAGED_KINDS } from '../../src/controllers
 import { createImageMetrics } from '../../src/controllers/dockerimage/image-metrics.js';
 import { DOCKERSERVICE_CONTROLLER, serviceMetrics } from '../../src/controllers/dockerservice/register.js';
 import { createStreamResyncMetrics } from '../../src/docker/stream-resync.js';
+import { createAgentMetrics } from '../../src/controllers/dockerhost/agent/agent-metrics.js';
 import { createDockerMetrics } from '../../src/docker/docker-metrics.js';
 import { managedMetrics } from '../../src/managed/managed-metrics.js';
 import { createMetrics } from '../../src/runtime/metrics.js';
@@ -28,6 +29,7 @@ export function collectMetrics(): MetricInfo[] {
   managedMetrics(registry);
   createImageMetrics(registry);
   createStreamResyncMetrics(registry);
+  createAgentMetrics(registry, () => []);
   serviceMetrics(registry);
   return registry
     .getMetricsAsArray()

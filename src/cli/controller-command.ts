@@ -13,6 +13,7 @@ import { createLogger } from '../runtime/logging.js';
 import { Manager } from '../runtime/manager.js';
 import { resolveClusterId } from './cluster-id.js';
 import type { ControllerCommandOptions } from './controller-options.js';
+import type { AgentEndpointSettings } from '../managed/controller-deps.js';
 import type { CliEnvironment } from './environment.js';
 import { describeSource, kubeConfigSource, loadKubeConfig } from './kubeconfig.js';
 import { MANAGER_SHUTDOWN_TIMEOUT_MS, runManager } from './lifecycle.js';
@@ -65,6 +66,7 @@ export async function runControllerCommand(
     syncPeriodMs: options.syncPeriodMs,
     dockerEvents: options.dockerEvents,
     ...(options.watchNamespace ? { watchNamespace: options.watchNamespace } : {}),
+    ...(options.agentEndpoint ? { agentEndpoint: options.agentEndpoint } : {}),
   });
   logger.info(
     {
@@ -77,6 +79,9 @@ export async function runControllerCommand(
       syncPeriodMs: options.syncPeriodMs,
       dockerEvents: options.dockerEvents,
       clusterId,
+      agentEndpoint: options.agentEndpoint
+        ? { advertise: options.agentEndpoint.advertise, serverNames: options.agentEndpoint.serverNames }
+        : false,
     },
     'starting manager',
   );
@@ -98,6 +103,8 @@ export interface ManagerSettings {
   clusterId: string;
   /** `dockyard dev` only: take back what a previous dev environment left for the same resources. */
   adoptPrevious?: boolean;
+  /** Serve edge agents (--agent-bind-address). */
+  agentEndpoint?: AgentEndpointSettings;
 }
 
 export interface ControllerManager {
@@ -147,6 +154,7 @@ export function buildControllerManager(
     adoptPrevious: settings.adoptPrevious ?? false,
     ...(settings.dockerEvents !== undefined ? { dockerEvents: settings.dockerEvents } : {}),
     ...(settings.watchNamespace ? { watchNamespace: settings.watchNamespace } : {}),
+    ...(settings.agentEndpoint ? { agentEndpoint: settings.agentEndpoint } : {}),
   });
   return { manager, registered, identity };
 }

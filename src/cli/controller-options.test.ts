@@ -19,9 +19,45 @@ const defaults: ControllerCommandOptions = {
   syncPeriodMs: 600_000,
   dockerEvents: true,
   clusterId: undefined,
+  agentEndpoint: undefined,
 };
 
 describe('parseControllerArgs', () => {
+  it('serves agents only with --agent-bind-address, advertising it and naming its host by default', () => {
+    expect(parseControllerArgs(['--agent-bind-address', '10.0.0.5:9443'], pod).agentEndpoint).toMatchObject({
+      bind: { host: '10.0.0.5', port: 9443 },
+      advertise: '10.0.0.5:9443',
+      serverNames: ['10.0.0.5'],
+      namespace: 'dockyard',
+      certValiditySeconds: 86_400,
+      tokenTtlMs: 3_600_000,
+    });
+  });
+
+  it('takes the advertised address and server names a Service puts in front', () => {
+    const parsed = parseControllerArgs(
+      [
+        '--agent-bind-address=:9443',
+        '--agent-advertise-address=agents.example.com:443',
+        '--agent-server-name=agents.example.com,dockyard-agent.dockyard.svc',
+        '--agent-certificate-validity=2h',
+      ],
+      pod,
+    );
+    expect(parsed.agentEndpoint).toMatchObject({
+      bind: { host: '0.0.0.0', port: 9443 },
+      advertise: 'agents.example.com:443',
+      serverNames: ['agents.example.com', 'dockyard-agent.dockyard.svc'],
+      certValiditySeconds: 7200,
+    });
+  });
+
+  it('refuses to guess what agents dial when the endpoint listens on every interface', () => {
+    expect(() => parseControllerArgs(['--agent-bind-address=:9443'], pod)).toThrow(
+      /--agent-advertise-address is required/,
+    );
+  });
+
   it('defaults like controller-runtime, pretty logs on a terminal', () => {
     expect(parseControllerArgs([], terminal)).toEqual(defaults);
   });

@@ -8,6 +8,12 @@ import { parseBindAddress } from '../runtime/health.js';
 import { clusterIdProblem } from './cluster-id.js';
 import { parseDuration } from './duration.js';
 import type { CliEnvironment } from './environment.js';
+import type { AgentEndpointSettings } from '../managed/controller-deps.js';
+import {
+  agentEndpointSettings,
+  withAgentEndpointFlags,
+  type AgentEndpointFlags,
+} from './agent-endpoint-options.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -33,10 +39,12 @@ export interface ControllerCommandOptions {
   dockerEvents: boolean;
   /** Absent: the kube-system namespace's UID, read at start (see cluster-id.ts). */
   clusterId: string | undefined;
+  /** Absent: no agent endpoint (--agent-bind-address not given). */
+  agentEndpoint: AgentEndpointSettings | undefined;
 }
 
 /** What commander hands back; the parsers below guarantee these types. */
-interface ParsedFlags {
+interface ParsedFlags extends AgentEndpointFlags {
   kubeconfig?: string;
   metricsBindAddress: string;
   healthProbeBindAddress: string;
@@ -54,6 +62,10 @@ interface ParsedFlags {
 
 /** The `controller` command with its flags; the caller attaches the action. */
 export function controllerCommand(env: Pick<CliEnvironment, 'stdoutIsTTY' | 'podNamespace'>): Command {
+  return withAgentEndpointFlags(controllerFlags(env));
+}
+
+function controllerFlags(env: Pick<CliEnvironment, 'stdoutIsTTY' | 'podNamespace'>): Command {
   return new Command('controller')
     .description('Run the Dockyard controllers against a Kubernetes cluster')
     .option(
@@ -155,6 +167,7 @@ export function controllerOptionsOf(command: Command): ControllerCommandOptions 
     syncPeriodMs: flags.syncPeriod,
     dockerEvents: flags.dockerEvents,
     clusterId: flags.clusterId,
+    agentEndpoint: agentEndpointSettings(flags, { namespace: flags.leaderElectionNamespace }),
   };
 }
 

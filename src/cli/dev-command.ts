@@ -134,6 +134,7 @@ async function startAndRun(
     healthProbeBindAddress: options.healthProbeBindAddress,
     maxConcurrentReconciles: options.maxConcurrentReconciles,
     syncPeriodMs: options.syncPeriodMs,
+    ...(options.agentEndpoint ? { agentEndpoint: options.agentEndpoint } : {}),
   });
   logger.info(
     {

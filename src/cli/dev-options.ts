@@ -4,6 +4,12 @@
 // free ports on loopback so a second copy or another service on :8080 is no
 // obstacle.
 
+import type { AgentEndpointSettings } from '../managed/controller-deps.js';
+import {
+  agentEndpointSettings,
+  withAgentEndpointFlags,
+  type AgentEndpointFlags,
+} from './agent-endpoint-options.js';
 import { isAbsolute, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDuration } from './duration.js';
@@ -47,9 +53,14 @@ export interface DevCommandOptions {
   logFormat: LogFormat;
   /** Take back objects a previous dev environment left on the daemon for the same resources. */
   adoptPrevious: boolean;
+  /** Absent: no agent endpoint (--agent-bind-address not given). */
+  agentEndpoint: AgentEndpointSettings | undefined;
 }
 
-interface ParsedFlags {
+/** The embedded control plane has no dockyard-system namespace: agent Secrets go to default. */
+const DEV_AGENT_NAMESPACE = 'default';
+
+interface ParsedFlags extends AgentEndpointFlags {
   dataDir: string;
   metricsBindAddress: string;
   healthProbeBindAddress: string;
@@ -62,6 +73,10 @@ interface ParsedFlags {
 
 /** The `dev` command with its flags; the caller attaches the action. */
 export function devCommand(facts: DevFacts): Command {
+  return withAgentEndpointFlags(devFlags(facts));
+}
+
+function devFlags(facts: DevFacts): Command {
   return new Command('dev')
     .description(
       'Run Dockyard on its embedded default: a local control plane, the local Docker daemon ' +
@@ -120,6 +135,7 @@ export function devOptionsOf(command: Command, cwd: string): DevCommandOptions {
     logLevel: flags.logLevel,
     logFormat: flags.logFormat,
     adoptPrevious: flags.adoptPrevious,
+    agentEndpoint: agentEndpointSettings(flags, { namespace: DEV_AGENT_NAMESPACE }),
   };
 }
 

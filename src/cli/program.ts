@@ -13,6 +13,7 @@ import { runComposeConvert } from './compose-command.js';
 import { composeCommand, composeConvertOptionsOf } from './compose-options.js';
 import { devCommand, devFacts, devOptionsOf, type DevCommandOptions } from './dev-options.js';
 import { processEnvironment, type CliEnvironment } from './environment.js';
+import { agentCommand, runAgentCommand, type AgentCommandOptions } from './agent-command.js';
 
 export interface CommandRunners {
   controller(options: ControllerCommandOptions, env: CliEnvironment): Promise<number>;
@@ -66,6 +67,12 @@ export function buildProgram(
     });
   program.addCommand(dev);
   program.addCommand(composeWithAction(result));
+  const agent = agentCommand(env)
+    .showHelpAfterError('(run dockyard agent --help for the flags)')
+    .action(async (flags: AgentCommandOptions) => {
+      result.exitCode = await runAgentCommand(flags, packageVersion());
+    });
+  program.addCommand(agent);
   return { program, result };
 }
 

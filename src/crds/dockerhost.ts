@@ -157,16 +157,44 @@ export const SecurityPolicySettings = Type.Object(
 );
 export type SecurityPolicySettings = Static<typeof SecurityPolicySettings>;
 
+/**
+ * The host is reached through `dockyard agent`, which dials out to the
+ * controller: the host opens no port (docs/agent.md).
+ */
+export const AgentConnection = Type.Object(
+  {
+    credentialGeneration: Type.Optional(
+      int(
+        'Bump to rotate the credentials: the bootstrap Secret gets a new single-use token, and certificates ' +
+          'issued before are refused from the next heartbeat (the agent disconnects and must enrol again). ' +
+          'Deleting the Secret does the same.',
+        { minimum: 0, maximum: 2147483647 },
+      ),
+    ),
+  },
+  {
+    description:
+      'Connect through an edge agent instead of an endpoint. The controller keeps a bootstrap Secret ' +
+      'dockyard-agent-<host name> in its own namespace (a single-use token, the CA and the address to dial) ' +
+      'for the administrator to hand to the box; the agent exchanges the token for a short-lived client ' +
+      'certificate that it renews by itself.',
+  },
+);
+export type AgentConnection = Static<typeof AgentConnection>;
+
 export const DockerHostSpec = Type.Object(
   {
-    endpoint: Type.String({
-      description:
-        'How to reach the Docker daemon: unix:///path/to/docker.sock or tcp://host:port. A tcp:// endpoint ' +
-        'needs spec.tls unless spec.insecure is true.',
-      maxLength: 512,
-      // No control characters (a NUL in a socket path), and a port Docker can listen on.
-      pattern: `^(unix:///[^\\s\\x00-\\x1f\\x7f]+|tcp://[^\\s\\x00-\\x1f\\x7f/:]+(:${TCP_PORT})?)$`,
-    }),
+    endpoint: Type.Optional(
+      Type.String({
+        description:
+          'How the controller reaches the Docker daemon: unix:///path/to/docker.sock or tcp://host:port. A ' +
+          'tcp:// endpoint needs spec.tls unless spec.insecure is true. Exactly one of endpoint and agent.',
+        maxLength: 512,
+        // No control characters (a NUL in a socket path), and a port Docker can listen on.
+        pattern: `^(unix:///[^\\s\\x00-\\x1f\\x7f]+|tcp://[^\\s\\x00-\\x1f\\x7f/:]+(:${TCP_PORT})?)$`,
+      }),
+    ),
+    agent: Type.Optional(AgentConnection),
     tls: Type.Optional(
       Type.Object(
         {
@@ -259,12 +287,28 @@ export const DockerHostSpec = Type.Object(
   },
   {
     description: 'Desired state of a DockerHost.',
-    ...rules({
-      rule: "!self.endpoint.startsWith('tcp://') || has(self.tls) || (has(self.insecure) && self.insecure)",
-      message: 'spec.tls is required for a tcp:// endpoint unless spec.insecure is true',
-      fieldPath: '.tls',
-      reason: 'FieldValueRequired',
-    }),
+    ...rules(
+      {
+        rule: 'has(self.endpoint) != has(self.agent)',
+        message: 'exactly one of spec.endpoint and spec.agent must be set',
+        fieldPath: '.endpoint',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule: '!has(self.agent) || (!has(self.tls) && !has(self.insecure))',
+        message: 'spec.tls and spec.insecure apply to spec.endpoint only: an agent brings its own mutual TLS',
+        fieldPath: '.agent',
+        reason: 'FieldValueForbidden',
+      },
+      {
+        rule:
+          "!has(self.endpoint) || !self.endpoint.startsWith('tcp://') || has(self.tls) || " +
+          '(has(self.insecure) && self.insecure)',
+        message: 'spec.tls is required for a tcp:// endpoint unless spec.insecure is true',
+        fieldPath: '.tls',
+        reason: 'FieldValueRequired',
+      },
+    ),
   },
 );
 export type DockerHostSpec = Static<typeof DockerHostSpec>;
@@ -335,6 +379,43 @@ const AdoptedObjects = list(
   { maxItems: MAX_ADOPTED_OBJECTS },
 );
 
+/** How the controller talks to the daemon, shown by `kubectl get dhost`. */
+export const CONNECTION_MODES = ['unix', 'tcp', 'tcp+tls', 'agent'] as const;
+export type ConnectionMode = (typeof CONNECTION_MODES)[number];
+
+export const AgentStatus = Type.Object(
+  {
+    credentialsSecret: Type.Optional(
+      str('namespace/name of the bootstrap Secret to hand to the box.', { maxLength: 317 }),
+    ),
+    connected: Type.Optional(bool('The agent holds a tunnel to this controller now.')),
+    version: Type.Optional(str('Version of dockyard agent, as it reports itself.', { maxLength: 64 })),
+    connectedSince: Type.Optional(
+      Type.String({ description: 'When the current (or last) tunnel came up.', format: 'date-time' }),
+    ),
+    lastSeenTime: Type.Optional(
+      Type.String({
+        description: 'When the agent last answered a heartbeat: what is placed here is unknown since then.',
+        format: 'date-time',
+      }),
+    ),
+    reconnects: Type.Optional(
+      int('Tunnels the agent opened after its first one since the controller started.', { minimum: 0 }),
+    ),
+    roundTripMilliseconds: Type.Optional(
+      int('Round-trip time of the last heartbeat (an HTTP/2 ping through the tunnel).', { minimum: 0 }),
+    ),
+    certificateNotAfter: Type.Optional(
+      Type.String({
+        description: 'When the agent’s current client certificate expires.',
+        format: 'date-time',
+      }),
+    ),
+  },
+  { description: 'The edge agent’s connection, for a DockerHost with spec.agent.' },
+);
+export type AgentStatus = Static<typeof AgentStatus>;
+
 export const DockerHostStatus = Type.Object(
   {
     observedGeneration: Type.Optional(
@@ -362,6 +443,12 @@ export const DockerHostStatus = Type.Object(
       Type.String({ description: 'Last successful ping.', format: 'date-time' }),
     ),
     endpoint: Type.Optional(str('The endpoint the status was observed through.', { maxLength: 512 })),
+    connection: Type.Optional(
+      Type.Enum([...CONNECTION_MODES], {
+        description: 'How the controller reaches the daemon: unix, tcp, tcp+tls (mutual TLS) or agent.',
+      }),
+    ),
+    agent: Type.Optional(AgentStatus),
     warnings: Type.Optional(
       list(str('A warning.', { maxLength: 1024 }), 'Warnings about how this host is configured.'),
     ),
@@ -392,6 +479,7 @@ export const dockerHostDefinition: KindDefinition = {
   spec: DockerHostSpec,
   status: DockerHostStatus,
   printerColumns: [
+    { name: 'Mode', type: 'string', jsonPath: '.status.connection' },
     { name: 'Endpoint', type: 'string', jsonPath: '.spec.endpoint' },
     readyColumn,
     { name: 'Version', type: 'string', jsonPath: '.status.engine.version' },

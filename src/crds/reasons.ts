@@ -28,6 +28,11 @@ export const Reason = {
   SecretNotFound: 'SecretNotFound',
   ConfigError: 'ConfigError',
   DaemonError: 'DaemonError',
+  /**
+   * A DockerHost with spec.agent whose agent holds no tunnel; on the objects
+   * placed there, Ready=Unknown: their state is unknown since the agent was last seen.
+   */
+  AgentDisconnected: 'AgentDisconnected',
 
   // Placement: why a host takes no new object, keeps one it would not take
   // today (PlacementMatched=False), or removes one.
@@ -183,6 +188,7 @@ export const HOST_FAILURE_REASONS = [
   Reason.Timeout,
   Reason.DaemonError,
   Reason.ConfigError,
+  Reason.AgentDisconnected,
 ] as const;
 export type HostFailureReason = (typeof HOST_FAILURE_REASONS)[number];
 

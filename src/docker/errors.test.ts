@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyHostError, errorMessage, isStaleRuntimeState } from './errors.js';
+import { classifyHostError, errorMessage, isAgentDisconnectedError, isStaleRuntimeState } from './errors.js';
 
 const err = (message: string, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(message), extra);
@@ -71,5 +71,21 @@ describe('isStaleRuntimeState', () => {
     ['not an error object', 'failed to start shim: file exists', false],
   ])('%s → %s', (_name, input, expected) => {
     expect(isStaleRuntimeState(input)).toBe(expected);
+  });
+});
+
+describe('isAgentDisconnectedError', () => {
+  const modemError = (statusCode: number, message: string) =>
+    Object.assign(new Error(`(HTTP code ${statusCode}) unexpected - ${message}`), {
+      statusCode,
+      json: { message },
+    });
+  it.each([
+    ['the local socket saying no tunnel', modemError(503, 'dockyard-agent: not connected: edge-1'), true],
+    ['a daemon 503 of its own', modemError(503, 'service unavailable'), false],
+    ['another status with the words', modemError(500, 'dockyard-agent: not connected: edge-1'), false],
+    ['not an error object', 'dockyard-agent: not connected', false],
+  ])('%s → %s', (_name, err, expected) => {
+    expect(isAgentDisconnectedError(err)).toBe(expected);
   });
 });

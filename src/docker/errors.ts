@@ -1,3 +1,4 @@
+import { AGENT_DISCONNECTED_PREFIX, AGENT_DISCONNECTED_STATUS } from '../agent/protocol.js';
 import { Reason, type HostFailureReason } from '../crds/reasons.js';
 
 /** Why a Docker host cannot be used, as a condition reason. */
@@ -92,4 +93,17 @@ export function isStaleRuntimeState(err: unknown): boolean {
   const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
   const message = typeof e.message === 'string' ? e.message : '';
   return e.statusCode === 500 && /shim/i.test(message) && /file exists/i.test(message);
+}
+
+/**
+ * A request to an agent-connected host that found no tunnel (the local
+ * socket's own answer, see agent/protocol.ts): the host, not the object, is
+ * the problem, like a hung daemon.
+ */
+export function isAgentDisconnectedError(err: unknown): boolean {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike & { json?: unknown };
+  if (e.statusCode !== AGENT_DISCONNECTED_STATUS) return false;
+  const json = (typeof e.json === 'object' && e.json !== null ? e.json : {}) as { message?: unknown };
+  const message = typeof json.message === 'string' ? json.message : String(e.message ?? '');
+  return message.includes(AGENT_DISCONNECTED_PREFIX);
 }

@@ -107,6 +107,12 @@ export interface DockerNodeOptions {
   registry?: Registry;
   /** Node image; built (or found in the cache) with ensureNodeImage when omitted. */
   image?: string;
+  /**
+   * An edge box the controller cannot reach: dockerd serves only its unix
+   * socket inside the node, nothing is published, and an agent run inside
+   * (exec) must dial out. `mounts` are bind-mounted read-only (the agent's code).
+   */
+  unreachable?: { mounts: Array<{ source: string; target: string }> };
   log?: (m: string) => void;
 }
 
@@ -133,12 +139,18 @@ export class DockerNode {
     this.log = opts.log ?? (() => {});
   }
 
+  /** An edge box reached only through an agent: it has no endpoint. */
+  get unreachable(): boolean {
+    return this.opts.unreachable !== undefined;
+  }
+
   /** CA and client certificate/key (PEM) for a TLS node; undefined for a plain one. */
   get tls(): NodeTls | undefined {
     return this.clientTls;
   }
 
   get endpoint(): string {
+    if (this.opts.unreachable) throw new Error(`node ${this.name} is reached only through its agent`);
     if (!this.hostPort) throw new Error(`node ${this.name} is not started`);
     return `tcp://127.0.0.1:${this.hostPort}`;
   }
@@ -170,17 +182,18 @@ export class DockerNode {
     this.containerName = `dockyard-node-${this.name}-${randomBytes(3).toString('hex')}`;
     try {
       await this.launch(host, image, this.containerName);
-      await this.waitForPing();
+      if (!this.opts.unreachable) await this.waitForPing();
     } catch (err) {
       await this.stop().catch(() => {});
       throw new Error(`starting Docker node ${this.name}: ${(err as Error).message}`, { cause: err });
     }
-    this.log(`node ${this.name} up at ${this.endpoint} in ${Date.now() - started} ms`);
+    const where = this.opts.unreachable ? '(no published port)' : `at ${this.endpoint}`;
+    this.log(`node ${this.name} up ${where} in ${Date.now() - started} ms`);
     return this;
   }
 
   private async launch(host: Dockerode, image: string, containerName: string): Promise<void> {
-    this.hostPort = await freePort();
+    this.hostPort = this.opts.unreachable ? 0 : await freePort();
     const labels = {
       [LOCALENV_LABEL]: 'true',
       'dockyard.localenv.role': 'node',
@@ -205,9 +218,16 @@ export class DockerNode {
       .withDeviceCgroupRule('a *:* rwm')
       .withBindMounts([{ source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: 'rw' }])
       .withVolumeMount(this.volumeName, '/var/lib/docker')
-      .withLoopbackPort(apiPort, this.hostPort)
       .withWaitStrategy(Wait.forLogMessage(/API listen on/))
       .withStartupTimeout(120_000);
+    if (this.opts.unreachable) {
+      container
+        .withBindMounts([
+          { source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: 'rw' },
+          ...this.opts.unreachable.mounts.map((m) => ({ ...m, mode: 'ro' as const })),
+        ])
+        .withCommand(['dockerd', '-H', 'unix:///var/run/docker.sock']);
+    } else container.withLoopbackPort(apiPort, this.hostPort);
     if (this.opts.registry) {
       const r = this.opts.registry;
       container.withEnvironment({ REGISTRY_FORWARD: `${r.port}:${r.networkAlias}:${r.port}` });

@@ -31,4 +31,22 @@ export interface ControllerDeps {
    * taken back, whatever cluster id they carry.
    */
   adoptPrevious?: boolean;
+  /** --agent-bind-address and friends: serve edge agents (absent: DockerHosts with spec.agent are ConfigError). */
+  agentEndpoint?: AgentEndpointSettings;
+}
+
+/** Where and how the controller serves edge agents (docs/agent.md). */
+export interface AgentEndpointSettings {
+  /** host:port the TLS endpoint listens on. */
+  bind: { host: string; port: number };
+  /** host:port agents dial (the Service, Ingress or load balancer in front of bind). */
+  advertise: string;
+  /** Names and addresses on the endpoint's certificate; the first is what agents check. */
+  serverNames: string[];
+  /** Namespace of the CA and the bootstrap Secrets (the controller's own). */
+  namespace: string;
+  /** Where the per-host local sockets live (mode 0700). */
+  socketDir: string;
+  certValiditySeconds: number;
+  tokenTtlMs: number;
 }

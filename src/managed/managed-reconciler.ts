@@ -3,9 +3,9 @@ import { EventReason, Reason } from '../crds/reasons.js';
 import type { Logger } from 'pino';
 import { ANNOTATIONS, OWNER_LABELS } from '../crds/kit.js';
 import type { DockerHost } from '../crds/dockerhost.js';
-import { errorMessage } from '../docker/errors.js';
+import { errorMessage, isAgentDisconnectedError } from '../docker/errors.js';
 import { isUnresponsiveHostError } from '../docker/responsiveness.js';
-import { formatTime, isTrue } from '../runtime/conditions.js';
+import { formatTime, getCondition, isTrue } from '../runtime/conditions.js';
 import type { ReconcileContext, Reconciler, ReconcileResult, Request } from '../runtime/controller.js';
 import type { EventRecorder } from '../runtime/events.js';
 import {
@@ -374,6 +374,8 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
    */
   private notConnectedOutcome(on: OnHost<T>, message: string): HostOutcome {
     const { obj, host, previous } = on;
+    if (getCondition(host.status?.conditions, 'Ready')?.reason === Reason.AgentDisconnected)
+      return agentDisconnectedOutcome(host, previous);
     const warming =
       isTrue(host.status?.conditions, 'Ready') &&
       warmupOutcome({
@@ -400,6 +402,11 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     const { obj, previous, now } = on;
     const name = on.host.metadata.name;
     const message = errorMessage(f.err);
+    if (isAgentDisconnectedError(f.err)) {
+      // The tunnel dropped before the host's heartbeat said so: the same as a
+      // host already marked AgentDisconnected (the heartbeat follows at once).
+      return { ...agentDisconnectedOutcome(on.host, previous), requeueAfterMs: FAILURE_REQUEUE_MS };
+    }
     if (isUnresponsiveHostError(f.err)) {
       // The daemon is hung, not this object's fault: report it like a host
       // that is not Ready and look again soon, without growing this
@@ -663,4 +670,21 @@ export function ownerKeyFromEvent(attributes: Record<string, string>, kind: stri
   const ns = attributes[OWNER_LABELS.namespace];
   const name = attributes[OWNER_LABELS.name];
   return ns && name ? `${ns}/${name}` : undefined;
+}
+
+/**
+ * An object on a host whose agent is disconnected: its last observed state may
+ * no longer hold (the agent repairs drift on its own meanwhile), so it is
+ * reported unknown since the agent was last seen, never as it was.
+ */
+function agentDisconnectedOutcome(host: DockerHost, previous: HostStatusEntry | undefined): HostOutcome {
+  const since = host.status?.agent?.lastSeenTime;
+  const message = since
+    ? `the agent is disconnected: state unknown since ${since}`
+    : 'the agent is disconnected: state unknown';
+  return {
+    entry: { ...(previous ?? {}), name: host.metadata.name, phase: Reason.AgentDisconnected, message },
+    ready: false,
+    unknown: { reason: Reason.AgentDisconnected, message },
+  };
 }

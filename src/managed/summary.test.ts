@@ -28,11 +28,34 @@ const stalled = (host: string): { host: string; outcome: HostOutcome } => ({
   },
 });
 
+const unseen = (host: string): { host: string; outcome: HostOutcome } => ({
+  host,
+  outcome: {
+    entry: { name: host, phase: 'AgentDisconnected' },
+    ready: false,
+    unknown: { reason: 'AgentDisconnected', message: 'state unknown since 2026-11-29T11:59:00Z' },
+  },
+});
+
 function conds(s: ReturnType<typeof summarize>) {
   return Object.fromEntries(s.conditions.map((c) => [c.type, `${c.status}/${c.reason}`]));
 }
 
 describe('summarize', () => {
+  it('is Ready=Unknown, never the last state seen, while a host cannot be seen', () => {
+    const s = summarize({ outcomes: [ok('a'), unseen('edge')], generation: 1, now });
+    expect(conds(s)).toEqual({ Ready: 'Unknown/AgentDisconnected', Reconciling: 'True/AgentDisconnected' });
+    expect(s).toMatchObject({ hostsReady: '1/2', phase: 'AgentDisconnected' });
+    expect(s.conditions.find((c) => c.type === 'Ready')?.message).toBe(
+      'edge: state unknown since 2026-11-29T11:59:00Z',
+    );
+  });
+
+  it('lets a failure on another host win over a host that cannot be seen', () => {
+    const s = summarize({ outcomes: [unseen('edge'), failing('b')], now });
+    expect(conds(s).Ready).toBe('False/HostNotReady');
+  });
+
   it('is Ready only when every placed host is', () => {
     const s = summarize({ outcomes: [ok('a'), ok('b')], generation: 3, now });
     expect(s).toMatchObject({ hostsReady: '2/2', phase: 'Ready' });

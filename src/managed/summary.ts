@@ -95,6 +95,7 @@ interface Tally {
   notReady: HostResult[];
   stalled: HostResult[];
   failed: HostResult[];
+  unknown: HostResult[];
 }
 
 function tally(outcomes: ReadonlyArray<HostResult>): Tally {
@@ -106,6 +107,7 @@ function tally(outcomes: ReadonlyArray<HostResult>): Tally {
     notReady,
     stalled: notReady.filter((o) => o.outcome.stalled),
     failed: notReady.filter((o) => o.outcome.failure && !o.outcome.stalled),
+    unknown: notReady.filter((o) => o.outcome.unknown),
   };
 }
 
@@ -147,6 +149,18 @@ function failedVerdict(failed: readonly HostResult[]): Verdict {
   return { mark: markRetrying, reason: failed[0]?.outcome.failure?.reason ?? Reason.Failed, message };
 }
 
+/** Hosts whose agent is disconnected: Ready=Unknown with their reason, the rest still in progress. */
+function unknownVerdict(unknown: readonly HostResult[]): Verdict {
+  const message = describeHosts(
+    unknown.map((u) => ({ host: u.host, text: u.outcome.unknown?.message ?? '' })),
+  );
+  return {
+    mark: markReconciling,
+    reason: unknown[0]?.outcome.unknown?.reason ?? Reason.Progressing,
+    message,
+  };
+}
+
 function progressingVerdict(
   notReady: readonly HostResult[],
   pendingRemoval: ReadonlyArray<PendingRemoval>,
@@ -168,7 +182,7 @@ function readyVerdict(hostsReady: string, refused: readonly Refusal[]): Verdict 
   return { mark: markReady, reason: Reason.Converged, message: `ready on ${hostsReady} hosts${note}` };
 }
 
-/** In priority order: a host needing the user, nothing placed, a failure, work left, done. */
+/** In priority order: a host needing the user, nothing placed, a failure, a host nobody can see, work left, done. */
 function verdictOf(
   t: Tally,
   refused: readonly Refusal[],
@@ -177,6 +191,7 @@ function verdictOf(
   if (t.stalled.length > 0) return stalledVerdict(t.stalled);
   if (t.total === 0) return unplacedVerdict(refused);
   if (t.failed.length > 0) return failedVerdict(t.failed);
+  if (t.unknown.length > 0) return unknownVerdict(t.unknown);
   if (t.notReady.length > 0 || pendingRemoval.length > 0)
     return progressingVerdict(t.notReady, pendingRemoval);
   return readyVerdict(t.hostsReady, refused);

@@ -72,6 +72,11 @@ export interface HostOutcome {
   failure?: { reason: Reason; message: string };
   /** Nothing will change until the user acts (policy violation, recreate required): Stalled=True. */
   stalled?: { reason: Reason; message: string };
+  /**
+   * Nobody can tell how the object is there now (its host's agent is
+   * disconnected): Ready=Unknown, never the last state seen.
+   */
+  unknown?: { reason: Reason; message: string };
   /** Look again sooner than the poll interval (work in progress). */
   requeueAfterMs?: number;
 }

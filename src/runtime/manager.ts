@@ -65,6 +65,17 @@ export interface ManagerOptions {
 
 export type ManagerExitReason = 'stopped' | 'leadership-lost' | 'error';
 
+/**
+ * Work that runs only while this process leads (or at once without leader
+ * election), beside the controllers: controller-runtime's runnables that need
+ * leader election. A lost lease stops it with the controllers.
+ */
+export interface LeaderRunnable {
+  name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface ManagerExit {
   reason: ManagerExitReason;
   error?: unknown;
@@ -98,6 +109,7 @@ export class Manager {
   private readonly controllers: Controller[] = [];
   private readonly recorders: KubeEventRecorder[] = [];
   private readonly servers: HttpServerHandle[] = [];
+  private readonly runnables: LeaderRunnable[] = [];
   private elector: LeaderElector | undefined;
   private electorRun: Promise<void> | undefined;
   private readonly electorAbort = new AbortController();
@@ -155,6 +167,11 @@ export class Manager {
   addController(controller: Controller): void {
     if (this.started) throw new Error('add controllers before starting the manager');
     this.controllers.push(controller);
+  }
+
+  addLeaderRunnable(runnable: LeaderRunnable): void {
+    if (this.started) throw new Error('add runnables before starting the manager');
+    this.runnables.push(runnable);
   }
 
   /** The recorder for `controller`'s Events (reportingController dockyard.io/<controller>). */
@@ -265,6 +282,12 @@ export class Manager {
 
   private startControllers(): void {
     if (this.stopping) return;
+    for (const runnable of this.runnables) {
+      runnable.start().catch((err: unknown) => {
+        this.logger.error({ err, runnable: runnable.name }, 'runnable failed to start');
+        void this.stop({ reason: 'error', error: err });
+      });
+    }
     for (const controller of this.controllers) {
       controller.start(this.controllersAbort.signal).catch((err: unknown) => {
         this.logger.error({ err, controller: controller.name }, 'controller failed to start');
@@ -273,12 +296,24 @@ export class Manager {
     }
   }
 
+  /** Stops every leader runnable; a failure to stop is logged, never thrown. */
+  private stopRunnables(): Promise<void> {
+    return Promise.all(
+      this.runnables.map((r) =>
+        r
+          .stop()
+          .catch((err: unknown) => this.logger.error({ err, runnable: r.name }, 'runnable failed to stop')),
+      ),
+    ).then(() => undefined);
+  }
+
   /** The lease is lost: stop every write now (see the file comment). Synchronous on purpose. */
   private fenceOnLostLease(): void {
     this.logger.error({ drain: false }, 'leader election lost');
     // Aborts each controller's reconcile signal and shuts its queue down, synchronously.
     this.controllersAbort.abort();
     this.lostAbort.abort();
+    this.stopRunnables();
     this.resolveDone({ reason: 'leadership-lost' });
     this.stopping = (async () => {
       this.electorAbort.abort();
@@ -299,7 +334,7 @@ export class Manager {
 
     const controllersDone = (async () => {
       this.controllersAbort.abort();
-      await Promise.all(this.controllers.map((c) => c.stop()));
+      await Promise.all([...this.controllers.map((c) => c.stop()), this.stopRunnables()]);
     })();
     const first = await Promise.race([controllersDone.then(() => 'ok' as const), deadline]);
     if (first === 'timeout') {

@@ -5,6 +5,7 @@ import { registerControllers, type RegisteredControllers } from '../../src/contr
 import { installCrds } from '../../src/crds/install.js';
 import type { ControlPlane } from '../../src/localenv/control-plane.js';
 import { Manager } from '../../src/runtime/manager.js';
+import type { AgentEndpointSettings } from '../../src/managed/controller-deps.js';
 
 export interface RunningDockyard {
   manager: Manager;
@@ -28,6 +29,8 @@ export async function startDockyard(
     clusterId?: string;
     /** Capture the controllers' log lines (plain pino JSON, no redaction) instead of printing them. */
     log?: { destination: DestinationStream; level?: string };
+    /** Serve edge agents (`--agent-bind-address` and friends). */
+    agentEndpoint?: AgentEndpointSettings;
   } = {},
 ): Promise<RunningDockyard> {
   const kc = cp.kubeConfig();
@@ -50,6 +53,7 @@ export async function startDockyard(
     ...(opts.orphanSweepIntervalMs !== undefined
       ? { orphanSweepIntervalMs: opts.orphanSweepIntervalMs }
       : {}),
+    ...(opts.agentEndpoint ? { agentEndpoint: opts.agentEndpoint } : {}),
   });
   await manager.start();
   return {

@@ -173,7 +173,8 @@ export async function registerLabHosts(
   lab: Lab,
   labels: Record<string, Record<string, string>> = {},
 ): Promise<void> {
-  for (const [name, node] of lab.nodes) {
+  const direct = [...lab.nodes].filter(([, node]) => !node.unreachable);
+  for (const [name, node] of direct) {
     const spec: Record<string, unknown> = {
       endpoint: node.endpoint,
       heartbeatIntervalSeconds: 2,
@@ -195,9 +196,7 @@ export async function registerLabHosts(
       labels: { 'dockyard.io/test-node': name, ...(labels[name] ?? {}) },
     });
   }
-  await Promise.all(
-    [...lab.nodes.keys()].map((name) => kube.waitFor('DockerHost', undefined, name, isReady, 'Ready')),
-  );
+  await Promise.all(direct.map(([name]) => kube.waitFor('DockerHost', undefined, name, isReady, 'Ready')));
 }
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');

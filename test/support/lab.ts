@@ -3,12 +3,14 @@ import { Network, type StartedNetwork } from 'testcontainers';
 import { inject } from 'vitest';
 import { DockerNode } from '../../src/localenv/docker-node.js';
 import { Registry, type SeededRepository } from '../../src/localenv/registry.js';
+import { agentMounts } from './edge-agent.js';
 
 /** Node start-up (containers, dockerd inside) plus registry seeding. */
 export const LAB_START_TIMEOUT_MS = 180_000;
 
 export interface LabOptions {
-  nodes: Array<{ name: string; tls?: boolean }>;
+  /** unreachable: an edge box with no published port, reached only through `dockyard agent` (edge-agent.ts). */
+  nodes: Array<{ name: string; tls?: boolean; unreachable?: boolean }>;
   registry?: boolean;
 }
 
@@ -60,6 +62,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
           image,
           log,
           ...(registry ? { registry } : {}),
+          ...(spec.unreachable ? { unreachable: { mounts: agentMounts() } } : {}),
         }),
       );
     }

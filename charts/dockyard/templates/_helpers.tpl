@@ -87,3 +87,17 @@ the ServiceMonitor's scrape sets `namespace` and `service` on every series.
 {{- define "dockyard.alertSelector" -}}
 namespace="{{ .Release.Namespace }}",service="{{ include "dockyard.metricsServiceName" . }}"
 {{- end -}}
+
+{{/*
+Names on the agent endpoint's certificate, as a JSON array: the advertised host first
+(what agents verify), then agent.serverNames, then the agent Service's cluster DNS names.
+*/}}
+{{- define "dockyard.agentServerNames" -}}
+{{- $advertised := regexReplaceAll "^\\[?([^\\]]*?)\\]?:[0-9]+$" .Values.agent.advertiseAddress "${1}" -}}
+{{- $service := printf "%s-agent" (include "dockyard.fullname" .) -}}
+{{- $names := list $advertised -}}
+{{- range .Values.agent.serverNames }}{{- $names = append $names . -}}{{- end -}}
+{{- $names = append $names (printf "%s.%s.svc" $service .Release.Namespace) -}}
+{{- $names = append $names (printf "%s.%s.svc.cluster.local" $service .Release.Namespace) -}}
+{{- $names | uniq | toJson -}}
+{{- end }}

@@ -1,4 +1,7 @@
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type V1Secret } from '@kubernetes/client-node';
+import type { AgentEndpointSettings } from '../../managed/controller-deps.js';
+import { AgentHosts } from './agent/agent-hosts.js';
+import { credentialSecretListWatcher } from './agent/credential-store.js';
 import { ANNOTATIONS, GROUP, VERSION } from '../../crds/kit.js';
 import type { DockerHost } from '../../crds/dockerhost.js';
 import { EventReason, Reason } from '../../crds/reasons.js';
@@ -28,7 +31,14 @@ import type { ControllerDeps } from '../index.js';
 import { savedFromEntry } from '../../managed/machine-state.js';
 import { decide } from '../../managed/machine-spec.js';
 import { hostMachineSpec, type HostEffect, type HostObservation } from './host-machine.js';
-import { hostWarnings, nextHeartbeatMs, nextHostStatus, type HostObservationResult } from './host-status.js';
+import {
+  connectionMode,
+  hostWarnings,
+  nextHeartbeatMs,
+  nextHostStatus,
+  type HostObservationResult,
+} from './host-status.js';
+import type { AgentHostsPort, AgentHostView } from './agent/agent-hosts-port.js';
 import { readTlsSecret, TlsSecretError } from './tls-secret.js';
 import { mayReleaseHost, TERMINATING, withDrainStatus } from './host-drain.js';
 import { describePlaced, PlacedObjects, placedHostsOf, type PlacedObjectsOnHost } from './placed-objects.js';
@@ -50,7 +60,20 @@ export interface DockerHostReconcilerDeps {
   metrics: DockerMetrics;
   /** What the managed kinds have placed on each host (their caches, by status.hosts). */
   placed: Pick<PlacedObjects, 'on'>;
+  /** Hosts with spec.agent; absent when this controller serves no agent endpoint. */
+  agents?: AgentHostsPort;
   now?: () => Date;
+}
+
+/** What one heartbeat saw: the daemon's answer, and for an agent-connected host its tunnel. */
+interface HostLook {
+  observation: HostObservationResult;
+  agent?: AgentHostView;
+}
+
+/** What messages call the way to the daemon. */
+function reachedThrough(host: DockerHost): string {
+  return host.spec.endpoint ?? `the agent of ${host.metadata.name}`;
 }
 
 /** One host's heartbeat, as the machine's effects see it. */
@@ -72,7 +95,7 @@ function hostEffects(events: EventRecorder): HostEffectTable {
         'Warning',
         observation.reason,
         'Connect',
-        `${host.spec.endpoint}: ${observation.message}`,
+        `${reachedThrough(host)}: ${observation.message}`,
       );
   };
   return {
@@ -83,7 +106,7 @@ function hostEffects(events: EventRecorder): HostEffectTable {
           'Normal',
           EventReason.HostReady,
           'Connect',
-          `Docker ${observation.facts.engine.version ?? ''} reachable at ${host.spec.endpoint}`,
+          `Docker ${observation.facts.engine.version ?? ''} reachable through ${reachedThrough(host)}`,
         );
     },
     recordNotReady: recordFailure,
@@ -115,6 +138,7 @@ export class DockerHostReconciler implements Reconciler {
     const deleting = host?.metadata.deletionTimestamp !== undefined;
     if (!host || (deleting && !hasFinalizer(host, FINALIZER))) {
       this.deps.hostRuntime.forget(req.name);
+      this.deps.agents?.forget(req.name);
       return {};
     }
     // A deleted host stays connected while objects are placed on it: the
@@ -130,7 +154,7 @@ export class DockerHostReconciler implements Reconciler {
       });
     }
     const intervalMs = (host.spec.heartbeatIntervalSeconds ?? DEFAULT_HEARTBEAT_SECONDS) * 1000;
-    const observation = await this.observe(host, intervalMs);
+    const { observation, agent } = await this.observe(host, intervalMs);
     const event: HostObservation = observation.ok
       ? { type: 'OBSERVED', reachable: true }
       : {
@@ -151,7 +175,9 @@ export class DockerHostReconciler implements Reconciler {
     const status = withDrainStatus(
       nextHostStatus(host.status, {
         generation: host.metadata.generation,
-        endpoint: host.spec.endpoint,
+        endpoint: reachedThrough(host),
+        connection: connectionMode(host.spec),
+        ...(agent ? { agent: agent.status } : {}),
         observation,
         step,
         warnings,
@@ -189,6 +215,7 @@ export class DockerHostReconciler implements Reconciler {
       if (!isNotFound(err)) throw err;
     }
     this.deps.hostRuntime.forget(host.metadata.name);
+    this.deps.agents?.forget(host.metadata.name);
     return {};
   }
 
@@ -205,18 +232,58 @@ export class DockerHostReconciler implements Reconciler {
     );
   }
 
-  private async observe(host: DockerHost, intervalMs: number): Promise<HostObservationResult> {
-    const name = host.metadata.name;
+  private async observe(host: DockerHost, intervalMs: number): Promise<HostLook> {
+    if (host.spec.agent) return this.observeThroughAgent(host, intervalMs);
+    const endpoint = host.spec.endpoint ?? '';
     let tls: TlsMaterial | undefined;
     try {
       if (host.spec.tls)
         tls = await readTlsSecret(this.deps.core, host.spec.tls.secretRef, host.spec.tls.serverName);
     } catch (err) {
-      if (err instanceof TlsSecretError) return { ok: false, reason: err.reason, message: err.message };
+      if (err instanceof TlsSecretError)
+        return { observation: { ok: false, reason: err.reason, message: err.message } };
       throw err; // the API server itself failed: retry with backoff
     }
-    const timeoutMs = Math.min(MAX_PROBE_TIMEOUT_MS, intervalMs);
-    const conn = this.deps.hostRuntime.connect(name, host.spec.endpoint, tls);
+    return { observation: await this.probe(host.metadata.name, { endpoint, tls, intervalMs }) };
+  }
+
+  /**
+   * An agent-connected host: its bootstrap Secret is kept, and its daemon is
+   * probed through the tunnel's local socket only while the agent holds a
+   * tunnel. A missing tunnel is AgentDisconnected at once (the hub wakes this
+   * reconcile when a tunnel comes or goes), with the time the agent was last seen.
+   */
+  private async observeThroughAgent(host: DockerHost, intervalMs: number): Promise<HostLook> {
+    if (!this.deps.agents)
+      return {
+        observation: {
+          ok: false,
+          reason: Reason.ConfigError,
+          message:
+            'spec.agent is set but this controller serves no agent endpoint (start it with --agent-bind-address)',
+        },
+      };
+    const agent = await this.deps.agents.prepare(host);
+    if (!agent.connected) {
+      const message = agent.status.lastSeenTime
+        ? `the agent is disconnected; last seen at ${agent.status.lastSeenTime}`
+        : `no agent has connected yet; hand it the bootstrap Secret ${agent.status.credentialsSecret ?? ''}`;
+      return { observation: { ok: false, reason: Reason.AgentDisconnected, message }, agent };
+    }
+    const observation = await this.probe(host.metadata.name, {
+      endpoint: agent.endpoint,
+      tls: undefined,
+      intervalMs,
+    });
+    return { observation, agent };
+  }
+
+  private async probe(
+    name: string,
+    target: { endpoint: string; tls: TlsMaterial | undefined; intervalMs: number },
+  ): Promise<HostObservationResult> {
+    const timeoutMs = Math.min(MAX_PROBE_TIMEOUT_MS, target.intervalMs);
+    const conn = this.deps.hostRuntime.connect(name, target.endpoint, target.tls);
     try {
       return { ok: true, facts: await probeHost(conn.api, timeoutMs) };
     } catch (err) {
@@ -261,6 +328,14 @@ export function registerDockerHostController(
     ...(deps.syncPeriodMs !== undefined ? { resyncPeriodMs: deps.syncPeriodMs } : {}),
   });
   const placed = new PlacedObjects();
+  // The hub reports tunnels coming and going to the controller built below.
+  const wake: { controller?: Controller } = {};
+  const agents = deps.agentEndpoint
+    ? registerAgentHosts(deps, deps.agentEndpoint, {
+        hosts,
+        onHostChange: (name) => wake.controller?.trigger({ name }),
+      })
+    : undefined;
   const reconciler = new DockerHostReconciler({
     hosts,
     core: kc.makeApiClient(CoreV1Api),
@@ -270,6 +345,7 @@ export function registerDockerHostController(
     hostRuntime,
     metrics,
     placed,
+    ...(agents ? { agents } : {}),
   });
   const controller: Controller = manager
     .createController({
@@ -289,6 +365,7 @@ export function registerDockerHostController(
         );
       })
       .map((name) => ({ name }));
+  wake.controller = controller;
   return {
     hosts,
     trackPlaced: (kind, objects) => {
@@ -296,4 +373,28 @@ export function registerDockerHostController(
       controller.watch(objects, enqueueMapped(leavingHosts));
     },
   };
+}
+
+/** The edge agents' endpoint, run while leading, with its Secret cache and metrics. */
+function registerAgentHosts(
+  deps: ControllerDeps,
+  settings: AgentEndpointSettings,
+  opts: { hosts: Informer<DockerHost>; onHostChange: (name: string) => void },
+): AgentHosts {
+  const { kc, manager } = deps;
+  const secrets = manager.createInformer<V1Secret>({
+    resource: 'secrets (agent credentials)',
+    listWatcher: credentialSecretListWatcher(kc, settings.namespace),
+  });
+  const agents = new AgentHosts({
+    settings,
+    api: kc.makeApiClient(CoreV1Api),
+    secrets,
+    hosts: opts.hosts,
+    onHostChange: opts.onHostChange,
+    logger: deps.logger,
+  });
+  agents.registerMetrics(manager.metrics.registry);
+  manager.addLeaderRunnable(agents);
+  return agents;
 }

@@ -4,6 +4,7 @@ import type { HostFacts } from '../../docker/host-probe.js';
 import { stepMachine } from '../../managed/machine-step.js';
 import { HOST_MACHINE_VERSION, hostMachine } from './host-machine.js';
 import {
+  connectionMode,
   HEARTBEAT_REPORT_MS,
   hostWarnings,
   nextHeartbeatMs,
@@ -49,6 +50,7 @@ function status(prev: DockerHostStatus | undefined, obs: HostObservationResult, 
   return nextHostStatus(prev, {
     generation: 1,
     endpoint: 'tcp://h:2376',
+    connection: 'tcp+tls',
     observation: obs,
     step,
     warnings: [],
@@ -157,5 +159,71 @@ describe('hostWarnings', () => {
     expect(hostWarnings({ endpoint: 'tcp://h:2375', insecure: true })).toHaveLength(1);
     expect(hostWarnings({ endpoint: 'tcp://h:2376', tls: {} })).toHaveLength(0);
     expect(hostWarnings({ endpoint: 'unix:///var/run/docker.sock' })).toHaveLength(0);
+  });
+});
+
+describe('connectionMode', () => {
+  it.each([
+    [{ endpoint: 'unix:///run/docker.sock' }, 'unix'],
+    [{ endpoint: 'tcp://h:2375' }, 'tcp'],
+    [{ endpoint: 'tcp://h:2376', tls: { secretRef: { namespace: 'n', name: 's' } } }, 'tcp+tls'],
+    [{ agent: {} }, 'agent'],
+  ] as const)('%j → %s', (spec, mode) => {
+    expect(connectionMode(spec)).toBe(mode);
+  });
+});
+
+describe('nextHostStatus with an agent', () => {
+  const base = {
+    generation: 1,
+    endpoint: 'the agent of edge-1',
+    connection: 'agent' as const,
+    step: { saved: { state: 'Ready', context: { failures: 0 }, version: 1 } },
+    warnings: [],
+  };
+  const facts = { engine: { version: '20.10.24' }, containers: { total: 1, running: 1 } };
+  const agent = (seen: string, rtt: number) => ({
+    credentialsSecret: 'dockyard-system/dockyard-agent-edge-1',
+    connected: true,
+    version: '0.1.0',
+    connectedSince: '2026-12-05T10:00:00Z',
+    lastSeenTime: seen,
+    roundTripMilliseconds: rtt,
+  });
+  const t0 = new Date('2026-12-05T10:00:10Z');
+  const first = nextHostStatus(undefined, {
+    ...base,
+    observation: { ok: true, facts },
+    agent: agent('2026-12-05T10:00:10Z', 3),
+    now: t0,
+  });
+
+  it('writes the agent status and the mode on first contact', () => {
+    expect(first).toMatchObject({ connection: 'agent', agent: agent('2026-12-05T10:00:10Z', 3) });
+  });
+
+  it('does not change on the next heartbeat for a new last-seen time or round trip alone', () => {
+    const next = nextHostStatus(first, {
+      ...base,
+      observation: { ok: true, facts },
+      agent: agent('2026-12-05T10:00:20Z', 5),
+      now: new Date('2026-12-05T10:00:20Z'),
+    });
+    expect(next).toEqual(first);
+  });
+
+  it('writes the true last-seen time once the agent is disconnected', () => {
+    const gone = { ...agent('2026-12-05T10:00:20Z', 5), connected: false };
+    const next = nextHostStatus(first, {
+      ...base,
+      observation: { ok: false, reason: 'AgentDisconnected', message: 'the agent is disconnected' },
+      agent: gone,
+      now: new Date('2026-12-05T10:00:30Z'),
+    });
+    expect(next.agent).toEqual(gone);
+    expect(next.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'AgentDisconnected',
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { DockerHostStatus } from '../../crds/dockerhost.js';
+import type { AgentStatus, ConnectionMode, DockerHostSpec, DockerHostStatus } from '../../crds/dockerhost.js';
 import { Reason, type HostFailureReason } from '../../crds/reasons.js';
 import type { HostFacts } from '../../docker/host-probe.js';
 import { jsonEqual } from '../../runtime/json-merge.js';
@@ -11,11 +11,19 @@ export const HEARTBEAT_REPORT_MS = 5 * 60_000;
 
 export type HostObservationResult =
   | { ok: true; facts: HostFacts }
-  | { ok: false; reason: HostFailureReason | typeof Reason.SecretNotFound; message: string };
+  | {
+      ok: false;
+      reason: HostFailureReason | typeof Reason.SecretNotFound;
+      message: string;
+    };
 
 export interface HostStatusInput {
   generation: number | undefined;
+  /** spec.endpoint, or how an agent-connected host is reached (for messages). */
   endpoint: string;
+  connection: ConnectionMode;
+  /** For a host with spec.agent: its tunnel, as the hub sees it now. */
+  agent?: AgentStatus;
   observation: HostObservationResult;
   /** The machine's decision (only the state it reached is reported). */
   step: { saved: SavedMachineState<HostMachineContext> };
@@ -54,6 +62,7 @@ export function nextHostStatus(prev: DockerHostStatus | undefined, input: HostSt
       context: { ...input.step.saved.context },
     },
     endpoint: input.endpoint,
+    connection: input.connection,
   };
   // Engine facts survive an outage: the last known version is still useful.
   const engine = obs.ok ? obs.facts.engine : prev?.engine;
@@ -67,12 +76,33 @@ export function nextHostStatus(prev: DockerHostStatus | undefined, input: HostSt
   if (prev?.releasedOwners) next.releasedOwners = prev.releasedOwners;
   if (prev?.adoptedObjects) next.adoptedObjects = prev.adoptedObjects;
   if (prev?.lastHeartbeatTime) next.lastHeartbeatTime = prev.lastHeartbeatTime;
-  if (obs.ok) {
-    const last = prev?.lastHeartbeatTime ? Date.parse(prev.lastHeartbeatTime) : Number.NaN;
-    const stale = Number.isNaN(last) || now.getTime() - last >= HEARTBEAT_REPORT_MS;
-    if (stale || !jsonEqual(prev ?? {}, next)) next.lastHeartbeatTime = formatTime(now);
+  // The agent's last-seen time and round trip move every heartbeat: like the
+  // heartbeat time they are written only with another change or once stale,
+  // except that a disconnected agent's last-seen time is always the true one.
+  if (input.agent) next.agent = withSteadyAgentFields(input.agent, prev?.agent);
+  const last = prev?.lastHeartbeatTime ? Date.parse(prev.lastHeartbeatTime) : Number.NaN;
+  const stale = Number.isNaN(last) || now.getTime() - last >= HEARTBEAT_REPORT_MS;
+  if (obs.ok && (stale || !jsonEqual(prev ?? {}, next))) {
+    next.lastHeartbeatTime = formatTime(now);
+    if (input.agent) next.agent = input.agent;
   }
   return next;
+}
+
+/** The agent status with last heartbeat's moving fields where it had them, while connected. */
+function withSteadyAgentFields(agent: AgentStatus, prev: AgentStatus | undefined): AgentStatus {
+  if (!agent.connected || !prev?.connected) return agent;
+  const steady: AgentStatus = { ...agent };
+  if (prev.lastSeenTime) steady.lastSeenTime = prev.lastSeenTime;
+  if (prev.roundTripMilliseconds !== undefined) steady.roundTripMilliseconds = prev.roundTripMilliseconds;
+  return steady;
+}
+
+/** How a DockerHost's spec reaches its daemon (the Mode printer column). */
+export function connectionMode(spec: Pick<DockerHostSpec, 'endpoint' | 'agent' | 'tls'>): ConnectionMode {
+  if (spec.agent) return 'agent';
+  if (spec.endpoint?.startsWith('tcp://')) return spec.tls ? 'tcp+tls' : 'tcp';
+  return 'unix';
 }
 
 /** When to look again: the heartbeat interval when healthy, a short backoff while failing. */
@@ -82,8 +112,8 @@ export function nextHeartbeatMs(intervalMs: number, ok: boolean, failures: numbe
 }
 
 /** Warnings about how a host is configured, shown in status and as Warning Events. */
-export function hostWarnings(spec: { endpoint: string; insecure?: boolean; tls?: unknown }): string[] {
-  if (spec.endpoint.startsWith('tcp://') && spec.insecure && !spec.tls) {
+export function hostWarnings(spec: { endpoint?: string; insecure?: boolean; tls?: unknown }): string[] {
+  if (spec.endpoint?.startsWith('tcp://') && spec.insecure && !spec.tls) {
     return [
       'spec.insecure: the daemon is reached over plain TCP without TLS; anyone on that network has root-equivalent access to it',
     ];
