@@ -12,11 +12,24 @@ import { defineConfig } from 'vitest/config';
 // waiting on Docker and the API server, not on these 2 cores. Group 1 then
 // runs the timed files and the fault suite, each one file at a time, so a
 // bound like "a lease is taken over within 5 s" is not measured against a
-// neighbour starting kube-apiserver.
+// neighbour starting kube-apiserver. Group 2 runs a subset of the integration
+// files again over edge agents (OVER_AGENT).
 const TIMED = [
   'test/integration/runtime-leader-election.test.ts',
   'test/integration/container-background-ops.test.ts',
   'test/integration/docker-responsiveness.test.ts',
+];
+
+/**
+ * Integration files run a second time with every lab node behind `dockyard
+ * agent` (no published port; DOCKYARD_TEST_CONNECTION=agent, see
+ * test/support/world.ts): the kinds' behaviour over an agent's tunnel.
+ */
+const OVER_AGENT = [
+  'test/integration/dockernetwork.test.ts',
+  'test/integration/dockerimage.test.ts',
+  'test/integration/dockercontainer-imageref.test.ts',
+  'test/integration/container-files.test.ts',
 ];
 
 const realEnvironment = {
@@ -56,6 +69,17 @@ export default defineConfig({
           include: TIMED,
           fileParallelism: false,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        test: {
+          ...realEnvironment,
+          name: 'integration-agent',
+          include: OVER_AGENT,
+          env: { DOCKYARD_TEST_CONNECTION: 'agent' },
+          fileParallelism: true,
+          maxWorkers: 2,
+          sequence: { groupOrder: 2 },
         },
       },
       {

@@ -128,6 +128,7 @@ const STOP_TIMEOUT_S = 30;
 export class DockerNode {
   readonly name: string;
   private clientTls: NodeTls | undefined;
+  private tunnelSocket: string | undefined;
   private hostPort = 0;
   private started: StartedTestContainer | undefined;
   private containerName: string | undefined;
@@ -164,8 +165,17 @@ export class DockerNode {
     return this.started.getId();
   }
 
+  /**
+   * An unreachable node's daemon as its agent's tunnel serves it (a local
+   * socket of the controller): client() then goes through that socket.
+   */
+  reachThrough(socketPath: string): void {
+    this.tunnelSocket = socketPath;
+  }
+
   /** A client for the node's daemon; `timeoutMs` bounds every request (for probing a paused node). */
   client(opts: { timeoutMs?: number } = {}): Dockerode {
+    if (this.tunnelSocket) return new Dockerode({ socketPath: this.tunnelSocket, timeout: opts.timeoutMs });
     if (!this.hostPort) throw new Error(`node ${this.name} is not started`);
     const base = { host: '127.0.0.1', port: this.hostPort, timeout: opts.timeoutMs };
     const tls = this.clientTls;

@@ -99,6 +99,39 @@ describe('Manager (fake timers, no servers)', () => {
     await b.mgr.stop();
   });
 
+  it('runs leader runnables only while leading, and stops them on a graceful stop and on a lost lease', async () => {
+    const store = new FakeLeaseStore();
+    let failing = false;
+    const runnable = (log: string[]) => ({
+      name: 'endpoint',
+      start: () => (log.push('start'), Promise.resolve()),
+      stop: () => (log.push('stop'), Promise.resolve()),
+    });
+    const aLog: string[] = [];
+    const bLog: string[] = [];
+    const a = setup({ leaderElection: { client: store.client('a', { failing: () => failing }), identity: 'a' } });
+    const b = setup({ leaderElection: { client: store.client('b'), identity: 'b' } });
+    a.mgr.addLeaderRunnable(runnable(aLog));
+    b.mgr.addLeaderRunnable(runnable(bLog));
+    a.informer.synced = true;
+    b.informer.synced = true;
+    await a.mgr.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await b.mgr.start();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect([aLog, bLog]).toEqual([['start'], []]);
+
+    failing = true;
+    await vi.advanceTimersByTimeAsync(30_000);
+    await expect(a.mgr.done).resolves.toEqual({ reason: 'leadership-lost' });
+    expect(aLog).toEqual(['start', 'stop']);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(b.mgr.isLeader()).toBe(true);
+    expect(bLog).toEqual(['start']);
+    await b.mgr.stop();
+    expect(bLog).toEqual(['start', 'stop']);
+  });
+
   it('finishes in-flight reconciles before releasing the lease', async () => {
     const store = new FakeLeaseStore();
     const order: string[] = [];

@@ -16,6 +16,7 @@ import type { DockerNode } from '../../src/localenv/docker-node.js';
 import type { AgentEndpointSettings } from '../../src/managed/controller-deps.js';
 import { freePort, waitFor } from '../../src/localenv/process.js';
 import { isReady, LAB_POLICY_SETTINGS, type DockyardObject, type Kube } from './kube.js';
+import type { Lab } from './lab.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const IN_NODE = { repo: '/opt/dockyard', node: '/opt/node/bin/node' } as const;
@@ -167,4 +168,25 @@ export async function bootstrapSecret(
       what: `bootstrap Secret of ${hostName} (generation ${generation})`,
     },
   );
+}
+
+/** Every unreachable lab node as an agent-connected DockerHost (in parallel), each reached through its tunnel. */
+export async function registerAgentHosts(opts: {
+  kube: Kube;
+  lab: Lab;
+  endpoint: AgentEndpointSettings;
+  labels: Record<string, Record<string, string>>;
+}): Promise<void> {
+  const nodes = [...opts.lab.nodes.values()].filter((node) => node.unreachable);
+  await Promise.all(
+    nodes.map((node) =>
+      registerAgentHost({
+        kube: opts.kube,
+        node,
+        endpoint: opts.endpoint,
+        labels: opts.labels[node.name] ?? {},
+      }),
+    ),
+  );
+  for (const node of nodes) node.reachThrough(`${opts.endpoint.socketDir}/${node.name}.sock`);
 }

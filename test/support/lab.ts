@@ -9,6 +9,8 @@ import { agentMounts } from './edge-agent.js';
 export const LAB_START_TIMEOUT_MS = 180_000;
 
 export interface LabOptions {
+  /** Every node unreachable (an edge box behind its agent), whatever `nodes` says. */
+  allUnreachable?: boolean;
   /** unreachable: an edge box with no published port, reached only through `dockyard agent` (edge-agent.ts). */
   nodes: Array<{ name: string; tls?: boolean; unreachable?: boolean }>;
   registry?: boolean;
@@ -62,7 +64,7 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
           image,
           log,
           ...(registry ? { registry } : {}),
-          ...(spec.unreachable ? { unreachable: { mounts: agentMounts() } } : {}),
+          ...(spec.unreachable || opts.allUnreachable ? { unreachable: { mounts: agentMounts() } } : {}),
         }),
       );
     }

@@ -3,6 +3,7 @@ import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from './control-pla
 import { startDockyard, type RunningDockyard } from './dockyard.js';
 import { Kube, registerLabHosts } from './kube.js';
 import { LAB_START_TIMEOUT_MS, startLab, type Lab, type LabOptions } from './lab.js';
+import { agentEndpointFor, labGateway, registerAgentHosts } from './edge-agent.js';
 
 /** For beforeAll: the control plane and the lab start side by side. */
 export const WORLD_START_TIMEOUT_MS = CONTROL_PLANE_START_TIMEOUT_MS + LAB_START_TIMEOUT_MS;
@@ -20,6 +21,13 @@ export interface WorldOptions {
   dockyard?: DockyardOptions;
   /** Extra labels of each node's DockerHost, by node name. */
   hostLabels?: Record<string, Record<string, string>>;
+  /**
+   * How Dockyard reaches the nodes: directly (their published port), or
+   * through `dockyard agent` inside each node (no published port). Default:
+   * $DOCKYARD_TEST_CONNECTION, else direct; the integration-agent project
+   * runs a subset of these files with agent.
+   */
+  connection?: 'direct' | 'agent';
 }
 
 type DockyardOptions = Parameters<typeof startDockyard>[1];
@@ -44,7 +52,10 @@ export interface World {
  * DockerHost. What started is stopped again when a later step fails.
  */
 export async function startWorld(opts: WorldOptions): Promise<World> {
-  const [cp, lab] = await bothOrNeither(startControlPlane(), startLab(opts.lab));
+  const connection =
+    opts.connection ?? (process.env.DOCKYARD_TEST_CONNECTION === 'agent' ? 'agent' : 'direct');
+  const labOptions = connection === 'agent' ? { ...opts.lab, allUnreachable: true } : opts.lab;
+  const [cp, lab] = await bothOrNeither(startControlPlane(), startLab(labOptions));
   let dockyard: RunningDockyard | undefined;
   const stop = async () => {
     await dockyard?.stop();
@@ -53,12 +64,25 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   try {
     const kube = new Kube(cp);
     const image = lab.workloadImage;
-    if (opts.loadWorkloadImage)
+    const agentEndpoint =
+      connection === 'agent'
+        ? await agentEndpointFor({
+            gateway: await labGateway(lab.hostDocker, lab.network),
+            namespace: 'default',
+          })
+        : undefined;
+    const dockyardOptions = { ...opts.dockyard, ...(agentEndpoint ? { agentEndpoint } : {}) };
+    if (opts.loadWorkloadImage && !agentEndpoint)
       await Promise.all([...lab.nodes.values()].map((n) => n.loadImage(lab.hostDocker, image)));
-    dockyard = await startDockyard(cp, opts.dockyard);
+    dockyard = await startDockyard(cp, dockyardOptions);
     for (const ns of opts.namespaces) await kube.namespace(ns);
     // Waits until every lab host is Ready.
     await registerLabHosts(kube, lab, opts.hostLabels);
+    if (agentEndpoint)
+      await registerAgentHosts({ kube, lab, endpoint: agentEndpoint, labels: opts.hostLabels ?? {} });
+    // Through the tunnels once the agents are up.
+    if (opts.loadWorkloadImage && agentEndpoint)
+      await Promise.all([...lab.nodes.values()].map((n) => n.loadImage(lab.hostDocker, image)));
     return {
       cp,
       lab,
@@ -71,7 +95,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       restartDockyard: async () => {
         await dockyard?.stop();
         dockyard = undefined;
-        dockyard = await startDockyard(cp, opts.dockyard);
+        dockyard = await startDockyard(cp, dockyardOptions);
       },
       stop,
     };
