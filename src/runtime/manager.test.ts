@@ -109,7 +109,9 @@ describe('Manager (fake timers, no servers)', () => {
     });
     const aLog: string[] = [];
     const bLog: string[] = [];
-    const a = setup({ leaderElection: { client: store.client('a', { failing: () => failing }), identity: 'a' } });
+    const a = setup({
+      leaderElection: { client: store.client('a', { failing: () => failing }), identity: 'a' },
+    });
     const b = setup({ leaderElection: { client: store.client('b'), identity: 'b' } });
     a.mgr.addLeaderRunnable(runnable(aLog));
     b.mgr.addLeaderRunnable(runnable(bLog));
