@@ -118,10 +118,8 @@ class Agent implements AgentProcess {
   }
 
   private dial(bootstrap: Bootstrap): TunnelAgent {
-    const endpoint = this.options.endpoint ?? bootstrap.endpoint;
     return runTunnel({
-      endpoint,
-      serverName: this.options.serverName ?? bootstrap.serverName,
+      ...this.route(bootstrap),
       caPem: this.credentials?.caPem ?? bootstrap.caPem,
       credentials: () => ({ certPem: this.credentials!.certPem, keyPem: this.credentials!.keyPem }),
       dockerSocketPath: this.options.dockerSocketPath,
@@ -160,8 +158,7 @@ class Agent implements AgentProcess {
       const { keyPem, csrPem } = await createAgentKey(bootstrap.hostName);
       try {
         const issued = await enroll({
-          endpoint: this.options.endpoint ?? bootstrap.endpoint,
-          serverName: this.options.serverName ?? bootstrap.serverName,
+          ...this.route(bootstrap),
           caPem: bootstrap.caPem,
           hostName: bootstrap.hostName,
           token: bootstrap.token,
@@ -175,6 +172,14 @@ class Agent implements AgentProcess {
         if (this.closed) throw new Error('agent closed before it enrolled', { cause: err });
       }
     }
+  }
+
+  /** Where the controller is: the flags' override, else the bootstrap's. */
+  private route(bootstrap: Bootstrap): { endpoint: { host: string; port: number }; serverName: string } {
+    return {
+      endpoint: this.options.endpoint ?? bootstrap.endpoint,
+      serverName: this.options.serverName ?? bootstrap.serverName,
+    };
   }
 
   private keep(pems: { certPem: string; keyPem: string; caPem: string }, hostName: string): AgentCredentials {
@@ -223,8 +228,7 @@ class Agent implements AgentProcess {
     const { keyPem, csrPem } = await createAgentKey(current.hostName);
     const bootstrap = readBootstrap(this.options.bootstrapPath);
     const issued = await renew({
-      endpoint: this.options.endpoint ?? bootstrap.endpoint,
-      serverName: this.options.serverName ?? bootstrap.serverName,
+      ...this.route(bootstrap),
       caPem: current.caPem,
       certPem: current.certPem,
       keyPem: current.keyPem,

@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { startAgent } from '../agent/agent-process.js';
 import { BootstrapError, parseHostPort } from '../agent/bootstrap.js';
 import { createLogger } from '../runtime/logging.js';
-import { parseDuration } from './duration.js';
+import { durationAtLeast } from './agent-endpoint-options.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './controller-options.js';
 
 export interface AgentCommandOptions {
@@ -23,16 +23,6 @@ export interface AgentCommandOptions {
 function endpointFlag(value: string): { host: string; port: number } {
   try {
     return parseHostPort(value);
-  } catch (err) {
-    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
-  }
-}
-
-function keepaliveFlag(value: string): number {
-  try {
-    const ms = parseDuration(value);
-    if (ms < 1000) throw new Error('want at least 1s.');
-    return ms;
   } catch (err) {
     throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
   }
@@ -66,7 +56,7 @@ export function agentCommand(env: { stdoutIsTTY: boolean }): Command {
         '--keepalive <duration>',
         'how often the agent pings the controller; an unanswered ping ends the tunnel and starts local repair',
       )
-        .argParser(keepaliveFlag)
+        .argParser(durationAtLeast('1s'))
         .default(30_000, '30s'),
     )
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))

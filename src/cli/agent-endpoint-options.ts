@@ -30,15 +30,21 @@ function hostPort(value: string): string {
   return value;
 }
 
-function duration(value: string): number {
-  try {
-    const ms = parseDuration(value);
-    if (ms < 60_000) throw new Error('want at least 1m.');
-    return ms;
-  } catch (err) {
-    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
-  }
+/** A commander parser for a Go duration of at least `minimum` (e.g. '1m'). */
+export function durationAtLeast(minimum: string): (value: string) => number {
+  const minimumMs = parseDuration(minimum);
+  return (value) => {
+    try {
+      const ms = parseDuration(value);
+      if (ms < minimumMs) throw new Error(`want at least ${minimum}.`);
+      return ms;
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    }
+  };
 }
+
+const duration = durationAtLeast('1m');
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [
