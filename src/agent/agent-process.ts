@@ -107,10 +107,11 @@ class Agent implements AgentProcess {
   }
 
   async start(): Promise<void> {
+    // A missing or broken bootstrap stops here, before anything runs.
+    const bootstrap = readBootstrap(this.options.bootstrapPath);
     await this.desired.load();
     // Until the tunnel is up, this box is on its own: keep what it was told.
     this.repair.setConnected(false);
-    const bootstrap = readBootstrap(this.options.bootstrapPath);
     this.credentials = loadCredentials(this.options.stateDir, bootstrap.hostName) ?? (await this.enrol());
     if (this.closed) return;
     this.scheduleRenewal();

@@ -138,6 +138,12 @@ describe('controller image', () => {
     const dev = await runOnce(['node', '/app/dist/main.js'], ['dev']);
     expect(dev.code).toBe(2);
     expect(dev.output).toContain('dockyard dev is not part of this installation');
+    // The same image is the edge agent (docs/agent.md): its command and libraries load, and a
+    // missing bootstrap is a clear error, not a crash.
+    const agent = await runOnce(['node', '/app/dist/main.js'], ['agent', '--bootstrap', '/nonexistent']);
+    expect(agent.output).toContain('cannot read the bootstrap Secret');
+    expect(agent.output).toContain('/nonexistent: no such file or directory');
+    expect(agent.code).toBe(2);
   });
 
   it('runs as uid 65532 with the documented entrypoint, labels and a reasonable size', async () => {
