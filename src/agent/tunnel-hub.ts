@@ -330,7 +330,10 @@ function relay(pair: { hostName: string; res: http.ServerResponse; stream: http2
   stream.on('close', () => {
     if (res.destroyed || res.writableEnded) return;
     const message = `agent tunnel stream for host ${hostName} ended early (HTTP/2 code ${stream.rstCode})`;
-    if (!res.headersSent) replyJson(res, 502, { message });
+    // No answer came through the tunnel: the tunnel is what failed, not the daemon, so it reads
+    // as a disconnected agent (the managed reconcilers then report the host, not the object).
+    if (!res.headersSent)
+      replyJson(res, AGENT_DISCONNECTED_STATUS, { message: `${AGENT_DISCONNECTED_PREFIX}: ${message}` });
     // Headers are out: cutting the connection is the only way to tell the client the body is incomplete.
     else res.destroy(new Error(message));
   });
