@@ -133,8 +133,9 @@ describe('DockerHost controller', () => {
 
     // kubectl shows the printer columns people read.
     const { stdout } = await run(cp.kubectlPath, ['--kubeconfig', cp.kubeconfigPath, 'get', 'dockerhosts']);
-    expect(stdout).toMatch(/plain\s+tcp:\/\/127\.0\.0\.1:\d+\s+True\s+20\.10/);
-    expect(stdout).toMatch(/nowhere\s+tcp:\/\/127\.0\.0\.1:1\s+False/);
+    expect(stdout).toMatch(/plain\s+tcp\s+tcp:\/\/127\.0\.0\.1:\d+\s+True\s+20\.10/);
+    expect(stdout).toMatch(/nowhere\s+tcp\s+tcp:\/\/127\.0\.0\.1:1\s+False/);
+    expect(stdout).toMatch(/^NAME\s+MODE\s+ENDPOINT\s+READY/);
 
     // Events: a Normal HostReady, a Warning for the unreachable host and the insecure acknowledgement.
     const events = await waitFor(

@@ -1,10 +1,15 @@
 import { X509Certificate } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Dockerode from 'dockerode';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { enroll, EnrolmentError, renew } from '../../src/agent/enrolment.js';
 import { createAgentKey } from '../../src/agent/pki.js';
 import { agentIdentity } from '../../src/agent/protocol.js';
+import { runTunnel } from '../../src/agent/tunnel-agent.js';
 import type { ControlPlane } from '../../src/localenv/control-plane.js';
 import { waitFor } from '../../src/localenv/process.js';
 import type { AgentEndpointSettings } from '../../src/managed/controller-deps.js';
@@ -90,6 +95,18 @@ async function waitReady(kind: string, name: string, timeoutMs = 60_000): Promis
     const status = JSON.stringify((await kube.get(kind, NS, name))?.status);
     throw new Error(`${(err as Error).message}\nstatus: ${status}`, { cause: err });
   }
+}
+
+/** A stand-in daemon on a local socket that answers /info with `name` (a box's agent forwards to it). */
+async function fakeDaemon(name: string): Promise<{ socketPath: string; close(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'fake-daemon-'));
+  const socketPath = join(dir, 'docker.sock');
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(req.url?.endsWith('/info') ? { Name: name } : {}));
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return { socketPath, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 const secretValue = (secret: { data?: Record<string, string> }, key: string) =>
@@ -178,7 +195,7 @@ describe('enrolment', () => {
     await kube.delete('DockerHost', undefined, 'spare');
   });
 
-  it("gives a certificate only for the token's host, and renews it only for that host", async () => {
+  it("gives a certificate only for the token's host, renews it only for that host, and refuses it once the host is gone", async () => {
     await kube.create('DockerHost', undefined, 'other', { agent: {}, heartbeatIntervalSeconds: 2 });
     const secret = await bootstrapSecret(kube, endpoint, 'other');
     const caPem = secretValue(secret, 'ca.crt');
@@ -193,18 +210,55 @@ describe('enrolment', () => {
       csrPem: key.csrPem,
     });
     expect(agentIdentity(new X509Certificate(issued.certPem))?.hostName).toBe('other');
+    const renewKey = await createAgentKey('edge');
     const renewed = await renew({
       endpoint: endpoint.bind,
       serverName: endpoint.serverNames[0]!,
       caPem,
       certPem: issued.certPem,
       keyPem: key.keyPem,
-      csrPem: (await createAgentKey('edge')).csrPem,
+      csrPem: renewKey.csrPem,
     });
     expect(agentIdentity(new X509Certificate(renewed.certPem))?.hostName).toBe('other');
-    // edge's agent and its tunnel are untouched.
-    expect(agentStatus(await host('edge'))).toMatchObject({ connected: true, reconnects: 0 });
+
+    // A box holding other's certificate dials in: its tunnel is other's socket, never edge's.
+    const impostor = await fakeDaemon('impostor');
+    const tunnel = runTunnel({
+      endpoint: endpoint.bind,
+      serverName: endpoint.serverNames[0]!,
+      caPem,
+      credentials: () => ({ certPem: renewed.certPem, keyPem: renewKey.keyPem }),
+      dockerSocketPath: impostor.socketPath,
+      info: () => ({ version: 'impostor', hostName: 'edge', startedAt: new Date().toISOString() }),
+    });
+    try {
+      await waitFor(async () => tunnel.connected(), { timeoutMs: 20_000, what: "other's tunnel" });
+      const otherSocket = new Dockerode({ socketPath: `${endpoint.socketDir}/other.sock` });
+      expect((await otherSocket.info()).Name).toBe('impostor');
+      expect((await throughTunnel().info()).Name).toBe('edge');
+      expect(agentStatus(await host('edge'))).toMatchObject({
+        connected: true,
+        version: '0.1.0',
+        reconnects: 0,
+      });
+    } finally {
+      await tunnel.close();
+      await impostor.close();
+    }
+
+    // Once its DockerHost is gone, the certificate is refused outright.
     await kube.delete('DockerHost', undefined, 'other');
+    await kube.waitForGone('DockerHost', undefined, 'other');
+    const refused = await renew({
+      endpoint: endpoint.bind,
+      serverName: endpoint.serverNames[0]!,
+      caPem,
+      certPem: renewed.certPem,
+      keyPem: renewKey.keyPem,
+      csrPem: (await createAgentKey('other')).csrPem,
+    }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(EnrolmentError);
+    expect((refused as EnrolmentError).status).toBe(401);
   });
 });
 

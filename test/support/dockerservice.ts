@@ -113,7 +113,13 @@ export function describeContainers(containers: readonly ServiceContainer[]): str
 export const SLEEPER = ['sh', '-c', 'touch /tmp/ok; exec sleep 1000000'];
 /** Exits at once, always: a revision whose containers never stay up. */
 export const EXITS = ['sh', '-c', 'exit 3'];
-export const HEALTHY = { command: ['test', '-f', '/tmp/ok'], interval: '1s', timeout: '1s', retries: 3 };
+/**
+ * Passes from the first check. The timeout is generous on purpose: `test -f`
+ * answers at once, but on a loaded 2-core machine Docker's exec of the check
+ * can take over a second, and a 1 s timeout then marks a healthy replica
+ * Unhealthy (rollouts roll back for nothing).
+ */
+export const HEALTHY = { command: ['test', '-f', '/tmp/ok'], interval: '1s', timeout: '5s', retries: 3 };
 /** Fails its first check (1 s after start): unhealthy after interval × retries = 1 s. */
 export const NEVER_HEALTHY = {
   command: ['test', '-f', '/tmp/missing'],
