@@ -1,7 +1,7 @@
-import { statSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadCredentials, renewAt, saveCredentials } from './agent-identity-store.js';
 import { createAgentKey, createCa, signAgentCsr } from './pki.js';
 
@@ -14,7 +14,9 @@ async function issued(hostName: string) {
 
 describe('agent credentials on disk', () => {
   it('saves them private (0600 files in a 0700 directory) and loads them for their host only', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'agent-state-')), 'state');
+    const root = mkdtempSync(join(tmpdir(), 'agent-state-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    const dir = join(root, 'state');
     const pems = await issued('edge-1');
     saveCredentials(dir, pems);
     expect(statSync(dir).mode & 0o777).toBe(0o700);

@@ -1,7 +1,7 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BootstrapError, parseHostPort, readBootstrap } from './bootstrap.js';
 
 const VALUES = {
@@ -19,7 +19,15 @@ const EXPECTED = {
   serverName: 'agents.example.com',
 };
 
-const temp = () => mkdtempSync(join(tmpdir(), 'bootstrap-'));
+const temps: string[] = [];
+const temp = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bootstrap-'));
+  temps.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('readBootstrap', () => {
   it('reads `kubectl get secret -o json` output (base64 under data)', () => {

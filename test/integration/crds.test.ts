@@ -144,7 +144,7 @@ describe('Dockyard CRDs on the real API server', () => {
     });
     const kubectl = (...args: string[]) => run(cp.kubectlPath, ['--kubeconfig', cp.kubeconfigPath, ...args]);
     const hosts = await kubectl('get', 'dhost');
-    expect(hosts.stdout).toMatch(/NAME\s+ENDPOINT\s+READY\s+VERSION\s+POLICY\s+AGE/);
+    expect(hosts.stdout).toMatch(/NAME\s+MODE\s+ENDPOINT\s+READY\s+VERSION\s+POLICY\s+AGE/);
     expect(hosts.stdout).toMatch(/lab-1\s+unix:\/\/\/var\/run\/docker.sock\s+baseline/);
     const all = await kubectl('get', 'dockyard', '-A');
     expect(all.stdout).toContain('dockervolume.dockyard.io/data');

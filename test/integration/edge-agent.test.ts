@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,7 +106,11 @@ async function fakeDaemon(name: string): Promise<{ socketPath: string; close(): 
     res.end(JSON.stringify(req.url?.endsWith('/info') ? { Name: name } : {}));
   });
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-  return { socketPath, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  const close = async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { socketPath, close };
 }
 
 const secretValue = (secret: { data?: Record<string, string> }, key: string) =>
@@ -138,6 +142,7 @@ afterAll(async () => {
   if (edge() && process.env.DOCKYARD_TEST_VERBOSE) console.log(await agentLog(edge()));
   await dockyard?.stop();
   await Promise.all([lab?.stop(), cp?.stop()]);
+  if (endpoint) await rm(endpoint.socketDir, { recursive: true, force: true });
 });
 
 describe('enrolment', () => {

@@ -3,6 +3,8 @@ import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from './control-pla
 import { startDockyard, type RunningDockyard } from './dockyard.js';
 import { Kube, registerLabHosts } from './kube.js';
 import { LAB_START_TIMEOUT_MS, startLab, type Lab, type LabOptions } from './lab.js';
+import { rm } from 'node:fs/promises';
+import type { AgentEndpointSettings } from '../../src/managed/controller-deps.js';
 import { agentEndpointFor, labGateway, registerAgentHosts } from './edge-agent.js';
 
 /** For beforeAll: the control plane and the lab start side by side. */
@@ -57,14 +59,16 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   const labOptions = connection === 'agent' ? { ...opts.lab, allUnreachable: true } : opts.lab;
   const [cp, lab] = await bothOrNeither(startControlPlane(), startLab(labOptions));
   let dockyard: RunningDockyard | undefined;
+  let agentEndpoint: AgentEndpointSettings | undefined;
   const stop = async () => {
     await dockyard?.stop();
     await Promise.all([lab.stop(), cp.stop()]);
+    if (agentEndpoint) await rm(agentEndpoint.socketDir, { recursive: true, force: true });
   };
   try {
     const kube = new Kube(cp);
     const image = lab.workloadImage;
-    const agentEndpoint =
+    agentEndpoint =
       connection === 'agent'
         ? await agentEndpointFor({
             gateway: await labGateway(lab.hostDocker, lab.network),
