@@ -10,7 +10,7 @@ import {
 } from './host-machine.js';
 
 const up: HostObservation = { type: 'OBSERVED', reachable: true };
-const down = (reason: 'Unreachable' | 'TLSError'): HostObservation => ({
+const down = (reason: 'Unreachable' | 'TLSError' | 'Timeout' | 'AgentDisconnected'): HostObservation => ({
   type: 'OBSERVED',
   reachable: false,
   reason,
@@ -29,9 +29,41 @@ const table: Array<
   ['first ping fails', undefined, down('Unreachable'), 'NotReady', ['recordNotReady'], 1],
   ['stays ready', at('Ready', { failures: 0, reason: 'Ready' }), up, 'Ready', [], 0],
   [
-    'ready host goes down',
+    "a ready host's first missed heartbeat is tolerated: still Ready, stream kept",
     at('Ready', { failures: 0, reason: 'Ready' }),
+    down('Timeout'),
+    'Ready',
+    [],
+    1,
+  ],
+  [
+    'ready host goes down: the second missed heartbeat in a row',
+    at('Ready', { failures: 1, reason: 'Unreachable' }),
     down('Unreachable'),
+    'NotReady',
+    ['recordNotReady', 'stopEventStream'],
+    2,
+  ],
+  [
+    'a tolerated miss is forgotten once the host answers',
+    at('Ready', { failures: 1, reason: 'Timeout' }),
+    up,
+    'Ready',
+    [],
+    0,
+  ],
+  [
+    'a failure that cannot pass by itself counts at once (TLS)',
+    at('Ready', { failures: 0, reason: 'Ready' }),
+    down('TLSError'),
+    'NotReady',
+    ['recordNotReady', 'stopEventStream'],
+    1,
+  ],
+  [
+    'a disconnected agent counts at once',
+    at('Ready', { failures: 0, reason: 'Ready' }),
+    down('AgentDisconnected'),
     'NotReady',
     ['recordNotReady', 'stopEventStream'],
     1,

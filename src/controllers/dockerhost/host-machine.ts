@@ -10,6 +10,19 @@ export interface HostMachineContext {
   reason?: HostFailureReason | 'Ready';
 }
 
+/**
+ * Consecutive failed heartbeats a Ready host must show before it is NotReady,
+ * for failures that may be passing (no answer in time, connection dropped).
+ * One slow probe on a loaded machine must not mark every object on the host
+ * HostNotReady and restart its event stream (a rollout would then replace the
+ * replicas there as if they were down); the next probe follows after a
+ * second's backoff, so a stopped daemon is still NotReady within two
+ * heartbeats. Failures that cannot pass by themselves (TLS, credentials,
+ * configuration, a disconnected agent) count at once.
+ */
+export const READY_FAILURE_THRESHOLD = 2;
+const PASSING_FAILURES: ReadonlySet<HostFailureReason> = new Set(['Unreachable', 'Timeout', 'DaemonError']);
+
 export type HostObservation =
   { type: 'OBSERVED'; reachable: true } | { type: 'OBSERVED'; reachable: false; reason: HostFailureReason };
 
@@ -44,6 +57,11 @@ export const hostMachine = setup({
   guards: {
     reachable: ({ event }) => event.reachable,
     sameReason: ({ context, event }) => !event.reachable && context.reason === event.reason,
+    /** A Ready host's first passing failure(s): it stays Ready until the threshold. */
+    tolerated: ({ context, event }) =>
+      !event.reachable &&
+      PASSING_FAILURES.has(event.reason) &&
+      context.failures + 1 < READY_FAILURE_THRESHOLD,
   },
 }).createMachine({
   id: 'dockerhost',
@@ -66,6 +84,7 @@ export const hostMachine = setup({
       on: {
         OBSERVED: [
           { guard: 'reachable', target: 'Ready', actions: ['resetFailures'] },
+          { guard: 'tolerated', target: 'Ready', actions: ['countFailure'] },
           { target: 'NotReady', actions: ['countFailure', 'recordNotReady', 'stopEventStream'] },
         ],
       },

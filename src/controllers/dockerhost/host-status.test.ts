@@ -123,13 +123,19 @@ describe('nextHostStatus', () => {
     expect(second.lastHeartbeatTime).not.toBe(first.lastHeartbeatTime);
   });
 
-  it('goes NotReady with the reason, keeps the last engine facts and heartbeat', () => {
+  it('stays Ready through one missed heartbeat, conditions untouched, and counts it', () => {
     const first = status(undefined, { ok: true, facts }, t0);
-    const down = status(
-      first,
-      { ok: false, reason: 'Unreachable', message: 'connect ECONNREFUSED' },
-      later(1000),
-    );
+    const missed = status(first, { ok: false, reason: 'Timeout', message: 'no answer in 2 s' }, later(1000));
+    expect(missed.phase).toBe('Ready');
+    expect(missed.conditions).toEqual(first.conditions);
+    expect(missed.engine).toEqual(first.engine);
+    expect(missed.machine?.context).toMatchObject({ failures: 1 });
+  });
+
+  it('goes NotReady with the reason on the second missed heartbeat, keeps the last engine facts and heartbeat', () => {
+    const first = status(undefined, { ok: true, facts }, t0);
+    const refused = { ok: false as const, reason: 'Unreachable' as const, message: 'connect ECONNREFUSED' };
+    const down = status(status(first, refused, later(1000)), refused, later(2000));
     expect(down.phase).toBe('NotReady');
     expect(down.engine).toEqual(first.engine);
     expect(down.lastHeartbeatTime).toBe(first.lastHeartbeatTime);
@@ -137,7 +143,7 @@ describe('nextHostStatus', () => {
     expect(ready).toMatchObject({ status: 'False', reason: 'Unreachable' });
     expect(ready?.message).toContain('ECONNREFUSED');
     expect(down.conditions?.find((c) => c.type === 'Reconciling')?.status).toBe('True');
-    expect(down.machine?.context).toMatchObject({ failures: 1 });
+    expect(down.machine?.context).toMatchObject({ failures: 2 });
   });
 });
 
@@ -216,6 +222,7 @@ describe('nextHostStatus with an agent', () => {
     const gone = { ...agent('2026-12-05T10:00:20Z', 5), connected: false };
     const next = nextHostStatus(first, {
       ...base,
+      step: { saved: { state: 'NotReady', context: { failures: 1 }, version: 1 } },
       observation: { ok: false, reason: 'AgentDisconnected', message: 'the agent is disconnected' },
       agent: gone,
       now: new Date('2026-12-05T10:00:30Z'),

@@ -43,18 +43,23 @@ export function nextHostStatus(prev: DockerHostStatus | undefined, input: HostSt
     message,
     ...(input.generation !== undefined ? { observedGeneration: input.generation } : {}),
   });
+  // A failure the machine tolerates (the host stays Ready until the next
+  // probe confirms it) leaves the conditions as they were.
+  const tolerated = !obs.ok && input.step.saved.state === 'Ready' && prev?.conditions !== undefined;
   const next: DockerHostStatus = {
     ...(input.generation !== undefined ? { observedGeneration: input.generation } : {}),
-    conditions: obs.ok
-      ? markReady(
-          prev?.conditions,
-          detail(
-            Reason.Connected,
-            `Docker ${obs.facts.engine.version ?? '(unknown version)'} reachable at ${input.endpoint}`,
-          ),
-          now,
-        )
-      : markRetrying(prev?.conditions, detail(obs.reason, `${input.endpoint}: ${obs.message}`), now),
+    conditions: tolerated
+      ? (prev?.conditions ?? [])
+      : obs.ok
+        ? markReady(
+            prev?.conditions,
+            detail(
+              Reason.Connected,
+              `Docker ${obs.facts.engine.version ?? '(unknown version)'} reachable at ${input.endpoint}`,
+            ),
+            now,
+          )
+        : markRetrying(prev?.conditions, detail(obs.reason, `${input.endpoint}: ${obs.message}`), now),
     phase: input.step.saved.state as NonNullable<DockerHostStatus['phase']>,
     machine: {
       state: input.step.saved.state,

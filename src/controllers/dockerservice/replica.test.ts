@@ -164,6 +164,26 @@ describe('replicaOf', () => {
       { state: 'HostDown', ready: false, hostDownSince: new Date(ago(50)) },
     ],
     [
+      'host Ready again, but the container still says HostNotReady: HostDown until it is observed again',
+      container({
+        conditions: [cond('Ready', 'False', ago(1), Reason.HostNotReady)],
+        entry: { phase: Reason.HostNotReady },
+      }),
+      [readyHost],
+      0,
+      { state: 'HostDown', ready: false },
+    ],
+    [
+      'host Ready again, the container still says AgentDisconnected: HostDown as well',
+      container({
+        conditions: [cond('Ready', 'Unknown', ago(1), Reason.AgentDisconnected)],
+        entry: { phase: Reason.AgentDisconnected },
+      }),
+      [readyHost],
+      0,
+      { state: 'HostDown', ready: false },
+    ],
+    [
       'host without conditions yet',
       container(),
       [dockerHost('h1')],

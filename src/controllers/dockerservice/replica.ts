@@ -15,6 +15,14 @@ import { EventReason, Reason } from '../../crds/reasons.js';
 import { getCondition, READY, STALLED, type Condition } from '../../runtime/conditions.js';
 import { PLACEMENT_HASH_ANNOTATION, SERVICE_LABELS, SLOT_ANNOTATION, type Replica } from './types.js';
 
+/**
+ * Per-host phases of a DockerContainer written while its host was not Ready.
+ * Until the container is observed again they are what the container last
+ * knew of its host, not news about the replica: it counts as HostDown, never
+ * as a replica that is merely not Available (which a rollout replaces freely).
+ */
+const HOST_DOWN_PHASES: ReadonlySet<string> = new Set([Reason.HostNotReady, Reason.AgentDisconnected]);
+
 /** Per-host phases of a DockerContainer that are a failure of the replica. */
 const FAILED_REPLICA_PHASES: ReadonlySet<string> = new Set([
   Reason.CrashLoopBackOff,
@@ -111,6 +119,7 @@ function statusOf(input: ReplicaInput, hostName: string): ReplicaStatus {
     return { state: 'HostDown', ready: false, ...(since ? { hostDownSince: since } : {}) };
   }
   const entry = container.status?.hosts?.find((h) => h.name === hostName);
+  if (entry && HOST_DOWN_PHASES.has(entry.phase)) return { state: 'HostDown', ready: false };
   const failure = failureOf(container, entry);
   if (failure !== undefined) return { state: 'Failed', ready: false, failure };
   const isReady =
