@@ -7,7 +7,7 @@ import { errorMessage, isAgentDisconnectedError } from '../docker/errors.js';
 import { isUnresponsiveHostError } from '../docker/responsiveness.js';
 import { formatTime, getCondition, isTrue } from '../runtime/conditions.js';
 import type { ReconcileContext, Reconciler, ReconcileResult, Request } from '../runtime/controller.js';
-import type { EventRecorder } from '../runtime/events.js';
+import { withRelated, type EventRecorder } from '../runtime/events.js';
 import {
   addFinalizer,
   hasFinalizer,
@@ -286,7 +286,8 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       previous,
       paused,
       logger: ctx.logger.child({ host: host.metadata.name }) as Logger,
-      events: this.deps.events,
+      // Every Event of a per-host step names the host it happened on.
+      events: withRelated(this.deps.events, host),
       metrics: this.deps.metrics ?? noopManagedMetrics,
       now,
       signal: ctx.signal,

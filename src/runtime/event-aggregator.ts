@@ -1,6 +1,7 @@
 // The pure bookkeeping behind the event recorder: which occurrences become a
 // new Event and which only bump `series.count` of the Event already created.
-// Occurrences are "the same" when object uid, reason and note match within a
+// Occurrences are "the same" when object uid, reason, note and the related
+// object (if any) match within a
 // window after the last one (client-go's events library does the same with
 // its isomorphic-event cache). While a write for a key is in flight, further
 // occurrences are only counted; one patch with the latest count follows.
@@ -9,10 +10,12 @@ export interface EventKeyParts {
   uid: string;
   reason: string;
   note: string;
+  /** The related object, kind/name; absent when the Event names none. */
+  related?: string;
 }
 
-export function eventKey({ uid, reason, note }: EventKeyParts): string {
-  return JSON.stringify([uid, reason, note]);
+export function eventKey({ uid, reason, note, related }: EventKeyParts): string {
+  return JSON.stringify(related === undefined ? [uid, reason, note] : [uid, reason, note, related]);
 }
 
 export type EventCommand =

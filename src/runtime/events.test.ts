@@ -7,7 +7,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { FakeEventRecorder, KubeEventRecorder, truncateNote, type EventsApi } from './events.js';
+import { FakeEventRecorder, KubeEventRecorder, truncateNote, withRelated, type EventsApi } from './events.js';
 import { captureLogger, deferred } from './test-support.js';
 
 const container: KubernetesObject = {
@@ -93,6 +93,28 @@ describe('KubeEventRecorder', () => {
     });
     expect(call.body.metadata?.name).toMatch(/^web\.[0-9a-f]+$/);
     expect(call.body.eventTime.toISOString()).toBe('2025-01-01T00:00:00.000000Z');
+  });
+
+  it('names the related object through withRelated, and keeps one Event per related object', async () => {
+    const { api, calls } = fakeApi();
+    const { rec } = recorder(api, { t: Date.UTC(2025, 0, 1) });
+    const host = (name: string) => ({
+      apiVersion: 'dockyard.io/v1alpha1',
+      kind: 'DockerHost',
+      metadata: { name, uid: `uid-${name}` },
+    });
+    withRelated(rec, host('edge-1')).event(container, 'Normal', 'DriftRepaired', 'Start', 'started again');
+    withRelated(rec, host('edge-2')).event(container, 'Normal', 'DriftRepaired', 'Start', 'started again');
+    rec.event(container, 'Normal', 'DriftRepaired', 'Start', 'started again');
+    await rec.flush();
+    const creates = calls.flatMap((c) => (c.op === 'create' ? [c.body] : []));
+    expect(creates.map((b) => b.related?.name)).toEqual(['edge-1', 'edge-2', undefined]);
+    expect(creates[0]?.related).toEqual({
+      apiVersion: 'dockyard.io/v1alpha1',
+      kind: 'DockerHost',
+      name: 'edge-1',
+      uid: 'uid-edge-1',
+    });
   });
 
   it('turns repeats into series.count merge patches of the same Event', async () => {

@@ -20,6 +20,15 @@ import { EventAggregator, eventKey, type EventCommand } from './event-aggregator
 
 export type EventType = 'Normal' | 'Warning';
 
+/** Another object an Event concerns (events.k8s.io/v1 `related`), e.g. the DockerHost a repair happened on. */
+export interface RelatedObject {
+  apiVersion?: string;
+  kind?: string;
+  name?: string;
+  namespace?: string;
+  uid?: string;
+}
+
 export interface EventRecorder {
   /**
    * Records that `action` on `regarding` happened for `reason`, e.g.
@@ -31,7 +40,28 @@ export interface EventRecorder {
     reason: Reason | EventReason,
     action: string,
     note: string,
+    options?: { related?: RelatedObject },
   ): void;
+}
+
+/**
+ * `recorder` with every Event also naming `related` (unless the caller names
+ * another): what a per-host step records, so a view of one host (the
+ * dashboard's fleet grid) can count the repairs and refusals that happened on
+ * it without parsing notes.
+ */
+export function withRelated(recorder: EventRecorder, related: KubernetesObject): EventRecorder {
+  const ref: RelatedObject = {
+    apiVersion: related.apiVersion,
+    kind: related.kind,
+    name: related.metadata?.name,
+    ...(related.metadata?.namespace ? { namespace: related.metadata.namespace } : {}),
+    ...(related.metadata?.uid ? { uid: related.metadata.uid } : {}),
+  };
+  return {
+    event: (regarding, type, reason, action, note, options) =>
+      recorder.event(regarding, type, reason, action, note, { related: ref, ...options }),
+  };
 }
 
 export type EventsApi = Pick<EventsV1Api, 'createNamespacedEvent' | 'patchNamespacedEvent'>;
@@ -83,15 +113,30 @@ export class KubeEventRecorder implements EventRecorder {
     this.writesStop = options.writesStop;
   }
 
-  event(regarding: KubernetesObject, type: EventType, reason: string, action: string, note: string): void {
+  event(
+    regarding: KubernetesObject,
+    type: EventType,
+    reason: string,
+    action: string,
+    note: string,
+    options: { related?: RelatedObject } = {},
+  ): void {
     try {
       const truncated = truncateNote(note);
       const uid =
         regarding.metadata?.uid ??
         `${regarding.kind}/${regarding.metadata?.namespace}/${regarding.metadata?.name}`;
-      const key = eventKey({ uid, reason, note: truncated });
+      const related = options.related;
+      const key = eventKey({
+        uid,
+        reason,
+        note: truncated,
+        ...(related ? { related: `${related.kind}/${related.name}` } : {}),
+      });
       const command = this.aggregator.record(key, this.now());
-      this.run(key, command, () => this.build(regarding, type, reason, action, truncated));
+      this.run(key, command, () =>
+        this.build({ regarding, type, reason, action, note: truncated, ...(related ? { related } : {}) }),
+      );
     } catch (err) {
       this.log.warn({ err, reason }, 'could not record event');
     }
@@ -144,13 +189,15 @@ export class KubeEventRecorder implements EventRecorder {
     this.pending.add(task);
   }
 
-  private build(
-    regarding: KubernetesObject,
-    type: EventType,
-    reason: string,
-    action: string,
-    note: string,
-  ): EventsV1Event {
+  private build(e: {
+    regarding: KubernetesObject;
+    type: EventType;
+    reason: string;
+    action: string;
+    note: string;
+    related?: RelatedObject;
+  }): EventsV1Event {
+    const { regarding, type, reason, action, note, related } = e;
     const now = this.now();
     const meta = regarding.metadata ?? {};
     const namespace = meta.namespace || 'default';
@@ -175,6 +222,7 @@ export class KubeEventRecorder implements EventRecorder {
         uid: meta.uid,
         resourceVersion: meta.resourceVersion,
       },
+      ...(related ? { related } : {}),
     };
   }
 }
