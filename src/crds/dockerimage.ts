@@ -81,6 +81,25 @@ export const DockerImageHostStatus = Type.Object({
         currentBytes: int('Bytes downloaded so far.', { minimum: 0 }),
         totalBytes: int('Bytes to download, when known.', { minimum: 0 }),
         percent: int('Percent done.', { minimum: 0, maximum: 100 }),
+        layers: Type.Optional(
+          list(
+            Type.Object({
+              id: str('The short layer id Docker prints.', { maxLength: 128 }),
+              status: str(
+                'Docker’s last word on the layer: Waiting, Downloading, Pull complete, Already exists…',
+                {
+                  maxLength: 64,
+                },
+              ),
+              currentBytes: int('Bytes of this layer downloaded so far.', { minimum: 0 }),
+              totalBytes: int('Bytes of this layer, when known (0 for one already on the host).', {
+                minimum: 0,
+              }),
+            }),
+            'Per layer, in the order Docker first named them (the first 64; the totals count every layer).',
+            { maxItems: 64 },
+          ),
+        ),
       },
       { description: 'Pull progress while pulling.' },
     ),

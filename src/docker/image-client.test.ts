@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_REPORTED_LAYERS,
   classifyPullError,
   dockerErrorText,
   imageClient,
@@ -145,21 +146,56 @@ describe('PullProgressTracker', () => {
       { status: 'Downloading', id: 'b', progressDetail: { current: 0, total: 3000 } },
     ];
     feed.forEach((m) => t.add(m));
-    expect(t.snapshot()).toEqual<PullProgress>({ currentBytes: 500, totalBytes: 4000, percent: 12 });
+    const layer = (id: string, status: string, currentBytes: number, totalBytes: number) => ({
+      id,
+      status,
+      currentBytes,
+      totalBytes,
+    });
+    expect(t.snapshot()).toEqual<PullProgress>({
+      currentBytes: 500,
+      totalBytes: 4000,
+      percent: 12,
+      layers: [
+        layer('base', 'Already exists', 0, 0),
+        layer('a', 'Downloading', 500, 1000),
+        layer('b', 'Downloading', 0, 3000),
+      ],
+    });
     t.add({ status: 'Download complete', id: 'a' });
     t.add({ status: 'Downloading', id: 'b', progressDetail: { current: 1500, total: 3000 } });
-    expect(t.snapshot()).toEqual<PullProgress>({ currentBytes: 2500, totalBytes: 4000, percent: 62 });
+    expect(t.snapshot()).toMatchObject<PullProgress>({ currentBytes: 2500, totalBytes: 4000, percent: 62 });
+    expect(t.snapshot().layers?.[1]).toEqual(layer('a', 'Download complete', 1000, 1000));
     t.add({ status: 'Extracting', id: 'b', progressDetail: { current: 10, total: 9000 } });
     t.add({ status: 'Pull complete', id: 'a' });
     t.add({ status: `Digest: sha256:${'a'.repeat(64)}` });
-    expect(t.snapshot()).toEqual<PullProgress>({ currentBytes: 4000, totalBytes: 4000, percent: 100 });
+    expect(t.snapshot()).toMatchObject<PullProgress>({ currentBytes: 4000, totalBytes: 4000, percent: 100 });
+    expect(t.snapshot().layers?.map((l) => l.status)).toEqual([
+      'Already exists',
+      'Pull complete',
+      'Extracting',
+    ]);
     expect(t.digest).toBe(`sha256:${'a'.repeat(64)}`);
   });
 
   it('reports nothing before sizes are known', () => {
     const t = new PullProgressTracker();
     t.add({ status: 'Pulling fs layer', id: 'a' });
-    expect(t.snapshot()).toEqual({ currentBytes: 0, totalBytes: 0, percent: 0 });
+    expect(t.snapshot()).toEqual({
+      currentBytes: 0,
+      totalBytes: 0,
+      percent: 0,
+      layers: [{ id: 'a', status: 'Pulling fs layer', currentBytes: 0, totalBytes: 0 }],
+    });
+  });
+
+  it(`lists at most ${MAX_REPORTED_LAYERS} layers, and counts every one`, () => {
+    const t = new PullProgressTracker();
+    for (let i = 0; i < MAX_REPORTED_LAYERS + 6; i++)
+      t.add({ status: 'Downloading', id: `l${i}`, progressDetail: { current: 1, total: 2 } });
+    const snap = t.snapshot();
+    expect(snap.layers).toHaveLength(MAX_REPORTED_LAYERS);
+    expect(snap.totalBytes).toBe(2 * (MAX_REPORTED_LAYERS + 6));
   });
 });
 
@@ -202,7 +238,12 @@ describe('imageClient.pull', () => {
     expect(calls[0]?.[0]).toBe(AUTH);
     expect(calls[0]?.[1]).toEqual({ fromImage: 'reg:5000/app', tag: '1', platform: 'linux/amd64' });
     expect(JSON.stringify(calls[0]?.[1])).not.toContain('secret-pw');
-    expect(seen.at(-1)).toEqual({ currentBytes: 20, totalBytes: 20, percent: 100 });
+    expect(seen.at(-1)).toEqual({
+      currentBytes: 20,
+      totalBytes: 20,
+      percent: 100,
+      layers: [{ id: 'a', status: 'Pull complete', currentBytes: 20, totalBytes: 20 }],
+    });
   });
 
   it('pulls anonymously without an auth argument', async () => {

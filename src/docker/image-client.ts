@@ -90,10 +90,25 @@ export interface ProgressMessage {
   aux?: { Digest?: string };
 }
 
+/** One layer of a pull, as Docker's progress messages last described it. */
+export interface LayerProgress {
+  /** The short layer id Docker prints. */
+  id: string;
+  /** Docker's last status for it: Waiting, Downloading, Extracting, Pull complete, Already exists… */
+  status: string;
+  currentBytes: number;
+  totalBytes: number;
+}
+
+/** Layers a snapshot lists at most (an image with more shows its first ones; the totals count all). */
+export const MAX_REPORTED_LAYERS = 64;
+
 export interface PullProgress {
   currentBytes: number;
   totalBytes: number;
   percent: number;
+  /** Per layer, in the order Docker first named them. */
+  layers?: LayerProgress[];
 }
 
 const LAYER_DONE = new Set(['Verifying Checksum', 'Download complete', 'Extracting', 'Pull complete']);
@@ -104,7 +119,7 @@ const LAYER_DONE = new Set(['Verifying Checksum', 'Download complete', 'Extracti
  * neither), and a percentage. Pure apart from its own state.
  */
 export class PullProgressTracker {
-  private readonly layers = new Map<string, { current: number; total: number }>();
+  private readonly layers = new Map<string, { current: number; total: number; status: string }>();
   /** The digest the daemon reported for the pulled reference, if any. */
   digest: string | undefined;
 
@@ -114,19 +129,25 @@ export class PullProgressTracker {
     const id = m.id;
     if (!id || !m.status) return;
     if (m.status === 'Already exists') {
-      this.layers.delete(id);
+      // On the host already: listed, but no bytes to download.
+      this.layers.set(id, { current: 0, total: 0, status: m.status });
       return;
     }
-    const layer = this.layers.get(id) ?? { current: 0, total: 0 };
+    const layer = this.layers.get(id) ?? { current: 0, total: 0, status: m.status };
     if (m.status === 'Downloading') {
       const total = m.progressDetail?.total;
       const current = m.progressDetail?.current;
       if (typeof total === 'number' && total > 0) layer.total = total;
       if (typeof current === 'number') layer.current = Math.min(current, layer.total || current);
+      layer.status = m.status;
       this.layers.set(id, layer);
     } else if (LAYER_DONE.has(m.status)) {
-      if (this.layers.has(id)) layer.current = layer.total || layer.current;
+      if (this.layers.has(id)) {
+        layer.current = layer.total || layer.current;
+        layer.status = m.status;
+      }
     } else if (m.status === 'Pulling fs layer' || m.status === 'Waiting') {
+      layer.status = m.status;
       this.layers.set(id, layer);
     }
   }
@@ -134,12 +155,15 @@ export class PullProgressTracker {
   snapshot(): PullProgress {
     let currentBytes = 0;
     let totalBytes = 0;
-    for (const l of this.layers.values()) {
+    const layers: LayerProgress[] = [];
+    for (const [id, l] of this.layers) {
       currentBytes += l.current;
       totalBytes += l.total;
+      if (layers.length < MAX_REPORTED_LAYERS)
+        layers.push({ id, status: l.status, currentBytes: l.current, totalBytes: l.total });
     }
     const percent = totalBytes > 0 ? Math.min(100, Math.floor((currentBytes * 100) / totalBytes)) : 0;
-    return { currentBytes, totalBytes, percent };
+    return { currentBytes, totalBytes, percent, ...(layers.length > 0 ? { layers } : {}) };
   }
 }
 
