@@ -32,6 +32,8 @@ RUN npm ci
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The dashboard's browser bundle (esbuild, a devDependency) lands in dist/dashboard-web.
+COPY scripts/build-dashboard.ts ./scripts/
 # The image carries production code only: `dockyard dev` (src/cli/dev-command,
 # loaded on demand) and the local environment it starts (src/localenv, with its
 # devDependency testcontainers) stay in the repository.

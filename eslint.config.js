@@ -23,7 +23,31 @@ const LAYERS = [
   ['compose', ['runtime', 'docker', 'managed', 'controllers', 'cli', 'policy']],
   // The edge agent's wire protocol, PKI and both tunnel ends: node and its own files only.
   ['agent', ['runtime', 'docker', 'managed', 'controllers', 'cli', 'policy', 'crds', 'compose']],
+  // The dashboard reads the API (runtime informers, crds types) and never Docker.
+  ['dashboard', ['docker', 'managed', 'controllers', 'cli', 'policy', 'agent', 'compose']],
 ];
+
+/**
+ * The dashboard's browser code: the platform and lit-html, plus the row types
+ * the server sends (views/types.ts). Nothing of Node, nothing of the server.
+ */
+const browserRules = {
+  files: ['src/dashboard/web/**/*.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          { group: ['node:*'], message: 'src/dashboard/web runs in the browser.' },
+          {
+            group: ['../*', '!../views', '../views/*', '!../views/types.js'],
+            message: 'src/dashboard/web imports only ../views/types.js of the server side.',
+          },
+        ],
+      },
+    ],
+  },
+};
 
 const layerRules = LAYERS.map(([layer, above]) => ({
   files: [`src/${layer}/**/*.ts`],
@@ -62,6 +86,7 @@ export default tseslint.config(
     },
   },
   ...layerRules,
+  browserRules,
   {
     // Functions read top to bottom on one screen. Tests (tables of cases)
     // and support files are exempt; src/ is not.

@@ -36,6 +36,7 @@ function summary() {
 const onlyUnit = process.argv.includes('--unit');
 let ok = step('lint', 'npx', ['eslint', '.']) && step('format', 'npx', ['prettier', '--check', '.']);
 ok = step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']) && ok;
+ok = step('typecheck (dashboard, browser)', 'npx', ['tsc', '-p', 'tsconfig.web.json']) && ok;
 if (ok && !onlyUnit) ok = step('prepare local environment', 'npx', ['tsx', 'scripts/prepare-env.ts']);
 
 rmSync(resultsFile, { force: true });

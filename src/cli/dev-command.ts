@@ -21,6 +21,8 @@ import {
   type DevEnvironmentInfo,
 } from '../localenv/dev-environment.js';
 import { waitFor } from '../localenv/process.js';
+import { ensureDashboardBundle } from '../localenv/dashboard-bundle.js';
+import { startDashboard, type RunningDashboard } from '../dashboard/dashboard.js';
 import { createLogger } from '../runtime/logging.js';
 import type { Manager } from '../runtime/manager.js';
 import { resolveClusterId } from './cluster-id.js';
@@ -145,10 +147,14 @@ async function startAndRun(
     'starting manager',
   );
   const announce = new AbortController();
+  const dashboard = options.dashboardListen
+    ? await startDevDashboard({ kc, logger, listen: options.dashboardListen })
+    : undefined;
   const runnable = {
     start: async () => {
       await manager.start();
       announceWhenReady(manager, kc, announce.signal, {
+        ...(dashboard ? { dashboard: dashboard.server.url } : {}),
         logger,
         pretty: options.logFormat === 'pretty',
         info,
@@ -166,7 +172,10 @@ async function startAndRun(
   try {
     return await runManager(runnable, {
       logger,
-      stopAlso: () => registered.stop(),
+      stopAlso: async () => {
+        await dashboard?.stop();
+        await registered.stop();
+      },
       process: ctx.signals,
     });
   } finally {
@@ -191,6 +200,8 @@ function writeDevFiles(dataDir: string, info: DevEnvironmentInfo): { kubeconfig:
 }
 
 interface Announcement {
+  /** The dashboard's URL, when it is served. */
+  dashboard?: string;
   logger: Logger;
   pretty: boolean;
   info: DevEnvironmentInfo;
@@ -245,6 +256,7 @@ async function announceWhenReady(
     dockerHost: a.info.dockerHost,
     metrics: metrics ? httpUrl(metrics, '/metrics') : undefined,
     probes: probes ? httpUrl(probes, '/readyz') : undefined,
+    dashboard: a.dashboard,
   };
   if (!ready) {
     const condition = host ? readyCondition(host) : undefined;
@@ -291,4 +303,33 @@ function readyCondition(host: DockerHost): { status: string; reason?: string; me
 function httpUrl(address: AddressInfo, path: string): string {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return `http://${host}:${address.port}${path}`;
+}
+
+/**
+ * The dashboard beside dev mode's controllers, with dev mode's kubeconfig; its
+ * bundle is built first when a source changed. A taken port is no obstacle:
+ * it then serves on a free one (the banner says which).
+ */
+async function startDevDashboard(opts: {
+  kc: KubeConfig;
+  logger: Logger;
+  listen: { host: string; port: number };
+}): Promise<RunningDashboard> {
+  const bundle = await ensureDashboardBundle();
+  const start = (port: number) =>
+    startDashboard({
+      kc: opts.kc,
+      logger: opts.logger.child({ component: 'dashboard' }),
+      host: opts.listen.host,
+      port,
+      namespaces: ['default'],
+      assetsDir: bundle.dir,
+    });
+  try {
+    return await start(opts.listen.port);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    opts.logger.warn({ port: opts.listen.port }, 'the dashboard port is taken; serving on a free one');
+    return start(0);
+  }
 }

@@ -52,6 +52,8 @@ export interface ReadyFacts {
   dockerHost: string;
   metrics: string | undefined;
   probes: string | undefined;
+  /** The dashboard URL, when dev mode serves it. */
+  dashboard?: string | undefined;
 }
 
 /** The commands to try once dev mode is ready, in order. */
@@ -71,6 +73,7 @@ export function readyBanner(facts: ReadyFacts): string {
     ['Docker', `${facts.dockerHost} (DockerHost "local")`],
     ...(facts.metrics ? [['metrics', facts.metrics] as [string, string]] : []),
     ...(facts.probes ? [['probes', facts.probes] as [string, string]] : []),
+    ...(facts.dashboard ? [['dashboard', facts.dashboard] as [string, string]] : []),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return [

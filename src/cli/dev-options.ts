@@ -5,6 +5,7 @@
 // obstacle.
 
 import type { AgentEndpointSettings } from '../managed/controller-deps.js';
+import { DEFAULT_DASHBOARD_LISTEN, parseListen } from './dashboard-command.js';
 import {
   agentEndpointSettings,
   withAgentEndpointFlags,
@@ -55,6 +56,8 @@ export interface DevCommandOptions {
   adoptPrevious: boolean;
   /** Absent: no agent endpoint (--agent-bind-address not given). */
   agentEndpoint: AgentEndpointSettings | undefined;
+  /** Where `dockyard dashboard` is served beside the controllers; absent: not at all (--dashboard-listen 0). */
+  dashboardListen: { host: string; port: number } | undefined;
 }
 
 /** The embedded control plane has no dockyard-system namespace: agent Secrets go to default. */
@@ -69,6 +72,7 @@ interface ParsedFlags extends AgentEndpointFlags {
   logFormat: LogFormat;
   syncPeriod: number;
   adoptPrevious: boolean;
+  dashboardListen: { host: string; port: number } | false;
 }
 
 /** The `dev` command with its flags; the caller attaches the action. */
@@ -115,6 +119,14 @@ function devFlags(facts: DevFacts): Command {
         .argParser(positiveDuration)
         .default(parseDuration('10m'), '10m'),
     )
+    .addOption(
+      new Option(
+        '--dashboard-listen <host:port>',
+        'serve the dashboard here (a free port when this one is taken); "0" turns it off',
+      )
+        .argParser((v: string) => (v === '0' ? false : parseListen(v)))
+        .default(parseListen(DEFAULT_DASHBOARD_LISTEN), DEFAULT_DASHBOARD_LISTEN),
+    )
     .option(
       '--no-adopt-previous',
       'do not take back the Docker objects a previous dev environment (a wiped data dir, another checkout) ' +
@@ -136,6 +148,7 @@ export function devOptionsOf(command: Command, cwd: string): DevCommandOptions {
     logFormat: flags.logFormat,
     adoptPrevious: flags.adoptPrevious,
     agentEndpoint: agentEndpointSettings(flags, { namespace: DEV_AGENT_NAMESPACE }),
+    dashboardListen: flags.dashboardListen === false ? undefined : flags.dashboardListen,
   };
 }
 

@@ -14,6 +14,7 @@ import { composeCommand, composeConvertOptionsOf } from './compose-options.js';
 import { devCommand, devFacts, devOptionsOf, type DevCommandOptions } from './dev-options.js';
 import { processEnvironment, type CliEnvironment } from './environment.js';
 import { agentCommand, runAgentCommand, type AgentCommandOptions } from './agent-command.js';
+import { dashboardCommand, runDashboardCommand, type DashboardCommandOptions } from './dashboard-command.js';
 
 export interface CommandRunners {
   controller(options: ControllerCommandOptions, env: CliEnvironment): Promise<number>;
@@ -73,6 +74,12 @@ export function buildProgram(
       result.exitCode = await runAgentCommand(flags, packageVersion());
     });
   program.addCommand(agent);
+  const dashboard = dashboardCommand(env)
+    .showHelpAfterError('(run dockyard dashboard --help for the flags)')
+    .action(async (flags: DashboardCommandOptions) => {
+      result.exitCode = await runDashboardCommand(flags, env);
+    });
+  program.addCommand(dashboard);
   return { program, result };
 }
 
