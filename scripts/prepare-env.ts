@@ -15,8 +15,9 @@ const started = Date.now();
 const log = (m: string) => console.log(`[prepare] ${m}`);
 
 // Tools the tests and the leak check call directly.
-// lua5.4 and lua-dkjson run the Argo CD health checks in the tests (gitops/).
-await ensureDebianPackages(['openssl', 'iproute2', 'lua5.4', 'lua-dkjson'], log);
+// lua5.4 and lua-dkjson run the Argo CD health checks in the tests (gitops/);
+// chromium (headless) drives the dashboard's browser tests.
+await ensureDebianPackages(['openssl', 'iproute2', 'lua5.4', 'lua-dkjson', 'chromium'], log);
 const binaries = await ensureControlPlaneBinaries(log);
 log(
   `control plane: kube-apiserver and kube-controller-manager ${binaries.kubernetesVersion}, ` +

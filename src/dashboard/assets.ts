@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const BUNDLE_FILES = ['index.html', 'app.js', 'app.css'] as const;
+export const BUNDLE_FILES = ['index.html', 'app.js', 'stream-worker.js', 'app.css'] as const;
 
 /** The package root: the nearest directory above this module with a package.json. */
 export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): string {

@@ -67,7 +67,8 @@ describe('the dashboard server', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dashboard-assets-'));
 
   beforeAll(async () => {
-    for (const f of ['index.html', 'app.js', 'app.css']) writeFileSync(join(dir, f), `/* ${f} */`);
+    for (const f of ['index.html', 'app.js', 'stream-worker.js', 'app.css'])
+      writeFileSync(join(dir, f), `/* ${f} */`);
     server = await startDashboardServer({ live, assetsDir: dir, host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {

@@ -119,7 +119,11 @@ export class LiveState {
       };
       for (const s of this.subscribers) s.send(message);
     }
-    for (const s of this.subscribers) if (s.detailKey !== undefined) this.sendDetail(s);
+    const tick: StreamMessage = { type: 'tick', generatedAt: this.state.generatedAt };
+    for (const s of this.subscribers) {
+      if (s.detailKey !== undefined) this.sendDetail(s);
+      s.send(tick);
+    }
   }
 
   private sendDetail(s: Subscriber): void {

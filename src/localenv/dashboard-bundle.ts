@@ -38,13 +38,16 @@ export async function ensureDashboardBundle(
   if (stale) {
     mkdirSync(out, { recursive: true });
     await build({
-      entryPoints: [join(root, 'src/dashboard/web/app.ts')],
+      entryPoints: {
+        app: join(root, 'src/dashboard/web/app.ts'),
+        'stream-worker': join(root, 'src/dashboard/web/stream-worker.ts'),
+      },
       bundle: true,
       minify: true,
       format: 'esm',
       target: 'es2022',
       platform: 'browser',
-      outfile: join(out, 'app.js'),
+      outdir: out,
       legalComments: 'none',
       logLevel: 'silent',
     });

@@ -152,4 +152,6 @@ export interface ObjectDetail {
 export type StreamMessage =
   | { type: 'state'; state: DashboardState }
   | { type: 'patch'; view: ViewName; upsert: unknown[]; remove: string[]; generatedAt: string }
-  | { type: 'detail'; detail: ObjectDetail | null };
+  | { type: 'detail'; detail: ObjectDetail | null }
+  /** Something changed (rows or Events): an object page fetches itself again. */
+  | { type: 'tick'; generatedAt: string };

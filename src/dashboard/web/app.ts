@@ -1,17 +1,19 @@
-// The dashboard page: one EventSource to the local server (state first, then
-// patches), a hash router, and lit-html rendering. No polling: every update
-// arrives on the stream.
+// The dashboard page: the local server's event stream (state first, then
+// patches and change ticks) through a worker shared by the browser's tabs, a
+// hash router, and lit-html rendering. No polling: every update arrives on the
+// stream, and an object page fetches its object when the stream says
+// something changed.
 
 import { html, render } from 'lit-html';
-import type { StreamMessage } from '../views/types.js';
+import type { ObjectDetail, StreamMessage } from '../views/types.js';
+import type { WorkerMessage } from './stream-worker.js';
 import { containersPage, fleetPage, objectPage, objectsPage } from './pages.js';
 import { Store } from './store.js';
 
 const store = new Store();
-let stream: EventSource | undefined;
-let streamFor: string | undefined;
 let live: 'connecting' | 'live' | 'reconnecting' = 'connecting';
 let filter = '';
+let rendered = false;
 
 interface Route {
   page: 'fleet' | 'containers' | 'objects' | 'object';
@@ -26,25 +28,52 @@ function route(): Route {
   return { page: 'fleet' };
 }
 
-/** One stream per tab; it is reopened only when the object page's object changes. */
-function connect(detailKey: string | undefined): void {
-  if (stream && streamFor === detailKey) return;
-  stream?.close();
-  streamFor = detailKey;
-  store.detail = undefined;
-  stream = new EventSource(detailKey ? `/api/stream?detail=${encodeURIComponent(detailKey)}` : '/api/stream');
-  stream.onopen = () => {
-    live = 'live';
-    draw();
-  };
-  stream.onerror = () => {
-    live = 'reconnecting';
-    draw();
-  };
-  stream.onmessage = (e: MessageEvent<string>) => {
-    store.apply(JSON.parse(e.data) as StreamMessage);
-    draw();
-  };
+/** An object page fetches its object again on each change the stream announces (one fetch in flight). */
+let detailFetch: { key: string; again: boolean } | undefined;
+
+async function refreshDetail(): Promise<void> {
+  const r = route();
+  if (r.page !== 'object' || !r.key) return;
+  if (detailFetch?.key === r.key) {
+    detailFetch.again = true;
+    return;
+  }
+  detailFetch = { key: r.key, again: false };
+  try {
+    const res = await fetch(`/api/object?key=${encodeURIComponent(r.key)}`);
+    if (route().key === r.key) store.detail = res.ok ? ((await res.json()) as ObjectDetail) : null;
+  } catch {
+    // The stream's reconnect brings a new tick.
+  }
+  const again = detailFetch.again;
+  detailFetch = undefined;
+  draw();
+  if (again) void refreshDetail();
+}
+
+function onMessage(message: WorkerMessage): void {
+  if (message.type === 'live') live = message.live;
+  else store.apply(message);
+  if (message.type === 'tick' || message.type === 'state') void refreshDetail();
+  draw();
+}
+
+/**
+ * One stream per browser through a SharedWorker (see stream-worker.ts); a
+ * browser without SharedWorker opens its own stream in this tab.
+ */
+function connect(): void {
+  if (typeof SharedWorker === 'function') {
+    const worker = new SharedWorker('/assets/stream-worker.js', { type: 'module', name: 'dockyard-stream' });
+    worker.port.onmessage = (e: MessageEvent<WorkerMessage>) => onMessage(e.data);
+    worker.port.start();
+    window.addEventListener('pagehide', () => worker.port.postMessage('bye'));
+    return;
+  }
+  const stream = new EventSource('/api/stream');
+  stream.onopen = () => onMessage({ type: 'live', live: 'live' });
+  stream.onerror = () => onMessage({ type: 'live', live: 'reconnecting' });
+  stream.onmessage = (e: MessageEvent<string>) => onMessage(JSON.parse(e.data) as StreamMessage);
 }
 
 const THEME_KEY = 'dockyard-dashboard-theme';
@@ -98,23 +127,26 @@ function draw(): void {
           ? objectPage(store.detail, r.key ?? '')
           : fleetPage(state);
   const app = document.getElementById('app');
-  if (app)
-    render(
-      html`${nav(r.page)}
-        <main>${body}</main>`,
-      app,
-    );
+  if (!app) return;
+  // The page's static "Loading…" is not lit-html's to replace: clear it once.
+  if (!rendered) app.textContent = '';
+  rendered = true;
+  render(
+    html`${nav(r.page)}
+      <main>${body}</main>`,
+    app,
+  );
   // For the browser tests' live-update measurement: when the last update was drawn.
   document.body.dataset.renderedAt = String(performance.now());
 }
 
 window.addEventListener('hashchange', () => {
-  const r = route();
-  connect(r.page === 'object' ? r.key : undefined);
+  store.detail = undefined;
+  void refreshDetail();
   draw();
 });
 
 document.documentElement.dataset.theme = localStorage.getItem(THEME_KEY) ?? 'auto';
-const first = route();
-connect(first.page === 'object' ? first.key : undefined);
+connect();
+void refreshDetail();
 draw();

@@ -13,7 +13,7 @@ export class Store {
     this.lastUpdate = performance.now();
     if (message.type === 'state') this.state = message.state;
     else if (message.type === 'detail') this.detail = message.detail;
-    else if (this.state)
+    else if (message.type === 'patch' && this.state)
       this.patch(message.view, message.upsert as Array<{ key: string }>, message.remove, message.generatedAt);
   }
 
