@@ -71,11 +71,11 @@ export class FleetCache {
   }
 
   hosts(): DockerHost[] {
-    return this.objectsOfKind('DockerHost') as DockerHost[];
+    return this.ofKind('DockerHost') as DockerHost[];
   }
 
   containers(): DockerContainer[] {
-    return this.objectsOfKind('DockerContainer') as DockerContainer[];
+    return this.ofKind('DockerContainer') as DockerContainer[];
   }
 
   events(): CoreV1Event[] {
@@ -92,7 +92,8 @@ export class FleetCache {
     return out;
   }
 
-  private objectsOfKind(kind: string): KubernetesObject[] {
+  /** The cached objects of one kind (empty when it is not watched). */
+  ofKind(kind: string): KubernetesObject[] {
     const r = this.opts.resources.find((x) => x.kind === kind);
     return r ? this.objects(r.id) : [];
   }

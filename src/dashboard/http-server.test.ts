@@ -35,6 +35,7 @@ function fakeCache(hosts: DockerHost[]): FleetCache {
     containers: () => [],
     events: () => [],
     byKind: () => new Map([['DockerHost', hosts]]),
+    ofKind: (kind: string) => (kind === 'DockerHost' ? hosts : []),
   } as unknown as FleetCache;
 }
 

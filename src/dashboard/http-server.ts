@@ -90,8 +90,7 @@ class Handler {
       const detail = this.opts.live.detail(url.searchParams.get('key') ?? '');
       return send(res, detail ? 200 : 404, 'application/json', JSON.stringify(detail));
     }
-    if (url.pathname === '/api/stream')
-      return this.stream(req, res, url.searchParams.get('detail') ?? undefined);
+    if (url.pathname === '/api/stream') return this.stream(req, res);
     if (url.pathname === '/healthz') return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
     send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
   }
@@ -105,7 +104,7 @@ class Handler {
     send(res, 200, asset.type, body);
   }
 
-  private stream(req: IncomingMessage, res: ServerResponse, detailKey: string | undefined): void {
+  private stream(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, {
       ...SECURITY_HEADERS,
       'content-type': 'text/event-stream',
@@ -115,7 +114,6 @@ class Handler {
     this.open.add(res);
     const unsubscribe = this.opts.live.subscribe({
       send: (m) => res.write(`data: ${JSON.stringify(m)}\n\n`),
-      ...(detailKey ? { detailKey } : {}),
     });
     const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
     const done = () => {

@@ -7,14 +7,12 @@ import { containerRows } from './views/containers.js';
 import { fleetRows } from './views/fleet.js';
 import { objectDetail, objectRows } from './views/objects.js';
 import type { Access, DashboardState, ObjectDetail, StreamMessage, ViewName } from './views/types.js';
-import { objectKey } from './views/cells.js';
+import { objectKey, type DockyardObject } from './views/cells.js';
 
 type Rows = Record<ViewName, Array<{ key: string }>>;
 
 export interface Subscriber {
   send(message: StreamMessage): void;
-  /** The object page this tab shows (Kind/namespace/name), if any. */
-  detailKey?: string;
 }
 
 /** Rows that are new or changed, and keys that are gone. Pure. */
@@ -31,7 +29,6 @@ export function diffRows(
 export class LiveState {
   private readonly subscribers = new Set<Subscriber>();
   private readonly lastRows = new Map<ViewName, Map<string, string>>();
-  private readonly lastDetail = new Map<Subscriber, string>();
   private state: DashboardState;
   private timer: NodeJS.Timeout | undefined;
 
@@ -64,17 +61,15 @@ export class LiveState {
   subscribe(subscriber: Subscriber): () => void {
     this.subscribers.add(subscriber);
     subscriber.send({ type: 'state', state: this.state });
-    if (subscriber.detailKey !== undefined) this.sendDetail(subscriber);
     return () => {
       this.subscribers.delete(subscriber);
-      this.lastDetail.delete(subscriber);
     };
   }
 
   /** One object's page, or null when it is not (or no longer) in the caches. */
   detail(key: string): ObjectDetail | null {
     const [kind] = key.split('/');
-    const objects = this.opts.cache.byKind().get(kind ?? '') ?? [];
+    const objects = this.opts.cache.ofKind(kind ?? '') as DockyardObject[];
     const obj = objects.find((o) => objectKey(kind ?? '', o) === key);
     if (!obj || !kind) return null;
     return objectDetail({
@@ -119,18 +114,8 @@ export class LiveState {
       };
       for (const s of this.subscribers) s.send(message);
     }
+    // Events change no row: an object page refetches itself on every tick.
     const tick: StreamMessage = { type: 'tick', generatedAt: this.state.generatedAt };
-    for (const s of this.subscribers) {
-      if (s.detailKey !== undefined) this.sendDetail(s);
-      s.send(tick);
-    }
-  }
-
-  private sendDetail(s: Subscriber): void {
-    const detail = this.detail(s.detailKey ?? '');
-    const text = JSON.stringify(detail);
-    if (this.lastDetail.get(s) === text) return;
-    this.lastDetail.set(s, text);
-    s.send({ type: 'detail', detail });
+    for (const s of this.subscribers) s.send(tick);
   }
 }

@@ -152,6 +152,5 @@ export interface ObjectDetail {
 export type StreamMessage =
   | { type: 'state'; state: DashboardState }
   | { type: 'patch'; view: ViewName; upsert: unknown[]; remove: string[]; generatedAt: string }
-  | { type: 'detail'; detail: ObjectDetail | null }
   /** Something changed (rows or Events): an object page fetches itself again. */
   | { type: 'tick'; generatedAt: string };

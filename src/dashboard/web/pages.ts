@@ -16,6 +16,19 @@ import type {
 } from '../views/types.js';
 import { age, bytes, clock } from './format.js';
 
+/** A table's column headers; a column marked 'num' is right-aligned. */
+function columnHeads(columns: Array<string | [string, 'num']>): TemplateResult {
+  return html`<thead>
+    <tr>
+      ${columns.map((c) =>
+        typeof c === 'string'
+          ? html`<th scope="col">${c}</th>`
+          : html`<th scope="col" class="num">${c[0]}</th>`,
+      )}
+    </tr>
+  </thead>`;
+}
+
 const objectHref = (key: string) => `#/object/${encodeURIComponent(key)}`;
 
 function forbidden(access: Access, id: string, what: string): TemplateResult | typeof nothing {
@@ -59,20 +72,7 @@ export function fleetPage(state: DashboardState): TemplateResult {
       <caption class="visually-hidden">
         One row per DockerHost
       </caption>
-      <thead>
-        <tr>
-          <th scope="col">Host</th>
-          <th scope="col">Connection</th>
-          <th scope="col">Mode</th>
-          <th scope="col">Engine</th>
-          <th scope="col">Policy</th>
-          <th scope="col" class="num">Containers (running / all)</th>
-          <th scope="col" class="num">Dockyard objects (ready / placed)</th>
-          <th scope="col" class="num">Drift repairs (1 h)</th>
-          <th scope="col" class="num">Policy refusals</th>
-          <th scope="col">Last seen</th>
-        </tr>
-      </thead>
+      ${columnHeads(['Host', 'Connection', 'Mode', 'Engine', 'Policy', ['Containers (running / all)', 'num'], ['Dockyard objects (ready / placed)', 'num'], ['Drift repairs (1 h)', 'num'], ['Policy refusals', 'num'], 'Last seen'])}
       <tbody>
         ${hosts.map(
           (h) =>
@@ -131,18 +131,7 @@ export function containersPage(state: DashboardState, filter: string): TemplateR
       <caption class="visually-hidden">
         One row per container and host
       </caption>
-      <thead>
-        <tr>
-          <th scope="col">Namespace</th>
-          <th scope="col">DockerContainer</th>
-          <th scope="col">Host</th>
-          <th scope="col">Owner</th>
-          <th scope="col">Image</th>
-          <th scope="col">State</th>
-          <th scope="col">Health</th>
-          <th scope="col" class="num">Restarts</th>
-        </tr>
-      </thead>
+      ${columnHeads(['Namespace', 'DockerContainer', 'Host', 'Owner', 'Image', 'State', 'Health', ['Restarts', 'num']])}
       <tbody>
         ${rows.map(
           (c) =>
@@ -173,16 +162,7 @@ export function objectsPage(state: DashboardState, filter: string): TemplateResu
       <caption class="visually-hidden">
         Every Dockyard object you may list
       </caption>
-      <thead>
-        <tr>
-          <th scope="col">Kind</th>
-          <th scope="col">Namespace</th>
-          <th scope="col">Name</th>
-          <th scope="col">Ready</th>
-          <th scope="col">Phase</th>
-          <th scope="col">Hosts ready</th>
-        </tr>
-      </thead>
+      ${columnHeads(['Kind', 'Namespace', 'Name', 'Ready', 'Phase', 'Hosts ready'])}
       <tbody>
         ${rows.map(
           (o) =>
@@ -240,15 +220,7 @@ function rolloutSection(r: RolloutCell): TemplateResult {
       <caption class="visually-hidden">
         Replicas
       </caption>
-      <thead>
-        <tr>
-          <th scope="col">Slot</th>
-          <th scope="col">Replica</th>
-          <th scope="col">Host</th>
-          <th scope="col">Revision</th>
-          <th scope="col">Ready</th>
-        </tr>
-      </thead>
+      ${columnHeads(['Slot', 'Replica', 'Host', 'Revision', 'Ready'])}
       <tbody>
         ${r.replicas.map(
           (x) =>
@@ -269,15 +241,7 @@ function conditionsSection(detail: ObjectDetail): TemplateResult {
   return html`<section aria-labelledby="conditions-title">
     <h2 id="conditions-title">Conditions</h2>
     <table class="grid">
-      <thead>
-        <tr>
-          <th scope="col">Type</th>
-          <th scope="col">Status</th>
-          <th scope="col">Reason</th>
-          <th scope="col">Message</th>
-          <th scope="col">Since</th>
-        </tr>
-      </thead>
+      ${columnHeads(['Type', 'Status', 'Reason', 'Message', 'Since'])}
       <tbody>
         ${detail.conditions.map(
           (c) =>
@@ -304,15 +268,7 @@ export function objectPage(detail: ObjectDetail | null | undefined, key: string)
     <section aria-labelledby="hosts-title">
       <h2 id="hosts-title">Per host</h2>
       <table class="grid" data-testid="object-hosts">
-        <thead>
-          <tr>
-            <th scope="col">Host</th>
-            <th scope="col">Phase</th>
-            <th scope="col">Message</th>
-            <th scope="col">Details</th>
-            <th scope="col">Updated</th>
-          </tr>
-        </thead>
+        ${columnHeads(['Host', 'Phase', 'Message', 'Details', 'Updated'])}
         <tbody>
           ${detail.hosts.map(
             (h) =>

@@ -5,6 +5,7 @@ import type { DashboardState, ObjectDetail, StreamMessage, ViewName } from '../v
 
 export class Store {
   state: DashboardState | undefined;
+  /** The object page's object, as /api/object last answered (null: not there). */
   detail: ObjectDetail | null | undefined;
   /** When the last message arrived (performance.now()), for the live-update measurement. */
   lastUpdate = 0;
@@ -12,7 +13,6 @@ export class Store {
   apply(message: StreamMessage): void {
     this.lastUpdate = performance.now();
     if (message.type === 'state') this.state = message.state;
-    else if (message.type === 'detail') this.detail = message.detail;
     else if (message.type === 'patch' && this.state)
       this.patch(message.view, message.upsert as Array<{ key: string }>, message.remove, message.generatedAt);
   }
