@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, parseEventChunk, sinceParameter } from './event-stream.js';
+import { backoffDelay, changesObservedState, parseEventChunk, sinceParameter } from './event-stream.js';
 
 const line = (o: object) => JSON.stringify(o) + '\n';
 
@@ -65,5 +65,24 @@ describe('backoffDelay', () => {
     [20, 0, 15000],
   ])('attempt %i with random %f → %i ms', (attempt, r, expected) => {
     expect(backoffDelay(attempt, 500, 30_000, () => r)).toBe(expected);
+  });
+});
+
+describe('changesObservedState', () => {
+  it.each([
+    ['container', 'exec_create: /bin/sh -c true', false],
+    ['container', 'exec_start: /bin/sh -c true', false],
+    ['container', 'exec_die', false],
+    ['container', 'top', false],
+    ['container', 'attach', false],
+    ['container', 'health_status: unhealthy', true],
+    ['container', 'die', true],
+    ['container', 'start', true],
+    ['container', 'update', true],
+    ['container', 'a-future-action', true],
+    ['image', 'exec_create', true],
+    ['network', 'disconnect', true],
+  ])('%s %s → %s', (type, action, expected) => {
+    expect(changesObservedState({ type, action })).toBe(expected);
   });
 });

@@ -62,6 +62,22 @@ function exactTimeNano(line: string): bigint | undefined {
   return match?.[1] !== undefined ? BigInt(match[1]) : undefined;
 }
 
+/**
+ * Container actions that change nothing Dockyard observes: every healthcheck
+ * probe is an exec (exec_create, exec_start, exec_die), so a container with a
+ * one-second healthcheck would otherwise be reconciled every second for
+ * nothing. The health verdict itself arrives as `health_status: …`. Dropped
+ * on this side, not with the daemon's `event` filter: that filter is an
+ * allow-list, and an action a newer Engine adds would be lost.
+ */
+const UNOBSERVED_CONTAINER_ACTIONS = new Set(['attach', 'detach', 'resize', 'top', 'export', 'archive-path']);
+
+/** Whether an event can change what a reconcile observes (a probe's exec cannot). */
+export function changesObservedState(event: Pick<DockerEvent, 'type' | 'action'>): boolean {
+  if (event.type !== 'container') return true;
+  return !event.action.startsWith('exec_') && !UNOBSERVED_CONTAINER_ACTIONS.has(event.action);
+}
+
 /** Docker's `since` accepts seconds with a nanosecond fraction. */
 export function sinceParameter(timeNano: bigint): string {
   const seconds = timeNano / 1_000_000_000n;
@@ -177,6 +193,7 @@ export class DockerEventStream {
       for (const event of parsed.events) {
         if (this.lastTimeNano === undefined || event.timeNano > this.lastTimeNano)
           this.lastTimeNano = event.timeNano;
+        if (!changesObservedState(event)) continue;
         try {
           this.opts.onEvent(event);
         } catch {
