@@ -68,9 +68,13 @@ function template(revision: number, opts: { bad?: boolean } = {}): ContainerTemp
       command: SLEEPER,
       env: [{ name: 'REVISION', value: String(revision) }],
       // The bad revision never turns healthy: the rollout must fail and go back.
+      // A good one's timeout is generous: `true` answers at once, but on a
+      // loaded 2-core machine Docker's exec of the check can take over a
+      // second, and a 1 s timeout then fails a healthy revision 1 (Failed,
+      // with nothing to roll back to).
       healthcheck: opts.bad
         ? { command: ['false'], interval: '1s', timeout: '1s', retries: 1 }
-        : { command: ['true'], interval: '1s', timeout: '1s', retries: 3 },
+        : { command: ['true'], interval: '1s', timeout: '5s', retries: 3 },
     },
   };
 }

@@ -233,7 +233,8 @@ describe('DockerContainer', () => {
       healthcheck: {
         command: ['sh', '-c', 'test -f /tmp/healthy'],
         interval: '1s',
-        timeout: '1s',
+        // Generous: a loaded machine's exec can outlast 1 s, which would read as unhealthy.
+        timeout: '5s',
         retries: 1,
       },
     });
