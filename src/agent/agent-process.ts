@@ -141,10 +141,12 @@ class Agent implements AgentProcess {
       onRequest: (request) => {
         this.desired.record(request);
       },
-      onResponse: (request, response) => {
+      onResponse: async (request, response) => {
         this.desired.recordResponse(request, response);
+        // Saved (fsync'd) before the controller sees Docker's answer: a box that
+        // loses power right after a start still restores what it was told to run.
         // save() writes only when something changed, in order.
-        this.desired
+        await this.desired
           .save()
           .catch((err: unknown) => this.log.warn({ err: String(err) }, 'saving desired state failed'));
       },

@@ -11,7 +11,7 @@
 //                                            a reset stream destroys the daemon request)
 //
 //   POST/DELETE with a body ≤ 1 MiB: buffered whole, onRequest sees it before dockerd does, and
-//   onResponse sees a small (Content-Length ≤ 1 MiB) answer before the controller does.
+//   onResponse sees a small (Content-Length ≤ 1 MiB, or a 204/304) answer before the controller does.
 //
 //   socket closed ─▶ wait (full jitter, initialMs doubling to maxMs; reset after a connection
 //                    that lasted > 30 s) ─▶ dial again, reading credentials() afresh
@@ -67,8 +67,12 @@ export interface TunnelAgentOptions {
   onState?: (state: { connected: boolean; error?: string }) => void;
   /** Called for POST/DELETE with bodies ≤ 1 MiB, after the body arrived and before Docker sees it. */
   onRequest?: (request: RecordedRequest) => void;
-  /** Called for the requests onRequest saw, with Docker's answer, before the controller sees it. */
-  onResponse?: (request: RecordedRequest, response: RecordedResponse) => void;
+  /**
+   * Called for the requests onRequest saw, with Docker's answer, before the
+   * controller sees it; the answer waits for a returned promise (so what the
+   * controller was told happened is recorded first).
+   */
+  onResponse?: (request: RecordedRequest, response: RecordedResponse) => void | Promise<void>;
   log?: AgentLog;
 }
 
@@ -319,13 +323,16 @@ class TunnelDialer {
     dockerRes.once('close', () => {
       if (!dockerRes.complete && !gone(stream)) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     });
-    const length = declaredLength(dockerRes.headers);
+    // A 204 or 304 has no body and so no Content-Length (a start, stop or remove):
+    // it is complete at once, and its request must reach the recorder too.
+    const length = STATUSES_WITHOUT_BODY.has(status) ? 0 : declaredLength(dockerRes.headers);
     // Only a declared, small length is buffered: a pull's progress stream is a POST answered chunked, for minutes.
     if (recorded && this.options.onResponse && length !== undefined && length <= RECORDED_BODY_LIMIT) {
       const read = await readUpTo(dockerRes, RECORDED_BODY_LIMIT);
       if (!read.complete || gone(stream)) return;
       const response = { status, body: bodyOrNone(read.body) };
-      this.callHook('onResponse', () => this.options.onResponse?.(recorded, response));
+      await this.awaitHook('onResponse', async () => this.options.onResponse?.(recorded, response));
+      if (gone(stream)) return;
       stream.respond(responseHeaders);
       stream.end(read.body);
       return;
@@ -338,6 +345,14 @@ class TunnelDialer {
   private callHook(name: string, hook: () => void): void {
     try {
       hook();
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err), hook: name }, 'tunnel hook failed');
+    }
+  }
+
+  private async awaitHook(name: string, hook: () => Promise<void>): Promise<void> {
+    try {
+      await hook();
     } catch (err) {
       this.log.warn({ err: errorMessage(err), hook: name }, 'tunnel hook failed');
     }
@@ -377,6 +392,8 @@ function readUpTo(stream: Readable, limit: number): Promise<{ body: Buffer; comp
     stream.once('close', onClose);
   });
 }
+
+const STATUSES_WITHOUT_BODY: ReadonlySet<number> = new Set([204, 304]);
 
 function declaredLength(headers: Record<string, string | string[] | undefined>): number | undefined {
   const value = headers['content-length'];

@@ -94,6 +94,9 @@ async function startFakeDocker(dir: string): Promise<FakeDocker> {
         res.writeHead(201, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
         res.end(json);
       });
+    } else if (route === 'POST /containers/c0ffee/start') {
+      // As dockerd answers a start: 204, no Content-Length (Go's net/http sends none for 204).
+      res.writeHead(204).end();
     } else if (route === 'GET /slow') {
       res.on('close', () => (fake.slowClosed += 1));
     } else {
@@ -358,7 +361,9 @@ describe('tunnel: requests through the hub socket', () => {
     const responses: RecordedResponse[] = [];
     startAgent(pki.agents.a, {
       onRequest: (r) => requests.push(r),
-      onResponse: (_r, s) => responses.push(s),
+      onResponse: (_r, s) => {
+        responses.push(s);
+      },
     });
     await vi.waitFor(() => expect(controller.hub.state('a')?.connected).toBe(true), WAIT);
     const body = Buffer.from(JSON.stringify({ Image: 'nginx' }));
@@ -367,9 +372,39 @@ describe('tunnel: requests through the hub socket', () => {
     expect(answer.headers['content-type']).toBe('application/json');
     expect(requests).toMatchObject([{ method: 'POST', path: '/containers/create', body }]);
     expect(responses).toEqual([{ status: 201, body: answer.body }]);
+    // A start's 204 carries no Content-Length; the recorder still sees it before the controller.
+    const started = await call(socketPath, { method: 'POST', path: '/containers/c0ffee/start' });
+    expect(started.status).toBe(204);
+    expect(started.headers['content-length']).toBeUndefined();
+    expect(requests.map((r) => r.path)).toEqual(['/containers/create', '/containers/c0ffee/start']);
+    expect(responses).toEqual([
+      { status: 201, body: answer.body },
+      { status: 204, body: undefined },
+    ]);
     // A GET is not the recorder's business.
     await call(socketPath, { path: '/_ping' });
-    expect(requests).toHaveLength(1);
+    expect(requests).toHaveLength(2);
+  });
+
+  it("holds Docker's answer until the recorder has saved it (the controller never hears of a start a power cut could lose)", async () => {
+    const socketPath = await controller.hub.ensureHost('a');
+    let saved: (() => void) | undefined;
+    let answered = false;
+    startAgent(pki.agents.a, {
+      onRequest: () => {},
+      onResponse: () => new Promise<void>((resolve) => (saved = resolve)),
+    });
+    await vi.waitFor(() => expect(controller.hub.state('a')?.connected).toBe(true), WAIT);
+    const body = Buffer.from(JSON.stringify({ Image: 'nginx' }));
+    const answer = call(socketPath, { method: 'POST', path: '/containers/create', body }).then((a) => {
+      answered = true;
+      return a;
+    });
+    await vi.waitFor(() => expect(saved).toBeDefined(), WAIT);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(answered).toBe(false);
+    saved?.();
+    expect((await answer).status).toBe(201);
   });
 });
 
