@@ -67,6 +67,17 @@ export async function agentEndpointFor(opts: {
   };
 }
 
+/** The `dockyard controller` flags that serve edge agents with these settings (a controller run as a process). */
+export function agentEndpointArgs(settings: AgentEndpointSettings): string[] {
+  return [
+    `--agent-bind-address=${settings.bind.host}:${settings.bind.port}`,
+    `--agent-advertise-address=${settings.advertise}`,
+    ...settings.serverNames.map((n) => `--agent-server-name=${n}`),
+    `--agent-namespace=${settings.namespace}`,
+    `--agent-socket-dir=${settings.socketDir}`,
+  ];
+}
+
 async function sh(node: DockerNode, script: string): Promise<string> {
   const { exitCode, output } = await node.exec(['sh', '-c', script]);
   if (exitCode !== 0) throw new Error(`node ${node.name}: \`${script}\` exited ${exitCode}: ${output}`);
@@ -80,9 +91,14 @@ export async function handOverBootstrap(node: DockerNode, secret: V1Secret): Pro
 }
 
 /** Starts the agent in the background inside the node. */
-export async function startAgentInNode(node: DockerNode, opts: { keepalive?: string } = {}): Promise<void> {
+export async function startAgentInNode(
+  node: DockerNode,
+  opts: { keepalive?: string; built?: boolean } = {},
+): Promise<void> {
+  // built: the compiled dist/main.js, as deployed (the benchmark's CPU and memory figures).
+  const entry = opts.built ? `${IN_NODE.repo}/dist/main.js` : `--import tsx ${IN_NODE.repo}/src/main.ts`;
   const args = [
-    `${IN_NODE.node} --import tsx ${IN_NODE.repo}/src/main.ts agent`,
+    `${IN_NODE.node} ${entry} agent`,
     `--bootstrap ${BOOTSTRAP}`,
     '--state-dir /var/lib/dockyard-agent',
     '--docker-socket /var/run/docker.sock',
@@ -92,8 +108,20 @@ export async function startAgentInNode(node: DockerNode, opts: { keepalive?: str
   await sh(node, `cd ${IN_NODE.repo} && (nohup ${args} >> ${AGENT_LOG} 2>&1 & echo $! > ${PID_FILE})`);
 }
 
-export async function stopAgentInNode(node: DockerNode): Promise<void> {
-  await sh(node, `kill $(cat ${PID_FILE}) 2>/dev/null; rm -f ${PID_FILE}; true`);
+/** Stops the agent (SIGTERM: it closes its tunnel; SIGKILL: it just dies, as on a power cut). */
+export async function stopAgentInNode(node: DockerNode, signal: 'TERM' | 'KILL' = 'TERM'): Promise<void> {
+  await sh(node, `kill -${signal} $(cat ${PID_FILE}) 2>/dev/null; rm -f ${PID_FILE}; true`);
+}
+
+/** The agent process's CPU time so far (user + system, in clock ticks of 1/100 s) and its RSS. */
+export async function agentUsage(node: DockerNode): Promise<{ cpuTicks: number; rssBytes: number }> {
+  const out = await sh(
+    node,
+    `p=$(cat ${PID_FILE}) && cut -d' ' -f14,15 /proc/$p/stat && grep VmRSS /proc/$p/status`,
+  );
+  const [times = '', rss = ''] = out.trim().split('\n');
+  const [user = 0, system = 0] = times.split(' ').map(Number);
+  return { cpuTicks: user + system, rssBytes: Number(/(\d+)/.exec(rss)?.[1] ?? 0) * 1024 };
 }
 
 export async function agentLog(node: DockerNode): Promise<string> {

@@ -3,6 +3,8 @@
 // controllers, with the flags a deployment would pass.
 
 import type { ControlPlane } from '../../../src/localenv/control-plane.js';
+import type { AgentEndpointSettings } from '../../../src/managed/controller-deps.js';
+import { agentEndpointArgs } from '../../support/edge-agent.js';
 import type { LogLine } from '../../support/log-capture.js';
 import { TestProcess } from '../../support/test-process.js';
 
@@ -16,6 +18,8 @@ export interface ControllerProcessOptions {
   /** Serve /metrics on an ephemeral port (see metricsUrl()). */
   metrics?: boolean;
   logLevel?: 'debug' | 'info' | 'warn';
+  /** Serve edge agents (the flags a deployment with agents passes). */
+  agentEndpoint?: AgentEndpointSettings;
 }
 
 /** Node + tsx compiling the controllers on a busy 2-core machine: generous. */
@@ -40,6 +44,7 @@ export function startControllerProcess(cp: ControlPlane, opts: ControllerProcess
       `--leader-election-id=${opts.leaderElection.id}`,
     );
   }
+  if (opts.agentEndpoint) args.push(...agentEndpointArgs(opts.agentEndpoint));
   started++;
   return new TestProcess(opts.name ?? `dockyard controller #${started}`, 'src/main.ts', args, {
     KUBECONFIG: cp.kubeconfigPath,
