@@ -4,7 +4,9 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { agent } from './scenarios/agent.js';
 import { convergence } from './scenarios/convergence.js';
+import { dashboard } from './scenarios/dashboard.js';
 import { drift } from './scenarios/drift.js';
 import { idle } from './scenarios/idle.js';
 import { memory } from './scenarios/memory.js';
@@ -36,12 +38,14 @@ const log = (m: string) => console.log(`${new Date().toISOString().slice(11, 19)
 const GROUPS: Array<{ name: string; scenarios: ScenarioName[] }> = [
   // idle directly after convergence (the issue's "after convergence"); drift last: it restarts the controller.
   { name: 'containers', scenarios: ['convergence', 'idle', 'drift'] },
-  // restart goes over the volumes memory created.
-  { name: 'volumes', scenarios: ['memory', 'restart'] },
+  // restart goes over the volumes memory created; the dashboard shows them afterwards.
+  { name: 'volumes', scenarios: ['memory', 'restart', 'dashboard'] },
   // pauses a node: its own environment so nothing else sees the fault.
   { name: 'noisy', scenarios: ['noisy'] },
   // a DockerService replacing every replica: its own environment, no other objects around.
   { name: 'rollout', scenarios: ['rollout'] },
+  // the same nodes reached directly, then through edge agents: nodes that can run an agent.
+  { name: 'agent', scenarios: ['agent'] },
 ];
 
 const RUNNERS: Record<ScenarioName, (s: Session) => Promise<ScenarioResult>> = {
@@ -52,6 +56,8 @@ const RUNNERS: Record<ScenarioName, (s: Session) => Promise<ScenarioResult>> = {
   restart,
   noisy,
   rollout,
+  dashboard,
+  agent,
 };
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
@@ -101,16 +107,24 @@ async function runGroup(
     options.profile && wanted.includes('convergence') ? join(options.out, 'profiles') : undefined;
   let session: Session | undefined;
   try {
-    session = await openSession(group.name, images, options, cleanup, log, {
-      ...(profileDir ? { profileDir } : {}),
-      // Forced GC + live heap for the memory figures.
-      ...(wanted.includes('memory') ? { inspect: true } : {}),
-      // The rollout replaces P replicas at once; with fewer DockerContainer
-      // workers than P the controller, not the strategy, would set the pace.
-      ...(wanted.includes('rollout')
-        ? { workers: Math.max(options.concurrency, options.rolloutParallelism) }
-        : {}),
-    });
+    session = await openSession(
+      group.name,
+      images,
+      options,
+      cleanup,
+      log,
+      {
+        ...(profileDir ? { profileDir } : {}),
+        // Forced GC + live heap for the memory figures.
+        ...(wanted.includes('memory') ? { inspect: true } : {}),
+        // The rollout replaces P replicas at once; with fewer DockerContainer
+        // workers than P the controller, not the strategy, would set the pace.
+        ...(wanted.includes('rollout')
+          ? { workers: Math.max(options.concurrency, options.rolloutParallelism) }
+          : {}),
+      },
+      { agents: wanted.includes('agent') },
+    );
     for (const name of wanted) {
       log(`== ${name}`);
       try {

@@ -131,7 +131,17 @@ describe('Docker mutation classification', () => {
 describe('bench flags', () => {
   it('defaults finish in minutes and match the controller defaults', () => {
     expect(parseBenchArgs([])).toMatchObject({
-      scenarios: ['convergence', 'drift', 'idle', 'memory', 'restart', 'noisy', 'rollout'],
+      scenarios: [
+        'convergence',
+        'drift',
+        'idle',
+        'memory',
+        'restart',
+        'noisy',
+        'rollout',
+        'dashboard',
+        'agent',
+      ],
       n: 200,
       nodes: 2,
       concurrency: 4,
@@ -142,6 +152,11 @@ describe('bench flags', () => {
       restartObjects: 5000,
       rolloutReplicas: 100,
       rolloutParallelism: 10,
+      agentN: 100,
+      agentIdleSeconds: 30,
+      dashboardObjects: 5000,
+      dashboardTabs: 20,
+      dashboardLatencySamples: 20,
       profile: false,
       out: 'bench/results',
     });
@@ -173,6 +188,8 @@ describe('bench flags', () => {
     ['--bogus'],
     ['--rollout-replicas=1'],
     ['--rollout-replicas=1001'],
+    ['--dashboard-tabs=1'], // one tab cannot show that more tabs cost nothing
+    ['--agent-n=1'],
     ['--rollout-parallelism=100'], // not below the default 100 replicas: no availability floor left
   ])('refuses %s', (arg) => {
     expect(() => parseBenchArgs([arg])).toThrow();

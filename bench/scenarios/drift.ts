@@ -33,11 +33,11 @@ interface Victim {
   id: string;
 }
 
-async function victims(session: Session, count: number): Promise<Victim[]> {
+async function victims(session: Session, count: number, namespace: string): Promise<Victim[]> {
   const list = (await session.env.kube.api.listNamespacedCustomObject({
     group: 'dockyard.io',
     version: 'v1alpha1',
-    namespace: CONVERGENCE_NAMESPACE,
+    namespace,
     plural: 'dockercontainers',
   })) as {
     items: Array<{ metadata: { name: string }; status?: { hosts?: Array<Record<string, unknown>> } }>;
@@ -77,9 +77,14 @@ async function repairSeconds(docker: Dockerode, v: Victim, timeoutMs: number): P
   return (performance.now() - t0) / 1000;
 }
 
-async function measure(session: Session, count: number, timeoutMs: number, label: string): Promise<number[]> {
+/** Removes `count` running containers of `namespace` one at a time; seconds until each ran again. */
+export async function measureRepairs(
+  session: Session,
+  opts: { count: number; timeoutMs: number; label: string; namespace: string },
+): Promise<number[]> {
+  const { count, timeoutMs, label, namespace } = opts;
   const clients = new Map(session.env.nodes.map((n) => [n.name, n.client()] as const));
-  const picked = await victims(session, count);
+  const picked = await victims(session, count, namespace);
   if (picked.length < count)
     throw new Error(`only ${picked.length} running containers to remove, want ${count}`);
   const samples: number[] = [];
@@ -97,7 +102,7 @@ export async function drift(session: Session): Promise<ScenarioResult> {
   const started = Date.now();
   const want = Math.max(options.drift, options.driftPollOnly);
   await ensureNamespace(session, CONVERGENCE_NAMESPACE);
-  const existing = await victims(session, want);
+  const existing = await victims(session, want, CONVERGENCE_NAMESPACE);
   if (existing.length < want) {
     log(`[drift] creating ${want} DockerContainers to remove (convergence did not run)`);
     await applyAndWait(
@@ -115,7 +120,12 @@ export async function drift(session: Session): Promise<ScenarioResult> {
 
   log(`[drift] with the event stream: ${options.drift} removals`);
   await waitUntilQuiet(session.controller, 300_000);
-  const withEvents = await measure(session, options.drift, 60_000, 'events');
+  const withEvents = await measureRepairs(session, {
+    count: options.drift,
+    timeoutMs: 60_000,
+    label: 'events',
+    namespace: CONVERGENCE_NAMESPACE,
+  });
 
   const pollMs = parseDuration(options.pollSyncPeriod);
   log(
@@ -123,7 +133,12 @@ export async function drift(session: Session): Promise<ScenarioResult> {
   );
   await session.restartController({ dockerEvents: false, syncPeriod: options.pollSyncPeriod });
   await waitUntilQuiet(session.controller, 300_000);
-  const pollOnly = await measure(session, options.driftPollOnly, pollMs * 4 + 60_000, 'poll-only');
+  const pollOnly = await measureRepairs(session, {
+    count: options.driftPollOnly,
+    timeoutMs: pollMs * 4 + 60_000,
+    label: 'poll-only',
+    namespace: CONVERGENCE_NAMESPACE,
+  });
   // Later scenarios expect the default controller.
   await session.restartController({});
 

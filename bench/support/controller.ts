@@ -7,6 +7,8 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { imageRuntimeEnv } from '../../src/localenv/image-runtime-env.js';
 import { freePort, waitFor } from '../../src/localenv/process.js';
+import type { AgentEndpointSettings } from '../../src/managed/controller-deps.js';
+import { agentEndpointArgs } from '../../test/support/edge-agent.js';
 import { parseSamples, type Sample } from '../../test/support/prometheus.js';
 import type { Cleanup, Log } from './cleanup.js';
 
@@ -26,6 +28,8 @@ export interface ControllerSettings {
   logFile: string;
   /** Open the V8 inspector on a loopback port (memory scenario: forced GC + live heap). */
   inspect?: boolean;
+  /** Serve edge agents (the agent scenario). */
+  agentEndpoint?: AgentEndpointSettings;
 }
 
 /** Linux's USER_HZ: /proc/<pid>/stat times are in these ticks (100 on every mainstream kernel). */
@@ -80,6 +84,7 @@ export class ControllerProcess {
       `--docker-events=${settings.dockerEvents}`,
       '--log-format=json',
       '--log-level=info',
+      ...(settings.agentEndpoint ? agentEndpointArgs(settings.agentEndpoint) : []),
     ];
     // The cleanup step needs the process that is created below.
     const holder: { proc?: ControllerProcess } = {};

@@ -54,6 +54,7 @@ export async function startBenchEnv(
   nodeCount: number,
   cleanup: Cleanup,
   log: Log,
+  opts: { agentMounts?: Array<{ source: string; target: string }> } = {},
 ): Promise<BenchEnv> {
   const hostDocker = images.hostDocker.client();
   const cp = new ControlPlane({ log });
@@ -74,7 +75,15 @@ export async function startBenchEnv(
   try {
     network = await new Network().start();
     for (let i = 1; i <= nodeCount; i++) {
-      nodes.push(new DockerNode({ name: `n${i}`, network, image: images.nodeImage, log }));
+      nodes.push(
+        new DockerNode({
+          name: `n${i}`,
+          network,
+          image: images.nodeImage,
+          log,
+          ...(opts.agentMounts ? { agentMounts: opts.agentMounts } : {}),
+        }),
+      );
     }
     await Promise.all([cp.start(), ...nodes.map((n) => n.start())]);
     await Promise.all(nodes.map((n) => n.loadImage(hostDocker, images.workloadImage)));

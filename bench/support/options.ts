@@ -2,7 +2,17 @@
 
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['convergence', 'drift', 'idle', 'memory', 'restart', 'noisy', 'rollout'] as const;
+export const SCENARIOS = [
+  'convergence',
+  'drift',
+  'idle',
+  'memory',
+  'restart',
+  'noisy',
+  'rollout',
+  'dashboard',
+  'agent',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** The controller's own default (--max-concurrent-reconciles, src/cli/controller-options.ts). */
@@ -37,6 +47,16 @@ export interface BenchOptions {
    * once, and the direct baseline's stop+remove+create+start sequences in flight.
    */
   rolloutParallelism: number;
+  /** Containers the agent scenario converges, directly and then through agents. */
+  agentN: number;
+  /** Seconds the agents' idle CPU and RSS are sampled. */
+  agentIdleSeconds: number;
+  /** DockerVolumes the dashboard scenario renders (grown to when fewer exist). */
+  dashboardObjects: number;
+  /** Tabs open at once in the dashboard scenario's watch count. */
+  dashboardTabs: number;
+  /** Status → browser samples (one new DockerVolume each). */
+  dashboardLatencySamples: number;
   profile: boolean;
   out: string;
   /** The built controller entry point (another build for before/after comparisons). */
@@ -70,6 +90,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       'noisy-fault': { type: 'string' },
       'rollout-replicas': { type: 'string' },
       'rollout-parallelism': { type: 'string' },
+      'agent-n': { type: 'string' },
+      'agent-idle-seconds': { type: 'string' },
+      'dashboard-objects': { type: 'string' },
+      'dashboard-tabs': { type: 'string' },
+      'dashboard-latency-samples': { type: 'string' },
       profile: { type: 'boolean' },
       out: { type: 'string' },
       controller: { type: 'string' },
@@ -122,6 +147,15 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     noisyFault,
     rolloutReplicas,
     rolloutParallelism,
+    agentN: positiveInt('agent-n', values['agent-n'], 100, 2),
+    agentIdleSeconds: positiveInt('agent-idle-seconds', values['agent-idle-seconds'], 30),
+    dashboardObjects: positiveInt('dashboard-objects', values['dashboard-objects'], 5000),
+    dashboardTabs: positiveInt('dashboard-tabs', values['dashboard-tabs'], 20, 2),
+    dashboardLatencySamples: positiveInt(
+      'dashboard-latency-samples',
+      values['dashboard-latency-samples'],
+      20,
+    ),
     profile: values.profile ?? false,
     out: values.out ?? 'bench/results',
     controller: values.controller ?? 'dist/main.js',
@@ -147,6 +181,11 @@ export const HELP = `npm run bench -- [flags]
   --rollout-replicas=100  replicas of the rollout scenario's DockerService (spread over the nodes)
   --rollout-parallelism=P its maxUnavailable with StopFirst and maxSurge 0 (default: 10 % of the
                           replicas) AND the direct baseline's stop+remove+create+start sequences in flight
+  --agent-n=100           containers the agent scenario converges directly, then through agents
+  --agent-idle-seconds=30 how long the agents' idle CPU and RSS are sampled
+  --dashboard-objects=5000  DockerVolumes the dashboard renders (grown to when fewer exist)
+  --dashboard-tabs=20     tabs open at once when the dashboard's API server watches are counted
+  --dashboard-latency-samples=20  new DockerVolumes timed from Ready status to the browser showing it
   --profile               CPU-profile the controller in the convergence scenario
   --out=bench/results     where JSON, summary.md, convergence.svg and profiles go
   --controller=dist/main.js   the built controller to run (e.g. another build, for before/after)

@@ -1,12 +1,15 @@
 // One environment plus the controller process running against it, and the
 // per-node `docker events` counters; what every scenario works with.
 
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Cleanup, Log } from './cleanup.js';
 import { ControllerProcess, type ControllerSettings } from './controller.js';
 import { registerHosts, startBenchEnv, type BenchEnv, type BenchImages } from './env.js';
 import { DockerEventCounter, scrapeApiServer, apiServerWrites } from './metrics.js';
 import type { BenchOptions } from './options.js';
+import type { AgentEndpointSettings } from '../../src/managed/controller-deps.js';
+import { agentEndpointFor, agentMounts, labGateway } from '../../test/support/edge-agent.js';
 
 export interface Session {
   env: BenchEnv;
@@ -22,6 +25,8 @@ export interface Session {
   ): Promise<ControllerProcess>;
   /** API server writes attributable to Dockyard or the benchmark (see apiServerWrites). */
   apiWrites(): Promise<ReturnType<typeof apiServerWrites>>;
+  /** Where the controller serves edge agents (sessions opened with agents). */
+  agentEndpoint?: AgentEndpointSettings;
   close(): Promise<void>;
 }
 
@@ -32,11 +37,25 @@ export async function openSession(
   cleanup: Cleanup,
   log: Log,
   controllerOverrides: Partial<ControllerSettings> = {},
+  opts: { agents?: boolean } = {},
 ): Promise<Session> {
   log(`[${name}] starting control plane and ${options.nodes} Docker nodes`);
-  const env = await startBenchEnv(images, options.nodes, cleanup, log);
+  const env = await startBenchEnv(images, options.nodes, cleanup, log, {
+    ...(opts.agents ? { agentMounts: agentMounts() } : {}),
+  });
   const events: DockerEventCounter[] = [];
   try {
+    // The nodes dial the controller at the bench network's gateway.
+    const agentEndpoint = opts.agents
+      ? await agentEndpointFor({
+          gateway: await labGateway(env.hostDocker, env.network),
+          namespace: 'dockyard-system',
+        })
+      : undefined;
+    if (agentEndpoint) {
+      await env.kube.namespace(agentEndpoint.namespace);
+      controllerOverrides = { ...controllerOverrides, agentEndpoint };
+    }
     for (const node of env.nodes) events.push(await new DockerEventCounter(node.name, node.client()).start());
     let restarts = 0;
     const settings = (overrides: Partial<ControllerSettings>): ControllerSettings => ({
@@ -65,10 +84,12 @@ export async function openSession(
         return controller;
       },
       apiWrites: async () => apiServerWrites(await scrapeApiServer(env.cp.kubeConfig())),
+      ...(agentEndpoint ? { agentEndpoint } : {}),
       async close() {
         await controller.stop().catch((err: unknown) => log(`stopping the controller: ${String(err)}`));
         for (const e of events) e.stop();
         await env.stop();
+        if (agentEndpoint) await rm(agentEndpoint.socketDir, { recursive: true, force: true });
       },
     };
     return session;

@@ -113,6 +113,12 @@ export interface DockerNodeOptions {
    * (exec) must dial out. `mounts` are bind-mounted read-only (the agent's code).
    */
   unreachable?: { mounts: Array<{ source: string; target: string }> };
+  /**
+   * A reachable node (its port published) that can also run an agent: these
+   * are bind-mounted read-only (the agent's code), so one daemon can be
+   * compared reached directly and through its agent (the benchmark).
+   */
+  agentMounts?: Array<{ source: string; target: string }>;
   log?: (m: string) => void;
 }
 
@@ -237,7 +243,14 @@ export class DockerNode {
           ...this.opts.unreachable.mounts.map((m) => ({ ...m, mode: 'ro' as const })),
         ])
         .withCommand(['dockerd', '-H', 'unix:///var/run/docker.sock']);
-    } else container.withLoopbackPort(apiPort, this.hostPort);
+    } else {
+      container.withLoopbackPort(apiPort, this.hostPort);
+      if (this.opts.agentMounts)
+        container.withBindMounts([
+          { source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: 'rw' },
+          ...this.opts.agentMounts.map((m) => ({ ...m, mode: 'ro' as const })),
+        ]);
+    }
     if (this.opts.registry) {
       const r = this.opts.registry;
       container.withEnvironment({ REGISTRY_FORWARD: `${r.port}:${r.networkAlias}:${r.port}` });

@@ -180,6 +180,16 @@ describe('dockyard dev', () => {
       await shell('kubectl apply -f examples/quickstart.yaml');
       await shell(`kubectl wait --for=condition=Ready -n ${NS} ${KINDS} --all --timeout=120s`);
       expect(await shell('kubectl get dockyard -A')).toMatch(/dockerhost\.dockyard\.io\/local/);
+      // The dashboard is served beside the controllers, on loopback, at the URL the ready line prints.
+      const dashboardUrl = String(ready.dashboard);
+      expect(dashboardUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/?$/);
+      const page = await fetch(dashboardUrl);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<title>Dockyard dashboard</title>');
+      const state = (await (await fetch(new URL('/api/state', dashboardUrl))).json()) as {
+        hosts: Array<{ name: string }>;
+      };
+      expect(state.hosts.map((h) => h.name)).toContain('local');
       await waitFor(async () => (await clientAnswer()).includes('hello from server'), {
         timeoutMs: 60_000,
         intervalMs: 1_000,

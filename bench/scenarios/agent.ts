@@ -1,0 +1,206 @@
+// Edge agents (#17): the same Docker daemons reached directly and then
+// through `dockyard agent` (the built dist/main.js inside each node, dialling
+// the controller's agent endpoint), with the same work on both: N
+// DockerContainers converged, then drift repairs with the event stream.
+// Reported as ratios agent / direct, plus the agent's own RSS and CPU while
+// idle and while the controller converges through it.
+
+import type { DockerNode } from '../../src/localenv/docker-node.js';
+import { waitFor } from '../../src/localenv/process.js';
+import {
+  agentUsage,
+  bootstrapSecret,
+  handOverBootstrap,
+  startAgentInNode,
+} from '../../test/support/edge-agent.js';
+import { isReady } from '../../test/support/kube.js';
+import { sleep } from '../support/pool.js';
+import { waitUntilQuiet } from '../support/quiet.js';
+import { atMost, type Row, type ScenarioResult } from '../support/report.js';
+import type { Session } from '../support/session.js';
+import { ratio, summarize, type Summary } from '../support/stats.js';
+import { applyAndWait, containerSpec, ensureNamespace, placements } from './convergence.js';
+import { measureRepairs } from './drift.js';
+
+const DIRECT_NAMESPACE = 'bench-agent-direct';
+const AGENT_NAMESPACE = 'bench-agent-tunnel';
+/** Agent over direct, convergence time: the tunnel may cost something, not a multiple. */
+export const AGENT_CONVERGENCE_RATIO_TARGET = 1.25;
+/** Drift repair p99 through the agent: the same one second as reached directly. */
+export const AGENT_DRIFT_P99_TARGET_S = 1;
+const CLOCK_TICKS_PER_SECOND = 100;
+
+interface Phase {
+  convergeSeconds: number;
+  repairs: Summary | undefined;
+}
+
+/** Converges `count` DockerContainers in `namespace`, then times `drift` out-of-band removals. */
+async function runPhase(session: Session, namespace: string): Promise<Phase> {
+  const { env, options } = session;
+  await ensureNamespace(session, namespace);
+  const items = placements(
+    'a',
+    options.agentN,
+    env.nodes.map((n) => n.name),
+  );
+  const run = await applyAndWait(
+    session,
+    namespace,
+    items,
+    (p) => containerSpec(p.node, env.workloadImage),
+    Math.max(300_000, options.agentN * 3_000),
+  );
+  await waitUntilQuiet(session.controller, 300_000);
+  const samples = await measureRepairs(session, {
+    count: Math.min(options.drift, options.agentN),
+    timeoutMs: 60_000,
+    label: namespace,
+    namespace,
+  });
+  return { convergeSeconds: run.totalSeconds, repairs: summarize(samples) };
+}
+
+/** Deletes every DockerContainer of `namespace` and waits until none is left. */
+async function emptyNamespace(session: Session, namespace: string): Promise<void> {
+  const { kube } = session.env;
+  for (const c of await kube.list('DockerContainer', namespace))
+    await kube.delete('DockerContainer', namespace, c.metadata.name);
+  await waitFor(async () => (await kube.list('DockerContainer', namespace)).length === 0, {
+    timeoutMs: 300_000,
+    intervalMs: 1_000,
+    what: `the DockerContainers of ${namespace} gone`,
+  });
+}
+
+/** Turns a direct DockerHost into an agent-connected one: spec.agent, its bootstrap Secret handed over, the agent started. */
+async function switchToAgent(session: Session, node: DockerNode): Promise<void> {
+  const { kube } = session.env;
+  const endpoint = session.agentEndpoint;
+  if (!endpoint) throw new Error('the agent scenario needs a session opened with agents');
+  await kube.patch('DockerHost', undefined, node.name, {
+    spec: { endpoint: null, insecure: null, tls: null, agent: {} },
+  });
+  await handOverBootstrap(node, await bootstrapSecret(kube, endpoint, node.name));
+  await startAgentInNode(node, { built: true });
+  await kube.waitFor('DockerHost', undefined, node.name, isReady, 'Ready through its agent', 120_000);
+}
+
+interface AgentLoad {
+  /** Share of one core, averaged over the agents. */
+  cpuCores: number;
+  /** Highest RSS any agent showed. */
+  rssBytes: number;
+}
+
+/** Samples every agent's CPU and RSS every second until `work` settles. */
+async function agentLoadDuring(nodes: readonly DockerNode[], work: Promise<unknown>): Promise<AgentLoad> {
+  const first = await Promise.all(nodes.map((n) => agentUsage(n)));
+  const t0 = performance.now();
+  let rssBytes = Math.max(...first.map((u) => u.rssBytes));
+  let settled = false;
+  const done = work.finally(() => (settled = true));
+  while (!settled) {
+    await Promise.race([sleep(1_000), done.catch(() => {})]);
+    const now = await Promise.all(nodes.map((n) => agentUsage(n)));
+    rssBytes = Math.max(rssBytes, ...now.map((u) => u.rssBytes));
+  }
+  await done;
+  const last = await Promise.all(nodes.map((n) => agentUsage(n)));
+  const seconds = (performance.now() - t0) / 1000;
+  const ticks = last.reduce((sum, u, i) => sum + u.cpuTicks - (first[i]?.cpuTicks ?? 0), 0);
+  return { cpuCores: ticks / CLOCK_TICKS_PER_SECOND / seconds / nodes.length, rssBytes };
+}
+
+export async function agent(session: Session): Promise<ScenarioResult> {
+  const { options, log, env } = session;
+  const started = Date.now();
+  log(`[agent] direct: ${options.agentN} DockerContainers, then drift`);
+  const direct = await runPhase(session, DIRECT_NAMESPACE);
+  await emptyNamespace(session, DIRECT_NAMESPACE);
+
+  log('[agent] the same hosts through their agents');
+  for (const node of env.nodes) await switchToAgent(session, node);
+  await waitUntilQuiet(session.controller, 300_000);
+  const idle = await agentLoadDuring(env.nodes, sleep(options.agentIdleSeconds * 1_000));
+  log(`[agent] through the agents: ${options.agentN} DockerContainers, then drift`);
+  let tunnel: Phase | undefined;
+  const busy = await agentLoadDuring(
+    env.nodes,
+    runPhase(session, AGENT_NAMESPACE).then((p) => (tunnel = p)),
+  );
+  return report({ session, started, direct, tunnel: tunnel as Phase, idle, busy });
+}
+
+function report(r: {
+  session: Session;
+  started: number;
+  direct: Phase;
+  tunnel: Phase;
+  idle: AgentLoad;
+  busy: AgentLoad;
+}): ScenarioResult {
+  const { options } = r.session;
+  const convergeRatio = ratio(r.tunnel.convergeSeconds, r.direct.convergeSeconds);
+  const mib = (b: number) => b / 2 ** 20;
+  const rows: Row[] = [
+    { metric: `Converge ${options.agentN} containers, direct`, value: r.direct.convergeSeconds, unit: 's' },
+    {
+      metric: `Converge ${options.agentN} containers, through agents`,
+      value: r.tunnel.convergeSeconds,
+      unit: 's',
+    },
+    {
+      metric: 'Convergence ratio, agent / direct',
+      value: convergeRatio,
+      target: `≤ ${AGENT_CONVERGENCE_RATIO_TARGET}`,
+      pass: atMost(convergeRatio, AGENT_CONVERGENCE_RATIO_TARGET),
+    },
+    { metric: 'Drift repair p50, direct', value: r.direct.repairs?.p50, unit: 's' },
+    { metric: 'Drift repair p50, through agents', value: r.tunnel.repairs?.p50, unit: 's' },
+    { metric: 'Drift repair p99, direct', value: r.direct.repairs?.p99, unit: 's' },
+    {
+      metric: 'Drift repair p99, through agents',
+      value: r.tunnel.repairs?.p99,
+      unit: 's',
+      target: `≤ ${AGENT_DRIFT_P99_TARGET_S} s`,
+      pass: atMost(r.tunnel.repairs?.p99, AGENT_DRIFT_P99_TARGET_S),
+    },
+    {
+      metric: 'Drift repair p50 ratio, agent / direct',
+      value: ratio(r.tunnel.repairs?.p50, r.direct.repairs?.p50),
+    },
+    {
+      metric: `Agent CPU idle (${options.agentIdleSeconds} s)`,
+      value: r.idle.cpuCores * 100,
+      unit: '% of a core',
+    },
+    { metric: 'Agent CPU while converging and repairing', value: r.busy.cpuCores * 100, unit: '% of a core' },
+    { metric: 'Agent RSS idle (highest)', value: mib(r.idle.rssBytes), unit: 'MiB' },
+    { metric: 'Agent RSS while converging (highest)', value: mib(r.busy.rssBytes), unit: 'MiB' },
+  ];
+  return {
+    scenario: 'agent',
+    title: `Edge agents (${options.agentN} containers over ${options.nodes} hosts, direct vs through agents)`,
+    parameters: {
+      containers: options.agentN,
+      drift: Math.min(options.drift, options.agentN),
+      nodes: options.nodes,
+      idleSeconds: options.agentIdleSeconds,
+    },
+    rows,
+    data: { direct: r.direct, tunnel: r.tunnel, idle: r.idle, busy: r.busy },
+    notes: [
+      'The same daemons both times: first as DockerHosts with spec.endpoint (published port), then the same ' +
+        'DockerHosts patched to spec.agent, each node running the built `dockyard agent` that dials the ' +
+        "controller's agent endpoint; the direct phase's containers are deleted before the agent phase.",
+      'Convergence: from the first create to the last DockerContainer Ready; drift: `docker rm -f` on the node, ' +
+        'then inspect by name every 20 ms until a container of that name runs with a new ID (the controller ' +
+        'repairs it: an agent repairs locally only while disconnected).',
+      "Agent CPU: user + system ticks of each agent's process (/proc inside its node), per second of wall " +
+        'clock, averaged over the agents; RSS: the highest VmRSS read, once a second.',
+    ],
+    startedAt: new Date(r.started).toISOString(),
+    durationSeconds: (Date.now() - r.started) / 1000,
+  };
+}
