@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DockerService } from '../src/crds/dockerservice.js';
 import { isMutatingAction, isMutatingOperation } from '../bench/support/metrics.js';
 import { largestGap, minimumBetween, rolloutComplete } from '../bench/scenarios/rollout.js';
-import { parseBenchArgs } from '../bench/support/options.js';
+import { parseBenchArgs, SCENARIOS } from '../bench/support/options.js';
 import {
   counterDelta,
   cumulative,
@@ -131,17 +131,7 @@ describe('Docker mutation classification', () => {
 describe('bench flags', () => {
   it('defaults finish in minutes and match the controller defaults', () => {
     expect(parseBenchArgs([])).toMatchObject({
-      scenarios: [
-        'convergence',
-        'drift',
-        'idle',
-        'memory',
-        'restart',
-        'noisy',
-        'rollout',
-        'dashboard',
-        'agent',
-      ],
+      scenarios: [...SCENARIOS],
       n: 200,
       nodes: 2,
       concurrency: 4,

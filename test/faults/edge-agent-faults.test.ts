@@ -14,6 +14,7 @@ import {
   restoreLink,
   startAgentInNode,
   stopAgentInNode,
+  waitHostReason,
 } from '../support/edge-agent.js';
 import { condition, isReady, Kube } from '../support/kube.js';
 import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
@@ -115,17 +116,6 @@ async function allLives(): Promise<Record<string, Record<string, string>>> {
   return Object.fromEntries(await Promise.all(NODE_NAMES.map(async (n) => [n, await containerLives(n)])));
 }
 
-async function waitHost(name: string, reason: string, status: 'True' | 'False', timeoutMs = 30_000) {
-  return kube.waitFor(
-    'DockerHost',
-    undefined,
-    name,
-    (h) => condition(h, 'Ready')?.status === status && condition(h, 'Ready')?.reason === reason,
-    `Ready=${status} (${reason})`,
-    timeoutMs,
-  );
-}
-
 const sensor = (host: string) => ({
   hostName: host,
   image: lab.workloadImage,
@@ -179,7 +169,7 @@ describe('edge agents under faults', () => {
     expect(Object.keys(before)).toHaveLength(SENSORS.length);
 
     await stopAgentInNode(node('n1'), 'KILL');
-    await waitHost('n1', 'AgentDisconnected', 'False');
+    await waitHostReason(kube, { name: 'n1', status: 'False', reason: 'AgentDisconnected' });
     clock.lap('agent SIGKILLed, host AgentDisconnected');
     expect(await containerLives('n1')).toEqual(before);
 
@@ -198,7 +188,9 @@ describe('edge agents under faults', () => {
     await cutLink(node('n1'), endpoint);
     const cutAt = Date.now();
     await stopAgentInNode(node('n2'));
-    await Promise.all(NODE_NAMES.map((n) => waitHost(n, 'AgentDisconnected', 'False')));
+    await Promise.all(
+      NODE_NAMES.map((n) => waitHostReason(kube, { name: n, status: 'False', reason: 'AgentDisconnected' })),
+    );
     clock.lap("n1's link cut, n2's agent stopped: both AgentDisconnected");
 
     // Out of band during the partition; Docker's own event times say how long the agent took.

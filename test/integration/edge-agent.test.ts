@@ -25,6 +25,7 @@ import {
   labGateway,
   registerAgentHost,
   restoreLink,
+  waitHostReason,
 } from '../support/edge-agent.js';
 import { condition, isReady, Kube, registerLabHosts, type DockyardObject } from '../support/kube.js';
 import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
@@ -57,17 +58,6 @@ const ref = (tag: string) => {
 
 /** A Docker client whose requests travel through the edge agent's tunnel (what the controller uses). */
 const throughTunnel = () => new Dockerode({ socketPath: `${endpoint.socketDir}/edge.sock` });
-
-async function waitHostReason(name: string, status: string, reason: string, timeoutMs = 30_000) {
-  return kube.waitFor(
-    'DockerHost',
-    undefined,
-    name,
-    (h) => condition(h, 'Ready')?.status === status && condition(h, 'Ready')?.reason === reason,
-    `Ready=${status} (${reason})`,
-    timeoutMs,
-  );
-}
 
 async function enrolmentRefusal(opts: { hostName: string; token: string; caPem: string }): Promise<string> {
   const { csrPem } = await createAgentKey(opts.hostName);
@@ -293,7 +283,11 @@ describe('disconnected', () => {
 
     const cutAt = Date.now();
     await cutLink(edge(), endpoint);
-    const down = await waitHostReason('edge', 'False', 'AgentDisconnected', 3 * HEARTBEAT_MS + 5_000);
+    const down = await waitHostReason(
+      kube,
+      { name: 'edge', status: 'False', reason: 'AgentDisconnected' },
+      3 * HEARTBEAT_MS + 5_000,
+    );
     const noticedMs = Date.now() - cutAt;
     const lastSeen = agentStatus(down).lastSeenTime as string;
     expect(Date.parse(lastSeen)).toBeLessThanOrEqual(Date.now());
@@ -349,7 +343,11 @@ describe('credentials', () => {
     await kube.patch('DockerHost', undefined, 'edge', { spec: { agent: { credentialGeneration: 1 } } });
     const fresh = await bootstrapSecret(kube, endpoint, 'edge', 1);
     expect(secretValue(fresh, 'token')).not.toBe(secretValue(old, 'token'));
-    await waitHostReason('edge', 'False', 'AgentDisconnected', 2 * HEARTBEAT_MS + 5_000);
+    await waitHostReason(
+      kube,
+      { name: 'edge', status: 'False', reason: 'AgentDisconnected' },
+      2 * HEARTBEAT_MS + 5_000,
+    );
     const disconnectedMs = Date.now() - rotatedAt;
     await handOverBootstrap(edge(), fresh);
     await kube.waitFor('DockerHost', undefined, 'edge', isReady, 'Ready with new credentials', 90_000);
@@ -360,7 +358,11 @@ describe('credentials', () => {
     const old = await bootstrapSecret(kube, endpoint, 'edge', 1);
     const deletedAt = Date.now();
     await kube.core.deleteNamespacedSecret({ name: 'dockyard-agent-edge', namespace: AGENT_NS });
-    await waitHostReason('edge', 'False', 'AgentDisconnected', 2 * HEARTBEAT_MS + 5_000);
+    await waitHostReason(
+      kube,
+      { name: 'edge', status: 'False', reason: 'AgentDisconnected' },
+      2 * HEARTBEAT_MS + 5_000,
+    );
     const revokedMs = Date.now() - deletedAt;
     const fresh = await waitFor(
       async () => {

@@ -15,7 +15,7 @@ import type Dockerode from 'dockerode';
 import type { DockerNode } from '../../src/localenv/docker-node.js';
 import type { AgentEndpointSettings } from '../../src/managed/controller-deps.js';
 import { freePort, waitFor } from '../../src/localenv/process.js';
-import { isReady, LAB_POLICY_SETTINGS, type DockyardObject, type Kube } from './kube.js';
+import { condition, isReady, LAB_POLICY_SETTINGS, type DockyardObject, type Kube } from './kube.js';
 import type { Lab } from './lab.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -172,6 +172,23 @@ export async function registerAgentHost(opts: {
     const log = (await agentLog(node)).split('\n').slice(-30).join('\n');
     throw new Error(`${(err as Error).message}\nhost status: ${status}\nagent log:\n${log}`, { cause: err });
   }
+}
+
+/** Waits until DockerHost `name` reads Ready=`status` with `reason` (e.g. False, AgentDisconnected). */
+export async function waitHostReason(
+  kube: Kube,
+  host: { name: string; status: 'True' | 'False' | 'Unknown'; reason: string },
+  timeoutMs = 30_000,
+): Promise<DockyardObject> {
+  const { name, status, reason } = host;
+  return kube.waitFor(
+    'DockerHost',
+    undefined,
+    name,
+    (h) => condition(h, 'Ready')?.status === status && condition(h, 'Ready')?.reason === reason,
+    `Ready=${status} (${reason})`,
+    timeoutMs,
+  );
 }
 
 /** The host's bootstrap Secret once the controller made it (for the given credential generation). */
