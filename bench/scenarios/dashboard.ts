@@ -19,6 +19,7 @@ import { pino } from 'pino';
 import { waitFor } from '../../src/localenv/process.js';
 import type { Browser, Page } from 'puppeteer-core';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/dashboard.js';
+import { ROW_LIMIT } from '../../src/dashboard/web/pages.js';
 import { ensureDashboardBundle } from '../../src/localenv/dashboard-bundle.js';
 import { launchChromium } from '../../test/support/browser.js';
 import { isReady, type DockyardObject } from '../../test/support/kube.js';
@@ -32,25 +33,26 @@ import { countVolumes, growVolumes, VOLUME_NAMESPACE, volumeSpec } from './memor
 const FIRST_RENDER_TARGET_MS = 1_000;
 const STATUS_TO_BROWSER_TARGET_MS = 1_000;
 const RENDER_TIMEOUT_MS = 120_000;
+const WATCH_READS = 6;
 
 // Code that runs in the page is passed as source text: this project's Node
 // typings have no DOM.
 
 /**
  * Opens `url` in a fresh context and returns milliseconds from navigation
- * start until `selector` matches at least `count` elements (a
- * MutationObserver installed before the page's scripts notes the moment).
+ * start until `ready` (a JavaScript expression) holds in the page: a
+ * MutationObserver installed before the page's scripts notes the moment.
  */
 async function firstRender(
   browser: Browser,
   url: string,
-  target: { selector: string; count: number },
+  ready: string,
 ): Promise<{ ms: number; page: Page }> {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
   await page.evaluateOnNewDocument(`
     new MutationObserver((_, observer) => {
-      if (document.querySelectorAll(${JSON.stringify(target.selector)}).length < ${target.count}) return;
+      if (!(${ready})) return;
       window.__dockyardRenderedAt = performance.now();
       observer.disconnect();
     }).observe(document, { childList: true, subtree: true });
@@ -60,6 +62,14 @@ async function firstRender(
   const ms = (await page.evaluate('window.__dockyardRenderedAt')) as number;
   return { ms, page };
 }
+
+/**
+ * The Objects page drawn: its summary counts every object and its table
+ * holds as many rows as it draws (all, or the first ROW_LIMIT).
+ */
+const objectsPageReady = (objects: number) =>
+  `document.querySelectorAll('tr[data-object]').length >= ${Math.min(objects, ROW_LIMIT)} && ` +
+  `parseInt(document.querySelector('[data-testid=objects-summary]')?.textContent?.trim() ?? '', 10) >= ${objects}`;
 
 /**
  * PSS of a process and all its descendants (Chromium's renderers, GPU and
@@ -94,10 +104,19 @@ function treePssBytes(rootPid: number): number {
   return total;
 }
 
-/** The API server's WATCH requests in flight, all resources. */
+/**
+ * The API server's WATCH requests in flight, all resources: the most of
+ * WATCH_READS reads, since a watch its client is just re-opening (a server
+ * timeout, a relist) is missing from a single read.
+ */
 async function apiServerWatches(session: Session): Promise<number> {
-  const samples = await scrapeApiServer(session.env.cp.kubeConfig());
-  return counterSum(samples, 'apiserver_longrunning_requests', { verb: 'WATCH' });
+  const reads: number[] = [];
+  for (let i = 0; i < WATCH_READS; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 500));
+    const samples = await scrapeApiServer(session.env.cp.kubeConfig());
+    reads.push(counterSum(samples, 'apiserver_longrunning_requests', { verb: 'WATCH' }));
+  }
+  return Math.max(...reads);
 }
 
 /** Times (ms since the epoch) at which a watch of this process first saw each DockerVolume Ready. */
@@ -173,19 +192,18 @@ async function manyTabs(
   const { dashboard, first, watchesBefore } = running;
   const watchesOneTab = (await apiServerWatches(session)) - watchesBefore;
   const context = first.browserContext();
-  const pages = await Promise.all(Array.from({ length: tabs - 1 }, () => context.newPage()));
+  const pages: Page[] = [];
   try {
-    await Promise.all(pages.map((p) => p.goto(dashboard.server.url)));
-    await Promise.all(
-      pages.map((p) =>
-        p.waitForFunction(
-          `/\\d+ hosts/.test(document.querySelector('[data-testid=fleet-summary]')?.textContent ?? '')`,
-          {
-            timeout: RENDER_TIMEOUT_MS,
-          },
-        ),
-      ),
-    );
+    // One after the other, as a person opens tabs; each shows the fleet before the next opens.
+    for (let i = 1; i < tabs; i++) {
+      const page = await context.newPage();
+      pages.push(page);
+      await page.goto(dashboard.server.url);
+      await page.waitForFunction(
+        `/\\d+ hosts/.test(document.querySelector('[data-testid=fleet-summary]')?.textContent ?? '')`,
+        { timeout: RENDER_TIMEOUT_MS },
+      );
+    }
     return {
       watchesOneTab,
       watchesAllTabs: (await apiServerWatches(session)) - watchesBefore,
@@ -208,6 +226,7 @@ export async function dashboard(session: Session): Promise<ScenarioResult> {
   const objects = Math.max(have, options.dashboardObjects);
   const watchesBefore = await apiServerWatches(session);
   const [bundle, browser] = await Promise.all([ensureDashboardBundle(), launchChromium()]);
+  const startedAt = performance.now();
   const running = await startDashboard({
     kc: session.env.cp.kubeConfig(),
     logger: pino({ level: 'silent' }),
@@ -217,16 +236,21 @@ export async function dashboard(session: Session): Promise<ScenarioResult> {
     assetsDir: bundle.dir,
   });
   try {
+    // A person opens a dashboard that is running: its caches hold every object first.
+    await waitFor(async () => running.cache.hasSynced() && running.live.current().objects.length >= objects, {
+      timeoutMs: RENDER_TIMEOUT_MS,
+      intervalMs: 20,
+      what: `the dashboard's caches to hold ${objects} objects`,
+    });
+    const syncMs = performance.now() - startedAt;
     const url = running.server.url;
-    log(`[dashboard] first renders over ${objects} objects`);
-    const fleet = await firstRender(browser, url, {
-      selector: 'tr[data-host]',
-      count: session.env.nodes.length,
-    });
-    const list = await firstRender(browser, `${url}#/objects`, {
-      selector: 'tr[data-object]',
-      count: objects,
-    });
+    log(`[dashboard] first renders over ${objects} objects (caches filled in ${Math.round(syncMs)} ms)`);
+    const fleet = await firstRender(
+      browser,
+      url,
+      `document.querySelectorAll('tr[data-host]').length >= ${session.env.nodes.length}`,
+    );
+    const list = await firstRender(browser, `${url}#/objects`, objectsPageReady(objects));
     const heap = await list.page.metrics();
     const browserPss = treePssBytes(browser.process()?.pid ?? 0);
     const tabs = await manyTabs(
@@ -241,7 +265,7 @@ export async function dashboard(session: Session): Promise<ScenarioResult> {
       started,
       objects,
       bundleBytes: bundle.bytes,
-      figures: { fleetMs: fleet.ms, objectsMs: list.ms, heap, browserPss, tabs, latency },
+      figures: { syncMs, fleetMs: fleet.ms, objectsMs: list.ms, heap, browserPss, tabs, latency },
     });
   } finally {
     await browser.close();
@@ -250,6 +274,8 @@ export async function dashboard(session: Session): Promise<ScenarioResult> {
 }
 
 interface Figures {
+  /** From startDashboard to caches holding every object. */
+  syncMs: number;
   fleetMs: number;
   objectsMs: number;
   heap: Awaited<ReturnType<Page['metrics']>>;
@@ -269,8 +295,9 @@ function report(r: {
   const f = r.figures;
   const mib = (b: number | undefined) => (b === undefined ? undefined : b / 2 ** 20);
   const rows: Row[] = [
+    { metric: `Dashboard start until its caches hold the ${r.objects} objects`, value: f.syncMs, unit: 'ms' },
     {
-      metric: `First render of the Objects page (${r.objects} rows)`,
+      metric: `First render of the Objects page (${r.objects} objects, ${Math.min(r.objects, ROW_LIMIT)} rows drawn)`,
       value: f.objectsMs,
       unit: 'ms',
       target: `≤ ${FIRST_RENDER_TARGET_MS} ms`,
@@ -321,12 +348,16 @@ function report(r: {
     data: { ...f, streams: f.tabs.streams },
     notes: [
       'First render: from navigation start (performance.now() in the page) until a MutationObserver, installed ' +
-        'before the page ran, saw every row; each in a fresh browser context, so its own SharedWorker opened its own ' +
-        'stream and got the whole state.',
+        'before the page ran, saw the page drawn (the fleet grid: a row per host; the Objects page: its summary ' +
+        `counting every object and its table drawn, at most ${ROW_LIMIT} rows with those not Ready first); each in ` +
+        'a fresh browser context, so its own SharedWorker opened its own stream and got the whole state. Measured ' +
+        "once the dashboard's caches hold every object (a person opens a dashboard that runs); the time to fill them " +
+        'is its own row.',
       'Status → browser: a new DockerVolume per sample, created only after the previous one showed; the start is ' +
         "when this process's own watch saw the controller's Ready=True, the end when the open Objects page (every " +
-        'row listed) showed the row Ready. The dashboard recomputes at most every 100 ms (its default throttle).',
-      'Watches: apiserver_longrunning_requests{verb="WATCH"} before the dashboard started, with its first tab, and ' +
+        'object counted, the new one among the rows drawn) showed the row Ready. The dashboard recomputes at most ' +
+        'every 100 ms (its default throttle).',
+      'Watches: apiserver_longrunning_requests{verb="WATCH"} (the most of 6 reads 0.5 s apart) before the dashboard started, with its first tab, and ' +
         `with ${options.dashboardTabs} tabs in that browser context; the dashboard runs in the benchmark's process.`,
       "Browser memory: Chromium's JSHeapUsedSize/JSHeapTotalSize for the Objects page (page.metrics()) and the " +
         "summed PSS (smaps_rollup) of the browser's process tree, two contexts with a page each open.",
