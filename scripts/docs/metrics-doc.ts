@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import { DOCKERHOST_CONTROLLER } from '../../src/controllers/dockerhost/dockerhost-controller.js';
 import { controllerName, inApiOrder, MANAGED_KINDS } from '../../src/controllers/kinds.js';
 import { createImageMetrics } from '../../src/controllers/dockerimage/image-metrics.js';
+import { createImagePolicyMetrics } from '../../src/controllers/image-policy/image-policy-metrics.js';
 import { DOCKERSERVICE_CONTROLLER, serviceMetrics } from '../../src/controllers/dockerservice/register.js';
 import { createStreamResyncMetrics } from '../../src/docker/stream-resync.js';
 import { createAgentMetrics } from '../../src/controllers/dockerhost/agent/agent-metrics.js';
@@ -28,6 +29,7 @@ export function collectMetrics(): MetricInfo[] {
   createDockerMetrics(registry);
   managedMetrics(registry);
   createImageMetrics(registry);
+  createImagePolicyMetrics(registry);
   createStreamResyncMetrics(registry);
   createAgentMetrics(registry, () => []);
   serviceMetrics(registry);
@@ -47,7 +49,8 @@ const LABEL_VALUES: Record<string, string> = {
   controller: `the controller: ${[DOCKERHOST_CONTROLLER, ...inApiOrder(MANAGED_KINDS).map(controllerName), DOCKERSERVICE_CONTROLLER].map(code).join(', ')}`,
   result:
     '`success`, `error`, `requeue` or `requeue_after` for reconciles; `started`, `complete`, `rolled_back` ' +
-    'or `failed` for DockerService rollouts',
+    'or `failed` for DockerService rollouts; `admitted` or the refusal reason for image policy decisions; ' +
+    '`valid` or `invalid` for signature verifications',
   namespace: 'the DockerService’s namespace',
   service: 'the DockerService’s name',
   name: 'the work queue (named after its controller)',
@@ -58,6 +61,7 @@ const LABEL_VALUES: Record<string, string> = {
   operation:
     'method and path of the Docker Engine API request, IDs and names replaced: e.g. `GET /containers/{id}/json`',
   outcome: '`ok`/`error` for Docker requests; `success` or the failure reason for image pulls',
+  rule: 'the DockerHost imagePolicy rule that decided (empty when no rule matched)',
   reason: 'event stream resyncs: `reconnected` (same stream) or `restarted` (new stream)',
 };
 
@@ -78,8 +82,8 @@ const GROUPS: Array<{ title: string; prefix: string; intro: string }> = [
     title: 'Dockyard',
     prefix: 'dockyard_',
     intro:
-      'Dockyard’s own metrics: Docker hosts and requests, managed objects, drift, image pulls, informers, ' +
-      'service rollouts.',
+      'Dockyard’s own metrics: Docker hosts and requests, managed objects, drift, image pulls, image policy ' +
+      'decisions and signature verifications, informers, service rollouts.',
   },
 ];
 

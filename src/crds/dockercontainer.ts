@@ -897,6 +897,20 @@ export const DockerContainerHostStatus = Type.Object({
   ),
   exitCode: Type.Optional(int('Last exit code.')),
   imageId: Type.Optional(str('Image ID the container runs.')),
+  imagePin: Type.Optional(
+    Type.Object(
+      {
+        image: str('spec.image as it was when pinned.', { maxLength: 512 }),
+        digest: str('The digest it was resolved to, e.g. sha256:….', { maxLength: 128 }),
+      },
+      {
+        description:
+          'The digest the host’s imagePolicy pinned spec.image to (a rule with requireDigest or ' +
+          'RequireSignature): the container runs repository@digest, and the tag is not resolved again ' +
+          'until spec.image changes.',
+      },
+    ),
+  ),
   ipAddresses: Type.Optional(stringMap('IP address per network.')),
   finishedAt: Type.Optional(
     Type.String({

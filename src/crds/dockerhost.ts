@@ -15,6 +15,7 @@ import {
   type KindDefinition,
   type KubeObject,
 } from './kit.js';
+import { ImagePolicy } from './image-policy.js';
 
 /** 1–65535, as a pattern (the endpoint is one string). */
 const TCP_PORT = '(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})';
@@ -268,6 +269,7 @@ export const DockerHostSpec = Type.Object(
     ),
     // securityPolicySettings: owned by the security-policy work (issue #12 items 9-10).
     securityPolicySettings: Type.Optional(SecurityPolicySettings),
+    imagePolicy: Type.Optional(ImagePolicy),
     unschedulable: Type.Optional(
       bool('Stops new placements on this host; objects already there are kept and still reconciled.'),
     ),

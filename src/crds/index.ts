@@ -10,6 +10,7 @@ import type { KindDefinition } from './kit.js';
 
 export * from './kit.js';
 export * from './dockerhost.js';
+export * from './image-policy.js';
 export * from './dockerimage.js';
 export * from './dockernetwork.js';
 export * from './dockervolume.js';

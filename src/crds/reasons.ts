@@ -69,6 +69,10 @@ export const Reason = {
   RegistryUnreachable: 'RegistryUnreachable',
   PullError: 'PullError',
   ImageNotPresent: 'ImageNotPresent',
+  /** The host's imagePolicy denies the image (a Deny rule, or no rule and unmatched Deny). */
+  ImagePolicyViolation: 'ImagePolicyViolation',
+  /** The host's imagePolicy requires a signature the image's digest does not carry. */
+  SignatureInvalid: 'SignatureInvalid',
 
   // DockerNetwork.
   DuplicateNetworks: 'DuplicateNetworks',
@@ -268,6 +272,7 @@ export const STALLED_REASONS = [
   Reason.UnsupportedByEngine,
   Reason.RecreateRequired,
   Reason.PolicyViolation,
+  Reason.ImagePolicyViolation,
   Reason.Failed,
   Reason.DependencyCycle,
   Reason.InvalidCompose,
@@ -301,6 +306,7 @@ export const RETRIED_REASONS = [
   Reason.PullError,
   Reason.ImagePullCredentialsRejected,
   Reason.ImageNotPresent,
+  Reason.SignatureInvalid,
   Reason.DuplicateNetworks,
   Reason.ConfigMapNotFound,
   Reason.FilesTooLarge,

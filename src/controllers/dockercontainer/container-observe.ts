@@ -1,4 +1,5 @@
 import type { DockerContainer } from '../../crds/dockercontainer.js';
+import type { Reason } from '../../crds/reasons.js';
 import { containerClient, type ObservedContainer } from '../../docker/container-client.js';
 import { needsRecreate, networkChanges, updateNeeded } from '../../docker/container-spec.js';
 import { imageClient } from '../../docker/image-client.js';
@@ -16,6 +17,7 @@ import { observedFields } from './container-report.js';
 import type { ContainerClaim, ContainerKindState, ContainerRun, ContainerWork } from './container-work.js';
 import { desiredContainer, type DesiredContainer } from './desired-container.js';
 import { unsupportedByEngineOutcome } from './engine-gate.js';
+import { admitContainerImage } from './image-admission.js';
 import { gateImage, refusedOutcome } from './image-gate.js';
 import { settleAside } from './replace.js';
 import {
@@ -179,6 +181,26 @@ async function failedLogTail(
   return boundedLogTail(demuxDockerLogs(raw), secrets);
 }
 
+/** An image refused on this host: a Warning Event, Ready=False with the reason; nothing is created or pulled. */
+function refuseImage(opts: {
+  ctx: HostContext<DockerContainer>;
+  refused: { reason: Reason; message: string };
+  found: Found;
+  saved: Saved;
+}): Concluded {
+  const { ctx, refused, saved } = opts;
+  const hostName = ctx.host.metadata.name;
+  ctx.events.event(
+    ctx.obj,
+    'Warning',
+    refused.reason,
+    'Pull',
+    eventMessages.onHost(hostName, refused.message),
+  );
+  const fields = observedFields(opts.found.ours);
+  return { outcome: refusedOutcome({ host: hostName, ...refused, saved, fields }) };
+}
+
 /**
  * Private images stay private: may this owner create from the image on the
  * host? (image-gate.ts). Either the situation to decide on, or the host's
@@ -203,11 +225,7 @@ async function passImageGate(opts: {
     host: hostName,
     records: opts.state.imageAccess,
   });
-  if (gate.action === 'refuse') {
-    ctx.events.event(ctx.obj, 'Warning', gate.reason, 'Pull', eventMessages.onHost(hostName, gate.message));
-    const fields = observedFields(opts.found.ours);
-    return { outcome: refusedOutcome({ host: hostName, ...gate, saved, fields }) };
-  }
+  if (gate.action === 'refuse') return refuseImage({ ctx, refused: gate, found: opts.found, saved });
   return { situation: gate.action === 'pull' ? classify({ ...facts, imagePresent: false }) : firstLook };
 }
 
@@ -244,6 +262,8 @@ export async function observeContainer(
           seccompProfiles: hostPolicy.settings.seccompProfiles,
         })
       : { missing: [] };
+  const admitted = await admitContainerImage({ gate: state.deps.imagePolicy, ctx, resolved });
+  if ('refused' in admitted) return refuseImage({ ctx, refused: admitted.refused, found, saved });
   const facts = await factsOf({ ctx, found, resolved, policyViolation: violations.length > 0, saved });
   const gated = await passImageGate({ state, ctx, facts, resolved, found, saved });
   if ('outcome' in gated) return gated;
@@ -260,6 +280,7 @@ export async function observeContainer(
     id: found.ours?.id,
     acted: false,
     nameTaken: false,
+    ...(admitted.pin ? { imagePin: admitted.pin } : {}),
     background: undefined,
     stopStarted: false,
     ...(gated.situation.type === 'FAILED' && found.ours

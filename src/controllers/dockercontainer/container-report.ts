@@ -176,6 +176,7 @@ export function reportContainer(state: ContainerKindState, run: ContainerRun): H
       observed && ownership(observed.labels, ownerOf(ctx.obj)) === 'ours' ? observed : undefined,
     ),
     ...(held ? { message: heldMessage(held) } : {}),
+    ...(work.imagePin ? { imagePin: work.imagePin } : {}),
     machine: machineEntry(saved),
   };
   if (work.situation.type === 'REMOVING') return removingOutcome(entry, work.name);

@@ -8,6 +8,7 @@ import type { Ownership } from '../../managed/ownership.js';
 import type { ImageAccessRecords } from '../dockerimage/image-access.js';
 import type { ContainerOps, OpReport } from './background-ops.js';
 import type { ContainerEffect, ContainerEvent, ContainerMachineContext } from './container-machine.js';
+import type { ImagePin } from './image-admission.js';
 import type { HeldAnnouncements } from './dependencies.js';
 import type { DesiredContainer, DockerContainerKindDeps } from './desired-container.js';
 import type { AsideMemory } from './replace.js';
@@ -66,6 +67,8 @@ export interface ContainerWork {
   stopStarted: boolean;
   /** A Failed container's last output, bounded and redacted (run-once.ts). */
   lastLogLines?: string;
+  /** The digest the host's imagePolicy pinned spec.image to (image-admission.ts). */
+  imagePin?: ImagePin;
 }
 
 export type ContainerRun = FlowRun<

@@ -9,6 +9,7 @@ import type { ObjectCache } from '../../managed/managed-reconciler.js';
 import { ownerLabels } from '../../managed/ownership.js';
 import type { HostStatusEntry } from '../../managed/types.js';
 import type { ImageAccessRecords } from '../dockerimage/image-access.js';
+import type { ImagePolicyGate } from '../image-policy/image-policy-gate.js';
 import type { ContainerOps } from './background-ops.js';
 import { containerNameOf, ownerOf } from './container-owner.js';
 import {
@@ -48,6 +49,8 @@ export interface DockerContainerKindDeps {
   imageAccess?: ImageAccessRecords;
   /** Pulls and stops off the reconcile workers (background-ops.ts); its trigger enqueues the owner. */
   ops?: ContainerOps;
+  /** The hosts' imagePolicy (shared with DockerImage); without it no image policy is enforced (unit tests). */
+  imagePolicy?: ImagePolicyGate;
 }
 
 type WithHosts = { status?: { hosts?: HostStatusEntry[] } } | undefined;

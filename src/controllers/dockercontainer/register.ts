@@ -13,6 +13,7 @@ import type { HostRuntime } from '../../docker/host-runtime.js';
 import type { ControllerDeps } from '../index.js';
 import { dockerNetworkKind } from '../dockernetwork/network-kind.js';
 import { imageAccessRecordsFor } from '../dockerimage/image-access.js';
+import { imagePolicyGateFor } from '../image-policy/shared-gate.js';
 import { ContainerOps } from './background-ops.js';
 import { dockerContainerKind } from './container-kind.js';
 import { KubeRefReader } from './env-resolver.js';
@@ -84,6 +85,8 @@ export function registerDockerContainerController(
     refs: (namespace) => new KubeRefReader(core, namespace),
     // The same records the DockerImage kind keeps (registered with the same HostRuntime).
     imageAccess: imageAccessRecordsFor(hostRuntime),
+    // The same gate (and verification cache) as the DockerImage kind.
+    imagePolicy: imagePolicyGateFor(hostRuntime, { core, registry: deps.manager.metrics.registry }),
     // A pull or stop that ended in the background reconciles its owner again.
     ops: new ContainerOps({ trigger: (key) => late.handle?.trigger(key) }),
   });

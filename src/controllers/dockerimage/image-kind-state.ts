@@ -5,6 +5,7 @@ import { ImageAccessRecords, type CredentialIdentity } from './image-access.js';
 import type { ImageMachineContext } from './image-machine.js';
 import { noopImageMetrics, type ImageMetrics } from './image-metrics.js';
 import { PullJobs } from './pull-jobs.js';
+import type { ImagePolicyGate } from '../image-policy/image-policy-gate.js';
 
 export const IMAGE_KIND = 'DockerImage';
 
@@ -20,6 +21,8 @@ export interface DockerImageKindDeps {
   pullTimeoutMs?: number;
   /** Which credentials each image on each host was pulled or verified with (shared with DockerContainer). */
   access?: ImageAccessRecords;
+  /** The hosts' imagePolicy (shared with DockerContainer); without it no image policy is enforced (unit tests). */
+  imagePolicy?: ImagePolicyGate;
 }
 
 /** The pull an owner started or joined on a host, and the credential identity it runs with. */
@@ -53,6 +56,7 @@ export class ImageKindState {
   readonly jobs: PullJobs;
   /** Which credentials each image on each host was pulled or verified with. */
   readonly access: ImageAccessRecords;
+  readonly imagePolicy: ImagePolicyGate | undefined;
   /** Last machine state per owner and host: status may not carry it (or lag behind the informer). */
   readonly memo = new Map<string, SavedMachineState<ImageMachineContext>>();
   /** The pull each owner started or joined on a host (by ownerHostKey). */
@@ -71,5 +75,6 @@ export class ImageKindState {
     this.objects = deps.objects ?? (() => []);
     this.jobs = new PullJobs({ ...(deps.trigger ? { onSettled: deps.trigger } : {}), now: this.clock });
     this.access = deps.access ?? new ImageAccessRecords();
+    this.imagePolicy = deps.imagePolicy;
   }
 }

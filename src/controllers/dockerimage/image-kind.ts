@@ -9,6 +9,7 @@ import type { Informer } from '../../runtime/informer.js';
 import type { HostRuntime } from '../../docker/host-runtime.js';
 import type { ControllerDeps } from '../index.js';
 import { imageAccessRecordsFor } from './image-access.js';
+import { imagePolicyGateFor } from '../image-policy/shared-gate.js';
 import { imageEffects } from './image-effects.js';
 import { deleteImage, releaseImage } from './image-finalize.js';
 import { IMAGE_KIND, ImageKindState, type DockerImageKindDeps } from './image-kind-state.js';
@@ -63,13 +64,16 @@ export function registerDockerImageController(
 ): ManagedControllerHandle<DockerImage> {
   // The kind calls these only while reconciling, after registration has returned.
   const late: { handle?: ManagedControllerHandle<DockerImage> } = {};
+  const core = deps.kc.makeApiClient(CoreV1Api);
   const kind = dockerImageKind({
-    core: deps.kc.makeApiClient(CoreV1Api),
+    core,
     metrics: createImageMetrics(deps.manager.metrics.registry),
     objects: () => late.handle?.objects.list() ?? [],
     trigger: (key) => late.handle?.trigger(key),
     // The DockerContainer kind reads the same records (registered with the same HostRuntime).
     access: imageAccessRecordsFor(hostRuntime),
+    // The same gate (and verification cache) as the DockerContainer kind.
+    imagePolicy: imagePolicyGateFor(hostRuntime, { core, registry: deps.manager.metrics.registry }),
   });
   late.handle = registerManagedController({ deps, hostRuntime, hosts, kind });
   return late.handle;

@@ -1,6 +1,7 @@
 import type { DockerImage } from '../../crds/dockerimage.js';
 import { imageClient, type ObservedImage } from '../../docker/image-client.js';
-import type { Observed } from '../../managed/host-flow.js';
+import type { Concluded, Observed } from '../../managed/host-flow.js';
+import { admitOwnerImage, isPinnedVariant } from './image-admission.js';
 import { savedFromEntry } from '../../managed/machine-state.js';
 import type { SavedMachineState } from '../../managed/machine-step.js';
 import type { HostContext } from '../../managed/types.js';
@@ -51,7 +52,19 @@ export function restoreImage(
 ): SavedMachineState<ImageMachineContext> | undefined {
   const memo = state.memo.get(ownerHostKey(ctx.obj, ctx.host.metadata.name));
   const saved = memo ?? savedFromEntry<ImageMachineContext>(ctx.previous, INITIAL_IMAGE_CONTEXT);
-  return saved && saved.context.image === imageRefOf(ctx.obj) ? saved : undefined;
+  const specRef = imageRefOf(ctx.obj);
+  if (!saved) return undefined;
+  if (saved.context.image === specRef) return saved;
+  // Pinned by the host's imagePolicy (image-admission.ts): kept until a refresh is due under Always.
+  if (!isPinnedVariant(saved.context.image, specRef)) return undefined;
+  return refreshDue(ctx.obj, saved.context, ctx.now.getTime()) ? undefined : saved;
+}
+
+/** Under pullPolicy Always, whether the pinned tag is due to be resolved again. */
+function refreshDue(obj: DockerImage, context: ImageMachineContext, now: number): boolean {
+  if (pullPolicyOf(obj) !== 'Always') return false;
+  const last = Date.parse(context.lastCheckedAt ?? context.pulledAt ?? '');
+  return Number.isNaN(last) || now - last >= refreshIntervalMs(obj);
 }
 
 /** Reads the owner's Secrets once per reconcile, and only when something needs them. */
@@ -146,8 +159,10 @@ export async function observeImage(
   state: ImageKindState,
   ctx: HostContext<DockerImage>,
   saved: SavedMachineState<ImageMachineContext> | undefined,
-): Promise<Observed<ImageWork, ImageEvent>> {
+): Promise<Observed<ImageWork, ImageEvent> | Concluded> {
   const work = startWork(state, ctx, saved);
+  const refused = await admitOwnerImage({ state, ctx, work, saved });
+  if (refused) return refused;
   const hostName = ctx.host.metadata.name;
   // Only the pull this owner started or joined: another owner's (other credentials) is not ours to see.
   const view = work.pull ? state.jobs.observe(work.pull.key, work.owner, work.ownerKey) : undefined;
