@@ -10,6 +10,7 @@ import { ensureDebianPackages } from '../src/localenv/apt.js';
 import { ensureHelm } from '../src/localenv/helm.js';
 import { ensureComposeLoader } from '../src/localenv/compose-loader.js';
 import { ensureComposeCli } from '../src/localenv/compose-cli.js';
+import { ensureCosignCli } from '../src/localenv/cosign-cli.js';
 
 const started = Date.now();
 const log = (m: string) => console.log(`[prepare] ${m}`);
@@ -27,6 +28,8 @@ log(`helm: ${await ensureHelm(log)}`);
 // The Compose loader `dockyard compose convert` and the stack controller run.
 log(`Compose loader: ${await ensureComposeLoader(log)}`);
 log(`docker compose: ${await ensureComposeCli(log)}`);
+// The supply-chain tests sign images with cosign (offline, in a local registry; test/support/cosign.ts).
+log(`cosign: ${await ensureCosignCli(log)}`);
 const host = await HostDocker.ensure({ log });
 try {
   const docker = host.client();

@@ -88,7 +88,11 @@ const CONTAINER: Record<string, FieldDecision> = {
   ...PLACEMENT,
   ...ADOPTION,
   'spec.containerName': OBJECT_NAME,
-  'spec.image': { harmless: 'image data; what the container may do with it is decided by the other checks' },
+  'spec.image': {
+    harmless:
+      'image data; which images a host takes is its imagePolicy (image-policy.ts), what the container may ' +
+      'do with one is decided by the other checks',
+  },
   'spec.imageRef.name': {
     harmless: 'the digest a DockerImage of this namespace resolved (the schema forbids others)',
   },
@@ -287,7 +291,9 @@ const NETWORK: Record<string, FieldDecision> = {
 const IMAGE: Record<string, FieldDecision> = {
   ...PLACEMENT,
   'spec.image': {
-    harmless: 'image data in the daemon’s store; what runs from it is decided on DockerContainer',
+    harmless:
+      'image data in the daemon’s store, admitted by the host’s imagePolicy (image-policy.ts); what runs ' +
+      'from it is decided on DockerContainer',
   },
   'spec.pullPolicy': { dockyardOnly: 'when Dockyard asks for a pull' },
   'spec.refreshInterval': { dockyardOnly: 'when Dockyard re-resolves a tag' },
