@@ -41,6 +41,20 @@ const svc = (spec: Record<string, unknown>, template: Record<string, unknown> = 
   ...spec,
 });
 
+const keySigner = { name: 'release', publicKey: { namespace: 'ops', name: 'cosign', key: 'cosign.pub' } };
+const keylessSigner = {
+  name: 'ci',
+  keyless: {
+    issuer: 'https://token.actions.githubusercontent.com',
+    subject: 'https://github.com/acme/*',
+    trustedRoot: { namespace: 'ops', name: 'sigstore-root', key: 'trusted_root.json' },
+  },
+};
+const withImagePolicy = (rules: unknown[], extra: Record<string, unknown> = {}) => ({
+  endpoint: 'unix:///var/run/docker.sock',
+  imagePolicy: { rules, ...extra },
+});
+
 export const SCHEMA_CASES: SchemaCase[] = [
   // DockerHost
   {
@@ -252,6 +266,102 @@ export const SCHEMA_CASES: SchemaCase[] = [
     spec: { hostName: 'Lab_1' },
     valid: false,
     field: 'spec.hostName',
+  },
+  // DockerHost imagePolicy
+  {
+    name: 'image policy with every action and both signer kinds',
+    kind: 'DockerHost',
+    spec: withImagePolicy(
+      [
+        { name: 'legacy', images: ['registry.example.com/legacy/*'], action: 'Deny' },
+        {
+          name: 'signed',
+          images: ['registry.example.com/**', '127.0.0.1:5000/app'],
+          action: 'RequireSignature',
+          signers: [keySigner, keylessSigner],
+        },
+        { name: 'hub', images: ['docker.io/library/*'], action: 'Allow', requireDigest: true },
+        { name: 'rest', images: ['**'], action: 'Allow' },
+      ],
+      { unmatched: 'Allow' },
+    ),
+    valid: true,
+  },
+  {
+    name: 'image policy RequireSignature without signers',
+    kind: 'DockerHost',
+    spec: withImagePolicy([{ name: 'signed', images: ['reg.example.com/*'], action: 'RequireSignature' }]),
+    valid: false,
+    field: 'signers are required with action RequireSignature',
+    cel: true,
+  },
+  {
+    name: 'image policy signers on an Allow rule',
+    kind: 'DockerHost',
+    spec: withImagePolicy([
+      { name: 'open', images: ['reg.example.com/*'], action: 'Allow', signers: [keySigner] },
+    ]),
+    valid: false,
+    field: 'spec.imagePolicy.rules[0].signers',
+    cel: true,
+  },
+  {
+    name: 'image policy signer with both a key and a keyless identity',
+    kind: 'DockerHost',
+    spec: withImagePolicy([
+      {
+        name: 'signed',
+        images: ['reg.example.com/*'],
+        action: 'RequireSignature',
+        signers: [{ ...keySigner, keyless: keylessSigner.keyless }],
+      },
+    ]),
+    valid: false,
+    field: 'exactly one of publicKey and keyless',
+    cel: true,
+  },
+  {
+    name: 'image policy glob without a registry',
+    kind: 'DockerHost',
+    spec: withImagePolicy([{ name: 'bare', images: ['busybox'], action: 'Allow' }]),
+    valid: false,
+    field: 'must name a registry and a repository',
+    cel: true,
+  },
+  {
+    name: 'image policy glob in upper case',
+    kind: 'DockerHost',
+    spec: withImagePolicy([{ name: 'upper', images: ['Registry.example.com/App'], action: 'Allow' }]),
+    valid: false,
+    field: 'spec.imagePolicy.rules[0].images[0]',
+  },
+  {
+    name: 'image policy requireDigest on a Deny rule',
+    kind: 'DockerHost',
+    spec: withImagePolicy([
+      { name: 'no', images: ['reg.example.com/*'], action: 'Deny', requireDigest: true },
+    ]),
+    valid: false,
+    field: 'requireDigest has no meaning for action Deny',
+    cel: true,
+  },
+  {
+    name: 'image policy unknown action',
+    kind: 'DockerHost',
+    spec: withImagePolicy([{ name: 'maybe', images: ['reg.example.com/*'], action: 'Warn' }]),
+    valid: false,
+    field: 'spec.imagePolicy.rules[0].action',
+  },
+  {
+    name: 'image policy duplicate rule names',
+    kind: 'DockerHost',
+    spec: withImagePolicy([
+      { name: 'a', images: ['reg.example.com/x'], action: 'Allow' },
+      { name: 'a', images: ['reg.example.com/y'], action: 'Deny' },
+    ]),
+    valid: false,
+    field: 'spec.imagePolicy.rules[1]',
+    cel: true,
   },
   // DockerImage
   {

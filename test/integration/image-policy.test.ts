@@ -184,6 +184,7 @@ async function seedCases(): Promise<void> {
       (r, d) => sign(r, d, { key: certKey, format: 'bundle', certificatePath: pki.leaves.expired }),
     ],
     ['pinned/app', undefined],
+    ['pinned/gone', undefined],
     ['denied/app', undefined],
   ];
   for (const [repo, signIt] of cases) {
@@ -388,6 +389,22 @@ describe('DockerHost imagePolicy', () => {
     expect(host?.repoDigest).toBe(`${address}/pinned/app@${first}`);
     const pulls = (await nodePulls()).filter((ref) => ref.includes('/pinned/app'));
     expect(pulls).toEqual([`${address}/pinned/app@${first}`]);
+  });
+
+  it('deletionPolicy Delete removes an image pulled by digest', async () => {
+    await kube.create('DockerImage', NS, 'pinned-gone', {
+      hostName: 'n1',
+      image: `${address}/pinned/gone:1`,
+      pullSecrets: [{ name: 'regcred' }],
+      deletionPolicy: 'Delete',
+    });
+    await kube.waitFor('DockerImage', NS, 'pinned-gone', isReady, 'Ready', 60_000);
+    const docker = lab.node('n1').client();
+    const byDigest = `${address}/pinned/gone@${pushed.get('pinned/gone')}`;
+    await docker.getImage(byDigest).inspect();
+    await kube.delete('DockerImage', NS, 'pinned-gone');
+    await kube.waitForGone('DockerImage', NS, 'pinned-gone');
+    await expect(docker.getImage(byDigest).inspect()).rejects.toThrow(/no such image/i);
   });
 
   it('no refused image ever reached the node as a pull', async () => {

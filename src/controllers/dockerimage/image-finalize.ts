@@ -4,6 +4,8 @@ import { imageClient } from '../../docker/image-client.js';
 import type { FinalizeOutcome, HostContext } from '../../managed/types.js';
 import { ownerHostKey, ownerId, type ImageKindState } from './image-kind-state.js';
 import { imageMessages } from './image-messages.js';
+import { familiarString } from '../../docker/image-reference.js';
+import { isPinnedVariant } from './image-admission.js';
 import { imageRefOf } from './image-spec.js';
 
 /**
@@ -56,6 +58,20 @@ function describeUsers(users: readonly string[]): string {
 }
 
 /**
+ * The owner's image on the host: by its tag, or, when the host's imagePolicy
+ * pinned it (pulled by digest: the host has no tag for it), by the
+ * repository digest its status entry recorded.
+ */
+async function localRef(ctx: HostContext<DockerImage>): Promise<string> {
+  const ref = imageRefOf(ctx.obj);
+  const recorded = (ctx.previous as { repoDigest?: string } | undefined)?.repoDigest;
+  if (!recorded) return ref;
+  const pinned = familiarString(recorded);
+  if (!isPinnedVariant(pinned, ref)) return ref;
+  return (await imageClient.inspect(ctx.conn.api, ref)) ? ref : pinned;
+}
+
+/**
  * deletionPolicy Delete: images carry no owner labels and are shared, so the
  * image is removed only once the owner's pull stopped, no other DockerImage
  * wants it on the host and no container uses it (it is never forced out).
@@ -66,7 +82,7 @@ export async function deleteImage(
 ): Promise<FinalizeOutcome> {
   const { obj, conn } = ctx;
   const hostName = ctx.host.metadata.name;
-  const ref = imageRefOf(obj);
+  const ref = await localRef(ctx);
   if (state.stopping.has(ownerHostKey(obj, hostName)))
     return { done: false, message: imageMessages.waitingForPull(ref, hostName) };
   const who = otherOwners(state, ctx);

@@ -25,6 +25,16 @@ import { readSigners, SignerMaterialError, SignerMaterials } from './signer-mate
 /** Verified digests kept per process; a fleet runs far fewer distinct signed digests. */
 const MAX_CACHED_VERIFICATIONS = 4096;
 
+/** How long a tag's resolved digest is shared by owners asking at about the same time. */
+const RESOLVE_TTL_MS = 10_000;
+
+/** Keys the resolution cache by credentials without keeping them in the key. */
+function credentialKey(c: RegistryCredentials): string {
+  return createHash('sha256')
+    .update(JSON.stringify([c.username, c.password]))
+    .digest('hex');
+}
+
 /** What a host's policy lets through for one image reference. */
 export type Admission =
   | {
@@ -62,6 +72,7 @@ export class ImagePolicyGate {
     max: MAX_CACHED_VERIFICATIONS,
   });
   private readonly inflight = new Map<string, Promise<SignatureVerdict>>();
+  private readonly resolved = new LRUCache<string, Promise<string>>({ max: 1024, ttl: RESOLVE_TTL_MS });
   private readonly metrics: ImagePolicyMetrics;
 
   constructor(private readonly deps: ImagePolicyGateDeps) {
@@ -137,10 +148,22 @@ export class ImagePolicyGate {
     return { admitted: true, image, digest, rule: verdict.rule, signer: result.signer };
   }
 
+  /**
+   * The tag's digest now. Owners asking within RESOLVE_TTL_MS with the same
+   * credentials share one registry request and get the same digest: a fleet
+   * of containers created together pins one digest, with one request.
+   */
   private resolve(ref: ImageReference, credentials: RegistryCredentials | undefined): Promise<string> {
-    return this.client(ref, credentials)
+    const who = credentials ? credentialKey(credentials) : 'anonymous';
+    const key = `${ref.domain}/${ref.path}:${ref.tag ?? 'latest'}\u0000${who}`;
+    const hit = this.resolved.get(key);
+    if (hit) return hit;
+    const digest = this.client(ref, credentials)
       .resolve(ref.tag ?? 'latest')
       .then((m) => m.digest);
+    this.resolved.set(key, digest);
+    digest.catch(() => this.resolved.delete(key));
+    return digest;
   }
 
   private client(ref: ImageReference, credentials: RegistryCredentials | undefined): RegistryClient {
