@@ -39,6 +39,6 @@ export async function admitContainerImage(opts: {
   if (!admission.admitted) return { refused: { reason: admission.reason, message: admission.message } };
   if (!admission.digest) return {};
   inputs.image = admission.image;
-  inputs.imageDigest = admission.digest;
+  inputs.pinnedFrom = image;
   return { pin: { image, digest: admission.digest } };
 }

@@ -16,6 +16,12 @@ export interface ContainerInputs {
   /** The reference to create from: digest-pinned when the DockerImage resolved one. */
   image: string;
   imageDigest?: string;
+  /**
+   * When the host's imagePolicy pinned `image` (repository@digest) from
+   * spec.image: that spec.image. The recreate hash takes it instead of the
+   * pinned reference.
+   */
+  pinnedFrom?: string;
   /** Fully resolved (envFrom, then env), in order. */
   env: Array<{ name: string; value: string }>;
   /** The hash of the resolved spec.files (never their content); unset without files. */

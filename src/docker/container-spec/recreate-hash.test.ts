@@ -14,6 +14,15 @@ describe('recreateHash', () => {
     recreateHash(spec(patch), withInputs(i));
   const baseHash = h({});
 
+  it('ignores a digest the host policy pinned spec.image to: a pin alone recreates nothing', () => {
+    const image = withInputs({}).image;
+    const pinned = h({}, { image: `${image.split(':')[0]}@sha256:${'d'.repeat(64)}`, pinnedFrom: image });
+    expect(pinned).toBe(baseHash);
+    expect(h({}, { image: 'busybox@sha256:' + 'd'.repeat(64), pinnedFrom: 'busybox:1.37' })).not.toBe(
+      baseHash,
+    );
+  });
+
   it('is a short stable hex string', () => {
     expect(baseHash).toMatch(/^[0-9a-f]{16}$/);
     expect(h({})).toBe(baseHash);

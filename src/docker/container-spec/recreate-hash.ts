@@ -123,7 +123,9 @@ export function recreateGroups(spec: Spec, inputs: ContainerInputs): Record<stri
   for (const e of inputs.env) env[e.name] = e.value; // later wins, as in Docker
   return {
     name: inputs.name,
-    image: { ref: inputs.image, digest: inputs.imageDigest },
+    // A digest the host's imagePolicy pinned spec.image to changes only with spec.image: hashing the
+    // spec's reference keeps a pin (a policy set on a host) from recreating what already runs.
+    image: inputs.pinnedFrom ? { ref: inputs.pinnedFrom } : { ref: inputs.image, digest: inputs.imageDigest },
     command:
       spec.command !== undefined || spec.args !== undefined
         ? { command: spec.command, args: spec.args }
