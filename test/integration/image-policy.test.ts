@@ -37,7 +37,8 @@ const pushed = new Map<string, string>();
 
 beforeAll(async () => {
   world = await startWorld({
-    lab: { nodes: [{ name: 'n1' }], registry: true },
+    // Anonymous: DockerContainers naming spec.image present no credentials (DockerImages still send theirs).
+    lab: { nodes: [{ name: 'n1' }], registry: 'anonymous' },
     namespaces: [NS],
     dockyard: { syncPeriodMs: 3_000 },
   });
@@ -166,6 +167,7 @@ async function seedCases(): Promise<void> {
     ['signed/wrong-key', (r, d) => sign(r, d, { key: keys.wrong, format: 'bundle' })],
     ['signed/legacy', (r, d) => sign(r, d, { key: keys.right, format: 'legacy' })],
     ['signed/bundle', (r, d) => sign(r, d, { key: keys.right, format: 'bundle' })],
+    ['signed/fleet', (r, d) => sign(r, d, { key: keys.right, format: 'bundle' })],
     ['signed/moved', (r, d) => sign(r, d, { key: keys.right, format: 'bundle' })],
     [
       'keyless/workflow',
@@ -185,6 +187,7 @@ async function seedCases(): Promise<void> {
     ],
     ['pinned/app', undefined],
     ['pinned/gone', undefined],
+    ['pinned/ctr', undefined],
     ['denied/app', undefined],
   ];
   for (const [repo, signIt] of cases) {
@@ -391,6 +394,57 @@ describe('DockerHost imagePolicy', () => {
     expect(pulls).toEqual([`${address}/pinned/app@${first}`]);
   });
 
+  it('a container naming spec.image runs the pinned digest, and keeps it when the tag moves', async () => {
+    const first = pushed.get('pinned/ctr');
+    await kube.create('DockerContainer', NS, 'pinned-ctr', {
+      hostName: 'n1',
+      image: `${address}/pinned/ctr:1`,
+      command: ['sleep', '3600'],
+    });
+    const ready = await kube.waitFor('DockerContainer', NS, 'pinned-ctr', isReady, 'Ready', 60_000);
+    const host = (ready.status?.hosts as Array<{ imagePin?: unknown }> | undefined)?.[0];
+    expect(host?.imagePin).toEqual({ image: `${address}/pinned/ctr:1`, digest: first });
+    const docker = lab.node('n1').client();
+    const created = await docker.getContainer(`${NS}.pinned-ctr`).inspect();
+    expect(created.Config.Image).toBe(`${address}/pinned/ctr@${first}`);
+    await push('pinned/ctr', 'pinned/ctr-moved');
+    await world.restartDockyard();
+    await kube.patch('DockerContainer', NS, 'pinned-ctr', {
+      metadata: { annotations: { 'test/poke': 'moved' } },
+    });
+    await new Promise((r) => setTimeout(r, 10_000));
+    await kube.waitFor('DockerContainer', NS, 'pinned-ctr', isReady, 'still Ready');
+    const after = await docker.getContainer(`${NS}.pinned-ctr`).inspect();
+    expect(after.Id).toBe(created.Id);
+    expect(after.Config.Image).toBe(`${address}/pinned/ctr@${first}`);
+  });
+
+  it('a container naming a signed image runs its verified digest; an unsigned one is created nowhere', async () => {
+    await kube.create('DockerContainer', NS, 'signed-ctr', {
+      hostName: 'n1',
+      image: `${address}/signed/legacy:1`,
+      command: ['sleep', '3600'],
+    });
+    await kube.create('DockerContainer', NS, 'unsigned-ctr', {
+      hostName: 'n1',
+      image: `${address}/signed/unsigned:1`,
+      command: ['sleep', '3600'],
+    });
+    await kube.waitFor('DockerContainer', NS, 'signed-ctr', isReady, 'Ready', 60_000);
+    const refused = await kube.waitFor(
+      'DockerContainer',
+      NS,
+      'unsigned-ctr',
+      readyFalseWith('SignatureInvalid'),
+      'refused',
+    );
+    note('container of an unsigned image', refused);
+    const docker = lab.node('n1').client();
+    const running = await docker.getContainer(`${NS}.signed-ctr`).inspect();
+    expect(running.Config.Image).toBe(`${address}/signed/legacy@${pushed.get('signed/legacy')}`);
+    await expect(docker.getContainer(`${NS}.unsigned-ctr`).inspect()).rejects.toThrow(/no such container/i);
+  });
+
   it('deletionPolicy Delete removes an image pulled by digest', async () => {
     await kube.create('DockerImage', NS, 'pinned-gone', {
       hostName: 'n1',
@@ -415,7 +469,7 @@ describe('DockerHost imagePolicy', () => {
       expect(pulls.filter((ref) => ref.includes(repo.split(':')[0]!))).toEqual([]);
   });
 
-  it('verifies each digest once: more owners of a verified digest, and every reconcile after, hit the cache', async () => {
+  it('verifies a digest once: six owners at once (images and containers) share one verification, and later reconciles hit the cache', async () => {
     const registry = world.dockyard.manager.metrics.registry;
     const count = async () => {
       const metric = (await registry.getMetricsAsJSON()).find(
@@ -435,9 +489,20 @@ describe('DockerHost imagePolicy', () => {
         .reduce((n, v) => n + v.value, 0);
     };
     const before = await count();
-    for (const n of [1, 2, 3]) await image(`signed-bundle-again-${n}`, 'signed/bundle');
+    for (const n of [1, 2, 3]) await image(`signed-fleet-${n}`, 'signed/fleet');
     for (const n of [1, 2, 3])
-      await kube.waitFor('DockerImage', NS, `signed-bundle-again-${n}`, isReady, 'Ready', 60_000);
-    expect(await count()).toBe(before);
+      await kube.create('DockerContainer', NS, `signed-fleet-ctr-${n}`, {
+        hostName: 'n1',
+        image: `${address}/signed/fleet:1`,
+        command: ['sleep', '3600'],
+      });
+    for (const n of [1, 2, 3]) {
+      await kube.waitFor('DockerImage', NS, `signed-fleet-${n}`, isReady, 'Ready', 60_000);
+      await kube.waitFor('DockerContainer', NS, `signed-fleet-ctr-${n}`, isReady, 'Ready', 60_000);
+    }
+    expect(await count()).toBe(before + 1);
+    // Several resyncs (3 s) later, still the one.
+    await new Promise((r) => setTimeout(r, 7_000));
+    expect(await count()).toBe(before + 1);
   });
 });

@@ -13,7 +13,8 @@ export interface LabOptions {
   allUnreachable?: boolean;
   /** unreachable: an edge box with no published port, reached only through `dockyard agent` (edge-agent.ts). */
   nodes: Array<{ name: string; tls?: boolean; unreachable?: boolean }>;
-  registry?: boolean;
+  /** A seeded registry reachable from every node: htpasswd auth, or `anonymous` (pulls need no credentials). */
+  registry?: boolean | 'anonymous';
 }
 
 export interface Lab {
@@ -51,7 +52,12 @@ export async function startLab(opts: LabOptions): Promise<Lab> {
   try {
     let seeded: SeededRepository | undefined;
     if (opts.registry) {
-      registry = await new Registry({ network, image, log }).start();
+      registry = await new Registry({
+        network,
+        image,
+        log,
+        anonymous: opts.registry === 'anonymous',
+      }).start();
       seeded = await registry.seedWorkloadImage(hostDocker, workloadImage);
     }
     for (const spec of opts.nodes) {
