@@ -13,6 +13,7 @@ import { ensureDebianPackages } from './apt.js';
 import { run } from './exec.js';
 import { LOCALENV_LABEL, ignoreNotFound } from './host-docker.js';
 import {
+  REGISTRY_CONFIG,
   REGISTRY_CONFIG_PATH,
   REGISTRY_HTPASSWD_PATH,
   ensureNodeImage,
@@ -34,8 +35,19 @@ export interface RegistryOptions {
   /** Node image (it carries docker-registry); built or found with ensureNodeImage when omitted. */
   image?: string;
   username?: string;
+  /**
+   * Serve without authentication: anyone may pull and push. For clients that
+   * present no credentials (a DockerContainer's spec.image, a bench of a
+   * thousand of them). `username`/`password` then exist but are never asked
+   * for; Docker sends them only when challenged, so pushImage works either way.
+   */
+  anonymous?: boolean;
   log?: (m: string) => void;
 }
+
+/** The node image's registry config without its `auth` section, copied in for anonymous registries. */
+export const ANONYMOUS_REGISTRY_CONFIG = REGISTRY_CONFIG.replace(/^auth:\n(?: {2}.*\n)*/m, '');
+const ANONYMOUS_REGISTRY_CONFIG_PATH = '/etc/dockyard-registry/anonymous.yml';
 
 export interface SeededRepository {
   /** Repository path inside the registry, e.g. `dockyard/busybox`. */
@@ -46,10 +58,11 @@ export interface SeededRepository {
 
 /**
  * A real registry (distribution 2.8, htpasswd basic auth with a random
- * password) in a container. It listens on the same port inside the container
- * and on the host's 127.0.0.1, so `127.0.0.1:PORT/repo:tag` names the same
- * image on the host and, through each node's forward, on every node.
- * Its storage is the container's own filesystem: gone on stop.
+ * password, or no auth at all with `anonymous`) in a container. It listens
+ * on the same port inside the container and on the host's 127.0.0.1, so
+ * `127.0.0.1:PORT/repo:tag` names the same image on the host and, through
+ * each node's forward, on every node. Its storage is the container's own
+ * filesystem: gone on stop.
  */
 export class Registry {
   readonly username: string;
@@ -93,15 +106,16 @@ export class Registry {
 
   async start(): Promise<this> {
     if (this.container) return this;
-    await ensureDebianPackages(['apache2-utils'], this.log);
+    const anonymous = this.opts.anonymous === true;
+    if (!anonymous) await ensureDebianPackages(['apache2-utils'], this.log);
     const runtime = await getContainerRuntimeClient();
     const image = this.opts.image ?? (await ensureNodeImage(runtime.container.dockerode, this.log));
     if (!this.sharedNetwork) this.ownNetwork = await new Network().start();
     this.hostPort = await freePort();
     // -i: the password goes through stdin, not the command line.
-    const { stdout: htpasswd } = await run('htpasswd', ['-niB', this.username], {
-      input: `${this.password}\n`,
-    });
+    const { stdout: htpasswd } = anonymous
+      ? { stdout: '' }
+      : await run('htpasswd', ['-niB', this.username], { input: `${this.password}\n` });
 
     this.starting = true;
     try {
@@ -111,23 +125,33 @@ export class Registry {
         .withLabels({ [LOCALENV_LABEL]: 'true', 'dockyard.localenv.role': 'registry' })
         .withPullPolicy(PullPolicy.neverPull())
         .withEnvironment({ REGISTRY_HTTP_ADDR: `0.0.0.0:${this.hostPort}` })
-        .withCopyContentToContainer([{ content: htpasswd, target: REGISTRY_HTPASSWD_PATH, mode: 0o644 }])
-        .withCommand(['docker-registry', 'serve', REGISTRY_CONFIG_PATH])
+        .withCopyContentToContainer(
+          anonymous
+            ? [{ content: ANONYMOUS_REGISTRY_CONFIG, target: ANONYMOUS_REGISTRY_CONFIG_PATH, mode: 0o644 }]
+            : [{ content: htpasswd, target: REGISTRY_HTPASSWD_PATH, mode: 0o644 }],
+        )
+        .withCommand([
+          'docker-registry',
+          'serve',
+          anonymous ? ANONYMOUS_REGISTRY_CONFIG_PATH : REGISTRY_CONFIG_PATH,
+        ])
         .withLoopbackPort(this.hostPort, this.hostPort)
         .withWaitStrategy(Wait.forLogMessage(/listening on/))
         .withStartupTimeout(60_000)
         .start();
-      // Up means: answers on the host port and demands credentials.
+      // Up means: answers on the host port and demands credentials (or, anonymous, lets anyone in).
+      const expected = anonymous ? 200 : 401;
       await waitFor(
         async () =>
-          (await fetch(`http://${this.address}/v2/`, { signal: AbortSignal.timeout(2_000) })).status === 401,
-        { timeoutMs: 30_000, what: `registry at ${this.address} to answer 401 on /v2/` },
+          (await fetch(`http://${this.address}/v2/`, { signal: AbortSignal.timeout(2_000) })).status ===
+          expected,
+        { timeoutMs: 30_000, what: `registry at ${this.address} to answer ${expected} on /v2/` },
       );
     } catch (err) {
       await this.stop().catch(() => {});
       throw new Error(`starting registry ${this.networkAlias}: ${(err as Error).message}`, { cause: err });
     }
-    this.log(`registry up at ${this.address} (alias ${this.networkAlias})`);
+    this.log(`registry up at ${this.address} (alias ${this.networkAlias}${anonymous ? ', anonymous' : ''})`);
     return this;
   }
 
@@ -148,7 +172,10 @@ export class Registry {
     }
   }
 
-  /** Tags `source` as `ADDRESS/repo:tag`, pushes it with our credentials, and returns the manifest digest. */
+  /**
+   * Tags `source` as `ADDRESS/repo:tag`, pushes it with our credentials (an
+   * anonymous registry never asks for them), and returns the manifest digest.
+   */
   async pushImage(hostDocker: Dockerode, source: string, repo: string, tag: string): Promise<string> {
     const target = `${this.address}/${repo}`;
     await hostDocker.getImage(source).tag({ repo: target, tag });
