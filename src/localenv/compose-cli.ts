@@ -5,43 +5,29 @@
 // keyed by its go.mod, go.sum and tools.go and the build recipe, so a version
 // bump is a new entry and never a stale binary.
 
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildOnce } from './build-lock.js';
-import { cacheDir } from './cache.js';
-import { buildPinnedGoTool, findModuleDir, requiredVersion, sourceHash } from './go-module.js';
+import { ensurePinnedGoBinary, requiredVersion, type PinnedGoBinary } from './go-module.js';
 
 const MODULE_DIR_IN_REPO = join('tools', 'compose-cli');
 const COMPOSE_MODULE = 'github.com/docker/compose/v5';
 
-/**
- * Part of the cache key besides the pinned sources: changing how we build
- * (flags, stamped variables) must not reuse a binary built the old way.
- */
-const BUILD_RECIPE = 'go build -trimpath CGO_ENABLED=0 -ldflags=-s -w + internal.Version stamp v1';
+const COMPOSE: PinnedGoBinary = {
+  dirInRepo: MODULE_DIR_IN_REPO,
+  module: COMPOSE_MODULE,
+  binary: 'docker-compose',
+  pkg: `${COMPOSE_MODULE}/cmd`,
+  recipe: 'go build -trimpath CGO_ENABLED=0 -ldflags=-s -w + internal.Version stamp v1',
+  ldflags: versionLdflags,
+  what: (version) => `docker compose ${version}`,
+  expected: '~1 min on 2 cores',
+};
 
 /**
- * Returns the path of the docker-compose binary built from tools/compose-cli,
- * building it when the cache has none for the pinned sources (about a minute
- * on two cores with an empty Go build cache; later calls cost a stat). Parallel callers build it once: the
- * others wait on the cache entry's lock and reuse it.
+ * Returns the path of the docker-compose binary built from tools/compose-cli
+ * (about a minute on two cores the first time; later calls cost a stat).
  */
-export async function ensureComposeCli(log: (msg: string) => void = () => {}): Promise<string> {
-  const moduleDir = findModuleDir(MODULE_DIR_IN_REPO);
-  const version = readPinnedComposeVersion(readFileSync(join(moduleDir, 'go.mod'), 'utf8'));
-  const binDir = cacheDir(
-    'bin',
-    `docker-compose-${version}-${sourceHash(moduleDir, ['go.mod', 'go.sum', 'tools.go'], BUILD_RECIPE)}`,
-  );
-  const binary = join(binDir, 'docker-compose');
-  await buildOnce({
-    target: binary,
-    lockPath: join(binDir, '.lock'),
-    what: `docker compose ${version}`,
-    build: () => build(moduleDir, binDir, version, log),
-    log,
-  });
-  return binary;
+export function ensureComposeCli(log: (msg: string) => void = () => {}): Promise<string> {
+  return ensurePinnedGoBinary(COMPOSE, log);
 }
 
 /** The docker compose version tools/compose-cli/go.mod requires, e.g. "v5.6.0". */
@@ -57,24 +43,6 @@ export function readPinnedComposeVersion(goMod: string): string {
  */
 function versionLdflags(version: string): string {
   return ['-s', '-w', `-X ${COMPOSE_MODULE}/internal.Version=${version}`].join(' ');
-}
-
-function build(
-  moduleDir: string,
-  binDir: string,
-  version: string,
-  log: (msg: string) => void,
-): Promise<void> {
-  return buildPinnedGoTool({
-    moduleDir,
-    entry: binDir,
-    output: 'docker-compose',
-    pkg: `${COMPOSE_MODULE}/cmd`,
-    ldflags: versionLdflags(version),
-    what: `docker compose ${version} (the Compose proof corpus's reference)`,
-    expected: '~1 min on 2 cores',
-    log,
-  });
 }
 
 export interface ComposeInvocation {

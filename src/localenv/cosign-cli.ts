@@ -6,43 +6,29 @@
 // go.sum and tools.go and the build recipe, so a version bump is a new entry
 // and never a stale binary.
 
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildOnce } from './build-lock.js';
-import { cacheDir } from './cache.js';
-import { buildPinnedGoTool, findModuleDir, requiredVersion, sourceHash } from './go-module.js';
+import { ensurePinnedGoBinary, requiredVersion, type PinnedGoBinary } from './go-module.js';
 
 const MODULE_DIR_IN_REPO = join('tools', 'cosign');
 const COSIGN_MODULE = 'github.com/sigstore/cosign/v3';
 
-/**
- * Part of the cache key besides the pinned sources: changing how we build
- * (flags, stamped variables) must not reuse a binary built the old way.
- */
-const BUILD_RECIPE = 'go build -trimpath CGO_ENABLED=0 -ldflags=-s -w + release-utils gitVersion stamp v1';
+const COSIGN: PinnedGoBinary = {
+  dirInRepo: MODULE_DIR_IN_REPO,
+  module: COSIGN_MODULE,
+  binary: 'cosign',
+  pkg: `${COSIGN_MODULE}/cmd/cosign`,
+  recipe: 'go build -trimpath CGO_ENABLED=0 -ldflags=-s -w + release-utils gitVersion stamp v1',
+  ldflags: versionLdflags,
+  what: (version) => `cosign ${version} (the supply-chain tests' signer)`,
+  expected: '~3 min on 2 cores',
+};
 
 /**
- * Returns the path of the cosign binary built from tools/cosign, building it
- * when the cache has none for the pinned sources (a few minutes on two cores
- * with an empty Go build cache; later calls cost a stat). Parallel callers
- * build it once: the others wait on the cache entry's lock and reuse it.
+ * Returns the path of the cosign binary built from tools/cosign (a few
+ * minutes on two cores the first time; later calls cost a stat).
  */
-export async function ensureCosignCli(log: (msg: string) => void = () => {}): Promise<string> {
-  const moduleDir = findModuleDir(MODULE_DIR_IN_REPO);
-  const version = readPinnedCosignVersion(readFileSync(join(moduleDir, 'go.mod'), 'utf8'));
-  const binDir = cacheDir(
-    'bin',
-    `cosign-${version}-${sourceHash(moduleDir, ['go.mod', 'go.sum', 'tools.go'], BUILD_RECIPE)}`,
-  );
-  const binary = join(binDir, 'cosign');
-  await buildOnce({
-    target: binary,
-    lockPath: join(binDir, '.lock'),
-    what: `cosign ${version}`,
-    build: () => build(moduleDir, binDir, version, log),
-    log,
-  });
-  return binary;
+export function ensureCosignCli(log: (msg: string) => void = () => {}): Promise<string> {
+  return ensurePinnedGoBinary(COSIGN, log);
 }
 
 /** The cosign version tools/cosign/go.mod requires, e.g. "v3.1.3". */
@@ -59,24 +45,6 @@ export function readPinnedCosignVersion(goMod: string): string {
  */
 function versionLdflags(version: string): string {
   return ['-s', '-w', `-X sigs.k8s.io/release-utils/version.gitVersion=${version}`].join(' ');
-}
-
-function build(
-  moduleDir: string,
-  binDir: string,
-  version: string,
-  log: (msg: string) => void,
-): Promise<void> {
-  return buildPinnedGoTool({
-    moduleDir,
-    entry: binDir,
-    output: 'cosign',
-    pkg: `${COSIGN_MODULE}/cmd/cosign`,
-    ldflags: versionLdflags(version),
-    what: `cosign ${version} (the supply-chain tests' signer)`,
-    expected: '~3 min on 2 cores',
-    log,
-  });
 }
 
 /**

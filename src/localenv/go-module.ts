@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onPath, run } from './exec.js';
+import { buildOnce } from './build-lock.js';
+import { cacheDir } from './cache.js';
 
 /** The version `go.mod` requires for `modulePath`; `dirInRepo` names the module folder in errors. */
 export function requiredVersion(goMod: string, modulePath: string, dirInRepo: string): string {
@@ -97,4 +99,68 @@ export async function buildPinnedGoTool(b: PinnedGoBuild): Promise<void> {
   } finally {
     rmSync(tmpDir, { recursive: true, force: true });
   }
+}
+
+/** A command-line tool built from a pinned Go module in tools/<name> (helm, docker compose, cosign). */
+export interface PinnedGoBinary {
+  /** The module folder in the repository, e.g. `tools/helm`. */
+  dirInRepo: string;
+  /** The Go module whose version the folder's go.mod pins, e.g. `helm.sh/helm/v4`. */
+  module: string;
+  /** The binary's file name, also the cache entry's prefix. */
+  binary: string;
+  /** The main package, e.g. `helm.sh/helm/v4/cmd/helm`. */
+  pkg: string;
+  /**
+   * Part of the cache key besides the pinned sources: changing how we build
+   * (flags, stamped variables) must not reuse a binary built the old way.
+   */
+  recipe: string;
+  /** The link flags for a version: each project's own version stamp. */
+  ldflags(version: string): string;
+  /** For log lines, e.g. "helm v4.3.2". */
+  what(version: string): string;
+  /** How long the first build takes, e.g. "~2 min on 2 cores". */
+  expected: string;
+}
+
+/**
+ * The path of the tool's binary, built into a cache entry keyed by its
+ * go.mod, go.sum and tools.go and the recipe when the cache has none (a
+ * version bump is a new entry, never a stale binary; later calls cost a
+ * stat). Parallel callers build it once: the others wait on the entry's lock.
+ */
+export async function ensurePinnedGoBinary(
+  tool: PinnedGoBinary,
+  log: (msg: string) => void = () => {},
+): Promise<string> {
+  const moduleDir = findModuleDir(tool.dirInRepo);
+  const version = requiredVersion(
+    readFileSync(join(moduleDir, 'go.mod'), 'utf8'),
+    tool.module,
+    tool.dirInRepo,
+  );
+  const entry = cacheDir(
+    'bin',
+    `${tool.binary}-${version}-${sourceHash(moduleDir, ['go.mod', 'go.sum', 'tools.go'], tool.recipe)}`,
+  );
+  const target = join(entry, tool.binary);
+  await buildOnce({
+    target,
+    lockPath: join(entry, '.lock'),
+    what: tool.what(version),
+    build: () =>
+      buildPinnedGoTool({
+        moduleDir,
+        entry,
+        output: tool.binary,
+        pkg: tool.pkg,
+        ldflags: tool.ldflags(version),
+        what: tool.what(version),
+        expected: tool.expected,
+        log,
+      }),
+    log,
+  });
+  return target;
 }

@@ -3,43 +3,30 @@
 // module in tools/helm, once, into a cache entry keyed by a hash of its
 // go.mod and go.sum, so a version bump is a new entry and never a stale binary.
 
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildOnce } from './build-lock.js';
-import { cacheDir } from './cache.js';
-import { buildPinnedGoTool, findModuleDir, requiredVersion, sourceHash } from './go-module.js';
+import { ensurePinnedGoBinary, requiredVersion, type PinnedGoBinary } from './go-module.js';
 
 const MODULE_DIR_IN_REPO = join('tools', 'helm');
 const HELM_MODULE = 'helm.sh/helm/v4';
 
-/**
- * Part of the cache key besides the pinned sources: changing how we build
- * (flags, stamped variables) must not reuse a binary built the old way.
- */
-const BUILD_RECIPE = 'go build -trimpath CGO_ENABLED=0 -ldflags=-s -w + internal/version stamp v1';
+const HELM: PinnedGoBinary = {
+  dirInRepo: MODULE_DIR_IN_REPO,
+  module: HELM_MODULE,
+  binary: 'helm',
+  pkg: `${HELM_MODULE}/cmd/helm`,
+  recipe: 'go build -trimpath CGO_ENABLED=0 -ldflags=-s -w + internal/version stamp v1',
+  ldflags: versionLdflags,
+  what: (version) => `helm ${version}`,
+  expected: '~2 min on 2 cores',
+};
 
 /**
- * Returns the path of the helm binary built from tools/helm, building it when
- * the cache has none for the pinned sources (about two minutes on two cores;
- * later calls cost a stat). Parallel callers (test files, `npm run generate`)
- * build it once: the others wait on the cache entry's lock and reuse it.
+ * Returns the path of the helm binary built from tools/helm (about two
+ * minutes on two cores the first time; later calls cost a stat). Parallel
+ * callers (test files, `npm run generate`) build it once.
  */
-export async function ensureHelm(log: (msg: string) => void = () => {}): Promise<string> {
-  const moduleDir = findModuleDir(MODULE_DIR_IN_REPO);
-  const version = readPinnedHelmVersion(readFileSync(join(moduleDir, 'go.mod'), 'utf8'));
-  const binDir = cacheDir(
-    'bin',
-    `helm-${version}-${sourceHash(moduleDir, ['go.mod', 'go.sum', 'tools.go'], BUILD_RECIPE)}`,
-  );
-  const helm = join(binDir, 'helm');
-  await buildOnce({
-    target: helm,
-    lockPath: join(binDir, '.lock'),
-    what: `helm ${version}`,
-    build: () => build(moduleDir, binDir, version, log),
-    log,
-  });
-  return helm;
+export function ensureHelm(log: (msg: string) => void = () => {}): Promise<string> {
+  return ensurePinnedGoBinary(HELM, log);
 }
 
 /** The helm version tools/helm/go.mod requires, e.g. "v4.3.2". */
@@ -62,22 +49,4 @@ function versionLdflags(version: string): string {
     `-X ${pkg}.metadata=`,
     `-X ${pkg}.gitTreeState=clean`,
   ].join(' ');
-}
-
-function build(
-  moduleDir: string,
-  binDir: string,
-  version: string,
-  log: (msg: string) => void,
-): Promise<void> {
-  return buildPinnedGoTool({
-    moduleDir,
-    entry: binDir,
-    output: 'helm',
-    pkg: `${HELM_MODULE}/cmd/helm`,
-    ldflags: versionLdflags(version),
-    what: `helm ${version}`,
-    expected: '~2 min on 2 cores',
-    log,
-  });
 }
