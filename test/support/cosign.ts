@@ -19,6 +19,7 @@ import {
   cosignSignArgs,
   ensureCosignCli,
   type CosignSignatureFormat,
+  type CosignSignInvocation,
 } from '../../src/localenv/cosign-cli.js';
 import { run, type ExecResult } from '../../src/localenv/exec.js';
 
@@ -74,16 +75,8 @@ export async function importCosignKeyPair(
   return { keyPath: `${outPrefix}.key`, publicKeyPath: `${outPrefix}.pub`, password };
 }
 
-export interface CosignSignOptions extends CosignRun {
-  /** `registry/repo@sha256:…` (an index digest signs the index itself; add `recursive` for its manifests too). */
-  ref: string;
-  keyPath: string;
-  format: CosignSignatureFormat;
-  certificatePath?: string;
-  /** See CosignSignInvocation.certificateChainPath: with `bundle` it makes a bundle @sigstore/bundle rejects. */
-  certificateChainPath?: string;
-  recursive?: boolean;
-}
+/** What to sign and how (CosignSignInvocation); the binary defaults to ensureCosignCli(). */
+export type CosignSignOptions = CosignRun & Omit<CosignSignInvocation, 'binary'>;
 
 /**
  * Signs `ref` in the registry, offline. Signing the same digest again adds a
