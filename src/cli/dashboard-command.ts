@@ -4,10 +4,8 @@
 
 import { isIP } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { startDashboard } from '../dashboard/dashboard.js';
 import { createLogger } from '../runtime/logging.js';
 import type { CliEnvironment } from './environment.js';
-import { describeSource, kubeConfigSource, loadKubeConfig } from './kubeconfig.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './controller-options.js';
 
 export const DEFAULT_DASHBOARD_LISTEN = '127.0.0.1:8420';
@@ -70,6 +68,9 @@ export async function runDashboardCommand(
   env: CliEnvironment,
 ): Promise<number> {
   const logger = createLogger({ level: options.logLevel, pretty: options.logFormat === 'pretty' });
+  // Loaded here, not at the top: the Kubernetes client is most of a process's memory, and the edge
+  // agent (which parses this file's flags with the rest of the program) never uses it.
+  const { describeSource, kubeConfigSource, loadKubeConfig } = await import('./kubeconfig.js');
   // The viewer's own credentials: never a pod's ServiceAccount.
   const source = kubeConfigSource(options.kubeconfig, { ...env, inCluster: false });
   const kc = loadKubeConfig(source);
@@ -81,6 +82,7 @@ export async function runDashboardCommand(
       { listen: options.listen.host },
       'the dashboard listens beyond this machine: anyone who reaches it sees what your credentials may list',
     );
+  const { startDashboard } = await import('../dashboard/dashboard.js');
   const dashboard = await startDashboard({ kc, logger, ...options.listen, namespaces });
   logger.info(
     { url: dashboard.server.url, kubeconfig: describeSource(source), context: kc.getCurrentContext() },

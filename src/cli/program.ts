@@ -3,13 +3,11 @@
 
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { runControllerCommand } from './controller-command.js';
 import {
   controllerCommand,
   controllerOptionsOf,
   type ControllerCommandOptions,
 } from './controller-options.js';
-import { runComposeConvert } from './compose-command.js';
 import { composeCommand, composeConvertOptionsOf } from './compose-options.js';
 import { devCommand, devFacts, devOptionsOf, type DevCommandOptions } from './dev-options.js';
 import { processEnvironment, type CliEnvironment } from './environment.js';
@@ -21,7 +19,13 @@ export interface CommandRunners {
   dev?(options: DevCommandOptions): Promise<number>;
 }
 
-const defaultRunners: CommandRunners = { controller: runControllerCommand };
+// Each command's runner is imported when it runs: the controller's (every kind, the Kubernetes and
+// Docker clients, Sigstore) and the Compose loader's are not what `dockyard agent` on a small edge
+// box should carry in memory.
+const defaultRunners: CommandRunners = {
+  controller: async (options, env) =>
+    (await import('./controller-command.js')).runControllerCommand(options, env),
+};
 
 /**
  * Loaded on demand: only dev mode needs src/localenv, a production `dockyard
@@ -90,6 +94,7 @@ function composeWithAction(result: { exitCode: number }): Command {
     const environment = Object.fromEntries(
       Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
     );
+    const { runComposeConvert } = await import('./compose-command.js');
     result.exitCode = await runComposeConvert(composeConvertOptionsOf(flags, process.cwd()), {
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),
