@@ -13,6 +13,7 @@ import { memory } from './scenarios/memory.js';
 import { noisy } from './scenarios/noisy.js';
 import { restart } from './scenarios/restart.js';
 import { rollout } from './scenarios/rollout.js';
+import { signatures } from './scenarios/signatures.js';
 import { Cleanup } from './support/cleanup.js';
 import { prepareImages } from './support/env.js';
 import {
@@ -46,6 +47,8 @@ const GROUPS: Array<{ name: string; scenarios: ScenarioName[] }> = [
   { name: 'rollout', scenarios: ['rollout'] },
   // the same nodes reached directly, then through edge agents: nodes that can run an agent.
   { name: 'agent', scenarios: ['agent'] },
+  // image signatures: an anonymous registry the nodes pull from, hosts with an imagePolicy.
+  { name: 'signatures', scenarios: ['signatures'] },
 ];
 
 const RUNNERS: Record<ScenarioName, (s: Session) => Promise<ScenarioResult>> = {
@@ -58,6 +61,7 @@ const RUNNERS: Record<ScenarioName, (s: Session) => Promise<ScenarioResult>> = {
   rollout,
   dashboard,
   agent,
+  signatures,
 };
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
@@ -123,7 +127,11 @@ async function runGroup(
           ? { workers: Math.max(options.concurrency, options.rolloutParallelism) }
           : {}),
       },
-      { agents: wanted.includes('agent') },
+      {
+        agents: wanted.includes('agent'),
+        // DockerContainers' spec.image presents no credentials: the registry serves anyone.
+        ...(wanted.includes('signatures') ? { registry: { anonymous: true } } : {}),
+      },
     );
     for (const name of wanted) {
       log(`== ${name}`);

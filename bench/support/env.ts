@@ -11,6 +11,7 @@ import { ensureControlPlaneBinaries } from '../../src/localenv/controlplane-bina
 import { DockerNode } from '../../src/localenv/docker-node.js';
 import { HostDocker } from '../../src/localenv/host-docker.js';
 import { ensureNodeImage, ensureWorkloadImage } from '../../src/localenv/images.js';
+import { Registry } from '../../src/localenv/registry.js';
 import { isReady, Kube } from '../../test/support/kube.js';
 import type { Cleanup } from './cleanup.js';
 
@@ -21,7 +22,9 @@ export interface BenchEnv {
   network: StartedNetwork;
   nodes: DockerNode[];
   workloadImage: string;
-  /** Stops nodes, network and control plane (not the shared host daemon). Idempotent. */
+  /** A registry on the bench network, reachable from the host and every node at `registry.address`. */
+  registry?: Registry;
+  /** Stops nodes, registry, network and control plane (not the shared host daemon). Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -43,30 +46,42 @@ export async function prepareImages(log: Log): Promise<BenchImages> {
   return { hostDocker, workloadImage, nodeImage };
 }
 
+export interface BenchEnvOptions {
+  agentMounts?: Array<{ source: string; target: string }>;
+  /**
+   * Start a registry (distribution, in a container on the bench network)
+   * before the nodes and forward it into each of them; `anonymous` serves
+   * without auth, for DockerContainers whose spec.image presents no credentials.
+   */
+  registry?: { anonymous: boolean };
+}
+
 /**
  * A fresh control plane and `nodeCount` DinD nodes named n1, n2, … with the
- * workload image present (so convergence measures create+start, not pulls).
- * Registered with `cleanup` before anything starts, so Ctrl-C mid-start
- * still removes what did start.
+ * workload image present (so convergence measures create+start, not pulls),
+ * and a registry when asked for. Registered with `cleanup` before anything
+ * starts, so Ctrl-C mid-start still removes what did start.
  */
 export async function startBenchEnv(
   images: BenchImages,
   nodeCount: number,
   cleanup: Cleanup,
   log: Log,
-  opts: { agentMounts?: Array<{ source: string; target: string }> } = {},
+  opts: BenchEnvOptions = {},
 ): Promise<BenchEnv> {
   const hostDocker = images.hostDocker.client();
   const cp = new ControlPlane({ log });
   const nodes: DockerNode[] = [];
   let network: StartedNetwork | undefined;
+  let registry: Registry | undefined;
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    log('stopping the environment (nodes, network, control plane)');
+    log(`stopping the environment (nodes, ${registry ? 'registry, ' : ''}network, control plane)`);
     await Promise.all([
       ...nodes.map((n) => n.stop().catch((err: unknown) => log(`stopping node ${n.name}: ${String(err)}`))),
+      registry?.stop().catch((err: unknown) => log(`stopping the registry: ${String(err)}`)),
       cp.stop().catch((err: unknown) => log(`stopping the control plane: ${String(err)}`)),
     ]);
     await network?.stop().catch((err: unknown) => log(`removing the network: ${String(err)}`));
@@ -74,6 +89,13 @@ export async function startBenchEnv(
   const unregister = cleanup.add('environment', stop);
   try {
     network = await new Network().start();
+    if (opts.registry)
+      registry = new Registry({
+        network,
+        image: images.nodeImage,
+        anonymous: opts.registry.anonymous,
+        log,
+      });
     for (let i = 1; i <= nodeCount; i++) {
       nodes.push(
         new DockerNode({
@@ -82,10 +104,16 @@ export async function startBenchEnv(
           image: images.nodeImage,
           log,
           ...(opts.agentMounts ? { agentMounts: opts.agentMounts } : {}),
+          ...(registry ? { registry } : {}),
         }),
       );
     }
-    await Promise.all([cp.start(), ...nodes.map((n) => n.start())]);
+    // A node forwards to the registry's port, known once the registry is up.
+    const startNodes = async () => {
+      await registry?.start();
+      await Promise.all(nodes.map((n) => n.start()));
+    };
+    await Promise.all([cp.start(), startNodes()]);
     await Promise.all(nodes.map((n) => n.loadImage(hostDocker, images.workloadImage)));
     await installCrds(cp.kubeConfig());
     const kube = new Kube(cp);
@@ -96,6 +124,7 @@ export async function startBenchEnv(
       network,
       nodes,
       workloadImage: images.workloadImage,
+      ...(registry ? { registry } : {}),
       stop: async () => {
         unregister();
         await stop();

@@ -12,6 +12,7 @@ export const SCENARIOS = [
   'rollout',
   'dashboard',
   'agent',
+  'signatures',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -57,6 +58,10 @@ export interface BenchOptions {
   dashboardTabs: number;
   /** Status → browser samples (one new DockerVolume each). */
   dashboardLatencySamples: number;
+  /** Distinct signed images whose admission is timed cold, then cached, in the bench process. */
+  signatureImages: number;
+  /** DockerContainers of one signed image, through the controller (one verification expected). */
+  signatureContainers: number;
   profile: boolean;
   out: string;
   /** The built controller entry point (another build for before/after comparisons). */
@@ -95,6 +100,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       'dashboard-objects': { type: 'string' },
       'dashboard-tabs': { type: 'string' },
       'dashboard-latency-samples': { type: 'string' },
+      'signature-images': { type: 'string' },
+      'signature-containers': { type: 'string' },
       profile: { type: 'boolean' },
       out: { type: 'string' },
       controller: { type: 'string' },
@@ -156,6 +163,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       values['dashboard-latency-samples'],
       20,
     ),
+    signatureImages: positiveInt('signature-images', values['signature-images'], 20),
+    signatureContainers: positiveInt('signature-containers', values['signature-containers'], 1000, 2),
     profile: values.profile ?? false,
     out: values.out ?? 'bench/results',
     controller: values.controller ?? 'dist/main.js',
@@ -186,6 +195,8 @@ export const HELP = `npm run bench -- [flags]
   --dashboard-objects=5000  DockerVolumes the dashboard renders (grown to when fewer exist)
   --dashboard-tabs=20     tabs open at once when the dashboard's API server watches are counted
   --dashboard-latency-samples=20  new DockerVolumes timed from Ready status to the browser showing it
+  --signature-images=20   distinct signed images whose admission is timed cold, then cached (1,000 admissions)
+  --signature-containers=1000  DockerContainers of one signed image (one signature verification expected)
   --profile               CPU-profile the controller in the convergence scenario
   --out=bench/results     where JSON, summary.md, convergence.svg and profiles go
   --controller=dist/main.js   the built controller to run (e.g. another build, for before/after)

@@ -5,7 +5,13 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Cleanup, Log } from './cleanup.js';
 import { ControllerProcess, type ControllerSettings } from './controller.js';
-import { registerHosts, startBenchEnv, type BenchEnv, type BenchImages } from './env.js';
+import {
+  registerHosts,
+  startBenchEnv,
+  type BenchEnv,
+  type BenchEnvOptions,
+  type BenchImages,
+} from './env.js';
 import { DockerEventCounter, scrapeApiServer, apiServerWrites } from './metrics.js';
 import type { BenchOptions } from './options.js';
 import type { AgentEndpointSettings } from '../../src/managed/controller-deps.js';
@@ -37,11 +43,14 @@ export async function openSession(
   cleanup: Cleanup,
   log: Log,
   controllerOverrides: Partial<ControllerSettings> = {},
-  opts: { agents?: boolean } = {},
+  opts: { agents?: boolean; registry?: BenchEnvOptions['registry'] } = {},
 ): Promise<Session> {
-  log(`[${name}] starting control plane and ${options.nodes} Docker nodes`);
+  log(
+    `[${name}] starting control plane${opts.registry ? ', a registry' : ''} and ${options.nodes} Docker nodes`,
+  );
   const env = await startBenchEnv(images, options.nodes, cleanup, log, {
     ...(opts.agents ? { agentMounts: agentMounts() } : {}),
+    ...(opts.registry ? { registry: opts.registry } : {}),
   });
   const events: DockerEventCounter[] = [];
   try {
