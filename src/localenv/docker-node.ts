@@ -232,25 +232,19 @@ export class DockerNode {
       .withSecurityOpt('seccomp=unconfined', 'apparmor=unconfined')
       .withUnmaskedSystemPaths()
       .withDeviceCgroupRule('a *:* rwm')
-      .withBindMounts([{ source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: 'rw' }])
+      .withBindMounts([
+        { source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: 'rw' },
+        // What an agent inside the node needs (the built dist/, node_modules), read-only.
+        ...(this.opts.unreachable?.mounts ?? this.opts.agentMounts ?? []).map((m) => ({
+          ...m,
+          mode: 'ro' as const,
+        })),
+      ])
       .withVolumeMount(this.volumeName, '/var/lib/docker')
       .withWaitStrategy(Wait.forLogMessage(/API listen on/))
       .withStartupTimeout(120_000);
-    if (this.opts.unreachable) {
-      container
-        .withBindMounts([
-          { source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: 'rw' },
-          ...this.opts.unreachable.mounts.map((m) => ({ ...m, mode: 'ro' as const })),
-        ])
-        .withCommand(['dockerd', '-H', 'unix:///var/run/docker.sock']);
-    } else {
-      container.withLoopbackPort(apiPort, this.hostPort);
-      if (this.opts.agentMounts)
-        container.withBindMounts([
-          { source: '/sys/fs/cgroup', target: '/sys/fs/cgroup', mode: 'rw' },
-          ...this.opts.agentMounts.map((m) => ({ ...m, mode: 'ro' as const })),
-        ]);
-    }
+    if (this.opts.unreachable) container.withCommand(['dockerd', '-H', 'unix:///var/run/docker.sock']);
+    else container.withLoopbackPort(apiPort, this.hostPort);
     if (this.opts.registry) {
       const r = this.opts.registry;
       container.withEnvironment({ REGISTRY_FORWARD: `${r.port}:${r.networkAlias}:${r.port}` });
