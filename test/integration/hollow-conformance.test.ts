@@ -107,12 +107,19 @@ export class Normaliser {
   }
 
   text(s: string): string {
-    return s
-      .replace(/\b[0-9a-f]{64}\b/g, (m) => this.id(m))
-      .replace(/\b[0-9a-f]{12}\b/g, (m) => this.id(m))
-      .replace(TIME, '<time>')
-      .replace(MAC, '<mac>')
-      .replace(IPV4, (m) => (m.includes('/') ? '<cidr>' : '<ip>'));
+    return (
+      s
+        .replace(/\b[0-9a-f]{64}\b/g, (m) => this.id(m))
+        .replace(/\b[0-9a-f]{12}\b/g, (m) => this.id(m))
+        .replace(TIME, '<time>')
+        .replace(MAC, '<mac>')
+        .replace(IPV4, (m) => (m.includes('/') ? '<cidr>' : '<ip>'))
+        // The daemon lists a volume's users from a Go map: their order is undefined (seen both ways in CI).
+        .replace(
+          /in use - \[([^\]]*)\]/g,
+          (_, list: string) => `in use - [${list.split(', ').sort().join(', ')}]`,
+        )
+    );
   }
 
   value(v: unknown): unknown {
