@@ -18,11 +18,12 @@ import { ImagePolicyGate, type Admission } from '../../src/controllers/image-pol
 import { SignerMaterials } from '../../src/controllers/image-policy/signer-materials.js';
 import type { RefReader } from '../../src/controllers/dockercontainer/env-resolver.js';
 import { ensureCosignCli } from '../../src/localenv/cosign-cli.js';
-import { LOCALENV_LABEL, ignoreNotFound } from '../../src/localenv/host-docker.js';
+import { ignoreNotFound } from '../../src/localenv/host-docker.js';
 import { waitFor } from '../../src/localenv/process.js';
 import type { Registry } from '../../src/localenv/registry.js';
 import { condition, isReady } from '../../test/support/kube.js';
 import { cosignSign, generateCosignKeyPair, type CosignKeyPair } from '../../test/support/cosign.js';
+import { distinctImage } from '../../test/support/registry.js';
 import { counterSum, toObject } from '../support/metrics.js';
 import { mapLimit } from '../support/pool.js';
 import { ReadyTracker } from '../support/ready-tracker.js';
@@ -97,19 +98,8 @@ async function pushSigned(
   return { tag: `${registry.address}/bench/${name}:1`, digest };
 }
 
-async function variant(docker: Dockerode, source: string, name: string): Promise<string> {
-  const container = await docker.createContainer({
-    Image: source,
-    Cmd: ['true'],
-    Env: [`DOCKYARD_BENCH_IMAGE=${name}`],
-    Labels: { [LOCALENV_LABEL]: 'true' },
-  });
-  try {
-    await container.commit({ repo: LOCAL_REPO, tag: name });
-    return `${LOCAL_REPO}:${name}`;
-  } finally {
-    await container.remove({ force: true }).catch(ignoreNotFound);
-  }
+function variant(docker: Dockerode, source: string, name: string): Promise<string> {
+  return distinctImage(docker, { source, repo: LOCAL_REPO, tag: name, env: `DOCKYARD_BENCH_IMAGE=${name}` });
 }
 
 interface GateRun {

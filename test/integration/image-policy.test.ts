@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCALENV_LABEL } from '../../src/localenv/host-docker.js';
 import {
   cosignSign,
   createCosignTrustedRoot,
@@ -15,7 +14,7 @@ import {
 } from '../support/cosign.js';
 import { condition, isReady, type DockyardObject, type Kube } from '../support/kube.js';
 import type { Lab } from '../support/lab.js';
-import { labRegistry, registrySecret } from '../support/registry.js';
+import { distinctImage, labRegistry, registrySecret } from '../support/registry.js';
 import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world.js';
 
 // DockerHost.spec.imagePolicy on a real node and the real (htpasswd)
@@ -115,20 +114,9 @@ function policy() {
 }
 
 /** A local image of its own content (its config names the case), so every case has its own digest. */
-async function variant(docker: Dockerode, source: string, name: string): Promise<string> {
-  const container = await docker.createContainer({
-    Image: source,
-    Cmd: ['true'],
-    Env: [`DOCKYARD_CASE=${name}`],
-    Labels: { [LOCALENV_LABEL]: 'true' },
-  });
-  try {
-    const tag = `case-${name.replace(/[^a-z0-9]/g, '-')}`;
-    await container.commit({ repo: 'dockyard-image-policy', tag });
-    return `dockyard-image-policy:${tag}`;
-  } finally {
-    await container.remove({ force: true });
-  }
+function variant(docker: Dockerode, source: string, name: string): Promise<string> {
+  const tag = `case-${name.replace(/[^a-z0-9]/g, '-')}`;
+  return distinctImage(docker, { source, repo: 'dockyard-image-policy', tag, env: `DOCKYARD_CASE=${name}` });
 }
 
 /** Pushes the case's image as `repo:1` and returns its digest. */

@@ -1,3 +1,5 @@
+import type Dockerode from 'dockerode';
+import { LOCALENV_LABEL, ignoreNotFound } from '../../src/localenv/host-docker.js';
 import type { Registry, SeededRepository } from '../../src/localenv/registry.js';
 import type { Kube } from './kube.js';
 import type { Lab } from './lab.js';
@@ -43,3 +45,26 @@ export async function registrySecret(
 }
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+/**
+ * A local image of `source` whose config differs by one environment variable
+ * (`env`, NAME=value), so it gets a digest of its own without a new layer's
+ * worth of work; for tests and benches that need many distinct images.
+ */
+export async function distinctImage(
+  docker: Dockerode,
+  opts: { source: string; repo: string; tag: string; env: string },
+): Promise<string> {
+  const container = await docker.createContainer({
+    Image: opts.source,
+    Cmd: ['true'],
+    Env: [opts.env],
+    Labels: { [LOCALENV_LABEL]: 'true' },
+  });
+  try {
+    await container.commit({ repo: opts.repo, tag: opts.tag });
+    return `${opts.repo}:${opts.tag}`;
+  } finally {
+    await container.remove({ force: true }).catch(ignoreNotFound);
+  }
+}
