@@ -63,6 +63,7 @@ export async function runControllerCommand(
         }
       : {}),
     maxConcurrentReconciles: options.maxConcurrentReconciles,
+    maxConcurrentReconcilesPerHost: options.maxConcurrentReconcilesPerHost,
     syncPeriodMs: options.syncPeriodMs,
     dockerEvents: options.dockerEvents,
     ...(options.watchNamespace ? { watchNamespace: options.watchNamespace } : {}),
@@ -76,6 +77,7 @@ export async function runControllerCommand(
         : false,
       watchNamespace: options.watchNamespace ?? '(all)',
       maxConcurrentReconciles: options.maxConcurrentReconciles,
+      maxConcurrentReconcilesPerHost: options.maxConcurrentReconcilesPerHost,
       syncPeriodMs: options.syncPeriodMs,
       dockerEvents: options.dockerEvents,
       clusterId,
@@ -95,6 +97,8 @@ export interface ManagerSettings {
   /** Absent: no leader election, the controllers run at once. */
   leaderElection?: { namespace: string; id: string };
   maxConcurrentReconciles: number;
+  /** Absent: DEFAULT_RECONCILES_PER_HOST. */
+  maxConcurrentReconcilesPerHost?: number;
   syncPeriodMs: number;
   /** Absent: true (follow Docker event streams). */
   dockerEvents?: boolean;
@@ -149,6 +153,9 @@ export function buildControllerManager(
     manager,
     logger,
     maxConcurrentReconciles: settings.maxConcurrentReconciles,
+    ...(settings.maxConcurrentReconcilesPerHost
+      ? { maxConcurrentReconcilesPerHost: settings.maxConcurrentReconcilesPerHost }
+      : {}),
     syncPeriodMs: settings.syncPeriodMs,
     clusterId: settings.clusterId,
     adoptPrevious: settings.adoptPrevious ?? false,

@@ -9,6 +9,7 @@ import { clusterIdProblem } from './cluster-id.js';
 import { parseDuration } from './duration.js';
 import type { CliEnvironment } from './environment.js';
 import type { AgentEndpointSettings } from '../managed/controller-deps.js';
+import { DEFAULT_RECONCILES_PER_HOST } from '../managed/host-lanes.js';
 import {
   agentEndpointSettings,
   withAgentEndpointFlags,
@@ -32,6 +33,7 @@ export interface ControllerCommandOptions {
   leaderElectionNamespace: string;
   leaderElectionId: string;
   maxConcurrentReconciles: number;
+  maxConcurrentReconcilesPerHost: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
   watchNamespace: string | undefined;
@@ -52,6 +54,7 @@ interface ParsedFlags extends AgentEndpointFlags {
   leaderElectionNamespace: string;
   leaderElectionId: string;
   maxConcurrentReconciles: number;
+  maxConcurrentReconcilesPerHost: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
   watchNamespace?: string;
@@ -105,7 +108,8 @@ function controllerFlags(env: Pick<CliEnvironment, 'stdoutIsTTY' | 'podNamespace
       dnsSubdomain('--leader-election-id'),
       'dockyard-controller',
     )
-    .option('--max-concurrent-reconciles <n>', 'reconciles each controller runs at once', positiveInteger, 4)
+    .addOption(maxConcurrentReconcilesOption())
+    .addOption(maxConcurrentReconcilesPerHostOption())
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     .addOption(
       new Option('--log-format <format>', 'log format; default pretty on a terminal, json otherwise')
@@ -161,6 +165,7 @@ export function controllerOptionsOf(command: Command): ControllerCommandOptions 
     leaderElectionNamespace: flags.leaderElectionNamespace,
     leaderElectionId: flags.leaderElectionId,
     maxConcurrentReconciles: flags.maxConcurrentReconciles,
+    maxConcurrentReconcilesPerHost: flags.maxConcurrentReconcilesPerHost,
     logLevel: flags.logLevel,
     logFormat: flags.logFormat,
     watchNamespace: flags.watchNamespace,
@@ -205,6 +210,33 @@ function boolean(value: string): boolean {
 }
 
 /** commander argument parser (shared with `dockyard dev`). */
+// How much each controller does at once. controller-runtime has only
+// MaxConcurrentReconciles (workers per controller); a Docker fleet needs a
+// second bound, per host, because one daemon serialises much of its work and
+// an edge host may be far away: with only a global bound, a rollout over
+// 1,000 hosts moves a few containers per second however many hosts there are.
+
+/** --max-concurrent-reconciles' default: enough workers for many hosts to proceed in parallel. */
+export const DEFAULT_MAX_CONCURRENT_RECONCILES = 128;
+
+export function maxConcurrentReconcilesOption(): Option {
+  return new Option(
+    '--max-concurrent-reconciles <n>',
+    'reconciles each controller runs at once, over all hosts',
+  )
+    .argParser(positiveInteger)
+    .default(DEFAULT_MAX_CONCURRENT_RECONCILES);
+}
+
+export function maxConcurrentReconcilesPerHostOption(): Option {
+  return new Option(
+    '--max-concurrent-reconciles-per-host <n>',
+    'reconciles each controller runs at once on one Docker host (also the bound over all kinds on it)',
+  )
+    .argParser(positiveInteger)
+    .default(DEFAULT_RECONCILES_PER_HOST);
+}
+
 export function positiveInteger(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {

@@ -135,6 +135,7 @@ async function startAndRun(
     metricsBindAddress: options.metricsBindAddress,
     healthProbeBindAddress: options.healthProbeBindAddress,
     maxConcurrentReconciles: options.maxConcurrentReconciles,
+    maxConcurrentReconcilesPerHost: options.maxConcurrentReconcilesPerHost,
     syncPeriodMs: options.syncPeriodMs,
     ...(options.agentEndpoint ? { agentEndpoint: options.agentEndpoint } : {}),
   });
@@ -142,6 +143,7 @@ async function startAndRun(
     {
       controllers: registered.names,
       maxConcurrentReconciles: options.maxConcurrentReconciles,
+      maxConcurrentReconcilesPerHost: options.maxConcurrentReconcilesPerHost,
       syncPeriodMs: options.syncPeriodMs,
     },
     'starting manager',

@@ -18,8 +18,9 @@ import {
   LOG_FORMATS,
   LOG_LEVELS,
   bindAddress,
+  maxConcurrentReconcilesOption,
+  maxConcurrentReconcilesPerHostOption,
   positiveDuration,
-  positiveInteger,
   type LogFormat,
   type LogLevel,
 } from './controller-options.js';
@@ -49,6 +50,7 @@ export interface DevCommandOptions {
   metricsBindAddress: string;
   healthProbeBindAddress: string;
   maxConcurrentReconciles: number;
+  maxConcurrentReconcilesPerHost: number;
   syncPeriodMs: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -68,6 +70,7 @@ interface ParsedFlags extends AgentEndpointFlags {
   metricsBindAddress: string;
   healthProbeBindAddress: string;
   maxConcurrentReconciles: number;
+  maxConcurrentReconcilesPerHost: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
   syncPeriod: number;
@@ -104,7 +107,8 @@ function devFlags(facts: DevFacts): Command {
       bindAddress,
       '127.0.0.1:0',
     )
-    .option('--max-concurrent-reconciles <n>', 'reconciles each controller runs at once', positiveInteger, 4)
+    .addOption(maxConcurrentReconcilesOption())
+    .addOption(maxConcurrentReconcilesPerHostOption())
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     .addOption(
       new Option('--log-format <format>', 'log format; default pretty on a terminal, json otherwise')
@@ -143,6 +147,7 @@ export function devOptionsOf(command: Command, cwd: string): DevCommandOptions {
     metricsBindAddress: flags.metricsBindAddress,
     healthProbeBindAddress: flags.healthProbeBindAddress,
     maxConcurrentReconciles: flags.maxConcurrentReconciles,
+    maxConcurrentReconcilesPerHost: flags.maxConcurrentReconcilesPerHost,
     syncPeriodMs: flags.syncPeriod,
     logLevel: flags.logLevel,
     logFormat: flags.logFormat,

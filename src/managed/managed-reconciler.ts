@@ -18,6 +18,7 @@ import { jsonEqual } from '../runtime/json-merge.js';
 import { patchStatus, type StatusPatchApi } from '../runtime/status-patch.js';
 import type { HostRuntime } from '../docker/host-runtime.js';
 import { managedMetricsNoop as noopManagedMetrics, type ManagedMetrics } from './managed-metrics.js';
+import type { HostSlots } from './host-lanes.js';
 import { mapLimit } from './map-limit.js';
 import { admissionLabels, type NamespaceLabels } from './namespace-labels.js';
 import { decideRemovals, resolvePlacement, type Placement } from './placement.js';
@@ -64,6 +65,11 @@ export interface ManagedReconcilerDeps<T extends ManagedObject> {
   pollIntervalMs: number;
   /** Hosts worked on in parallel for one object. */
   hostConcurrency?: number;
+  /**
+   * Bounds the work on each host over all objects at once
+   * (--max-concurrent-reconciles-per-host); shared by the kinds of one process.
+   */
+  hostSlots?: HostSlots;
   now?: () => Date;
   /** --cluster-id, handed to the kinds for their owner labels. */
   clusterId?: string;
@@ -132,14 +138,16 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
 
     const outcomes = await mapLimit(placement.placed, this.deps.hostConcurrency ?? 8, async (host) => ({
       host: host.metadata.name,
-      outcome: await this.reconcileOn(ctx, {
-        obj,
-        namespace,
-        host,
-        previous: previous.find((p) => p.name === host.metadata.name),
-        paused,
-        now,
-      }),
+      outcome: await this.withHostSlot(host.metadata.name, () =>
+        this.reconcileOn(ctx, {
+          obj,
+          namespace,
+          host,
+          previous: previous.find((p) => p.name === host.metadata.name),
+          paused,
+          now,
+        }),
+      ),
     }));
     const pendingRemoval = await this.leaveHosts(ctx, obj, {
       namespace,
@@ -171,6 +179,11 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
         fieldManager: this.deps.fieldManager,
       }))
     );
+  }
+
+  /** Runs Docker work on `host` within its per-host bound, when there is one. */
+  private withHostSlot<R>(host: string, work: () => Promise<R>): Promise<R> {
+    return this.deps.hostSlots ? this.deps.hostSlots.run(host, work) : work();
   }
 
   /** Where the object belongs now, reading the namespace's labels only when a host selects on them. */
@@ -248,14 +261,16 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       const entry = a.previous.find((p) => p.name === r.host);
       const result = a.paused
         ? { done: false, message: 'paused' }
-        : await this.finalizeOn(ctx, {
-            obj,
-            namespace: a.namespace,
-            hostName: r.host,
-            entry,
-            policy,
-            now: a.now,
-          });
+        : await this.withHostSlot(r.host, () =>
+            this.finalizeOn(ctx, {
+              obj,
+              namespace: a.namespace,
+              hostName: r.host,
+              entry,
+              policy,
+              now: a.now,
+            }),
+          );
       if (!result.done) {
         hold(r.host, result.message ?? `removing (${r.reason})`);
         continue;
@@ -529,7 +544,9 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     const remaining: HostStatusEntry[] = [];
     for (const hostName of names) {
       const entry = previous.find((p) => p.name === hostName);
-      const result = await this.finalizeOn(ctx, { obj, namespace, hostName, entry, policy, now });
+      const result = await this.withHostSlot(hostName, () =>
+        this.finalizeOn(ctx, { obj, namespace, hostName, entry, policy, now }),
+      );
       if (!result.done)
         remaining.push({
           ...(entry ?? { name: hostName }),

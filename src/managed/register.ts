@@ -3,11 +3,12 @@ import type { DockerHost } from '../crds/dockerhost.js';
 import type { HostRuntime } from '../docker/host-runtime.js';
 import type { ControllerDeps } from './controller-deps.js';
 import { enqueueForObject, enqueueMapped } from '../runtime/enqueue.js';
-import type { Controller } from '../runtime/controller.js';
+import type { Controller, ControllerLanes } from '../runtime/controller.js';
 import { specOrMetadataChanged } from '../runtime/predicates.js';
 import type { Informer } from '../runtime/informer.js';
 import { customResourceListWatcher } from '../runtime/kube-list-watcher.js';
 import type { Request } from '../runtime/object-key.js';
+import { DEFAULT_RECONCILES_PER_HOST, singleHostOf } from './host-lanes.js';
 import { hostPlacementChanged } from './host-predicate.js';
 import { managedMetrics } from './managed-metrics.js';
 import { ManagedReconciler, ownerKeyFromEvent } from './managed-reconciler.js';
@@ -31,6 +32,20 @@ export function managedControllerName(kind: string): string {
 
 /** Default drift safety net: re-verify converged objects every minute even without Docker events. */
 export const DEFAULT_POLL_INTERVAL_MS = 60_000;
+
+/** One work-queue lane per Docker host: the workers spread over the hosts (host-lanes.ts). */
+function hostLanes<T extends ManagedObject>(
+  objects: Informer<T>,
+  perHost: number | undefined,
+): ControllerLanes {
+  return {
+    of: (req) => {
+      const obj = objects.getByName(req.name, req.namespace);
+      return obj ? singleHostOf(obj) : undefined;
+    },
+    limit: perHost ?? DEFAULT_RECONCILES_PER_HOST,
+  };
+}
 
 /**
  * Wires one managed kind: its informer, the generic reconciler, and the three
@@ -74,11 +89,13 @@ export function registerManagedController<T extends ManagedObject>(opts: {
     clusterId: deps.clusterId,
     releases: kc.makeApiClient(CustomObjectsApi),
     adoption: { api: kc.makeApiClient(CustomObjectsApi), adoptPrevious: deps.adoptPrevious ?? false },
+    ...(deps.hostSlots ? { hostSlots: deps.hostSlots } : {}),
   });
   const controller = manager.createController({
     name: controllerName,
     reconciler,
     maxConcurrentReconciles: deps.maxConcurrentReconciles,
+    lanes: hostLanes(objects, deps.maxConcurrentReconcilesPerHost),
   });
   // Our own status writes must not wake the object again (see specOrMetadataChanged).
   controller.watch(objects, enqueueForObject(), { updatePredicate: specOrMetadataChanged });

@@ -116,6 +116,7 @@ export interface FakeWorldOptions {
   releases?: HostStatusApi;
   adoption?: ManagedReconcilerDeps<ManagedObject>['adoption'];
   clusterId?: string;
+  hostSlots?: ManagedReconcilerDeps<ManagedObject>['hostSlots'];
 }
 
 /** A fake API call: the callback's throw becomes the call's rejection, as a real client's would. */
@@ -155,6 +156,7 @@ export function fakeWorld(opts: FakeWorldOptions): {
     ...(opts.releases ? { releases: opts.releases } : {}),
     ...(opts.adoption ? { adoption: opts.adoption } : {}),
     ...(opts.clusterId ? { clusterId: opts.clusterId } : {}),
+    ...(opts.hostSlots ? { hostSlots: opts.hostSlots } : {}),
   });
   const ctx = { logger: pino({ level: 'silent' }), signal: new AbortController().signal, reconcileID: 'r' };
   const name = opts.name ?? 'o';

@@ -290,6 +290,40 @@ describe('Controller', () => {
     await controller.stop();
   });
 
+  it('with lanes, reconciles at most lanes.limit per lane while the workers serve other lanes', async () => {
+    const gates = new Map<string, () => void>();
+    const runningPerLane = new Map<string, number>();
+    let maxPerLane = 0;
+    const laneOf = (req: Request) => req.name.split('-')[0];
+    const { controller, source, calls } = setup(
+      async (_ctx, req) => {
+        const lane = laneOf(req) as string;
+        runningPerLane.set(lane, (runningPerLane.get(lane) ?? 0) + 1);
+        maxPerLane = Math.max(maxPerLane, runningPerLane.get(lane) ?? 0);
+        const gate = deferred();
+        gates.set(req.name, gate.resolve);
+        await gate.promise;
+        runningPerLane.set(lane, (runningPerLane.get(lane) ?? 1) - 1);
+      },
+      { maxConcurrentReconciles: 4, lanes: { of: laneOf, limit: 2 } },
+    );
+    await controller.start();
+    for (const name of ['a-1', 'a-2', 'a-3', 'a-4', 'b-1', 'c-1']) source.add(obj(name));
+    await tick();
+    // Without lanes the four workers would all be on host a.
+    expect(calls.map((c) => c.req.name)).toEqual(['a-1', 'a-2', 'b-1', 'c-1']);
+    gates.get('a-1')?.();
+    await tick();
+    expect(calls.map((c) => c.req.name)).toContain('a-3');
+    for (const name of ['a-2', 'a-3', 'b-1', 'c-1']) gates.get(name)?.();
+    await tick();
+    gates.get('a-4')?.();
+    await tick();
+    expect(calls.map((c) => c.req.name).sort()).toEqual(['a-1', 'a-2', 'a-3', 'a-4', 'b-1', 'c-1']);
+    expect(maxPerLane).toBe(2);
+    await controller.stop();
+  });
+
   it('gives each reconcile a child logger and a fresh reconcileID', async () => {
     const { controller, source, calls, lines } = setup(async (ctx) => {
       ctx.logger.info('hello');

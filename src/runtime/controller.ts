@@ -1,6 +1,9 @@
 // A controller in controller-runtime's shape: event sources enqueue keys, a
 // rate-limited work queue dedups them, and up to `maxConcurrentReconciles`
-// workers call the reconciler, never two for the same key at once.
+// workers call the reconciler, never two for the same key at once. With
+// `lanes`, keys are also grouped (Dockyard: by Docker host) and at most
+// `lanes.limit` of one group are reconciled at once, so the workers spread
+// over the hosts instead of queueing behind one.
 //
 // Outcome of a reconcile → what happens to its key:
 //   success                      → forget (reset backoff)
@@ -68,10 +71,20 @@ export const noopControllerMetrics: ControllerMetrics = {
   maxConcurrentReconciles: () => {},
 };
 
+/** Groups requests whose reconciles share a limited resource (e.g. one Docker daemon). */
+export interface ControllerLanes {
+  /** The group of a request; undefined: none (only the worker count bounds it). */
+  of(req: Request): string | undefined;
+  /** Reconciles of one group at once. */
+  limit: number;
+}
+
 export interface ControllerOptions {
   name: string;
   reconciler: Reconciler;
+  /** Workers: reconciles this controller runs at once, over all lanes. */
   maxConcurrentReconciles?: number;
+  lanes?: ControllerLanes;
   logger?: Logger;
   rateLimiter?: RateLimiter;
   metrics?: ControllerMetrics;
@@ -122,8 +135,10 @@ export class Controller {
     this.metrics = options.metrics ?? noopControllerMetrics;
     this.cacheSyncTimeoutMs = options.cacheSyncTimeoutMs ?? 120_000;
     this.newReconcileID = options.newReconcileID ?? randomUUID;
+    const lanes = options.lanes;
     this.queue = new WorkQueue({
       ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
+      ...(lanes ? { lanes: { laneOf: (key) => lanes.of(parseKey(key)), limit: lanes.limit } } : {}),
       ...(options.queueMetrics ? { metrics: options.queueMetrics } : {}),
     });
   }

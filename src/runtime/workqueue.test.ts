@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ItemExponentialFailureRateLimiter } from './rate-limiter.js';
-import { WorkQueue, type UnfinishedWork, type WorkQueueMetrics } from './workqueue.js';
+import { WorkQueue, type GetResult, type UnfinishedWork, type WorkQueueMetrics } from './workqueue.js';
 
 /** Records every metric call so tests can assert on them. */
 function recordingMetrics() {
@@ -207,5 +207,117 @@ describe('WorkQueue metrics', () => {
 
     q.addRateLimited('c');
     expect(calls.retries).toBe(1);
+  });
+});
+
+describe('WorkQueue lanes', () => {
+  /** Keys named `lane/object`; keys without a slash have no lane. */
+  const laneQueue = (limit: number) =>
+    new WorkQueue({ lanes: { laneOf: (key) => (key.includes('/') ? key.split('/')[0] : undefined), limit } });
+
+  /**
+   * Takes the keys the queue hands out without waiting. One `get` stays
+   * outstanding between calls (a get cannot be withdrawn), as a worker would.
+   */
+  function taker(q: WorkQueue): () => Promise<string[]> {
+    let pending: Promise<GetResult> | undefined;
+    return async () => {
+      const taken: string[] = [];
+      for (;;) {
+        pending ??= q.get();
+        const next = await Promise.race([
+          pending,
+          new Promise<undefined>((r) => setTimeout(() => r(undefined), 5)),
+        ]);
+        if (!next || next.shutdown) return taken;
+        pending = undefined;
+        taken.push(next.key);
+      }
+    };
+  }
+
+  it('hands out at most `limit` keys of one lane while other lanes go ahead', async () => {
+    const q = laneQueue(2);
+    const takeReady = taker(q);
+    for (const key of ['a/1', 'a/2', 'a/3', 'a/4', 'b/1', 'free', 'b/2', 'b/3']) q.add(key);
+    expect(await takeReady()).toEqual(['a/1', 'a/2', 'b/1', 'free', 'b/2']);
+    expect(q.len()).toBe(3); // a/3, a/4, b/3 parked
+    expect(q.processingCount()).toBe(5);
+  });
+
+  it('a done key frees its lane for the longest-parked key of that lane, ahead of later keys', async () => {
+    const q = laneQueue(1);
+    const takeReady = taker(q);
+    for (const key of ['a/1', 'a/2', 'a/3']) q.add(key);
+    expect(await takeReady()).toEqual(['a/1']);
+    q.add('b/1');
+    expect(await takeReady()).toEqual(['b/1']);
+    q.done('a/1'); // the outstanding get takes a/2 at once
+    q.add('c/1');
+    expect(await takeReady()).toEqual(['a/2', 'c/1']);
+    q.done('a/2');
+    q.done('b/1');
+    expect(await takeReady()).toEqual(['a/3']);
+    expect(q.len()).toBe(0);
+  });
+
+  it('a parked key goes ahead of keys added after it', async () => {
+    const q = laneQueue(1);
+    q.add('a/1');
+    q.add('a/2');
+    expect((await q.get()).key).toBe('a/1');
+    q.add('c/1');
+    expect((await q.get()).key).toBe('c/1'); // a/2 parked on the way
+    q.add('d/1');
+    q.done('a/1');
+    expect((await q.get()).key).toBe('a/2');
+    expect((await q.get()).key).toBe('d/1');
+  });
+
+  it('a waiting worker gets a parked key as soon as its lane frees up', async () => {
+    const q = laneQueue(1);
+    q.add('a/1');
+    q.add('a/2');
+    expect((await q.get()).key).toBe('a/1');
+    const waiting = q.get();
+    q.done('a/1');
+    expect((await waiting).key).toBe('a/2');
+  });
+
+  it('a key re-added while processing goes back behind its lane, deduplicated', async () => {
+    const q = laneQueue(1);
+    const takeReady = taker(q);
+    q.add('a/1');
+    expect(await takeReady()).toEqual(['a/1']);
+    q.add('a/2');
+    q.add('a/1');
+    q.add('a/2');
+    expect(q.len()).toBe(1);
+    q.done('a/1');
+    expect(await takeReady()).toEqual(['a/2']);
+    q.done('a/2');
+    expect(await takeReady()).toEqual(['a/1']);
+  });
+
+  it('a lane function that throws puts the key in no lane', async () => {
+    const q = new WorkQueue({
+      lanes: {
+        laneOf: () => {
+          throw new Error('cache miss');
+        },
+        limit: 1,
+      },
+    });
+    const takeReady = taker(q);
+    q.add('x');
+    q.add('y');
+    expect(await takeReady()).toEqual(['x', 'y']);
+  });
+
+  it('without lanes every key is handed out (the client-go queue)', async () => {
+    const q = new WorkQueue();
+    const takeReady = taker(q);
+    for (const key of ['a/1', 'a/2', 'a/3']) q.add(key);
+    expect(await takeReady()).toEqual(['a/1', 'a/2', 'a/3']);
   });
 });

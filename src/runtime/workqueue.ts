@@ -4,6 +4,11 @@
 //  - `processing` holds keys handed to a worker; such a key is never handed to
 //    another worker. If it is added meanwhile it stays dirty and goes back on
 //    the queue when the worker calls `done`.
+//  - Optional lanes (not in client-go): a key may belong to a lane (Dockyard:
+//    the Docker host its object lives on), and at most `limit` keys of one lane
+//    are processed at once. A key whose lane is full is parked, in arrival
+//    order, and goes back to the front of the queue when a key of that lane is
+//    done, so one busy host never holds the workers the other hosts could use.
 // Waiting workers are resolved synchronously from `add`, so the queue's state
 // is always consistent even though `get` is a Promise.
 
@@ -42,8 +47,16 @@ export const noopWorkQueueMetrics: WorkQueueMetrics = {
 
 export type GetResult = { key: string; shutdown: false } | { key: undefined; shutdown: true };
 
+export interface WorkQueueLanes {
+  /** The lane a key belongs to; undefined: none (only the worker count bounds it). */
+  laneOf(key: string): string | undefined;
+  /** Keys of one lane processed at once (at least 1). */
+  limit: number;
+}
+
 export interface WorkQueueOptions {
   rateLimiter?: RateLimiter;
+  lanes?: WorkQueueLanes;
   metrics?: WorkQueueMetrics;
   /** Milliseconds clock for metrics; injectable for tests. */
   now?: () => number;
@@ -59,7 +72,14 @@ export class WorkQueue {
   private readonly addedAt = new Map<string, number>();
   private readonly startedAt = new Map<string, number>();
   private readonly drainWaiters: (() => void)[] = [];
+  /** Keys held back because their lane was full, per lane, in arrival order. */
+  private readonly parked = new Map<string, string[]>();
+  private parkedCount = 0;
+  /** Processing keys per lane, and the lane each processing key was counted in. */
+  private readonly laneBusy = new Map<string, number>();
+  private readonly laneOfProcessing = new Map<string, string>();
   private shuttingDown = false;
+  private readonly lanes: WorkQueueLanes | undefined;
   private readonly rateLimiter: RateLimiter;
   private readonly metrics: WorkQueueMetrics;
   private readonly now: () => number;
@@ -68,6 +88,7 @@ export class WorkQueue {
     this.rateLimiter = options.rateLimiter ?? defaultControllerRateLimiter();
     this.metrics = options.metrics ?? noopWorkQueueMetrics;
     this.now = options.now ?? Date.now;
+    this.lanes = options.lanes ? { ...options.lanes, limit: Math.max(1, options.lanes.limit) } : undefined;
     this.metrics.unfinishedWorkProbe(() => this.unfinishedWork());
   }
 
@@ -79,7 +100,7 @@ export class WorkQueue {
     if (!this.addedAt.has(key)) this.addedAt.set(key, this.now());
     if (this.processing.has(key)) return; // re-queued by done()
     this.queue.push(key);
-    this.metrics.depth(this.queue.length);
+    this.metrics.depth(this.len());
     this.dispatch();
   }
 
@@ -136,9 +157,11 @@ export class WorkQueue {
     const started = this.startedAt.get(key);
     this.startedAt.delete(key);
     if (started !== undefined) this.metrics.workDuration((this.now() - started) / 1000);
-    if (this.dirty.has(key)) {
-      this.queue.push(key);
-      this.metrics.depth(this.queue.length);
+    const unparked = this.releaseLane(key);
+    const requeued = this.dirty.has(key);
+    if (requeued) this.queue.push(key);
+    if (unparked || requeued) {
+      this.metrics.depth(this.len());
       this.dispatch();
     }
     if (this.processing.size === 0) {
@@ -167,9 +190,9 @@ export class WorkQueue {
     return this.shuttingDown;
   }
 
-  /** Number of keys ready to be handed out (not counting processing or delayed keys). */
+  /** Number of keys waiting to be handed out, parked ones included (not processing or delayed keys). */
   len(): number {
-    return this.queue.length;
+    return this.queue.length + this.parkedCount;
   }
 
   /** Number of keys currently handed to workers. */
@@ -190,9 +213,9 @@ export class WorkQueue {
   }
 
   private take(): GetResult | undefined {
-    const key = this.queue.shift();
+    const key = this.nextAdmitted();
     if (key === undefined) return undefined;
-    this.metrics.depth(this.queue.length);
+    this.metrics.depth(this.len());
     const now = this.now();
     const added = this.addedAt.get(key);
     this.addedAt.delete(key);
@@ -201,6 +224,54 @@ export class WorkQueue {
     this.startedAt.set(key, now);
     this.dirty.delete(key);
     return { key, shutdown: false };
+  }
+
+  /** The first queued key whose lane has room; keys of full lanes are parked on the way. */
+  private nextAdmitted(): string | undefined {
+    for (let key = this.queue.shift(); key !== undefined; key = this.queue.shift()) {
+      const lane = this.laneOf(key);
+      if (lane === undefined) return key;
+      const busy = this.laneBusy.get(lane) ?? 0;
+      if (busy < (this.lanes as WorkQueueLanes).limit) {
+        this.laneBusy.set(lane, busy + 1);
+        this.laneOfProcessing.set(key, lane);
+        return key;
+      }
+      const waiting = this.parked.get(lane);
+      if (waiting) waiting.push(key);
+      else this.parked.set(lane, [key]);
+      this.parkedCount++;
+    }
+    return undefined;
+  }
+
+  private laneOf(key: string): string | undefined {
+    if (!this.lanes) return undefined;
+    try {
+      return this.lanes.laneOf(key);
+    } catch {
+      return undefined; // an unknown lane must not stop the key from being processed
+    }
+  }
+
+  /**
+   * Frees `key`'s lane slot and moves the lane's longest-parked key to the
+   * front of the queue (it has waited longest); true when it moved one.
+   */
+  private releaseLane(key: string): boolean {
+    const lane = this.laneOfProcessing.get(key);
+    if (lane === undefined) return false;
+    this.laneOfProcessing.delete(key);
+    const busy = (this.laneBusy.get(lane) ?? 1) - 1;
+    if (busy > 0) this.laneBusy.set(lane, busy);
+    else this.laneBusy.delete(lane);
+    const waiting = this.parked.get(lane);
+    const next = waiting?.shift();
+    if (next === undefined) return false;
+    if (waiting?.length === 0) this.parked.delete(lane);
+    this.parkedCount--;
+    this.queue.unshift(next);
+    return true;
   }
 
   private dispatch(): void {
