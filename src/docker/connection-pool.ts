@@ -1,3 +1,4 @@
+import { loopClock } from './loop-clock.js';
 import { createHash } from 'node:crypto';
 import Dockerode from 'dockerode';
 import { noopDockerMetrics, type DockerMetrics } from './docker-metrics.js';
@@ -84,7 +85,8 @@ export class ConnectionPool {
     const guard = new ResponsivenessGuard({
       host,
       ...this.responsiveness,
-      ping: (ms) => pinger.ping({ abortSignal: AbortSignal.timeout(ms) }),
+      // In usable time: a saturated controller must not blame a daemon for its own lag.
+      ping: (ms) => pinger.ping({ abortSignal: loopClock.timeout(ms) }),
     });
     guard.guard(api.modem as unknown as Parameters<ResponsivenessGuard['guard']>[0]);
     const conn: HostConnection = { host, endpoint, fingerprint, api, stream };

@@ -8,6 +8,8 @@
 // new one immediately (UnresponsiveHostError) until a ping answers again. A
 // slow but alive daemon answers the ping and its requests keep waiting.
 
+import { loopClock } from './loop-clock.js';
+
 /** The daemon answers neither the request nor a ping: the host is treated as down for now. */
 export class UnresponsiveHostError extends Error {
   readonly code = 'EHOSTUNRESPONSIVE';
@@ -36,6 +38,7 @@ export interface ResponsivenessOptions {
   ping: (timeoutMs: number) => Promise<unknown>;
   /** Called when the host becomes unresponsive or responsive again (logs, metrics). */
   onChange?: (host: string, responsive: boolean) => void;
+  /** Default: loopClock.now, which does not count the time this process's event loop was stalled. */
   now?: () => number;
 }
 
@@ -80,7 +83,8 @@ export class ResponsivenessGuard {
   constructor(private readonly opts: ResponsivenessOptions) {
     this.suspectAfterMs = opts.suspectAfterMs ?? 2_000;
     this.pingTimeoutMs = opts.pingTimeoutMs ?? 2_000;
-    this.now = opts.now ?? (() => performance.now());
+    // Usable time, not wall time: the controller's own lag is not the daemon's (loop-clock.ts).
+    this.now = opts.now ?? loopClock.now;
   }
 
   get responsive(): boolean {

@@ -18,7 +18,19 @@ describe('specOrMetadataChanged', () => {
       obj({ resourceVersion: '2' }),
       true,
     ],
-    ['finalizer added', obj({}), obj({ resourceVersion: '2', finalizers: ['dockyard.io/cleanup'] }), true],
+    ['finalizer added', obj({}), obj({ resourceVersion: '2', finalizers: ['dockyard.io/cleanup'] }), false],
+    [
+      'finalizer removed',
+      obj({ finalizers: ['dockyard.io/cleanup'] }),
+      obj({ resourceVersion: '2', finalizers: [] }),
+      true,
+    ],
+    [
+      'finalizer replaced by another',
+      obj({ finalizers: ['dockyard.io/cleanup'] }),
+      obj({ resourceVersion: '2', finalizers: ['example.com/other'] }),
+      true,
+    ],
     [
       'deletion started',
       obj({}),
