@@ -9,20 +9,29 @@ import { convergence } from './scenarios/convergence.js';
 import { dashboard } from './scenarios/dashboard.js';
 import { drift } from './scenarios/drift.js';
 import { idle } from './scenarios/idle.js';
+import { latency } from './scenarios/latency.js';
 import { memory } from './scenarios/memory.js';
 import { noisy } from './scenarios/noisy.js';
 import { restart } from './scenarios/restart.js';
 import { rollout } from './scenarios/rollout.js';
+import { scale } from './scenarios/scale.js';
+import { SCALE_RATIO_TARGET } from './scenarios/scale-report.js';
 import { signatures } from './scenarios/signatures.js';
 import { Cleanup } from './support/cleanup.js';
-import { prepareImages } from './support/env.js';
+import { inStep } from './support/deadline.js';
+import { openControlPlaneSession, type ControlPlaneSession } from './support/control-plane-session.js';
+import { prepareImages, type BenchImages } from './support/env.js';
 import {
   HELP,
   HelpRequested,
   parseBenchArgs,
   type BenchOptions,
+  type ControlPlaneScenarioName,
+  type NodeScenarioName,
   type ScenarioName,
 } from './support/options.js';
+import { scaleChart } from './support/scale-chart.js';
+import { ensureControlPlaneBinaries } from '../src/localenv/controlplane-binaries.js';
 import {
   machineFacts,
   markdownTable,
@@ -36,7 +45,10 @@ import { renderLineChart, type Series } from './support/svg.js';
 const log = (m: string) => console.log(`${new Date().toISOString().slice(11, 19)} ${m}`);
 
 /** Scenarios that share one environment, in the order they run in it. */
-const GROUPS: Array<{ name: string; scenarios: ScenarioName[] }> = [
+const GROUPS: Array<
+  | { name: string; scenarios: NodeScenarioName[]; controlPlaneOnly?: false }
+  | { name: string; scenarios: ControlPlaneScenarioName[]; controlPlaneOnly: true }
+> = [
   // idle directly after convergence (the issue's "after convergence"); drift last: it restarts the controller.
   { name: 'containers', scenarios: ['convergence', 'idle', 'drift'] },
   // restart goes over the volumes memory created; the dashboard shows them afterwards.
@@ -49,9 +61,18 @@ const GROUPS: Array<{ name: string; scenarios: ScenarioName[] }> = [
   { name: 'agent', scenarios: ['agent'] },
   // image signatures: an anonymous registry the nodes pull from, hosts with an imagePolicy.
   { name: 'signatures', scenarios: ['signatures'] },
+  // one apply at a time on an idle controller and ONE real node: its own single-node environment.
+  { name: 'latency', scenarios: ['latency'] },
+  // hollow Docker hosts in this process: a control plane only, no Docker daemon or nodes.
+  { name: 'scale', scenarios: ['scale'], controlPlaneOnly: true },
 ];
 
-const RUNNERS: Record<ScenarioName, (s: Session) => Promise<ScenarioResult>> = {
+const CONTROL_PLANE_RUNNERS: Record<
+  ControlPlaneScenarioName,
+  (s: ControlPlaneSession) => Promise<ScenarioResult>
+> = { scale };
+
+const RUNNERS: Record<NodeScenarioName, (s: Session) => Promise<ScenarioResult>> = {
   convergence,
   idle,
   drift,
@@ -62,6 +83,7 @@ const RUNNERS: Record<ScenarioName, (s: Session) => Promise<ScenarioResult>> = {
   dashboard,
   agent,
   signatures,
+  latency,
 };
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
@@ -97,10 +119,60 @@ function convergenceChart(result: ScenarioResult): string {
   });
 }
 
-async function runGroup(
-  group: (typeof GROUPS)[number],
+/** Runs one scenario; records its result (JSON, chart, table) or its failure. */
+async function runScenario(
+  name: ScenarioName,
+  run: () => Promise<ScenarioResult>,
   options: BenchOptions,
-  images: Awaited<ReturnType<typeof prepareImages>>,
+  results: ScenarioResult[],
+  failures: string[],
+): Promise<void> {
+  log(`== ${name}`);
+  try {
+    // Every deadline inside names the scenario (and the step within it) it fired in.
+    const result = await inStep(name, run);
+    results.push(result);
+    writeScenarioJson(options.out, result, machineFacts());
+    if (name === 'convergence') writeFileSync(join(options.out, 'convergence.svg'), convergenceChart(result));
+    if (name === 'scale')
+      writeFileSync(join(options.out, 'scale.svg'), scaleChart(result, SCALE_RATIO_TARGET));
+    console.log(`\n${markdownTable(result)}\n`);
+  } catch (err) {
+    failures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+    log(`!! ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
+}
+
+/** A group on hollow hosts: one control plane, no Docker (bench/support/control-plane-session.ts). */
+async function runControlPlaneGroup(
+  group: { name: string; scenarios: ControlPlaneScenarioName[] },
+  options: BenchOptions,
+  cleanup: Cleanup,
+  results: ScenarioResult[],
+  failures: string[],
+): Promise<void> {
+  const wanted = group.scenarios.filter((s) => options.scenarios.includes(s));
+  let session: ControlPlaneSession | undefined;
+  try {
+    await ensureControlPlaneBinaries(log);
+    const opened = await openControlPlaneSession(group.name, options, cleanup, log);
+    session = opened;
+    for (const name of wanted)
+      await runScenario(name, () => CONTROL_PLANE_RUNNERS[name](opened), options, results, failures);
+  } catch (err) {
+    failures.push(`${group.name} environment: ${err instanceof Error ? err.message : String(err)}`);
+    log(
+      `!! environment for ${group.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
+  } finally {
+    await session?.close();
+  }
+}
+
+async function runGroup(
+  group: { name: string; scenarios: NodeScenarioName[] },
+  options: BenchOptions,
+  images: BenchImages,
   cleanup: Cleanup,
   results: ScenarioResult[],
   failures: string[],
@@ -131,23 +203,13 @@ async function runGroup(
         agents: wanted.includes('agent'),
         // DockerContainers' spec.image presents no credentials: the registry serves anyone.
         ...(wanted.includes('signatures') ? { registry: { anonymous: true } } : {}),
+        // one apply on one node: a second node would only add a daemon to the machine.
+        ...(wanted.includes('latency') ? { nodes: 1 } : {}),
       },
     );
-    for (const name of wanted) {
-      log(`== ${name}`);
-      try {
-        const result = await RUNNERS[name](session);
-        results.push(result);
-        const machine = machineFacts();
-        writeScenarioJson(options.out, result, machine);
-        if (name === 'convergence')
-          writeFileSync(join(options.out, 'convergence.svg'), convergenceChart(result));
-        console.log(`\n${markdownTable(result)}\n`);
-      } catch (err) {
-        failures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
-        log(`!! ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      }
-    }
+    const opened = session;
+    for (const name of wanted)
+      await runScenario(name, () => RUNNERS[name](opened), options, results, failures);
   } catch (err) {
     failures.push(`${group.name} environment: ${err instanceof Error ? err.message : String(err)}`);
     log(
@@ -191,11 +253,25 @@ async function main(): Promise<number> {
   const results: ScenarioResult[] = [];
   const failures: string[] = [];
   try {
-    const images = await prepareImages(log);
-    // Registered first, so it runs after the nodes and control planes are gone;
-    // stops the host daemon only if this run started it.
-    cleanup.add('host dockerd', () => images.hostDocker.stop());
-    for (const group of GROUPS) await runGroup(group, options, images, cleanup, results, failures);
+    // The host Docker daemon and images only when a group with Docker nodes
+    // runs: `--scenarios=scale` needs a control plane only, and must not
+    // start (or stop) the machine's one host dockerd.
+    let images: BenchImages | undefined;
+    for (const group of GROUPS) {
+      if (!group.scenarios.some((s) => options.scenarios.includes(s))) continue;
+      if (group.controlPlaneOnly) {
+        await runControlPlaneGroup(group, options, cleanup, results, failures);
+        continue;
+      }
+      if (!images) {
+        images = await prepareImages(log);
+        const prepared = images;
+        // Registered before any node group's environment, so it runs after the
+        // nodes and control planes are gone; stops the host daemon only if this run started it.
+        cleanup.add('host dockerd', () => prepared.hostDocker.stop());
+      }
+      await runGroup(group, options, images, cleanup, results, failures);
+    }
   } finally {
     await cleanup.runAll();
   }

@@ -55,6 +55,13 @@ export interface HollowHost {
   readonly port: number;
   /** The in-memory daemon, for assertions and seeding. */
   readonly state: HostState;
+  /**
+   * Requests received, by "METHOD /route/{id}" (an unknown path under its raw
+   * path), counted on arrival, before the latency: a benchmark counts what a
+   * client asked for, including calls that are still waiting. Cumulative;
+   * read deltas between two snapshots.
+   */
+  readonly requests: Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -83,6 +90,14 @@ export class HollowFleet {
     return [...this.byPort.values()].map((e) => e.host);
   }
 
+  /** Every host's request counts summed, by "METHOD /route/{id}" (a snapshot; subtract two for a window). */
+  requestTotals(): Map<string, number> {
+    const totals = new Map<string, number>();
+    for (const { host } of this.byPort.values())
+      for (const [label, n] of host.requests) totals.set(label, (totals.get(label) ?? 0) + n);
+    return totals;
+  }
+
   async addHost(opts: HollowHostOptions): Promise<HollowHost> {
     const state = new HostState(opts.name, new EventLog());
     for (const seed of opts.images ?? []) state.addImage(typeof seed === 'string' ? { name: seed } : seed);
@@ -106,6 +121,7 @@ export class HollowFleet {
       endpoint: `tcp://127.0.0.1:${port}`,
       port,
       state,
+      requests: new Map(),
       stop: () => this.removeHost(port),
     };
     this.byPort.set(port, {
@@ -145,6 +161,9 @@ export class HollowFleet {
     const prefix = VERSION_PREFIX.exec(url.pathname);
     const apiVersion = prefix?.[1] ?? API_VERSION;
     const path = prefix ? url.pathname.slice(prefix[0].length) : url.pathname;
+    const route = findRoute(req.method ?? 'GET', path);
+    const label = route?.label ?? `${req.method ?? 'GET'} ${path}`;
+    entry.host.requests.set(label, (entry.host.requests.get(label) ?? 0) + 1);
     const wait = entry.delay();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     try {
@@ -153,7 +172,6 @@ export class HollowFleet {
           400,
           `client version ${apiVersion} is too new. Maximum supported API version is ${API_VERSION}`,
         );
-      const route = findRoute(req.method ?? 'GET', path);
       if (!route) throw new EngineError(404, 'page not found');
       const reply = await route.handler({
         state: entry.host.state,

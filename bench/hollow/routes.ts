@@ -57,12 +57,36 @@ export const ROUTES: Route[] = [
   ['DELETE', /^\/volumes\/([^/]+)$/, volumes.removeVolume],
 ];
 
-/** The route for a request, with its decoded path parameters. */
-export function findRoute(method: string, path: string): { handler: Handler; params: string[] } | undefined {
+/**
+ * A route's path as a template, `/containers/{id}/start`: what a request is
+ * counted under, in the shape of the controller's own
+ * dockyard_docker_requests_total operation label (src/docker/instrument.ts),
+ * so the bench classifies both with the same rule.
+ */
+export function pathTemplate(path: RegExp): string {
+  return path.source
+    .replace(/^\^|\$$/g, '')
+    .replace(/\(\[\^\/\]\+\)|\(\.\+\)/g, '{id}')
+    .replace(/\\\//g, '/');
+}
+
+/** "METHOD /template" per route, computed once: requests are counted on every call. */
+const LABELS = new Map(ROUTES.map(([method, path]) => [path, `${method} ${pathTemplate(path)}`]));
+
+/** The route for a request, with its decoded path parameters and its counting label. */
+export function findRoute(
+  method: string,
+  path: string,
+): { handler: Handler; params: string[]; label: string } | undefined {
   for (const [m, re, handler] of ROUTES) {
     if (m !== method) continue;
     const match = re.exec(path);
-    if (match) return { handler, params: match.slice(1).map((p) => decodeURIComponent(p)) };
+    if (match)
+      return {
+        handler,
+        params: match.slice(1).map((p) => decodeURIComponent(p)),
+        label: LABELS.get(re) as string,
+      };
   }
   return undefined;
 }

@@ -6,7 +6,6 @@
 // idle and while the controller converges through it.
 
 import type { DockerNode } from '../../src/localenv/docker-node.js';
-import { waitFor } from '../../src/localenv/process.js';
 import {
   agentUsage,
   bootstrapSecret,
@@ -19,7 +18,8 @@ import { waitUntilQuiet } from '../support/quiet.js';
 import { atMost, type Row, type ScenarioResult } from '../support/report.js';
 import type { Session } from '../support/session.js';
 import { ratio, summarize, type Summary } from '../support/stats.js';
-import { applyAndWait, containerSpec, ensureNamespace, placements } from './convergence.js';
+import { nodeCall } from '../support/env.js';
+import { applyAndWait, containerSpec, deleteAllAndWait, ensureNamespace, placements } from './convergence.js';
 import { measureRepairs } from './drift.js';
 
 const DIRECT_NAMESPACE = 'bench-agent-direct';
@@ -61,18 +61,6 @@ async function runPhase(session: Session, namespace: string): Promise<Phase> {
   return { convergeSeconds: run.totalSeconds, repairs: summarize(samples) };
 }
 
-/** Deletes every DockerContainer of `namespace` and waits until none is left. */
-async function emptyNamespace(session: Session, namespace: string): Promise<void> {
-  const { kube } = session.env;
-  for (const c of await kube.list('DockerContainer', namespace))
-    await kube.delete('DockerContainer', namespace, c.metadata.name);
-  await waitFor(async () => (await kube.list('DockerContainer', namespace)).length === 0, {
-    timeoutMs: 300_000,
-    intervalMs: 1_000,
-    what: `the DockerContainers of ${namespace} gone`,
-  });
-}
-
 /** Turns a direct DockerHost into an agent-connected one: spec.agent, its bootstrap Secret handed over, the agent started. */
 async function switchToAgent(session: Session, node: DockerNode): Promise<void> {
   const { kube } = session.env;
@@ -81,8 +69,9 @@ async function switchToAgent(session: Session, node: DockerNode): Promise<void> 
   await kube.patch('DockerHost', undefined, node.name, {
     spec: { endpoint: null, insecure: null, tls: null, agent: {} },
   });
-  await handOverBootstrap(node, await bootstrapSecret(kube, endpoint, node.name));
-  await startAgentInNode(node, { built: true });
+  const secret = await bootstrapSecret(kube, endpoint, node.name);
+  await nodeCall(node, 'exec: hand over the bootstrap Secret', () => handOverBootstrap(node, secret));
+  await nodeCall(node, 'exec: start dockyard agent', () => startAgentInNode(node, { built: true }));
   await kube.waitFor('DockerHost', undefined, node.name, isReady, 'Ready through its agent', 120_000);
 }
 
@@ -95,18 +84,19 @@ interface AgentLoad {
 
 /** Samples every agent's CPU and RSS every second until `work` settles. */
 async function agentLoadDuring(nodes: readonly DockerNode[], work: Promise<unknown>): Promise<AgentLoad> {
-  const first = await Promise.all(nodes.map((n) => agentUsage(n)));
+  const usage = (n: DockerNode) => nodeCall(n, "exec: read the agent's /proc", () => agentUsage(n));
+  const first = await Promise.all(nodes.map(usage));
   const t0 = performance.now();
   let rssBytes = Math.max(...first.map((u) => u.rssBytes));
   let settled = false;
   const done = work.finally(() => (settled = true));
   while (!settled) {
     await Promise.race([sleep(1_000), done.catch(() => {})]);
-    const now = await Promise.all(nodes.map((n) => agentUsage(n)));
+    const now = await Promise.all(nodes.map(usage));
     rssBytes = Math.max(rssBytes, ...now.map((u) => u.rssBytes));
   }
   await done;
-  const last = await Promise.all(nodes.map((n) => agentUsage(n)));
+  const last = await Promise.all(nodes.map(usage));
   const seconds = (performance.now() - t0) / 1000;
   const ticks = last.reduce((sum, u, i) => sum + u.cpuTicks - (first[i]?.cpuTicks ?? 0), 0);
   return { cpuCores: ticks / CLOCK_TICKS_PER_SECOND / seconds / nodes.length, rssBytes };
@@ -117,7 +107,7 @@ export async function agent(session: Session): Promise<ScenarioResult> {
   const started = Date.now();
   log(`[agent] direct: ${options.agentN} DockerContainers, then drift`);
   const direct = await runPhase(session, DIRECT_NAMESPACE);
-  await emptyNamespace(session, DIRECT_NAMESPACE);
+  await deleteAllAndWait(session, DIRECT_NAMESPACE);
 
   log('[agent] the same hosts through their agents');
   for (const node of env.nodes) await switchToAgent(session, node);

@@ -9,6 +9,7 @@ import { parseDuration } from '../../src/cli/duration.js';
 import { waitFor } from '../../src/localenv/process.js';
 import type { Row, ScenarioResult } from '../support/report.js';
 import { atMost } from '../support/report.js';
+import { stepLabel, withProgress } from '../support/deadline.js';
 import { sleep } from '../support/pool.js';
 import { waitUntilQuiet } from '../support/quiet.js';
 import type { Session } from '../support/session.js';
@@ -83,17 +84,21 @@ export async function measureRepairs(
   opts: { count: number; timeoutMs: number; label: string; namespace: string },
 ): Promise<number[]> {
   const { count, timeoutMs, label, namespace } = opts;
-  const clients = new Map(session.env.nodes.map((n) => [n.name, n.client()] as const));
   const picked = await victims(session, count, namespace);
   if (picked.length < count)
     throw new Error(`only ${picked.length} running containers to remove, want ${count}`);
   const samples: number[] = [];
-  for (const [i, v] of picked.entries()) {
-    samples.push(await repairSeconds(clients.get(v.node) as Dockerode, v, timeoutMs));
-    if ((i + 1) % 10 === 0) session.log(`[drift ${label}] ${i + 1}/${count} repaired`);
-    // Let the status write of this repair land before the next removal.
-    await sleep(200);
-  }
+  await withProgress(
+    { label: stepLabel(`removals (${label})`), total: count, verb: 'repaired', log: session.log },
+    async (progress) => {
+      for (const v of picked) {
+        samples.push(await repairSeconds(session.env.client(v.node), v, timeoutMs));
+        progress.tick();
+        // Let the status write of this repair land before the next removal.
+        await sleep(200);
+      }
+    },
+  );
   return samples;
 }
 
@@ -104,7 +109,9 @@ export async function drift(session: Session): Promise<ScenarioResult> {
   await ensureNamespace(session, CONVERGENCE_NAMESPACE);
   const existing = await victims(session, want, CONVERGENCE_NAMESPACE);
   if (existing.length < want) {
-    log(`[drift] creating ${want} DockerContainers to remove (convergence did not run)`);
+    log(
+      `[drift] creating ${want} DockerContainers to remove (${existing.length} running: convergence did not run, or --n < ${want})`,
+    );
     await applyAndWait(
       session,
       CONVERGENCE_NAMESPACE,

@@ -10,6 +10,8 @@ import { ratio } from '../support/stats.js';
 import { containerSpec, ensureNamespace, placements, type Placement } from './convergence.js';
 import { ReadyTracker } from '../support/ready-tracker.js';
 import { mapLimit } from '../support/pool.js';
+import { stepLabel, withProgress } from '../support/deadline.js';
+import { nodeCall } from '../support/env.js';
 
 export const NOISY_RATIO_TARGET = 1.1;
 
@@ -24,16 +26,25 @@ async function healthyNodeSeconds(
   const tracker = await new ReadyTracker(session.env.cp.kubeConfig(), 'DockerContainer', namespace).start();
   try {
     const t0 = performance.now();
-    await mapLimit(items, 16, (p) =>
-      session.env.kube.create(
-        'DockerContainer',
-        namespace,
-        p.name,
-        containerSpec(p.node, session.env.workloadImage),
-      ),
+    const label = stepLabel(`DockerContainers in ${namespace}`);
+    await withProgress({ label, total: items.length, verb: 'created', log: session.log }, (progress) =>
+      mapLimit(items, 16, async (p) => {
+        await session.env.kube.create(
+          'DockerContainer',
+          namespace,
+          p.name,
+          containerSpec(p.node, session.env.workloadImage),
+        );
+        progress.tick();
+      }),
     );
     const healthy = items.filter((p) => p.node === healthyNode).map((p) => p.name);
-    await tracker.waitAllReady(healthy, timeoutMs, `${healthy.length} containers on ${healthyNode}`);
+    // No stall rule: how long the healthy half waits behind the bad node is the measurement.
+    await tracker.waitAllReady(healthy, timeoutMs, `${healthy.length} containers on ${healthyNode}`, {
+      log: session.log,
+      label: stepLabel(`containers on ${healthyNode}`),
+      stallMs: timeoutMs,
+    });
     return (Math.max(...healthy.map((n) => tracker.readyAt.get(n) as number)) - t0) / 1000;
   } finally {
     tracker.stop();
@@ -60,6 +71,7 @@ export async function noisy(session: Session): Promise<ScenarioResult> {
       baseItems.map((p) => p.name),
       timeoutMs,
       'baseline containers on both nodes',
+      { log, label: stepLabel('baseline containers on both nodes') },
     );
   } finally {
     rest.stop();
@@ -68,8 +80,8 @@ export async function noisy(session: Session): Promise<ScenarioResult> {
 
   log(`[noisy] ${options.noisyFault} ${bad.name}, then ${options.n} more containers over both`);
   await ensureNamespace(session, 'bench-noisy-fault');
-  if (options.noisyFault === 'pause') await bad.pause();
-  else await bad.halt();
+  if (options.noisyFault === 'pause') await nodeCall(bad, 'pause the node container', () => bad.pause());
+  else await nodeCall(bad, 'stop the node container', () => bad.halt());
   let faulted: number;
   try {
     faulted = await healthyNodeSeconds(
@@ -80,8 +92,9 @@ export async function noisy(session: Session): Promise<ScenarioResult> {
       timeoutMs,
     );
   } finally {
-    if (options.noisyFault === 'pause') await bad.unpause();
-    else await bad.resume();
+    if (options.noisyFault === 'pause')
+      await nodeCall(bad, 'unpause the node container', () => bad.unpause());
+    else await nodeCall(bad, 'start the node container again', () => bad.resume(), 180_000);
   }
   const r = ratio(faulted, baseline);
   const rows: Row[] = [

@@ -11,6 +11,7 @@ import {
   splitMutating,
   toObject,
 } from '../support/metrics.js';
+import { stepLabel, withProgress } from '../support/deadline.js';
 import type { Row, ScenarioResult } from '../support/report.js';
 import type { Session } from '../support/session.js';
 import { counterDelta, total } from '../support/stats.js';
@@ -38,17 +39,29 @@ export async function restart(session: Session): Promise<ScenarioResult> {
   const spawnedAt = controller.startedAt;
   const readyzSeconds = (performance.now() - spawnedAt) / 1000;
   // Verified: one finished reconcile per object, then nothing queued or running.
-  await waitFor(
-    async () =>
-      (await controller
-        .metrics()
-        .then((s) => counterSum(s, 'controller_runtime_reconcile_total', { controller: 'dockervolume' }))) >=
-      objects,
+  let reconciled = 0;
+  await withProgress(
     {
-      timeoutMs: 900_000,
-      intervalMs: 200,
-      what: `${objects} dockervolume reconciles after the restart`,
+      label: stepLabel('dockervolume reconciles'),
+      total: objects,
+      verb: 'done',
+      log,
+      count: () => Math.min(reconciled, objects),
     },
+    () =>
+      waitFor(
+        async () => {
+          reconciled = counterSum(await controller.metrics(), 'controller_runtime_reconcile_total', {
+            controller: 'dockervolume',
+          });
+          return reconciled >= objects;
+        },
+        {
+          timeoutMs: 900_000,
+          intervalMs: 200,
+          what: `${objects} dockervolume reconciles after the restart`,
+        },
+      ),
   );
   await waitUntilQuiet(controller, 600_000, 1, 200);
   const verifiedSeconds = (performance.now() - spawnedAt) / 1000;

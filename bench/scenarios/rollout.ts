@@ -3,7 +3,9 @@
 // var); timed from the patch until status says Complete with N updated, while
 // Docker is asked every 100 ms how many replicas run. The baseline does the
 // same update with plain dockerode, P replicas at a time (stop + remove the
-// old container, create + start the new one), on containers of its own.
+// old container, create + start the new one), on containers of its own. In
+// --rounds alternating rounds (direct, Dockyard, direct, …): the service is
+// created once and each Dockyard round patches it to the next revision.
 
 import type Dockerode from 'dockerode';
 import type { DockerService } from '../../src/crds/dockerservice.js';
@@ -13,9 +15,11 @@ import { waitFor } from '../../src/localenv/process.js';
 import { mutatingEvents, toObject } from '../support/metrics.js';
 import { mapLimit, sleep } from '../support/pool.js';
 import { waitUntilQuiet } from '../support/quiet.js';
-import { atMost, type Row, type ScenarioResult } from '../support/report.js';
+import { inStep, stepLabel, withProgress } from '../support/deadline.js';
+import { atMost, formatValue, type Row, type ScenarioResult } from '../support/report.js';
+import { spreadText, summarizeRounds } from '../support/rounds.js';
 import type { Session } from '../support/session.js';
-import { counterDelta, ratio, total } from '../support/stats.js';
+import { counterDelta, total } from '../support/stats.js';
 import { ensureNamespace, placements, type Placement } from './convergence.js';
 
 export const ROLLOUT_NAMESPACE = 'bench-rollout';
@@ -156,12 +160,24 @@ async function waitComplete(
 ): Promise<DockerService> {
   let last: DockerService | undefined;
   try {
-    return await waitFor(
-      async () => {
-        last = await getService(session);
-        return last && rolloutComplete(last, size.replicas, opts.notRevision) ? last : undefined;
+    return await withProgress(
+      {
+        label: stepLabel(`${SERVICE} replicas`),
+        total: size.replicas,
+        verb: 'updated',
+        log: session.log,
+        count: () => last?.status?.updatedReplicas ?? 0,
+        detail: () =>
+          `${last?.status?.availableReplicas ?? 0} available, phase ${String(last?.status?.phase)}`,
       },
-      { timeoutMs: opts.timeoutMs, intervalMs: SAMPLE_INTERVAL_MS, what: opts.what },
+      () =>
+        waitFor(
+          async () => {
+            last = await getService(session);
+            return last && rolloutComplete(last, size.replicas, opts.notRevision) ? last : undefined;
+          },
+          { timeoutMs: opts.timeoutMs, intervalMs: SAMPLE_INTERVAL_MS, what: opts.what },
+        ),
     );
   } catch (err) {
     const s = last?.status;
@@ -212,33 +228,47 @@ export interface DirectRollout {
 }
 
 /**
- * The baseline: N containers at revision 1 (set up untimed), then each one
- * replaced by its revision-2 container, P replacements in flight.
+ * The baseline: N containers at revision `from` (set up untimed), then each
+ * one replaced by its revision from+1 container, P replacements in flight.
  */
-async function runDirectRollout(session: Session, size: RolloutSize): Promise<DirectRollout> {
-  const { env } = session;
-  const clients = env.nodes.map((n) => n.client());
+async function runDirectRollout(session: Session, size: RolloutSize, from: number): Promise<DirectRollout> {
+  const { env, log } = session;
+  const clients = env.nodes.map((n) => env.client(n.name));
   const byNode = new Map(env.nodes.map((n, i) => [n.name, clients[i] as Dockerode] as const));
   const items: DirectItem[] = placements(
     'rollout-direct',
     size.replicas,
     env.nodes.map((n) => n.name),
   ).map((p) => ({ ...p, docker: byNode.get(p.node) as Dockerode }));
+  const label = stepLabel('direct containers');
   await removeDirect(clients);
   try {
-    await mapLimit(items, 8, (item) => createDirect(item, `${item.name}-1`, env.workloadImage, 1));
+    await withProgress({ label, total: items.length, verb: 'set up', log }, (progress) =>
+      mapLimit(items, 8, async (item) => {
+        await createDirect(item, `${item.name}-${from}`, env.workloadImage, from);
+        progress.tick();
+      }),
+    );
     await sleep(1_000);
     const t0 = performance.now();
     const sampler = new RunningSampler(clients, `${DIRECT_LABEL}=${DIRECT_VALUE}`, t0).start();
-    await mapLimit(items, size.parallelism, async (item) => {
-      const old = item.docker.getContainer(`${item.name}-1`);
-      await old.stop({ t: 10 });
-      await old.remove();
-      await createDirect(item, `${item.name}-2`, env.workloadImage, 2);
-    });
-    const seconds = (performance.now() - t0) / 1000;
-    await sleep(3 * SAMPLE_INTERVAL_MS);
-    const samples = await sampler.stop();
+    let seconds: number;
+    let samples: RunningSamples;
+    try {
+      await withProgress({ label, total: items.length, verb: 'replaced', log }, (progress) =>
+        mapLimit(items, size.parallelism, async (item) => {
+          const old = item.docker.getContainer(`${item.name}-${from}`);
+          await old.stop({ t: 10 });
+          await old.remove();
+          await createDirect(item, `${item.name}-${from + 1}`, env.workloadImage, from + 1);
+          progress.tick();
+        }),
+      );
+      seconds = (performance.now() - t0) / 1000;
+      await sleep(3 * SAMPLE_INTERVAL_MS);
+    } finally {
+      samples = await sampler.stop();
+    }
     return { seconds, samples, minimumRunning: minimumBetween(samples, 0, seconds) };
   } finally {
     await removeDirect(clients);
@@ -246,7 +276,6 @@ async function runDirectRollout(session: Session, size: RolloutSize): Promise<Di
 }
 
 interface DockyardRollout {
-  initialSeconds: number;
   seconds: number;
   samples: RunningSamples;
   minimumRunning: number | undefined;
@@ -264,27 +293,39 @@ const eventTotals = (session: Session) => {
   return sum;
 };
 
-/** The service created and Complete at revision 1, then patched to revision 2 and timed to Complete. */
-async function runDockyardRollout(session: Session, size: RolloutSize): Promise<DockyardRollout> {
+const rolloutTimeoutMs = (size: RolloutSize) => Math.max(300_000, size.replicas * 5_000);
+
+/** The service created and waited Complete at revision 1 (untimed setup); its seconds and revision. */
+async function createService(
+  session: Session,
+  size: RolloutSize,
+): Promise<{ initialSeconds: number; revision: string }> {
   const { env, log } = session;
-  const timeoutMs = Math.max(300_000, size.replicas * 5_000);
   const created = performance.now();
   await env.kube.create('DockerService', ROLLOUT_NAMESPACE, SERVICE, serviceSpec(size, env.workloadImage, 1));
   const first = await waitComplete(session, size, {
-    timeoutMs,
+    timeoutMs: rolloutTimeoutMs(size),
     what: `${SERVICE} to be Complete at revision 1`,
   });
   const initialSeconds = (performance.now() - created) / 1000;
-  const from = first.status?.updateRevision ?? '';
-  log(
-    `[rollout] revision 1 (${from.slice(0, 10)}) Complete in ${initialSeconds.toFixed(1)} s; waiting for quiet`,
-  );
-  await waitUntilQuiet(session.controller, 300_000);
+  const revision = first.status?.updateRevision ?? '';
+  log(`[rollout] revision 1 (${revision.slice(0, 10)}) Complete in ${initialSeconds.toFixed(1)} s`);
+  return { initialSeconds, revision };
+}
 
+/** The service, Complete at `fromRevision`, patched to template revision `to` and timed to Complete. */
+async function runDockyardRollout(
+  session: Session,
+  size: RolloutSize,
+  fromRevision: string,
+  to: number,
+): Promise<DockyardRollout> {
+  const { env } = session;
+  await waitUntilQuiet(session.controller, 300_000);
   const eventsBefore = eventTotals(session);
   const t0 = performance.now();
   const sampler = new RunningSampler(
-    env.nodes.map((n) => n.client()),
+    env.nodes.map((n) => env.client(n.name)),
     `${OWNER_LABELS.namespace}=${ROLLOUT_NAMESPACE}`,
     t0,
   ).start();
@@ -293,12 +334,12 @@ async function runDockyardRollout(session: Session, size: RolloutSize): Promise<
   let samples: RunningSamples;
   try {
     await env.kube.patch('DockerService', ROLLOUT_NAMESPACE, SERVICE, {
-      spec: { template: serviceSpec(size, env.workloadImage, 2).template },
+      spec: { template: serviceSpec(size, env.workloadImage, to).template },
     });
     done = await waitComplete(session, size, {
-      notRevision: from,
-      timeoutMs,
-      what: `${SERVICE} to be Complete at revision 2`,
+      notRevision: fromRevision,
+      timeoutMs: rolloutTimeoutMs(size),
+      what: `${SERVICE} to be Complete at revision ${to}`,
     });
     seconds = (performance.now() - t0) / 1000;
     await sleep(3 * SAMPLE_INTERVAL_MS);
@@ -313,72 +354,117 @@ async function runDockyardRollout(session: Session, size: RolloutSize): Promise<
     ),
   );
   return {
-    initialSeconds,
     seconds,
     samples,
     minimumRunning: minimumBetween(samples, 0, seconds),
     lastStartSeconds: Number.isFinite(lastStart) ? (lastStart - t0) / 1000 : undefined,
     mutatingActions: counterDelta(eventsBefore, eventTotals(session)),
-    revisions: { from, to: done.status?.updateRevision ?? '' },
+    revisions: { from: fromRevision, to: done.status?.updateRevision ?? '' },
   };
 }
 
 /** Deletes the service and waits (bounded) until Docker runs none of its replicas. */
-async function removeService(session: Session): Promise<void> {
+async function removeService(session: Session, replicas: number): Promise<void> {
   const { env, log } = session;
   if (!(await getService(session))) return;
   await env.kube.delete('DockerService', ROLLOUT_NAMESPACE, SERVICE);
   const label = `${OWNER_LABELS.namespace}=${ROLLOUT_NAMESPACE}`;
-  await waitFor(
-    async () => {
-      const left = await Promise.all(
-        env.nodes.map(
-          async (n) => (await n.client().listContainers({ all: true, filters: { label: [label] } })).length,
-        ),
-      );
-      return left.every((n) => n === 0);
+  let left = replicas;
+  await withProgress(
+    {
+      label: stepLabel(`${SERVICE} replicas`),
+      total: replicas,
+      verb: 'removed',
+      log,
+      count: () => Math.max(0, replicas - left),
     },
-    { timeoutMs: 180_000, intervalMs: 1_000, what: `the replicas of ${SERVICE} to be removed` },
-  ).catch((err: unknown) => log(`[rollout] clean-up: ${String(err)}`));
+    () =>
+      waitFor(
+        async () => {
+          const counts = await Promise.all(
+            env.nodes.map(
+              async (n) =>
+                (await env.client(n.name).listContainers({ all: true, filters: { label: [label] } })).length,
+            ),
+          );
+          left = counts.reduce((a, b) => a + b, 0);
+          return left === 0;
+        },
+        { timeoutMs: 180_000, intervalMs: 1_000, what: `the replicas of ${SERVICE} to be removed` },
+      ),
+  ).catch((err: unknown) => log(`[rollout] clean-up: ${String(err)}; ${left} left`));
 }
 
-function rows(size: RolloutSize, direct: DirectRollout, dockyard: DockyardRollout): Row[] {
+interface RolloutRound {
+  /** 1-based; the round updates revision round → round + 1. */
+  round: number;
+  direct: DirectRollout;
+  dockyard: DockyardRollout;
+}
+
+const fewest = (values: ReadonlyArray<number | undefined>) => {
+  const known = values.filter((v): v is number => v !== undefined);
+  return known.length > 0 ? Math.min(...known) : undefined;
+};
+
+function rows(size: RolloutSize, initialSeconds: number, rounds: readonly RolloutRound[]): Row[] {
   const floor = size.replicas - size.parallelism;
-  const r = ratio(dockyard.seconds, direct.seconds);
+  const summary = summarizeRounds(
+    rounds.map((r) => ({ directSeconds: r.direct.seconds, dockyardSeconds: r.dockyard.seconds })),
+  );
+  const m = rounds[summary.medianRound ?? rounds.length - 1] as RolloutRound;
+  const from = rounds.length > 1 ? ` (round ${m.round})` : '';
+  const dockyardMinimum = fewest(rounds.map((r) => r.dockyard.minimumRunning));
+  const allSamples = rounds.map((r) => r.dockyard.samples);
+  const gaps = allSamples.map((samples) => largestGap(samples) ?? 0);
+  const mostActions = Math.max(...rounds.map((r) => total(r.dockyard.mutatingActions)));
   return [
     {
       metric: 'Dockyard: create → Complete at revision 1 (setup)',
-      value: dockyard.initialSeconds,
+      value: initialSeconds,
       unit: 's',
     },
-    { metric: 'Dockyard: patch → Complete, all updated', value: dockyard.seconds, unit: 's' },
+    ...rounds.map((r, i) => ({
+      metric: `Round ${r.round}: direct / Dockyard / ratio`,
+      value:
+        `${formatValue(r.direct.seconds)} s / ${formatValue(r.dockyard.seconds)} s / ` +
+        formatValue(summary.ratios[i]),
+    })),
     {
-      metric: 'Dockyard: patch → last new replica started (docker events)',
-      value: dockyard.lastStartSeconds,
+      metric: `Rollout-time ratio (Dockyard / direct), median of ${rounds.length} round${rounds.length > 1 ? 's' : ''}`,
+      value: summary.medianRatio,
+    },
+    { metric: 'Rollout-time ratio spread (min–max over the rounds)', value: spreadText(summary) },
+    { metric: `Dockyard: patch → Complete, all updated${from}`, value: m.dockyard.seconds, unit: 's' },
+    {
+      metric: `Dockyard: patch → last new replica started (docker events${rounds.length > 1 ? `, round ${m.round}` : ''})`,
+      value: m.dockyard.lastStartSeconds,
       unit: 's',
     },
     {
-      metric: `Direct dockerode: replace all, ${size.parallelism} in flight`,
-      value: direct.seconds,
+      metric: `Direct dockerode: replace all, ${size.parallelism} in flight${from}`,
+      value: m.direct.seconds,
       unit: 's',
     },
-    { metric: 'Rollout-time ratio (Dockyard / direct)', value: r },
     {
-      metric: 'Dockyard: fewest replicas running during the rollout (Docker, every 100 ms)',
-      value: dockyard.minimumRunning,
+      metric: 'Dockyard: fewest replicas running during the rollouts (Docker, every 100 ms)',
+      value: dockyardMinimum,
       target: `≥ ${floor} (N − maxUnavailable)`,
-      pass: dockyard.minimumRunning === undefined ? undefined : dockyard.minimumRunning >= floor,
+      pass: dockyardMinimum === undefined ? undefined : dockyardMinimum >= floor,
     },
-    { metric: 'Direct: fewest containers running during its update', value: direct.minimumRunning },
+    {
+      metric: 'Direct: fewest containers running during its updates',
+      value: fewest(rounds.map((r) => r.direct.minimumRunning)),
+    },
     {
       metric: 'Dockyard: samples / largest gap between samples',
-      value: `${dockyard.samples.length} / ${((largestGap(dockyard.samples) ?? 0) * 1000).toFixed(0)} ms`,
+      value: `${allSamples.reduce((n, a) => n + a.length, 0)} / ${(Math.max(...gaps) * 1000).toFixed(0)} ms`,
     },
     {
-      metric: 'Dockyard: Docker mutating actions during the rollout (docker events)',
-      value: total(dockyard.mutatingActions),
+      metric: 'Dockyard: Docker mutating actions per rollout, most of any round (docker events)',
+      value: mostActions,
       target: `≤ ${5 * size.replicas} (stop/kill, destroy, create, start per replica)`,
-      pass: atMost(total(dockyard.mutatingActions), 5 * size.replicas),
+      pass: atMost(mostActions, 5 * size.replicas),
     },
   ];
 }
@@ -390,51 +476,89 @@ export async function rollout(session: Session): Promise<ScenarioResult> {
   await ensureNamespace(session, ROLLOUT_NAMESPACE);
   await waitUntilQuiet(session.controller, 300_000);
 
-  log(`[rollout] direct dockerode: ${size.replicas} containers replaced, ${size.parallelism} at a time`);
-  const direct = await runDirectRollout(session, size);
-  log(`[rollout] direct: ${direct.seconds.toFixed(1)} s, fewest running ${String(direct.minimumRunning)}`);
-
   log(
-    `[rollout] Dockyard: DockerService of ${size.replicas}, maxUnavailable ${size.parallelism}, maxSurge 0`,
+    `[rollout] Dockyard: DockerService of ${size.replicas}, maxUnavailable ${size.parallelism}, maxSurge 0 ` +
+      '(created once, then one template change per round)',
   );
-  let dockyard: DockyardRollout;
+  const rounds: RolloutRound[] = [];
+  let initialSeconds: number;
   try {
-    dockyard = await runDockyardRollout(session, size);
+    const setup = await inStep('setup', () => createService(session, size));
+    initialSeconds = setup.initialSeconds;
+    let revision = setup.revision;
+    // Direct, Dockyard, direct, Dockyard, …: round r updates revision r → r + 1 on both sides.
+    for (let r = 1; r <= options.rounds; r++) {
+      const of = `round ${r}/${options.rounds}`;
+      const direct = await inStep(`${of} direct`, () => {
+        log(
+          `[rollout] ${of}: direct dockerode, ${size.replicas} containers replaced, ${size.parallelism} at a time`,
+        );
+        return runDirectRollout(session, size, r);
+      });
+      const dockyard = await inStep(`${of} Dockyard`, () => {
+        log(`[rollout] ${of}: Dockyard, revision ${r} → ${r + 1}`);
+        return runDockyardRollout(session, size, revision, r + 1);
+      });
+      revision = dockyard.revisions.to;
+      rounds.push({ round: r, direct, dockyard });
+      log(
+        `[rollout] ${of}: direct ${direct.seconds.toFixed(1)} s (fewest running ${String(direct.minimumRunning)}), ` +
+          `Dockyard ${dockyard.seconds.toFixed(1)} s (fewest running ${String(dockyard.minimumRunning)})`,
+      );
+    }
   } finally {
-    await removeService(session);
+    await inStep('clean-up', () => removeService(session, size.replicas));
   }
-  log(
-    `[rollout] Dockyard: ${dockyard.seconds.toFixed(1)} s, fewest running ${String(dockyard.minimumRunning)}`,
+  const summary = summarizeRounds(
+    rounds.map((r) => ({ directSeconds: r.direct.seconds, dockyardSeconds: r.dockyard.seconds })),
   );
+  const m = rounds[summary.medianRound ?? rounds.length - 1] as RolloutRound;
+  const roundData = (r: RolloutRound) => ({
+    round: r.round,
+    revisions: r.dockyard.revisions,
+    dockyard: {
+      seconds: r.dockyard.seconds,
+      lastStartSeconds: r.dockyard.lastStartSeconds,
+      minimumRunning: r.dockyard.minimumRunning,
+      mutatingActions: toObject(r.dockyard.mutatingActions),
+      runningSamples: r.dockyard.samples,
+    },
+    direct: {
+      seconds: r.direct.seconds,
+      minimumRunning: r.direct.minimumRunning,
+      runningSamples: r.direct.samples,
+    },
+  });
   return {
     scenario: 'rollout',
     title:
       `Rollout (${size.replicas} replicas, ${options.nodes} nodes, StopFirst, maxUnavailable ` +
-      `${size.parallelism}, maxSurge 0)`,
+      `${size.parallelism}, maxSurge 0, ${rounds.length} rounds)`,
     parameters: {
       replicas: size.replicas,
       parallelism: size.parallelism,
       nodes: options.nodes,
+      rounds: rounds.length,
       controllerWorkers: session.controller.settings.workers,
     },
-    rows: rows(size, direct, dockyard),
+    rows: rows(size, initialSeconds, rounds),
     data: {
-      revisions: dockyard.revisions,
-      dockyard: {
-        seconds: dockyard.seconds,
-        initialSeconds: dockyard.initialSeconds,
-        lastStartSeconds: dockyard.lastStartSeconds,
-        minimumRunning: dockyard.minimumRunning,
-        mutatingActions: toObject(dockyard.mutatingActions),
-        runningSamples: dockyard.samples,
-      },
-      direct: {
-        seconds: direct.seconds,
-        minimumRunning: direct.minimumRunning,
-        runningSamples: direct.samples,
-      },
+      initialSeconds,
+      // The median round at the top level, every round below.
+      ...roundData(m),
+      medianRound: m.round,
+      ratios: summary.ratios,
+      medianRatio: summary.medianRatio,
+      rounds: rounds.map(roundData),
     },
     notes: [
+      `${rounds.length} alternating rounds (direct, Dockyard, direct, …); round r updates revision r → r + 1 on both ` +
+        'sides. The service is created once (setup, untimed) and stays, so the direct rounds run beside its N idle ' +
+        'replicas; the direct containers are set up untimed before each direct round and removed after it.',
+      rounds.length > 1
+        ? `Single-round rows are from round ${m.round}, the round whose ratio is the median; the fewest running ` +
+          'and the mutating actions cover every round.'
+        : 'One round (--rounds=1): no spread to judge noise by.',
       'The change is one env var in the template: every replica is replaced (StopFirst: the old one is removed ' +
         'before its replacement starts on the same host). Dockyard time runs from the patch to the first status ' +
         '(polled every 100 ms) with phase Complete, currentRevision = updateRevision, N updated and Available, Ready=True.',
@@ -444,8 +568,8 @@ export async function rollout(session: Session): Promise<ScenarioResult> {
       `Same parallelism on both sides: maxUnavailable ${size.parallelism} vs ${size.parallelism} direct ` +
         `stop+remove+create+start sequences in flight; the controller runs with --max-concurrent-reconciles ` +
         `${session.controller.settings.workers} (at least ${size.parallelism}, so its DockerContainer workers are not the limit).`,
-      'The direct baseline uses containers of its own (another name prefix and label), set up untimed before ' +
-        'the Dockyard run and removed after it: the floor, not a competing product (no health gating, no status).',
+      'The direct baseline uses containers of its own (another name prefix and label): the floor, not a competing ' +
+        'product (no health gating, no status). The ratio is informational.',
     ],
     startedAt: new Date(startedAt).toISOString(),
     durationSeconds: (Date.now() - startedAt) / 1000,

@@ -24,6 +24,7 @@ import type { Registry } from '../../src/localenv/registry.js';
 import { condition, isReady } from '../../test/support/kube.js';
 import { cosignSign, generateCosignKeyPair, type CosignKeyPair } from '../../test/support/cosign.js';
 import { distinctImage } from '../../test/support/registry.js';
+import { DOCKER_CALL_MS, withDeadline } from '../support/deadline.js';
 import { counterSum, toObject } from '../support/metrics.js';
 import { mapLimit } from '../support/pool.js';
 import { ReadyTracker } from '../support/ready-tracker.js';
@@ -185,7 +186,7 @@ async function applyFleet(
     let lastLog = t0;
     const progress = (force = false) => {
       const now = performance.now();
-      if (!force && now - lastLog < 10_000) return;
+      if (!force && now - lastLog < 5_000) return;
       lastLog = now;
       log(
         `[signatures] ${tracker.readyCount(names)}/${items.length} Ready, ${created} created ` +
@@ -241,7 +242,7 @@ async function imagesOnNodes(session: Session, want: string) {
   let matching = 0;
   const other = new Map<string, number>();
   for (const node of session.env.nodes) {
-    const docker = node.client();
+    const docker = session.env.client(node.name);
     const listed = await docker.listContainers({
       all: true,
       filters: JSON.stringify({ label: [`dockyard.io/namespace=${NAMESPACE}`] }),
@@ -340,12 +341,19 @@ export async function signatures(session: Session): Promise<ScenarioResult> {
 
     log(`[signatures] pushing and signing ${options.signatureImages} images (cosign, bundle format)`);
     const images: Signed[] = [];
+    // One image: commit, push, cosign sign (a process); bounded as a whole.
+    const pushOne = (name: string) =>
+      withDeadline(pushSigned(session, registry, key, name, localTags), {
+        host: `registry ${registry.address}`,
+        call: `commit, push and sign ${name}`,
+        ms: 180_000,
+      });
     for (let i = 0; i < options.signatureImages; i++) {
-      images.push(await pushSigned(session, registry, key, `sig-${String(i).padStart(3, '0')}`, localTags));
+      images.push(await pushOne(`sig-${String(i).padStart(3, '0')}`));
       if ((i + 1) % 5 === 0 || i + 1 === options.signatureImages)
         log(`[signatures] ${i + 1}/${options.signatureImages} pushed and signed`);
     }
-    const fleet = await pushSigned(session, registry, key, 'fleet', localTags);
+    const fleet = await pushOne('fleet');
 
     log(`[signatures] gate in the bench process: ${images.length} cold, ${CACHED_ADMISSIONS} cached`);
     const gate = await timeGate(images, publicKeyPem, registry.address);
@@ -365,10 +373,11 @@ export async function signatures(session: Session): Promise<ScenarioResult> {
     return report({ session, started, gate, fleet: fleetRun, images: images.length });
   } finally {
     for (const tag of localTags)
-      await env.hostDocker
-        .getImage(tag)
-        .remove()
-        .catch((err: unknown) => ignoreNotFound(err));
+      await withDeadline(env.hostDocker.getImage(tag).remove(), {
+        host: 'host daemon',
+        call: `remove image ${tag}`,
+        ms: DOCKER_CALL_MS,
+      }).catch((err: unknown) => ignoreNotFound(err));
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -18,6 +18,12 @@ export interface ControllerSettings {
   kubeconfig: string;
   /** --max-concurrent-reconciles */
   workers: number;
+  /**
+   * --max-concurrent-reconciles-per-host (the per-host lanes); absent: the
+   * flag is not passed and the controller's own default applies, so a build
+   * from before the flag still starts.
+   */
+  perHostWorkers?: number;
   /** --sync-period, as a Go duration ("10m", "5s"). */
   syncPeriod: string;
   /** false: --docker-events=false (poll only). */
@@ -80,6 +86,9 @@ export class ControllerProcess {
       `--metrics-bind-address=127.0.0.1:${metricsPort}`,
       `--health-probe-bind-address=127.0.0.1:${healthPort}`,
       `--max-concurrent-reconciles=${settings.workers}`,
+      ...(settings.perHostWorkers !== undefined
+        ? [`--max-concurrent-reconciles-per-host=${settings.perHostWorkers}`]
+        : []),
       `--sync-period=${settings.syncPeriod}`,
       `--docker-events=${settings.dockerEvents}`,
       '--log-format=json',

@@ -14,13 +14,18 @@ import { ensureNodeImage, ensureWorkloadImage } from '../../src/localenv/images.
 import { Registry } from '../../src/localenv/registry.js';
 import { isReady, Kube } from '../../test/support/kube.js';
 import type { Cleanup } from './cleanup.js';
+import { deadlineDocker, withApiDeadlines } from './clients.js';
+import { DOCKER_CALL_MS, withDeadline } from './deadline.js';
 
 export interface BenchEnv {
   cp: ControlPlane;
+  /** Every call (its methods, `kube.api`, `kube.core`) under a deadline (bench/support/clients.ts). */
   kube: Kube;
   hostDocker: Dockerode;
   network: StartedNetwork;
   nodes: DockerNode[];
+  /** The named node's daemon, every call under a deadline (bench/support/clients.ts). */
+  client(node: string): Dockerode;
   workloadImage: string;
   /** A registry on the bench network, reachable from the host and every node at `registry.address`. */
   registry?: Registry;
@@ -116,13 +121,19 @@ export async function startBenchEnv(
     await Promise.all([cp.start(), startNodes()]);
     await Promise.all(nodes.map((n) => n.loadImage(hostDocker, images.workloadImage)));
     await installCrds(cp.kubeConfig());
-    const kube = new Kube(cp);
+    const kube = withApiDeadlines(new Kube(cp));
+    const clients = new Map(nodes.map((n) => [n.name, deadlineDocker(n.client(), n.name)] as const));
     return {
       cp,
       kube,
       hostDocker,
       network,
       nodes,
+      client(node: string) {
+        const client = clients.get(node);
+        if (!client) throw new Error(`no bench node ${node}`);
+        return client;
+      },
       workloadImage: images.workloadImage,
       ...(registry ? { registry } : {}),
       stop: async () => {
@@ -152,4 +163,14 @@ export async function registerHosts(env: BenchEnv, heartbeatIntervalSeconds = 10
   await Promise.all(
     env.nodes.map((n) => env.kube.waitFor('DockerHost', undefined, n.name, isReady, 'Ready', 120_000)),
   );
+}
+
+/** A DockerNode operation on the host daemon (pause, halt, exec in the node…) under a Docker call deadline. */
+export function nodeCall<T>(
+  node: DockerNode,
+  call: string,
+  work: () => Promise<T>,
+  ms = DOCKER_CALL_MS,
+): Promise<T> {
+  return withDeadline(work(), { host: `host daemon (node ${node.name})`, call, ms });
 }

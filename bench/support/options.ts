@@ -13,8 +13,15 @@ export const SCENARIOS = [
   'dashboard',
   'agent',
   'signatures',
+  'latency',
+  'scale',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** Scenarios on hollow Docker hosts: a control plane only, no Docker daemon or nodes (bench/run.ts). */
+export const CONTROL_PLANE_SCENARIOS = ['scale'] as const satisfies readonly ScenarioName[];
+export type ControlPlaneScenarioName = (typeof CONTROL_PLANE_SCENARIOS)[number];
+export type NodeScenarioName = Exclude<ScenarioName, ControlPlaneScenarioName>;
 
 /** The controller's own default (--max-concurrent-reconciles, src/cli/controller-options.ts). */
 export const CONTROLLER_DEFAULT_WORKERS = 4;
@@ -32,6 +39,11 @@ export interface BenchOptions {
    * the direct dockerode baseline's number of create+start calls in flight.
    */
   concurrency: number;
+  /**
+   * Alternating rounds (direct, then Dockyard) in convergence and rollout;
+   * the Dockyard / direct ratio is judged on the rounds' median.
+   */
+  rounds: number;
   drift: number;
   /** Drift samples in poll-only mode (each waits up to a poll interval, so fewer by default). */
   driftPollOnly: number;
@@ -62,6 +74,16 @@ export interface BenchOptions {
   signatureImages: number;
   /** DockerContainers of one signed image, through the controller (one verification expected). */
   signatureContainers: number;
+  /** Single-apply samples on an idle controller and one real node, each side (latency scenario). */
+  latencySamples: number;
+  /** Hollow fleet sizes of the scale scenario, ascending; the largest is the headline run. */
+  scaleHosts: number[];
+  /** Rounds of floors and Dockyard run, in alternating order, per fleet size. */
+  scaleRounds: number;
+  /** Per-host concurrency: the controller's --max-concurrent-reconciles-per-host and the Docker floor's. */
+  scalePerHost: number;
+  /** The scale controller's --max-concurrent-reconciles (over all hosts). */
+  scaleWorkers: number;
   profile: boolean;
   out: string;
   /** The built controller entry point (another build for before/after comparisons). */
@@ -76,6 +98,20 @@ function positiveInt(flag: string, value: string | undefined, fallback: number, 
   return n;
 }
 
+/** Hollow hosts per scale run (a hollow host holds one listening socket; 5,000 stay inside ulimit -n). */
+const MAX_SCALE_HOSTS = 5000;
+
+/** --scale-hosts=10,100,1000: distinct sizes, ascending (the last is the headline run). */
+function scaleHosts(value: string | undefined): number[] {
+  const sizes = (value ?? '10,100,1000').split(',').map((s) => {
+    const n = Number(s.trim());
+    if (!/^\d+$/.test(s.trim()) || n < 1 || n > MAX_SCALE_HOSTS)
+      throw new Error(`--scale-hosts wants whole numbers 1..${MAX_SCALE_HOSTS}, got ${s}`);
+    return n;
+  });
+  return [...new Set(sizes)].sort((a, b) => a - b);
+}
+
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const { values } = parseArgs({
     args: [...argv],
@@ -86,6 +122,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       n: { type: 'string' },
       nodes: { type: 'string' },
       concurrency: { type: 'string' },
+      rounds: { type: 'string' },
       drift: { type: 'string' },
       'drift-poll-only': { type: 'string' },
       'poll-sync-period': { type: 'string' },
@@ -102,6 +139,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       'dashboard-latency-samples': { type: 'string' },
       'signature-images': { type: 'string' },
       'signature-containers': { type: 'string' },
+      'latency-samples': { type: 'string' },
+      'scale-hosts': { type: 'string' },
+      'scale-rounds': { type: 'string' },
+      'scale-per-host': { type: 'string' },
+      'scale-workers': { type: 'string' },
       profile: { type: 'boolean' },
       out: { type: 'string' },
       controller: { type: 'string' },
@@ -145,6 +187,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     n: positiveInt('n', values.n, 200, 2),
     nodes,
     concurrency: positiveInt('concurrency', values.concurrency, CONTROLLER_DEFAULT_WORKERS),
+    rounds: positiveInt('rounds', values.rounds, 3),
     drift,
     driftPollOnly: positiveInt('drift-poll-only', values['drift-poll-only'], Math.min(drift, 20)),
     pollSyncPeriod: values['poll-sync-period'] ?? '5s',
@@ -165,6 +208,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     ),
     signatureImages: positiveInt('signature-images', values['signature-images'], 20),
     signatureContainers: positiveInt('signature-containers', values['signature-containers'], 1000, 2),
+    latencySamples: positiveInt('latency-samples', values['latency-samples'], 50),
+    scaleHosts: scaleHosts(values['scale-hosts']),
+    scaleRounds: positiveInt('scale-rounds', values['scale-rounds'], 3),
+    scalePerHost: positiveInt('scale-per-host', values['scale-per-host'], 4),
+    scaleWorkers: positiveInt('scale-workers', values['scale-workers'], 2000),
     profile: values.profile ?? false,
     out: values.out ?? 'bench/results',
     controller: values.controller ?? 'dist/main.js',
@@ -180,6 +228,7 @@ export const HELP = `npm run bench -- [flags]
   --nodes=2               Docker-in-Docker nodes
   --concurrency=${CONTROLLER_DEFAULT_WORKERS}           controller --max-concurrent-reconciles AND direct-dockerode calls in flight
                           (default: the controller's own default, so both sides get the same parallelism)
+  --rounds=3              alternating direct/Dockyard rounds in convergence and rollout (ratio judged on the median)
   --drift=50              containers removed out of band (event-stream run)
   --drift-poll-only=20    containers removed in the poll-only run (default min(drift, 20))
   --poll-sync-period=5s   --sync-period of the poll-only run
@@ -197,7 +246,12 @@ export const HELP = `npm run bench -- [flags]
   --dashboard-latency-samples=20  new DockerVolumes timed from Ready status to the browser showing it
   --signature-images=20   distinct signed images whose admission is timed cold, then cached (1,000 admissions)
   --signature-containers=1000  DockerContainers of one signed image (one signature verification expected)
-  --profile               CPU-profile the controller in the convergence scenario
+  --latency-samples=50    single DockerContainer applies → Ready (and direct create+start) on an idle controller
+  --scale-hosts=10,100,1000  hollow Docker hosts per scale run, 10 containers each (the largest is the headline)
+  --scale-rounds=3        rounds of Docker floor, API floor and Dockyard run, alternating order (median reported)
+  --scale-per-host=4      per-host concurrency: controller --max-concurrent-reconciles-per-host AND the Docker floor's
+  --scale-workers=2000    the scale controller's --max-concurrent-reconciles (over all hosts)
+  --profile               CPU-profile the controller in the convergence scenario (and the scale headline runs)
   --out=bench/results     where JSON, summary.md, convergence.svg and profiles go
   --controller=dist/main.js   the built controller to run (e.g. another build, for before/after)
 `;

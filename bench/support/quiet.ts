@@ -14,16 +14,20 @@ export async function waitUntilQuiet(
   intervalMs = 500,
 ): Promise<void> {
   let quietReads = 0;
+  let last = 'no /metrics answer yet';
   await waitFor(
     async () => {
       const samples = await controller.metrics();
-      const busy =
-        counterSum(samples, 'workqueue_depth') + counterSum(samples, 'controller_runtime_active_workers');
-      quietReads = busy === 0 ? quietReads + 1 : 0;
+      const depth = counterSum(samples, 'workqueue_depth');
+      const active = counterSum(samples, 'controller_runtime_active_workers');
+      last = `last read: ${depth} queued, ${active} reconciling`;
+      quietReads = depth + active === 0 ? quietReads + 1 : 0;
       return quietReads >= reads;
     },
     { timeoutMs, intervalMs, what: 'the controller to go quiet (empty queues, no active reconciles)' },
-  );
+  ).catch((err: unknown) => {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}; ${last}`, { cause: err });
+  });
 }
 
 /** Reconciles the controller finished so far, for one controller name (all results). */

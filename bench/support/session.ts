@@ -43,12 +43,12 @@ export async function openSession(
   cleanup: Cleanup,
   log: Log,
   controllerOverrides: Partial<ControllerSettings> = {},
-  opts: { agents?: boolean; registry?: BenchEnvOptions['registry'] } = {},
+  /** `nodes`: Docker nodes for this session (default --nodes), e.g. 1 for a single-node measurement. */
+  opts: { agents?: boolean; registry?: BenchEnvOptions['registry']; nodes?: number } = {},
 ): Promise<Session> {
-  log(
-    `[${name}] starting control plane${opts.registry ? ', a registry' : ''} and ${options.nodes} Docker nodes`,
-  );
-  const env = await startBenchEnv(images, options.nodes, cleanup, log, {
+  const nodeCount = opts.nodes ?? options.nodes;
+  log(`[${name}] starting control plane${opts.registry ? ', a registry' : ''} and ${nodeCount} Docker nodes`);
+  const env = await startBenchEnv(images, nodeCount, cleanup, log, {
     ...(opts.agents ? { agentMounts: agentMounts() } : {}),
     ...(opts.registry ? { registry: opts.registry } : {}),
   });
@@ -65,7 +65,8 @@ export async function openSession(
       await env.kube.namespace(agentEndpoint.namespace);
       controllerOverrides = { ...controllerOverrides, agentEndpoint };
     }
-    for (const node of env.nodes) events.push(await new DockerEventCounter(node.name, node.client()).start());
+    for (const node of env.nodes)
+      events.push(await new DockerEventCounter(node.name, env.client(node.name)).start());
     let restarts = 0;
     const settings = (overrides: Partial<ControllerSettings>): ControllerSettings => ({
       entry: options.controller,

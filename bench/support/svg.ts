@@ -8,6 +8,11 @@ export interface Series {
   dashed?: boolean;
   /** Dotted line, e.g. for a secondary view of the same run. */
   dotted?: boolean;
+  /**
+   * Straight segments between the points, each marked with a dot: one value
+   * per x (seconds per fleet size), not a count that jumps at each event.
+   */
+  straight?: boolean;
   /** [x, y] points in data units, sorted by x. */
   points: ReadonlyArray<readonly [number, number]>;
 }
@@ -85,7 +90,12 @@ export function renderLineChart(chart: LineChart): string {
   const dash = (s: Series) =>
     s.dashed ? ' stroke-dasharray="6 4"' : s.dotted ? ' stroke-dasharray="2 3"' : '';
   chart.series.forEach((s, i) => {
-    if (s.points.length > 0) {
+    if (s.straight && s.points.length > 0) {
+      const d = s.points.map(([x, y], j) => `${j === 0 ? 'M' : 'L'}${px(x).toFixed(1)},${py(y).toFixed(1)}`);
+      out.push(`<path d="${d.join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"${dash(s)}/>`);
+      for (const [x, y] of s.points)
+        out.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${s.color}"/>`);
+    } else if (s.points.length > 0) {
       let d = `M${px(0).toFixed(1)},${py(0).toFixed(1)}`;
       let lastY = 0;
       for (const [x, y] of s.points) {

@@ -231,7 +231,7 @@ export function maxConcurrentReconcilesOption(): Option {
 export function maxConcurrentReconcilesPerHostOption(): Option {
   return new Option(
     '--max-concurrent-reconciles-per-host <n>',
-    'reconciles each controller runs at once on one Docker host (also the bound over all kinds on it)',
+    'reconciles each controller runs at once on one Docker host',
   )
     .argParser(positiveInteger)
     .default(DEFAULT_RECONCILES_PER_HOST);

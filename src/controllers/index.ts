@@ -1,6 +1,5 @@
 import { createDockerMetrics } from '../docker/docker-metrics.js';
 import type { ControllerDeps } from '../managed/controller-deps.js';
-import { DEFAULT_RECONCILES_PER_HOST, HostSlots } from '../managed/host-lanes.js';
 import { DOCKERHOST_CONTROLLER, registerDockerHostController } from './dockerhost/dockerhost-controller.js';
 import { HostRuntime } from '../docker/host-runtime.js';
 import { createStreamResyncMetrics } from '../docker/stream-resync.js';
@@ -38,14 +37,7 @@ export interface RegisteredControllers {
  * Registers every Dockyard controller with the manager. The CLI calls this
  * once.
  */
-export function registerControllers(options: ControllerDeps): RegisteredControllers {
-  // One per-host bound for every kind: they all talk to the same daemon.
-  const deps: ControllerDeps = {
-    ...options,
-    hostSlots:
-      options.hostSlots ??
-      new HostSlots(options.maxConcurrentReconcilesPerHost ?? DEFAULT_RECONCILES_PER_HOST),
-  };
+export function registerControllers(deps: ControllerDeps): RegisteredControllers {
   const dockerMetrics = createDockerMetrics(deps.manager.metrics.registry);
   const hostRuntime = new HostRuntime({
     metrics: dockerMetrics,

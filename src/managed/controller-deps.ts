@@ -1,7 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Manager } from '../runtime/manager.js';
-import type { HostSlots } from './host-lanes.js';
 
 // The options every controller is built with live in the generic layer that
 // wires them (register.ts, orphan-sweeper.ts), not in src/controllers, its user.
@@ -18,11 +17,6 @@ export interface ControllerDeps {
    * one Docker host at once (the kind's queue lanes, host-lanes.ts).
    */
   maxConcurrentReconcilesPerHost?: number;
-  /**
-   * The same bound over every kind's work on a host (HostSlots), made once per
-   * process by registerControllers so the kinds share it.
-   */
-  hostSlots?: HostSlots;
   /** --watch-namespace: restrict namespaced kinds to one namespace (DockerHosts are cluster-scoped). */
   watchNamespace?: string;
   /** --sync-period: how often every object is re-verified even without events (drift safety net). */

@@ -6,12 +6,16 @@ export const DEFAULT_RECONCILES_PER_HOST = 4;
 // Per-host concurrency. A Docker daemon serialises much of its work and an
 // edge host may be 100 ms away, so what bounds a fleet's throughput is how
 // many hosts are worked on at once, not how many workers one queue has. Two
-// pieces keep each host's load bounded while the hosts proceed in parallel:
+// pieces keep each kind's load on a host bounded while the hosts proceed in
+// parallel:
 //  - the work queue's lanes (singleHostOf): an object that lives on one host
 //    waits in its host's lane, so a burst on one host never takes the workers
 //    the other hosts could use;
 //  - HostSlots, inside the reconciler: the same bound for objects placed on
 //    several hosts (a selector), which no single lane describes.
+// The bound is per kind, like controller-runtime's per-controller workers,
+// not shared by the kinds: a shared one lets a few long image pulls hold every
+// slot of a host and stall its containers, networks and volumes behind them.
 
 /**
  * The one host an object is or will be placed on (spec.hostName, or the only

@@ -66,8 +66,8 @@ export interface ManagedReconcilerDeps<T extends ManagedObject> {
   /** Hosts worked on in parallel for one object. */
   hostConcurrency?: number;
   /**
-   * Bounds the work on each host over all objects at once
-   * (--max-concurrent-reconciles-per-host); shared by the kinds of one process.
+   * Bounds this kind's work on each host over all its objects at once
+   * (--max-concurrent-reconciles-per-host); one per kind (host-lanes.ts).
    */
   hostSlots?: HostSlots;
   now?: () => Date;

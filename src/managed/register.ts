@@ -8,7 +8,7 @@ import { specOrMetadataChanged } from '../runtime/predicates.js';
 import type { Informer } from '../runtime/informer.js';
 import { customResourceListWatcher } from '../runtime/kube-list-watcher.js';
 import type { Request } from '../runtime/object-key.js';
-import { DEFAULT_RECONCILES_PER_HOST, singleHostOf } from './host-lanes.js';
+import { DEFAULT_RECONCILES_PER_HOST, HostSlots, singleHostOf } from './host-lanes.js';
 import { hostPlacementChanged } from './host-predicate.js';
 import { managedMetrics } from './managed-metrics.js';
 import { ManagedReconciler, ownerKeyFromEvent } from './managed-reconciler.js';
@@ -89,7 +89,8 @@ export function registerManagedController<T extends ManagedObject>(opts: {
     clusterId: deps.clusterId,
     releases: kc.makeApiClient(CustomObjectsApi),
     adoption: { api: kc.makeApiClient(CustomObjectsApi), adoptPrevious: deps.adoptPrevious ?? false },
-    ...(deps.hostSlots ? { hostSlots: deps.hostSlots } : {}),
+    // The lanes' bound again, for objects placed on several hosts (a selector).
+    hostSlots: new HostSlots(deps.maxConcurrentReconcilesPerHost ?? DEFAULT_RECONCILES_PER_HOST),
   });
   const controller = manager.createController({
     name: controllerName,

@@ -278,7 +278,8 @@ describe('helm chart charts/dockyard', () => {
       healthProbeBindAddress: ':8081',
       logFormat: 'json',
       logLevel: 'info',
-      maxConcurrentReconciles: 4,
+      maxConcurrentReconciles: 128,
+      maxConcurrentReconcilesPerHost: 4,
       syncPeriodMs: 600_000,
       watchNamespace: undefined,
     });

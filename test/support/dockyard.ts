@@ -24,6 +24,8 @@ export async function startDockyard(
   opts: {
     syncPeriodMs?: number;
     maxConcurrentReconciles?: number;
+    /** Default: maxConcurrentReconciles, so one host may take every worker (the lab has one or two hosts). */
+    maxConcurrentReconcilesPerHost?: number;
     orphanSweepIntervalMs?: number;
     /** --cluster-id; default the kube-system namespace's UID, as `dockyard controller` reads it. */
     clusterId?: string;
@@ -49,6 +51,7 @@ export async function startDockyard(
     logger,
     clusterId: await resolveClusterId(kc.makeApiClient(CoreV1Api), opts.clusterId),
     maxConcurrentReconciles: opts.maxConcurrentReconciles ?? 4,
+    maxConcurrentReconcilesPerHost: opts.maxConcurrentReconcilesPerHost ?? opts.maxConcurrentReconciles ?? 4,
     ...(opts.syncPeriodMs !== undefined ? { syncPeriodMs: opts.syncPeriodMs } : {}),
     ...(opts.orphanSweepIntervalMs !== undefined
       ? { orphanSweepIntervalMs: opts.orphanSweepIntervalMs }

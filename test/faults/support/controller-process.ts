@@ -13,6 +13,8 @@ export interface ControllerProcessOptions {
   name?: string;
   syncPeriod?: string;
   maxConcurrentReconciles?: number;
+  /** Default: maxConcurrentReconciles, so one host may take every worker (the lab has one or two hosts). */
+  maxConcurrentReconcilesPerHost?: number;
   /** Leader election on this Lease (namespace/id). */
   leaderElection?: { namespace: string; id: string };
   /** Serve /metrics on an ephemeral port (see metricsUrl()). */
@@ -36,6 +38,7 @@ export function startControllerProcess(cp: ControlPlane, opts: ControllerProcess
     `--log-level=${opts.logLevel ?? 'info'}`,
     `--sync-period=${opts.syncPeriod ?? '30s'}`,
     `--max-concurrent-reconciles=${opts.maxConcurrentReconciles ?? 4}`,
+    `--max-concurrent-reconciles-per-host=${opts.maxConcurrentReconcilesPerHost ?? opts.maxConcurrentReconciles ?? 4}`,
   ];
   if (opts.leaderElection) {
     args.push(

@@ -41,10 +41,23 @@ function describeObject(o: DockyardObject): string {
 }
 
 /**
+ * A not-Ready object that will change by itself: neither Stalled nor waiting
+ * for a dependency that is not Ready yet (one whose dependencies are all
+ * Ready goes on at its next reconcile).
+ */
+function settling(o: DockyardObject, readyNames: ReadonlySet<string>): boolean {
+  if (condition(o, 'Stalled')?.status === 'True') return false;
+  if (condition(o, 'Ready')?.reason !== 'WaitingForDependencies') return true;
+  const dependsOn = (o.spec as { dependsOn?: Array<{ name: string }> }).dependsOn ?? [];
+  return dependsOn.every((d) => readyNames.has(d.name));
+}
+
+/**
  * Applies the manifests and waits until every Dockyard object is Ready. Fails
  * early when an object stays Stalled (PolicyViolation, UnsupportedByEngine,
- * Failed…: nothing will change without an edit), naming every object not
- * Ready and why.
+ * Failed…: nothing will change without an edit) once nothing else is still
+ * settling (a seed job the stalled one does not hold up runs to its end
+ * first, as it does on the compose side), naming every object not Ready and why.
  */
 export async function dockyardUp(kube: Kube, p: PreparedProject): Promise<void> {
   await kube.namespace(p.namespace);
@@ -61,7 +74,12 @@ export async function dockyardUp(kube: Kube, p: PreparedProject): Promise<void> 
         : [o ?? ({ kind: m.kind, metadata: m.metadata, spec: {} } as DockyardObject)];
     });
     if (notReady.length === 0) return;
-    const stalled = notReady.some((o) => condition(o, 'Stalled')?.status === 'True');
+    const readyNames = new Set(
+      objects.filter((o) => o.kind === 'DockerContainer' && isReady(o)).map((o) => o.metadata.name),
+    );
+    const stalled =
+      notReady.some((o) => condition(o, 'Stalled')?.status === 'True') &&
+      !notReady.some((o) => settling(o, readyNames));
     stalledSince = stalled ? (stalledSince ?? Date.now()) : undefined;
     const timedOut = Date.now() > deadline;
     if (timedOut || (stalledSince !== undefined && Date.now() - stalledSince > STALLED_GRACE_MS)) {
