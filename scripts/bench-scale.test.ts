@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { pathTemplate, ROUTES } from '../bench/hollow/routes.js';
 import { roundOrder, type RoundResult, type SizeResult } from '../bench/scenarios/scale.js';
-import { sizeFigures } from '../bench/scenarios/scale-report.js';
+import { shardingRows, sizeFigures, type SizeFigures } from '../bench/scenarios/scale-report.js';
+import type { HollowHost } from '../bench/hollow/index.js';
+import { auditHosts } from '../bench/support/scale-shards.js';
 import { parseBenchArgs, SCENARIOS } from '../bench/support/options.js';
 import { apiRequestsBetween, scaleItems } from '../bench/support/scale-api.js';
 import { containerWork } from '../bench/support/scale-controller.js';
@@ -141,6 +143,7 @@ describe('scale flags', () => {
       scaleRounds: 3,
       scalePerHost: 4,
       scaleWorkers: 2000,
+      scaleShards: 3,
       latencySamples: 50,
     });
   });
@@ -163,8 +166,61 @@ describe('scale flags', () => {
     ['--scale-rounds=0'],
     ['--scale-per-host=0'],
     ['--scale-workers=1.5'],
+    ['--scale-shards=0'],
     ['--latency-samples=0'],
   ])('refuses %s', (arg) => {
     expect(() => parseBenchArgs([arg])).toThrow();
+  });
+});
+
+describe('sharding runs', () => {
+  const host = (name: string, containers: string[]) =>
+    ({
+      name,
+      state: {
+        containers: new Map(
+          containers.map((n, i) => [`${name}-${i}`, { config: { Labels: { 'dockyard.io/name': n } } }]),
+        ),
+      },
+    }) as unknown as HollowHost;
+  const items = [
+    { name: 'a', host: 'h1' },
+    { name: 'b', host: 'h1' },
+    { name: 'c', host: 'h2' },
+  ];
+
+  it('audits the hosts: each object once where it belongs, nothing else', () => {
+    expect(auditHosts([host('h1', ['a', 'b']), host('h2', ['c'])], items)).toEqual({
+      duplicates: 0,
+      orphans: 0,
+      missing: 0,
+    });
+    expect(auditHosts([host('h1', ['a', 'a', 'b']), host('h2', ['c', 'x'])], items)).toEqual({
+      duplicates: 1,
+      orphans: 1,
+      missing: 0,
+    });
+    expect(auditHosts([host('h1', ['a']), host('h2', [])], items)).toMatchObject({ missing: 2 });
+  });
+
+  it('reports the speed-up over one process and fails a run that left a duplicate', () => {
+    const base = {
+      replicas: 3,
+      applySeconds: 1,
+      rssBytes: [2 ** 20],
+      cpuSeconds: [1],
+      leftovers: { dockyard: 0, other: 0 },
+    };
+    const rows = shardingRows(
+      [
+        { ...base, seconds: 10, duplicates: 0, orphans: 0, missing: 0 },
+        { ...base, seconds: 20, killedAtReady: 50, duplicates: 1, orphans: 0, missing: 0 },
+      ],
+      { dockyardSeconds: 30 } as SizeFigures,
+    );
+    expect(rows.find((r) => r.metric.startsWith('3 sharded replicas: speed-up'))?.value).toBe(3);
+    const audits = rows.filter((r) => r.metric.includes('duplicate / orphan / missing'));
+    expect(audits.map((r) => r.pass)).toEqual([true, false]);
+    expect(shardingRows([], { dockyardSeconds: 1 } as SizeFigures)[0]?.value).toMatch(/not run/);
   });
 });

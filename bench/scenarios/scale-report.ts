@@ -9,6 +9,7 @@ import { atMost } from '../support/report.js';
 import type { SteadyMemory } from '../support/scale-controller.js';
 import { HOLLOW_JITTER_MS, HOLLOW_LATENCY_MS } from '../support/scale-fleet.js';
 import type { RestartRun } from '../support/scale-phases.js';
+import type { ShardedRun } from '../support/scale-shards.js';
 import { median } from '../support/stats.js';
 import type { SizeResult } from './scale.js';
 
@@ -210,6 +211,40 @@ function restartRows(restart: RestartRun | undefined, objects: number): Row[] {
   ];
 }
 
+/**
+ * The sharding runs against the headline's single process (its median
+ * Dockyard time): the speed-up, each replica's memory, and the killed run's
+ * audit (no duplicate, no orphan, nothing missing).
+ */
+export function shardingRows(runs: readonly ShardedRun[], single: SizeFigures): Row[] {
+  if (runs.length === 0) return [{ metric: 'Sharding', value: 'not run (--scale-shards=1)' }];
+  const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+  return runs.flatMap((run) => {
+    const what = `${run.replicas} sharded replicas${run.killedAtReady !== undefined ? `, one killed at ${run.killedAtReady} Ready` : ''}`;
+    const clean = run.duplicates + run.orphans + run.missing === 0;
+    return [
+      { metric: `${what}: apply → all Ready`, value: run.seconds, unit: 's' },
+      {
+        metric: `${what}: speed-up over one process (${single.dockyardSeconds.toFixed(1)} s)`,
+        value: Number((single.dockyardSeconds / run.seconds).toFixed(2)),
+        unit: '×',
+      },
+      { metric: `${what}: RSS per replica`, value: run.rssBytes.map(mb).join(' / '), unit: 'MiB' },
+      {
+        metric: `${what}: CPU per replica`,
+        value: run.cpuSeconds.map((c) => c.toFixed(1)).join(' / '),
+        unit: 's',
+      },
+      {
+        metric: `${what}: duplicate / orphan / missing containers`,
+        value: `${run.duplicates} / ${run.orphans} / ${run.missing}`,
+        target: '0 / 0 / 0',
+        pass: clean,
+      },
+    ];
+  });
+}
+
 /** Maps become plain objects in the JSON. */
 const plain = (value: unknown): unknown =>
   JSON.parse(JSON.stringify(value, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v)));
@@ -219,6 +254,8 @@ export function scaleResult(input: {
   sizes: SizeResult[];
   noHosts: SteadyMemory;
   startedAt: number;
+  /** The headline fleet over sharded replicas (none with --scale-shards=1). */
+  sharding?: ShardedRun[];
 }): ScenarioResult {
   const { options, sizes, noHosts } = input;
   const figures = sizes.map(sizeFigures);
@@ -234,6 +271,7 @@ export function scaleResult(input: {
       scaleRounds: options.scaleRounds,
       scalePerHost: options.scalePerHost,
       scaleWorkers: options.scaleWorkers,
+      scaleShards: options.scaleShards,
       containersPerHost: 10,
       hollowLatencyMs: HOLLOW_LATENCY_MS,
       hollowJitterMs: HOLLOW_JITTER_MS,
@@ -242,6 +280,7 @@ export function scaleResult(input: {
       ...headlineRows(headline, options.scaleRounds, rssPerHost),
       ...curveRows(figures),
       ...restartRows(restart, headline.objects),
+      ...shardingRows(input.sharding ?? [], headline),
     ],
     data: {
       curve: figures.map((f) => ({
@@ -255,6 +294,7 @@ export function scaleResult(input: {
       noHostsMemory: noHosts,
       rssPerHostBytes: rssPerHost,
       sizes: plain(sizes),
+      sharding: input.sharding ?? [],
     },
     notes: [
       `Hollow hosts: in-memory Engine API servers (bench/hollow) at ${HOLLOW_LATENCY_MS} ± ${HOLLOW_JITTER_MS} ms per request, all in the bench's own process, which also runs the Docker floor's dockerode client and the watches: on a small machine they share its cores with kube-apiserver, etcd and the controller.`,

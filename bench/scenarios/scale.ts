@@ -27,6 +27,7 @@ import {
   type ScaleContext,
 } from '../support/scale-phases.js';
 import type { ScenarioResult } from '../support/report.js';
+import { shardedRun, type ShardedRun } from '../support/scale-shards.js';
 import { scaleResult } from './scale-report.js';
 
 export const SCALE_NAMESPACE = 'bench-scale';
@@ -93,6 +94,30 @@ async function registerSize(ctx: ScaleContext, settings: Partial<ControllerSetti
   return (performance.now() - t0) / 1000;
 }
 
+/** What every phase of one fleet size works with. */
+function contextFor(
+  session: ControlPlaneSession,
+  fleet: ScaleFleet,
+  hostCount: number,
+  controllerSettings: Partial<ControllerSettings>,
+): ScaleContext {
+  const hosts = fleet.hosts.slice(0, hostCount);
+  const items = scaleItems(
+    hosts.map((h) => h.name),
+    CONTAINERS_PER_HOST,
+  );
+  return {
+    session,
+    fleet,
+    namespace: SCALE_NAMESPACE,
+    hosts,
+    items,
+    perHost: session.options.scalePerHost,
+    controllerSettings,
+    timeoutMs: phaseTimeoutMs(items.length),
+  };
+}
+
 async function runSize(
   session: ControlPlaneSession,
   fleet: ScaleFleet,
@@ -101,21 +126,8 @@ async function runSize(
   headline: boolean,
 ): Promise<SizeResult> {
   const { options, log } = session;
-  const hosts = fleet.hosts.slice(0, hostCount);
-  const items = scaleItems(
-    hosts.map((h) => h.name),
-    CONTAINERS_PER_HOST,
-  );
-  const ctx: ScaleContext = {
-    session,
-    fleet,
-    namespace: SCALE_NAMESPACE,
-    hosts,
-    items,
-    perHost: options.scalePerHost,
-    controllerSettings: settings.timed,
-    timeoutMs: phaseTimeoutMs(items.length),
-  };
+  const ctx = contextFor(session, fleet, hostCount, settings.timed);
+  const items = ctx.items;
   log(`[scale] ${hostCount} hosts: registering DockerHosts`);
   const registerSeconds = await registerSize(ctx, settings.base);
   const rounds: RoundResult[] = [];
@@ -141,6 +153,22 @@ async function noHostsMemory(
   }
 }
 
+/**
+ * The headline fleet over --scale-shards sharded replicas: undisturbed, then
+ * with one replica killed at half Ready (none with --scale-shards=1).
+ */
+async function shardingRuns(ctx: ScaleContext): Promise<ShardedRun[]> {
+  const replicas = ctx.session.options.scaleShards;
+  if (replicas < 2) return [];
+  const runs: ShardedRun[] = [];
+  for (const kill of [false, true]) {
+    const label = `[scale] ${ctx.hosts.length} hosts over ${replicas} sharded replicas${kill ? ', one killed' : ''}`;
+    ctx.session.log(label);
+    runs.push(await shardedRun(ctx, label, { replicas, kill }));
+  }
+  return runs;
+}
+
 export async function scale(session: ControlPlaneSession): Promise<ScenarioResult> {
   const { options, log, cleanup, kube } = session;
   const startedAt = Date.now();
@@ -161,7 +189,8 @@ export async function scale(session: ControlPlaneSession): Promise<ScenarioResul
       const timed = headline && profileDir ? { ...base, profileDir } : base;
       sizes.push(await runSize(session, fleet, hosts, { base, timed }, headline));
     }
-    return scaleResult({ options, sizes, noHosts, startedAt });
+    const sharding = await shardingRuns(contextFor(session, fleet, largest, base));
+    return scaleResult({ options, sizes, noHosts, startedAt, sharding });
   } finally {
     await fleet.stop();
   }

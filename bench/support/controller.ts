@@ -36,6 +36,8 @@ export interface ControllerSettings {
   inspect?: boolean;
   /** Serve edge agents (the agent scenario). */
   agentEndpoint?: AgentEndpointSettings;
+  /** One of several sharded replicas: --leader-elect --shards=N, the Leases in `namespace`. */
+  sharding?: { shards: number; namespace: string };
 }
 
 /** Linux's USER_HZ: /proc/<pid>/stat times are in these ticks (100 on every mainstream kernel). */
@@ -94,6 +96,13 @@ export class ControllerProcess {
       '--log-format=json',
       '--log-level=info',
       ...(settings.agentEndpoint ? agentEndpointArgs(settings.agentEndpoint) : []),
+      ...(settings.sharding
+        ? [
+            '--leader-elect',
+            `--leader-election-namespace=${settings.sharding.namespace}`,
+            `--shards=${settings.sharding.shards}`,
+          ]
+        : []),
     ];
     // The cleanup step needs the process that is created below.
     const holder: { proc?: ControllerProcess } = {};

@@ -84,6 +84,8 @@ export interface BenchOptions {
   scalePerHost: number;
   /** The scale controller's --max-concurrent-reconciles (over all hosts). */
   scaleWorkers: number;
+  /** Sharded replicas (--shards, one shard each) of the headline size's sharding runs; 1: none. */
+  scaleShards: number;
   profile: boolean;
   out: string;
   /** The built controller entry point (another build for before/after comparisons). */
@@ -144,6 +146,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       'scale-rounds': { type: 'string' },
       'scale-per-host': { type: 'string' },
       'scale-workers': { type: 'string' },
+      'scale-shards': { type: 'string' },
       profile: { type: 'boolean' },
       out: { type: 'string' },
       controller: { type: 'string' },
@@ -213,6 +216,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     scaleRounds: positiveInt('scale-rounds', values['scale-rounds'], 3),
     scalePerHost: positiveInt('scale-per-host', values['scale-per-host'], 4),
     scaleWorkers: positiveInt('scale-workers', values['scale-workers'], 2000),
+    scaleShards: positiveInt('scale-shards', values['scale-shards'], 3),
     profile: values.profile ?? false,
     out: values.out ?? 'bench/results',
     controller: values.controller ?? 'dist/main.js',
@@ -251,6 +255,8 @@ export const HELP = `npm run bench -- [flags]
   --scale-rounds=3        rounds of Docker floor, API floor and Dockyard run, alternating order (median reported)
   --scale-per-host=4      per-host concurrency: controller --max-concurrent-reconciles-per-host AND the Docker floor's
   --scale-workers=2000    the scale controller's --max-concurrent-reconciles (over all hosts)
+  --scale-shards=3        the headline size again over this many sharded replicas (--shards, separate
+                          processes), once undisturbed and once with one replica killed mid-run; 1: skip
   --profile               CPU-profile the controller in the convergence scenario (and the scale headline runs)
   --out=bench/results     where JSON, summary.md, convergence.svg and profiles go
   --controller=dist/main.js   the built controller to run (e.g. another build, for before/after)

@@ -13,6 +13,7 @@ import { createAgentMetrics } from '../../src/controllers/dockerhost/agent/agent
 import { createDockerMetrics } from '../../src/docker/docker-metrics.js';
 import { managedMetrics } from '../../src/managed/managed-metrics.js';
 import { createMetrics } from '../../src/runtime/metrics.js';
+import { createShardMetrics } from '../../src/runtime/shard-coordinator.js';
 import { cell, code, table } from './markdown.js';
 
 export interface MetricInfo {
@@ -33,6 +34,7 @@ export function collectMetrics(): MetricInfo[] {
   createStreamResyncMetrics(registry);
   createAgentMetrics(registry, () => []);
   serviceMetrics(registry);
+  createShardMetrics(registry, () => 0);
   return registry
     .getMetricsAsArray()
     .map((m) => ({

@@ -12,7 +12,8 @@ import { KubeLeaseClient } from '../runtime/lease-client.js';
 import { createLogger } from '../runtime/logging.js';
 import { Manager } from '../runtime/manager.js';
 import { resolveClusterId } from './cluster-id.js';
-import type { ControllerCommandOptions } from './controller-options.js';
+import { controllerOptionsProblem, type ControllerCommandOptions } from './controller-options.js';
+import { startSharding } from './sharding.js';
 import type { AgentEndpointSettings } from '../managed/controller-deps.js';
 import type { CliEnvironment } from './environment.js';
 import { describeSource, kubeConfigSource, loadKubeConfig } from './kubeconfig.js';
@@ -29,6 +30,11 @@ export async function runControllerCommand(
   env: CliEnvironment,
 ): Promise<number> {
   const logger = createLogger({ level: options.logLevel, pretty: options.logFormat === 'pretty' });
+  const problem = controllerOptionsProblem(options);
+  if (problem) {
+    logger.error(problem);
+    return 1;
+  }
   let kc: KubeConfig;
   try {
     const source = kubeConfigSource(options.kubeconfig, env);
@@ -64,6 +70,7 @@ export async function runControllerCommand(
       : {}),
     maxConcurrentReconciles: options.maxConcurrentReconciles,
     maxConcurrentReconcilesPerHost: options.maxConcurrentReconcilesPerHost,
+    shards: options.shards,
     syncPeriodMs: options.syncPeriodMs,
     dockerEvents: options.dockerEvents,
     ...(options.watchNamespace ? { watchNamespace: options.watchNamespace } : {}),
@@ -78,6 +85,7 @@ export async function runControllerCommand(
       watchNamespace: options.watchNamespace ?? '(all)',
       maxConcurrentReconciles: options.maxConcurrentReconciles,
       maxConcurrentReconcilesPerHost: options.maxConcurrentReconcilesPerHost,
+      shards: options.shards,
       syncPeriodMs: options.syncPeriodMs,
       dockerEvents: options.dockerEvents,
       clusterId,
@@ -99,6 +107,8 @@ export interface ManagerSettings {
   maxConcurrentReconciles: number;
   /** Absent: DEFAULT_RECONCILES_PER_HOST. */
   maxConcurrentReconcilesPerHost?: number;
+  /** --shards; above 1 needs leaderElection (its namespace and id name the shard Leases). */
+  shards?: number;
   syncPeriodMs: number;
   /** Absent: true (follow Docker event streams). */
   dockerEvents?: boolean;
@@ -148,10 +158,22 @@ export function buildControllerManager(
         }
       : {}),
   });
+  const shards =
+    settings.leaderElection && (settings.shards ?? 1) > 1
+      ? startSharding({
+          kc,
+          manager,
+          logger,
+          namespace: settings.leaderElection.namespace,
+          setName: settings.leaderElection.id,
+          shards: settings.shards ?? 1,
+        }).gate
+      : undefined;
   const registered = registerControllers({
     kc,
     manager,
     logger,
+    ...(shards ? { shards } : {}),
     maxConcurrentReconciles: settings.maxConcurrentReconciles,
     ...(settings.maxConcurrentReconcilesPerHost
       ? { maxConcurrentReconcilesPerHost: settings.maxConcurrentReconcilesPerHost }

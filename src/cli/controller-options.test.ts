@@ -1,6 +1,10 @@
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { parseControllerArgs, type ControllerCommandOptions } from './controller-options.js';
+import {
+  controllerOptionsProblem,
+  parseControllerArgs,
+  type ControllerCommandOptions,
+} from './controller-options.js';
 
 const terminal = { stdoutIsTTY: true, podNamespace: undefined };
 const pod = { stdoutIsTTY: false, podNamespace: 'dockyard' };
@@ -14,6 +18,7 @@ const defaults: ControllerCommandOptions = {
   leaderElectionId: 'dockyard-controller',
   maxConcurrentReconciles: 128,
   maxConcurrentReconcilesPerHost: 4,
+  shards: 1,
   logLevel: 'info',
   logFormat: 'pretty',
   watchNamespace: undefined,
@@ -130,5 +135,21 @@ describe('parseControllerArgs', () => {
     expect(error).toBeInstanceOf(CommanderError);
     expect((error as CommanderError).exitCode).toBe(1);
     expect((error as CommanderError).message).toMatch(message);
+  });
+
+  it('takes --shards, which needs leader election and no agent endpoint', () => {
+    const sharded = parseControllerArgs(['--shards', '3', '--leader-elect'], pod);
+    expect(sharded.shards).toBe(3);
+    expect(controllerOptionsProblem(sharded)).toBeUndefined();
+    expect(controllerOptionsProblem(parseControllerArgs(['--shards=3'], pod))).toMatch(
+      /--shards above 1 needs --leader-elect/,
+    );
+    expect(
+      controllerOptionsProblem(
+        parseControllerArgs(['--shards=2', '--leader-elect', '--agent-bind-address', '10.0.0.5:9443'], pod),
+      ),
+    ).toMatch(/cannot serve edge agents/);
+    expect(controllerOptionsProblem(parseControllerArgs([], pod))).toBeUndefined();
+    expect(() => parseControllerArgs(['--shards', '0'], pod)).toThrow(CommanderError);
   });
 });

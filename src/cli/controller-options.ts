@@ -34,6 +34,8 @@ export interface ControllerCommandOptions {
   leaderElectionId: string;
   maxConcurrentReconciles: number;
   maxConcurrentReconcilesPerHost: number;
+  /** --shards: 1 = every replica's controllers see every host (under leader election). */
+  shards: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
   watchNamespace: string | undefined;
@@ -55,6 +57,7 @@ interface ParsedFlags extends AgentEndpointFlags {
   leaderElectionId: string;
   maxConcurrentReconciles: number;
   maxConcurrentReconcilesPerHost: number;
+  shards: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
   watchNamespace?: string;
@@ -110,6 +113,7 @@ function controllerFlags(env: Pick<CliEnvironment, 'stdoutIsTTY' | 'podNamespace
     )
     .addOption(maxConcurrentReconcilesOption())
     .addOption(maxConcurrentReconcilesPerHostOption())
+    .addOption(shardsOption())
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     .addOption(
       new Option('--log-format <format>', 'log format; default pretty on a terminal, json otherwise')
@@ -166,6 +170,7 @@ export function controllerOptionsOf(command: Command): ControllerCommandOptions 
     leaderElectionId: flags.leaderElectionId,
     maxConcurrentReconciles: flags.maxConcurrentReconciles,
     maxConcurrentReconcilesPerHost: flags.maxConcurrentReconcilesPerHost,
+    shards: flags.shards,
     logLevel: flags.logLevel,
     logFormat: flags.logFormat,
     watchNamespace: flags.watchNamespace,
@@ -192,6 +197,18 @@ export function parseControllerArgs(
   return controllerOptionsOf(command);
 }
 
+/** Why these options cannot run together, or undefined. */
+export function controllerOptionsProblem(options: ControllerCommandOptions): string | undefined {
+  if (options.shards > 1 && !options.leaderElect)
+    return '--shards above 1 needs --leader-elect: the controllers that do not talk to Docker run on the leader';
+  if (options.shards > 1 && options.agentEndpoint)
+    return (
+      '--shards above 1 cannot serve edge agents yet (--agent-bind-address): an agent tunnel ends at ' +
+      "one replica, which may not hold its host's shard"
+    );
+  return undefined;
+}
+
 /** commander argument parser (shared with `dockyard dev`). */
 export function bindAddress(value: string): string {
   try {
@@ -207,6 +224,19 @@ function boolean(value: string): boolean {
   if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) return true;
   if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value)) return false;
   throw new InvalidArgumentError('want true or false.');
+}
+
+/** --shards (docs/scale.md). */
+function shardsOption(): Option {
+  return new Option(
+    '--shards <n>',
+    'split the DockerHosts into n shards, each worked on by one replica at a time through its own ' +
+      'Lease (beside the leader election Lease); the replicas share the shards evenly and take over ' +
+      'those of a replica that stops renewing. Needs --leader-elect (DockerService and DockerComposeStack ' +
+      'run on the leader) and no --agent-bind-address. See docs/scale.md for when to shard',
+  )
+    .argParser(positiveInteger)
+    .default(1);
 }
 
 /** commander argument parser (shared with `dockyard dev`). */

@@ -277,6 +277,30 @@ export const MachineState = Type.Object(
 );
 export type MachineState = Static<typeof MachineState>;
 
+/** The outcome states a host entry records (HostResult.state). */
+export const HOST_RESULT_STATES = ['Ready', 'Progressing', 'Failed', 'Stalled', 'Unknown'] as const;
+
+/**
+ * One host's outcome as the replica that works on it saw it. Written only by
+ * a sharded controller (--shards): replicas holding other shards summarise the
+ * object's conditions from it, so they all summarise it the same way.
+ */
+export const HostResult = Type.Object(
+  {
+    state: Type.Enum([...HOST_RESULT_STATES], { description: 'Ready, or why not.' }),
+    reason: Type.Optional(
+      str('The reason, as in the Ready condition (e.g. PullFailed).', { maxLength: 128 }),
+    ),
+    message: Type.Optional(Type.String({ description: 'Why, for people.', maxLength: 4096 })),
+  },
+  {
+    description:
+      "With --shards: this host's outcome as the replica holding the host's shard saw it, so the " +
+      'replicas holding other placed hosts summarise the conditions the same way.',
+  },
+);
+export type HostResult = Static<typeof HostResult>;
+
 /** Per-host status entry; kinds extend it with their own facts. */
 export const hostStatusFields = {
   name: objectName('The DockerHost.'),
@@ -302,6 +326,7 @@ export const hostStatusFields = {
         'it keeps the labels it had, and the DockerHost lists it in status.adoptedObjects.',
     }),
   ),
+  result: Type.Optional(HostResult),
 };
 
 export const placementStatusFields = {

@@ -1,6 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Manager } from '../runtime/manager.js';
+import type { ShardGate } from '../runtime/shard-gate.js';
 
 // The options every controller is built with live in the generic layer that
 // wires them (register.ts, orphan-sweeper.ts), not in src/controllers, its user.
@@ -36,6 +37,11 @@ export interface ControllerDeps {
    * taken back, whatever cluster id they carry.
    */
   adoptPrevious?: boolean;
+  /**
+   * --shards: this replica works only on the DockerHosts whose shard it holds
+   * (docs/scale.md); absent: on every host.
+   */
+  shards?: ShardGate;
   /** --agent-bind-address and friends: serve edge agents (absent: DockerHosts with spec.agent are ConfigError). */
   agentEndpoint?: AgentEndpointSettings;
 }

@@ -9,7 +9,7 @@ import { formatTime, getCondition, isTrue } from '../runtime/conditions.js';
 import type { ReconcileContext, Reconciler, ReconcileResult, Request } from '../runtime/controller.js';
 import { withRelated, type EventRecorder } from '../runtime/events.js';
 import {
-  addFinalizer,
+  addFinalizerVersion,
   hasFinalizer,
   removeFinalizer,
   type FinalizerPatchApi,
@@ -19,6 +19,8 @@ import { patchStatus, type StatusPatchApi } from '../runtime/status-patch.js';
 import type { HostRuntime } from '../docker/host-runtime.js';
 import { managedMetricsNoop as noopManagedMetrics, type ManagedMetrics } from './managed-metrics.js';
 import type { HostSlots } from './host-lanes.js';
+import { NotOwnedError } from '../runtime/shard-gate.js';
+import { carriedOutcome, participates, resultOf, type HostOwnership } from './host-shards.js';
 import { mapLimit } from './map-limit.js';
 import { admissionLabels, type NamespaceLabels } from './namespace-labels.js';
 import { decideRemovals, resolvePlacement, type Placement } from './placement.js';
@@ -70,6 +72,8 @@ export interface ManagedReconcilerDeps<T extends ManagedObject> {
    * (--max-concurrent-reconciles-per-host); one per kind (host-lanes.ts).
    */
   hostSlots?: HostSlots;
+  /** --shards: only the hosts whose shard this replica holds are worked on (host-shards.ts). */
+  ownership?: HostOwnership;
   now?: () => Date;
   /** --cluster-id, handed to the kinds for their owner labels. */
   clusterId?: string;
@@ -131,23 +135,36 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     const namespace = obj.metadata.namespace ?? req.namespace ?? '';
     const previous = obj.status?.hosts ?? [];
     if (obj.metadata.deletionTimestamp) return this.finalize(ctx, obj, namespace, previous);
-    const cacheWasCurrent = await this.ensureFinalizer(obj);
     const placement = await this.placementOf(obj, namespace, previous);
+    if (
+      !this.participates(obj, namespace, [
+        ...placement.placed.map((h) => h.metadata.name),
+        ...previous.map((p) => p.name),
+      ])
+    )
+      return {};
+    const written = await this.ensureFinalizer(obj);
     const now = this.now();
     const paused = obj.metadata.annotations?.[ANNOTATIONS.paused] === 'true';
 
+    const carried = new Set<string>();
     const outcomes = await mapLimit(placement.placed, this.deps.hostConcurrency ?? 8, async (host) => ({
       host: host.metadata.name,
-      outcome: await this.withHostSlot(host.metadata.name, () =>
-        this.reconcileOn(ctx, {
-          obj,
-          namespace,
-          host,
-          previous: previous.find((p) => p.name === host.metadata.name),
-          paused,
-          now,
-        }),
-      ),
+      outcome: await this.onOwnedHost(host.metadata.name, {
+        entry: previous.find((p) => p.name === host.metadata.name),
+        carried,
+        work: () =>
+          this.withHostSlot(host.metadata.name, () =>
+            this.reconcileOn(ctx, {
+              obj,
+              namespace,
+              host,
+              previous: previous.find((p) => p.name === host.metadata.name),
+              paused,
+              now,
+            }),
+          ),
+      }),
     }));
     const pendingRemoval = await this.leaveHosts(ctx, obj, {
       namespace,
@@ -158,27 +175,65 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       now,
     });
 
-    const status = statusOf({ obj, placement, outcomes, pendingRemoval, previous, now });
-    await this.writeStatus(obj, { namespace, status, cacheWasCurrent });
-    return { requeueAfterMs: requeueAfterMs(outcomes, pendingRemoval, this.deps.pollIntervalMs) };
+    const sharded = this.deps.ownership !== undefined;
+    const status = statusOf({ obj, placement, outcomes, pendingRemoval, previous, now, sharded });
+    await this.writeStatus(obj, { namespace, status, written });
+    const own = (host: string) => !carried.has(host) && (this.deps.ownership?.owns(host) ?? true);
+    const ownOutcomes = outcomes.filter((o) => own(o.host));
+    const ownRemovals = pendingRemoval.filter((p) => own(p.name));
+    // Hosts of other replicas are theirs to look at again; with none of ours,
+    // the home replica only looks again at the poll interval.
+    if (sharded && ownOutcomes.length === 0 && ownRemovals.length === 0)
+      return { requeueAfterMs: this.deps.pollIntervalMs };
+    return { requeueAfterMs: requeueAfterMs(ownOutcomes, ownRemovals, this.deps.pollIntervalMs) };
+  }
+
+  /** Whether this replica reconciles the object (always, unless sharded: host-shards.ts). */
+  private participates(obj: T, namespace: string, hostNames: string[]): boolean {
+    const ownership = this.deps.ownership;
+    if (!ownership) return true;
+    return participates(ownership, { objectKey: `${namespace}/${obj.metadata.name}`, hostNames });
   }
 
   /**
-   * Adds the finalizer when missing; true when that write succeeded. It is
-   * written under the cached resourceVersion: when that succeeds the cache
-   * was current, and our own write is the only newer version, so this
-   * reconcile's status write needs no lock of its own.
+   * Runs `work` when this replica works on `host`; otherwise the host's entry
+   * as the replica holding it left it (and `host` joins `carried`).
    */
-  private async ensureFinalizer(obj: T): Promise<boolean> {
-    return (
-      !hasFinalizer(obj, FINALIZER) &&
-      (await addFinalizer(this.deps.finalizers, {
-        resource: this.deps.kind.resource,
-        object: obj,
-        finalizer: FINALIZER,
-        fieldManager: this.deps.fieldManager,
-      }))
-    );
+  private async onOwnedHost(
+    host: string,
+    o: { entry: HostStatusEntry | undefined; carried: Set<string>; work: () => Promise<HostOutcome> },
+  ): Promise<HostOutcome> {
+    const ownership = this.deps.ownership;
+    if (!ownership) return o.work();
+    try {
+      if (ownership.owns(host)) return await ownership.run(host, o.work);
+    } catch (err) {
+      if (!(err instanceof NotOwnedError)) throw err;
+    }
+    o.carried.add(host);
+    return carriedOutcome(host, o.entry);
+  }
+
+  /**
+   * Adds the finalizer when missing; the resourceVersion it wrote, if it did.
+   * It is written under the cached resourceVersion: when that succeeds the
+   * cache was current, and our own write is the only newer version, so this
+   * reconcile's status write needs no lock of its own (sharded: locked to the
+   * version our write made, as another replica may write the status too).
+   */
+  private async ensureFinalizer(obj: T): Promise<string | undefined> {
+    if (hasFinalizer(obj, FINALIZER)) return undefined;
+    return addFinalizerVersion(this.deps.finalizers, {
+      resource: this.deps.kind.resource,
+      object: obj,
+      finalizer: FINALIZER,
+      fieldManager: this.deps.fieldManager,
+    });
+  }
+
+  /** Runs `work` on `host` as work of its shard (a hand-back waits for it), when sharded. */
+  private ownedWork<R>(host: string, work: () => Promise<R>): Promise<R> {
+    return this.deps.ownership ? this.deps.ownership.run(host, work) : work();
   }
 
   /** Runs Docker work on `host` within its per-host bound, when there is one. */
@@ -203,19 +258,31 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
 
   private async writeStatus(
     obj: T,
-    w: { namespace: string; status: ManagedStatus; cacheWasCurrent: boolean },
+    w: { namespace: string; status: ManagedStatus; written: string | undefined },
   ): Promise<void> {
     await patchStatus(this.deps.status, {
       ref: { ...this.deps.kind.resource, namespace: w.namespace, name: obj.metadata.name },
       current: obj.status,
       desired: w.status,
       fieldManager: this.deps.fieldManager,
-      // status.hosts is the only record of where the object was placed: never
-      // overwrite a newer one with what a stale cache computed.
-      ...(obj.metadata.resourceVersion && !w.cacheWasCurrent
-        ? { resourceVersion: obj.metadata.resourceVersion }
-        : {}),
+      ...this.statusLock(obj, w.written),
     });
+  }
+
+  /**
+   * status.hosts is the only record of where the object was placed: never
+   * overwrite a newer one with what a stale cache computed. Unsharded, our
+   * own finalizer write (`written`) proves the cache was current; sharded,
+   * another replica may write in between, so the lock is that write's version.
+   */
+  private statusLock(obj: T, written: string | undefined): { resourceVersion?: string } {
+    if (this.deps.ownership) {
+      const version = written || obj.metadata.resourceVersion;
+      return version ? { resourceVersion: version } : {};
+    }
+    return obj.metadata.resourceVersion && written === undefined
+      ? { resourceVersion: obj.metadata.resourceVersion }
+      : {};
   }
 
   /** Drops every host's backoff entry of one object (`namespace/name`). */
@@ -259,17 +326,24 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     for (const w of decision.waiting) hold(w.host, w.message);
     for (const r of decision.due) {
       const entry = a.previous.find((p) => p.name === r.host);
+      if (this.deps.ownership && !this.deps.ownership.owns(r.host)) {
+        // Another replica's host: its entry stays as that replica left it.
+        if (entry) pending.push(entry);
+        continue;
+      }
       const result = a.paused
         ? { done: false, message: 'paused' }
         : await this.withHostSlot(r.host, () =>
-            this.finalizeOn(ctx, {
-              obj,
-              namespace: a.namespace,
-              hostName: r.host,
-              entry,
-              policy,
-              now: a.now,
-            }),
+            this.ownedWork(r.host, () =>
+              this.finalizeOn(ctx, {
+                obj,
+                namespace: a.namespace,
+                hostName: r.host,
+                entry,
+                policy,
+                now: a.now,
+              }),
+            ),
           );
       if (!result.done) {
         hold(r.host, result.message ?? `removing (${r.reason})`);
@@ -541,11 +615,20 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
         ...placement.refused.map((r) => r.host),
       ]),
     ].sort();
+    if (!this.participates(obj, namespace, names)) return {};
     const remaining: HostStatusEntry[] = [];
     for (const hostName of names) {
       const entry = previous.find((p) => p.name === hostName);
+      if (this.deps.ownership && !this.deps.ownership.owns(hostName)) {
+        // Another replica's host: it finalizes it; one named by placement only
+        // is that replica's to find (waiting for it here could wait forever).
+        if (entry) remaining.push(entry);
+        continue;
+      }
       const result = await this.withHostSlot(hostName, () =>
-        this.finalizeOn(ctx, { obj, namespace, hostName, entry, policy, now }),
+        this.ownedWork(hostName, () =>
+          this.finalizeOn(ctx, { obj, namespace, hostName, entry, policy, now }),
+        ),
       );
       if (!result.done)
         remaining.push({
@@ -582,6 +665,10 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
         current: obj.status,
         desired: status,
         fieldManager: this.deps.fieldManager,
+        // Sharded, other replicas remove their hosts' entries meanwhile.
+        ...(this.deps.ownership && obj.metadata.resourceVersion
+          ? { resourceVersion: obj.metadata.resourceVersion }
+          : {}),
       }),
     );
     return { requeueAfterMs: FAILURE_REQUEUE_MS };
@@ -607,10 +694,13 @@ function statusOf<T extends ManagedObject>(r: {
   pendingRemoval: HostStatusEntry[];
   previous: HostStatusEntry[];
   now: Date;
+  /** Entries record their outcome, and the summary is made from what they record (host-shards.ts). */
+  sharded?: boolean;
 }): ManagedStatus {
-  const { obj, placement, outcomes, pendingRemoval, previous, now } = r;
+  const { obj, placement, pendingRemoval, previous, now } = r;
+  const outcomes = r.sharded ? r.outcomes.map(withResult) : r.outcomes;
   const summary = summarize({
-    outcomes,
+    outcomes: r.sharded ? outcomes.map(recorded) : outcomes,
     refused: placement.refused,
     pendingRemoval: pendingRemoval.map((p) => ({ host: p.name, message: p.message ?? 'removing' })),
     generation: obj.metadata.generation,
@@ -633,6 +723,24 @@ function statusOf<T extends ManagedObject>(r: {
       ),
       ...pendingRemoval,
     ].sort((a, b) => a.name.localeCompare(b.name)),
+  };
+}
+
+/**
+ * A host's outcome as its entry records it: what every replica of a sharded
+ * controller summarises, whoever worked on the host (host-shards.ts).
+ */
+function recorded(o: HostResultPair): HostResultPair {
+  return { host: o.host, outcome: carriedOutcome(o.host, o.outcome.entry) };
+}
+
+type HostResultPair = { host: string; outcome: HostOutcome };
+
+/** The outcome with its entry recording it (a carried entry records the same again). */
+function withResult(o: HostResultPair): HostResultPair {
+  return {
+    host: o.host,
+    outcome: { ...o.outcome, entry: { ...o.outcome.entry, result: resultOf(o.outcome) } },
   };
 }
 

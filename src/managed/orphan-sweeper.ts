@@ -25,8 +25,9 @@ export interface OwnerSource {
 }
 
 /**
- * The orphan sweep, run as a one-key controller: it starts only on the leader,
- * only after every owner cache synced, and requeues itself. Even then an owner
+ * The orphan sweep, run as a one-key controller: it starts only on the leader
+ * (sharded: on every replica, over its own shards' hosts), only after every
+ * owner cache synced, and requeues itself. Even then an owner
  * missing from the cache is confirmed gone by the API server before anything
  * of it is removed (see decideOrphans).
  */
@@ -47,6 +48,7 @@ export function registerOrphanSweeper(options: {
   const controller = deps.manager.createController({
     name: ORPHAN_SWEEPER,
     maxConcurrentReconciles: 1,
+    needLeaderElection: deps.shards === undefined,
     reconciler: {
       reconcile: async (ctx) => {
         await sweepOrphans({
@@ -54,6 +56,8 @@ export function registerOrphanSweeper(options: {
             hosts
               .list()
               .filter((h) => isTrue(h.status?.conditions, 'Ready'))
+              // Sharded: each replica sweeps the hosts of its own shards.
+              .filter((h) => deps.shards?.owns(h.metadata.name) ?? true)
               .flatMap((h) => {
                 const conn = hostRuntime.connection(h.metadata.name);
                 return conn

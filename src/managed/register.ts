@@ -8,6 +8,7 @@ import { specOrMetadataChanged } from '../runtime/predicates.js';
 import type { Informer } from '../runtime/informer.js';
 import { customResourceListWatcher } from '../runtime/kube-list-watcher.js';
 import type { Request } from '../runtime/object-key.js';
+import type { ShardGate } from '../runtime/shard-gate.js';
 import { DEFAULT_RECONCILES_PER_HOST, HostSlots, singleHostOf } from './host-lanes.js';
 import { hostPlacementChanged } from './host-predicate.js';
 import { managedMetrics } from './managed-metrics.js';
@@ -74,29 +75,23 @@ export function registerManagedController<T extends ManagedObject>(opts: {
   });
   const metrics = managedMetrics(manager.metrics.registry);
   metrics.trackObjects(kind.kind, () => objects.list());
-  const reconciler = new ManagedReconciler<T>({
+  const reconciler = buildReconciler({
+    deps,
     kind,
     objects,
     hosts,
-    namespaces: new NamespaceLabels(kc.makeApiClient(CoreV1Api)),
     hostRuntime,
-    status: kc.makeApiClient(CustomObjectsApi),
-    finalizers: kc.makeApiClient(CustomObjectsApi),
-    events: manager.eventRecorderFor(controllerName),
+    controllerName,
     metrics,
-    fieldManager: `dockyard-${controllerName}-controller`,
-    pollIntervalMs: opts.pollIntervalMs ?? deps.syncPeriodMs ?? DEFAULT_POLL_INTERVAL_MS,
-    clusterId: deps.clusterId,
-    releases: kc.makeApiClient(CustomObjectsApi),
-    adoption: { api: kc.makeApiClient(CustomObjectsApi), adoptPrevious: deps.adoptPrevious ?? false },
-    // The lanes' bound again, for objects placed on several hosts (a selector).
-    hostSlots: new HostSlots(deps.maxConcurrentReconcilesPerHost ?? DEFAULT_RECONCILES_PER_HOST),
+    pollIntervalMs: opts.pollIntervalMs,
   });
   const controller = manager.createController({
     name: controllerName,
     reconciler,
     maxConcurrentReconciles: deps.maxConcurrentReconciles,
     lanes: hostLanes(objects, deps.maxConcurrentReconcilesPerHost),
+    // Sharded, every replica works on the hosts of its own shards.
+    needLeaderElection: deps.shards === undefined,
   });
   // Our own status writes must not wake the object again (see specOrMetadataChanged).
   controller.watch(objects, enqueueForObject(), { updatePredicate: specOrMetadataChanged });
@@ -123,6 +118,7 @@ export function registerManagedController<T extends ManagedObject>(opts: {
   hostRuntime.onHostResync((host) => {
     for (const key of onHost(host)) controller.trigger(key);
   });
+  if (deps.shards) retriggerOnShardChange({ shards: deps.shards, objects, controller });
   objects.addIndexer(DOCKER_NAME_INDEX, (obj) => [kind.dockerNameOf(obj)]);
   hostRuntime.onDockerEvent(
     (_host, event) => {
@@ -140,4 +136,58 @@ export function registerManagedController<T extends ManagedObject>(opts: {
     { types: [kind.dockerEventType] },
   );
   return { objects, controller, trigger: (key) => controller.trigger(key) };
+}
+
+/** A shard taken or handed back: its objects are looked at here now, or let go. */
+function retriggerOnShardChange<T extends ManagedObject>(o: {
+  shards: ShardGate;
+  objects: Informer<T>;
+  controller: Controller;
+}): void {
+  o.shards.onShardChange((shard) => {
+    for (const obj of o.objects.list()) {
+      const namespace = obj.metadata.namespace ?? '';
+      const keys = [
+        `${namespace}/${obj.metadata.name}`,
+        ...(obj.spec.hostName ? [obj.spec.hostName] : []),
+        ...(obj.status?.hosts ?? []).map((h) => h.name),
+      ];
+      if (obj.spec.hostSelector !== undefined || keys.some((k) => o.shards.shardOf(k) === shard))
+        o.controller.trigger({ namespace, name: obj.metadata.name });
+    }
+  });
+}
+
+/** The generic reconciler for one kind, with the clients and bounds the flags ask for. */
+function buildReconciler<T extends ManagedObject>(o: {
+  deps: ControllerDeps;
+  kind: DescribedKind<T>;
+  objects: Informer<T>;
+  hosts: Informer<DockerHost>;
+  hostRuntime: HostRuntime;
+  controllerName: string;
+  metrics: ReturnType<typeof managedMetrics>;
+  pollIntervalMs: number | undefined;
+}): ManagedReconciler<T> {
+  const { deps, kind, objects, hosts, hostRuntime, controllerName, metrics } = o;
+  const { kc, manager } = deps;
+  return new ManagedReconciler<T>({
+    kind,
+    objects,
+    hosts,
+    namespaces: new NamespaceLabels(kc.makeApiClient(CoreV1Api)),
+    hostRuntime,
+    status: kc.makeApiClient(CustomObjectsApi),
+    finalizers: kc.makeApiClient(CustomObjectsApi),
+    events: manager.eventRecorderFor(controllerName),
+    metrics,
+    fieldManager: `dockyard-${controllerName}-controller`,
+    pollIntervalMs: o.pollIntervalMs ?? deps.syncPeriodMs ?? DEFAULT_POLL_INTERVAL_MS,
+    clusterId: deps.clusterId,
+    releases: kc.makeApiClient(CustomObjectsApi),
+    adoption: { api: kc.makeApiClient(CustomObjectsApi), adoptPrevious: deps.adoptPrevious ?? false },
+    // The lanes' bound again, for objects placed on several hosts (a selector).
+    hostSlots: new HostSlots(deps.maxConcurrentReconcilesPerHost ?? DEFAULT_RECONCILES_PER_HOST),
+    ...(deps.shards ? { ownership: deps.shards } : {}),
+  });
 }

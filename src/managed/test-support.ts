@@ -117,6 +117,7 @@ export interface FakeWorldOptions {
   adoption?: ManagedReconcilerDeps<ManagedObject>['adoption'];
   clusterId?: string;
   hostSlots?: ManagedReconcilerDeps<ManagedObject>['hostSlots'];
+  ownership?: ManagedReconcilerDeps<ManagedObject>['ownership'];
 }
 
 /** A fake API call: the callback's throw becomes the call's rejection, as a real client's would. */
@@ -157,6 +158,7 @@ export function fakeWorld(opts: FakeWorldOptions): {
     ...(opts.adoption ? { adoption: opts.adoption } : {}),
     ...(opts.clusterId ? { clusterId: opts.clusterId } : {}),
     ...(opts.hostSlots ? { hostSlots: opts.hostSlots } : {}),
+    ...(opts.ownership ? { ownership: opts.ownership } : {}),
   });
   const ctx = { logger: pino({ level: 'silent' }), signal: new AbortController().signal, reconcileID: 'r' };
   const name = opts.name ?? 'o';

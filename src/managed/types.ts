@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DockerHost } from '../crds/dockerhost.js';
 import type { Reason } from '../crds/reasons.js';
-import type { Condition, KubeObject, MachineState } from '../crds/kit.js';
+import type { Condition, HostResult, KubeObject, MachineState } from '../crds/kit.js';
 import type { HostConnection } from '../docker/connection-pool.js';
 import type { DockerObjectType } from '../docker/event-stream.js';
 import type { EventRecorder } from '../runtime/events.js';
@@ -22,6 +22,8 @@ export interface HostStatusEntry {
   machine?: MachineState;
   /** The hash of the spec's placement fields this host was last selected under (see placementHash). */
   placementHash?: string;
+  /** With --shards: the outcome, for the replicas holding the object's other hosts (host-shards.ts). */
+  result?: HostResult;
   [field: string]: unknown;
 }
 

@@ -64,21 +64,35 @@ export interface FinalizerWrite {
 }
 
 /** Adds `finalizer` to `object` (as read from the cache). Returns whether a write was made. */
-export function addFinalizer(api: FinalizerPatchApi, write: FinalizerWrite): Promise<boolean> {
+export async function addFinalizer(api: FinalizerPatchApi, write: FinalizerWrite): Promise<boolean> {
+  return (await addFinalizerVersion(api, write)) !== undefined;
+}
+
+/** Like addFinalizer; returns the resourceVersion the write made, undefined when none was needed. */
+export function addFinalizerVersion(
+  api: FinalizerPatchApi,
+  write: FinalizerWrite,
+): Promise<string | undefined> {
   return writeFinalizers(api, write, withFinalizer(write.object.metadata?.finalizers, write.finalizer));
 }
 
 /** Removes `finalizer` from `object` (as read from the cache). Returns whether a write was made. */
-export function removeFinalizer(api: FinalizerPatchApi, write: FinalizerWrite): Promise<boolean> {
-  return writeFinalizers(api, write, withoutFinalizer(write.object.metadata?.finalizers, write.finalizer));
+export async function removeFinalizer(api: FinalizerPatchApi, write: FinalizerWrite): Promise<boolean> {
+  const written = await writeFinalizers(
+    api,
+    write,
+    withoutFinalizer(write.object.metadata?.finalizers, write.finalizer),
+  );
+  return written !== undefined;
 }
 
+/** The resourceVersion the write made ('' when the answer had none), undefined when nothing was written. */
 async function writeFinalizers(
   api: FinalizerPatchApi,
   { resource, object: obj, fieldManager }: FinalizerWrite,
   next: string[] | undefined,
-): Promise<boolean> {
-  if (!next) return false;
+): Promise<string | undefined> {
+  if (!next) return undefined;
   const ref = refFor(resource, obj);
   const resourceVersion = obj.metadata?.resourceVersion;
   if (!resourceVersion)
@@ -86,15 +100,14 @@ async function writeFinalizers(
   const body = finalizerPatch(resourceVersion, next);
   const options = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
   const { group, version, plural, name, namespace } = ref;
+  let written: unknown;
   try {
-    if (namespace) {
-      await api.patchNamespacedCustomObject(
-        { group, version, plural, namespace, name, body, fieldManager },
-        options,
-      );
-    } else {
-      await api.patchClusterCustomObject({ group, version, plural, name, body, fieldManager }, options);
-    }
+    written = namespace
+      ? await api.patchNamespacedCustomObject(
+          { group, version, plural, namespace, name, body, fieldManager },
+          options,
+        )
+      : await api.patchClusterCustomObject({ group, version, plural, name, body, fieldManager }, options);
   } catch (err) {
     // The API server answers a failed JSON patch `test` with 422; for us it means "stale object".
     if (err instanceof ApiException && statusCodeOf(err) === 422) {
@@ -107,5 +120,5 @@ async function writeFinalizers(
     }
     throw err;
   }
-  return true;
+  return (written as KubernetesObject | undefined)?.metadata?.resourceVersion ?? '';
 }

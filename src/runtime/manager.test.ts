@@ -134,6 +134,68 @@ describe('Manager (fake timers, no servers)', () => {
     expect(bLog).toEqual(['start', 'stop']);
   });
 
+  it('runs unelected controllers and background tasks on a standby too; a fence ends it like a lost lease', async () => {
+    const store = new FakeLeaseStore();
+    const le = (identity: string) => ({ leaderElection: { client: store.client(identity), identity } });
+    const a = setup(le('a'));
+    const b = setup(le('b'));
+    const sharded: string[] = [];
+    const tasks: string[] = [];
+    b.mgr
+      .createController({
+        name: 'sharded',
+        needLeaderElection: false,
+        reconciler: { reconcile: async (_ctx, req) => void sharded.push(req.name) },
+      })
+      .watch(b.informer, enqueueForObject());
+    b.mgr.addBackgroundTask({
+      name: 'leases',
+      run: async (signal) => {
+        tasks.push('run');
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+        tasks.push('let go');
+      },
+    });
+    a.informer.synced = true;
+    b.informer.synced = true;
+    await a.mgr.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await b.mgr.start();
+    b.informer.add(obj('x'));
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(b.mgr.isLeader()).toBe(false);
+    expect(b.reconciled, 'the elected controller waits').toEqual([]);
+    expect(sharded, 'the unelected one runs on the standby').toEqual(['x']);
+    expect(tasks).toEqual(['run']);
+
+    b.mgr.fence('the Lease of shard 1 was not renewed in time');
+    await expect(b.mgr.done).resolves.toEqual({ reason: 'leadership-lost' });
+    expect(b.mgr.leadershipLost.aborted).toBe(true);
+    expect(tasks, 'a fence lets nothing go: the leases expire').toEqual(['run']);
+    await a.mgr.stop();
+  });
+
+  it('stops background tasks after the controllers, on a graceful stop', async () => {
+    const { mgr, informer } = setup();
+    const order: string[] = [];
+    mgr.addBackgroundTask({
+      name: 'leases',
+      run: (signal) =>
+        new Promise<void>((resolve) =>
+          signal.addEventListener('abort', () => {
+            order.push('task aborted');
+            resolve();
+          }),
+        ),
+    });
+    informer.synced = true;
+    await mgr.start();
+    await vi.advanceTimersByTimeAsync(100);
+    await mgr.stop();
+    expect(order).toEqual(['task aborted']);
+    await expect(mgr.done).resolves.toEqual({ reason: 'stopped' });
+  });
+
   it('finishes in-flight reconciles before releasing the lease', async () => {
     const store = new FakeLeaseStore();
     const order: string[] = [];

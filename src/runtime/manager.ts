@@ -4,7 +4,10 @@
 //
 // Informers run on every replica, so a standby has warm caches and is ready
 // (/readyz) as soon as they sync. Controllers run only on the leader (or at
-// once without leader election).
+// once without leader election), except those added with
+// `needLeaderElection: false` (controller-runtime's NeedLeaderElection):
+// sharded controllers run on every replica and gate each key on the shard
+// Leases themselves, which a background task (`addBackgroundTask`) holds.
 //
 // Losing the lease is not a stop but a fence: another replica may already be
 // leading, so nothing may be written any more. At once and without draining
@@ -76,6 +79,16 @@ export interface LeaderRunnable {
   stop(): Promise<void>;
 }
 
+/**
+ * Work that runs on every replica from start until stop, beside the
+ * informers (the shard Leases' coordinator). `run` resolves once it let go of
+ * what it held; the graceful stop aborts it after the controllers finished.
+ */
+export interface BackgroundTask {
+  name: string;
+  run(signal: AbortSignal): Promise<void>;
+}
+
 export interface ManagerExit {
   reason: ManagerExitReason;
   error?: unknown;
@@ -107,6 +120,11 @@ export class Manager {
   private readonly options: ManagerOptions;
   private readonly informers: ManagedInformer[] = [];
   private readonly controllers: Controller[] = [];
+  /** Controllers that run on every replica, leader or not. */
+  private readonly unelected = new Set<Controller>();
+  private readonly tasks: BackgroundTask[] = [];
+  private taskRuns: Promise<void>[] = [];
+  private readonly tasksAbort = new AbortController();
   private readonly recorders: KubeEventRecorder[] = [];
   private readonly servers: HttpServerHandle[] = [];
   private readonly runnables: LeaderRunnable[] = [];
@@ -153,20 +171,42 @@ export class Manager {
   }
 
   /** Creates a controller wired to this manager's logger and metrics, and registers it. */
-  createController(options: Omit<ControllerOptions, 'logger' | 'metrics' | 'queueMetrics'>): Controller {
+  createController(
+    options: Omit<ControllerOptions, 'logger' | 'metrics' | 'queueMetrics'> & {
+      needLeaderElection?: boolean;
+    },
+  ): Controller {
+    const { needLeaderElection, ...controllerOptions } = options;
     const controller = new Controller({
-      ...options,
+      ...controllerOptions,
       logger: this.logger,
       metrics: this.metrics.controller(options.name),
       queueMetrics: this.metrics.workQueue(options.name),
     });
-    this.addController(controller);
+    this.addController(controller, { needLeaderElection: needLeaderElection ?? true });
     return controller;
   }
 
-  addController(controller: Controller): void {
+  /** `needLeaderElection: false`: runs on every replica from start (sharded controllers). */
+  addController(controller: Controller, options: { needLeaderElection?: boolean } = {}): void {
     if (this.started) throw new Error('add controllers before starting the manager');
     this.controllers.push(controller);
+    if (options.needLeaderElection === false) this.unelected.add(controller);
+  }
+
+  addBackgroundTask(task: BackgroundTask): void {
+    if (this.started) throw new Error('add background tasks before starting the manager');
+    this.tasks.push(task);
+  }
+
+  /**
+   * Something this replica held (a shard's Lease) was lost: the same fence as
+   * a lost leader lease (see the file comment). `done` resolves with
+   * 'leadership-lost'.
+   */
+  fence(what: string): void {
+    if (this.stopping) return;
+    this.fenceOnLostLease(what);
   }
 
   addLeaderRunnable(runnable: LeaderRunnable): void {
@@ -225,6 +265,13 @@ export class Manager {
       throw err;
     }
     for (const informer of this.informers) informer.start();
+    this.taskRuns = this.tasks.map((task) =>
+      task.run(this.tasksAbort.signal).catch((err: unknown) => {
+        this.logger.error({ err, task: task.name }, 'background task failed');
+        void this.stop({ reason: 'error', error: err });
+      }),
+    );
+    for (const controller of this.unelected) this.startController(controller);
 
     const le = this.options.leaderElection;
     if (!le) {
@@ -240,7 +287,7 @@ export class Manager {
       logger: this.logger,
       onStartedLeading: () => this.startControllers(),
       onStoppedLeading: () => {
-        if (!this.stopping) this.fenceOnLostLease();
+        if (!this.stopping) this.fenceOnLostLease('leader election lost');
       },
     });
     this.electorRun = this.elector.run(this.electorAbort.signal);
@@ -289,11 +336,15 @@ export class Manager {
       });
     }
     for (const controller of this.controllers) {
-      controller.start(this.controllersAbort.signal).catch((err: unknown) => {
-        this.logger.error({ err, controller: controller.name }, 'controller failed to start');
-        void this.stop({ reason: 'error', error: err });
-      });
+      if (!this.unelected.has(controller)) this.startController(controller);
     }
+  }
+
+  private startController(controller: Controller): void {
+    controller.start(this.controllersAbort.signal).catch((err: unknown) => {
+      this.logger.error({ err, controller: controller.name }, 'controller failed to start');
+      void this.stop({ reason: 'error', error: err });
+    });
   }
 
   /** Stops every leader runnable; a failure to stop is logged, never thrown. */
@@ -307,9 +358,9 @@ export class Manager {
     ).then(() => undefined);
   }
 
-  /** The lease is lost: stop every write now (see the file comment). Synchronous on purpose. */
-  private fenceOnLostLease(): void {
-    this.logger.error({ drain: false }, 'leader election lost');
+  /** A lease is lost: stop every write now (see the file comment). Synchronous on purpose. */
+  private fenceOnLostLease(what: string): void {
+    this.logger.error({ drain: false }, what);
     // Aborts each controller's reconcile signal and shuts its queue down, synchronously.
     this.controllersAbort.abort();
     this.lostAbort.abort();
@@ -345,9 +396,13 @@ export class Manager {
       this.elector?.keepLeaseOnStop();
     }
     this.electorAbort.abort();
+    // Background tasks let go of what they hold (shard Leases) once no reconcile
+    // runs; like the leader lease, not when the deadline passed.
+    if (first !== 'timeout') this.tasksAbort.abort();
 
     const rest = (async () => {
       await this.electorRun;
+      if (first !== 'timeout') await Promise.all(this.taskRuns);
       await Promise.all(this.recorders.map((r) => r.flush()));
       await Promise.all(this.informers.map((i) => i.stop()));
     })().catch((err: unknown) => this.logger.error({ err }, 'error while stopping'));

@@ -280,6 +280,7 @@ describe('helm chart charts/dockyard', () => {
       logLevel: 'info',
       maxConcurrentReconciles: 128,
       maxConcurrentReconcilesPerHost: 4,
+      shards: 1,
       syncPeriodMs: 600_000,
       watchNamespace: undefined,
     });
@@ -330,6 +331,44 @@ describe('helm chart charts/dockyard', () => {
     }
   });
 
+  it("renders shards=3: --shards, leader election on, and the shard Leases' rights in its namespace only", async () => {
+    const objects = await template('--set', 'replicaCount=3', '--set', 'shards=3');
+    expect(controllerArgs(objects)).toMatchObject({ shards: 3, leaderElect: true });
+    const leaseRules = rulesByRole(objects)[`Role/dockyard-leader-election`];
+    expect(leaseRules).toContainEqual({
+      apiGroups: ['coordination.k8s.io'],
+      resources: ['leases'],
+      verbs: ['list', 'update', 'delete'],
+    });
+    // One replica may hold every shard: leader election still turns on by itself.
+    expect(controllerArgs(await template('--set', 'shards=2'))).toMatchObject({
+      shards: 2,
+      leaderElect: true,
+    });
+    expect(
+      await helmFails([
+        'template',
+        INSTALL_RELEASE,
+        CHART_DIR,
+        '--set',
+        'shards=2',
+        '--set',
+        'leaderElection.enabled=false',
+      ]),
+    ).toMatch(/shards above 1 needs leader election/);
+    expect(
+      await helmFails([
+        'template',
+        INSTALL_RELEASE,
+        CHART_DIR,
+        '--set',
+        'shards=2',
+        '--set',
+        'agent.enabled=true',
+      ]),
+    ).toMatch(/shards above 1 cannot serve edge agents/);
+  });
+
   it('rejects bad values through values.schema.json', async () => {
     const cases: Array<[string, RegExp]> = [
       ['replicaCount: two\n', /replicaCount.*want integer/s],
@@ -338,6 +377,7 @@ describe('helm chart charts/dockyard', () => {
       ['controller:\n  logLevel: loud\n', /logLevel/],
       ['controller:\n  syncPeriod: ten minutes\n', /syncPeriod/],
       ['leaderElection:\n  enabled: maybe\n', /leaderElection/],
+      ['shards: 0\n', /shards.*minimum/s],
     ];
     for (const [values, error] of cases) {
       const file = join(scratch, 'bad-values.yaml');

@@ -1,4 +1,7 @@
-import { CoreV1Api, EventsV1Api } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, EventsV1Api } from '@kubernetes/client-node';
+import { startSharding } from '../../src/cli/sharding.js';
+import { KubeLeaseClient } from '../../src/runtime/lease-client.js';
+import type { ShardGate } from '../../src/runtime/shard-gate.js';
 import { resolveClusterId } from '../../src/cli/cluster-id.js';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { registerControllers, type RegisteredControllers } from '../../src/controllers/index.js';
@@ -11,7 +14,19 @@ export interface RunningDockyard {
   manager: Manager;
   controllers: RegisteredControllers;
   logger: Logger;
+  /** With `replica`: the shard gate and the shards this replica holds now. */
+  shards?: { gate: ShardGate; heldShards(): number[] };
   stop(): Promise<void>;
+}
+
+/** One of several replicas, as `dockyard controller --leader-elect --shards=N` runs it. */
+export interface ReplicaOptions {
+  identity: string;
+  shards: number;
+  /** Of the leader election and shard Leases. */
+  namespace: string;
+  /** Short Lease timing for tests (defaults: 15 s / 10 s / 2 s). */
+  timing?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
 }
 
 /**
@@ -33,18 +48,46 @@ export async function startDockyard(
     log?: { destination: DestinationStream; level?: string };
     /** Serve edge agents (`--agent-bind-address` and friends). */
     agentEndpoint?: AgentEndpointSettings;
+    /** Run as one sharded replica, with leader election (the file comment of src/cli/sharding.ts). */
+    replica?: ReplicaOptions;
   } = {},
 ): Promise<RunningDockyard> {
   const kc = cp.kubeConfig();
   await installCrds(kc);
   const level = opts.log?.level ?? process.env.DOCKYARD_TEST_LOG_LEVEL ?? 'warn';
   const logger = opts.log ? pino({ level }, opts.log.destination) : pino({ level });
+  const replica = opts.replica;
   const manager = new Manager({
     logger,
     metricsBindAddress: '127.0.0.1:0',
     healthProbeBindAddress: '127.0.0.1:0',
     events: { api: kc.makeApiClient(EventsV1Api), instance: 'test' },
+    ...(replica
+      ? {
+          leaderElection: {
+            client: new KubeLeaseClient(
+              kc.makeApiClient(CoordinationV1Api),
+              replica.namespace,
+              'dockyard-controller',
+            ),
+            identity: replica.identity,
+            ...(replica.timing ?? {}),
+          },
+        }
+      : {}),
   });
+  const shards = replica
+    ? startSharding({
+        kc,
+        manager,
+        logger,
+        namespace: replica.namespace,
+        setName: 'dockyard-controller',
+        shards: replica.shards,
+        identity: replica.identity,
+        ...(replica.timing ? { timing: replica.timing } : {}),
+      })
+    : undefined;
   const controllers = registerControllers({
     kc,
     manager,
@@ -57,12 +100,14 @@ export async function startDockyard(
       ? { orphanSweepIntervalMs: opts.orphanSweepIntervalMs }
       : {}),
     ...(opts.agentEndpoint ? { agentEndpoint: opts.agentEndpoint } : {}),
+    ...(shards ? { shards: shards.gate } : {}),
   });
   await manager.start();
   return {
     manager,
     controllers,
     logger,
+    ...(shards ? { shards } : {}),
     stop: async () => {
       await manager.stop();
       await controllers.stop();

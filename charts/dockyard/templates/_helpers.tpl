@@ -56,13 +56,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default (printf "%s-controller" (include "dockyard.fullname" .)) .Values.leaderElection.leaseName -}}
 {{- end -}}
 
-{{/* "true" or "false": leader election is on when forced, or automatically above one replica. */}}
+{{/* "true" or "false": leader election is on when forced, or automatically above one replica or one shard. */}}
 {{- define "dockyard.leaderElect" -}}
 {{- $mode := .Values.leaderElection.enabled -}}
 {{- if kindIs "bool" $mode -}}
 {{- ternary "true" "false" $mode -}}
 {{- else -}}
-{{- ternary "true" "false" (gt (int .Values.replicaCount) 1) -}}
+{{- ternary "true" "false" (or (gt (int .Values.replicaCount) 1) (gt (int .Values.shards) 1)) -}}
 {{- end -}}
 {{- end -}}
 

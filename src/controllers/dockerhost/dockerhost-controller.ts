@@ -18,6 +18,7 @@ import {
   type FinalizerPatchApi,
 } from '../../runtime/finalizers.js';
 import { isNotFound } from '../../runtime/api-errors.js';
+import { NotOwnedError, type ShardGate } from '../../runtime/shard-gate.js';
 import type { Controller } from '../../runtime/controller.js';
 import type { ManagedObject } from '../../managed/types.js';
 import { FINALIZER } from '../../managed/managed-reconciler.js';
@@ -350,10 +351,19 @@ export function registerDockerHostController(
   const controller: Controller = manager
     .createController({
       name: DOCKERHOST_CONTROLLER,
-      reconciler,
+      reconciler: deps.shards
+        ? shardedHosts(reconciler, { shards: deps.shards, hostRuntime, agents })
+        : reconciler,
       maxConcurrentReconciles: deps.maxConcurrentReconciles,
+      // Sharded, every replica keeps the hosts of its own shards.
+      needLeaderElection: deps.shards === undefined,
     })
     .watch(hosts, enqueueForObject(), { updatePredicate: specOrMetadataChanged });
+  deps.shards?.onShardChange((shard) => {
+    for (const host of hosts.list())
+      if (deps.shards?.shardOf(host.metadata.name) === shard)
+        controller.trigger({ name: host.metadata.name });
+  });
   // Only hosts that drain or are being deleted report what is placed on them;
   // others are not woken by every object that comes and goes.
   const leavingHosts = (obj: ManagedObject) =>
@@ -371,6 +381,32 @@ export function registerDockerHostController(
     trackPlaced: (kind, objects) => {
       placed.track(kind, objects);
       controller.watch(objects, enqueueMapped(leavingHosts));
+    },
+  };
+}
+
+/**
+ * With --shards: a replica keeps only the hosts whose shard it holds, and lets
+ * go of a host's connection and event stream once its shard is elsewhere.
+ */
+function shardedHosts(
+  reconciler: Reconciler,
+  o: { shards: ShardGate; hostRuntime: HostRuntime; agents: AgentHostsPort | undefined },
+): Reconciler {
+  const letGo = (name: string): ReconcileResult => {
+    o.hostRuntime.forget(name);
+    o.agents?.forget(name);
+    return {};
+  };
+  return {
+    reconcile: async (ctx, req) => {
+      if (!o.shards.owns(req.name)) return letGo(req.name);
+      try {
+        return await o.shards.run(req.name, () => reconciler.reconcile(ctx, req));
+      } catch (err) {
+        if (err instanceof NotOwnedError) return letGo(req.name);
+        throw err;
+      }
     },
   };
 }
