@@ -160,10 +160,7 @@ async function runControlPlaneGroup(
     for (const name of wanted)
       await runScenario(name, () => CONTROL_PLANE_RUNNERS[name](opened), options, results, failures);
   } catch (err) {
-    failures.push(`${group.name} environment: ${err instanceof Error ? err.message : String(err)}`);
-    log(
-      `!! environment for ${group.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-    );
+    environmentFailed(group.name, err, failures);
   } finally {
     await session?.close();
   }
@@ -211,10 +208,7 @@ async function runGroup(
     for (const name of wanted)
       await runScenario(name, () => RUNNERS[name](opened), options, results, failures);
   } catch (err) {
-    failures.push(`${group.name} environment: ${err instanceof Error ? err.message : String(err)}`);
-    log(
-      `!! environment for ${group.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-    );
+    environmentFailed(group.name, err, failures);
   } finally {
     await session?.close();
     if (profileDir)
@@ -290,3 +284,11 @@ async function main(): Promise<number> {
 // Exit explicitly: everything the run started is already cleaned up, and a
 // client library's idle keep-alive socket or timer must not hold the process.
 process.exit(await main());
+
+/** A group's environment could not be set up: its scenarios fail, named, and the rest go on. */
+function environmentFailed(group: string, err: unknown, failures: string[]): void {
+  failures.push(`${group} environment: ${err instanceof Error ? err.message : String(err)}`);
+  log(
+    `!! environment for ${group} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+  );
+}

@@ -345,28 +345,14 @@ describe('helm chart charts/dockyard', () => {
       shards: 2,
       leaderElect: true,
     });
-    expect(
-      await helmFails([
-        'template',
-        INSTALL_RELEASE,
-        CHART_DIR,
-        '--set',
-        'shards=2',
-        '--set',
-        'leaderElection.enabled=false',
-      ]),
-    ).toMatch(/shards above 1 needs leader election/);
-    expect(
-      await helmFails([
-        'template',
-        INSTALL_RELEASE,
-        CHART_DIR,
-        '--set',
-        'shards=2',
-        '--set',
-        'agent.enabled=true',
-      ]),
-    ).toMatch(/shards above 1 cannot serve edge agents/);
+    const refused: Array<[string, RegExp]> = [
+      ['leaderElection.enabled=false', /shards above 1 needs leader election/],
+      ['agent.enabled=true', /shards above 1 cannot serve edge agents/],
+    ];
+    for (const [value, error] of refused) {
+      const args = ['template', INSTALL_RELEASE, CHART_DIR, '--set', 'shards=2', '--set', value];
+      expect(await helmFails(args), value).toMatch(error);
+    }
   });
 
   it('rejects bad values through values.schema.json', async () => {
