@@ -17,9 +17,12 @@ export function shardOf(hostName: string, shards: number): number {
   return fnv1a(hostName) % shards;
 }
 
+/** One encoder for every hash: shardOf runs on each reconcile's ownership check. */
+const utf8 = new TextEncoder();
+
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(text)) {
+  for (const byte of utf8.encode(text)) {
     hash ^= byte;
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
