@@ -88,6 +88,9 @@ async function registerSize(ctx: ScaleContext, settings: Partial<ControllerSetti
   const controller = await ctx.session.startController(settings);
   try {
     await registerHollowHosts(ctx.session.kube, ctx.hosts, ctx.timeoutMs, ctx.session.log);
+    // With --profile: what a controller holds for its hosts alone (no containers yet).
+    if (settings.profileDir)
+      ctx.session.log(`[scale] ${ctx.hosts.length} hosts: heap snapshot ${await controller.heapSnapshot()}`);
   } finally {
     await controller.stop();
   }
@@ -187,7 +190,9 @@ export async function scale(session: ControlPlaneSession): Promise<ScenarioResul
       const headline = hosts === largest;
       // The headline's Dockyard runs are the ones worth a CPU profile (--profile).
       const timed = headline && profileDir ? { ...base, profileDir } : base;
-      sizes.push(await runSize(session, fleet, hosts, { base, timed }, headline));
+      // The headline's registering controller writes a heap snapshot of its hosts alone (--profile).
+      const register = headline && profileDir ? { ...base, profileDir } : base;
+      sizes.push(await runSize(session, fleet, hosts, { base: register, timed }, headline));
     }
     const sharding = await shardingRuns(contextFor(session, fleet, largest, base));
     return scaleResult({ options, sizes, noHosts, startedAt, sharding });

@@ -3,8 +3,8 @@
 // /metrics scraped over loopback.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { imageRuntimeEnv } from '../../src/localenv/image-runtime-env.js';
 import { freePort, waitFor } from '../../src/localenv/process.js';
 import type { AgentEndpointSettings } from '../../src/managed/controller-deps.js';
@@ -28,7 +28,10 @@ export interface ControllerSettings {
   syncPeriod: string;
   /** false: --docker-events=false (poll only). */
   dockerEvents: boolean;
-  /** Write a V8 CPU profile (node --cpu-prof) into this folder on exit. */
+  /**
+   * Write a V8 CPU profile (node --cpu-prof) into this folder on exit, and
+   * heap snapshots there on heapSnapshot() (node --heapsnapshot-signal).
+   */
   profileDir?: string;
   /** Controller log (JSON lines) goes here. */
   logFile: string;
@@ -39,6 +42,9 @@ export interface ControllerSettings {
   /** One of several sharded replicas: --leader-elect --shards=N, the Leases in `namespace`. */
   sharding?: { shards: number; namespace: string };
 }
+
+/** node --heapsnapshot-signal: the controller writes a heap snapshot when it gets this. */
+const HEAP_SNAPSHOT_SIGNAL = 'SIGUSR2';
 
 /** Linux's USER_HZ: /proc/<pid>/stat times are in these ticks (100 on every mainstream kernel). */
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -76,7 +82,14 @@ export class ControllerProcess {
     const healthPort = await freePort();
     const inspectPort = settings.inspect ? await freePort() : undefined;
     const nodeArgs = [
-      ...(settings.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.profileDir}`] : []),
+      ...(settings.profileDir
+        ? [
+            '--cpu-prof',
+            `--cpu-prof-dir=${settings.profileDir}`,
+            `--heapsnapshot-signal=${HEAP_SNAPSHOT_SIGNAL}`,
+            `--diagnostic-dir=${settings.profileDir}`,
+          ]
+        : []),
       ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
     ];
     if (settings.profileDir) mkdirSync(settings.profileDir, { recursive: true });
@@ -178,6 +191,36 @@ export class ControllerProcess {
     const res = await fetch(this.metricsUrl, { signal: AbortSignal.timeout(10_000) });
     if (!res.ok) throw new Error(`GET ${this.metricsUrl}: HTTP ${res.status}`);
     return parseSamples(await res.text());
+  }
+
+  /**
+   * A V8 heap snapshot written into profileDir (bench/support/heap-summary.ts
+   * reads it): the signal, then the new file once its size stops growing. The
+   * controller's loop is blocked while V8 writes it, and its RSS grows: take
+   * it after the figures of a run were read.
+   */
+  async heapSnapshot(timeoutMs = 300_000): Promise<string> {
+    const dir = this.settings.profileDir;
+    if (!dir) throw new Error('heap snapshots need profileDir (--profile)');
+    // Node names them Heap.<date>.<time>.<pid>.<thread>.<seq>.heapsnapshot.
+    const mine = () =>
+      readdirSync(dir).filter(
+        (f) => f.startsWith('Heap.') && f.includes(`.${this.pid}.`) && f.endsWith('.heapsnapshot'),
+      );
+    const before = new Set(mine());
+    this.child.kill(HEAP_SNAPSHOT_SIGNAL);
+    let last = -1;
+    return waitFor(
+      async () => {
+        const file = mine().find((f) => !before.has(f));
+        if (!file) return undefined;
+        const size = statSync(join(dir, file)).size;
+        const done = size > 0 && size === last;
+        last = size;
+        return done ? join(dir, file) : undefined;
+      },
+      { timeoutMs, intervalMs: 2_000, what: `a heap snapshot of controller ${this.pid}` },
+    );
   }
 
   /** SIGTERM (graceful: the CPU profile is written on exit), SIGKILL after the timeout. */

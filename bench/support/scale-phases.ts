@@ -233,6 +233,9 @@ export async function dockyardRun(
       const after = await snapshot(ctx, controller);
       const converged = await steadyMemory(controller);
       const run = dockyardFigures(ctx, applied, before, after, { idle, converged });
+      // With --profile, what the converged controller holds (after its figures: a snapshot grows RSS).
+      if (opts.restart && ctx.controllerSettings.profileDir)
+        session.log(`${label}: heap snapshot ${await controller.heapSnapshot()}`);
       if (opts.restart) {
         const restarted = await coldRestart(ctx, controller, `${label} restart`);
         controller = restarted.controller;
