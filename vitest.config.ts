@@ -40,6 +40,8 @@ const OVER_AGENT = [
   // The edge agent's own file: agent nodes run a Node process each, so it joins this group
   // rather than adding load beside the timing-sensitive DockerService files of group 0.
   'test/integration/edge-agent.test.ts',
+  // Sharded replicas serving edge agents: agent-native too (its own lab of edge boxes).
+  'test/integration/sharding-agents.test.ts',
   'test/integration/dockernetwork.test.ts',
   'test/integration/dockerimage.test.ts',
   'test/integration/dockercontainer-imageref.test.ts',
@@ -70,7 +72,12 @@ export default defineConfig({
           ...realEnvironment,
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/faults/**', ...ALONE, 'test/integration/edge-agent.test.ts'],
+          exclude: [
+            'test/faults/**',
+            ...ALONE,
+            'test/integration/edge-agent.test.ts',
+            'test/integration/sharding-agents.test.ts',
+          ],
           fileParallelism: true,
           maxWorkers: 2,
           sequence: { groupOrder: 0 },

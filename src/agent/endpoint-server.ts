@@ -34,20 +34,31 @@ export interface AgentEndpointOptions {
   enrolment: (req: http.IncomingMessage, res: http.ServerResponse) => void;
   /** Is this identity still allowed (host exists, serial not revoked)? */
   authorize: (identity: AgentIdentity) => Promise<boolean>;
+  /**
+   * Does this replica work on the host (--shards: its shard is held here)?
+   * Absent: every host. An agent refused for it redials, and the Service in
+   * front of the replicas sends the next dial to one of them at random.
+   */
+  serves?: (hostName: string) => boolean;
   /** Takes ownership of an admitted tunnel socket. */
   onTunnel: (identity: AgentIdentity, socket: tls.TLSSocket) => void;
   log?: AgentLog;
 }
 
 /** Why a tunnel connection was refused: a stable word, logged as `reason`. */
-export type TunnelRefusal = 'no-certificate' | 'untrusted-certificate' | 'no-identity' | 'not-authorized';
+export type TunnelRefusal =
+  'no-certificate' | 'untrusted-certificate' | 'no-identity' | 'not-authorized' | 'other-replica';
 
 const REFUSAL_MESSAGES: Record<TunnelRefusal, string> = {
   'no-certificate': 'tunnel refused: no client certificate',
   'untrusted-certificate': 'tunnel refused: client certificate not signed by the Dockyard CA (or expired)',
   'no-identity': 'tunnel refused: client certificate carries no agent identity',
   'not-authorized': 'tunnel refused: host unknown or certificate revoked',
+  'other-replica': "tunnel refused: the host's shard is held by another replica (the agent redials)",
 };
+
+/** Refusals that are part of normal operation (sharded replicas), logged at info rather than warn. */
+const ROUTINE_REFUSALS: ReadonlySet<TunnelRefusal> = new Set(['other-replica']);
 
 /** Idle enrolment connections are dropped after this long (the API is a single request/response). */
 const ENROLMENT_IDLE_MS = 30_000;
@@ -133,10 +144,9 @@ export class AgentEndpointServer {
       return;
     }
     if ('refusal' in verdict) {
-      this.log.warn(
-        { remote, reason: verdict.refusal, detail: verdict.detail },
-        REFUSAL_MESSAGES[verdict.refusal],
-      );
+      const fields = { remote, reason: verdict.refusal, detail: verdict.detail };
+      if (ROUTINE_REFUSALS.has(verdict.refusal)) this.log.info(fields, REFUSAL_MESSAGES[verdict.refusal]);
+      else this.log.warn(fields, REFUSAL_MESSAGES[verdict.refusal]);
       socket.destroy();
       return;
     }
@@ -163,6 +173,9 @@ export class AgentEndpointServer {
     }
     const identity = agentIdentity(cert);
     if (!identity) return { refusal: 'no-identity', detail: cert.subject };
+    // Before authorize(): a replica without the host's shard need not ask anything.
+    if (this.options.serves && !this.options.serves(identity.hostName))
+      return { refusal: 'other-replica', detail: identity.hostName };
     if (!(await this.options.authorize(identity))) {
       return { refusal: 'not-authorized', detail: `${identity.hostName} serial ${identity.serial}` };
     }

@@ -125,14 +125,19 @@ let docker: FakeDocker;
 let controller: Controller;
 const agents: TunnelAgent[] = [];
 
-async function startController(): Promise<Controller> {
+/** `serves`: a sharded replica's check (does it hold the host's shard?), asked by the endpoint and the hub. */
+async function startController(
+  opts: { serves?: (host: string) => boolean; name?: string } = {},
+): Promise<Controller> {
   const changes: string[] = [];
   const tunnels: tls.TLSSocket[] = [];
   const refusals: string[] = [];
   const revokedSerials = new Set<string>();
-  const authorize = async (identity: AgentIdentity) => !revokedSerials.has(identity.serial);
+  const authorize = async (identity: AgentIdentity) =>
+    !revokedSerials.has(identity.serial) && (opts.serves?.(identity.hostName) ?? true);
+  const reasonOf = (obj: object) => (obj as { reason?: string }).reason;
   const hub = new TunnelHub({
-    socketDir: join(dir, 'hosts'),
+    socketDir: join(dir, opts.name ?? 'hosts'),
     heartbeatMs: () => HEARTBEAT_MS,
     authorize,
     onChange: (host) => changes.push(host),
@@ -142,11 +147,16 @@ async function startController(): Promise<Controller> {
     tls: () => ({ certPem: pki.server.certPem, keyPem: pki.server.keyPem, caPem: pki.ca.certPem }),
     enrolment: (_req, res) => res.end('enrolment here'),
     authorize,
+    ...(opts.serves ? { serves: opts.serves } : {}),
     onTunnel: (identity, socket) => {
       tunnels.push(socket);
       hub.attach(identity, socket);
     },
-    log: { info: () => {}, warn: (obj) => refusals.push(String((obj as { reason?: string }).reason)) },
+    log: {
+      // Routine refusals (another replica's host) are logged at info, the others at warn.
+      info: (obj) => void (reasonOf(obj) && refusals.push(`info:${reasonOf(obj)}`)),
+      warn: (obj) => refusals.push(String(reasonOf(obj))),
+    },
   });
   const { port } = await endpoint.start();
   return { endpoint, hub, port, changes, tunnels, refusals, revokedSerials };
@@ -195,6 +205,29 @@ async function startFreezableRelay(): Promise<{ port: number; freeze(): void; cl
     },
   };
 }
+/** A Service in front of replicas: each new connection goes to the next port in turn. */
+async function startRoundRobin(ports: number[]): Promise<{ port: number; close(): Promise<void> }> {
+  const open = new Set<net.Socket>();
+  let next = 0;
+  const server = net.createServer((client) => {
+    const upstream = net.connect(ports[next++ % ports.length]!, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      socket.on('error', () => {});
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => {
+      for (const socket of open) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dockyard-tunnel-'));
   docker = await startFakeDocker(dir);
@@ -570,6 +603,37 @@ describe('agent endpoint', () => {
       req.end();
     });
     expect(body).toBe('enrolment here');
+  });
+});
+
+describe('sharded replicas behind one Service', () => {
+  it("refuses an agent at the replica without its host's shard; it redials to the holder, and follows the shard when it moves", async () => {
+    let holderOfA: 'one' | 'two' = 'two';
+    const one = await startController({ name: 'one', serves: (host) => host === 'a' && holderOfA === 'one' });
+    const two = await startController({ name: 'two', serves: (host) => host === 'a' && holderOfA === 'two' });
+    // The first dial reaches replica one, which does not hold the shard.
+    const service = await startRoundRobin([one.port, two.port]);
+    try {
+      const [socketOne, socketTwo] = await Promise.all([one.hub.ensureHost('a'), two.hub.ensureHost('a')]);
+      startAgent(pki.agents.a, { endpoint: { host: '127.0.0.1', port: service.port } });
+      await vi.waitFor(() => expect(two.hub.state('a')?.connected).toBe(true), WAIT);
+      expect(one.refusals).toContain('info:other-replica');
+      expect(one.tunnels).toHaveLength(0);
+      expect((await call(socketTwo, { path: '/_ping' })).status).toBe(200);
+      expect((await call(socketOne, { path: '/_ping' })).status).toBe(503);
+      // The shard moves to replica one: two's heartbeat drops the tunnel, the agent lands on one.
+      holderOfA = 'one';
+      await vi.waitFor(() => expect(one.hub.state('a')?.connected).toBe(true), WAIT);
+      expect(two.hub.state('a')?.connected).toBe(false);
+      expect(two.tunnels[0]?.destroyed).toBe(true);
+      expect((await call(socketOne, { path: '/_ping' })).status).toBe(200);
+    } finally {
+      await service.close();
+      for (const replica of [one, two]) {
+        await replica.endpoint.close();
+        await replica.hub.close();
+      }
+    }
   });
 });
 

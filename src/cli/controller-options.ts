@@ -201,11 +201,6 @@ export function parseControllerArgs(
 export function controllerOptionsProblem(options: ControllerCommandOptions): string | undefined {
   if (options.shards > 1 && !options.leaderElect)
     return '--shards above 1 needs --leader-elect: the controllers that do not talk to Docker run on the leader';
-  if (options.shards > 1 && options.agentEndpoint)
-    return (
-      '--shards above 1 cannot serve edge agents yet (--agent-bind-address): an agent tunnel ends at ' +
-      "one replica, which may not hold its host's shard"
-    );
   return undefined;
 }
 
@@ -233,7 +228,8 @@ function shardsOption(): Option {
     'split the DockerHosts into n shards, each worked on by one replica at a time through its own ' +
       'Lease (beside the leader election Lease); the replicas share the shards evenly and take over ' +
       'those of a replica that stops renewing. Needs --leader-elect (DockerService and DockerComposeStack ' +
-      'run on the leader) and no --agent-bind-address. See docs/scale.md for when to shard',
+      'run on the leader). With --agent-bind-address every replica serves the agents of its own shards. ' +
+      'See docs/scale.md for when to shard',
   )
     .argParser(positiveInteger)
     .default(1);

@@ -465,7 +465,7 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
   private notConnectedOutcome(on: OnHost<T>, message: string): HostOutcome {
     const { obj, host, previous } = on;
     if (getCondition(host.status?.conditions, 'Ready')?.reason === Reason.AgentDisconnected)
-      return agentDisconnectedOutcome(host, previous);
+      return agentDisconnectedOutcome(host, previous, host.status?.agent?.lastSeenTime);
     const warming =
       isTrue(host.status?.conditions, 'Ready') &&
       warmupOutcome({
@@ -494,8 +494,13 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
     const message = errorMessage(f.err);
     if (isAgentDisconnectedError(f.err)) {
       // The tunnel dropped before the host's heartbeat said so: the same as a
-      // host already marked AgentDisconnected (the heartbeat follows at once).
-      return { ...agentDisconnectedOutcome(on.host, previous), requeueAfterMs: FAILURE_REQUEUE_MS };
+      // host already marked AgentDisconnected (the heartbeat follows at once),
+      // but without a time: while connected, the host's recorded last-seen
+      // time is only refreshed now and then, so it is not when the agent went.
+      return {
+        ...agentDisconnectedOutcome(on.host, previous, undefined),
+        requeueAfterMs: FAILURE_REQUEUE_MS,
+      };
     }
     if (isUnresponsiveHostError(f.err)) {
       // The daemon is hung, not this object's fault: report it like a host
@@ -803,8 +808,11 @@ export function ownerKeyFromEvent(attributes: Record<string, string>, kind: stri
  * no longer hold (the agent repairs drift on its own meanwhile), so it is
  * reported unknown since the agent was last seen, never as it was.
  */
-function agentDisconnectedOutcome(host: DockerHost, previous: HostStatusEntry | undefined): HostOutcome {
-  const since = host.status?.agent?.lastSeenTime;
+function agentDisconnectedOutcome(
+  host: DockerHost,
+  previous: HostStatusEntry | undefined,
+  since: string | undefined,
+): HostOutcome {
   const message = since
     ? `the agent is disconnected: state unknown since ${since}`
     : 'the agent is disconnected: state unknown';

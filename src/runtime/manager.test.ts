@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ReconcileContext, Request } from './controller.js';
 import { enqueueForObject } from './enqueue.js';
-import { Manager, type ManagerOptions } from './manager.js';
+import { everyReplica, Manager, type ManagerOptions } from './manager.js';
 import { captureLogger, deferred, FakeLeaseStore, FakeSource } from './test-support.js';
 
 class FakeInformer extends FakeSource {
@@ -369,5 +369,33 @@ describe('Manager HTTP servers', () => {
   it('rejects malformed bind addresses', async () => {
     const { mgr } = setup({ metricsBindAddress: 'nonsense' });
     await expect(mgr.start()).rejects.toThrow(/invalid bind address/);
+  });
+});
+
+describe('everyReplica', () => {
+  it('starts the runnable when the task runs and stops it once the task is aborted, not before', async () => {
+    const calls: string[] = [];
+    const task = everyReplica({
+      name: 'agent-endpoint',
+      start: async () => void calls.push('start'),
+      stop: async () => void calls.push('stop'),
+    });
+    const abort = new AbortController();
+    const run = task.run(abort.signal);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(task.name).toBe('agent-endpoint');
+    expect(calls).toEqual(['start']);
+    abort.abort();
+    await run;
+    expect(calls).toEqual(['start', 'stop']);
+  });
+
+  it('fails the task when the runnable cannot start (the manager then stops with the error)', async () => {
+    const task = everyReplica({
+      name: 'agent-endpoint',
+      start: () => Promise.reject(new Error('EADDRINUSE')),
+      stop: async () => {},
+    });
+    await expect(task.run(new AbortController().signal)).rejects.toThrow('EADDRINUSE');
   });
 });

@@ -89,6 +89,24 @@ export interface BackgroundTask {
   run(signal: AbortSignal): Promise<void>;
 }
 
+/**
+ * A LeaderRunnable that runs on every replica instead (sharded): started with
+ * the manager, stopped once its controllers have finished.
+ */
+export function everyReplica(runnable: LeaderRunnable): BackgroundTask {
+  return {
+    name: runnable.name,
+    run: async (signal) => {
+      await runnable.start();
+      if (!signal.aborted)
+        await new Promise<void>((resolve) =>
+          signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
+      await runnable.stop();
+    },
+  };
+}
+
 export interface ManagerExit {
   reason: ManagerExitReason;
   error?: unknown;

@@ -345,14 +345,27 @@ describe('helm chart charts/dockyard', () => {
       shards: 2,
       leaderElect: true,
     });
-    const refused: Array<[string, RegExp]> = [
-      ['leaderElection.enabled=false', /shards above 1 needs leader election/],
-      ['agent.enabled=true', /shards above 1 cannot serve edge agents/],
-    ];
-    for (const [value, error] of refused) {
-      const args = ['template', INSTALL_RELEASE, CHART_DIR, '--set', 'shards=2', '--set', value];
-      expect(await helmFails(args), value).toMatch(error);
-    }
+    const args = ['template', INSTALL_RELEASE, CHART_DIR, '--set', 'shards=2'];
+    expect(await helmFails([...args, '--set', 'leaderElection.enabled=false'])).toMatch(
+      /shards above 1 needs leader election/,
+    );
+    // Every replica serves the agents of its own shards, behind one Service with no session affinity.
+    const withAgents = await template(
+      '--set',
+      'shards=2',
+      '--set',
+      'agent.enabled=true',
+      '--set',
+      'agent.advertiseAddress=agents.example.com:9443',
+    );
+    const sharded = controllerArgs(withAgents);
+    expect(sharded).toMatchObject({ shards: 2, leaderElect: true });
+    expect(sharded.agentEndpoint?.advertise).toBe('agents.example.com:9443');
+    const agentService = withAgents.find(
+      (o) => o.kind === 'Service' && o.metadata.name.endsWith('-agent'),
+    ) as (K8sObject & { spec: { sessionAffinity?: string } }) | undefined;
+    expect(agentService?.spec).toBeDefined();
+    expect(agentService?.spec.sessionAffinity).toBeUndefined();
   });
 
   it('rejects bad values through values.schema.json', async () => {

@@ -291,15 +291,21 @@ describe('disconnected', () => {
     const noticedMs = Date.now() - cutAt;
     const lastSeen = agentStatus(down).lastSeenTime as string;
     expect(Date.parse(lastSeen)).toBeLessThanOrEqual(Date.now());
+    // The container may first say "state unknown" without a time (its Docker call failed
+    // before the host's heartbeat recorded the disconnection); then it names the host's last-seen time.
     const unknown = await kube.waitFor(
       'DockerContainer',
       NS,
       'sensor',
       (c) =>
-        condition(c, 'Ready')?.status === 'Unknown' && condition(c, 'Ready')?.reason === 'AgentDisconnected',
-      'Ready=Unknown (AgentDisconnected)',
+        condition(c, 'Ready')?.status === 'Unknown' &&
+        condition(c, 'Ready')?.reason === 'AgentDisconnected' &&
+        (condition(c, 'Ready')?.message ?? '').includes(lastSeen),
+      `Ready=Unknown (AgentDisconnected), unknown since ${lastSeen}`,
     );
-    expect(condition(unknown, 'Ready')?.message).toContain(lastSeen);
+    expect(condition(unknown, 'Ready')?.message).toBe(
+      `edge: the agent is disconnected: state unknown since ${lastSeen}`,
+    );
     // Nothing was stopped because the controller went away.
     expect(await dockerInNode(edge(), `inspect -f '{{.State.Running}} {{.Id}}' ${dockerName}`)).toBe(
       `true ${before.Id}\n`,

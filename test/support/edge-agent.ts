@@ -5,7 +5,8 @@
 
 import { execFileSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -234,4 +235,61 @@ export async function registerAgentHosts(opts: {
     ),
   );
   for (const node of nodes) node.reachThrough(`${opts.endpoint.socketDir}/${node.name}.sock`);
+}
+
+/**
+ * What a Kubernetes Service does in front of sharded replicas' agent
+ * endpoints, for replicas in the test process: one address the agents dial,
+ * each new connection relayed to one of the current backends at random
+ * (kube-proxy picks an endpoint per connection), a backend removed as its
+ * pod's endpoint would be. TLS passes through untouched.
+ */
+export interface AgentService {
+  /** host:port the agents dial (advertised in their bootstrap Secrets). */
+  advertise: string;
+  /** One more replica behind the Service: its own port and socket directory, the Service's address advertised. */
+  addReplica(): Promise<AgentEndpointSettings>;
+  removeReplica(settings: AgentEndpointSettings): void;
+  stop(): Promise<void>;
+}
+
+export async function startAgentService(opts: { gateway: string; namespace: string }): Promise<AgentService> {
+  const backends: number[] = [];
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
+    const port = backends[Math.floor(Math.random() * backends.length)];
+    if (port === undefined) return void client.destroy();
+    const upstream = connect(port, opts.gateway);
+    for (const socket of [client, upstream]) {
+      socket.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, opts.gateway, resolve));
+  const advertise = `${opts.gateway}:${port}`;
+  const dirs: string[] = [];
+  return {
+    advertise,
+    addReplica: async () => {
+      const settings = await agentEndpointFor(opts);
+      dirs.push(settings.socketDir);
+      backends.push(settings.bind.port);
+      return { ...settings, advertise };
+    },
+    removeReplica: (settings) => {
+      const i = backends.indexOf(settings.bind.port);
+      if (i >= 0) backends.splice(i, 1);
+    },
+    stop: async () => {
+      for (const socket of open) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+    },
+  };
 }

@@ -20,6 +20,7 @@ import {
 import { isNotFound } from '../../runtime/api-errors.js';
 import { NotOwnedError, type ShardGate } from '../../runtime/shard-gate.js';
 import type { Controller } from '../../runtime/controller.js';
+import { everyReplica } from '../../runtime/manager.js';
 import type { ManagedObject } from '../../managed/types.js';
 import { FINALIZER } from '../../managed/managed-reconciler.js';
 import { specOrMetadataChanged } from '../../runtime/predicates.js';
@@ -411,13 +412,16 @@ function shardedHosts(
   };
 }
 
-/** The edge agents' endpoint, run while leading, with its Secret cache and metrics. */
+/**
+ * The edge agents' endpoint with its Secret cache and metrics: run while
+ * leading, or sharded on every replica for the hosts of its own shards.
+ */
 function registerAgentHosts(
   deps: ControllerDeps,
   settings: AgentEndpointSettings,
   opts: { hosts: Informer<DockerHost>; onHostChange: (name: string) => void },
 ): AgentHosts {
-  const { kc, manager } = deps;
+  const { kc, manager, shards } = deps;
   const secrets = manager.createInformer<V1Secret>({
     resource: 'secrets (agent credentials)',
     listWatcher: credentialSecretListWatcher(kc, settings.namespace),
@@ -428,9 +432,11 @@ function registerAgentHosts(
     secrets,
     hosts: opts.hosts,
     onHostChange: opts.onHostChange,
+    ...(shards ? { owns: (hostName: string) => shards.owns(hostName) } : {}),
     logger: deps.logger,
   });
   agents.registerMetrics(manager.metrics.registry);
-  manager.addLeaderRunnable(agents);
+  if (shards) manager.addBackgroundTask(everyReplica(agents));
+  else manager.addLeaderRunnable(agents);
   return agents;
 }

@@ -1,9 +1,14 @@
 // The controller's side of the edge agents, put together: the CA, the one TLS
 // port (enrolment and tunnels, told apart by ALPN), the tunnel hub with a
-// local Docker socket per agent host, and the bootstrap Secrets. It runs only
-// while this replica leads (a LeaderRunnable): agents of a follower's
-// Service endpoint are refused and retry with backoff until they reach the
-// leader.
+// local Docker socket per agent host, and the bootstrap Secrets. Unsharded it
+// runs only while this replica leads (a LeaderRunnable): agents of a
+// follower's Service endpoint are refused and retry with backoff until they
+// reach the leader. Sharded (--shards) it runs on every replica, and each
+// admits the tunnels of its own shards' hosts only (`owns`): an agent that
+// reaches another replica is refused and redials until the Service sends it
+// to the right one; a tunnel whose shard moves away is dropped at the next
+// heartbeat's authorize, or at once when the DockerHost controller lets the
+// host go.
 //
 //   DockerHost reconcile ──prepare(host)──▶ AgentHosts ──▶ bootstrap Secret (ensure)
 //                                             │          └▶ TunnelHub.ensureHost → unix://<dir>/<host>.sock
@@ -35,6 +40,8 @@ export interface AgentHostsOptions {
   hosts: AgentCredentialStoreOptions['hosts'];
   /** A host's tunnel came or went: reconcile it now. Must only enqueue. */
   onHostChange: (hostName: string) => void;
+  /** Sharded: does this replica hold the host's shard? Absent: every host (the leader serves all). */
+  owns?: (hostName: string) => boolean;
   logger: Logger;
 }
 
@@ -111,6 +118,7 @@ export class AgentHosts implements AgentHostsPort, LeaderRunnable {
         log: (msg, fields) => log.info(fields, msg),
       }),
       authorize: (identity) => store.isAuthorized(identity),
+      ...(this.options.owns ? { serves: this.options.owns } : {}),
       onTunnel: (identity, socket) => this.hub.attach(identity, socket),
       log,
     });
@@ -118,13 +126,15 @@ export class AgentHosts implements AgentHostsPort, LeaderRunnable {
     return { store, endpoint };
   }
 
+  /** The hub asks at every heartbeat: still allowed, and (sharded) still this replica's host? */
   private async authorize(identity: Parameters<AgentCredentialStore['isAuthorized']>[0]): Promise<boolean> {
+    if (this.options.owns && !this.options.owns(identity.hostName)) return false;
     const running = await this.running;
     return running ? running.store.isAuthorized(identity) : false;
   }
 
   async prepare(host: DockerHost): Promise<AgentHostView> {
-    // Only the leader reconciles DockerHosts, so the first one to ask starts the endpoint.
+    // Only the leader (sharded: a shard's holder) reconciles DockerHosts, so the first one to ask starts the endpoint.
     this.running ??= this.build();
     const running = await this.running;
     const credentials = await running.store.ensure(host);
