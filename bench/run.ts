@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agent } from './scenarios/agent.js';
+import { composeParity } from './scenarios/compose-parity.js';
 import { convergence } from './scenarios/convergence.js';
 import { dashboard } from './scenarios/dashboard.js';
 import { drift } from './scenarios/drift.js';
@@ -28,6 +29,7 @@ import {
   type BenchOptions,
   type ControlPlaneScenarioName,
   type NodeScenarioName,
+  type StandaloneScenarioName,
   type ScenarioName,
 } from './support/options.js';
 import { scaleChart } from './support/scale-chart.js';
@@ -48,6 +50,7 @@ const log = (m: string) => console.log(`${new Date().toISOString().slice(11, 19)
 const GROUPS: Array<
   | { name: string; scenarios: NodeScenarioName[]; controlPlaneOnly?: false }
   | { name: string; scenarios: ControlPlaneScenarioName[]; controlPlaneOnly: true }
+  | { name: string; scenarios: StandaloneScenarioName[]; standalone: true }
 > = [
   // idle directly after convergence (the issue's "after convergence"); drift last: it restarts the controller.
   { name: 'containers', scenarios: ['convergence', 'idle', 'drift'] },
@@ -65,6 +68,8 @@ const GROUPS: Array<
   { name: 'latency', scenarios: ['latency'] },
   // hollow Docker hosts in this process: a control plane only, no Docker daemon or nodes.
   { name: 'scale', scenarios: ['scale'], controlPlaneOnly: true },
+  // a test file at full scale: it starts its own environment, as in `npm test`.
+  { name: 'compose-parity', scenarios: ['compose-parity'], standalone: true },
 ];
 
 const CONTROL_PLANE_RUNNERS: Record<
@@ -253,6 +258,10 @@ async function main(): Promise<number> {
     let images: BenchImages | undefined;
     for (const group of GROUPS) {
       if (!group.scenarios.some((s) => options.scenarios.includes(s))) continue;
+      if ('standalone' in group) {
+        await runScenario('compose-parity', () => composeParity(log), options, results, failures);
+        continue;
+      }
       if (group.controlPlaneOnly) {
         await runControlPlaneGroup(group, options, cleanup, results, failures);
         continue;

@@ -1,9 +1,9 @@
 // `npm test`: the whole suite, in the order a reviewer would run it by hand.
-// Lint and types first (cheap), then the cached local environment is prepared
+// Lint, format and types first (cheap, side by side), then the cached local environment is prepared
 // (control-plane binaries, Docker, images: slow only on a fresh machine), then
 // unit and integration tests, then a check that nothing was left running.
 // It ends with one plain summary line ("N passed, N failed, N skipped").
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 
 const started = Date.now();
@@ -20,6 +20,37 @@ function step(title, command, args) {
   return res.status === 0;
 }
 
+/**
+ * Steps that only read the tree, side by side (two cores: lint and format
+ * beside the type checks). Each one's output is printed whole when it ends,
+ * so their lines do not interleave.
+ */
+async function checksAtOnce(steps) {
+  const t0 = Date.now();
+  const results = await Promise.all(
+    steps.map(
+      ([title, command, args]) =>
+        new Promise((resolve) => {
+          const started = Date.now();
+          const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+          let output = '';
+          child.stdout.on('data', (chunk) => (output += chunk));
+          child.stderr.on('data', (chunk) => (output += chunk));
+          child.on('close', (code, signal) => {
+            const seconds = ((Date.now() - started) / 1000).toFixed(1);
+            console.log(`\n=== ${title}: ${command} ${args.join(' ')}\n${output.trimEnd()}`);
+            console.log(
+              `=== ${title}: ${code === 0 ? 'ok' : `FAILED (exit ${code ?? signal})`} in ${seconds} s`,
+            );
+            resolve(code === 0);
+          });
+        }),
+    ),
+  );
+  console.log(`=== static checks: ${((Date.now() - t0) / 1000).toFixed(1)} s side by side`);
+  return results.every(Boolean);
+}
+
 function summary() {
   try {
     const json = JSON.parse(readFileSync(resultsFile, 'utf8'));
@@ -34,9 +65,12 @@ function summary() {
 }
 
 const onlyUnit = process.argv.includes('--unit');
-let ok = step('lint', 'npx', ['eslint', '.']) && step('format', 'npx', ['prettier', '--check', '.']);
-ok = step('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']) && ok;
-ok = step('typecheck (dashboard, browser)', 'npx', ['tsc', '-p', 'tsconfig.web.json']) && ok;
+let ok = await checksAtOnce([
+  ['lint', 'npx', ['eslint', '.']],
+  ['format', 'npx', ['prettier', '--check', '.']],
+  ['typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']],
+  ['typecheck (dashboard, browser)', 'npx', ['tsc', '-p', 'tsconfig.web.json']],
+]);
 if (ok && !onlyUnit) ok = step('prepare local environment', 'npx', ['tsx', 'scripts/prepare-env.ts']);
 
 rmSync(resultsFile, { force: true });

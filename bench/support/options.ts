@@ -15,13 +15,17 @@ export const SCENARIOS = [
   'signatures',
   'latency',
   'scale',
+  'compose-parity',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Scenarios on hollow Docker hosts: a control plane only, no Docker daemon or nodes (bench/run.ts). */
 export const CONTROL_PLANE_SCENARIOS = ['scale'] as const satisfies readonly ScenarioName[];
 export type ControlPlaneScenarioName = (typeof CONTROL_PLANE_SCENARIOS)[number];
-export type NodeScenarioName = Exclude<ScenarioName, ControlPlaneScenarioName>;
+/** Scenarios that bring up their own environment (a test file run at full scale, bench/scenarios/compose-parity.ts). */
+export const STANDALONE_SCENARIOS = ['compose-parity'] as const satisfies readonly ScenarioName[];
+export type StandaloneScenarioName = (typeof STANDALONE_SCENARIOS)[number];
+export type NodeScenarioName = Exclude<ScenarioName, ControlPlaneScenarioName | StandaloneScenarioName>;
 
 /** The controller's own default (--max-concurrent-reconciles, src/cli/controller-options.ts). */
 export const CONTROLLER_DEFAULT_WORKERS = 4;

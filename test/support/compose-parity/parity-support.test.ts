@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dependencyOrder, sortableTime, type Observation } from './compare.js';
-import { CORPUS_DIR } from './corpus.js';
+import { coveringSubset, projectFeatures } from './cover.js';
+import { CORPUS_DIR, readCorpus } from './corpus.js';
 import { explain, parseDifferences, readDifferences } from './differences.js';
 import { normaliseSide, type NormaliseContext } from './normalise.js';
 import { runScheduled } from './scheduler.js';
@@ -275,5 +276,38 @@ describe('scheduler', () => {
     expect([...results.keys()].sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(log).toEqual([]);
     expect(peak).toBe(2);
+  });
+});
+
+describe("npm test's part of the corpus", () => {
+  const corpus = readCorpus();
+  const rows = readDifferences(join(CORPUS_DIR, 'DIFFERENCES.md'));
+  const subset = coveringSubset(corpus, { corpusDir: CORPUS_DIR, rows });
+  const features = (entries: typeof corpus) =>
+    new Set(entries.flatMap((e) => [...projectFeatures(e, join(CORPUS_DIR, e.dir))]));
+
+  it('exercises every feature the whole corpus does, with fewer projects', () => {
+    const all = features(corpus);
+    const covered = features(subset);
+    expect([...all].filter((f) => !covered.has(f))).toEqual([]);
+    expect(all.size).toBeGreaterThan(150);
+    expect(subset.length).toBeLessThan(corpus.length);
+  });
+
+  it('keeps a project of every DIFFERENCES.md row', () => {
+    const dirs = new Set(subset.map((e) => e.dir));
+    for (const row of rows)
+      expect(
+        row.projects?.some((p) => dirs.has(p)),
+        row.pattern,
+      ).toBe(true);
+  });
+
+  it('reads key paths with user names generalised, list item shapes and behaviour-choosing values', () => {
+    const vpn = projectFeatures({ dir: '04-vpn-sidecar' }, join(CORPUS_DIR, '04-vpn-sidecar'));
+    expect(vpn).toContain('services.*.cap_add[]=scalar');
+    expect(vpn).toContain('services.*.network_mode=service');
+    expect(vpn).toContain('services.*.sysctls[]=scalar');
+    expect([...vpn].some((f) => f.startsWith('services.vpn'))).toBe(false);
   });
 });
