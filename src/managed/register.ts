@@ -74,7 +74,14 @@ export function registerManagedController<T extends ManagedObject>(opts: {
     ...(deps.syncPeriodMs !== undefined ? { resyncPeriodMs: deps.syncPeriodMs } : {}),
   });
   const metrics = managedMetrics(manager.metrics.registry);
-  metrics.trackObjects(kind.kind, () => objects.list());
+  // Sharded, each replica counts the objects whose own key's shard it holds
+  // (their "home", host-shards.ts): a sum over the replicas counts each once.
+  const shards = deps.shards;
+  metrics.trackObjects(kind.kind, () =>
+    shards
+      ? objects.list().filter((o) => shards.owns(`${o.metadata.namespace ?? ''}/${o.metadata.name}`))
+      : objects.list(),
+  );
   const reconciler = buildReconciler({
     deps,
     kind,

@@ -52,6 +52,13 @@ const held = (r: RunningDockyard) => r.shards?.heldShards() ?? [];
 const connected = (r: RunningDockyard, host: string) =>
   r.controllers.hostRuntime.connection(host) !== undefined;
 
+/** dockyard_managed_objects of `kind` on one replica, over every phase. */
+async function managedObjects(r: RunningDockyard, kind: string): Promise<number> {
+  const gauge = r.manager.metrics.registry.getSingleMetric('dockyard_managed_objects');
+  const values = (await gauge?.get())?.values ?? [];
+  return values.filter((v) => v.labels.kind === kind).reduce((sum, v) => sum + v.value, 0);
+}
+
 async function containersNamed(node: string, name: string): Promise<string[]> {
   const list = await lab
     .node(node)
@@ -93,6 +100,9 @@ describe('sharding over two replicas', () => {
       await kube.waitFor('DockerContainer', NS, `web-${node}`, isReady, 'Ready');
       expect(await containersNamed(node, `${NS}.web-${node}`)).toHaveLength(1);
     }
+    // Each replica counts the objects of its own shards: over both, each container once.
+    const counted = await Promise.all([world.dockyard, b!].map((r) => managedObjects(r, 'DockerContainer')));
+    expect(counted.reduce((sum, n) => sum + n, 0)).toBe(2);
   });
 
   it('reconciles an object placed on both nodes from both replicas, without their writes fighting', async () => {
