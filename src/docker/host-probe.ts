@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { DockerHostStatus } from '../crds/dockerhost.js';
+import { loopClock } from './loop-clock.js';
 
 export interface HostFacts {
   engine: NonNullable<DockerHostStatus['engine']>;
@@ -59,8 +60,12 @@ export function hostFacts(
  */
 export async function probeHost(api: Dockerode, timeoutMs: number): Promise<HostFacts> {
   // The heartbeat has its own short deadline (a hung daemon must turn
-  // NotReady quickly); other requests keep the pool's longer timeout.
-  const abortSignal = AbortSignal.timeout(timeoutMs);
+  // NotReady quickly); other requests keep the pool's longer timeout. The
+  // deadline is in usable time (loop-clock.ts): a wall-clock one expired for
+  // the controller's own event-loop lag, so a saturated controller (1,000
+  // hosts converging on 2 cores) declared healthy hosts Unreachable, and the
+  // status writes of every object on them added to the load that caused it.
+  const abortSignal = loopClock.timeout(timeoutMs);
   // dockerode passes `abortSignal` through to the request; its typings omit it here.
   const withSignal = api as unknown as {
     ping(o: { abortSignal: AbortSignal }): Promise<unknown>;
