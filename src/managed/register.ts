@@ -25,6 +25,38 @@ export interface ManagedControllerHandle<T extends ManagedObject> {
 }
 
 const DOCKER_NAME_INDEX = 'dockerName';
+const HOST_CANDIDATES_INDEX = 'hostCandidates';
+/** The index value of objects with a hostSelector: any host may come to match it (not a valid host name). */
+const ANY_HOST = '*';
+
+/**
+ * Every object that is or may be placed on a host, from an index: a scan of
+ * every object per host change costs hosts × objects when a fleet's hosts
+ * change at once (10^7 checks at 1,000 hosts and 10,000 objects).
+ */
+function objectsOnHost<T extends ManagedObject>(objects: Informer<T>): (host: string) => Request[] {
+  objects.addIndexer(HOST_CANDIDATES_INDEX, hostCandidates);
+  return (host) => {
+    const found = new Map<string, Request>();
+    for (const o of [
+      ...objects.byIndex(HOST_CANDIDATES_INDEX, host),
+      ...objects.byIndex(HOST_CANDIDATES_INDEX, ANY_HOST),
+    ])
+      found.set(`${o.metadata.namespace ?? ''}/${o.metadata.name}`, {
+        namespace: o.metadata.namespace ?? '',
+        name: o.metadata.name,
+      });
+    return [...found.values()];
+  };
+}
+
+/** The hosts an object is or may be placed on: its hostName, the hosts its status lists, any host for a selector. */
+export function hostCandidates(o: ManagedObject): string[] {
+  const hosts = new Set<string>(o.status?.hosts?.map((h) => h.name) ?? []);
+  if (o.spec.hostName) hosts.add(o.spec.hostName);
+  if (o.spec.hostSelector !== undefined) hosts.add(ANY_HOST);
+  return [...hosts];
+}
 
 /** A managed kind's controller name: its metrics' `controller` label, Event reporter and field manager. */
 export function managedControllerName(kind: string): string {
@@ -102,17 +134,7 @@ export function registerManagedController<T extends ManagedObject>(opts: {
   });
   // Our own status writes must not wake the object again (see specOrMetadataChanged).
   controller.watch(objects, enqueueForObject(), { updatePredicate: specOrMetadataChanged });
-  // Every object that is or may be placed on a host.
-  const onHost = (name: string): Request[] =>
-    objects
-      .list()
-      .filter(
-        (o) =>
-          o.spec.hostSelector !== undefined ||
-          o.spec.hostName === name ||
-          o.status?.hosts?.some((h) => h.name === name),
-      )
-      .map((o): Request => ({ namespace: o.metadata.namespace ?? '', name: o.metadata.name }));
+  const onHost = objectsOnHost(objects);
   // A host's readiness, labels or policy changed (not its heartbeat's container counts).
   controller.watch(
     hosts,
