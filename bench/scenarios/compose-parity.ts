@@ -16,61 +16,27 @@ const TEST_FILE = 'test/integration/compose-parity.test.ts';
 /** The test's own bound is 15 min for the corpus plus its lab start; a stuck run fails here, named. */
 const RUN_DEADLINE_MS = 30 * 60_000;
 
-/** The figures of the test's `[compose-parity] …` summary line. */
-export interface ParitySummary {
-  projects: number;
-  corpus: number;
-  values: number;
-  keys: number;
-  documented: number;
-  undocumented: number;
-  stale: number;
-  keysBelowBar: number;
-  corpusSeconds: number;
-  labSeconds: number;
-}
+/** The figures of the test's `[compose-parity] …` summary line, in the order it prints them. */
+const FIELDS = [
+  'projects',
+  'corpus',
+  'values',
+  'keys',
+  'documented',
+  'undocumented',
+  'stale',
+  'keysBelowBar',
+  'corpusSeconds',
+  'labSeconds',
+] as const;
+export type ParitySummary = Record<(typeof FIELDS)[number], number>;
 
 const SUMMARY =
   /\[compose-parity\] (\d+) of (\d+) projects, (\d+) values over (\d+) keys; (\d+) documented differences, (\d+) undocumented, (\d+) stale rows, (\d+) keys below their bar; (\d+) s for the corpus after (\d+) s of lab start/;
 
 export function parseParitySummary(output: string): ParitySummary | undefined {
   const m = SUMMARY.exec(output);
-  if (!m) return undefined;
-  const [
-    projects,
-    corpus,
-    values,
-    keys,
-    documented,
-    undocumented,
-    stale,
-    keysBelowBar,
-    corpusSeconds,
-    labSeconds,
-  ] = m.slice(1).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  return {
-    projects,
-    corpus,
-    values,
-    keys,
-    documented,
-    undocumented,
-    stale,
-    keysBelowBar,
-    corpusSeconds,
-    labSeconds,
-  };
+  return m ? (Object.fromEntries(FIELDS.map((f, i) => [f, Number(m[i + 1])])) as ParitySummary) : undefined;
 }
 
 export function parityRows(s: ParitySummary, passed: boolean): Row[] {

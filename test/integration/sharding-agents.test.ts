@@ -4,7 +4,7 @@ import type { AgentEndpointSettings } from '../../src/managed/controller-deps.js
 import { waitFor } from '../../src/localenv/process.js';
 import { shardOf } from '../../src/runtime/shards.js';
 import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from '../support/control-plane.js';
-import { startDockyard, type ReplicaOptions, type RunningDockyard } from '../support/dockyard.js';
+import { shardReplica, startDockyard, type RunningDockyard } from '../support/dockyard.js';
 import {
   dockerInNode,
   labGateway,
@@ -27,14 +27,7 @@ import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
 const NS = 'shard-agents';
 const SHARDS = 2;
 const NODES = ['n1', 'n2'] as const;
-/** Shorter Lease timing than the defaults (as sharding.test.ts): a loaded CI machine still renews in time. */
-const TIMING = { leaseDurationMs: 10_000, renewDeadlineMs: 8_000, retryPeriodMs: 500 };
-const replica = (identity: string): ReplicaOptions => ({
-  identity,
-  shards: SHARDS,
-  namespace: NS,
-  timing: TIMING,
-});
+const replica = (identity: string) => shardReplica(identity, { shards: SHARDS, namespace: NS });
 
 interface Replica {
   name: string;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/localenv/process.js';
 import { shardOf } from '../../src/runtime/shards.js';
-import { startDockyard, type ReplicaOptions, type RunningDockyard } from '../support/dockyard.js';
+import { shardReplica, startDockyard, TEST_SHARD_TIMING, type RunningDockyard } from '../support/dockyard.js';
 import { isReady, type Kube } from '../support/kube.js';
 import type { Lab } from '../support/lab.js';
 import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world.js';
@@ -20,17 +20,7 @@ let kube: Kube;
 let b: RunningDockyard | undefined;
 const NS = 'shards';
 const SHARDS = 2;
-/**
- * Shorter Lease timing than the defaults (15 s / 10 s / 2 s), with a renew
- * deadline that a loaded CI machine still meets (a miss fences the replica).
- */
-const TIMING = { leaseDurationMs: 10_000, renewDeadlineMs: 8_000, retryPeriodMs: 500 };
-const replica = (identity: string): ReplicaOptions => ({
-  identity,
-  shards: SHARDS,
-  namespace: NS,
-  timing: TIMING,
-});
+const replica = (identity: string) => shardReplica(identity, { shards: SHARDS, namespace: NS });
 
 beforeAll(async () => {
   world = await startWorld({
@@ -144,7 +134,7 @@ describe('sharding over two replicas', () => {
     await b!.stop();
     b = undefined;
     await waitFor(async () => (held(a).length === SHARDS ? true : undefined), {
-      timeoutMs: TIMING.leaseDurationMs + 10_000,
+      timeoutMs: TEST_SHARD_TIMING.leaseDurationMs + 10_000,
       what: 'the remaining replica to hold both shards',
     });
     await waitFor(async () => (connected(a, moved) ? true : undefined), {

@@ -30,6 +30,21 @@ export interface ReplicaOptions {
 }
 
 /**
+ * Shorter Lease timing than the defaults (15 s / 10 s / 2 s) for sharded test
+ * replicas, with a renew deadline a loaded CI machine still meets (a miss
+ * fences the replica).
+ */
+export const TEST_SHARD_TIMING = { leaseDurationMs: 10_000, renewDeadlineMs: 8_000, retryPeriodMs: 500 };
+
+/** One of `shards` sharded replicas with its Leases in `namespace`, on the test timing. */
+export const shardReplica = (identity: string, o: { shards: number; namespace: string }): ReplicaOptions => ({
+  identity,
+  shards: o.shards,
+  namespace: o.namespace,
+  timing: TEST_SHARD_TIMING,
+});
+
+/**
  * Runs Dockyard's controllers in the test process against the real control
  * plane: the same wiring as `dockyard controller`, without leader election,
  * with probes and metrics on ephemeral ports.
