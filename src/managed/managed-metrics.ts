@@ -17,8 +17,7 @@ export function managedMetrics(registry: Registry): ManagedMetrics {
   const registers = [registry];
   new Gauge({
     name: 'dockyard_managed_objects',
-    help:
-      'Dockyard objects by kind and summary phase (with --shards: those whose own namespace/name falls in a shard this replica holds, so a sum over the replicas counts each once)',
+    help: 'Dockyard objects by kind and summary phase (with --shards: those whose own namespace/name falls in a shard this replica holds, so a sum over the replicas counts each once)',
     labelNames: ['kind', 'phase'] as const,
     registers,
     collect() {
