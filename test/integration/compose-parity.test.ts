@@ -47,7 +47,7 @@ import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world
 //
 // `npm test` runs the projects that together exercise every feature of the
 // corpus (test/support/compose-parity/cover.ts: every Compose key path, syntax
-// form, behaviour-choosing value, loading feature and DIFFERENCES.md row), 27
+// form, behaviour-choosing value, loading feature and DIFFERENCES.md row), 29
 // of 47 when written; COMPOSE_PARITY_FULL=1 (and `npm run bench --
 // --scenarios=compose-parity`) runs the whole corpus.
 // COMPOSE_PARITY_ONLY=01-webapp-postgres,02-reverse-proxy runs only those

@@ -13,13 +13,14 @@
 //     keys and anchors, !reset/!override tags, a .env file;
 //   - how the project is run (several -f files, profiles, variables,
 //     privileged, external objects);
-//   - each DIFFERENCES.md row (one of the projects it names).
+//   - each DIFFERENCES.md row (one of the projects it names);
+// except in services the lab's engine refuses (their keys are never compared).
 // A greedy set cover then picks projects in corpus order of most new
 // features first, until every feature of the corpus is covered.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocument, isMap, isScalar, isSeq, type Node } from 'yaml';
+import { parseDocument, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
 import type { CorpusEntry } from './corpus.js';
 import type { DifferenceRow } from './differences.js';
 
@@ -109,12 +110,51 @@ function walk(node: Node | null | undefined, path: string, parentKey: string, ou
   }
 }
 
+/**
+ * Keys that make Dockyard refuse a service on the lab's Engine 20.10
+ * (UnsupportedByEngine; DIFFERENCES.md row `project.up`): such a service
+ * never runs, so its other keys are never compared and count for nothing.
+ */
+const KEYS_REFUSED_BY_THE_LAB_ENGINE = [['healthcheck', 'start_interval']];
+
+/** The services `service` depends on (depends_on as a list or a map). */
+function dependencies(doc: Document, service: string): string[] {
+  const deps = doc.getIn(['services', service, 'depends_on']);
+  if (isSeq(deps)) return deps.items.flatMap((i) => (isScalar(i) ? [String(i.value)] : []));
+  if (isMap(deps)) return deps.items.flatMap((p) => (isScalar(p.key) ? [String(p.key.value)] : []));
+  return [];
+}
+
+/**
+ * The document without the services the lab's engine refuses and those that
+ * depend on them (they stay down too); each refusal is a feature of its own.
+ */
+function withoutRefusedServices(doc: Document, out: Set<string>): Node {
+  const services = doc.get('services');
+  if (!isMap(services)) return doc.contents as Node;
+  const names = services.items.flatMap((p) => (isScalar(p.key) ? [String(p.key.value)] : []));
+  const down = new Set<string>();
+  for (const name of names)
+    for (const path of KEYS_REFUSED_BY_THE_LAB_ENGINE)
+      if (doc.hasIn(['services', name, ...path])) {
+        out.add(`service refused by the lab's engine: ${path.join('.')}`);
+        down.add(name);
+      }
+  for (let grew = down.size > 0; grew;) {
+    grew = false;
+    for (const name of names)
+      if (!down.has(name) && dependencies(doc, name).some((d) => down.has(d))) grew = Boolean(down.add(name));
+  }
+  for (const name of down) doc.deleteIn(['services', name]);
+  return doc.contents as Node;
+}
+
 /** The features one project exercises (file comment). */
 export function projectFeatures(entry: CorpusEntry, projectDir: string): Set<string> {
   const out = new Set<string>();
   for (const file of yamlFiles(projectDir)) {
     const text = readFileSync(file, 'utf8');
-    walk(parseDocument(text, { merge: false }).contents as Node, '', '', out);
+    walk(withoutRefusedServices(parseDocument(text, { merge: false }), out), '', '', out);
     for (const [form, pattern] of INTERPOLATIONS) if (pattern.test(text)) out.add(`interpolation ${form}`);
     if (/^\s*<<:/m.test(text)) out.add('yaml merge key');
     if (/&\w+/.test(text)) out.add('yaml anchor');
