@@ -7,7 +7,7 @@ import type { Controller, ControllerLanes } from '../runtime/controller.js';
 import { specOrMetadataChanged } from '../runtime/predicates.js';
 import type { Informer } from '../runtime/informer.js';
 import { customResourceListWatcher } from '../runtime/kube-list-watcher.js';
-import type { Request } from '../runtime/object-key.js';
+import { objectKey, requestFor, requestKey, type Request } from '../runtime/object-key.js';
 import type { ShardGate } from '../runtime/shard-gate.js';
 import { DEFAULT_RECONCILES_PER_HOST, HostSlots, singleHostOf } from './host-lanes.js';
 import { hostPlacementChanged } from './host-predicate.js';
@@ -41,11 +41,10 @@ function objectsOnHost<T extends ManagedObject>(objects: Informer<T>): (host: st
     for (const o of [
       ...objects.byIndex(HOST_CANDIDATES_INDEX, host),
       ...objects.byIndex(HOST_CANDIDATES_INDEX, ANY_HOST),
-    ])
-      found.set(`${o.metadata.namespace ?? ''}/${o.metadata.name}`, {
-        namespace: o.metadata.namespace ?? '',
-        name: o.metadata.name,
-      });
+    ]) {
+      const req = requestFor(o);
+      if (req) found.set(requestKey(req), req);
+    }
     return [...found.values()];
   };
 }
@@ -110,9 +109,7 @@ export function registerManagedController<T extends ManagedObject>(opts: {
   // (their "home", host-shards.ts): a sum over the replicas counts each once.
   const shards = deps.shards;
   metrics.trackObjects(kind.kind, () =>
-    shards
-      ? objects.list().filter((o) => shards.owns(`${o.metadata.namespace ?? ''}/${o.metadata.name}`))
-      : objects.list(),
+    shards ? objects.list().filter((o) => shards.owns(objectKey(o) ?? '')) : objects.list(),
   );
   const reconciler = buildReconciler({
     deps,

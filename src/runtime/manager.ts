@@ -25,6 +25,7 @@
 //   3. pending Events are flushed, informers stop
 //   4. the HTTP servers close
 
+import { once } from 'node:events';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
@@ -98,10 +99,7 @@ export function everyReplica(runnable: LeaderRunnable): BackgroundTask {
     name: runnable.name,
     run: async (signal) => {
       await runnable.start();
-      if (!signal.aborted)
-        await new Promise<void>((resolve) =>
-          signal.addEventListener('abort', () => resolve(), { once: true }),
-        );
+      if (!signal.aborted) await once(signal, 'abort');
       await runnable.stop();
     },
   };
