@@ -83,7 +83,11 @@ export class HollowFleet {
     this.http = createHttpServer((req, res) => void this.handle(req, res));
     // Event streams stay open as long as the client wants.
     this.http.requestTimeout = 0;
-    this.http.keepAliveTimeout = 30_000;
+    // dockerd's http.Server sets only a ReadHeaderTimeout, no IdleTimeout:
+    // an idle keep-alive connection stays open until the client closes it.
+    // An idle timeout here (it was 30 s) closed sockets a lagging controller
+    // was about to reuse, a failure the daemons being imitated do not cause.
+    this.http.keepAliveTimeout = 0;
   }
 
   get hosts(): HollowHost[] {

@@ -4,6 +4,7 @@ import Dockerode from 'dockerode';
 import { noopDockerMetrics, type DockerMetrics } from './docker-metrics.js';
 import { dockerOptions, parseEndpoint, type TlsMaterial } from './endpoint.js';
 import { instrumentClient } from './instrument.js';
+import { retryResetsOnReusedSockets } from './keep-alive.js';
 import { ResponsivenessGuard, type ResponsivenessOptions } from './responsiveness.js';
 
 /** A live connection to one DockerHost. */
@@ -79,6 +80,8 @@ export class ConnectionPool {
     const parsed = parseEndpoint(endpoint);
     const api = instrumentClient(new Dockerode(dockerOptions(parsed, tls, timeoutMs)), host, this.metrics);
     const stream = new Dockerode(dockerOptions(parsed, tls, 0));
+    retryResetsOnReusedSockets(api.modem);
+    retryResetsOnReusedSockets(stream.modem);
     // The ping goes through the stream client (no socket timeout of its own,
     // not guarded) with its own deadline.
     const pinger = stream as unknown as { ping(o: { abortSignal: AbortSignal }): Promise<unknown> };

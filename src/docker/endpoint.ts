@@ -1,5 +1,7 @@
-import { Agent as HttpsAgent } from 'node:https';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type Dockerode from 'dockerode';
+import { keepAliveHttpAgent, keepAliveHttpsAgent } from './keep-alive.js';
 
 export type Endpoint =
   { protocol: 'unix'; socketPath: string } | { protocol: 'tcp'; host: string; port: number };
@@ -28,7 +30,9 @@ export interface TlsMaterial {
 /**
  * dockerode options for an endpoint. `timeoutMs` bounds every request so a
  * slow host never blocks others; streaming clients (events, pull progress)
- * pass 0 because the timeout is a socket idle timeout.
+ * pass 0 because the timeout is a socket idle timeout. Each client gets its
+ * own keep-alive agent (keep-alive.ts), whose errors tell a reset reused
+ * socket apart.
  */
 export function dockerOptions(
   endpoint: Endpoint,
@@ -36,8 +40,16 @@ export function dockerOptions(
   timeoutMs: number,
 ): DockerClientOptions {
   const timeout = timeoutMs > 0 ? { timeout: timeoutMs } : {};
-  if (endpoint.protocol === 'unix') return { socketPath: endpoint.socketPath, ...timeout };
-  if (!tls) return { protocol: 'http', host: endpoint.host, port: endpoint.port, ...timeout };
+  if (endpoint.protocol === 'unix')
+    return { socketPath: endpoint.socketPath, agent: keepAliveHttpAgent(), ...timeout };
+  if (!tls)
+    return {
+      protocol: 'http',
+      host: endpoint.host,
+      port: endpoint.port,
+      agent: keepAliveHttpAgent(),
+      ...timeout,
+    };
   return {
     protocol: 'https',
     host: endpoint.host,
@@ -45,21 +57,15 @@ export function dockerOptions(
     ca: tls.ca,
     cert: tls.cert,
     key: tls.key,
-    ...(tls.serverName ? { agent: serverNameAgent(tls.serverName) } : {}),
+    // docker-modem passes no `servername` to the TLS handshake, so Node would
+    // send no SNI for an IP endpoint and verify the certificate against the
+    // endpoint's host. An agent's options win over the request's: with
+    // `servername` set there, the handshake sends it as SNI and checks the
+    // daemon's certificate against it.
+    agent: keepAliveHttpsAgent(tls.serverName ? { servername: tls.serverName } : {}),
     ...timeout,
   };
 }
 
-/**
- * docker-modem passes no `servername` to the TLS handshake, so Node would send
- * no SNI for an IP endpoint and verify the certificate against the endpoint's
- * host. An agent's options win over the request's: with `servername` set
- * there, the handshake sends it as SNI and checks the daemon's certificate
- * against it (Node verifies against `servername` when one is given).
- */
-function serverNameAgent(serverName: string): HttpsAgent {
-  return new HttpsAgent({ servername: serverName });
-}
-
-/** Docker options plus what docker-modem accepts but @types/dockerode does not list. */
-export type DockerClientOptions = Dockerode.DockerOptions & { agent?: HttpsAgent };
+/** Docker options plus what docker-modem accepts but @types/dockerode does not list: its agent. */
+export type DockerClientOptions = Dockerode.DockerOptions & { agent?: HttpAgent | HttpsAgent };

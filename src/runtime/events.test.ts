@@ -8,6 +8,7 @@ import {
 } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { FakeEventRecorder, KubeEventRecorder, truncateNote, withRelated, type EventsApi } from './events.js';
+import { EventWrites } from './event-writes.js';
 import { captureLogger, deferred } from './test-support.js';
 
 const container: KubernetesObject = {
@@ -176,6 +177,8 @@ describe('KubeEventRecorder', () => {
     const stop = new AbortController();
     const rec = new KubeEventRecorder({ api, controller: 'container', writesStop: stop.signal });
     for (let i = 0; i < 3; i++) rec.event(container, 'Normal', 'Started', 'Start', 'started');
+    await new Promise((resolve) => setImmediate(resolve)); // the write starts when its slot is given
+    expect(calls).toHaveLength(1);
     stop.abort(); // while the create is in flight
     rec.event(container, 'Warning', 'Failed', 'Start', 'after the loss');
     slow.resolve();
@@ -266,5 +269,66 @@ describe('FakeEventRecorder', () => {
     const rec = new FakeEventRecorder();
     rec.event(container, 'Normal', 'Created', 'Create', 'created container abc');
     expect(rec.events).toEqual(['Normal Created Create web: created container abc']);
+  });
+});
+
+describe('KubeEventRecorder with shared, bounded writes', () => {
+  const objectNamed = (name: string): KubernetesObject => ({
+    ...container,
+    metadata: { ...container.metadata, name, uid: `uid-${name}` },
+  });
+
+  it('keeps at most maxInFlight writes going over all recorders, and stamps each Event with when it happened', async () => {
+    const gate = deferred<void>();
+    let inFlight = 0;
+    let peak = 0;
+    const { api, calls } = fakeApi({
+      create: async () => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await gate.promise;
+        inFlight--;
+      },
+    });
+    const writes = new EventWrites({ maxInFlight: 2 });
+    const clock = { t: Date.UTC(2025, 0, 1) };
+    const recorders = ['container', 'image'].map(
+      (controller) => new KubeEventRecorder({ api, controller, writes, now: () => clock.t }),
+    );
+    for (let i = 0; i < 6; i++)
+      recorders[i % 2]?.event(objectNamed(`c${i}`), 'Normal', 'Created', 'Create', 'ok');
+    const recordedAt = clock.t;
+    clock.t += 60_000;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toHaveLength(2);
+    expect(writes.queued).toBe(4);
+    gate.resolve();
+    await Promise.all(recorders.map((r) => r.flush()));
+    expect(calls).toHaveLength(6);
+    expect(peak).toBe(2);
+    for (const call of calls) {
+      if (call.op !== 'create') throw new Error('expected creates only');
+      expect(new Date(String(call.body.eventTime)).getTime()).toBe(recordedAt);
+    }
+  });
+
+  it('drops what does not fit in the queue, counts it, and starts a fresh Event for the next occurrence', async () => {
+    const gate = deferred<void>();
+    const { api, calls } = fakeApi({ create: () => gate.promise });
+    let dropped = 0;
+    const writes = new EventWrites({ maxInFlight: 1, maxQueued: 1, onDropped: () => dropped++ });
+    const rec = new KubeEventRecorder({ api, controller: 'container', writes });
+    rec.event(objectNamed('a'), 'Normal', 'Created', 'Create', 'ok'); // in flight
+    rec.event(objectNamed('b'), 'Normal', 'Created', 'Create', 'ok'); // queued
+    rec.event(objectNamed('c'), 'Normal', 'Created', 'Create', 'ok'); // dropped
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(dropped).toBe(1);
+    gate.resolve();
+    await rec.flush();
+    expect(calls.map((c) => (c.op === 'create' ? c.body.regarding?.name : c.op))).toEqual(['a', 'b']);
+    // The dropped one is not remembered as pending: it is created when it happens again.
+    rec.event(objectNamed('c'), 'Normal', 'Created', 'Create', 'ok');
+    await rec.flush();
+    expect(calls.map((c) => c.op)).toEqual(['create', 'create', 'create']);
   });
 });

@@ -1,7 +1,8 @@
 // Kubernetes Events (events.k8s.io/v1) for what a controller did or saw, as
 // `kubectl describe` and `kubectl events` show them. Recording never throws
-// and never blocks a reconcile: writes happen in the background and failures
-// are logged. Repeats are aggregated into `series.count` (event-aggregator.ts).
+// and never blocks a reconcile: writes happen in the background, a few at a
+// time (event-writes.ts), and failures are logged. Repeats are aggregated
+// into `series.count` (event-aggregator.ts).
 
 import { hostname } from 'node:os';
 import {
@@ -17,6 +18,7 @@ import { pino } from 'pino';
 import type { EventReason, Reason } from '../crds/reasons.js';
 import { isNotFound } from './api-errors.js';
 import { EventAggregator, eventKey, type EventCommand } from './event-aggregator.js';
+import { EventWrites } from './event-writes.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -78,6 +80,8 @@ export interface KubeEventRecorderOptions {
   now?: () => number;
   /** Once aborted (the lease was lost), no Event is written any more, not even a pending series update. */
   writesStop?: AbortSignal;
+  /** Bounds the writes in flight and queued; shared by a manager's recorders. Default: this recorder's own. */
+  writes?: EventWrites;
 }
 
 /** The API server rejects notes over 1 kB. */
@@ -99,6 +103,7 @@ export class KubeEventRecorder implements EventRecorder {
   private readonly aggregator: EventAggregator;
   private readonly now: () => number;
   private readonly writesStop: AbortSignal | undefined;
+  private readonly writes: EventWrites;
   private readonly pending = new Set<Promise<void>>();
   private sequence = 0;
 
@@ -111,6 +116,7 @@ export class KubeEventRecorder implements EventRecorder {
     this.aggregator = new EventAggregator(options.windowMs);
     this.now = options.now ?? Date.now;
     this.writesStop = options.writesStop;
+    this.writes = options.writes ?? new EventWrites();
   }
 
   event(
@@ -133,9 +139,19 @@ export class KubeEventRecorder implements EventRecorder {
         note: truncated,
         ...(related ? { related: `${related.kind}/${related.name}` } : {}),
       });
-      const command = this.aggregator.record(key, this.now());
+      const occurredAt = this.now();
+      const command = this.aggregator.record(key, occurredAt);
+      // Built when its turn comes, with the time it happened.
       this.run(key, command, () =>
-        this.build({ regarding, type, reason, action, note: truncated, ...(related ? { related } : {}) }),
+        this.build({
+          regarding,
+          type,
+          reason,
+          action,
+          note: truncated,
+          occurredAt,
+          ...(related ? { related } : {}),
+        }),
       );
     } catch (err) {
       this.log.warn({ err, reason }, 'could not record event');
@@ -149,38 +165,14 @@ export class KubeEventRecorder implements EventRecorder {
 
   private run(key: string, command: EventCommand, build: () => EventsV1Event): void {
     if (command.kind === 'none') return;
-    const task = (async () => {
-      let next: EventCommand = command;
-      while (next.kind !== 'none') {
-        if (this.writesStop?.aborted) return;
-        if (next.kind === 'create') {
-          const body = build();
-          const namespace = body.metadata?.namespace ?? 'default';
-          await this.api.createNamespacedEvent({ namespace, body, fieldManager: this.fieldManager });
-          next = this.aggregator.created(key, body.metadata?.name ?? '', namespace);
-        } else {
-          try {
-            await this.api.patchNamespacedEvent(
-              {
-                name: next.name,
-                namespace: next.namespace,
-                body: {
-                  series: { count: next.count, lastObservedTime: new V1MicroTime(next.lastObservedTime) },
-                },
-                fieldManager: this.fieldManager,
-              },
-              setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-            );
-            next = this.aggregator.patched(key);
-          } catch (err) {
-            // The Event expired (TTL, default 1 h) or was deleted: start a new one.
-            if (!isNotFound(err)) throw err;
-            this.aggregator.failed(key);
-            next = this.aggregator.record(key, this.now());
-          }
-        }
-      }
-    })()
+    const written = this.writes.submit(() => this.write(key, command, build));
+    if (!written) {
+      // Dropped (too many waiting): the next occurrence starts a fresh Event.
+      this.aggregator.failed(key);
+      this.log.debug({ key }, 'event dropped: too many event writes waiting');
+      return;
+    }
+    const task = written
       .catch((err: unknown) => {
         this.aggregator.failed(key);
         this.log.warn({ err }, 'could not write event');
@@ -189,16 +181,50 @@ export class KubeEventRecorder implements EventRecorder {
     this.pending.add(task);
   }
 
+  /** Creates the Event, then patches its series while occurrences were counted meanwhile. */
+  private async write(key: string, command: EventCommand, build: () => EventsV1Event): Promise<void> {
+    let next: EventCommand = command;
+    while (next.kind !== 'none') {
+      if (this.writesStop?.aborted) return;
+      if (next.kind === 'create') {
+        const body = build();
+        const namespace = body.metadata?.namespace ?? 'default';
+        await this.api.createNamespacedEvent({ namespace, body, fieldManager: this.fieldManager });
+        next = this.aggregator.created(key, body.metadata?.name ?? '', namespace);
+      } else {
+        try {
+          await this.api.patchNamespacedEvent(
+            {
+              name: next.name,
+              namespace: next.namespace,
+              body: {
+                series: { count: next.count, lastObservedTime: new V1MicroTime(next.lastObservedTime) },
+              },
+              fieldManager: this.fieldManager,
+            },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          );
+          next = this.aggregator.patched(key);
+        } catch (err) {
+          // The Event expired (TTL, default 1 h) or was deleted: start a new one.
+          if (!isNotFound(err)) throw err;
+          this.aggregator.failed(key);
+          next = this.aggregator.record(key, this.now());
+        }
+      }
+    }
+  }
+
   private build(e: {
     regarding: KubernetesObject;
     type: EventType;
     reason: string;
     action: string;
     note: string;
+    occurredAt: number;
     related?: RelatedObject;
   }): EventsV1Event {
-    const { regarding, type, reason, action, note, related } = e;
-    const now = this.now();
+    const { regarding, type, reason, action, note, related, occurredAt: now } = e;
     const meta = regarding.metadata ?? {};
     const namespace = meta.namespace || 'default';
     // Like client-go: <object name>.<hex timestamp>, plus a sequence so two events in one ms differ.

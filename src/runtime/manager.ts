@@ -42,6 +42,7 @@ import { Informer, type InformerOptions } from './informer.js';
 import { LeaderElector } from './leader-election.js';
 import type { LeaseClient } from './lease-client.js';
 import { createMetrics, type RuntimeMetrics } from './metrics.js';
+import { EventWrites } from './event-writes.js';
 
 export interface LeaderElectionOptions {
   client: LeaseClient;
@@ -154,6 +155,7 @@ export class Manager {
   private started = false;
   private stopping: Promise<void> | undefined;
   private metricsServer: HttpServerHandle | undefined;
+  private sharedEventWrites: EventWrites | undefined;
   private probeServer: HttpServerHandle | undefined;
 
   constructor(options: ManagerOptions = {}) {
@@ -230,6 +232,16 @@ export class Manager {
     this.runnables.push(runnable);
   }
 
+  /** One bound on Event writes for all recorders: they compete with status writes for the API server. */
+  private eventWrites(): EventWrites {
+    if (this.sharedEventWrites) return this.sharedEventWrites;
+    // The gauge reads the queue only when scraped, after it exists.
+    const metrics = this.metrics.eventWrites({ queued: () => shared.queued });
+    const shared = new EventWrites({ onDropped: metrics.dropped });
+    this.sharedEventWrites = shared;
+    return shared;
+  }
+
   /** The recorder for `controller`'s Events (reportingController dockyard.io/<controller>). */
   eventRecorderFor(controller: string): EventRecorder {
     if (!this.options.events) return new LoggingEventRecorder(this.logger.child({ controller }));
@@ -239,6 +251,7 @@ export class Manager {
       ...(this.options.events.instance ? { instance: this.options.events.instance } : {}),
       logger: this.logger,
       writesStop: this.lostAbort.signal,
+      writes: this.eventWrites(),
     });
     this.recorders.push(recorder);
     return recorder;

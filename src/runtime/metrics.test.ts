@@ -93,3 +93,18 @@ describe('createMetrics', () => {
     expect(textA).not.toContain('process_cpu_user_seconds_total');
   });
 });
+
+describe('dockyard_event_writes_*', () => {
+  it('exist at zero before any recorder, then show the shared queue and the drops', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    let text = await metrics.registry.metrics();
+    expect(sample(text, 'dockyard_event_writes_queued')).toBe(0);
+    expect(sample(text, 'dockyard_event_writes_dropped_total')).toBe(0);
+    const hooks = metrics.eventWrites({ queued: () => 7 });
+    hooks.dropped();
+    hooks.dropped();
+    text = await metrics.registry.metrics();
+    expect(sample(text, 'dockyard_event_writes_queued')).toBe(7);
+    expect(sample(text, 'dockyard_event_writes_dropped_total')).toBe(2);
+  });
+});

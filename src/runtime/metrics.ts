@@ -16,6 +16,12 @@ export interface RuntimeMetrics {
   workQueue(name: string, controller?: string): WorkQueueMetrics;
   /** Hooks for one informer's dockyard_informer_* series. */
   informer(resource: string): InformerMetrics;
+  /** dockyard_event_writes_* series of the manager's shared Event writes; call once. */
+  eventWrites(writes: { queued: () => number }): EventWritesMetrics;
+}
+
+export interface EventWritesMetrics {
+  dropped(): void;
 }
 
 export interface MetricsOptions {
@@ -204,6 +210,28 @@ function informerFamily(registers: Registers): RuntimeMetrics['informer'] {
   };
 }
 
+/** The Event writes the manager's recorders share (event-writes.ts); registered at zero from the start. */
+function eventWritesFamily(registers: Registers): RuntimeMetrics['eventWrites'] {
+  let source: { queued: () => number } = { queued: () => 0 };
+  const dropped = new Counter({
+    name: 'dockyard_event_writes_dropped_total',
+    help: 'Events not written because too many Event writes were already waiting (as client-go drops them)',
+    registers,
+  });
+  new Gauge({
+    name: 'dockyard_event_writes_queued',
+    help: 'Event writes waiting for one of the few slots the recorders share',
+    registers,
+    collect() {
+      this.set(source.queued());
+    },
+  });
+  return (writes) => {
+    source = writes;
+    return { dropped: () => dropped.inc() };
+  };
+}
+
 export function createMetrics(options: MetricsOptions = {}): RuntimeMetrics {
   const registry = options.registry ?? new Registry();
   const registers = [registry];
@@ -213,5 +241,6 @@ export function createMetrics(options: MetricsOptions = {}): RuntimeMetrics {
     controller: controllerFamily(registers),
     workQueue: workQueueFamily(registers),
     informer: informerFamily(registers),
+    eventWrites: eventWritesFamily(registers),
   };
 }
