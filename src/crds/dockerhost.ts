@@ -438,7 +438,11 @@ export const DockerHostStatus = Type.Object(
           running: int('Running containers.', { minimum: 0 }),
           managed: Type.Optional(int('Containers carrying Dockyard owner labels.', { minimum: 0 })),
         },
-        { description: 'Container counts.' },
+        {
+          description:
+            'Container counts, as of lastHeartbeatTime: written with any other status change, and alone at ' +
+            'most once a minute while they change (a converging fleet would otherwise write every heartbeat).',
+        },
       ),
     ),
     lastHeartbeatTime: Type.Optional(

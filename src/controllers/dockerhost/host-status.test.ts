@@ -5,6 +5,7 @@ import { stepMachine } from '../../managed/machine-step.js';
 import { HOST_MACHINE_VERSION, hostMachine } from './host-machine.js';
 import {
   connectionMode,
+  CONTAINER_COUNTS_REPORT_MS,
   HEARTBEAT_REPORT_MS,
   hostWarnings,
   nextHeartbeatMs,
@@ -112,15 +113,44 @@ describe('nextHostStatus', () => {
     expect(second.lastHeartbeatTime).not.toBe(first.lastHeartbeatTime);
   });
 
-  it('refreshes the heartbeat with any other change', () => {
+  it('refreshes the heartbeat and the container counts with any other change', () => {
     const first = status(undefined, { ok: true, facts }, t0);
     const second = status(
       first,
-      { ok: true, facts: { ...facts, containers: { total: 4, running: 3, managed: 2 } } },
+      {
+        ok: true,
+        facts: {
+          engine: { ...facts.engine, version: '20.10.25' },
+          containers: { total: 4, running: 3, managed: 2 },
+        },
+      },
       later(1000),
     );
+    expect(second.engine?.version).toBe('20.10.25');
     expect(second.containers?.running).toBe(3);
     expect(second.lastHeartbeatTime).not.toBe(first.lastHeartbeatTime);
+  });
+
+  it('writes changed container counts alone at most every CONTAINER_COUNTS_REPORT_MS (a converging fleet)', () => {
+    const moved = { ok: true as const, facts: { ...facts, containers: { total: 4, running: 3, managed: 2 } } };
+    const first = status(undefined, { ok: true, facts }, t0);
+    const soon = status(first, moved, later(CONTAINER_COUNTS_REPORT_MS - 1000));
+    expect(soon).toEqual(first); // no API write
+    const due = status(soon, moved, later(CONTAINER_COUNTS_REPORT_MS));
+    expect(due.containers).toEqual({ total: 4, running: 3, managed: 2 });
+    expect(due.lastHeartbeatTime).toBe(later(CONTAINER_COUNTS_REPORT_MS).toISOString().replace('.000Z', 'Z'));
+    // Unchanged counts after that interval write nothing until the heartbeat report is due.
+    expect(status(due, moved, later(2 * CONTAINER_COUNTS_REPORT_MS))).toEqual(due);
+  });
+
+  it('writes the counts at once when the host turns Ready again', () => {
+    const first = status(undefined, { ok: true, facts }, t0);
+    const down1 = status(first, { ok: false, reason: 'Unreachable', message: 'x' }, later(1000));
+    const down2 = status(down1, { ok: false, reason: 'Unreachable', message: 'x' }, later(2000));
+    const moved = { ok: true as const, facts: { ...facts, containers: { total: 0, running: 0, managed: 0 } } };
+    const back = status(down2, moved, later(3000));
+    expect(back.phase).toBe('Ready');
+    expect(back.containers).toEqual({ total: 0, running: 0, managed: 0 });
   });
 
   it('stays Ready through one missed heartbeat, conditions untouched, and counts it', () => {

@@ -9,6 +9,15 @@ import { HOST_MACHINE_VERSION, type HostMachineContext } from './host-machine.js
 /** How often lastHeartbeatTime is refreshed in status when nothing else changed (like a Node's status report). */
 export const HEARTBEAT_REPORT_MS = 5 * 60_000;
 
+/**
+ * How often changed container counts alone are written. While a fleet
+ * converges every host's counts move at every heartbeat: written each time,
+ * 1,000 hosts at a 10 s heartbeat cost 100 status writes a second, taken
+ * from the objects whose status the rollout waits on. Counts still ride
+ * along with any other change at once.
+ */
+export const CONTAINER_COUNTS_REPORT_MS = 60_000;
+
 export type HostObservationResult =
   | { ok: true; facts: HostFacts }
   | {
@@ -73,7 +82,8 @@ export function nextHostStatus(prev: DockerHostStatus | undefined, input: HostSt
   const engine = obs.ok ? obs.facts.engine : prev?.engine;
   if (engine) next.engine = engine;
   const containers = obs.ok ? obs.facts.containers : prev?.containers;
-  if (containers) next.containers = containers;
+  const reported = prev?.containers ?? containers;
+  if (reported) next.containers = reported;
   if (input.warnings.length > 0) next.warnings = input.warnings;
   // Written by the managed reconcilers and the orphan sweep, never here: carrying it
   // over keeps it out of the merge patch, so even a write from a stale cache keeps
@@ -86,7 +96,12 @@ export function nextHostStatus(prev: DockerHostStatus | undefined, input: HostSt
   // except that a disconnected agent's last-seen time is always the true one.
   if (input.agent) next.agent = withSteadyAgentFields(input.agent, prev?.agent);
   const last = prev?.lastHeartbeatTime ? Date.parse(prev.lastHeartbeatTime) : Number.NaN;
-  const stale = Number.isNaN(last) || now.getTime() - last >= HEARTBEAT_REPORT_MS;
+  const since = Number.isNaN(last) ? Number.POSITIVE_INFINITY : now.getTime() - last;
+  // Counts are reported with the last heartbeat time: fresh ones go out with
+  // another change, or alone once CONTAINER_COUNTS_REPORT_MS has passed.
+  const countsDue = since >= CONTAINER_COUNTS_REPORT_MS && !jsonEqual(reported, containers);
+  if (containers && (countsDue || !jsonEqual(prev ?? {}, next))) next.containers = containers;
+  const stale = since >= HEARTBEAT_REPORT_MS;
   if (obs.ok && (stale || !jsonEqual(prev ?? {}, next))) {
     next.lastHeartbeatTime = formatTime(now);
     if (input.agent) next.agent = input.agent;
