@@ -132,7 +132,10 @@ describe('nextHostStatus', () => {
   });
 
   it('writes changed container counts alone at most every CONTAINER_COUNTS_REPORT_MS (a converging fleet)', () => {
-    const moved = { ok: true as const, facts: { ...facts, containers: { total: 4, running: 3, managed: 2 } } };
+    const moved = {
+      ok: true as const,
+      facts: { ...facts, containers: { total: 4, running: 3, managed: 2 } },
+    };
     const first = status(undefined, { ok: true, facts }, t0);
     const soon = status(first, moved, later(CONTAINER_COUNTS_REPORT_MS - 1000));
     expect(soon).toEqual(first); // no API write
@@ -147,7 +150,10 @@ describe('nextHostStatus', () => {
     const first = status(undefined, { ok: true, facts }, t0);
     const down1 = status(first, { ok: false, reason: 'Unreachable', message: 'x' }, later(1000));
     const down2 = status(down1, { ok: false, reason: 'Unreachable', message: 'x' }, later(2000));
-    const moved = { ok: true as const, facts: { ...facts, containers: { total: 0, running: 0, managed: 0 } } };
+    const moved = {
+      ok: true as const,
+      facts: { ...facts, containers: { total: 0, running: 0, managed: 0 } },
+    };
     const back = status(down2, moved, later(3000));
     expect(back.phase).toBe('Ready');
     expect(back.containers).toEqual({ total: 0, running: 0, managed: 0 });
