@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { inspect } from 'node:util';
 import Dockerode from 'dockerode';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dockerOptions } from './endpoint.js';
@@ -92,5 +93,12 @@ describe('a dockerode client from dockerOptions, wrapped by retryResetsOnReusedS
     // The request goes out on one (reset), its retry on the other (reset too).
     await expect(docker.info()).rejects.toMatchObject({ code: 'ECONNRESET' });
     expect(connections()).toBe(2);
+  });
+});
+
+describe('the keep-alive agents under util.inspect', () => {
+  it('print as their name, however many sockets they pool (docker-modem inspects every request)', () => {
+    const options = dockerOptions({ protocol: 'tcp', host: '127.0.0.1', port: 1 }, undefined, 1_000);
+    expect(inspect(options, { showHidden: true, depth: null })).toContain('agent: [Agent]');
   });
 });
