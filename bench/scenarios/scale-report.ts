@@ -7,7 +7,7 @@ import type { BenchOptions } from '../support/options.js';
 import type { Row, ScenarioResult } from '../support/report.js';
 import { atMost } from '../support/report.js';
 import type { SteadyMemory } from '../support/scale-controller.js';
-import { HOLLOW_JITTER_MS, HOLLOW_LATENCY_MS } from '../support/scale-fleet.js';
+import { HOLLOW_JITTER_MS, HOLLOW_LATENCY_MS, isUpkeepOperation } from '../support/scale-fleet.js';
 import type { RestartRun } from '../support/scale-phases.js';
 import type { ShardedRun } from '../support/scale-shards.js';
 import { median } from '../support/stats.js';
@@ -42,6 +42,8 @@ export interface SizeFigures {
   dockerCallsPerObject: number;
   dockerMutatingPerObject: number;
   dockerReadsPerObject: number;
+  /** The headline's Docker calls per object by operation, heartbeats apart (the last round's). */
+  dockerCallsByOperation: string;
   dockerUpkeepCalls: number;
   dockyardLeftovers: number;
   apiFloorWithFinalizers: number;
@@ -84,12 +86,22 @@ export function sizeFigures(size: SizeResult): SizeFigures {
     dockerCallsPerObject: perRound((r) => (r.dockyard.docker.mutating + r.dockyard.docker.reads) / n),
     dockerMutatingPerObject: perRound((r) => r.dockyard.docker.mutating / n),
     dockerReadsPerObject: perRound((r) => r.dockyard.docker.reads / n),
+    dockerCallsByOperation: byOperation(rounds[rounds.length - 1]?.dockyard.docker.byOperation, n),
     dockerUpkeepCalls: perRound((r) => r.dockyard.docker.upkeep),
     dockyardLeftovers: Math.max(...rounds.map((r) => r.dockyard.leftovers.dockyard)),
     apiFloorWithFinalizers: Math.max(...rounds.map((r) => r.api.withFinalizers)),
     benchLagP99Ms: perRound((r) => r.dockyard.benchLoopLag.p99Ms),
     benchLagMaxMs: Math.max(...rounds.map((r) => r.dockyard.benchLoopLag.maxMs)),
   };
+}
+
+/** `GET /containers/{id}/json` 4.1, … — per object, most first, heartbeat calls left out. */
+function byOperation(calls: ReadonlyMap<string, number> | undefined, objects: number): string {
+  return [...(calls ?? [])]
+    .filter(([op]) => !isUpkeepOperation(op))
+    .sort((a, b) => b[1] - a[1])
+    .map(([op, count]) => `\`${op}\` ${Number((count / objects).toPrecision(2))}`)
+    .join(', ');
 }
 
 const kib = (bytes: number) => bytes / 1024;
@@ -143,6 +155,7 @@ function headlineRows(f: SizeFigures, rounds: number, rssPerHost: number): Row[]
       pass: atMost(f.statusWritesPerObject, STATUS_WRITES_PER_OBJECT_TARGET),
     },
     { metric: 'Docker calls per object (hollow hosts, heartbeats apart)', value: f.dockerCallsPerObject },
+    { metric: 'Docker calls per object by operation', value: f.dockerCallsByOperation },
     {
       metric: 'Docker mutating calls per object (expect 2: create, start)',
       value: f.dockerMutatingPerObject,

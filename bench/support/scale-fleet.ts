@@ -150,6 +150,9 @@ export interface DockerCalls {
   byOperation: Map<string, number>;
 }
 
+/** A DockerHost heartbeat's call (ping, version, info, the event stream), not an object's. */
+export const isUpkeepOperation = (op: string): boolean => UPKEEP.has(op);
+
 export function dockerCalls(
   before: ReadonlyMap<string, number>,
   after: ReadonlyMap<string, number>,

@@ -237,6 +237,9 @@ export async function dockyardRun(
       if (opts.restart && ctx.controllerSettings.profileDir)
         session.log(`${label}: heap snapshot ${await controller.heapSnapshot()}`);
       if (opts.restart) {
+        // A SIGKILLed process writes no CPU profile: the profiled one stops
+        // cleanly, and an unprofiled one over the converged objects is the one killed.
+        if (ctx.controllerSettings.profileDir) controller = await replaceProfiled(ctx, controller, label);
         const restarted = await coldRestart(ctx, controller, `${label} restart`);
         controller = restarted.controller;
         run.restart = restarted.run;
@@ -284,6 +287,37 @@ function dockyardFigures(
   };
 }
 
+/** Stops the profiled controller (its CPU profile is written on exit); returns an unprofiled one, verified and idle. */
+async function replaceProfiled(
+  ctx: ScaleContext,
+  profiled: ControllerProcess,
+  label: string,
+): Promise<ControllerProcess> {
+  const { session } = ctx;
+  await profiled.stop();
+  session.log(`${label}: CPU profile of the run written to ${ctx.controllerSettings.profileDir ?? ''}`);
+  const { profileDir: _written, ...unprofiled } = ctx.controllerSettings;
+  const controller = await session.startController(unprofiled);
+  await waitVerified(ctx, controller, `${label} (unprofiled controller for the restart)`);
+  return controller;
+}
+
+/** Until `controller` has reconciled every object once and its DockerContainer queue is idle. */
+async function waitVerified(ctx: ScaleContext, controller: ControllerProcess, label: string): Promise<void> {
+  const { session, items } = ctx;
+  await waitOnController(controller, {
+    label,
+    verb: 'verified (dockercontainer reconciles)',
+    total: items.length,
+    count: (s) => reconcilesOf(s, 'dockercontainer'),
+    done: (s) => reconcilesOf(s, 'dockercontainer') >= items.length,
+    timeoutMs: ctx.timeoutMs,
+    log: session.log,
+  });
+  // One idle scrape, as the restart scenario judges it (waitUntilQuiet with 1 read).
+  await waitContainersIdle(controller, label, ctx.timeoutMs, session.log, 1);
+}
+
 export interface RestartRun {
   /** Spawn → /readyz. */
   readyzSeconds: number;
@@ -315,17 +349,7 @@ async function coldRestart(
   session.log(`${label}: controller killed (SIGKILL); starting a new one over ${items.length} objects`);
   const controller = await session.startController(ctx.controllerSettings);
   const readyzSeconds = (performance.now() - controller.startedAt) / 1000;
-  await waitOnController(controller, {
-    label,
-    verb: 'verified (dockercontainer reconciles)',
-    total: items.length,
-    count: (s) => reconcilesOf(s, 'dockercontainer'),
-    done: (s) => reconcilesOf(s, 'dockercontainer') >= items.length,
-    timeoutMs: ctx.timeoutMs,
-    log: session.log,
-  });
-  // One idle scrape, as the restart scenario judges it (waitUntilQuiet with 1 read).
-  await waitContainersIdle(controller, label, ctx.timeoutMs, session.log, 1);
+  await waitVerified(ctx, controller, label);
   const verifiedSeconds = (performance.now() - controller.startedAt) / 1000;
   const run: RestartRun = {
     readyzSeconds,

@@ -284,7 +284,11 @@ export const DockerHostSpec = Type.Object(
       ),
     ),
     heartbeatIntervalSeconds: Type.Optional(
-      int('How often the daemon is pinged. Default 10.', { minimum: 1, maximum: 3600, default: 10 }),
+      int(
+        'How often the daemon is pinged. Default 10. What it says about itself (status.engine, ' +
+          'status.containers) is asked for again at most once a minute while it stays Ready.',
+        { minimum: 1, maximum: 3600, default: 10 },
+      ),
     ),
   },
   {
@@ -327,7 +331,7 @@ export const EngineInfo = Type.Object(
     storageDriver: Type.Optional(str('Storage driver, e.g. overlay2.')),
     name: Type.Optional(str('Host name the daemon reports.')),
   },
-  { description: 'Facts the daemon reports about itself.' },
+  { description: 'Facts the daemon reports about itself (/info, /version), asked for again once a minute.' },
 );
 
 /** Docker labels cannot change: the Orphan a resource asked for last is recorded here, where it outlives the resource. */

@@ -53,6 +53,12 @@ export function hostFacts(
   return { engine, containers };
 }
 
+/** The short heartbeat: /_ping alone, with the same deadline in usable time as probeHost's. */
+export async function pingHost(api: Dockerode, timeoutMs: number): Promise<void> {
+  const withSignal = api as unknown as { ping(o: { abortSignal: AbortSignal }): Promise<unknown> };
+  await withSignal.ping({ abortSignal: loopClock.timeout(timeoutMs) });
+}
+
 /**
  * The heartbeat: /_ping, then /info and /version (and a count of containers
  * carrying Dockyard's owner label). Throws the Docker error for the caller to

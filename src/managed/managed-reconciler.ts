@@ -23,7 +23,7 @@ import { NotOwnedError } from '../runtime/shard-gate.js';
 import { carriedOutcome, participates, resultOf, type HostOwnership } from './host-shards.js';
 import { mapLimit } from './map-limit.js';
 import { admissionLabels, type NamespaceLabels } from './namespace-labels.js';
-import { decideRemovals, resolvePlacement, type Placement } from './placement.js';
+import { decideRemovals, placementCandidates, resolvePlacement, type Placement } from './placement.js';
 import {
   claimOf,
   dropClaims,
@@ -243,7 +243,7 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
 
   /** Where the object belongs now, reading the namespace's labels only when a host selects on them. */
   private async placementOf(obj: T, namespace: string, previous: HostStatusEntry[]): Promise<Placement> {
-    const hosts = this.deps.hosts.list();
+    const hosts = placementCandidates(obj.spec, previous, this.deps.hosts);
     const nsLabels = await admissionLabels({ namespaces: this.deps.namespaces, namespace, hosts });
     // status.hosts carries the placement hash each host was selected under, so a
     // host that no longer matches tells "my spec changed" from "the world changed".
@@ -610,7 +610,7 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       spec: obj.spec,
       namespace,
       namespaceLabels: {},
-      hosts: this.deps.hosts.list(),
+      hosts: placementCandidates(obj.spec, previous, this.deps.hosts),
       previouslyPlaced: previous.map((h) => h.name),
     });
     const names = [

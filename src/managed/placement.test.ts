@@ -3,6 +3,7 @@ import type { DockerHost, DockerHostSpec } from '../crds/dockerhost.js';
 import type { LabelSelector } from '../crds/kit.js';
 import {
   decideRemovals,
+  placementCandidates,
   placementHash,
   resolvePlacement,
   type PlacementSpec,
@@ -326,5 +327,41 @@ describe('decideRemovals (make before break)', () => {
     ],
   ])('%s', (_name, removed, outcomes, kept, expected) => {
     expect(decide(removed, outcomes, kept)).toEqual(expected);
+  });
+});
+
+describe('placementCandidates', () => {
+  const cache = {
+    list: () => [...hosts],
+    getByName: (name: string) => hosts.find((h) => h.metadata.name === name),
+  };
+  const sorted = (p: ReturnType<typeof resolvePlacement>) => ({
+    ...p,
+    placed: p.placed.map((h) => h.metadata.name).sort(),
+    refused: [...p.refused].sort((x, y) => x.host.localeCompare(y.host)),
+    kept: [...p.kept].sort((x, y) => x.host.localeCompare(y.host)),
+    removed: [...p.removed].sort((x, y) => x.host.localeCompare(y.host)),
+  });
+
+  it.each<[string, PlacementSpec, PreviousPlacement[] | string[]]>([
+    ['a named host', { hostName: 'a' }, []],
+    ['an unschedulable named host', { hostName: 'b' }, []],
+    ['a host that does not exist', { hostName: 'zz' }, []],
+    ['a named host, the object still on others', { hostName: 'a' }, under({ hostName: 'c' }, 'c', 'd')],
+    ['a renamed host it was on (plain names)', { hostName: 'd' }, ['a']],
+    ['a selector', { hostSelector: lab }, under({ hostSelector: dc }, 'c')],
+  ])('decides as the whole fleet would: %s', (_name, spec, previous) => {
+    const candidates = placementCandidates(spec, previous, cache);
+    const input = { spec, namespace: 'team', namespaceLabels: { tier: 'gold' }, previouslyPlaced: previous };
+    expect(sorted(resolvePlacement({ ...input, hosts: candidates }))).toEqual(
+      sorted(resolvePlacement({ ...input, hosts })),
+    );
+  });
+
+  it('looks at no other host for a named one', () => {
+    expect(placementCandidates({ hostName: 'a' }, ['d'], cache).map((h) => h.metadata.name)).toEqual([
+      'a',
+      'd',
+    ]);
   });
 });

@@ -153,6 +153,28 @@ export interface PlacementInput {
  * host drains. A host deleted altogether is dropped: nothing is left to clean
  * up through (its finalizer normally prevents that while objects are placed).
  */
+/**
+ * The hosts placement can concern: with `spec.hostName`, that host and the
+ * ones the object is already on; with a selector, every host. Resolving a
+ * named host over the whole fleet made every reconcile copy and walk all
+ * hosts (at 1,000 hosts, 10^7 steps per wave of 10,000 objects).
+ */
+export function placementCandidates(
+  spec: PlacementSpec,
+  previouslyPlaced: ReadonlyArray<string | PreviousPlacement>,
+  hosts: { list(): DockerHost[]; getByName(name: string): DockerHost | undefined },
+): DockerHost[] {
+  if (spec.hostName === undefined) return hosts.list();
+  const names = new Set([
+    spec.hostName,
+    ...previouslyPlaced.map((p) => (typeof p === 'string' ? p : p.name)),
+  ]);
+  return [...names].flatMap((name) => {
+    const host = hosts.getByName(name);
+    return host ? [host] : [];
+  });
+}
+
 export function resolvePlacement(input: PlacementInput): Placement {
   const { spec, namespace, namespaceLabels, hosts, previouslyPlaced } = input;
   const before = new Map(

@@ -8,7 +8,8 @@ import { EventReason, Reason } from '../../crds/reasons.js';
 import type { TlsMaterial } from '../../docker/endpoint.js';
 import { classifyHostError, errorMessage } from '../../docker/errors.js';
 import type { DockerMetrics } from '../../docker/docker-metrics.js';
-import { probeHost } from '../../docker/host-probe.js';
+import { pingHost, probeHost } from '../../docker/host-probe.js';
+import { HostFactsCache } from './host-facts-cache.js';
 import type { ReconcileContext, Reconciler, ReconcileResult, Request } from '../../runtime/controller.js';
 import { enqueueForObject, enqueueMapped } from '../../runtime/enqueue.js';
 import {
@@ -129,6 +130,8 @@ function hostEffects(events: EventRecorder): HostEffectTable {
 export class DockerHostReconciler implements Reconciler {
   private readonly now: () => Date;
   private readonly effects: HostEffectTable;
+  /** What each Ready daemon said it is, so most heartbeats are a ping only. */
+  private readonly facts = new HostFactsCache();
 
   constructor(private readonly deps: DockerHostReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -139,6 +142,7 @@ export class DockerHostReconciler implements Reconciler {
     const host = this.deps.hosts.getByName(req.name);
     const deleting = host?.metadata.deletionTimestamp !== undefined;
     if (!host || (deleting && !hasFinalizer(host, FINALIZER))) {
+      this.facts.forget(req.name);
       this.deps.hostRuntime.forget(req.name);
       this.deps.agents?.forget(req.name);
       return {};
@@ -216,6 +220,7 @@ export class DockerHostReconciler implements Reconciler {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+    this.facts.forget(host.metadata.name);
     this.deps.hostRuntime.forget(host.metadata.name);
     this.deps.agents?.forget(host.metadata.name);
     return {};
@@ -286,9 +291,18 @@ export class DockerHostReconciler implements Reconciler {
   ): Promise<HostObservationResult> {
     const timeoutMs = Math.min(MAX_PROBE_TIMEOUT_MS, target.intervalMs);
     const conn = this.deps.hostRuntime.connect(name, target.endpoint, target.tls);
+    const now = this.now().getTime();
     try {
-      return { ok: true, facts: await probeHost(conn.api, timeoutMs) };
+      const known = this.facts.fresh(name, conn.fingerprint, now);
+      if (known) {
+        await pingHost(conn.api, timeoutMs);
+        return { ok: true, facts: known };
+      }
+      const facts = await probeHost(conn.api, timeoutMs);
+      this.facts.remember(name, { facts, fingerprint: conn.fingerprint, at: now });
+      return { ok: true, facts };
     } catch (err) {
+      this.facts.forget(name);
       return { ok: false, reason: classifyHostError(err), message: errorMessage(err) };
     }
   }
