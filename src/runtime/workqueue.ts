@@ -78,6 +78,8 @@ export class WorkQueue {
   /** Processing keys per lane, and the lane each processing key was counted in. */
   private readonly laneBusy = new Map<string, number>();
   private readonly laneOfProcessing = new Map<string, string>();
+  /** Keys moved from a lane's parking to the queue, and that lane: their turn there is not yet used. */
+  private readonly unparkedFrom = new Map<string, string>();
   private shuttingDown = false;
   private readonly lanes: WorkQueueLanes | undefined;
   private readonly rateLimiter: RateLimiter;
@@ -230,6 +232,12 @@ export class WorkQueue {
   private nextAdmitted(): string | undefined {
     for (let key = this.queue.shift(); key !== undefined; key = this.queue.shift()) {
       const lane = this.laneOf(key);
+      const from = this.unparkedFrom.get(key);
+      this.unparkedFrom.delete(key);
+      // Unparked for a slot of `from` it will not take (its object left the
+      // cache or moved host): the next key parked there gets the turn, or no
+      // one would ever wake it.
+      if (from !== undefined && from !== lane) this.unparkOne(from);
       if (lane === undefined) return key;
       const busy = this.laneBusy.get(lane) ?? 0;
       if (busy < (this.lanes as WorkQueueLanes).limit) {
@@ -265,11 +273,17 @@ export class WorkQueue {
     const busy = (this.laneBusy.get(lane) ?? 1) - 1;
     if (busy > 0) this.laneBusy.set(lane, busy);
     else this.laneBusy.delete(lane);
+    return this.unparkOne(lane);
+  }
+
+  /** Moves `lane`'s longest-parked key to the front of the queue; true when there was one. */
+  private unparkOne(lane: string): boolean {
     const waiting = this.parked.get(lane);
     const next = waiting?.shift();
     if (next === undefined) return false;
     if (waiting?.length === 0) this.parked.delete(lane);
     this.parkedCount--;
+    this.unparkedFrom.set(next, lane);
     this.queue.unshift(next);
     return true;
   }
