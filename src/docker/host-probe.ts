@@ -53,10 +53,16 @@ export function hostFacts(
   return { engine, containers };
 }
 
+/** dockerode passes `abortSignal` through to the request; its typings omit it for these. */
+type WithSignal = {
+  ping(o: { abortSignal: AbortSignal }): Promise<unknown>;
+  info(o: { abortSignal: AbortSignal }): Promise<InfoLike>;
+  version(o: { abortSignal: AbortSignal }): Promise<VersionLike>;
+};
+
 /** The short heartbeat: /_ping alone, with the same deadline in usable time as probeHost's. */
 export async function pingHost(api: Dockerode, timeoutMs: number): Promise<void> {
-  const withSignal = api as unknown as { ping(o: { abortSignal: AbortSignal }): Promise<unknown> };
-  await withSignal.ping({ abortSignal: loopClock.timeout(timeoutMs) });
+  await (api as unknown as WithSignal).ping({ abortSignal: loopClock.timeout(timeoutMs) });
 }
 
 /**
@@ -72,12 +78,7 @@ export async function probeHost(api: Dockerode, timeoutMs: number): Promise<Host
   // hosts converging on 2 cores) declared healthy hosts Unreachable, and the
   // status writes of every object on them added to the load that caused it.
   const abortSignal = loopClock.timeout(timeoutMs);
-  // dockerode passes `abortSignal` through to the request; its typings omit it here.
-  const withSignal = api as unknown as {
-    ping(o: { abortSignal: AbortSignal }): Promise<unknown>;
-    info(o: { abortSignal: AbortSignal }): Promise<InfoLike>;
-    version(o: { abortSignal: AbortSignal }): Promise<VersionLike>;
-  };
+  const withSignal = api as unknown as WithSignal;
   await withSignal.ping({ abortSignal });
   const [info, version, managed] = await Promise.all([
     withSignal.info({ abortSignal }),

@@ -49,7 +49,6 @@ function inspectAsName(agent: HttpAgent): void {
 
 /** Marks the errors of requests that were sent on a reused socket. */
 function markResetsOnReusedSockets(agent: HttpAgent): void {
-  inspectAsName(agent);
   const adding = agent as unknown as RequestAdding;
   const addRequest = adding.addRequest.bind(agent);
   adding.addRequest = (req, options) => {
@@ -65,6 +64,7 @@ function markResetsOnReusedSockets(agent: HttpAgent): void {
 /** A keep-alive HTTP agent for one daemon connection. */
 export function keepAliveHttpAgent(): HttpAgent {
   const agent = new HttpAgent(POOL_OPTIONS);
+  inspectAsName(agent);
   markResetsOnReusedSockets(agent);
   return agent;
 }
@@ -72,6 +72,7 @@ export function keepAliveHttpAgent(): HttpAgent {
 /** The same for mutual TLS (with the handshake's options, e.g. `servername`). */
 export function keepAliveHttpsAgent(options: HttpsAgentOptions = {}): HttpsAgent {
   const agent = new HttpsAgent({ ...POOL_OPTIONS, ...options });
+  inspectAsName(agent);
   markResetsOnReusedSockets(agent);
   return agent;
 }

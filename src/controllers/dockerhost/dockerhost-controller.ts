@@ -142,9 +142,7 @@ export class DockerHostReconciler implements Reconciler {
     const host = this.deps.hosts.getByName(req.name);
     const deleting = host?.metadata.deletionTimestamp !== undefined;
     if (!host || (deleting && !hasFinalizer(host, FINALIZER))) {
-      this.facts.forget(req.name);
-      this.deps.hostRuntime.forget(req.name);
-      this.deps.agents?.forget(req.name);
+      this.forget(req.name);
       return {};
     }
     // A deleted host stays connected while objects are placed on it: the
@@ -220,10 +218,15 @@ export class DockerHostReconciler implements Reconciler {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    this.facts.forget(host.metadata.name);
-    this.deps.hostRuntime.forget(host.metadata.name);
-    this.deps.agents?.forget(host.metadata.name);
+    this.forget(host.metadata.name);
     return {};
+  }
+
+  /** Everything kept in memory for a host that is gone or let go: connection, agent, facts. */
+  private forget(name: string): void {
+    this.facts.forget(name);
+    this.deps.hostRuntime.forget(name);
+    this.deps.agents?.forget(name);
   }
 
   /** A Warning Event once per deletion: the host will not go away by itself. */
