@@ -28,6 +28,7 @@ export {
   type DesiredUpdate,
 } from './container-spec/in-place-update.js';
 export {
+  createAttachesAll,
   networkChanges,
   type NetworkChanges,
   type NetworkConnect,

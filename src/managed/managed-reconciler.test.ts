@@ -9,6 +9,7 @@ import { formatTime } from '../runtime/conditions.js';
 import type { ReconcileResult } from '../runtime/controller.js';
 import type { AdoptionRequest, AdoptionResult } from './adoption.js';
 import { WARMUP_REQUEUE_MS } from './connection-warmup.js';
+import { EventCoverage } from './event-coverage.js';
 import { FINALIZER, ownerKeyFromEvent } from './managed-reconciler.js';
 import { placementHash } from './placement.js';
 import type { HostStatusApi } from './released-owners.js';
@@ -1497,6 +1498,51 @@ describe('ManagedReconciler: per-host Docker error backoff over several reconcil
         expect(calls > before).toBe(step.want.called);
         if (step.want.message) expect(statuses.slice(written).join()).toContain(step.want.message);
       }
+    });
+  }
+});
+
+// --------------------------------------------- Docker events a look saw
+
+describe('ManagedReconciler: Docker events held while the object is reconciled', () => {
+  // The kind's reconcileHost receives an event for the object (as Docker's
+  // create or start event arrives during the reconcile), then maybe looks.
+  const cases: Array<{ name: string; look: 'after' | 'before' | 'none'; throws?: boolean; wakes: boolean }> =
+    [
+      { name: 'a look that began after the event covers it: not woken again', look: 'after', wakes: false },
+      { name: 'a look that began before the event does not: woken again', look: 'before', wakes: true },
+      { name: 'a kind that reports no look: woken again, as without coverage', look: 'none', wakes: true },
+      {
+        name: 'a reconcile that throws on the host commits its look: woken again',
+        look: 'after',
+        throws: true,
+        wakes: true,
+      },
+    ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const woken: string[] = [];
+      const coverage = new EventCoverage({ wake: (key) => woken.push(key) });
+      const { reconcile } = fakeWorld({
+        kind: fakeKind({
+          reconcileHost: async (ctx) => {
+            const early = c.look === 'before' ? ctx.beginLook?.() : undefined;
+            await new Promise((resolve) => setTimeout(resolve, 2));
+            expect(coverage.hold('ns/o', 'h1')).toBe(true);
+            await new Promise((resolve) => setTimeout(resolve, 2));
+            const late = c.look === 'after' ? ctx.beginLook?.() : undefined;
+            (early ?? late)?.();
+            if (c.throws) throw new Error('daemon said no');
+            return { entry: { name: 'h1', phase: 'Ready' }, ready: true };
+          },
+        }),
+        object: () => fakeObject({ metadata: { generation: 1, resourceVersion: '7' } }),
+        eventCoverage: coverage,
+      });
+      await reconcile();
+      expect(woken).toEqual(c.wakes ? ['ns/o'] : []);
+      // Ended: the next event wakes the object at once.
+      expect(coverage.hold('ns/o', 'h1')).toBe(false);
     });
   }
 });

@@ -15,6 +15,7 @@ import {
   type FinalizerPatchApi,
 } from '../runtime/finalizers.js';
 import { jsonEqual } from '../runtime/json-merge.js';
+import { requestKey } from '../runtime/object-key.js';
 import { patchStatus, type StatusPatchApi } from '../runtime/status-patch.js';
 import type { HostRuntime } from '../docker/host-runtime.js';
 import { managedMetricsNoop as noopManagedMetrics, type ManagedMetrics } from './managed-metrics.js';
@@ -35,6 +36,7 @@ import { readOwnerLive, type OwnerListApi } from './live-owner.js';
 import { recordRelease, type HostStatusApi } from './released-owners.js';
 import { summarize } from './summary.js';
 import { warmupOutcome } from './connection-warmup.js';
+import type { EventCoverage } from './event-coverage.js';
 import type {
   DeletionPolicy,
   FinalizeOutcome,
@@ -92,6 +94,8 @@ export interface ManagedReconcilerDeps<T extends ManagedObject> {
     /** Dev mode only: take back objects a previous environment labelled for the same resource. */
     adoptPrevious: boolean;
   };
+  /** Docker events held while an object's reconcile runs, and the looks that saw them (event-coverage.ts). */
+  eventCoverage?: EventCoverage;
 }
 
 /** Look again this soon while something is in progress or failing. */
@@ -126,6 +130,18 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
   }
 
   async reconcile(ctx: ReconcileContext, req: Request): Promise<ReconcileResult> {
+    const coverage = this.deps.eventCoverage;
+    if (!coverage) return this.reconcileObject(ctx, req);
+    const key = requestKey(req);
+    coverage.begin(key);
+    try {
+      return await this.reconcileObject(ctx, req);
+    } finally {
+      coverage.end(key);
+    }
+  }
+
+  private async reconcileObject(ctx: ReconcileContext, req: Request): Promise<ReconcileResult> {
     const obj = this.deps.objects.getByName(req.name, req.namespace);
     if (!obj) {
       // Gone: its backoff entries would otherwise stay for the process's life.
@@ -448,13 +464,31 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
         requeueAfterMs: waitMs,
       };
     }
+    const looks = this.lookRecorder(hc);
     try {
       const outcome = await this.deps.kind.reconcileHost(hc);
       this.backoff.delete(backoffKey);
+      looks.commit(requestKey({ namespace, name: obj.metadata.name }), name);
       return outcome;
     } catch (err) {
       return this.failedOutcome(ctx, on, { err, backoffKey, backoff });
     }
+  }
+
+  /**
+   * Gives the kind `beginLook`; the looks it marked count for the Docker
+   * events held meanwhile only once its outcome on the host is in (a throw
+   * commits none, so those events wake the object again).
+   */
+  private lookRecorder(hc: HostContext<T>): { commit: (key: string, host: string) => void } {
+    const coverage = this.deps.eventCoverage;
+    if (!coverage) return { commit: () => undefined };
+    const marked: number[] = [];
+    hc.beginLook = () => {
+      const from = coverage.now();
+      return () => void marked.push(from);
+    };
+    return { commit: (key, host) => marked.forEach((from) => coverage.commit(key, host, from)) };
   }
 
   /**

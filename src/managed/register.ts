@@ -9,6 +9,7 @@ import type { Informer } from '../runtime/informer.js';
 import { customResourceListWatcher } from '../runtime/kube-list-watcher.js';
 import { objectKey, requestFor, requestKey, type Request } from '../runtime/object-key.js';
 import type { ShardGate } from '../runtime/shard-gate.js';
+import { EventCoverage } from './event-coverage.js';
 import { DEFAULT_RECONCILES_PER_HOST, HostSlots, singleHostOf } from './host-lanes.js';
 import { hostPlacementChanged } from './host-predicate.js';
 import { managedMetrics } from './managed-metrics.js';
@@ -111,6 +112,9 @@ export function registerManagedController<T extends ManagedObject>(opts: {
   metrics.trackObjects(kind.kind, () =>
     shards ? objects.list().filter((o) => shards.owns(objectKey(o) ?? '')) : objects.list(),
   );
+  // Made before the controller it wakes; no reconcile runs before the controller exists.
+  const wake: { controller?: Controller } = {};
+  const eventCoverage = new EventCoverage({ wake: (key) => wake.controller?.trigger(key) });
   const reconciler = buildReconciler({
     deps,
     kind,
@@ -120,6 +124,7 @@ export function registerManagedController<T extends ManagedObject>(opts: {
     controllerName,
     metrics,
     pollIntervalMs: opts.pollIntervalMs,
+    eventCoverage,
   });
   const controller = manager.createController({
     name: controllerName,
@@ -129,6 +134,7 @@ export function registerManagedController<T extends ManagedObject>(opts: {
     // Sharded, every replica works on the hosts of its own shards.
     needLeaderElection: deps.shards === undefined,
   });
+  wake.controller = controller;
   // Our own status writes must not wake the object again (see specOrMetadataChanged).
   controller.watch(objects, enqueueForObject(), { updatePredicate: specOrMetadataChanged });
   const onHost = objectsOnHost(objects);
@@ -147,15 +153,17 @@ export function registerManagedController<T extends ManagedObject>(opts: {
   if (deps.shards) retriggerOnShardChange({ shards: deps.shards, objects, controller });
   objects.addIndexer(DOCKER_NAME_INDEX, (obj) => [kind.dockerNameOf(obj)]);
   hostRuntime.onDockerEvent(
-    (_host, event) => {
+    (host, event) => {
       if (event.type !== kind.dockerEventType) return;
+      // An event its object's reconcile in flight may have seen already waits for it to end (event-coverage.ts).
+      const wakeFor = (key: string | undefined) => {
+        if (key && !eventCoverage.hold(key, host)) controller.trigger(key);
+      };
       const owner = ownerKeyFromEvent(event.attributes, kind.kind);
-      if (owner) return controller.trigger(owner);
+      if (owner) return wakeFor(owner);
       for (const name of new Set([event.attributes.name, event.id])) {
         if (!name) continue;
-        for (const obj of objects.byIndex(DOCKER_NAME_INDEX, name)) {
-          controller.trigger({ namespace: obj.metadata.namespace ?? '', name: obj.metadata.name });
-        }
+        for (const obj of objects.byIndex(DOCKER_NAME_INDEX, name)) wakeFor(objectKey(obj));
       }
     },
     // Streams follow only the types registered kinds listen to.
@@ -194,6 +202,7 @@ function buildReconciler<T extends ManagedObject>(o: {
   controllerName: string;
   metrics: ReturnType<typeof managedMetrics>;
   pollIntervalMs: number | undefined;
+  eventCoverage: EventCoverage;
 }): ManagedReconciler<T> {
   const { deps, kind, objects, hosts, hostRuntime, controllerName, metrics } = o;
   const { kc, manager } = deps;
@@ -215,5 +224,6 @@ function buildReconciler<T extends ManagedObject>(o: {
     // The lanes' bound again, for objects placed on several hosts (a selector).
     hostSlots: new HostSlots(deps.maxConcurrentReconcilesPerHost ?? DEFAULT_RECONCILES_PER_HOST),
     ...(deps.shards ? { ownership: deps.shards } : {}),
+    eventCoverage: o.eventCoverage,
   });
 }

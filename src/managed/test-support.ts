@@ -118,6 +118,7 @@ export interface FakeWorldOptions {
   clusterId?: string;
   hostSlots?: ManagedReconcilerDeps<ManagedObject>['hostSlots'];
   ownership?: ManagedReconcilerDeps<ManagedObject>['ownership'];
+  eventCoverage?: ManagedReconcilerDeps<ManagedObject>['eventCoverage'];
 }
 
 /** A fake API call: the callback's throw becomes the call's rejection, as a real client's would. */
@@ -159,6 +160,7 @@ export function fakeWorld(opts: FakeWorldOptions): {
     ...(opts.clusterId ? { clusterId: opts.clusterId } : {}),
     ...(opts.hostSlots ? { hostSlots: opts.hostSlots } : {}),
     ...(opts.ownership ? { ownership: opts.ownership } : {}),
+    ...(opts.eventCoverage ? { eventCoverage: opts.eventCoverage } : {}),
   });
   const ctx = { logger: pino({ level: 'silent' }), signal: new AbortController().signal, reconcileID: 'r' };
   const name = opts.name ?? 'o';

@@ -63,6 +63,13 @@ export interface HostContext<T extends ManagedObject> {
    * (spec.adoptionPolicy IfOrphaned and nobody else's), or refused and why.
    */
   adopt?: (req: AdoptionRequest) => Promise<AdoptionResult>;
+  /**
+   * Call right before looking at the host's Docker object; call what it
+   * returns once the outcome rests on that look. Docker events for the object
+   * that arrived before the look began then wake it no more (event-coverage.ts).
+   * Absent in unit tests; kinds that never call it are woken by every event.
+   */
+  beginLook?: () => () => void;
 }
 
 /** The result of reconciling one object on one host. */

@@ -54,3 +54,57 @@ describe('createAndConnect after a name conflict', () => {
     );
   });
 });
+
+// A fresh create: the created container is looked at only when networks
+// remain to connect (create gives Docker one network; Engine 20.10).
+function recordingDaemon() {
+  const calls: string[] = [];
+  const api = {
+    createContainer: () => {
+      calls.push('create');
+      return Promise.resolve({ id: 'c-new' });
+    },
+    getContainer: (ref: string) => ({
+      inspect: () => {
+        calls.push(`inspect ${ref}`);
+        return Promise.resolve({
+          Id: 'c-new',
+          Name: '/team.web',
+          Created: '2026-12-01T00:00:00Z',
+          Image: 'sha256:1',
+          Config: { Image: 'img', Labels: {} },
+          State: { Status: 'created', Running: false },
+          NetworkSettings: { Networks: { 'team.front': {} } },
+        });
+      },
+    }),
+    getNetwork: (network: string) => ({
+      connect: () => {
+        calls.push(`connect ${network}`);
+        return Promise.resolve();
+      },
+    }),
+  } as unknown as Dockerode;
+  return { api, calls };
+}
+
+describe('createAndConnect on a fresh create', () => {
+  const twoNetworks = { ...inputs, networkNames: { front: 'team.front', back: 'team.back' } };
+
+  it.each([
+    ['no spec network', {}],
+    ['one spec network', { networks: [{ name: 'front', aliases: ['web'] }] }],
+    ['network mode host', { security: { networkMode: 'host' as const } }],
+  ])('%s: creates without another look', async (_what, spec) => {
+    const { api, calls } = recordingDaemon();
+    await expect(createAndConnect(api, { spec, inputs: twoNetworks, hash: 'h' })).resolves.toBe('c-new');
+    expect(calls).toEqual(['create']);
+  });
+
+  it('two spec networks: looks at the created container and connects the second', async () => {
+    const { api, calls } = recordingDaemon();
+    const spec = { networks: [{ name: 'front' }, { name: 'back' }] };
+    await createAndConnect(api, { spec, inputs: twoNetworks, hash: 'h' });
+    expect(calls).toEqual(['create', 'inspect c-new', 'connect team.back']);
+  });
+});

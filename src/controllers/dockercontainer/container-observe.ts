@@ -2,7 +2,7 @@ import type { DockerContainer } from '../../crds/dockercontainer.js';
 import type { Reason } from '../../crds/reasons.js';
 import { containerClient, type ObservedContainer } from '../../docker/container-client.js';
 import { needsRecreate, networkChanges, updateNeeded } from '../../docker/container-spec.js';
-import { imageClient } from '../../docker/image-client.js';
+import { imageClient, type ObservedImage } from '../../docker/image-client.js';
 import type { Concluded, Observed } from '../../managed/host-flow.js';
 import { invalidNameOutcome } from '../../managed/invalid-name.js';
 import type { SavedMachineState } from '../../managed/machine-step.js';
@@ -99,7 +99,10 @@ async function lookAtName(
   name: string,
 ): Promise<Found> {
   const api = ctx.conn.api;
+  // What the reconcile decides rests on this look (Docker events that came before it are seen).
+  const looked = ctx.beginLook?.();
   let observed = await containerClient.observe(api, name);
+  looked?.();
   const asideScope = {
     memory: state.asideMemory,
     host: ctx.host.metadata.name,
@@ -112,6 +115,23 @@ async function lookAtName(
   return { observed, claim, ours };
 }
 
+/**
+ * The image on the host, inspected at most once per observation: the facts
+ * (is it present?) and the image gate (may this owner use it?) ask about the
+ * same image, which does not change between the two questions.
+ */
+function imageLookOnce(
+  api: HostContext<DockerContainer>['conn']['api'],
+  image: string | undefined,
+): () => Promise<ObservedImage | undefined> {
+  let look: Promise<ObservedImage | undefined> | undefined;
+  return () => {
+    if (image === undefined) return Promise.resolve(undefined);
+    look ??= imageClient.inspect(api, image);
+    return look;
+  };
+}
+
 /** Everything the classifier weighs, from the observation, what it should be, and the saved machine. */
 async function factsOf(opts: {
   ctx: HostContext<DockerContainer>;
@@ -119,6 +139,7 @@ async function factsOf(opts: {
   resolved: DesiredContainer;
   policyViolation: boolean;
   saved: Saved;
+  lookImage: () => Promise<ObservedImage | undefined>;
 }): Promise<ContainerFacts> {
   const { ctx, found, resolved, saved } = opts;
   const { observed, claim, ours } = found;
@@ -130,8 +151,7 @@ async function factsOf(opts: {
       ? !claim?.adopting && (resolved.held !== undefined || !needsRecreate(spec, inputs, ours))
       : true;
   const creating = !ours || !upToDate;
-  const imagePresent =
-    inputs && creating ? (await imageClient.inspect(ctx.conn.api, inputs.image)) !== undefined : true;
+  const imagePresent = inputs && creating ? (await opts.lookImage()) !== undefined : true;
   const maxRetries = spec.restartPolicy?.maximumRetryCount;
   return {
     paused: ctx.paused,
@@ -213,6 +233,7 @@ async function passImageGate(opts: {
   resolved: DesiredContainer;
   found: Found;
   saved: Saved;
+  lookImage: () => Promise<ObservedImage | undefined>;
 }): Promise<{ situation: ContainerSituation } | Concluded> {
   const { ctx, facts, saved } = opts;
   const hostName = ctx.host.metadata.name;
@@ -224,6 +245,7 @@ async function passImageGate(opts: {
     api: ctx.conn.api,
     host: hostName,
     records: opts.state.imageAccess,
+    lookLocal: opts.lookImage,
   });
   if (gate.action === 'refuse') return refuseImage({ ctx, refused: gate, found: opts.found, saved });
   return { situation: gate.action === 'pull' ? classify({ ...facts, imagePresent: false }) : firstLook };
@@ -264,8 +286,16 @@ export async function observeContainer(
       : { missing: [] };
   const admitted = await admitContainerImage({ gate: state.deps.imagePolicy, ctx, resolved });
   if ('refused' in admitted) return refuseImage({ ctx, refused: admitted.refused, found, saved });
-  const facts = await factsOf({ ctx, found, resolved, policyViolation: violations.length > 0, saved });
-  const gated = await passImageGate({ state, ctx, facts, resolved, found, saved });
+  const lookImage = imageLookOnce(ctx.conn.api, resolved.inputs?.image);
+  const facts = await factsOf({
+    ctx,
+    found,
+    resolved,
+    policyViolation: violations.length > 0,
+    saved,
+    lookImage,
+  });
+  const gated = await passImageGate({ state, ctx, facts, resolved, found, saved, lookImage });
   if ('outcome' in gated) return gated;
   const work: ContainerWork = {
     name,
@@ -299,6 +329,7 @@ export async function observeContainer(
 export async function settleAfterActing(run: ContainerRun): Promise<ContainerEvent | undefined> {
   const { ctx, work } = run;
   if (work.nameTaken || !work.acted) return undefined;
+  const looked = ctx.beginLook?.();
   work.observed = await containerClient.observe(ctx.conn.api, work.name);
   const fresh =
     work.observed && ownership(work.observed.labels, ownerOf(ctx.obj)) === 'ours' ? work.observed : undefined;
@@ -315,5 +346,8 @@ export async function settleAfterActing(run: ContainerRun): Promise<ContainerEve
     inCrashLoop: false,
   });
   // Only record actions follow: a RUNNING observation never asks Docker for anything.
-  return again.type === 'RUNNING' ? again : undefined;
+  if (again.type !== 'RUNNING') return undefined;
+  // Status will say what this look saw: the create and start events of this reconcile wake nothing.
+  looked?.();
+  return again;
 }

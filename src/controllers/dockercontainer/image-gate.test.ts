@@ -184,4 +184,44 @@ describe('gateImage', () => {
     expect((await gate()).action).toBe('go');
     expect(open.resolves).toHaveLength(1);
   });
+
+  it('decides on the image the observation already looked at, without inspecting it again', async () => {
+    const daemon = fakeDaemon(FROM_REGISTRY, { digest: D1 });
+    let inspects = 0;
+    const counted = {
+      getImage: () => {
+        const image = daemon.api.getImage(REF);
+        return { ...image, inspect: () => (inspects++, image.inspect()) };
+      },
+    } as unknown as Dockerode;
+    const looked = {
+      id: 'sha256:img',
+      repoDigests: FROM_REGISTRY.RepoDigests,
+      repoTags: [REF],
+      sizeBytes: 1,
+    };
+    const gate = await gateImage({
+      situation: MISSING,
+      viaImageRef: false,
+      image: REF,
+      api: counted,
+      host: 'h1',
+      records: new ImageAccessRecords(),
+      lookLocal: () => Promise.resolve(looked),
+    });
+    expect(gate.action).toBe('go');
+    expect(inspects).toBe(0);
+    // Nothing on the host, as the observation saw it: pulled, still without an inspect.
+    const absent = await gateImage({
+      situation: MISSING,
+      viaImageRef: false,
+      image: REF,
+      api: counted,
+      host: 'h1',
+      records: new ImageAccessRecords(),
+      lookLocal: () => Promise.resolve(undefined),
+    });
+    expect(absent.action).toBe('pull');
+    expect(inspects).toBe(0);
+  });
 });

@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { Reason } from '../../crds/reasons.js';
+import type { ObservedImage } from '../../docker/image-client.js';
 import { machineEntry } from '../../managed/machine-state.js';
 import type { HostOutcome, HostStatusEntry } from '../../managed/types.js';
 import type { SavedMachineState } from '../../managed/machine-step.js';
@@ -33,6 +34,8 @@ export async function gateImage(opts: {
   api: Dockerode;
   host: string;
   records: ImageAccessRecords;
+  /** The image on the host, as this reconcile looked at it already (absent: inspected here). */
+  lookLocal?: () => Promise<ObservedImage | undefined>;
 }): Promise<ImageGate> {
   if (opts.viaImageRef || !opts.image || !CREATING.has(opts.situation.type)) return { action: 'go' };
   const access = await containerImageAccess({
@@ -40,6 +43,7 @@ export async function gateImage(opts: {
     host: opts.host,
     ref: opts.image,
     records: opts.records,
+    ...(opts.lookLocal ? { lookLocal: opts.lookLocal } : {}),
   });
   if ('refused' in access) return { action: 'refuse', ...access.refused };
   return access.present ? { action: 'go' } : { action: 'pull' };

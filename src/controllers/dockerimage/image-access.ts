@@ -194,9 +194,11 @@ export async function containerImageAccess(opts: {
   host: string;
   ref: string;
   records: ImageAccessRecords;
+  /** The image on the host, when the caller looked already this reconcile (absent: inspected here). */
+  lookLocal?: () => Promise<ObservedImage | undefined>;
 }): Promise<ContainerImageAccess> {
   const { api, host, ref, records } = opts;
-  const local = await imageClient.inspect(api, ref);
+  const local = await (opts.lookLocal ? opts.lookLocal() : imageClient.inspect(api, ref));
   if (!local) return { present: false };
   const decision = decideAccess({
     fromRegistry: fromRegistry(local, ref),

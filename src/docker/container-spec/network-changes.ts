@@ -35,6 +35,17 @@ function macDiffers(have: string | undefined, want: string | undefined): boolean
 }
 
 /**
+ * Whether create alone attaches the container as the spec asks: a network
+ * mode, no spec network (the default bridge) or exactly one (given at
+ * create with its aliases, addresses and MAC). Then a freshly created
+ * container needs no look for networks to connect; the next observation
+ * compares them as always.
+ */
+export function createAttachesAll(spec: Spec): boolean {
+  return networkModeOf(spec) !== undefined || (spec.networks?.length ?? 0) <= 1;
+}
+
+/**
  * Desired networks against attached ones. A changed alias set, static
  * address or MAC is a disconnect plus a connect (an alias equal to the hostname is not
  * compared: Docker adds that one itself). Without spec networks the desired network
