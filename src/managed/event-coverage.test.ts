@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventCoverage } from './event-coverage.js';
+import { EventCoverage, EXPECT_OWN_EVENT_MS, type HostLooks } from './event-coverage.js';
 
 /** A coverage on a hand-driven clock, recording whom it wakes. */
 function setup() {
@@ -10,22 +10,29 @@ function setup() {
   return { coverage, woken, at };
 }
 
-describe('EventCoverage', () => {
+const START = { id: 'c1', action: 'start' };
+const CREATE = { id: 'c1', action: 'create' };
+const DIE = { id: 'c1', action: 'die' };
+
+/** Looks that began at these times, and own calls that returned at these. */
+const looks = (from: number[], calls: Array<[string, number]> = []): HostLooks => ({
+  looks: from,
+  calls: calls.map(([action, at]) => ({ id: 'c1', action, at })),
+});
+
+describe('EventCoverage: events held while the object is reconciled', () => {
   it('does not hold an event for an object that is not being reconciled', () => {
     const { coverage, woken } = setup();
-    expect(coverage.hold('ns/web', 'h1')).toBe(false);
-    coverage.end('ns/web');
+    expect(coverage.hold('ns/web', 'h1', DIE)).toBe(false);
     expect(woken).toEqual([]);
   });
 
-  it('drops an event held in flight when a look on its host began after it arrived', () => {
+  it('drops an event when a look on its host began after it arrived', () => {
     const { coverage, woken, at } = setup();
     coverage.begin('ns/web');
     at(10);
-    expect(coverage.hold('ns/web', 'h1')).toBe(true);
-    at(20);
-    const from = coverage.now();
-    coverage.commit('ns/web', 'h1', from);
+    expect(coverage.hold('ns/web', 'h1', DIE)).toBe(true);
+    coverage.commit('ns/web', 'h1', looks([20]));
     coverage.end('ns/web');
     expect(woken).toEqual([]);
   });
@@ -34,22 +41,21 @@ describe('EventCoverage', () => {
     const { coverage, woken, at } = setup();
     coverage.begin('ns/web');
     at(10);
-    coverage.commit('ns/web', 'h1', coverage.now());
-    coverage.hold('ns/web', 'h1');
+    coverage.hold('ns/web', 'h1', DIE);
+    coverage.commit('ns/web', 'h1', looks([10]));
     coverage.end('ns/web');
-    at(30);
     coverage.begin('ns/api');
-    coverage.commit('ns/api', 'h1', 20);
-    coverage.hold('ns/api', 'h1');
+    at(30);
+    coverage.hold('ns/api', 'h1', DIE);
+    coverage.commit('ns/api', 'h1', looks([20]));
     coverage.end('ns/api');
     expect(woken).toEqual(['ns/web', 'ns/api']);
   });
 
-  it('wakes the object when no look was committed on the host (the reconcile threw there)', () => {
-    const { coverage, woken, at } = setup();
+  it('wakes the object when nothing was committed on the host (the reconcile threw there)', () => {
+    const { coverage, woken } = setup();
     coverage.begin('ns/web');
-    at(5);
-    coverage.hold('ns/web', 'h1');
+    coverage.hold('ns/web', 'h1', DIE);
     coverage.end('ns/web');
     expect(woken).toEqual(['ns/web']);
   });
@@ -58,33 +64,91 @@ describe('EventCoverage', () => {
     const { coverage, woken, at } = setup();
     coverage.begin('ns/web');
     at(5);
-    coverage.hold('ns/web', 'h1');
-    coverage.hold('ns/web', 'h2');
-    at(9);
-    coverage.commit('ns/web', 'h1', coverage.now());
+    coverage.hold('ns/web', 'h1', DIE);
+    coverage.hold('ns/web', 'h2', DIE);
+    coverage.commit('ns/web', 'h1', looks([9]));
     coverage.end('ns/web');
     expect(woken).toEqual(['ns/web']);
   });
 
-  it('keeps the latest event and the latest look per host', () => {
+  it('covers an own call’s event that arrives after the look, if the call returned before the look began', () => {
     const { coverage, woken, at } = setup();
     coverage.begin('ns/web');
-    at(5);
-    coverage.hold('ns/web', 'h1');
-    at(6);
-    coverage.commit('ns/web', 'h1', coverage.now());
-    at(7);
-    coverage.hold('ns/web', 'h1');
-    at(8);
-    coverage.commit('ns/web', 'h1', 1); // an older look committed late changes nothing
+    at(50);
+    coverage.hold('ns/web', 'h1', START); // arrived after the look at 40, but it is the start of 30
+    coverage.commit('ns/web', 'h1', looks([40], [['start', 30]]));
+    coverage.end('ns/web');
+    expect(woken).toEqual([]);
+  });
+
+  it('does not cover an own call that returned after the last look began', () => {
+    const { coverage, woken, at } = setup();
+    coverage.begin('ns/web');
+    at(50);
+    coverage.hold('ns/web', 'h1', START);
+    coverage.commit('ns/web', 'h1', looks([10], [['start', 30]]));
     coverage.end('ns/web');
     expect(woken).toEqual(['ns/web']);
   });
 
-  it('forgets the object when its reconcile ends: the next event is not held', () => {
+  it('wakes the object for a held event of the same container that no own call explains', () => {
+    const { coverage, woken, at } = setup();
+    coverage.begin('ns/web');
+    at(50);
+    coverage.hold('ns/web', 'h1', START);
+    coverage.hold('ns/web', 'h1', DIE);
+    coverage.commit('ns/web', 'h1', looks([40], [['start', 30]]));
+    coverage.end('ns/web');
+    expect(woken).toEqual(['ns/web']);
+  });
+
+  it('wakes the object when more events came than it holds', () => {
+    const { coverage, woken, at } = setup();
+    coverage.begin('ns/web');
+    at(1);
+    for (let i = 0; i < 65; i++) coverage.hold('ns/web', 'h1', { id: `c${i}`, action: 'die' });
+    coverage.commit('ns/web', 'h1', looks([2]));
+    coverage.end('ns/web');
+    expect(woken).toEqual(['ns/web']);
+  });
+});
+
+describe('EventCoverage: own calls whose events come after the reconcile', () => {
+  it('drops such an event once, on the host it was made on, while it is expected', () => {
+    const { coverage, woken, at } = setup();
+    coverage.begin('ns/web');
+    coverage.commit(
+      'ns/web',
+      'h1',
+      looks(
+        [40],
+        [
+          ['create', 20],
+          ['start', 30],
+        ],
+      ),
+    );
+    coverage.end('ns/web');
+    expect(coverage.expecting).toBe(2);
+    at(100);
+    expect(coverage.hold('ns/web', 'h2', START)).toBe(false); // another host's
+    expect(coverage.hold('ns/web', 'h1', START)).toBe(true);
+    expect(coverage.hold('ns/web', 'h1', START)).toBe(false); // once
+    expect(coverage.hold('ns/web', 'h1', DIE)).toBe(false);
+    at(40 + EXPECT_OWN_EVENT_MS + 1);
+    expect(coverage.hold('ns/web', 'h1', CREATE)).toBe(false); // lapsed
+    expect(coverage.expecting).toBe(0);
+    expect(woken).toEqual([]);
+  });
+
+  it('expects nothing from a reconcile that threw or whose calls no later look saw', () => {
     const { coverage } = setup();
     coverage.begin('ns/web');
     coverage.end('ns/web');
-    expect(coverage.hold('ns/web', 'h1')).toBe(false);
+    coverage.begin('ns/api');
+    coverage.commit('ns/api', 'h1', looks([10], [['start', 30]]));
+    coverage.end('ns/api');
+    expect(coverage.expecting).toBe(0);
+    expect(coverage.hold('ns/api', 'h1', START)).toBe(false);
   });
 });

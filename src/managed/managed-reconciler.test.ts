@@ -1505,15 +1505,16 @@ describe('ManagedReconciler: per-host Docker error backoff over several reconcil
 // --------------------------------------------- Docker events a look saw
 
 describe('ManagedReconciler: Docker events held while the object is reconciled', () => {
-  // The kind's reconcileHost receives an event for the object (as Docker's
-  // create or start event arrives during the reconcile), then maybe looks.
+  // The kind's reconcileHost starts a container, receives its start event
+  // (as Docker's arrives during the reconcile) and maybe looks afterwards.
+  const START = { id: 'c1', action: 'start' };
   const cases: Array<{ name: string; look: 'after' | 'before' | 'none'; throws?: boolean; wakes: boolean }> =
     [
-      { name: 'a look that began after the event covers it: not woken again', look: 'after', wakes: false },
-      { name: 'a look that began before the event does not: woken again', look: 'before', wakes: true },
+      { name: 'a look after the start covers its event: not woken again', look: 'after', wakes: false },
+      { name: 'a look before the start does not: woken again', look: 'before', wakes: true },
       { name: 'a kind that reports no look: woken again, as without coverage', look: 'none', wakes: true },
       {
-        name: 'a reconcile that throws on the host commits its look: woken again',
+        name: 'a reconcile that throws on the host commits nothing: woken again',
         look: 'after',
         throws: true,
         wakes: true,
@@ -1526,11 +1527,12 @@ describe('ManagedReconciler: Docker events held while the object is reconciled',
       const { reconcile } = fakeWorld({
         kind: fakeKind({
           reconcileHost: async (ctx) => {
-            const early = c.look === 'before' ? ctx.beginLook?.() : undefined;
+            const early = c.look === 'before' ? ctx.coverage?.beginLook() : undefined;
             await new Promise((resolve) => setTimeout(resolve, 2));
-            expect(coverage.hold('ns/o', 'h1')).toBe(true);
+            ctx.coverage?.acted('c1', 'start');
+            expect(coverage.hold('ns/o', 'h1', START)).toBe(true);
             await new Promise((resolve) => setTimeout(resolve, 2));
-            const late = c.look === 'after' ? ctx.beginLook?.() : undefined;
+            const late = c.look === 'after' ? ctx.coverage?.beginLook() : undefined;
             (early ?? late)?.();
             if (c.throws) throw new Error('daemon said no');
             return { entry: { name: 'h1', phase: 'Ready' }, ready: true };
@@ -1541,8 +1543,8 @@ describe('ManagedReconciler: Docker events held while the object is reconciled',
       });
       await reconcile();
       expect(woken).toEqual(c.wakes ? ['ns/o'] : []);
-      // Ended: the next event wakes the object at once.
-      expect(coverage.hold('ns/o', 'h1')).toBe(false);
+      // Ended: the next start event of c1 wakes the object at once.
+      expect(coverage.hold('ns/o', 'h1', START)).toBe(false);
     });
   }
 });

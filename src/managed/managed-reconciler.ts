@@ -476,19 +476,22 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
   }
 
   /**
-   * Gives the kind `beginLook`; the looks it marked count for the Docker
-   * events held meanwhile only once its outcome on the host is in (a throw
-   * commits none, so those events wake the object again).
+   * Gives the kind `coverage`; the looks it marked and the calls it made
+   * count for the Docker events held meanwhile only once its outcome on the
+   * host is in (a throw commits none, so those events wake the object again).
    */
   private lookRecorder(hc: HostContext<T>): { commit: (key: string, host: string) => void } {
     const coverage = this.deps.eventCoverage;
     if (!coverage) return { commit: () => undefined };
-    const marked: number[] = [];
-    hc.beginLook = () => {
-      const from = coverage.now();
-      return () => void marked.push(from);
+    const { looks, now } = coverage.recorder();
+    hc.coverage = {
+      beginLook: () => {
+        const from = now();
+        return () => void looks.looks.push(from);
+      },
+      acted: (id, action) => void looks.calls.push({ id, action, at: now() }),
     };
-    return { commit: (key, host) => marked.forEach((from) => coverage.commit(key, host, from)) };
+    return { commit: (key, host) => coverage.commit(key, host, looks) };
   }
 
   /**

@@ -157,7 +157,7 @@ export function registerManagedController<T extends ManagedObject>(opts: {
       if (event.type !== kind.dockerEventType) return;
       // An event its object's reconcile in flight may have seen already waits for it to end (event-coverage.ts).
       const wakeFor = (key: string | undefined) => {
-        if (key && !eventCoverage.hold(key, host)) controller.trigger(key);
+        if (key && !eventCoverage.hold(key, host, event)) controller.trigger(key);
       };
       const owner = ownerKeyFromEvent(event.attributes, kind.kind);
       if (owner) return wakeFor(owner);

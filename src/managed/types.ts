@@ -64,12 +64,18 @@ export interface HostContext<T extends ManagedObject> {
    */
   adopt?: (req: AdoptionRequest) => Promise<AdoptionResult>;
   /**
-   * Call right before looking at the host's Docker object; call what it
-   * returns once the outcome rests on that look. Docker events for the object
-   * that arrived before the look began then wake it no more (event-coverage.ts).
-   * Absent in unit tests; kinds that never call it are woken by every event.
+   * Docker events this reconcile has seen already (event-coverage.ts).
+   * `beginLook()` right before looking at the host's Docker object, then
+   * what it returns once the outcome rests on that look: events that arrived
+   * before the look began wake the object no more. `acted(id, action)` once
+   * an own Docker call returned ('create', 'start'): its event, whenever it
+   * arrives, is covered by a look that began after. Absent in unit tests;
+   * kinds that never call it are woken by every event.
    */
-  beginLook?: () => () => void;
+  coverage?: {
+    beginLook: () => () => void;
+    acted: (dockerId: string, action: string) => void;
+  };
 }
 
 /** The result of reconciling one object on one host. */

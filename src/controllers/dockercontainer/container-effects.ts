@@ -91,6 +91,8 @@ async function create({ ctx, work }: ContainerRun): Promise<EffectResult<Contain
   if (!target) return;
   try {
     work.id = await createAndConnect(ctx.conn.api, { spec: work.spec, ...target });
+    // Its create event is ours: the look after acting covers it (event-coverage.ts).
+    ctx.coverage?.acted(work.id, 'create');
   } catch (err) {
     if (!(err instanceof ContainerNameConflict)) throw err;
     work.nameTaken = true;
@@ -208,10 +210,12 @@ async function dropOldFilesImages(ctx: HostContext<DockerContainer>): Promise<vo
 
 async function start({ ctx, work }: ContainerRun): Promise<void> {
   if (!work.resolved.inputs) return;
-  if (work.id)
+  if (work.id) {
     await startOrDiscard(ctx.conn.api, work.id, (message) =>
       noteOn(ctx)('Warning', EventReason.Recreated, 'Start', message),
     );
+    ctx.coverage?.acted(work.id, 'start');
+  }
   work.acted = true;
 }
 

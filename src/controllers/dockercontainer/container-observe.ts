@@ -100,7 +100,7 @@ async function lookAtName(
 ): Promise<Found> {
   const api = ctx.conn.api;
   // What the reconcile decides rests on this look (Docker events that came before it are seen).
-  const looked = ctx.beginLook?.();
+  const looked = ctx.coverage?.beginLook();
   let observed = await containerClient.observe(api, name);
   looked?.();
   const asideScope = {
@@ -329,7 +329,7 @@ export async function observeContainer(
 export async function settleAfterActing(run: ContainerRun): Promise<ContainerEvent | undefined> {
   const { ctx, work } = run;
   if (work.nameTaken || !work.acted) return undefined;
-  const looked = ctx.beginLook?.();
+  const looked = ctx.coverage?.beginLook();
   work.observed = await containerClient.observe(ctx.conn.api, work.name);
   const fresh =
     work.observed && ownership(work.observed.labels, ownerOf(ctx.obj)) === 'ours' ? work.observed : undefined;
