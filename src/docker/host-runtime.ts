@@ -197,6 +197,11 @@ export class HostRuntime {
     }
   }
 
+  /** Whether the host's event stream is connected now, so a change there comes as an event. */
+  followsEvents(host: string): boolean {
+    return this.streams.get(host)?.connected ?? false;
+  }
+
   hasEventStream(host: string): boolean {
     return this.streams.has(host);
   }

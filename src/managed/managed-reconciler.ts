@@ -59,7 +59,7 @@ export interface ManagedReconcilerDeps<T extends ManagedObject> {
   objects: ObjectCache<T>;
   hosts: { list(): DockerHost[]; getByName(name: string): DockerHost | undefined };
   namespaces: Pick<NamespaceLabels, 'get'>;
-  hostRuntime: Pick<HostRuntime, 'connection'>;
+  hostRuntime: Pick<HostRuntime, 'connection'> & Partial<Pick<HostRuntime, 'followsEvents'>>;
   status: StatusPatchApi;
   finalizers: FinalizerPatchApi;
   events: EventRecorder;
@@ -396,6 +396,7 @@ export class ManagedReconciler<T extends ManagedObject> implements Reconciler {
       metrics: this.deps.metrics ?? noopManagedMetrics,
       now,
       signal: ctx.signal,
+      eventsFollowed: this.deps.hostRuntime.followsEvents?.(host.metadata.name) ?? false,
       ...(this.deps.clusterId ? { clusterId: this.deps.clusterId } : {}),
       adopt: (req) => this.adopt({ obj, namespace, host, paused }, req),
     };

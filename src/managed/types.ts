@@ -64,6 +64,11 @@ export interface HostContext<T extends ManagedObject> {
    */
   adopt?: (req: AdoptionRequest) => Promise<AdoptionResult>;
   /**
+   * The host's Docker event stream is connected: a change of the object
+   * there wakes it. False or absent: only polls and re-looks find changes.
+   */
+  eventsFollowed?: boolean;
+  /**
    * Docker events this reconcile has seen already (event-coverage.ts).
    * `beginLook()` right before looking at the host's Docker object, then
    * what it returns once the outcome rests on that look: events that arrived

@@ -74,7 +74,12 @@ function announceHeld(
 }
 
 /** Maps the phase to what the managed reconciler aggregates: ready, retrying (failure) or stalled. */
-function phaseOutcome(entry: ContainerHostEntry, work: ContainerWork, crashes: number): HostOutcome {
+function phaseOutcome(
+  entry: ContainerHostEntry,
+  work: ContainerWork,
+  after: { crashes: number; recheck: boolean },
+): HostOutcome {
+  const { crashes } = after;
   const withMessage = (message: string) => ({ ...entry, message });
   const found = work.observed;
   switch (entry.phase) {
@@ -124,7 +129,7 @@ function phaseOutcome(entry: ContainerHostEntry, work: ContainerWork, crashes: n
       return { entry: withMessage(statusMessages.paused), ready: found?.state.running ?? false };
     default:
       if (READY_PHASES.has(entry.phase))
-        return { entry, ready: true, ...(work.acted ? { requeueAfterMs: 1_000 } : {}) };
+        return { entry, ready: true, ...(after.recheck ? { requeueAfterMs: 1_000 } : {}) };
       return { entry, ready: false, requeueAfterMs: 1_000 };
   }
 }
@@ -181,5 +186,9 @@ export function reportContainer(state: ContainerKindState, run: ContainerRun): H
   };
   if (work.situation.type === 'REMOVING') return removingOutcome(entry, work.name);
   if (work.background) return waitingOutcome(entry, work.background);
-  return phaseOutcome(entry, work, saved.context.crashes);
+  // Just created or started: a container that exits within a second must not
+  // look Ready for a whole poll interval. Docker's die event says so when the
+  // host's event stream is followed; otherwise look again in a second.
+  const recheck = work.acted && ctx.eventsFollowed !== true;
+  return phaseOutcome(entry, work, { crashes: saved.context.crashes, recheck });
 }
