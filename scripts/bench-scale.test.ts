@@ -223,4 +223,18 @@ describe('sharding runs', () => {
     expect(audits.map((r) => r.pass)).toEqual([true, false]);
     expect(shardingRows([], { dockyardSeconds: 1 } as SizeFigures)[0]?.value).toMatch(/not run/);
   });
+
+  it('reports a sharding run that did not finish as a failed row, with what stopped it', () => {
+    const rows = shardingRows([{ replicas: 3, kill: false, failed: 'the controller exited' }], {
+      dockyardSeconds: 30,
+    } as SizeFigures);
+    expect(rows).toEqual([
+      {
+        metric: '3 sharded replicas: converged',
+        value: 'no: the controller exited',
+        target: 'yes',
+        pass: false,
+      },
+    ]);
+  });
 });

@@ -9,7 +9,7 @@ import { atMost } from '../support/report.js';
 import type { SteadyMemory } from '../support/scale-controller.js';
 import { HOLLOW_JITTER_MS, HOLLOW_LATENCY_MS, isUpkeepOperation } from '../support/scale-fleet.js';
 import type { RestartRun } from '../support/scale-phases.js';
-import type { ShardedRun } from '../support/scale-shards.js';
+import type { FailedShardedRun, ShardedRun } from '../support/scale-shards.js';
 import { median } from '../support/stats.js';
 import type { SizeResult } from './scale.js';
 
@@ -229,10 +229,14 @@ function restartRows(restart: RestartRun | undefined, objects: number): Row[] {
  * Dockyard time): the speed-up, each replica's memory, and the killed run's
  * audit (no duplicate, no orphan, nothing missing).
  */
-export function shardingRows(runs: readonly ShardedRun[], single: SizeFigures): Row[] {
+export function shardingRows(runs: ReadonlyArray<ShardedRun | FailedShardedRun>, single: SizeFigures): Row[] {
   if (runs.length === 0) return [{ metric: 'Sharding', value: 'not run (--scale-shards=1)' }];
   const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
-  return runs.flatMap((run) => {
+  return runs.flatMap((run): Row[] => {
+    if ('failed' in run) {
+      const what = `${run.replicas} sharded replicas${run.kill ? ', one to be killed' : ''}`;
+      return [{ metric: `${what}: converged`, value: `no: ${run.failed}`, target: 'yes', pass: false }];
+    }
     const what = `${run.replicas} sharded replicas${run.killedAtReady !== undefined ? `, one killed at ${run.killedAtReady} Ready` : ''}`;
     const clean = run.duplicates + run.orphans + run.missing === 0;
     return [
@@ -268,7 +272,7 @@ export function scaleResult(input: {
   noHosts: SteadyMemory;
   startedAt: number;
   /** The headline fleet over sharded replicas (none with --scale-shards=1). */
-  sharding?: ShardedRun[];
+  sharding?: Array<ShardedRun | FailedShardedRun>;
 }): ScenarioResult {
   const { options, sizes, noHosts } = input;
   const figures = sizes.map(sizeFigures);

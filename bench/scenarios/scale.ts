@@ -27,7 +27,7 @@ import {
   type ScaleContext,
 } from '../support/scale-phases.js';
 import type { ScenarioResult } from '../support/report.js';
-import { shardedRun, type ShardedRun } from '../support/scale-shards.js';
+import { shardedRun, type FailedShardedRun, type ShardedRun } from '../support/scale-shards.js';
 import { scaleResult } from './scale-report.js';
 
 export const SCALE_NAMESPACE = 'bench-scale';
@@ -160,14 +160,23 @@ async function noHostsMemory(
  * The headline fleet over --scale-shards sharded replicas: undisturbed, then
  * with one replica killed at half Ready (none with --scale-shards=1).
  */
-async function shardingRuns(ctx: ScaleContext): Promise<ShardedRun[]> {
+async function shardingRuns(ctx: ScaleContext): Promise<Array<ShardedRun | FailedShardedRun>> {
   const replicas = ctx.session.options.scaleShards;
   if (replicas < 2) return [];
-  const runs: ShardedRun[] = [];
+  const runs: Array<ShardedRun | FailedShardedRun> = [];
   for (const kill of [false, true]) {
     const label = `[scale] ${ctx.hosts.length} hosts over ${replicas} sharded replicas${kill ? ', one killed' : ''}`;
     ctx.session.log(label);
-    runs.push(await shardedRun(ctx, label, { replicas, kill }));
+    try {
+      runs.push(await shardedRun(ctx, label, { replicas, kill }));
+    } catch (err) {
+      // Reported as a failed row beside the headline's figures, which stand on their own.
+      // Its objects may be left half done: no further sharding run on top of them.
+      const failed = err instanceof Error ? err.message : String(err);
+      ctx.session.log(`${label}: failed: ${failed}`);
+      runs.push({ replicas, kill, failed });
+      break;
+    }
   }
   return runs;
 }

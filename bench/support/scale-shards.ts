@@ -36,6 +36,13 @@ export interface ShardedRun {
   leftovers: Emptied;
 }
 
+/** A sharding run that did not finish: what stopped it (the headline's figures are still reported). */
+export interface FailedShardedRun {
+  replicas: number;
+  kill: boolean;
+  failed: string;
+}
+
 /** Replicas started together, each holding its share of the shards, every DockerHost reconciled. */
 async function startReplicas(
   ctx: ScaleContext,
