@@ -3,8 +3,8 @@
 // per shard plus one member Lease per replica:
 //  - every retryPeriod one list of the set's Leases (label
 //    dockyard.io/shard-set), then: renew the member Lease, renew the held
-//    shards, hand back what the plan says (after draining its work), and
-//    campaign for the free shards the plan names;
+//    shards, hand back what the plan says (after draining its work, renewing
+//    the held shards meanwhile), and campaign for the free shards the plan names;
 //  - another's Lease counts as expired only when its record has not changed
 //    for its leaseDuration by OUR monotonic clock since we saw it change;
 //  - a held shard not renewed for renewDeadline (< leaseDuration) is lost:
@@ -219,7 +219,7 @@ export class ShardCoordinator {
 
   private async handBack(shard: number): Promise<void> {
     if (!this.held.has(shard)) return;
-    await this.options.drain(shard);
+    await this.renewingMeanwhile(() => this.options.drain(shard));
     // Work stops before the Lease is freed: no other replica may start while ours could still write.
     this.held.delete(shard);
     this.options.onReleased?.(shard);
@@ -227,6 +227,31 @@ export class ShardCoordinator {
     const seen = this.seen.get(name);
     if (seen) await this.replace(name, releaseRecord(seen.record, this.now()), seen.resourceVersion);
     this.log.info({ shard }, 'shard handed back');
+  }
+
+  /**
+   * Runs `work` (a drain, which lasts as long as the shard's work in flight)
+   * while the member Lease and every held shard, the draining one too, are
+   * renewed every retryPeriod as the round would: a drain longer than the
+   * renew deadline must not lose the shards this replica keeps (a replica
+   * that took every shard at start and then handed two back lost the third
+   * and exited). The renewals end before `work`'s caller writes a Lease again.
+   */
+  private async renewingMeanwhile(work: () => Promise<void>): Promise<void> {
+    let renewals = Promise.resolve();
+    const renewAll = async () => {
+      await this.write(this.memberName(), this.options.identity);
+      for (const held of this.heldShards()) await this.renew(held);
+    };
+    const timer = setInterval(() => {
+      renewals = renewals.then(renewAll, renewAll);
+    }, this.retryPeriodMs);
+    try {
+      await work();
+    } finally {
+      clearInterval(timer);
+      await renewals.catch((err: unknown) => this.log.warn({ err }, 'shard lease renewal failed'));
+    }
   }
 
   /** Shards not renewed within renewDeadline: lost, before anyone else may take them. */

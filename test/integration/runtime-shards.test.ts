@@ -45,7 +45,7 @@ interface Replica {
   lost: Array<{ shard: number; at: number }>;
 }
 
-function startReplica(identity: string, setName: string): Replica {
+function startReplica(identity: string, setName: string, opts: { drainMs?: number } = {}): Replica {
   const real = kc.makeApiClient(CoordinationV1Api);
   let dead = false;
   const cut = () => Promise.reject(new Error(`${identity} is cut off`));
@@ -66,6 +66,8 @@ function startReplica(identity: string, setName: string): Replica {
     ...LEASE,
     onAcquired: () => {},
     drain: async (shard) => {
+      // A shard's work in flight can take a while to end (Docker calls on its hosts).
+      if (opts.drainMs) await new Promise((resolve) => setTimeout(resolve, opts.drainMs));
       drained.push(shard);
     },
     onLost: (shard) => lost.push({ shard, at: Date.now() }),
@@ -194,6 +196,30 @@ describe('shard Leases over replicas', () => {
       await waitBalanced([a, d], 'd to get its share (3/3)');
       expect(a.drained.length - drainedBefore).toBe(3);
       expect(a.lost, 'a never lost a shard').toEqual([]);
+    } finally {
+      const seen = overlaps.stop();
+      for (const r of replicas) r.stop.abort();
+      await Promise.all(replicas.map((r) => r.running));
+      expect(seen, 'a shard held by two replicas at once').toEqual([]);
+    }
+  }, 180_000);
+
+  it('a replica handing shards back keeps the others while each drain outlasts the renew deadline', async () => {
+    const setName = 'slow-drain';
+    const replicas: Replica[] = [];
+    const overlaps = watchOverlaps(() => replicas);
+    const drainMs = LEASE.renewDeadlineMs + 1_000;
+    try {
+      const a = startReplica('a', setName, { drainMs });
+      replicas.push(a);
+      await waitBalanced(replicas, 'a to hold all 6 shards');
+      // b joins: a drains three shards one after another (15 s in one round), renewing the others meanwhile.
+      const b = startReplica('b', setName);
+      replicas.push(b);
+      await waitBalanced(replicas, 'b to get its share (3/3)', 60_000);
+      expect(a.drained).toHaveLength(3);
+      expect(a.lost, 'a lost no shard while draining').toEqual([]);
+      expect(b.lost).toEqual([]);
     } finally {
       const seen = overlaps.stop();
       for (const r of replicas) r.stop.abort();
