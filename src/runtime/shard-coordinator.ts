@@ -114,8 +114,7 @@ export class ShardCoordinator {
   /** One round: read the set, renew, then act on the plan. */
   async round(): Promise<ShardPlan> {
     await this.observe();
-    await this.write(this.memberName(), this.options.identity);
-    for (const shard of this.heldShards()) await this.renew(shard);
+    await this.renewAll();
     const plan = planShards({
       identity: this.options.identity,
       shards: this.options.shards,
@@ -204,9 +203,27 @@ export class ShardCoordinator {
     );
   }
 
+  /** The member Lease and every held shard, side by side: one slow write delays no other Lease. */
+  private async renewAll(): Promise<void> {
+    await Promise.all([
+      this.write(this.memberName(), this.options.identity),
+      ...this.heldShards().map((shard) => this.renew(shard)),
+    ]);
+  }
+
+  /**
+   * Renews a held shard. The write may take until the renew deadline (as
+   * client-go's renewal may), not just a retry period: on a loaded API
+   * server a renewal slower than 2 s is still in time. It counts from when
+   * it was sent (never later than the API server stored it), and a shard
+   * lost meanwhile (onLost fired) stays lost.
+   */
   private async renew(shard: number): Promise<void> {
-    if (await this.write(this.shardName(shard), this.options.identity))
-      this.held.set(shard, this.monotonicNow());
+    const sentAt = this.monotonicNow();
+    const renewedAt = this.held.get(shard) ?? sentAt;
+    const boundMs = Math.max(this.retryPeriodMs, this.renewDeadlineMs - (sentAt - renewedAt));
+    if ((await this.write(this.shardName(shard), this.options.identity, boundMs)) && this.held.has(shard))
+      this.held.set(shard, sentAt);
     this.dropExpired();
   }
 
@@ -239,10 +256,7 @@ export class ShardCoordinator {
    */
   private async renewingMeanwhile(work: () => Promise<void>): Promise<void> {
     let renewals = Promise.resolve();
-    const renewAll = async () => {
-      await this.write(this.memberName(), this.options.identity);
-      for (const held of this.heldShards()) await this.renew(held);
-    };
+    const renewAll = () => this.renewAll();
     const timer = setInterval(() => {
       renewals = renewals.then(renewAll, renewAll);
     }, this.retryPeriodMs);
@@ -266,7 +280,7 @@ export class ShardCoordinator {
   }
 
   /** Acquires or renews the Lease `name` for `identity` when decide() allows it; true when written. */
-  private async write(name: string, identity: string): Promise<boolean> {
+  private async write(name: string, identity: string, boundMs = this.retryPeriodMs): Promise<boolean> {
     const seen = this.seen.get(name);
     const decision = decide({
       current: seen?.record,
@@ -278,12 +292,12 @@ export class ShardCoordinator {
     });
     if (decision.action === 'wait') return false;
     return seen
-      ? this.replace(name, decision.record, seen.resourceVersion)
-      : this.create(name, decision.record);
+      ? this.replace(name, decision.record, seen.resourceVersion, boundMs)
+      : this.create(name, decision.record, boundMs);
   }
 
-  private async create(name: string, record: LeaderElectionRecord): Promise<boolean> {
-    return this.stored(name, () =>
+  private async create(name: string, record: LeaderElectionRecord, boundMs: number): Promise<boolean> {
+    return this.stored(name, boundMs, () =>
       this.options.api.createNamespacedLease({
         namespace: this.options.namespace,
         body: {
@@ -300,8 +314,9 @@ export class ShardCoordinator {
     name: string,
     record: LeaderElectionRecord,
     resourceVersion: string,
+    boundMs = this.retryPeriodMs,
   ): Promise<boolean> {
-    return this.stored(name, () =>
+    return this.stored(name, boundMs, () =>
       this.options.api.replaceNamespacedLease({
         name,
         namespace: this.options.namespace,
@@ -315,11 +330,16 @@ export class ShardCoordinator {
     );
   }
 
-  /** Runs one write, bounded by retryPeriod; records what was stored. A 409 (changed, or created by another first) is the normal race. */
-  private async stored(name: string, write: () => Promise<V1Lease>): Promise<boolean> {
+  /**
+   * Runs one write, bounded by `boundMs`; records what was stored. A 409
+   * (changed, or created by another first) is the normal race. A write
+   * that outlasts its bound counts as failed; the next round's list shows
+   * what it did.
+   */
+  private async stored(name: string, boundMs: number, write: () => Promise<V1Lease>): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), this.retryPeriodMs);
+      timer = setTimeout(() => resolve(undefined), boundMs);
     });
     try {
       const lease = await Promise.race([write(), timeout]);

@@ -45,14 +45,23 @@ interface Replica {
   lost: Array<{ shard: number; at: number }>;
 }
 
-function startReplica(identity: string, setName: string, opts: { drainMs?: number } = {}): Replica {
+function startReplica(
+  identity: string,
+  setName: string,
+  opts: { drainMs?: number; replaceDelayMs?: number } = {},
+): Replica {
   const real = kc.makeApiClient(CoordinationV1Api);
   let dead = false;
   const cut = () => Promise.reject(new Error(`${identity} is cut off`));
+  // A loaded API server: every Lease update answered late (the write itself is real).
+  const late = <T>(answer: Promise<T>) =>
+    opts.replaceDelayMs
+      ? answer.then((v) => new Promise<T>((r) => setTimeout(() => r(v), opts.replaceDelayMs)))
+      : answer;
   const api: ShardLeaseApi = {
     listNamespacedLease: (req) => (dead ? cut() : real.listNamespacedLease(req)),
     createNamespacedLease: (req) => (dead ? cut() : real.createNamespacedLease(req)),
-    replaceNamespacedLease: (req) => (dead ? cut() : real.replaceNamespacedLease(req)),
+    replaceNamespacedLease: (req) => (dead ? cut() : late(real.replaceNamespacedLease(req))),
     deleteNamespacedLease: (req) => (dead ? cut() : real.deleteNamespacedLease(req)),
   };
   const drained: number[] = [];
@@ -220,6 +229,26 @@ describe('shard Leases over replicas', () => {
       expect(a.drained).toHaveLength(3);
       expect(a.lost, 'a lost no shard while draining').toEqual([]);
       expect(b.lost).toEqual([]);
+    } finally {
+      const seen = overlaps.stop();
+      for (const r of replicas) r.stop.abort();
+      await Promise.all(replicas.map((r) => r.running));
+      expect(seen, 'a shard held by two replicas at once').toEqual([]);
+    }
+  }, 180_000);
+
+  it('a replica whose Lease updates are answered after the retry period (but within the renew deadline) keeps its shards', async () => {
+    const setName = 'slow-api';
+    const replicas: Replica[] = [];
+    const overlaps = watchOverlaps(() => replicas);
+    try {
+      const a = startReplica('a', setName, { replaceDelayMs: 2 * LEASE.retryPeriodMs });
+      replicas.push(a);
+      await waitBalanced(replicas, 'a to hold all 6 shards');
+      // Several renew deadlines of slow renewals: six shards and the member Lease renewed side by side.
+      await new Promise((resolve) => setTimeout(resolve, 3 * LEASE.renewDeadlineMs));
+      expect(a.lost, 'a lost no shard to slow renewals').toEqual([]);
+      expect(a.coordinator.heldShards()).toHaveLength(SHARDS);
     } finally {
       const seen = overlaps.stop();
       for (const r of replicas) r.stop.abort();
