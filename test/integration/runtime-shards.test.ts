@@ -132,6 +132,20 @@ async function waitBalanced(rs: Replica[], what: string, timeoutMs = 30_000): Pr
   );
 }
 
+/** Runs `body` over the replicas it starts; then stops them all and checks no shard was ever held twice. */
+async function withReplicas(body: (replicas: Replica[]) => Promise<void>): Promise<void> {
+  const replicas: Replica[] = [];
+  const overlaps = watchOverlaps(() => replicas);
+  try {
+    await body(replicas);
+  } finally {
+    const seen = overlaps.stop();
+    for (const r of replicas) r.stop.abort();
+    await Promise.all(replicas.map((r) => r.running));
+    expect(seen, 'a shard held by two replicas at once').toEqual([]);
+  }
+}
+
 describe('shard Leases over replicas', () => {
   it('spread evenly, survive a dead replica, hand back on stop, give a joining replica its share', async () => {
     const setName = 'dockyard-controller';
@@ -213,47 +227,38 @@ describe('shard Leases over replicas', () => {
     }
   }, 180_000);
 
-  it('a replica handing shards back keeps the others while each drain outlasts the renew deadline', async () => {
-    const setName = 'slow-drain';
-    const replicas: Replica[] = [];
-    const overlaps = watchOverlaps(() => replicas);
-    const drainMs = LEASE.renewDeadlineMs + 1_000;
-    try {
-      const a = startReplica('a', setName, { drainMs });
-      replicas.push(a);
-      await waitBalanced(replicas, 'a to hold all 6 shards');
-      // b joins: a drains three shards one after another (15 s in one round), renewing the others meanwhile.
-      const b = startReplica('b', setName);
-      replicas.push(b);
-      await waitBalanced(replicas, 'b to get its share (3/3)', 60_000);
-      expect(a.drained).toHaveLength(3);
-      expect(a.lost, 'a lost no shard while draining').toEqual([]);
-      expect(b.lost).toEqual([]);
-    } finally {
-      const seen = overlaps.stop();
-      for (const r of replicas) r.stop.abort();
-      await Promise.all(replicas.map((r) => r.running));
-      expect(seen, 'a shard held by two replicas at once').toEqual([]);
-    }
-  }, 180_000);
+  it(
+    'a replica handing shards back keeps the others while each drain outlasts the renew deadline',
+    () =>
+      withReplicas(async (replicas) => {
+        const setName = 'slow-drain';
+        const drainMs = LEASE.renewDeadlineMs + 1_000;
+        const a = startReplica('a', setName, { drainMs });
+        replicas.push(a);
+        await waitBalanced(replicas, 'a to hold all 6 shards');
+        // b joins: a drains three shards one after another (15 s in one round), renewing the others meanwhile.
+        const b = startReplica('b', setName);
+        replicas.push(b);
+        await waitBalanced(replicas, 'b to get its share (3/3)', 60_000);
+        expect(a.drained).toHaveLength(3);
+        expect(a.lost, 'a lost no shard while draining').toEqual([]);
+        expect(b.lost).toEqual([]);
+      }),
+    180_000,
+  );
 
-  it('a replica whose Lease updates are answered after the retry period (but within the renew deadline) keeps its shards', async () => {
-    const setName = 'slow-api';
-    const replicas: Replica[] = [];
-    const overlaps = watchOverlaps(() => replicas);
-    try {
-      const a = startReplica('a', setName, { replaceDelayMs: 2 * LEASE.retryPeriodMs });
-      replicas.push(a);
-      await waitBalanced(replicas, 'a to hold all 6 shards');
-      // Several renew deadlines of slow renewals: six shards and the member Lease renewed side by side.
-      await new Promise((resolve) => setTimeout(resolve, 3 * LEASE.renewDeadlineMs));
-      expect(a.lost, 'a lost no shard to slow renewals').toEqual([]);
-      expect(a.coordinator.heldShards()).toHaveLength(SHARDS);
-    } finally {
-      const seen = overlaps.stop();
-      for (const r of replicas) r.stop.abort();
-      await Promise.all(replicas.map((r) => r.running));
-      expect(seen, 'a shard held by two replicas at once').toEqual([]);
-    }
-  }, 180_000);
+  it(
+    'a replica whose Lease updates are answered after the retry period (but within the renew deadline) keeps its shards',
+    () =>
+      withReplicas(async (replicas) => {
+        const a = startReplica('a', 'slow-api', { replaceDelayMs: 2 * LEASE.retryPeriodMs });
+        replicas.push(a);
+        await waitBalanced(replicas, 'a to hold all 6 shards');
+        // Several renew deadlines of slow renewals: six shards and the member Lease renewed side by side.
+        await new Promise((resolve) => setTimeout(resolve, 3 * LEASE.renewDeadlineMs));
+        expect(a.lost, 'a lost no shard to slow renewals').toEqual([]);
+        expect(a.coordinator.heldShards()).toHaveLength(SHARDS);
+      }),
+    180_000,
+  );
 });
