@@ -80,7 +80,8 @@ export class EventCoverage {
     const hosts = this.inFlight.get(key);
     if (!hosts) return this.consumeExpected(host, event);
     const marks = marksOf(hosts, host);
-    if (marks.held.length < MAX_HELD) marks.held.push({ ...event, at: this.clock() });
+    if (marks.held.length < MAX_HELD)
+      marks.held.push({ id: event.id, action: event.action, at: this.clock() });
     else marks.overflow = true;
     return true;
   }
