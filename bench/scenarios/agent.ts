@@ -1,7 +1,9 @@
 // Edge agents (#17): the same Docker daemons reached directly and then
 // through `dockyard agent` (the built dist/main.js inside each node, dialling
 // the controller's agent endpoint), with the same work on both: N
-// DockerContainers converged, then drift repairs with the event stream.
+// DockerContainers converged, then drift repairs with the event stream;
+// then, with every node's link to the controller cut, the same removals
+// repaired by the agents alone (their local repair).
 // Reported as ratios agent / direct, plus the agent's own RSS and CPU while
 // idle and while the controller converges through it.
 
@@ -9,8 +11,11 @@ import type { DockerNode } from '../../src/localenv/docker-node.js';
 import {
   agentUsage,
   bootstrapSecret,
+  cutLink,
   handOverBootstrap,
+  restoreLink,
   startAgentInNode,
+  waitHostReason,
 } from '../../test/support/edge-agent.js';
 import { isReady } from '../../test/support/kube.js';
 import { sleep } from '../support/pool.js';
@@ -20,7 +25,7 @@ import type { Session } from '../support/session.js';
 import { ratio, summarize, type Summary } from '../support/stats.js';
 import { nodeCall } from '../support/env.js';
 import { applyAndWait, containerSpec, deleteAllAndWait, ensureNamespace, placements } from './convergence.js';
-import { measureRepairs } from './drift.js';
+import { measureRepairs, timeRepairs, victims } from './drift.js';
 
 const DIRECT_NAMESPACE = 'bench-agent-direct';
 const AGENT_NAMESPACE = 'bench-agent-tunnel';
@@ -28,6 +33,8 @@ const AGENT_NAMESPACE = 'bench-agent-tunnel';
 export const AGENT_CONVERGENCE_RATIO_TARGET = 1.25;
 /** Drift repair p99 through the agent: the same one second as reached directly. */
 export const AGENT_DRIFT_P99_TARGET_S = 1;
+/** An agent's own repair while the controller is away (#17: within one second). */
+export const AGENT_LOCAL_REPAIR_P99_TARGET_S = 1;
 const CLOCK_TICKS_PER_SECOND = 100;
 
 interface Phase {
@@ -75,6 +82,38 @@ async function switchToAgent(session: Session, node: DockerNode): Promise<void> 
   await kube.waitFor('DockerHost', undefined, node.name, isReady, 'Ready through its agent', 120_000);
 }
 
+/**
+ * Every node's link to the controller cut (iptables inside the node, as the
+ * fault suite's partition), then `count` of `namespace`'s containers removed
+ * one by one and timed until each runs again: only the agents can repair them.
+ */
+async function localRepairs(
+  session: Session,
+  opts: { namespace: string; count: number },
+): Promise<Summary | undefined> {
+  const { env } = session;
+  const endpoint = session.agentEndpoint;
+  if (!endpoint) throw new Error('the agent scenario needs a session opened with agents');
+  const picked = await victims(session, opts.count, opts.namespace);
+  if (picked.length < opts.count)
+    throw new Error(`only ${picked.length} running containers to remove, want ${opts.count}`);
+  const forEachNode = (what: string, f: (n: DockerNode) => Promise<unknown>) =>
+    Promise.all(env.nodes.map((n) => nodeCall(n, what, () => f(n))));
+  await forEachNode('exec: cut the link to the controller', (n) => cutLink(n, endpoint));
+  try {
+    await forEachNode('wait for AgentDisconnected', (n) =>
+      waitHostReason(env.kube, { name: n.name, status: 'False', reason: 'AgentDisconnected' }, 60_000),
+    );
+    const samples = await timeRepairs(session, { picked, timeoutMs: 60_000, label: 'agents alone' });
+    return summarize(samples);
+  } finally {
+    await forEachNode('exec: restore the link', (n) => restoreLink(n, endpoint));
+    await forEachNode('wait for Ready', (n) =>
+      env.kube.waitFor('DockerHost', undefined, n.name, isReady, 'Ready after the link came back', 120_000),
+    );
+  }
+}
+
 interface AgentLoad {
   /** Share of one core, averaged over the agents. */
   cpuCores: number;
@@ -119,7 +158,12 @@ export async function agent(session: Session): Promise<ScenarioResult> {
     env.nodes,
     runPhase(session, AGENT_NAMESPACE).then((p) => (tunnel = p)),
   );
-  return report({ session, started, direct, tunnel: tunnel as Phase, idle, busy });
+  log(`[agent] every link to the controller cut: removals repaired by the agents alone`);
+  const local = await localRepairs(session, {
+    namespace: AGENT_NAMESPACE,
+    count: Math.min(options.drift, options.agentN),
+  });
+  return report({ session, started, direct, tunnel: tunnel as Phase, local, idle, busy });
 }
 
 function report(r: {
@@ -127,6 +171,8 @@ function report(r: {
   started: number;
   direct: Phase;
   tunnel: Phase;
+  /** Removals repaired by the agents alone, their links cut. */
+  local: Summary | undefined;
   idle: AgentLoad;
   busy: AgentLoad;
 }): ScenarioResult {
@@ -160,6 +206,14 @@ function report(r: {
       metric: 'Drift repair p50 ratio, agent / direct',
       value: ratio(r.tunnel.repairs?.p50, r.direct.repairs?.p50),
     },
+    { metric: 'Local repair p50, agents disconnected', value: r.local?.p50, unit: 's' },
+    {
+      metric: 'Local repair p99, agents disconnected',
+      value: r.local?.p99,
+      unit: 's',
+      target: `≤ ${AGENT_LOCAL_REPAIR_P99_TARGET_S} s`,
+      pass: atMost(r.local?.p99, AGENT_LOCAL_REPAIR_P99_TARGET_S),
+    },
     {
       metric: `Agent CPU idle (${options.agentIdleSeconds} s)`,
       value: r.idle.cpuCores * 100,
@@ -179,7 +233,7 @@ function report(r: {
       idleSeconds: options.agentIdleSeconds,
     },
     rows,
-    data: { direct: r.direct, tunnel: r.tunnel, idle: r.idle, busy: r.busy },
+    data: { direct: r.direct, tunnel: r.tunnel, local: r.local, idle: r.idle, busy: r.busy },
     notes: [
       'The same daemons both times: first as DockerHosts with spec.endpoint (published port), then the same ' +
         'DockerHosts patched to spec.agent, each node running the built `dockyard agent` that dials the ' +
@@ -187,6 +241,9 @@ function report(r: {
       'Convergence: from the first create to the last DockerContainer Ready; drift: `docker rm -f` on the node, ' +
         'then inspect by name every 20 ms until a container of that name runs with a new ID (the controller ' +
         'repairs it: an agent repairs locally only while disconnected).',
+      "Local repair: every node's packets to the controller's agent endpoint dropped (iptables in the node), " +
+        'each DockerHost AgentDisconnected, then the same removal and timing: the agent alone re-creates the ' +
+        'container from its recorded desired state (the destroy event wakes it: list, create, start).',
       "Agent CPU: user + system ticks of each agent's process (/proc inside its node), per second of wall " +
         'clock, averaged over the agents; RSS: the highest VmRSS read, once a second.',
     ],

@@ -27,14 +27,15 @@ export const DRIFT_EVENTS_P99_TARGET_S = 1;
 /** Poll-only repairs must come within one poll interval plus this much work. */
 export const DRIFT_POLL_SLACK_S = 2;
 
-interface Victim {
+export interface Victim {
   name: string;
   node: string;
   containerName: string;
   id: string;
 }
 
-async function victims(session: Session, count: number, namespace: string): Promise<Victim[]> {
+/** Up to `count` containers of `namespace` running now, spread over the nodes. */
+export async function victims(session: Session, count: number, namespace: string): Promise<Victim[]> {
   const list = (await session.env.kube.api.listNamespacedCustomObject({
     group: 'dockyard.io',
     version: 'v1alpha1',
@@ -87,9 +88,18 @@ export async function measureRepairs(
   const picked = await victims(session, count, namespace);
   if (picked.length < count)
     throw new Error(`only ${picked.length} running containers to remove, want ${count}`);
+  return timeRepairs(session, { picked, timeoutMs, label });
+}
+
+/** Removes each of `picked` in turn; seconds until each ran again (whoever repairs it). */
+export async function timeRepairs(
+  session: Session,
+  opts: { picked: Victim[]; timeoutMs: number; label: string },
+): Promise<number[]> {
+  const { picked, timeoutMs, label } = opts;
   const samples: number[] = [];
   await withProgress(
-    { label: stepLabel(`removals (${label})`), total: count, verb: 'repaired', log: session.log },
+    { label: stepLabel(`removals (${label})`), total: picked.length, verb: 'repaired', log: session.log },
     async (progress) => {
       for (const v of picked) {
         samples.push(await repairSeconds(session.env.client(v.node), v, timeoutMs));

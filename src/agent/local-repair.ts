@@ -7,15 +7,21 @@
 //   what wakes a pass (disconnected only)           why
 //   ---------------------------------------------   ------------------------------------------
 //   the disconnection itself                        drift while the tunnel was dropping
-//   a die / stop / destroy event of a labelled      the usual way drift happens; passes wait
-//     container (EVENT_SETTLE_MS later)             a moment so one `docker rm -f` is one pass
+//   a destroy event of a labelled container         it is gone: nothing more will follow
+//   a die / stop event (EVENT_SETTLE_MS later)      Docker's restart policy or a removal may
+//                                                   follow; one `docker stop` is one pass
 //   every intervalMs                                a lost event stream; the backoff ending
 //
 // A pass is level-based like a reconcile: it lists every labelled container,
 // asks repairPlan (desired-state.ts) what to do and does it. Passes never
 // overlap; a wake-up during one runs one more after it. A container repaired
 // again and again (one that dies right after its start) waits out a doubling
-// backoff between repairs instead of being restarted at event speed.
+// backoff between repairs instead of being restarted at event speed; a repair
+// whose first call failed did nothing and does not count (a pass that saw a
+// container between `rm -f`'s kill and its removal tries a start that fails,
+// and the destroy's pass must not then wait out a backoff).
+// Each repair is logged with what woke its pass, so the event path can be
+// told from the backstop (the fault suite checks it).
 
 import type Dockerode from 'dockerode';
 import {
@@ -143,6 +149,28 @@ async function observe(docker: Dockerode): Promise<ObservedContainer[]> {
   );
 }
 
+/** What woke a pass (the table above); `backoff` is a deferred repair falling due. */
+export type RepairWake = 'disconnection' | 'event' | 'interval' | 'backoff';
+
+/**
+ * Pure: the actions of the complete JSON lines in `text` (Docker's event
+ * stream) and the incomplete tail, which waits for the next chunk.
+ */
+export function eventActions(text: string): { actions: string[]; rest: string } {
+  const lines = text.split('\n');
+  const rest = lines.pop() ?? '';
+  const actions = lines.flatMap((line) => {
+    try {
+      const event = JSON.parse(line) as { Action?: unknown; status?: unknown };
+      const action = event.Action ?? event.status;
+      return typeof action === 'string' ? [action] : [];
+    } catch {
+      return []; // a garbled line still wakes a settled pass (heard below)
+    }
+  });
+  return { actions, rest };
+}
+
 /** A stream dockerode hands back; destroy() closes the HTTP request under it. */
 type EventStream = NodeJS.ReadableStream & { destroy?: () => void };
 
@@ -161,6 +189,8 @@ export class LocalRepair {
   private subscribing = false;
   private running: Promise<void> | undefined;
   private again = false;
+  /** What asked for a pass since the last one began. */
+  private wokenBy = new Set<RepairWake>();
   private repaired = 0;
 
   constructor(private readonly opts: LocalRepairOptions) {
@@ -182,7 +212,7 @@ export class LocalRepair {
     this.interval = setInterval(() => this.tick(), this.opts.intervalMs ?? DEFAULT_INTERVAL_MS);
     this.interval.unref();
     void this.subscribe();
-    this.trigger();
+    this.trigger('disconnection');
   }
 
   /** Resolves once no pass runs or waits to run. */
@@ -208,7 +238,7 @@ export class LocalRepair {
 
   private tick(): void {
     if (!this.events && !this.subscribing) void this.subscribe();
-    this.trigger();
+    this.trigger('interval');
   }
 
   /** Docker events filtered to the ones that mean drift; any chunk wakes a pass (the pass looks at everything). */
@@ -234,7 +264,12 @@ export class LocalRepair {
       return;
     }
     this.events = stream;
-    stream.on('data', () => this.soon());
+    let partial = '';
+    stream.on('data', (chunk: Buffer | string) => {
+      const { actions, rest } = eventActions(partial + chunk.toString());
+      partial = rest;
+      this.heard(actions);
+    });
     // The interval subscribes again.
     const ended = () => {
       if (this.events === stream) this.events = undefined;
@@ -244,17 +279,28 @@ export class LocalRepair {
     stream.on('error', ended);
   }
 
-  private soon(): void {
-    if (this.settle || this.connected !== false) return;
+  /** A destroy wakes a pass now; anything else a moment later (see the table at the top). */
+  private heard(actions: string[]): void {
+    if (this.connected !== false) return;
+    // Noted now: a backstop pass that starts before the settle ends was woken by this too.
+    this.wokenBy.add('event');
+    if (actions.includes('destroy')) {
+      clearTimeout(this.settle);
+      this.settle = undefined;
+      this.trigger('event');
+      return;
+    }
+    if (this.settle) return;
     this.settle = setTimeout(() => {
       this.settle = undefined;
-      this.trigger();
+      this.trigger('event');
     }, EVENT_SETTLE_MS);
     this.settle.unref();
   }
 
-  private trigger(): void {
+  private trigger(reason: RepairWake): void {
     if (this.connected !== false) return;
+    this.wokenBy.add(reason);
     if (this.running) {
       this.again = true;
       return;
@@ -265,15 +311,17 @@ export class LocalRepair {
   private async loop(): Promise<void> {
     do {
       this.again = false;
+      const woken = [...this.wokenBy];
+      this.wokenBy.clear();
       try {
-        await this.pass(this.generation);
+        await this.pass(this.generation, woken);
       } catch (err) {
         this.log.warn({ err: dockerMessage(err) }, 'local repair pass failed');
       }
     } while (this.again && this.connected === false);
   }
 
-  private async pass(generation: number): Promise<void> {
+  private async pass(generation: number, woken: RepairWake[]): Promise<void> {
     const { docker, desired } = this.opts;
     const observed = await observe(docker);
     desired.learn(observed);
@@ -289,8 +337,7 @@ export class LocalRepair {
         deferredUntil = Math.min(deferredUntil, this.backoff.dueAt(name));
         continue;
       }
-      this.backoff.repaired(name, now);
-      await this.repair(name, actions, generation);
+      if (await this.repair({ name, actions, generation, woken })) this.backoff.repaired(name, now);
     }
     await desired.save();
     if (deferredUntil < Infinity) this.retryAt(deferredUntil - now);
@@ -301,29 +348,41 @@ export class LocalRepair {
     if (this.retry || this.connected !== false) return;
     this.retry = setTimeout(() => {
       this.retry = undefined;
-      this.trigger();
+      this.trigger('backoff');
     }, delayMs);
     this.retry.unref();
   }
 
-  /** One container's actions in order; a failure skips the rest of them (they build on it), not other containers'. */
-  private async repair(name: string, actions: RepairAction[], generation: number): Promise<void> {
+  /**
+   * One container's actions in order; a failure skips the rest of them (they
+   * build on it), not other containers'. Whether any call went through.
+   */
+  private async repair(work: {
+    name: string;
+    actions: RepairAction[];
+    generation: number;
+    woken: RepairWake[];
+  }): Promise<boolean> {
+    const { name, actions, generation, woken } = work;
+    let acted = false;
     for (const action of actions) {
       // The controller is back: the host is its again.
-      if (generation !== this.generation) return;
+      if (generation !== this.generation) return acted;
       try {
         const run = HANDLERS[action.kind] as Handler<RepairAction['kind']>;
         const id = await run(this.opts.docker, action);
         if (action.kind === 'create' && id) this.opts.desired.bind(name, id);
         this.repaired++;
-        this.log.info({ container: name, action: action.kind }, 'local repair');
+        acted = true;
+        this.log.info({ container: name, action: action.kind, woken }, 'local repair');
       } catch (err) {
         this.log.warn(
           { container: name, action: action.kind, err: dockerMessage(err) },
           'local repair failed',
         );
-        return;
+        return acted;
       }
     }
+    return acted;
   }
 }

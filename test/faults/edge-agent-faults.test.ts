@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { installCrds } from '../../src/crds/install.js';
 import type { ControlPlane } from '../../src/localenv/control-plane.js';
 import type { AgentEndpointSettings } from '../../src/managed/controller-deps.js';
@@ -48,8 +48,6 @@ const LEASE = { namespace: AGENT_NS, id: 'dockyard-edge-faults' };
 const PARTITION_S = Number(process.env.DOCKYARD_FAULT_PARTITION_S ?? 120);
 /** Containers on an edge box at the start (before the fleet). */
 const SENSORS = ['s1', 's2', 's3'];
-/** The agent's local repair after a `docker rm -f` (issue: within 1 s); bounded here for a loaded CI machine. */
-const LOCAL_REPAIR_BOUND_MS = 3_000;
 
 let cp: ControlPlane;
 let lab: Lab;
@@ -187,6 +185,13 @@ describe('edge agents under faults', () => {
     const before = await sensorLives();
     await cutLink(node('n1'), endpoint);
     const cutAt = Date.now();
+    let healed = false;
+    // A failure below must not leave the partition to the next scenario (it would fail too, for nothing).
+    onTestFinished(async () => {
+      if (healed) return;
+      await restoreLink(node('n1'), endpoint).catch(() => {});
+      await startAgentInNode(node('n2')).catch(() => {});
+    });
     await stopAgentInNode(node('n2'));
     await Promise.all(
       NODE_NAMES.map((n) => waitHostReason(kube, { name: n, status: 'False', reason: 'AgentDisconnected' })),
@@ -198,7 +203,9 @@ describe('edge agents under faults', () => {
     await dockerInNode(node('n1'), `rm -f ${NS}.s2`);
     const repairMs = await localRepairMs(`${NS}.s2`, since);
     clock.lap(`s2 removed and restored by the agent in ${repairMs} ms (Docker's destroy → start)`);
-    expect(repairMs).toBeLessThanOrEqual(LOCAL_REPAIR_BOUND_MS);
+    // Restored by the pass Docker's events woke, not the 10 s backstop. How fast
+    // (the issue's 1 s) is the bench's to measure: `npm run bench -- --scenarios=agent`.
+    expect(await repairWakes(`${NS}.s2`, since * 1000)).toContain('event');
     const restored = await sensorLives();
     expect(restored[`/${NS}.s2`]).not.toEqual(before[`/${NS}.s2`]);
 
@@ -223,6 +230,7 @@ describe('edge agents under faults', () => {
     expect(await sensorLives()).toEqual(restored);
     await restoreLink(node('n1'), endpoint);
     await startAgentInNode(node('n2'));
+    healed = true;
     await Promise.all(
       NODE_NAMES.map((n) =>
         kube.waitFor('DockerHost', undefined, n, isReady, 'Ready after the partition', 90_000),
@@ -278,6 +286,26 @@ describe('edge agents under faults', () => {
     await expectInvariants(input());
   });
 });
+
+/** What woke the agent pass that re-created `name` (its log's `local repair` line) at or after `sinceMs`. */
+async function repairWakes(name: string, sinceMs: number): Promise<string[]> {
+  const lines = (await agentLog(node('n1'))).split('\n').filter((l) => l.startsWith('{'));
+  const repairs = lines
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          msg?: string;
+          time?: number;
+          container?: string;
+          action?: string;
+          woken?: string[];
+        },
+    )
+    .filter((e) => e.msg === 'local repair' && e.container === name && e.action === 'create');
+  const repair = repairs.find((e) => (e.time ?? 0) >= sinceMs);
+  if (!repair) throw new Error(`no local repair of ${name} in n1's agent log: ${JSON.stringify(repairs)}`);
+  return repair.woken ?? [];
+}
 
 /**
  * Milliseconds between Docker's destroy of `name` and the start of its
