@@ -33,6 +33,7 @@ describe('MANAGED_KINDS', () => {
       'dockervolume',
       'dockernetwork',
       'dockerimage',
+      'dockerbuild',
       'dockercontainer',
     ]);
   });

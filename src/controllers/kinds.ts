@@ -11,6 +11,7 @@ import type { AnyStateMachine } from 'xstate';
 import type { DockerContainer } from '../crds/dockercontainer.js';
 import { dockerContainerDefinition } from '../crds/dockercontainer.js';
 import type { DockerHost } from '../crds/dockerhost.js';
+import { dockerBuildDefinition, type DockerBuild } from '../crds/dockerbuild.js';
 import { dockerImageDefinition, type DockerImage } from '../crds/dockerimage.js';
 import { dockerNetworkDefinition, type DockerNetwork } from '../crds/dockernetwork.js';
 import { dockerVolumeDefinition, type DockerVolume } from '../crds/dockervolume.js';
@@ -28,6 +29,8 @@ import type { Informer } from '../runtime/informer.js';
 import type { ResourceType } from '../runtime/object-ref.js';
 import { containerMachine, CONTAINER_MACHINE_VERSION } from './dockercontainer/container-machine.js';
 import { registerDockerContainerController } from './dockercontainer/register.js';
+import { registerDockerBuildController } from './dockerbuild/build-kind.js';
+import { buildMachine, BUILD_MACHINE_VERSION } from './dockerbuild/build-machine.js';
 import { registerDockerImageController } from './dockerimage/image-kind.js';
 import { imageMachine, IMAGE_MACHINE_VERSION } from './dockerimage/image-machine.js';
 import { dockerNetworkKind } from './dockernetwork/network-kind.js';
@@ -118,6 +121,24 @@ export const IMAGES: ManagedKindEntry<DockerImage> = {
   register: ({ deps, hostRuntime, hosts }) => registerDockerImageController(deps, hostRuntime, hosts),
 };
 
+export const BUILDS: ManagedKindEntry<DockerBuild> = {
+  definition: dockerBuildDefinition,
+  // A built image serves every container run from it, as a pulled one does.
+  sweepsOrphans: false,
+  health: 'placed-object',
+  machine: {
+    machine: buildMachine,
+    version: BUILD_MACHINE_VERSION,
+    source: 'src/controllers/dockerbuild/build-machine.ts',
+    about:
+      'An image built on one host, in the background, from the spec and the context it hashes: a new hash ' +
+      'builds again, a failed build is retried with exponential backoff, the host policy refuses builds ' +
+      'below privileged unless the host allows them. BUILD_SUCCEEDED and BUILD_FAILED are declared on the ' +
+      'machine and apply in every state.',
+  },
+  register: ({ deps, hostRuntime, hosts }) => registerDockerBuildController(deps, hostRuntime, hosts),
+};
+
 export const CONTAINERS: ManagedKindEntry<DockerContainer> = {
   definition: dockerContainerDefinition,
   sweepsOrphans: true,
@@ -146,6 +167,7 @@ export const MANAGED_KINDS: readonly ManagedKindEntry[] = [
   listed(VOLUMES),
   listed(NETWORKS),
   listed(IMAGES),
+  listed(BUILDS),
   listed(CONTAINERS),
 ];
 

@@ -31,7 +31,7 @@ import {
 
 const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]*$';
 
-const keyRef = (what: 'Secret' | 'ConfigMap', leftOut = 'the variable is then left out') =>
+export const keyRef = (what: 'Secret' | 'ConfigMap', leftOut = 'the variable is then left out') =>
   Type.Object(
     {
       name: objectName(`Name of the ${what} in this namespace.`),

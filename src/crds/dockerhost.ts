@@ -153,6 +153,14 @@ export const SecurityPolicySettings = Type.Object(
         { maxItems: 64 },
       ),
     ),
+    allowBuilds: Type.Optional(
+      bool(
+        'DockerBuilds may build images on this host below privileged. A build runs the Dockerfile’s commands ' +
+          'in containers on this daemon (unprivileged, on the default bridge network) and pulls the base ' +
+          'images it names, which spec.imagePolicy does not see: allow it only where the namespaces allowed ' +
+          'here may run arbitrary commands. Off by default; privileged hosts allow builds without it.',
+      ),
+    ),
   },
   { description: 'Admin settings of the securityPolicy: what it opens up and what it requires.' },
 );

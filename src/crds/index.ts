@@ -1,4 +1,5 @@
 // The Dockyard API, group dockyard.io version v1alpha1: every kind.
+import { dockerBuildDefinition } from './dockerbuild.js';
 import { dockerComposeStackDefinition } from './dockercomposestack.js';
 import { dockerContainerDefinition } from './dockercontainer.js';
 import { dockerHostDefinition } from './dockerhost.js';
@@ -12,6 +13,7 @@ export * from './kit.js';
 export * from './dockerhost.js';
 export * from './image-policy.js';
 export * from './dockerimage.js';
+export * from './dockerbuild.js';
 export * from './dockernetwork.js';
 export * from './dockervolume.js';
 export * from './dockercontainer.js';
@@ -21,6 +23,7 @@ export * from './dockercomposestack.js';
 export const ALL_KINDS: readonly KindDefinition[] = [
   dockerHostDefinition,
   dockerImageDefinition,
+  dockerBuildDefinition,
   dockerNetworkDefinition,
   dockerVolumeDefinition,
   dockerContainerDefinition,

@@ -74,6 +74,12 @@ export const Reason = {
   /** The host's imagePolicy requires a signature the image's digest does not carry. */
   SignatureInvalid: 'SignatureInvalid',
 
+  // DockerBuild.
+  /** The build ran and failed (a step's command, a base image that cannot be pulled, a bad Dockerfile). */
+  BuildFailed: 'BuildFailed',
+  /** The context or an input cannot be used (not a tar, too large, dockerfileInline with a bzip2/xz context). */
+  InvalidBuildContext: 'InvalidBuildContext',
+
   // DockerNetwork.
   DuplicateNetworks: 'DuplicateNetworks',
 
@@ -142,6 +148,9 @@ export const EventReason = {
   Recreated: 'Recreated',
   Adopted: 'Adopted',
   Pulled: 'Pulled',
+  /** DockerBuild: a build started, and one finished. */
+  Building: 'Building',
+  Built: 'Built',
   Kept: 'Kept',
   Stopping: 'Stopping',
   Stopped: 'Stopped',
@@ -308,6 +317,8 @@ export const RETRIED_REASONS = [
   Reason.ImageNotPresent,
   Reason.SignatureInvalid,
   Reason.DuplicateNetworks,
+  Reason.BuildFailed,
+  Reason.InvalidBuildContext,
   Reason.ConfigMapNotFound,
   Reason.FilesTooLarge,
   Reason.SeccompProfileUnavailable,

@@ -1,4 +1,4 @@
-import { extract, type Header } from 'tar-stream';
+import type { Header } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import {
   buildFilesTar,
@@ -7,27 +7,7 @@ import {
   isFilesTempName,
   type FileEntry,
 } from './files-image.js';
-
-/** Every entry of a tar: its header and content. */
-async function readTar(tar: Buffer): Promise<Array<{ header: Header; content: Buffer }>> {
-  const out: Array<{ header: Header; content: Buffer }> = [];
-  const ex = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    ex.on('entry', (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
-      stream.on('end', () => {
-        out.push({ header, content: Buffer.concat(chunks) });
-        next();
-      });
-    });
-    ex.on('finish', resolve);
-    ex.on('error', reject);
-  });
-  ex.end(tar);
-  await done;
-  return out;
-}
+import { readTar } from './tar.js';
 
 const file = (path: string, content: string | Buffer, extra: Partial<FileEntry> = {}): FileEntry => ({
   path,

@@ -37,10 +37,10 @@
 // - Removing a tag an existing container uses is refused with 409 (not forced).
 import { createHash } from 'node:crypto';
 import type Dockerode from 'dockerode';
-import { pack } from 'tar-stream';
 import { OWNER_LABELS } from '../crds/kit.js';
 import { containerClient } from './container-client.js';
 import { statusOf } from './status-code.js';
+import { packTar } from './tar.js';
 
 /** One file to write: bytes, permission bits and owner. */
 export interface FileEntry {
@@ -102,28 +102,19 @@ function ownerFields(f: FileEntry): { uid: number; gid: number; pax?: Record<str
 }
 
 /** Pure: the tar the archive PUT writes at `/`: file entries only, epoch mtime (reproducible). */
-export async function buildFilesTar(files: readonly FileEntry[]): Promise<Buffer> {
-  const tar = pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    tar.on('data', (c: unknown) => chunks.push(c as Buffer));
-    tar.on('end', () => resolve(Buffer.concat(chunks)));
-    tar.on('error', reject);
-  });
-  for (const f of files) {
-    tar.entry(
-      {
+export function buildFilesTar(files: readonly FileEntry[]): Promise<Buffer> {
+  return packTar(
+    files.map((f) => ({
+      header: {
         name: f.path.replace(/^\/+/, ''),
         type: 'file',
         mode: f.mode,
         ...ownerFields(f),
         mtime: new Date(0),
       },
-      f.content,
-    );
-  }
-  tar.finalize();
-  return done;
+      content: f.content,
+    })),
+  );
 }
 
 export interface FilesImageRequest {

@@ -192,6 +192,8 @@ export interface ObservedImage {
   repoDigests: string[];
   repoTags: string[];
   sizeBytes: number;
+  /** The image config's labels (a built image's owner labels). */
+  labels?: Record<string, string>;
 }
 
 export interface PullOptions {
@@ -222,6 +224,7 @@ export const imageClient = {
         repoDigests: info.RepoDigests ?? [],
         repoTags: info.RepoTags ?? [],
         sizeBytes: info.Size ?? 0,
+        labels: info.Config?.Labels ?? {},
       };
     } catch (err) {
       if (statusOf(err) === 404) return undefined;

@@ -4,6 +4,7 @@
 // bypass the policy.
 import type { TSchema } from 'typebox';
 import { describe, expect, it } from 'vitest';
+import { DockerBuildSpec } from '../crds/dockerbuild.js';
 import { DockerContainerSpec } from '../crds/dockercontainer.js';
 import { DockerImageSpec } from '../crds/dockerimage.js';
 import { DockerNetworkSpec } from '../crds/dockernetwork.js';
@@ -16,6 +17,7 @@ const SPECS: Record<SpecKind, TSchema> = {
   DockerVolume: DockerVolumeSpec,
   DockerNetwork: DockerNetworkSpec,
   DockerImage: DockerImageSpec,
+  DockerBuild: DockerBuildSpec,
 };
 
 interface SchemaNode {
@@ -49,7 +51,7 @@ export function leafPaths(node: SchemaNode, path = 'spec'): string[] {
 
 const KINDS = Object.keys(SPECS) as SpecKind[];
 const kindOf = (e: PolicyEscape): SpecKind =>
-  e.container ? 'DockerContainer' : e.volume ? 'DockerVolume' : 'DockerNetwork';
+  e.container ? 'DockerContainer' : e.volume ? 'DockerVolume' : e.build ? 'DockerBuild' : 'DockerNetwork';
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**

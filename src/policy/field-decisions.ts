@@ -43,7 +43,8 @@ export type PolicyCheck =
   | 'network.options'
   | 'network.ipamDriver'
   | 'network.ipamOptions'
-  | 'network.ipamAddresses';
+  | 'network.ipamAddresses'
+  | 'build.allowed';
 
 export type FieldDecision =
   /** Reaches Docker; the host policy decides it. */
@@ -53,7 +54,7 @@ export type FieldDecision =
   /** Never sent to the daemon: Dockyard's own bookkeeping. */
   | { dockyardOnly: string };
 
-export type SpecKind = 'DockerContainer' | 'DockerVolume' | 'DockerNetwork' | 'DockerImage';
+export type SpecKind = 'DockerContainer' | 'DockerVolume' | 'DockerNetwork' | 'DockerImage' | 'DockerBuild';
 
 const PLACEMENT: Record<string, FieldDecision> = {
   'spec.hostName': { dockyardOnly: 'placement; the DockerHost’s allowedNamespaces decides it' },
@@ -304,9 +305,43 @@ const IMAGE: Record<string, FieldDecision> = {
   'spec.platform': { harmless: 'which variant of the image is pulled: image data only' },
 };
 
+/** A build's commands run on the daemon: build-policy.ts decides every field that carries them. */
+const BUILD_GRANT: FieldDecision = { decidedBy: 'build.allowed' };
+
+const BUILD: Record<string, FieldDecision> = {
+  ...PLACEMENT,
+  'spec.image': {
+    harmless:
+      'the tag the built image gets; a tag held by an image not built for this DockerBuild is never moved ' +
+      '(NameConflict)',
+  },
+  'spec.context.configMap.name': BUILD_GRANT,
+  'spec.context.configMap.key': {
+    harmless: 'which key of the ConfigMap that spec.context.configMap.name names (decided) holds the context',
+  },
+  'spec.dockerfile': BUILD_GRANT,
+  'spec.dockerfileInline': BUILD_GRANT,
+  'spec.target': BUILD_GRANT,
+  'spec.args[].name': BUILD_GRANT,
+  'spec.args[].value': BUILD_GRANT,
+  'spec.args[].valueFrom.secretKeyRef.name': BUILD_GRANT,
+  'spec.args[].valueFrom.secretKeyRef.key': BUILD_GRANT,
+  'spec.args[].valueFrom.secretKeyRef.optional': BUILD_GRANT,
+  'spec.args[].valueFrom.configMapKeyRef.name': BUILD_GRANT,
+  'spec.args[].valueFrom.configMapKeyRef.key': BUILD_GRANT,
+  'spec.args[].valueFrom.configMapKeyRef.optional': BUILD_GRANT,
+  'spec.secrets[].id': BUILD_GRANT,
+  'spec.secrets[].secretKeyRef.name': BUILD_GRANT,
+  'spec.secrets[].secretKeyRef.key': BUILD_GRANT,
+  'spec.secrets[].secretKeyRef.optional': BUILD_GRANT,
+  'spec.labels.*': LABELS,
+  'spec.platform': BUILD_GRANT,
+};
+
 export const FIELD_DECISIONS: Record<SpecKind, Record<string, FieldDecision>> = {
   DockerContainer: CONTAINER,
   DockerVolume: VOLUME,
   DockerNetwork: NETWORK,
   DockerImage: IMAGE,
+  DockerBuild: BUILD,
 };

@@ -12,6 +12,7 @@
 //   paths without `..`), so the API server refuses the object before any
 //   controller sees it: the stronger refusal.
 import type { TSchema } from 'typebox';
+import type { DockerBuildSpec } from '../crds/dockerbuild.js';
 import { DockerContainerSpec } from '../crds/dockercontainer.js';
 import { DockerImageSpec } from '../crds/dockerimage.js';
 import type { SecurityPolicySettings } from '../crds/dockerhost.js';
@@ -64,6 +65,7 @@ export interface PolicyEscape {
   container?: Container;
   volume?: DockerVolumeSpec;
   network?: DockerNetworkSpec;
+  build?: DockerBuildSpec;
   /** Host settings for this row instead of HOST_SETTINGS (e.g. a host that opens no ports). */
   settings?: SecurityPolicySettings;
   field: string;
@@ -84,7 +86,7 @@ const row = (
   name: string,
   policies: SecurityPolicy[],
   field: string,
-  spec: Pick<PolicyEscape, 'container' | 'volume' | 'network' | 'settings'>,
+  spec: Pick<PolicyEscape, 'container' | 'volume' | 'network' | 'build' | 'settings'>,
 ): PolicyEscape => ({ name, layer: 'policy', policies, field, ...spec });
 const withPorts = (hostPort: number): Container => ({
   ...compliant,
@@ -485,6 +487,57 @@ const NETWORK_ESCAPES: PolicyEscape[] = [
   }),
 ];
 
+/** A build that only names the Dockerfile: every other field is added by the row it is about. */
+const build = (extra: Partial<DockerBuildSpec> = {}): DockerBuildSpec => ({
+  hostName: 'h',
+  image: 'registry.example/app:1',
+  dockerfileInline: 'FROM busybox:1.36\nRUN id\n',
+  ...extra,
+});
+const BUILD_CONTEXT: DockerBuildSpec = {
+  hostName: 'h',
+  image: 'registry.example/app:1',
+  context: { configMap: { name: 'app-src', key: 'context.tar.gz' } },
+};
+
+/** Builds run the Dockerfile's commands on the daemon: allowed below privileged only on baseline with allowBuilds. */
+const BUILD_ESCAPES: PolicyEscape[] = [
+  row('build from an inline Dockerfile without allowBuilds', BOTH, 'spec.dockerfileInline', {
+    build: build(),
+  }),
+  row('build from a ConfigMap context without allowBuilds', BOTH, 'spec.context.configMap.name', {
+    build: BUILD_CONTEXT,
+  }),
+  row('build of another Dockerfile path without allowBuilds', BOTH, 'spec.dockerfile', {
+    build: { ...BUILD_CONTEXT, dockerfile: 'docker/Dockerfile.release' },
+  }),
+  row('build of a target stage without allowBuilds', BOTH, 'spec.target', {
+    build: build({ target: 'release' }),
+  }),
+  row('build for another platform without allowBuilds', BOTH, 'spec.platform', {
+    build: build({ platform: 'linux/arm64' }),
+  }),
+  row('build argument from a Secret without allowBuilds', BOTH, 'spec.args[0]', {
+    build: build({ args: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'ci', key: 'token' } } }] }),
+  }),
+  row('build argument from a ConfigMap without allowBuilds', BOTH, 'spec.args[1]', {
+    build: build({
+      args: [
+        { name: 'VERSION', value: '1.2.3' },
+        { name: 'MIRROR', valueFrom: { configMapKeyRef: { name: 'ci', key: 'mirror', optional: true } } },
+      ],
+    }),
+  }),
+  row('build secret mount without allowBuilds', BOTH, 'spec.secrets[0]', {
+    build: build({ secrets: [{ id: 'npmrc', secretKeyRef: { name: 'ci', key: '.npmrc' } }] }),
+  }),
+  // restricted asks for a non-root user and no capabilities: a build cannot promise either.
+  row('build on a restricted host, even with allowBuilds', ['restricted'], 'spec.dockerfileInline', {
+    build: build(),
+    settings: { ...HOST_SETTINGS, allowBuilds: true },
+  }),
+];
+
 export const POLICY_ESCAPES: PolicyEscape[] = [
   {
     name: 'privileged',
@@ -677,6 +730,7 @@ export const POLICY_ESCAPES: PolicyEscape[] = [
   ...CONFINEMENT_ESCAPES,
   ...VOLUME_ESCAPES,
   ...NETWORK_ESCAPES,
+  ...BUILD_ESCAPES,
 ];
 
 export const ctr = (extra: Record<string, unknown>) => ({ hostName: 'h', image: 'busybox:1.36', ...extra });

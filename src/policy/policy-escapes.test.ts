@@ -3,6 +3,7 @@
 // schema escape is refused by the structural schema the CRD is generated from.
 import { Value } from 'typebox/value';
 import { describe, expect, it } from 'vitest';
+import { DockerBuildSpec } from '../crds/dockerbuild.js';
 import { DockerContainerSpec } from '../crds/dockercontainer.js';
 import { DockerNetworkSpec } from '../crds/dockernetwork.js';
 import { DockerVolumeSpec } from '../crds/dockervolume.js';
@@ -18,6 +19,7 @@ import {
   type PolicyEscape,
 } from './policy-escapes.fixture.js';
 import {
+  checkBuildPolicy,
   checkContainerPolicy,
   checkNetworkPolicy,
   checkVolumePolicy,
@@ -31,6 +33,7 @@ function check(e: PolicyEscape, level: SecurityPolicy): Violation[] {
   if (e.container) return checkContainerPolicy(host, e.container);
   if (e.volume) return checkVolumePolicy(host, e.volume);
   if (e.network) return checkNetworkPolicy(host, e.network);
+  if (e.build) return checkBuildPolicy(host, e.build);
   throw new Error(`escape ${e.name} has no spec`);
 }
 
@@ -38,6 +41,7 @@ function check(e: PolicyEscape, level: SecurityPolicy): Violation[] {
 function schemaErrors(e: PolicyEscape): unknown[] {
   if (e.container) return [...Value.Errors(DockerContainerSpec, e.container)];
   if (e.volume) return [...Value.Errors(DockerVolumeSpec, e.volume)];
+  if (e.build) return [...Value.Errors(DockerBuildSpec, e.build)];
   return [...Value.Errors(DockerNetworkSpec, e.network)];
 }
 
@@ -111,6 +115,28 @@ describe('policy escapes refused by the host policy', () => {
       { ...compliant, user: 'app' },
     ];
     for (const spec of allowed) expect(checkContainerPolicy(host, spec)).toEqual([]);
+  });
+
+  it('a baseline host with allowBuilds admits every build field; without it, each field is named', () => {
+    const spec = {
+      hostName: 'h',
+      image: 'registry.example/app:1',
+      context: { configMap: { name: 'src', key: 'context.tar' } },
+      dockerfile: 'Dockerfile.release',
+      target: 'release',
+      platform: 'linux/amd64',
+      args: [{ name: 'V', value: '1' }],
+      labels: { team: 'a' },
+    };
+    expect(checkBuildPolicy({ level: 'baseline', settings: { allowBuilds: true } }, spec)).toEqual([]);
+    expect(checkBuildPolicy({ level: 'privileged', settings: {} }, spec)).toEqual([]);
+    expect(checkBuildPolicy({ level: 'baseline', settings: {} }, spec).map((v) => v.field)).toEqual([
+      'spec.context.configMap.name',
+      'spec.dockerfile',
+      'spec.target',
+      'spec.platform',
+      'spec.args[0]',
+    ]);
   });
 
   it('network file systems stay allowed at baseline, tmpfs volumes also under restricted', () => {

@@ -16,6 +16,7 @@ import { MAX_TMPFS_BYTES } from './volume-policy.js';
 export { hostPolicyOf, type HostPolicy, type SecurityPolicy, type Violation } from './policy-types.js';
 export { checkVolumePolicy } from './volume-policy.js';
 export { checkNetworkPolicy } from './network-policy.js';
+export { checkBuildPolicy } from './build-policy.js';
 
 /**
  * Capabilities the Pod Security Standards allow at baseline: Docker's default

@@ -70,9 +70,12 @@ const SUBSET = [
   'bridge option com.docker.network.bridge.name=docker0',
   'subnet 10.0.0.0/8 outside the allowed range',
   'gateway outside the allowed range',
+  // Builds (#20): a baseline host without allowBuilds, and any restricted host.
+  'build from an inline Dockerfile without allowBuilds',
+  'build secret mount without allowBuilds',
 ];
 
-type Kind = 'DockerContainer' | 'DockerVolume' | 'DockerNetwork';
+type Kind = 'DockerContainer' | 'DockerVolume' | 'DockerNetwork' | 'DockerBuild';
 
 interface Attempt {
   name: string;
@@ -82,7 +85,15 @@ interface Attempt {
 }
 
 const kindOf = (e: PolicyEscape): Kind =>
-  e.container ? 'DockerContainer' : e.volume ? 'DockerVolume' : 'DockerNetwork';
+  e.container ? 'DockerContainer' : e.volume ? 'DockerVolume' : e.build ? 'DockerBuild' : 'DockerNetwork';
+
+/** The escape's spec on its host (a container runs the lab's image). */
+function specOf(a: Attempt): Record<string, unknown> {
+  const e = a.escape;
+  if (e.container)
+    return { ...e.container, hostName: a.host, image: lab.workloadImage, command: ['sleep', '3600'] };
+  return { ...(e.volume ?? e.network ?? e.build), hostName: a.host };
+}
 
 const slug = (s: string) =>
   s
@@ -107,10 +118,13 @@ async function dockyardObjectsOn(node: HostName): Promise<string[]> {
   const containers = await docker.listContainers({ all: true, filters });
   const volumes = (await docker.listVolumes({ filters })).Volumes ?? [];
   const networks = await docker.listNetworks({ filters });
+  // Built images carry the owner labels too.
+  const images = await docker.listImages({ filters });
   return [
     ...containers.map((c) => `container ${c.Labels['dockyard.io/name']}`),
     ...volumes.map((v) => `volume ${v.Labels['dockyard.io/name']}`),
     ...networks.map((n) => `network ${n.Labels?.['dockyard.io/name']}`),
+    ...images.map((i) => `image ${i.Labels?.['dockyard.io/name']}`),
   ].sort();
 }
 
@@ -201,13 +215,7 @@ describe('security policy through the API server and the controllers', () => {
     for (const kind of ['DockerContainer', 'DockerVolume', 'DockerNetwork'] as const) {
       expect(attempts.filter((a) => a.kind === kind).length).toBeGreaterThanOrEqual(8);
     }
-    for (const a of attempts) {
-      const spec =
-        a.kind === 'DockerContainer'
-          ? { ...a.escape.container, hostName: a.host, image: lab.workloadImage, command: ['sleep', '3600'] }
-          : { ...(a.kind === 'DockerVolume' ? a.escape.volume : a.escape.network), hostName: a.host };
-      await kube.create(a.kind, NS, a.name, spec);
-    }
+    for (const a of attempts) await kube.create(a.kind, NS, a.name, specOf(a));
     for (const a of attempts) {
       const obj = await kube.waitFor(
         a.kind,
@@ -251,6 +259,8 @@ describe('security policy through the API server and the controllers', () => {
       for (const a of attempts) expect(volumes.map((v) => v.Name)).not.toContain(`${NS}.${a.name}`);
       const networks = await lab.node(host).client().listNetworks();
       for (const a of attempts) expect(networks.map((n) => n.Name)).not.toContain(`${NS}.${a.name}`);
+      const tags = (await lab.node(host).client().listImages()).flatMap((i) => i.RepoTags ?? []);
+      for (const a of attempts) if (a.escape.build) expect(tags).not.toContain(a.escape.build.image);
     }
   });
 

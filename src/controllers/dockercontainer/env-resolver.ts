@@ -44,7 +44,10 @@ const notFound = (kind: Kind, message: string): EnvResolution => ({
  * optional (then it is left out). Messages name objects and keys, never values.
  * Each object is read once per call.
  */
-export async function resolveEnv(spec: DockerContainerSpec, reader: RefReader): Promise<EnvResolution> {
+export async function resolveEnv(
+  spec: Pick<DockerContainerSpec, 'env' | 'envFrom'>,
+  reader: RefReader,
+): Promise<EnvResolution> {
   const cache = new Map<string, Promise<Record<string, string> | undefined>>();
   const read = (kind: Kind, name: string) => {
     const key = `${kind}/${name}`;

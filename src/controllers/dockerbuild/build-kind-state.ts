@@ -1,0 +1,57 @@
+import type { CoreV1Api } from '@kubernetes/client-node';
+import type { DockerBuild } from '../../crds/dockerbuild.js';
+import type { SavedMachineState } from '../../managed/machine-step.js';
+import type { OwnerRef } from '../../managed/ownership.js';
+import { BuildJobs } from './build-jobs.js';
+import type { BuildMachineContext } from './build-machine.js';
+
+export const BUILD_KIND = 'DockerBuild';
+
+/** A build that has not finished after this long is abandoned and retried. */
+export const DEFAULT_BUILD_TIMEOUT_MS = 30 * 60_000;
+
+export interface DockerBuildKindDeps {
+  /** Reads the context ConfigMap and the Secrets and ConfigMaps of arguments and mounts, by name. */
+  core: Pick<CoreV1Api, 'readNamespacedSecret' | 'readNamespacedConfigMap'>;
+  /** Reconcile `namespace/name` soon: its background build settled. */
+  trigger?: (key: string) => void;
+  now?: () => number;
+  buildTimeoutMs?: number;
+}
+
+export function buildOwner(build: DockerBuild): OwnerRef {
+  return {
+    kind: BUILD_KIND,
+    namespace: build.metadata.namespace ?? '',
+    name: build.metadata.name,
+    uid: build.metadata.uid ?? '',
+  };
+}
+
+/** The key of what the kind keeps in memory for one owner on one host. */
+export function buildHostKey(build: DockerBuild, host: string): string {
+  const id = build.metadata.uid ?? `${build.metadata.namespace ?? ''}/${build.metadata.name}`;
+  return `${id}\u0000${host}`;
+}
+
+/**
+ * What one DockerBuild kind instance keeps between reconciles: builds run
+ * in the background and outlive a reconcile, the last decision per owner and
+ * host is newer than the informer's copy of status, and the last build's log
+ * is status material the machine does not hold.
+ */
+export class BuildKindState {
+  readonly core: DockerBuildKindDeps['core'];
+  readonly clock: () => number;
+  readonly buildTimeoutMs: number;
+  readonly jobs: BuildJobs;
+  readonly memo = new Map<string, SavedMachineState<BuildMachineContext>>();
+  readonly logs = new Map<string, string>();
+
+  constructor(deps: DockerBuildKindDeps) {
+    this.core = deps.core;
+    this.clock = deps.now ?? Date.now;
+    this.buildTimeoutMs = deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS;
+    this.jobs = new BuildJobs({ ...(deps.trigger ? { onSettled: deps.trigger } : {}), now: this.clock });
+  }
+}

@@ -1,0 +1,274 @@
+import { gzipSync } from 'node:zlib';
+import { EventsV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packTar } from '../../src/docker/tar.js';
+import { waitFor } from '../../src/localenv/process.js';
+import { condition, isReady, type DockyardObject, type Kube } from '../support/kube.js';
+import type { Lab } from '../support/lab.js';
+import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world.js';
+
+// DockerBuild on two real nodes (#20): n1 allows builds (baseline with
+// securityPolicySettings.allowBuilds), n2 does not. Builds run with BuildKit
+// through the Engine API on the node's own daemon, FROM the lab's workload
+// image loaded there (no registry needed), a context from an inline
+// Dockerfile or a ConfigMap tarball, secret mounts and arguments from Secrets.
+
+let world: World;
+let lab: Lab;
+let kube: Kube;
+let events: EventsV1Api;
+const NS = 'team-a';
+const POLL_MS = 4_000;
+const MOUNTED = 'mounted-value-7f3a';
+const ARG_SECRET = 'arg-value-91c2';
+
+const tagOn = async (node: string, tag: string) => {
+  try {
+    return await lab.node(node).client().getImage(tag).inspect();
+  } catch {
+    return undefined;
+  }
+};
+
+async function tarGz(files: Record<string, string>): Promise<Buffer> {
+  return gzipSync(
+    await packTar(
+      Object.entries(files).map(([name, content]) => ({ header: { name }, content: Buffer.from(content) })),
+    ),
+  );
+}
+
+/** What a container of the image prints, run on the node by hand. */
+async function runOn(node: string, image: string, script: string): Promise<string> {
+  const { output } = await lab.node(node).exec(['docker', 'run', '--rm', image, 'sh', '-c', script]);
+  return output.trim();
+}
+
+async function warnings(name: string): Promise<Array<{ reason: string; note: string }>> {
+  const list = await events.listNamespacedEvent({ namespace: NS });
+  return list.items
+    .filter((e) => e.regarding?.name === name && e.type === 'Warning')
+    .map((e) => ({ reason: e.reason ?? '', note: e.note ?? '' }));
+}
+
+beforeAll(async () => {
+  world = await startWorld({
+    lab: { nodes: [{ name: 'n1' }, { name: 'n2' }] },
+    loadWorkloadImage: true,
+    namespaces: [NS],
+    dockyard: { syncPeriodMs: POLL_MS },
+  });
+  ({ lab, kube } = world);
+  events = world.cp.kubeConfig().makeApiClient(EventsV1Api);
+  await kube.patch('DockerHost', undefined, 'n1', {
+    spec: { securityPolicySettings: { allowBuilds: true } },
+  });
+  await kube.core.createNamespacedSecret({
+    namespace: NS,
+    body: { metadata: { name: 'build-secrets' }, stringData: { mounted: MOUNTED, arg: ARG_SECRET } },
+  });
+}, WORLD_START_TIMEOUT_MS);
+
+afterAll(async () => {
+  await world?.stop();
+});
+
+const inlineBuild = () => ({
+  hostName: 'n1',
+  image: 'team-a/inline:1',
+  dockerfileInline: [
+    `FROM ${world.image}`,
+    'ARG VERSION',
+    'RUN --mount=type=secret,id=token test "$(cat /run/secrets/token)" = "' +
+      MOUNTED +
+      '" && echo mounted-ok > /mounted',
+    'RUN echo "$VERSION" > /version',
+    'FROM ' + world.image + ' AS final',
+    'COPY --from=0 /version /mounted /',
+    'ARG TOKEN',
+    'RUN echo "token is $TOKEN"',
+  ].join('\n'),
+  args: [
+    { name: 'VERSION', value: '1.2.3' },
+    { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'build-secrets', key: 'arg' } } },
+  ],
+  secrets: [{ id: 'token', secretKeyRef: { name: 'build-secrets', key: 'mounted' } }],
+  labels: { team: 'a' },
+  deletionPolicy: 'Delete',
+});
+
+describe('DockerBuild', () => {
+  it('builds an inline Dockerfile with a secret mount: labelled image, status, no Secret value in status or history', async () => {
+    const created = await kube.create('DockerBuild', NS, 'inline', inlineBuild());
+    const ready = await kube.waitFor('DockerBuild', NS, 'inline', isReady, 'Ready', 180_000);
+    const host = ready.status?.hosts?.[0] as Record<string, unknown> | undefined;
+    expect(host).toMatchObject({ name: 'n1', phase: 'Ready' });
+    const image = await tagOn('n1', 'team-a/inline:1');
+    expect(image?.Id).toBe(host?.imageId);
+    expect(image?.Config?.Labels).toMatchObject({
+      team: 'a',
+      'dockyard.io/uid': created.metadata.uid,
+      'dockyard.io/kind': 'DockerBuild',
+      'dockyard.io/name': 'inline',
+      'dockyard.io/spec-hash': host?.buildHash,
+    });
+    expect(await runOn('n1', 'team-a/inline:1', 'cat /version /mounted')).toBe('1.2.3\nmounted-ok');
+    // The mount's value is in no layer's history; the log shows the argument's only as ***.
+    const history = await lab.node('n1').client().getImage('team-a/inline:1').history();
+    expect(JSON.stringify(history)).not.toContain(MOUNTED);
+    expect(String(host?.log)).toContain('token is ***');
+    const status = JSON.stringify(ready.status);
+    for (const value of [MOUNTED, ARG_SECRET]) expect(status).not.toContain(value);
+    const built = (await events.listNamespacedEvent({ namespace: NS })).items.filter(
+      (e) => e.regarding?.name === 'inline' && e.reason === 'Built',
+    );
+    expect(built[0]?.note).toMatch(/^built team-a\/inline:1 on n1 in [0-9.]+s \(sha256:/);
+    expect(await tagOn('n2', 'team-a/inline:1')).toBeUndefined();
+  });
+
+  it('a DockerContainer runs the built image', async () => {
+    await kube.create('DockerContainer', NS, 'runs-built', {
+      hostName: 'n1',
+      image: 'team-a/inline:1',
+      command: ['sh', '-c', 'cat /version; sleep 3600'],
+    });
+    await kube.waitFor('DockerContainer', NS, 'runs-built', isReady, 'Ready', 60_000);
+    const logs = await lab.node('n1').client().getContainer(`${NS}.runs-built`).logs({ stdout: true });
+    expect(logs.toString()).toContain('1.2.3');
+    await kube.delete('DockerContainer', NS, 'runs-built');
+    await kube.waitForGone('DockerContainer', NS, 'runs-built');
+  });
+
+  it('builds again when the image is removed outside Dockyard (drift)', async () => {
+    const before = (await tagOn('n1', 'team-a/inline:1'))?.Id;
+    await lab.node('n1').client().getImage('team-a/inline:1').remove({ force: true });
+    await waitFor(async () => (await tagOn('n1', 'team-a/inline:1')) !== undefined, {
+      timeoutMs: 60_000,
+      what: 'the image built again on n1',
+    });
+    // Built from the same inputs (BuildKit's cache): the same image again.
+    expect((await tagOn('n1', 'team-a/inline:1'))?.Id).toBe(before);
+    await waitFor(
+      async () =>
+        (await events.listNamespacedEvent({ namespace: NS })).items.some(
+          (e) => e.regarding?.name === 'inline' && e.reason === 'DriftRepaired',
+        ),
+      { timeoutMs: 10_000, what: 'a DriftRepaired Event' },
+    );
+  });
+
+  it('builds from a ConfigMap tarball, and again when the ConfigMap changes', async () => {
+    const context = async (greeting: string) =>
+      (
+        await tarGz({
+          Dockerfile: `FROM ${world.image}\nCOPY greeting.txt /greeting.txt\n`,
+          'greeting.txt': greeting,
+        })
+      ).toString('base64');
+    await kube.core.createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name: 'app-src' }, binaryData: { 'context.tar.gz': await context('hello') } },
+    });
+    await kube.create('DockerBuild', NS, 'from-cm', {
+      hostName: 'n1',
+      image: 'team-a/from-cm:1',
+      context: { configMap: { name: 'app-src', key: 'context.tar.gz' } },
+    });
+    const first = await kube.waitFor('DockerBuild', NS, 'from-cm', isReady, 'Ready', 120_000);
+    expect(await runOn('n1', 'team-a/from-cm:1', 'cat /greeting.txt')).toBe('hello');
+    const firstHash = (first.status?.hosts?.[0] as { buildHash?: string }).buildHash;
+    await kube.core.replaceNamespacedConfigMap({
+      namespace: NS,
+      name: 'app-src',
+      body: { metadata: { name: 'app-src' }, binaryData: { 'context.tar.gz': await context('bonjour') } },
+    });
+    await waitFor(async () => (await runOn('n1', 'team-a/from-cm:1', 'cat /greeting.txt')) === 'bonjour', {
+      timeoutMs: 90_000,
+      what: 'the image rebuilt from the changed ConfigMap',
+    });
+    const again = await kube.waitFor(
+      'DockerBuild',
+      NS,
+      'from-cm',
+      (o: DockyardObject) =>
+        isReady(o) && (o.status?.hosts?.[0] as { buildHash?: string }).buildHash !== firstHash,
+      'Ready with a new build hash',
+      60_000,
+    );
+    expect((again.status?.hosts?.[0] as { buildHash?: string }).buildHash).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('refuses to build on a host that does not allow builds: PolicyViolation naming the field, nothing built', async () => {
+    await kube.create('DockerBuild', NS, 'refused', {
+      ...inlineBuild(),
+      hostName: 'n2',
+      image: 'team-a/refused:1',
+    });
+    const refused = await kube.waitFor(
+      'DockerBuild',
+      NS,
+      'refused',
+      (o: DockyardObject) => condition(o, 'Ready')?.reason === 'PolicyViolation',
+      'Ready=False PolicyViolation',
+      60_000,
+    );
+    expect(condition(refused, 'Stalled')).toMatchObject({ status: 'True', reason: 'PolicyViolation' });
+    expect(condition(refused, 'Ready')?.message).toContain('spec.dockerfileInline');
+    expect(condition(refused, 'Ready')?.message).toContain('allowBuilds');
+    await waitFor(
+      async () =>
+        (await warnings('refused')).some(
+          (w) => w.reason === 'PolicyViolation' && w.note.includes('allowBuilds'),
+        ),
+      { timeoutMs: 20_000, what: 'a PolicyViolation Warning Event' },
+    );
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    expect(await tagOn('n2', 'team-a/refused:1')).toBeUndefined();
+  });
+
+  it('a failing step: Ready=False BuildFailed with the log tail, and a fixed spec builds', async () => {
+    await kube.create('DockerBuild', NS, 'failing', {
+      hostName: 'n1',
+      image: 'team-a/failing:1',
+      dockerfileInline: `FROM ${world.image}\nRUN echo about to fail && exit 3\n`,
+    });
+    const failed = await kube.waitFor(
+      'DockerBuild',
+      NS,
+      'failing',
+      (o: DockyardObject) => condition(o, 'Ready')?.reason === 'BuildFailed',
+      'Ready=False BuildFailed',
+      120_000,
+    );
+    expect(condition(failed, 'Ready')?.message).toMatch(/exit code: 3/);
+    const log = String((failed.status?.hosts?.[0] as { log?: string }).log);
+    expect(log).toContain('about to fail');
+    expect(log).toMatch(/ERROR: .*exit code: 3/);
+    expect((await warnings('failing')).some((w) => w.reason === 'BuildFailed')).toBe(true);
+    await kube.patch('DockerBuild', NS, 'failing', {
+      spec: { dockerfileInline: `FROM ${world.image}\nRUN echo fixed > /fixed\n` },
+    });
+    await kube.waitFor('DockerBuild', NS, 'failing', isReady, 'Ready after the fix', 120_000);
+    expect(await runOn('n1', 'team-a/failing:1', 'cat /fixed')).toBe('fixed');
+  });
+
+  it('deletionPolicy Delete removes the built image; a tag it did not build is never touched', async () => {
+    await kube.delete('DockerBuild', NS, 'inline');
+    await kube.waitForGone('DockerBuild', NS, 'inline');
+    expect(await tagOn('n1', 'team-a/inline:1')).toBeUndefined();
+    // A tag someone else made: NameConflict, and it stays.
+    await lab.node('n1').exec(['docker', 'tag', world.image, 'team-a/theirs:1']);
+    await kube.create('DockerBuild', NS, 'theirs', { ...inlineBuild(), image: 'team-a/theirs:1' });
+    await kube.waitFor(
+      'DockerBuild',
+      NS,
+      'theirs',
+      (o: DockyardObject) => condition(o, 'Ready')?.reason === 'NameConflict',
+      'Ready=False NameConflict',
+      60_000,
+    );
+    await kube.delete('DockerBuild', NS, 'theirs');
+    await kube.waitForGone('DockerBuild', NS, 'theirs');
+    expect((await tagOn('n1', 'team-a/theirs:1'))?.Id).toBe((await tagOn('n1', world.image))?.Id);
+  });
+});
