@@ -61,21 +61,50 @@ export const BuildArg = Type.Object(
   },
 );
 
-export const BuildContext = Type.Object(
+export const GitContext = Type.Object(
   {
-    configMap: Type.Object(
+    url: str(
+      'The repository, as the daemon clones it: http(s):// (ending in .git), git:// or ssh://. The host ' +
+        'fetches it; the controller reads its refs over http(s) to know when the ref moves.',
       {
-        name: objectName('Name of a ConfigMap in this namespace.'),
-        key: str(
-          'The key holding the context: a tar archive, plain or compressed with gzip, bzip2 or xz ' +
-            '(binaryData, or data for a plain tar of text files).',
-          { maxLength: 253 },
-        ),
+        maxLength: 2048,
+        pattern: '^(https?://[^\\s#]+\\.git|git://[^\\s#]+|ssh://[^\\s#]+)$',
       },
-      { description: 'A build context held in a ConfigMap key (up to the API server’s 1 MiB per object).' },
+    ),
+    ref: Type.Optional(
+      str('A branch, tag or full commit SHA. Default: the repository’s default branch.', {
+        maxLength: 256,
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]*$',
+      }),
     ),
   },
-  { description: 'Where the build context comes from.' },
+  { description: 'A build context cloned from a Git repository by the host’s daemon.' },
+);
+
+export const BuildContext = Type.Object(
+  {
+    configMap: Type.Optional(
+      Type.Object(
+        {
+          name: objectName('Name of a ConfigMap in this namespace.'),
+          key: str(
+            'The key holding the context: a tar archive, plain or compressed with gzip, bzip2 or xz ' +
+              '(binaryData, or data for a plain tar of text files).',
+            { maxLength: 253 },
+          ),
+        },
+        { description: 'A build context held in a ConfigMap key (up to the API server’s 1 MiB per object).' },
+      ),
+    ),
+    git: Type.Optional(GitContext),
+  },
+  {
+    description: 'Where the build context comes from: exactly one of configMap and git.',
+    ...rules({
+      rule: 'has(self.configMap) != has(self.git)',
+      message: 'spec.context needs exactly one of configMap and git',
+    }),
+  },
 );
 
 export const DockerBuildSpec = Type.Object(
@@ -143,6 +172,12 @@ export const DockerBuildSpec = Type.Object(
       {
         rule: 'has(self.context) || has(self.dockerfileInline)',
         message: 'a build needs spec.context or spec.dockerfileInline',
+      },
+      {
+        rule: '!(has(self.dockerfileInline) && has(self.context) && has(self.context.git))',
+        message:
+          'spec.dockerfileInline cannot be added to a git context: use spec.dockerfile in the repository',
+        fieldPath: '.dockerfileInline',
       },
       {
         rule: '!(has(self.dockerfile) && has(self.dockerfileInline))',

@@ -13,8 +13,10 @@ import { BuildTrace } from './build-trace.js';
 import { dockerErrorText } from './image-client.js';
 
 export interface BuildRequest {
-  /** A tar archive (plain or compressed) holding the context. */
-  context: Buffer;
+  /** A tar archive (plain or compressed) holding the context, sent as the body; or: */
+  context: Buffer | undefined;
+  /** A git repository the daemon clones as the context (`url#ref:directory`). */
+  remote?: string;
   tag: string;
   /** The Dockerfile's path inside the context. */
   dockerfile: string;
@@ -90,6 +92,7 @@ function startBuild(api: Dockerode, req: BuildRequest, session: string): Promise
     session,
     t: req.tag,
     dockerfile: req.dockerfile,
+    ...(req.remote ? { remote: req.remote } : {}),
     ...(req.target ? { target: req.target } : {}),
     ...(req.platform ? { platform: req.platform } : {}),
     buildargs: { ...req.buildArgs },
@@ -100,7 +103,8 @@ function startBuild(api: Dockerode, req: BuildRequest, session: string): Promise
       {
         path: '/build?',
         method: 'POST',
-        file: req.context,
+        // An empty body with a remote context: without a file, docker-modem would send the query as JSON.
+        file: req.context ?? Buffer.alloc(0),
         options: query,
         isStream: true,
         ...(req.signal ? { abortSignal: req.signal } : {}),

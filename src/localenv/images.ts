@@ -219,7 +219,8 @@ const NODE_RECIPE = {
   version: 1,
   suite: 'bookworm',
   variant: 'minbase',
-  include: ['docker.io', 'iptables', 'socat', 'ca-certificates', 'docker-registry'],
+  // git: a DockerBuild's git context is cloned by the node's daemon (BuildKit runs git).
+  include: ['docker.io', 'iptables', 'socat', 'ca-certificates', 'docker-registry', 'git'],
   entrypoint: NODE_ENTRYPOINT,
   registryConfig: REGISTRY_CONFIG,
   changes: [

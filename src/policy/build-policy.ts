@@ -33,6 +33,7 @@ function buildFields(spec: DockerBuildSpec): string[] {
   return [
     ...(spec.dockerfileInline !== undefined ? ['spec.dockerfileInline'] : []),
     ...(spec.context?.configMap ? ['spec.context.configMap.name'] : []),
+    ...(spec.context?.git ? ['spec.context.git.url'] : []),
     ...(spec.dockerfile !== undefined ? ['spec.dockerfile'] : []),
     ...(spec.target !== undefined ? ['spec.target'] : []),
     ...(spec.platform !== undefined ? ['spec.platform'] : []),

@@ -319,6 +319,10 @@ const BUILD: Record<string, FieldDecision> = {
   'spec.context.configMap.key': {
     harmless: 'which key of the ConfigMap that spec.context.configMap.name names (decided) holds the context',
   },
+  'spec.context.git.url': BUILD_GRANT,
+  'spec.context.git.ref': {
+    harmless: 'which revision of the repository that spec.context.git.url names (decided) is built',
+  },
   'spec.dockerfile': BUILD_GRANT,
   'spec.dockerfileInline': BUILD_GRANT,
   'spec.target': BUILD_GRANT,

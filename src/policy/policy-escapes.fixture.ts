@@ -508,6 +508,13 @@ const BUILD_ESCAPES: PolicyEscape[] = [
   row('build from a ConfigMap context without allowBuilds', BOTH, 'spec.context.configMap.name', {
     build: BUILD_CONTEXT,
   }),
+  row('build from a Git repository without allowBuilds', BOTH, 'spec.context.git.url', {
+    build: {
+      hostName: 'h',
+      image: 'registry.example/app:1',
+      context: { git: { url: 'https://git.example/app.git' } },
+    },
+  }),
   row('build of another Dockerfile path without allowBuilds', BOTH, 'spec.dockerfile', {
     build: { ...BUILD_CONTEXT, dockerfile: 'docker/Dockerfile.release' },
   }),

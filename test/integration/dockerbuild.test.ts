@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packTar } from '../../src/docker/tar.js';
 import { waitFor } from '../../src/localenv/process.js';
 import { condition, isReady, type DockyardObject, type Kube } from '../support/kube.js';
+import { labGateway } from '../support/edge-agent.js';
+import { startGitServer, type GitServer } from '../support/git-server.js';
 import type { Lab } from '../support/lab.js';
 import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world.js';
 
@@ -17,6 +19,7 @@ let world: World;
 let lab: Lab;
 let kube: Kube;
 let events: EventsV1Api;
+let gitServer: GitServer;
 const NS = 'team-a';
 const POLL_MS = 4_000;
 const MOUNTED = 'mounted-value-7f3a';
@@ -60,6 +63,7 @@ beforeAll(async () => {
   });
   ({ lab, kube } = world);
   events = world.cp.kubeConfig().makeApiClient(EventsV1Api);
+  gitServer = await startGitServer({ host: await labGateway(lab.hostDocker, lab.network) });
   await kube.patch('DockerHost', undefined, 'n1', {
     spec: { securityPolicySettings: { allowBuilds: true } },
   });
@@ -70,6 +74,7 @@ beforeAll(async () => {
 }, WORLD_START_TIMEOUT_MS);
 
 afterAll(async () => {
+  await gitServer?.stop();
   await world?.stop();
 });
 
@@ -196,6 +201,38 @@ describe('DockerBuild', () => {
       60_000,
     );
     expect((again.status?.hosts?.[0] as { buildHash?: string }).buildHash).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('builds from a Git repository the node clones, and again when the branch moves; an unknown ref is named', async () => {
+    const dockerfile = `FROM ${world.image}\nCOPY app/msg.txt /msg.txt\n`;
+    await gitServer.commit('app', 'main', { 'app/Dockerfile': dockerfile, 'app/msg.txt': 'one' });
+    await kube.create('DockerBuild', NS, 'from-git', {
+      hostName: 'n1',
+      image: 'team-a/from-git:1',
+      context: { git: { url: gitServer.url('app'), ref: 'main' } },
+      dockerfile: 'app/Dockerfile',
+    });
+    await kube.waitFor('DockerBuild', NS, 'from-git', isReady, 'Ready', 120_000);
+    expect(await runOn('n1', 'team-a/from-git:1', 'cat /msg.txt')).toBe('one');
+    await gitServer.commit('app', 'main', { 'app/msg.txt': 'two' });
+    await waitFor(async () => (await runOn('n1', 'team-a/from-git:1', 'cat /msg.txt')) === 'two', {
+      timeoutMs: 90_000,
+      what: 'the image rebuilt from the moved branch',
+    });
+    await kube.create('DockerBuild', NS, 'no-such-ref', {
+      hostName: 'n1',
+      image: 'team-a/no-such-ref:1',
+      context: { git: { url: gitServer.url('app'), ref: 'release-9' } },
+    });
+    const refused = await kube.waitFor(
+      'DockerBuild',
+      NS,
+      'no-such-ref',
+      (o: DockyardObject) => condition(o, 'Ready')?.reason === 'InvalidBuildContext',
+      'Ready=False InvalidBuildContext',
+      60_000,
+    );
+    expect(condition(refused, 'Ready')?.message).toContain('release-9 is not a branch or tag');
   });
 
   it('refuses to build on a host that does not allow builds: PolicyViolation naming the field, nothing built', async () => {

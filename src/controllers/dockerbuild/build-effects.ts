@@ -39,6 +39,7 @@ function buildRun(opts: { state: BuildKindState; ctx: HostContext<DockerBuild>; 
     try {
       const out = await buildClient.build(ctx.conn.stream, {
         context: inputs.context,
+        ...(inputs.remote ? { remote: inputs.remote } : {}),
         tag: work.tag,
         dockerfile: inputs.dockerfile,
         ...(obj.spec.target ? { target: obj.spec.target } : {}),

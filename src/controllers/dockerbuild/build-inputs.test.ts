@@ -5,6 +5,7 @@ import { readTar } from '../../docker/tar.js';
 import type { RefReader } from '../dockercontainer/env-resolver.js';
 import { buildContext, INLINE_DOCKERFILE } from './build-context.js';
 import { buildHash, resolveBuildInputs } from './build-inputs.js';
+import { remoteContext } from './git-refs.js';
 
 /** The archive's file names and contents. */
 async function filesOf(archive: Buffer): Promise<Record<string, string>> {
@@ -145,9 +146,18 @@ describe('resolveBuildInputs', () => {
 
   it('hashes the spec and the context bytes, not placement or deletionPolicy', () => {
     const a = build({ dockerfileInline: 'FROM a' });
-    expect(buildHash(a, Buffer.from('1'))).not.toBe(buildHash(a, Buffer.from('2')));
-    expect(buildHash(a, undefined)).not.toBe(buildHash(build({ dockerfileInline: 'FROM b' }), undefined));
+    expect(buildHash(a, { archive: Buffer.from('1') })).not.toBe(buildHash(a, { archive: Buffer.from('2') }));
+    expect(buildHash(a, { commit: 'c1' })).not.toBe(buildHash(a, { commit: 'c2' }));
+    expect(buildHash(a, {})).not.toBe(buildHash(build({ dockerfileInline: 'FROM b' }), {}));
     const moved = build({ dockerfileInline: 'FROM a', hostName: 'other', deletionPolicy: 'Delete' });
-    expect(buildHash(moved, undefined)).toBe(buildHash(a, undefined));
+    expect(buildHash(moved, {})).toBe(buildHash(a, {}));
+  });
+});
+
+describe('remoteContext', () => {
+  it('is url#ref, the ref as written', () => {
+    const url = 'http://git.example/app.git';
+    expect(remoteContext({ url })).toBe(`${url}#`);
+    expect(remoteContext({ url, ref: 'main' })).toBe(`${url}#main`);
   });
 });

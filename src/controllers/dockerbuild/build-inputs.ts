@@ -10,6 +10,7 @@ import { Reason } from '../../crds/reasons.js';
 import { specHash } from '../../managed/ownership.js';
 import { resolveEnv, type RefReader } from '../dockercontainer/env-resolver.js';
 import { buildContext, ContextError } from './build-context.js';
+import { lookUpRef, remoteContext } from './git-refs.js';
 
 export type BuildInputFailure = typeof Reason.ConfigMapNotFound | typeof Reason.SecretNotFound;
 
@@ -17,7 +18,9 @@ export type BuildInputs =
   | {
       ok: true;
       hash: string;
-      context: Buffer;
+      /** The context sent as the request body, or the git repository the daemon clones. */
+      context: Buffer | undefined;
+      remote: string | undefined;
       dockerfile: string;
       buildArgs: Record<string, string>;
       secrets: Map<string, Buffer>;
@@ -75,12 +78,26 @@ async function secretMounts(build: DockerBuild, reader: RefReader): Promise<Map<
 const mapValues = <A, B>(m: Record<string, A>, f: (a: A) => B): Record<string, B> =>
   Object.fromEntries(Object.entries(m).map(([k, v]) => [k, f(v)]));
 
-/** What a build's spec and context hash to: what it rebuilds on. */
-export function buildHash(build: DockerBuild, archive: Buffer | undefined): string {
+/** What a build's spec and context (archive bytes, or the commit a git ref names) hash to: what it rebuilds on. */
+export function buildHash(build: DockerBuild, context: { archive?: Buffer; commit?: string }): string {
   // Placement and deletionPolicy say where and how long, not what is built.
   const { hostName: _h, hostSelector: _s, deletionPolicy: _d, ...spec } = build.spec;
-  const contextDigest = archive ? createHash('sha256').update(archive).digest('hex') : undefined;
-  return specHash({ spec, contextDigest });
+  const contextDigest = context.archive
+    ? createHash('sha256').update(context.archive).digest('hex')
+    : undefined;
+  return specHash({ spec, contextDigest, commit: context.commit });
+}
+
+/** A git context: the remote the daemon clones and the commit its ref names now (http(s) only). */
+async function gitContext(
+  build: DockerBuild,
+): Promise<{ remote: string; commit: string | undefined } | Failure | undefined> {
+  const git = build.spec.context?.git;
+  if (!git) return undefined;
+  const found = await lookUpRef(git);
+  if ('error' in found)
+    return { ok: false, reason: Reason.InvalidBuildContext, message: `spec.context.git: ${found.error}` };
+  return { remote: remoteContext(git), commit: found.commit };
 }
 
 /** Reads the build's inputs; a failure names the field and object, never a value. */
@@ -95,13 +112,17 @@ export async function resolveBuildInputs(build: DockerBuild, reader: RefReader):
   }
   const secrets = await secretMounts(build, reader);
   if (!(secrets instanceof Map)) return secrets;
-  let built: { context: Buffer; dockerfile: string };
+  const git = await gitContext(build);
+  if (git && 'ok' in git) return git;
+  let built: { context: Buffer | undefined; dockerfile: string };
   try {
-    built = await buildContext({
-      archive,
-      dockerfileInline: build.spec.dockerfileInline,
-      dockerfile: build.spec.dockerfile,
-    });
+    built = git
+      ? { context: undefined, dockerfile: build.spec.dockerfile ?? 'Dockerfile' }
+      : await buildContext({
+          archive,
+          dockerfileInline: build.spec.dockerfileInline,
+          dockerfile: build.spec.dockerfile,
+        });
   } catch (err) {
     if (!(err instanceof ContextError)) throw err;
     return { ok: false, reason: Reason.InvalidBuildContext, message: `spec.context: ${err.message}` };
@@ -111,8 +132,12 @@ export async function resolveBuildInputs(build: DockerBuild, reader: RefReader):
   );
   return {
     ok: true,
-    hash: buildHash(build, archive),
+    hash: buildHash(build, {
+      ...(archive ? { archive } : {}),
+      ...(git?.commit ? { commit: git.commit } : {}),
+    }),
     ...built,
+    remote: git?.remote,
     buildArgs: Object.fromEntries(args.env.map((e) => [e.name, e.value])),
     secrets,
     redact: [
