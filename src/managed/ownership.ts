@@ -33,6 +33,19 @@ export interface OwnerLabelOptions {
 }
 
 /** The labels every Docker object Dockyard creates carries. */
+/** The owner a resource's Docker objects are labelled with. */
+export function ownerRefOf(
+  kind: string,
+  obj: { metadata: { namespace?: string; name: string; uid?: string } },
+): OwnerRef {
+  return {
+    kind,
+    namespace: obj.metadata.namespace ?? '',
+    name: obj.metadata.name,
+    uid: obj.metadata.uid ?? '',
+  };
+}
+
 export function ownerLabels(owner: OwnerRef, options: OwnerLabelOptions): Record<string, string> {
   const { specHash, deletionPolicy, clusterId } = options;
   return {

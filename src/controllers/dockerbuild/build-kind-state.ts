@@ -1,7 +1,7 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { DockerBuild } from '../../crds/dockerbuild.js';
 import type { SavedMachineState } from '../../managed/machine-step.js';
-import type { OwnerRef } from '../../managed/ownership.js';
+import { ownerRefOf, type OwnerRef } from '../../managed/ownership.js';
 import { BuildJobs } from './build-jobs.js';
 import type { BuildMachineContext } from './build-machine.js';
 
@@ -20,12 +20,7 @@ export interface DockerBuildKindDeps {
 }
 
 export function buildOwner(build: DockerBuild): OwnerRef {
-  return {
-    kind: BUILD_KIND,
-    namespace: build.metadata.namespace ?? '',
-    name: build.metadata.name,
-    uid: build.metadata.uid ?? '',
-  };
+  return ownerRefOf(BUILD_KIND, build);
 }
 
 /** The key of what the kind keeps in memory for one owner on one host. */

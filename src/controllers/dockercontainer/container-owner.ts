@@ -1,5 +1,5 @@
 import type { DockerContainer } from '../../crds/dockercontainer.js';
-import { dockerName, type OwnerRef } from '../../managed/ownership.js';
+import { dockerName, ownerRefOf, type OwnerRef } from '../../managed/ownership.js';
 
 export const OWNER_KIND = 'DockerContainer';
 
@@ -10,10 +10,5 @@ export function containerNameOf(c: DockerContainer): string {
 
 /** The owner its Docker objects are labelled with. */
 export function ownerOf(c: DockerContainer): OwnerRef {
-  return {
-    kind: OWNER_KIND,
-    namespace: c.metadata.namespace ?? '',
-    name: c.metadata.name,
-    uid: c.metadata.uid ?? '',
-  };
+  return ownerRefOf(OWNER_KIND, c);
 }

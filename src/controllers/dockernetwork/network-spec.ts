@@ -1,6 +1,6 @@
 import type { DockerNetwork } from '../../crds/dockernetwork.js';
 import type { NetworkCreate } from '../../docker/network-client.js';
-import { dockerName, ownerLabels, specHash, type OwnerRef } from '../../managed/ownership.js';
+import { dockerName, ownerLabels, ownerRefOf, specHash, type OwnerRef } from '../../managed/ownership.js';
 
 export const OWNER_KIND = 'DockerNetwork';
 
@@ -9,12 +9,7 @@ export function networkNameOf(network: DockerNetwork): string {
 }
 
 export function ownerOf(network: DockerNetwork): OwnerRef {
-  return {
-    kind: OWNER_KIND,
-    namespace: network.metadata.namespace ?? '',
-    name: network.metadata.name,
-    uid: network.metadata.uid ?? '',
-  };
+  return ownerRefOf(OWNER_KIND, network);
 }
 
 /**

@@ -21,6 +21,7 @@ import {
   canonicalJson,
   dockerName,
   ownerLabels,
+  ownerRefOf,
   ownership,
   specHash,
   type Ownership,
@@ -47,12 +48,7 @@ export function volumeNameOf(volume: DockerVolume): string {
 }
 
 function owner(volume: DockerVolume) {
-  return {
-    kind: OWNER_KIND,
-    namespace: volume.metadata.namespace ?? '',
-    name: volume.metadata.name,
-    uid: volume.metadata.uid ?? '',
-  };
+  return ownerRefOf(OWNER_KIND, volume);
 }
 
 /** Whether an adopted volume (which keeps its old labels) is what the spec asks for. */
