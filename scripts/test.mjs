@@ -58,6 +58,8 @@ function summary() {
       passed: json.numPassedTests,
       failed: json.numFailedTests,
       skipped: json.numPendingTests + json.numTodoTests,
+      // A file whose beforeAll fails counts no failed test, only skipped ones: say so.
+      failedFiles: json.numFailedTestSuites ?? 0,
     };
   } catch {
     return undefined;
@@ -91,6 +93,10 @@ if (ok) {
 const counts = summary();
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
 console.log(`\nnpm test took ${minutes} min`);
-if (counts) console.log(`tests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+if (counts)
+  console.log(
+    `tests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped` +
+      (counts.failedFiles > 0 ? ` (${counts.failedFiles} file(s) failed before their tests ran)` : ''),
+  );
 else console.log('tests: 0 passed, 1 failed (the test run did not complete)');
-process.exit(ok && counts && counts.failed === 0 && counts.passed > 0 ? 0 : 1);
+process.exit(ok && counts && counts.failed === 0 && counts.failedFiles === 0 && counts.passed > 0 ? 0 : 1);

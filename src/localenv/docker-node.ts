@@ -124,6 +124,8 @@ export interface DockerNodeOptions {
 
 const TLS_DIR = '/etc/dockyard-node/tls';
 const STOP_TIMEOUT_S = 30;
+/** Starts tried with a fresh port when the one picked was taken meanwhile. */
+const PORT_ATTEMPTS = 3;
 
 /**
  * A Docker-in-Docker target node: a container from the node image running
@@ -195,13 +197,18 @@ export class DockerNode {
     const started = Date.now();
     const host = (await getContainerRuntimeClient()).container.dockerode;
     const image = this.opts.image ?? (await ensureNodeImage(host, this.log));
-    this.containerName = `dockyard-node-${this.name}-${randomBytes(3).toString('hex')}`;
-    try {
-      await this.launch(host, image, this.containerName);
-      if (!this.opts.unreachable) await this.waitForPing();
-    } catch (err) {
-      await this.stop().catch(() => {});
-      throw new Error(`starting Docker node ${this.name}: ${(err as Error).message}`, { cause: err });
+    for (let attempt = 1; ; attempt++) {
+      this.containerName = `dockyard-node-${this.name}-${randomBytes(3).toString('hex')}`;
+      try {
+        await this.launch(host, image, this.containerName);
+        if (!this.opts.unreachable) await this.waitForPing();
+        break;
+      } catch (err) {
+        await this.stop().catch(() => {});
+        // The port freePort found can be taken by another process before Docker binds it (CI saw it once).
+        if (attempt < PORT_ATTEMPTS && /address already in use/.test((err as Error).message)) continue;
+        throw new Error(`starting Docker node ${this.name}: ${(err as Error).message}`, { cause: err });
+      }
     }
     const where = this.opts.unreachable ? '(no published port)' : `at ${this.endpoint}`;
     this.log(`node ${this.name} up ${where} in ${Date.now() - started} ms`);
