@@ -29,6 +29,7 @@ import { NODE_NAMES } from './support/environment.js';
 import { applyFleet, fleetObjects } from './support/fleet.js';
 import { expectInvariants, waitForConvergence, type InvariantInput } from './support/invariants.js';
 import { scenarioClock } from './support/timing.js';
+import { bothOrNeither } from '../support/both-or-neither.js';
 
 // Edge agents under faults (#17): both lab nodes are edge boxes with no
 // published port, reached only through `dockyard agent` inside each, and the
@@ -124,10 +125,10 @@ const sensor = (host: string) => ({
 
 beforeAll(
   async () => {
-    const [started, startedLab] = await Promise.all([
+    const [started, startedLab] = await bothOrNeither(
       startControlPlane(),
       startLab({ nodes: NODE_NAMES.map((name) => ({ name })), allUnreachable: true }),
-    ]);
+    );
     cp = started;
     lab = startedLab;
     kube = new Kube(cp);

@@ -6,6 +6,7 @@ import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from '../support/co
 import { startDockyard, type RunningDockyard } from '../support/dockyard.js';
 import { condition, isReady, Kube, registerLabHosts, type DockyardObject } from '../support/kube.js';
 import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
+import { bothOrNeither } from '../support/both-or-neither.js';
 
 // DockerContainer end to end on two real Docker nodes: dependencies, env from
 // a Secret, ports, volumes, networks with aliases, in-place updates versus
@@ -55,10 +56,10 @@ function entry(o: DockyardObject, host: string) {
 }
 
 beforeAll(async () => {
-  [cp, lab] = await Promise.all([
+  [cp, lab] = await bothOrNeither(
     startControlPlane(),
     startLab({ nodes: [{ name: 'n1' }, { name: 'n2' }, { name: 'open' }] }),
-  ]);
+  );
   image = lab.workloadImage;
   await Promise.all([...lab.nodes.values()].map((n) => n.loadImage(lab.hostDocker, image)));
   kube = new Kube(cp);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from '../support/control-plane.js';
 import { startDockyard, type RunningDockyard } from '../support/dockyard.js';
 import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
+import { bothOrNeither } from '../support/both-or-neither.js';
 
 // The DockerHost controller against the real control plane and real Docker
 // nodes: one plain-TCP node, one mutual-TLS node (certificates from a Secret),
@@ -81,10 +82,10 @@ async function tlsSecret(name: string, tls: { ca: string; cert: string; key: str
 }
 
 beforeAll(async () => {
-  [cp, lab] = await Promise.all([
+  [cp, lab] = await bothOrNeither(
     startControlPlane(),
     startLab({ nodes: [{ name: 'plain' }, { name: 'secure', tls: true }] }),
-  ]);
+  );
   api = cp.kubeConfig().makeApiClient(CustomObjectsApi);
   core = cp.kubeConfig().makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: SECRETS_NS } } });

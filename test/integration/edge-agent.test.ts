@@ -30,6 +30,7 @@ import {
 import { condition, isReady, Kube, registerLabHosts, type DockyardObject } from '../support/kube.js';
 import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
 import { labRegistry, registrySecret } from '../support/registry.js';
+import { bothOrNeither } from '../support/both-or-neither.js';
 
 // The edge agent against real parts: the controller in this process serves the
 // agent endpoint on the lab network's gateway; `edge` is a Docker-in-Docker node
@@ -108,10 +109,10 @@ const secretValue = (secret: { data?: Record<string, string> }, key: string) =>
 
 beforeAll(
   async () => {
-    const [started, startedLab] = await Promise.all([
+    const [started, startedLab] = await bothOrNeither(
       startControlPlane(),
       startLab({ nodes: [{ name: 'n1' }, { name: 'edge', unreachable: true }], registry: true }),
-    ]);
+    );
     cp = started;
     lab = startedLab;
     kube = new Kube(cp);

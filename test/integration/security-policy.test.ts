@@ -13,6 +13,7 @@ import { CONTROL_PLANE_START_TIMEOUT_MS, startControlPlane } from '../support/co
 import { startDockyard, type RunningDockyard } from '../support/dockyard.js';
 import { condition, isReady, Kube, registerLabHosts, type DockyardObject } from '../support/kube.js';
 import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
+import { bothOrNeither } from '../support/both-or-neither.js';
 
 // Policy escapes through the real API server and the in-process controllers,
 // on two real Docker nodes: `base` (securityPolicy baseline) and `strict`
@@ -149,10 +150,10 @@ async function refusal(kind: string, name: string, spec: Record<string, unknown>
 }
 
 beforeAll(async () => {
-  [cp, lab] = await Promise.all([
+  [cp, lab] = await bothOrNeither(
     startControlPlane(),
     startLab({ nodes: [{ name: 'base' }, { name: 'strict' }] }),
-  ]);
+  );
   await Promise.all([...lab.nodes.values()].map((n) => n.loadImage(lab.hostDocker, lab.workloadImage)));
   kube = new Kube(cp);
   dockyard = await startDockyard(cp, { syncPeriodMs: 5_000 });

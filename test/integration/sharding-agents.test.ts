@@ -14,6 +14,7 @@ import {
 } from '../support/edge-agent.js';
 import { isReady, Kube } from '../support/kube.js';
 import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../support/lab.js';
+import { bothOrNeither } from '../support/both-or-neither.js';
 
 // Sharded replicas serving edge agents (#21): two replicas (`--leader-elect
 // --shards=2 --agent-bind-address=…`) behind one Service address, and two
@@ -73,10 +74,10 @@ async function containersNamed(host: string, name: string): Promise<string[]> {
 
 beforeAll(
   async () => {
-    [cp, lab] = await Promise.all([
+    [cp, lab] = await bothOrNeither(
       startControlPlane(),
       startLab({ nodes: NODES.map((name) => ({ name })), allUnreachable: true }),
-    ]);
+    );
     kube = new Kube(cp);
     await kube.namespace(NS);
     service = await startAgentService({

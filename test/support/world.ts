@@ -6,6 +6,7 @@ import { LAB_START_TIMEOUT_MS, startLab, type Lab, type LabOptions } from './lab
 import { rm } from 'node:fs/promises';
 import type { AgentEndpointSettings } from '../../src/managed/controller-deps.js';
 import { agentEndpointFor, labGateway, registerAgentHosts } from './edge-agent.js';
+import { bothOrNeither } from './both-or-neither.js';
 
 /** For beforeAll: the control plane and the lab start side by side. */
 export const WORLD_START_TIMEOUT_MS = CONTROL_PLANE_START_TIMEOUT_MS + LAB_START_TIMEOUT_MS;
@@ -114,15 +115,4 @@ export async function startSingleNodeWorld(
   opts: Pick<WorldOptions, 'namespaces' | 'dockyard'>,
 ): Promise<World> {
   return startWorld({ ...opts, lab: { nodes: [{ name: WORLD_NODE }] }, loadWorkloadImage: true });
-}
-
-/** Both started, or neither: when one start fails, the other is stopped before the error goes on. */
-async function bothOrNeither<A extends { stop(): Promise<void> }, B extends { stop(): Promise<void> }>(
-  a: Promise<A>,
-  b: Promise<B>,
-): Promise<[A, B]> {
-  const [ra, rb] = await Promise.allSettled([a, b]);
-  if (ra.status === 'fulfilled' && rb.status === 'fulfilled') return [ra.value, rb.value];
-  await Promise.all([ra, rb].map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
-  throw [ra, rb].find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
 }

@@ -12,6 +12,7 @@ import { startControlPlane } from '../../support/control-plane.js';
 import { Kube } from '../../support/kube.js';
 import { startLab, type Lab } from '../../support/lab.js';
 import type { InvariantInput } from './invariants.js';
+import { bothOrNeither } from '../../support/both-or-neither.js';
 
 /** Control plane and lab start together; both can take a minute on a busy 2-core machine. */
 export const ENV_START_TIMEOUT_MS = 300_000;
@@ -26,10 +27,10 @@ export interface FaultEnv {
 }
 
 export async function startFaultEnv(opts: { nodes: string[]; watchCache?: boolean }): Promise<FaultEnv> {
-  const [cp, lab] = await Promise.all([
+  const [cp, lab] = await bothOrNeither(
     startControlPlane(opts.watchCache !== undefined ? { watchCache: opts.watchCache } : {}),
     startLab({ nodes: opts.nodes.map((name) => ({ name })) }),
-  ]);
+  );
   await Promise.all([...lab.nodes.values()].map((n) => n.loadImage(lab.hostDocker, lab.workloadImage)));
   await installCrds(cp.kubeConfig());
   return {

@@ -10,6 +10,7 @@ import { Kube, registerLabHosts } from '../../support/kube.js';
 import { LAB_START_TIMEOUT_MS, startLab, type Lab } from '../../support/lab.js';
 import { killAllTestProcesses } from '../../support/test-process.js';
 import { startControllerProcess, workersStarted, CONTROLLER_START_TIMEOUT_MS } from './controller-process.js';
+import { bothOrNeither } from '../../support/both-or-neither.js';
 
 export const FAULT_ENV_START_TIMEOUT_MS =
   CONTROL_PLANE_START_TIMEOUT_MS + LAB_START_TIMEOUT_MS + CONTROLLER_START_TIMEOUT_MS + 60_000;
@@ -29,10 +30,10 @@ export async function startFaultEnvironment(
   namespaces: readonly string[],
   opts: { registerHosts?: boolean } = {},
 ): Promise<FaultEnvironment> {
-  const [cp, lab] = await Promise.all([
+  const [cp, lab] = await bothOrNeither(
     startControlPlane(),
     startLab({ nodes: NODE_NAMES.map((name) => ({ name })) }),
-  ]);
+  );
   const stop = async () => {
     await killAllTestProcesses();
     await Promise.all([lab.stop(), cp.stop()]);
