@@ -69,6 +69,15 @@ export function familiarString(ref: string): string {
   return r.digest ? `${familiarName(r)}@${r.digest}` : `${familiarName(r)}:${r.tag ?? 'latest'}`;
 }
 
+/** familiarString, or the reference as written when it does not parse (names in events and messages; never throws). */
+export function familiarOrAsWritten(ref: string): string {
+  try {
+    return familiarString(ref);
+  } catch {
+    return ref;
+  }
+}
+
 /** `POST /images/create` parameters: the repository and the tag or digest to pull. */
 export function pullTarget(ref: string): { fromImage: string; tag: string } {
   const r = parseImageReference(ref);

@@ -1,6 +1,7 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { DockerBuild } from '../../crds/dockerbuild.js';
 import type { SavedMachineState } from '../../managed/machine-step.js';
+import { familiarOrAsWritten } from '../../docker/image-reference.js';
 import { ownerRefOf, type OwnerRef } from '../../managed/ownership.js';
 import { BuildJobs } from './build-jobs.js';
 import type { BuildMachineContext } from './build-machine.js';
@@ -21,6 +22,11 @@ export interface DockerBuildKindDeps {
 
 export function buildOwner(build: DockerBuild): OwnerRef {
   return ownerRefOf(BUILD_KIND, build);
+}
+
+/** The tag the build makes, as Docker names it (events, inspect); never throws. */
+export function buildTagOf(build: DockerBuild): string {
+  return familiarOrAsWritten(build.spec.image);
 }
 
 /** The key of what the kind keeps in memory for one owner on one host. */

@@ -4,7 +4,6 @@ import type { DockerHost } from '../../crds/dockerhost.js';
 import { GROUP, VERSION } from '../../crds/kit.js';
 import type { HostRuntime } from '../../docker/host-runtime.js';
 import { imageClient } from '../../docker/image-client.js';
-import { familiarString } from '../../docker/image-reference.js';
 import { defineKind, type DescribedKind } from '../../managed/host-flow.js';
 import { ownership } from '../../managed/ownership.js';
 import { registerManagedController, type ManagedControllerHandle } from '../../managed/register.js';
@@ -17,20 +16,13 @@ import {
   buildHostKey,
   buildOwner,
   BuildKindState,
+  buildTagOf,
   type DockerBuildKindDeps,
 } from './build-kind-state.js';
 import { buildMachineSpec } from './build-machine.js';
 import { buildMessages } from './build-messages.js';
 import { observeBuild, restoreBuild } from './build-observe.js';
 import { reportBuild } from './build-report.js';
-
-const tagOf = (build: DockerBuild) => {
-  try {
-    return familiarString(build.spec.image);
-  } catch {
-    return build.spec.image;
-  }
-};
 
 /** Leaving a host: the owner's running build there is aborted, and waited for. */
 async function releaseBuild(state: BuildKindState, ctx: HostContext<DockerBuild>): Promise<void> {
@@ -46,7 +38,7 @@ async function releaseBuild(state: BuildKindState, ctx: HostContext<DockerBuild>
  * finalizer waits); an image anyone else tagged since is not ours to touch.
  */
 async function deleteBuild(ctx: HostContext<DockerBuild>): Promise<FinalizeOutcome> {
-  const tag = tagOf(ctx.obj);
+  const tag = buildTagOf(ctx.obj);
   const local = await imageClient.inspect(ctx.conn.api, tag);
   if (!local || ownership(local.labels, buildOwner(ctx.obj)) !== 'ours') return { done: true };
   const result = await imageClient.remove(ctx.conn.api, tag);
@@ -69,7 +61,7 @@ export function dockerBuildKind(deps: DockerBuildKindDeps): DescribedKind<Docker
     resource: { group: GROUP, version: VERSION, plural: 'dockerbuilds' },
     dockerEventType: 'image',
     defaultDeletionPolicy: 'Orphan',
-    dockerNameOf: tagOf,
+    dockerNameOf: buildTagOf,
     flow: {
       machine: buildMachineSpec,
       restore: (ctx) => restoreBuild(state, ctx),

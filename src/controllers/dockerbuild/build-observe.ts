@@ -1,7 +1,6 @@
 import type { DockerBuild } from '../../crds/dockerbuild.js';
 import { OWNER_LABELS } from '../../crds/kit.js';
 import { imageClient, type ObservedImage } from '../../docker/image-client.js';
-import { familiarString } from '../../docker/image-reference.js';
 import type { Observed } from '../../managed/host-flow.js';
 import { savedFromEntry } from '../../managed/machine-state.js';
 import type { SavedMachineState } from '../../managed/machine-step.js';
@@ -11,7 +10,7 @@ import { checkBuildPolicy, describeViolations, hostPolicyOf } from '../../policy
 import { KubeRefReader } from '../dockercontainer/env-resolver.js';
 import { resolveBuildInputs, type BuildInputs } from './build-inputs.js';
 import type { BuildResult } from './build-jobs.js';
-import { buildHostKey, buildOwner, type BuildKindState } from './build-kind-state.js';
+import { buildHostKey, buildOwner, buildTagOf, type BuildKindState } from './build-kind-state.js';
 import {
   INITIAL_BUILD_CONTEXT,
   type BuildEvent,
@@ -83,7 +82,7 @@ export async function observeBuild(
   const policy = hostPolicyOf(host.spec);
   const violations = checkBuildPolicy(policy, obj.spec);
   const work: BuildWork = {
-    tag: familiarString(obj.spec.image),
+    tag: buildTagOf(obj),
     ownerKey: `${ctx.namespace}/${obj.metadata.name}`,
     hostKey: buildHostKey(obj, host.metadata.name),
     now: ctx.now.getTime(),

@@ -2,7 +2,7 @@
 // progress and retries read in status.
 
 import type { DockerImage } from '../../crds/dockerimage.js';
-import { familiarString } from '../../docker/image-reference.js';
+import { familiarOrAsWritten } from '../../docker/image-reference.js';
 import type { PullProgress } from '../../docker/image-client.js';
 
 export type PullPolicy = 'IfNotPresent' | 'Always' | 'Never';
@@ -50,11 +50,7 @@ export function retryDelayMs(failures: number): number {
 
 /** The image's name in Docker (familiar form with its tag or digest); never throws. */
 export function imageRefOf(image: DockerImage): string {
-  try {
-    return familiarString(image.spec.image);
-  } catch {
-    return image.spec.image;
-  }
+  return familiarOrAsWritten(image.spec.image);
 }
 
 /** Whether the reference pins a digest (nothing to re-resolve). */
