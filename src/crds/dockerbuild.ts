@@ -163,6 +163,31 @@ export const DockerBuildSpec = Type.Object(
         pattern: '^[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_]+)?$',
       }),
     ),
+    push: Type.Optional(
+      list(
+        Type.Object({
+          image: imageReference(
+            'A destination the built image is pushed to, tagged as written (no digest). It names its ' +
+              'registry host (registry.example.com/team/app:1, localhost:5000/app:1, docker.io/team/app:1): ' +
+              'a host whose securityPolicy is below privileged pushes only to registries in its ' +
+              'securityPolicySettings.allowedPushRegistries.',
+          ),
+        }),
+        'Registries the image is pushed to once built (docker push). A destination already holding the ' +
+          'image’s digest is not pushed again; a failed push is retried with backoff. Needs spec.hostName: ' +
+          'builds on two hosts make two images, and a pushed tag has one source.',
+        { maxItems: 8, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['image'] },
+      ),
+    ),
+    pushSecrets: Type.Optional(
+      list(
+        Type.Object({
+          name: objectName('Name of a kubernetes.io/dockerconfigjson Secret in this namespace.'),
+        }),
+        'Registry credentials for spec.push, matched to each destination by registry host (as pull secrets are).',
+        { maxItems: 16, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
+      ),
+    ),
     deletionPolicy: deletionPolicy('Orphan', 'image built'),
   },
   {
@@ -189,6 +214,17 @@ export const DockerBuildSpec = Type.Object(
         message: 'spec.image names the tag the build makes: no digest',
         fieldPath: '.image',
       },
+      {
+        rule: '!has(self.push) || has(self.hostName)',
+        message: 'spec.push needs spec.hostName: builds on several hosts make different images for one tag',
+        fieldPath: '.push',
+      },
+      {
+        rule: "!has(self.push) || self.push.all(p, !p.image.contains('@') && p.image.matches('^(localhost|[^/]*[.:][^/]*)/'))",
+        message:
+          'spec.push[].image names a tag (no digest) on an explicit registry host: registry.example.com/team/app:1',
+        fieldPath: '.push',
+      },
     ),
   },
 );
@@ -204,6 +240,21 @@ export const DockerBuildHostStatus = Type.Object({
     Type.String({ description: 'When the current image finished building.', format: 'date-time' }),
   ),
   durationSeconds: Type.Optional(Type.Number({ description: 'How long the last build took.', minimum: 0 })),
+  pushed: Type.Optional(
+    list(
+      Type.Object({
+        image: str('The destination, as spec.push names it.', { maxLength: 512 }),
+        digest: str('The manifest digest the registry holds for it, which is this host’s image.', {
+          maxLength: 128,
+        }),
+      }),
+      'The destinations of spec.push that hold this host’s current image, as the registry answered last.',
+      { maxItems: 8 },
+    ),
+  ),
+  pushedAt: Type.Optional(
+    Type.String({ description: 'When Dockyard last pushed the current image.', format: 'date-time' }),
+  ),
   log: Type.Optional(
     Type.String({
       description:

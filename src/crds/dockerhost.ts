@@ -161,6 +161,18 @@ export const SecurityPolicySettings = Type.Object(
           'here may run arbitrary commands. Off by default; privileged hosts allow builds without it.',
       ),
     ),
+    allowedPushRegistries: Type.Optional(
+      list(
+        str('A registry host, with its port if it has one, as image references name it.', {
+          maxLength: 253,
+          pattern: '^(localhost|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$',
+        }),
+        'Registries DockerBuilds on this host may push to below privileged (spec.push): a push copies an ' +
+          'image out of the host, so only to registries the administrator names. Default none; privileged ' +
+          'hosts push anywhere. Docker Hub is docker.io.',
+        { maxItems: 32 },
+      ),
+    ),
   },
   { description: 'Admin settings of the securityPolicy: what it opens up and what it requires.' },
 );

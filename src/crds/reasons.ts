@@ -79,6 +79,8 @@ export const Reason = {
   BuildFailed: 'BuildFailed',
   /** The context or an input cannot be used (not a tar, too large, dockerfileInline with a bzip2/xz context). */
   InvalidBuildContext: 'InvalidBuildContext',
+  /** A push of the built image failed for another reason than credentials or a registry out of reach. */
+  PushFailed: 'PushFailed',
 
   // DockerNetwork.
   DuplicateNetworks: 'DuplicateNetworks',
@@ -151,6 +153,8 @@ export const EventReason = {
   /** DockerBuild: a build started, and one finished. */
   Building: 'Building',
   Built: 'Built',
+  /** DockerBuild: the image was pushed to a spec.push destination. */
+  Pushed: 'Pushed',
   Kept: 'Kept',
   Stopping: 'Stopping',
   Stopped: 'Stopped',
@@ -319,6 +323,7 @@ export const RETRIED_REASONS = [
   Reason.DuplicateNetworks,
   Reason.BuildFailed,
   Reason.InvalidBuildContext,
+  Reason.PushFailed,
   Reason.ConfigMapNotFound,
   Reason.FilesTooLarge,
   Reason.SeccompProfileUnavailable,

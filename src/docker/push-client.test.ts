@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localDigestFor, readPushStream } from './push-client.js';
+import { classifyPushError, localDigestFor, readPushStream } from './push-client.js';
 
 describe('readPushStream', () => {
   it('takes the digest the registry stored', () => {
@@ -26,5 +26,18 @@ describe('localDigestFor', () => {
     const repoDigests = ['127.0.0.1:5000/team/app@sha256:aa', 'other.example/app@sha256:bb'];
     expect(localDigestFor(repoDigests, '127.0.0.1:5000/team/app:1')).toEqual(['sha256:aa']);
     expect(localDigestFor(repoDigests, '127.0.0.1:5000/team/other:1')).toEqual([]);
+  });
+});
+
+describe('classifyPushError', () => {
+  it.each([
+    ['unauthorized: authentication required', 'Unauthorized'],
+    ['denied: requested access to the resource is denied', 'Unauthorized'],
+    ['Get "https://reg.example/v2/": dial tcp: lookup reg.example: no such host', 'RegistryUnreachable'],
+    // A registry's 404 on a push is not a missing image: the generic reason.
+    ['name unknown: repository name not known to registry', 'PushFailed'],
+    ['blob upload invalid', 'PushFailed'],
+  ])('%s → %s', (message, reason) => {
+    expect(classifyPushError(message)).toBe(reason);
   });
 });

@@ -6,9 +6,29 @@
 // a pull), and the registry resolves the destination tag to D now.
 import type Dockerode from 'dockerode';
 import { Reason } from '../crds/reasons.js';
-import { ImagePullError, classifyPullError, parseProgressLines } from './image-client.js';
+import { classifyPullError, dockerErrorText, parseProgressLines } from './image-client.js';
 import { digestOf, pullTarget, repoDigestsFor } from './image-reference.js';
 import type { RegistryAuth } from './registry-auth.js';
+
+/** Why a push failed: credentials, a registry out of reach, or anything else the daemon said. */
+export type PushFailureReason =
+  typeof Reason.Unauthorized | typeof Reason.RegistryUnreachable | typeof Reason.PushFailed;
+
+/** A failed push, with its reason; the message is the daemon's, prefixed with the destination. */
+export class PushError extends Error {
+  constructor(
+    readonly reason: PushFailureReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The daemon's words for a failed push, as a reason (a registry's 404 on push is not a missing image). */
+export function classifyPushError(message: string, statusCode?: number): PushFailureReason {
+  const reason = classifyPullError({ message, ...(statusCode !== undefined ? { statusCode } : {}) });
+  return reason === Reason.Unauthorized || reason === Reason.RegistryUnreachable ? reason : Reason.PushFailed;
+}
 
 /** What a push stream said: the digest the registry stored, or the first error. */
 export interface PushStreamResult {
@@ -47,28 +67,34 @@ export const pushClient = {
   },
 
   /**
-   * Whether the registry holds this image at `destination` already: one of
-   * the local digests for its repository is what the tag resolves to now. A
-   * registry that cannot tell (unreachable, no such tag) does not hold it.
+   * Whether the registry holds this image at `destination`: one of the local
+   * digests for its repository (the daemon records one after a push) is what
+   * the tag resolves to now. A registry that answers something else, or
+   * nothing (no such tag), does not hold it. One that cannot be asked
+   * (unreachable, refused) is taken at the daemon's record, unverified: a
+   * push would fail the same way, and one that went through is not repeated
+   * for want of an answer.
    */
   async holds(
     api: Dockerode,
     opts: { destination: string; repoDigests: readonly string[]; auth?: RegistryAuth },
-  ): Promise<string | undefined> {
+  ): Promise<{ digest: string; verified: boolean } | undefined> {
     const local = localDigestFor(opts.repoDigests, opts.destination);
-    if (local.length === 0) return undefined;
+    const [recorded] = local;
+    if (recorded === undefined) return undefined;
     try {
       const info = await api
         .getImage(opts.destination)
         .distribution(opts.auth ? { authconfig: opts.auth } : {});
       const remote = (info as { Descriptor?: { digest?: string } }).Descriptor?.digest;
-      return remote !== undefined && local.includes(remote) ? remote : undefined;
-    } catch {
-      return undefined;
+      return remote !== undefined && local.includes(remote) ? { digest: remote, verified: true } : undefined;
+    } catch (err) {
+      const reason = classifyPushError(dockerErrorText(err), (err as { statusCode?: number }).statusCode);
+      return reason === Reason.PushFailed ? undefined : { digest: recorded, verified: false };
     }
   },
 
-  /** Pushes `destination` (tagged on the host); resolves with the digest, rejects with an ImagePullError. */
+  /** Pushes `destination` (tagged on the host); resolves with the digest, rejects with a PushError. */
   async push(
     api: Dockerode,
     opts: { destination: string; auth?: RegistryAuth; signal?: AbortSignal },
@@ -85,19 +111,15 @@ export const pushClient = {
       for await (const chunk of stream as AsyncIterable<Buffer | string>) text += chunk.toString();
       const result = readPushStream(text);
       if (result.error !== undefined)
-        throw new ImagePullError(
-          classifyPullError({ message: result.error }),
-          `pushing ${opts.destination}: ${result.error}`,
-        );
+        throw new PushError(classifyPushError(result.error), `pushing ${opts.destination}: ${result.error}`);
       if (!result.digest)
-        throw new ImagePullError(
-          Reason.PullError,
-          `pushing ${opts.destination}: the daemon reported no digest`,
-        );
+        throw new PushError(Reason.PushFailed, `pushing ${opts.destination}: the daemon reported no digest`);
       return result.digest;
     } catch (err) {
-      if (err instanceof ImagePullError) throw err;
-      throw ImagePullError.from(err, `pushing ${opts.destination}`);
+      if (err instanceof PushError) throw err;
+      const text = dockerErrorText(err);
+      const statusCode = (err as { statusCode?: number } | null)?.statusCode;
+      throw new PushError(classifyPushError(text, statusCode), `pushing ${opts.destination}: ${text}`);
     }
   },
 };

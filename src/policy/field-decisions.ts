@@ -44,7 +44,8 @@ export type PolicyCheck =
   | 'network.ipamDriver'
   | 'network.ipamOptions'
   | 'network.ipamAddresses'
-  | 'build.allowed';
+  | 'build.allowed'
+  | 'build.pushRegistries';
 
 export type FieldDecision =
   /** Reaches Docker; the host policy decides it. */
@@ -340,6 +341,12 @@ const BUILD: Record<string, FieldDecision> = {
   'spec.secrets[].secretKeyRef.optional': BUILD_GRANT,
   'spec.labels.*': LABELS,
   'spec.platform': BUILD_GRANT,
+  'spec.push[].image': { decidedBy: 'build.pushRegistries' },
+  'spec.pushSecrets[].name': {
+    harmless:
+      'credentials of a Secret of this namespace (the schema forbids others), sent to the registry of a ' +
+      'destination spec.push[].image names (decided) only',
+  },
 };
 
 export const FIELD_DECISIONS: Record<SpecKind, Record<string, FieldDecision>> = {

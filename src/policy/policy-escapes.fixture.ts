@@ -538,6 +538,11 @@ const BUILD_ESCAPES: PolicyEscape[] = [
   row('build secret mount without allowBuilds', BOTH, 'spec.secrets[0]', {
     build: build({ secrets: [{ id: 'npmrc', secretKeyRef: { name: 'ci', key: '.npmrc' } }] }),
   }),
+  // A push copies the image out of the host: only to registries the administrator lists.
+  row('push to a registry not in allowedPushRegistries', BOTH, 'spec.push[1].image', {
+    build: build({ push: [{ image: 'registry.example/app:1' }, { image: 'elsewhere.example:5000/app:1' }] }),
+    settings: { ...HOST_SETTINGS, allowBuilds: true, allowedPushRegistries: ['registry.example'] },
+  }),
   // restricted asks for a non-root user and no capabilities: a build cannot promise either.
   row('build on a restricted host, even with allowBuilds', ['restricted'], 'spec.dockerfileInline', {
     build: build(),

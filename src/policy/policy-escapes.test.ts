@@ -139,6 +139,26 @@ describe('policy escapes refused by the host policy', () => {
     ]);
   });
 
+  it('a push goes only to listed registries below privileged, matched by registry host without case', () => {
+    const spec = {
+      hostName: 'h',
+      image: 'app:1',
+      dockerfileInline: 'FROM busybox:1.36\n',
+      push: [{ image: 'Registry.Example:5000/team/app:1' }, { image: 'docker.io/team/app:1' }],
+    };
+    const listed = { allowBuilds: true, allowedPushRegistries: ['registry.example:5000'] };
+    expect(checkBuildPolicy({ level: 'baseline', settings: listed }, spec).map((v) => v.field)).toEqual([
+      'spec.push[1].image',
+    ]);
+    expect(checkBuildPolicy({ level: 'privileged', settings: {} }, spec)).toEqual([]);
+    expect(
+      checkBuildPolicy(
+        { level: 'baseline', settings: { ...listed, allowedPushRegistries: ['docker.io'] } },
+        spec,
+      ).map((v) => v.field),
+    ).toEqual(['spec.push[0].image']);
+  });
+
   it('network file systems stay allowed at baseline, tmpfs volumes also under restricted', () => {
     const volumes: Array<[SecurityPolicy, Record<string, string>]> = [
       ['restricted', { type: 'tmpfs', device: 'tmpfs', o: 'size=64m,uid=1000,mode=1777,nodev,nosuid' }],

@@ -7,6 +7,7 @@ import { condition, isReady, type DockyardObject, type Kube } from '../support/k
 import { labGateway } from '../support/edge-agent.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import type { Lab } from '../support/lab.js';
+import { labRegistry, registrySecret } from '../support/registry.js';
 import { startWorld, WORLD_START_TIMEOUT_MS, type World } from '../support/world.js';
 
 // DockerBuild on two real nodes (#20): n1 allows builds (baseline with
@@ -47,6 +48,28 @@ async function runOn(node: string, image: string, script: string): Promise<strin
   return output.trim();
 }
 
+/** The digest the lab registry serves for `repo:tag`, asked over HTTP (not through Docker). */
+async function registryDigest(repo: string, tag: string): Promise<string | undefined> {
+  const { registry } = labRegistry(lab);
+  const basic = Buffer.from(`${registry.username}:${registry.password}`).toString('base64');
+  const res = await fetch(`http://${registry.address}/v2/${repo}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: {
+      authorization: `Basic ${basic}`,
+      accept:
+        'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
+    },
+  });
+  return res.ok ? (res.headers.get('docker-content-digest') ?? undefined) : undefined;
+}
+
+async function eventsOf(name: string, reason: string): Promise<string[]> {
+  const list = await events.listNamespacedEvent({ namespace: NS });
+  return list.items
+    .filter((e) => e.regarding?.name === name && e.reason === reason)
+    .map((e) => `${e.note ?? ''} (x${e.series?.count ?? 1})`);
+}
+
 async function warnings(name: string): Promise<Array<{ reason: string; note: string }>> {
   const list = await events.listNamespacedEvent({ namespace: NS });
   return list.items
@@ -56,7 +79,7 @@ async function warnings(name: string): Promise<Array<{ reason: string; note: str
 
 beforeAll(async () => {
   world = await startWorld({
-    lab: { nodes: [{ name: 'n1' }, { name: 'n2' }] },
+    lab: { nodes: [{ name: 'n1' }, { name: 'n2' }], registry: true },
     loadWorkloadImage: true,
     namespaces: [NS],
     dockyard: { syncPeriodMs: POLL_MS },
@@ -307,5 +330,88 @@ describe('DockerBuild', () => {
     await kube.delete('DockerBuild', NS, 'theirs');
     await kube.waitForGone('DockerBuild', NS, 'theirs');
     expect((await tagOn('n1', 'team-a/theirs:1'))?.Id).toBe((await tagOn('n1', world.image))?.Id);
+  });
+
+  it('pushes the built image to listed registries only, records the digest, never pushes a held digest again', async () => {
+    const { registry } = labRegistry(lab);
+    await registrySecret(kube, { registry, namespace: NS, name: 'push-creds' });
+    const destinations = [`${registry.address}/team-a/pushed:1`, `${registry.address}/team-a/pushed:stable`];
+    await kube.create('DockerBuild', NS, 'pushed', {
+      hostName: 'n1',
+      image: 'team-a/pushed:1',
+      dockerfileInline: `FROM ${world.image}\nRUN echo pushed > /pushed\n`,
+      push: destinations.map((image) => ({ image })),
+      pushSecrets: [{ name: 'push-creds' }],
+    });
+    // n1 allows builds but lists no push registry yet: refused, naming the destination.
+    const refused = await kube.waitFor(
+      'DockerBuild',
+      NS,
+      'pushed',
+      (o: DockyardObject) => condition(o, 'Ready')?.reason === 'PolicyViolation',
+      'Ready=False PolicyViolation',
+      60_000,
+    );
+    expect(condition(refused, 'Ready')?.message).toContain('spec.push[0].image');
+    expect(condition(refused, 'Ready')?.message).toContain('allowedPushRegistries');
+    expect(await tagOn('n1', 'team-a/pushed:1')).toBeUndefined();
+    await kube.patch('DockerHost', undefined, 'n1', {
+      spec: { securityPolicySettings: { allowedPushRegistries: [registry.address] } },
+    });
+    const ready = await kube.waitFor('DockerBuild', NS, 'pushed', isReady, 'Ready, pushed', 180_000);
+    const host = ready.status?.hosts?.[0] as { pushed?: Array<{ image: string; digest: string }> };
+    expect(host.pushed?.map((p) => p.image).sort()).toEqual([...destinations].sort());
+    const digest = await registryDigest('team-a/pushed', '1');
+    expect(digest).toMatch(/^sha256:/);
+    for (const p of host.pushed ?? []) expect(p.digest).toBe(digest);
+    expect(await registryDigest('team-a/pushed', 'stable')).toBe(digest);
+    expect(await eventsOf('pushed', 'Pushed')).toHaveLength(1);
+    // Several resyncs later (POLL_MS): the registry holds the digest, nothing is pushed again.
+    await new Promise((r) => setTimeout(r, 3 * POLL_MS));
+    expect(await eventsOf('pushed', 'Pushed')).toEqual([expect.stringMatching(/\(x1\)$/)]);
+    // The tag overwritten in the registry by someone else: pushed again, the registry holds our digest.
+    const hostDocker = lab.hostDocker;
+    await hostDocker.getImage(world.image).tag({ repo: `${registry.address}/team-a/pushed`, tag: '1' });
+    const stream = await hostDocker.getImage(destinations[0] ?? '').push({ authconfig: registry.auth });
+    await new Promise((resolve, reject) =>
+      hostDocker.modem.followProgress(stream, (e) => (e ? reject(e) : resolve(e))),
+    );
+    expect(await registryDigest('team-a/pushed', '1')).not.toBe(digest);
+    await waitFor(async () => (await registryDigest('team-a/pushed', '1')) === digest, {
+      timeoutMs: 60_000,
+      what: 'the registry tag pushed back to the built image',
+    });
+  });
+
+  it('a push the registry refuses: PushFailed phase, Ready=False Unauthorized, retried with backoff until the Secret is fixed', async () => {
+    const { registry } = labRegistry(lab);
+    await registrySecret(kube, { registry, namespace: NS, name: 'bad-creds', password: 'not-the-password' });
+    await kube.create('DockerBuild', NS, 'push-denied', {
+      hostName: 'n1',
+      image: 'team-a/push-denied:1',
+      dockerfileInline: `FROM ${world.image}\nRUN echo denied > /denied\n`,
+      push: [{ image: `${registry.address}/team-a/denied:1` }],
+      pushSecrets: [{ name: 'bad-creds' }],
+    });
+    const denied = await kube.waitFor(
+      'DockerBuild',
+      NS,
+      'push-denied',
+      (o: DockyardObject) => condition(o, 'Ready')?.reason === 'Unauthorized',
+      'Ready=False Unauthorized',
+      180_000,
+    );
+    expect((denied.status?.hosts?.[0] as { phase?: string }).phase).toBe('PushFailed');
+    expect(condition(denied, 'Ready')?.message).toMatch(
+      /pushing .*team-a\/denied:1: .*(unauthorized|authentication)/i,
+    );
+    expect(condition(denied, 'Ready')?.message).not.toContain(registry.password);
+    expect((await warnings('push-denied')).some((w) => w.reason === 'Unauthorized')).toBe(true);
+    // The image was built once: a failed push never rebuilds.
+    expect(await eventsOf('push-denied', 'Built')).toHaveLength(1);
+    await kube.core.deleteNamespacedSecret({ namespace: NS, name: 'bad-creds' });
+    await registrySecret(kube, { registry, namespace: NS, name: 'bad-creds' });
+    await kube.waitFor('DockerBuild', NS, 'push-denied', isReady, 'Ready once the Secret is fixed', 120_000);
+    expect(await registryDigest('team-a/denied', '1')).toMatch(/^sha256:/);
   });
 });

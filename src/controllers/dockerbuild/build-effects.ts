@@ -10,6 +10,7 @@ import { BUILD_KIND, buildOwner, type BuildKindState } from './build-kind-state.
 import type { BuildEffect, BuildEvent, BuildMachineContext } from './build-machine.js';
 import { buildMessages } from './build-messages.js';
 import type { BuildWork } from './build-observe.js';
+import { pushRun } from './build-push.js';
 
 export type BuildFlowRun = FlowRun<DockerBuild, BuildWork, BuildMachineContext, BuildEffect, BuildEvent>;
 type BuildEffects = EffectTable<DockerBuild, BuildWork, BuildMachineContext, BuildEffect, BuildEvent>;
@@ -118,5 +119,28 @@ export function buildEffects(state: BuildKindState): BuildEffects {
     recordNameConflict: event('Warning', Reason.NameConflict, 'Build', ({ ctx, work }) =>
       buildMessages.nameConflict(work.tag, ctx.host.metadata.name),
     ),
+    startPush: (run) => {
+      const { ctx, work } = run;
+      const hash = work.inputs?.ok ? work.inputs.hash : undefined;
+      if (!hash || !work.local || work.push.pending.length === 0) return;
+      const targets = work.push.pending;
+      ctx.logger.info({ image: work.tag, destinations: targets.map((t) => t.image) }, 'pushing image');
+      state.pushes.start({
+        key: work.hostKey,
+        ownerKey: work.ownerKey,
+        hash,
+        run: pushRun({ state, ctx, hash, imageId: work.local.id, targets }),
+      });
+    },
+    recordPushed: event('Normal', EventReason.Pushed, 'Push', ({ ctx, work }) =>
+      buildMessages.pushed(ctx.host.metadata.name, work.push.finished?.pushed ?? []),
+    ),
+    recordPushFailed: (run) => {
+      const e = run.event;
+      if (e.type !== 'PUSH_FAILED') return;
+      event('Warning', e.reason, 'Push', ({ ctx }) => buildMessages.failedEvent(ctx.host.metadata.name, e))(
+        run,
+      );
+    },
   };
 }

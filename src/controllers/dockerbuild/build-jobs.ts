@@ -1,3 +1,4 @@
+import type { PushFailureReason } from '../../docker/push-client.js';
 import type { BuildMachineFailure } from './build-machine.js';
 
 /** How a background build ended. */
@@ -13,11 +14,30 @@ export type BuildResult =
       finishedAt: number;
     };
 
-/** What a reconcile sees of an owner's build on a host. */
-export type BuildView =
-  { state: 'running'; hash: string; startedAt: number } | { state: 'done'; result: BuildResult };
+/** How a background push of the built image ended; `pushed` holds the destinations done before any failure. */
+export type PushResult =
+  | { ok: true; hash: string; pushed: PushedImage[]; finishedAt: number }
+  | {
+      ok: false;
+      hash: string;
+      pushed: PushedImage[];
+      reason: PushFailureReason;
+      message: string;
+      finishedAt: number;
+    };
 
-export type BuildRun = (signal: AbortSignal) => Promise<BuildResult>;
+export interface PushedImage {
+  image: string;
+  digest: string;
+}
+
+/** What a reconcile sees of an owner's job on a host. */
+export type JobView<Result> =
+  { state: 'running'; hash: string; startedAt: number } | { state: 'done'; result: Result };
+export type BuildView = JobView<BuildResult>;
+
+export type JobRun<Result> = (signal: AbortSignal) => Promise<Result>;
+export type BuildRun = JobRun<BuildResult>;
 
 interface Running {
   hash: string;
@@ -27,13 +47,13 @@ interface Running {
 }
 
 /**
- * Builds in flight, one per owner and host (a built image carries its
- * owner's labels, so owners never share a build), and each one's result
- * until a reconcile takes it. Reconciles never wait for a build.
+ * Builds (or pushes) in flight, one per owner and host (a built image
+ * carries its owner's labels, so owners never share a build), and each one's
+ * result until a reconcile takes it. Reconciles never wait for one.
  */
-export class BuildJobs {
+export class BackgroundJobs<Result> {
   private readonly running = new Map<string, Running>();
-  private readonly results = new Map<string, BuildResult>();
+  private readonly results = new Map<string, Result>();
 
   constructor(
     private readonly opts: {
@@ -48,7 +68,7 @@ export class BuildJobs {
   }
 
   /** Starts a build of `hash` under `key`; `run` must not reject. */
-  start(opts: { key: string; ownerKey: string; hash: string; run: BuildRun }): void {
+  start(opts: { key: string; ownerKey: string; hash: string; run: JobRun<Result> }): void {
     if (this.running.has(opts.key)) return;
     this.results.delete(opts.key);
     const controller = new AbortController();
@@ -67,7 +87,7 @@ export class BuildJobs {
     this.running.set(opts.key, job);
   }
 
-  view(key: string): BuildView | undefined {
+  view(key: string): JobView<Result> | undefined {
     const job = this.running.get(key);
     if (job) return { state: 'running', hash: job.hash, startedAt: job.startedAt };
     const result = this.results.get(key);

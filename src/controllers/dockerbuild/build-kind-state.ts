@@ -3,7 +3,7 @@ import type { DockerBuild } from '../../crds/dockerbuild.js';
 import type { SavedMachineState } from '../../managed/machine-step.js';
 import { familiarOrAsWritten } from '../../docker/image-reference.js';
 import { ownerRefOf, type OwnerRef } from '../../managed/ownership.js';
-import { BuildJobs } from './build-jobs.js';
+import { BackgroundJobs, type BuildResult, type PushResult } from './build-jobs.js';
 import type { BuildMachineContext } from './build-machine.js';
 
 export const BUILD_KIND = 'DockerBuild';
@@ -12,7 +12,7 @@ export const BUILD_KIND = 'DockerBuild';
 export const DEFAULT_BUILD_TIMEOUT_MS = 30 * 60_000;
 
 export interface DockerBuildKindDeps {
-  /** Reads the context ConfigMap and the Secrets and ConfigMaps of arguments and mounts, by name. */
+  /** Reads the context ConfigMap, the Secrets and ConfigMaps of arguments and mounts, and push secrets. */
   core: Pick<CoreV1Api, 'readNamespacedSecret' | 'readNamespacedConfigMap'>;
   /** Reconcile `namespace/name` soon: its background build settled. */
   trigger?: (key: string) => void;
@@ -45,7 +45,9 @@ export class BuildKindState {
   readonly core: DockerBuildKindDeps['core'];
   readonly clock: () => number;
   readonly buildTimeoutMs: number;
-  readonly jobs: BuildJobs;
+  readonly jobs: BackgroundJobs<BuildResult>;
+  /** Pushes of built images to spec.push, keyed like builds. */
+  readonly pushes: BackgroundJobs<PushResult>;
   readonly memo = new Map<string, SavedMachineState<BuildMachineContext>>();
   readonly logs = new Map<string, string>();
 
@@ -53,6 +55,8 @@ export class BuildKindState {
     this.core = deps.core;
     this.clock = deps.now ?? Date.now;
     this.buildTimeoutMs = deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS;
-    this.jobs = new BuildJobs({ ...(deps.trigger ? { onSettled: deps.trigger } : {}), now: this.clock });
+    const jobOptions = { ...(deps.trigger ? { onSettled: deps.trigger } : {}), now: this.clock };
+    this.jobs = new BackgroundJobs<BuildResult>(jobOptions);
+    this.pushes = new BackgroundJobs<PushResult>(jobOptions);
   }
 }

@@ -27,7 +27,7 @@ import { reportBuild } from './build-report.js';
 /** Leaving a host: the owner's running build there is aborted, and waited for. */
 async function releaseBuild(state: BuildKindState, ctx: HostContext<DockerBuild>): Promise<void> {
   const key = buildHostKey(ctx.obj, ctx.host.metadata.name);
-  await state.jobs.release(key);
+  await Promise.all([state.jobs.release(key), state.pushes.release(key)]);
   state.memo.delete(key);
   state.logs.delete(key);
 }
@@ -49,7 +49,7 @@ async function deleteBuild(ctx: HostContext<DockerBuild>): Promise<FinalizeOutco
 
 /**
  * The DockerBuild kind. Builds run in the background (one per owner and
- * host, see BuildJobs), so the work queue never waits on one; each reconcile
+ * host, see BackgroundJobs), so the work queue never waits on one; each reconcile
  * reads the inputs, hashes them and compares with the hash label of the
  * image the tag names. Built images carry owner labels, are not swept as
  * orphans (containers run from them), and the default is Orphan.

@@ -28,6 +28,8 @@ const seen = (o: Partial<BuildObserved> = {}): BuildEvent => ({
   tag: 'missing',
   current: false,
   building: false,
+  pushPending: false,
+  pushing: false,
   policyViolation: false,
   paused: false,
   ...o,
@@ -45,6 +47,19 @@ const failed: BuildEvent = {
   hash: 'h1',
   reason: 'BuildFailed',
   message: 'executor failed running [/bin/sh -c exit 3]: exit code: 3',
+};
+const pushFailed: BuildEvent = {
+  type: 'PUSH_FAILED',
+  now: T0,
+  reason: 'Unauthorized',
+  message: 'pushing reg.example/app:1: unauthorized: authentication required',
+};
+const pushFailedH1 = {
+  failures: 0,
+  hash: 'h1',
+  builtAt: ago(60_000),
+  pushFailures: 2,
+  lastPushAttemptAt: ago(5_000),
 };
 const readyH1 = at('Ready', { hash: 'h1', builtAt: ago(60_000), imageId: 'sha256:1' });
 const failedH1 = { hash: 'h1', failures: 2, lastAttemptAt: ago(5_000) }; // 2nd retry waits 10 s
@@ -117,6 +132,44 @@ const table: Array<
     ['startBuild'],
   ],
   [
+    'built, a destination lacks it: push in the background',
+    readyH1,
+    seen({ tag: 'ours', current: true, pushPending: true }),
+    'Pushing',
+    ['startPush'],
+  ],
+  ['push in flight', at('Pushing'), seen({ tag: 'ours', current: true, pushing: true }), 'Pushing', []],
+  ['push succeeded', at('Pushing'), { type: 'PUSH_SUCCEEDED', now: T0 }, 'Ready', ['recordPushed']],
+  ['push failed', at('Pushing'), pushFailed, 'PushFailed', ['recordPushFailed']],
+  [
+    'push failed, within the backoff: no push, no rebuild',
+    at('PushFailed', pushFailedH1),
+    seen({ tag: 'ours', current: true, pushPending: true }),
+    'PushFailed',
+    [],
+  ],
+  [
+    'push failed, backoff over',
+    at('PushFailed', { ...pushFailedH1, lastPushAttemptAt: ago(11_000) }),
+    seen({ tag: 'ours', current: true, pushPending: true }),
+    'Pushing',
+    ['startPush'],
+  ],
+  [
+    'push failed, then the destination holds the image (pushed by hand): Ready',
+    at('PushFailed', pushFailedH1),
+    seen({ tag: 'ours', current: true }),
+    'Ready',
+    [],
+  ],
+  [
+    'push failed, then the spec changed: build first',
+    at('PushFailed', pushFailedH1),
+    seen({ hash: 'h2', tag: 'ours', pushPending: true }),
+    'Building',
+    ['startBuild'],
+  ],
+  [
     'inputs missing',
     undefined,
     seen({
@@ -156,6 +209,18 @@ describe('buildMachine', () => {
     expect(step.saved.context.lastError).toBeUndefined();
   });
 
+  it('counts push failures, and a new build or a settled push starts them over', () => {
+    const once = decide(buildMachineSpec, at('Pushing', { hash: 'h1' }), pushFailed).saved;
+    expect(once.context).toMatchObject({ pushFailures: 1, lastPushError: { reason: 'Unauthorized' } });
+    expect(once.context.failures).toBe(0);
+    const twice = decide(buildMachineSpec, once, pushFailed).saved;
+    expect(twice.context.pushFailures).toBe(2);
+    expect(decide(buildMachineSpec, twice, built).saved.context.pushFailures).toBe(0);
+    const pushed = decide(buildMachineSpec, twice, { type: 'PUSH_SUCCEEDED', now: T0 }).saved;
+    expect(pushed.context).toMatchObject({ pushFailures: 0, pushedAt: new Date(T0).toISOString() });
+    expect(pushed.context.lastPushError).toBeUndefined();
+  });
+
   it('a missing input counts as a failed attempt, so it is retried with backoff', () => {
     const failure = { reason: 'SecretNotFound' as const, message: 'spec.secrets npmrc: Secret ci not found' };
     const first = decide(buildMachineSpec, undefined, seen({ hash: undefined, inputsFailure: failure }));
@@ -169,6 +234,8 @@ describe('buildRequeueAfterMs', () => {
   it('looks again while building, at the end of the backoff, and for a ConfigMap context while Ready', () => {
     expect(buildRequeueAfterMs('Building', { failures: 0 }, T0, { watchContext: false })).toBe(10_000);
     expect(buildRequeueAfterMs('Failed', failedH1, T0, { watchContext: false })).toBe(5_000);
+    expect(buildRequeueAfterMs('PushFailed', pushFailedH1, T0, { watchContext: false })).toBe(5_000);
+    expect(buildRequeueAfterMs('Pushing', { failures: 0 }, T0, { watchContext: false })).toBe(10_000);
     expect(buildRequeueAfterMs('Ready', { failures: 0 }, T0, { watchContext: true })).toBe(30_000);
     expect(buildRequeueAfterMs('Ready', { failures: 0 }, T0, { watchContext: false })).toBeUndefined();
     expect(

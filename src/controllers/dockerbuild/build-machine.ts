@@ -2,9 +2,11 @@ import { assign, setup } from 'xstate';
 import type { Reason } from '../../crds/reasons.js';
 import { effectSlots, type MachineSpec } from '../../managed/machine-spec.js';
 import type { BuildFailureReason } from '../../docker/build-client.js';
+import type { PushFailureReason } from '../../docker/push-client.js';
 import { retryDelayMs } from '../dockerimage/image-spec.js';
 import type { BuildInputFailure } from './build-inputs.js';
 
+// Version 1 saved states and contexts are valid for the push states and fields, which are additions.
 export const BUILD_MACHINE_VERSION = 1;
 
 /** Why a build did not happen or failed (a condition reason). */
@@ -20,6 +22,12 @@ export interface BuildMachineContext {
   builtAt?: string;
   imageId?: string;
   durationMs?: number;
+  /** Failed pushes of the current image in a row (a new build starts over). */
+  pushFailures?: number;
+  lastPushAttemptAt?: string;
+  lastPushError?: { reason: PushFailureReason; message: string };
+  /** When the current image was last pushed. */
+  pushedAt?: string;
 }
 
 export const INITIAL_BUILD_CONTEXT: BuildMachineContext = { failures: 0 };
@@ -32,6 +40,9 @@ export const BUILD_EFFECTS = [
   'recordDriftRepaired',
   'recordPolicyViolation',
   'recordNameConflict',
+  'startPush',
+  'recordPushed',
+  'recordPushFailed',
 ] as const;
 export type BuildEffect = (typeof BUILD_EFFECTS)[number];
 
@@ -49,6 +60,10 @@ export type BuildObserved = {
   current: boolean;
   /** A build of `hash` is running on the host. */
   building: boolean;
+  /** A spec.push destination does not hold the current image (only looked at when `current`). */
+  pushPending: boolean;
+  /** A push of the current image is running. */
+  pushing: boolean;
   inputsFailure?: { reason: BuildInputFailure | typeof Reason.InvalidBuildContext; message: string };
   policyViolation: boolean;
   paused: boolean;
@@ -57,7 +72,9 @@ export type BuildObserved = {
 export type BuildEvent =
   | BuildObserved
   | { type: 'BUILD_SUCCEEDED'; now: number; hash: string; imageId: string; durationMs: number }
-  | { type: 'BUILD_FAILED'; now: number; hash: string; reason: BuildMachineFailure; message: string };
+  | { type: 'BUILD_FAILED'; now: number; hash: string; reason: BuildMachineFailure; message: string }
+  | { type: 'PUSH_SUCCEEDED'; now: number }
+  | { type: 'PUSH_FAILED'; now: number; reason: PushFailureReason; message: string };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const MAX_ERROR_CHARS = 1024;
@@ -68,17 +85,21 @@ const observedBy = (event: BuildEvent): BuildObserved | undefined =>
 /**
  * The decision from a fresh observation, the same from every state, in
  * priority order: paused; refused by the host's policy; the tag held by an
- * image not built for this owner; a build in flight; the image current;
- * waiting out the backoff after a failure of the same hash; inputs that
- * cannot be read; otherwise build (a Ready host rebuilding the same hash
- * lost its image outside Dockyard: drift).
+ * image not built for this owner; a build in flight; the image current and
+ * every push destination holding it, else pushing it (or waiting out a
+ * failed push's backoff); waiting out the backoff after a failure of the
+ * same hash; inputs that cannot be read; otherwise build (a Ready host
+ * rebuilding the same hash lost its image outside Dockyard: drift).
  */
 const observed = [
   { guard: 'paused' as const, target: 'Paused' },
   { guard: 'policyViolation' as const, target: 'PolicyViolation' },
   { guard: 'nameConflict' as const, target: 'NameConflict' },
   { guard: 'building' as const, target: 'Building' },
-  { guard: 'current' as const, target: 'Ready', actions: 'settle' as const },
+  { guard: 'pushing' as const, target: 'Pushing' },
+  { guard: 'currentAndPushed' as const, target: 'Ready', actions: 'settle' as const },
+  { guard: 'pushBackingOff' as const, target: 'PushFailed' },
+  { guard: 'current' as const, target: 'Pushing', actions: 'startPush' as const },
   { guard: 'backingOff' as const, target: 'Failed' },
   {
     guard: 'inputsFailed' as const,
@@ -95,14 +116,22 @@ const observed = [
 
 /**
  * A DockerBuild on one host. Phases: Pending, Building (in the background),
- * Ready, Failed (retried with exponential backoff), PolicyViolation and
+ * Pushing (in the background, once built, to spec.push), Ready, Failed and
+ * PushFailed (each retried with exponential backoff), PolicyViolation and
  * NameConflict (stalled until the spec or host changes), Paused.
  */
 export const buildMachine = setup({
   types: {} as { context: BuildMachineContext; events: BuildEvent },
   actions: {
     ...effectSlots(BUILD_EFFECTS),
-    settle: assign({ failures: 0, lastAttemptAt: undefined, lastError: undefined }),
+    settle: assign({
+      failures: 0,
+      lastAttemptAt: undefined,
+      lastError: undefined,
+      pushFailures: 0,
+      lastPushAttemptAt: undefined,
+      lastPushError: undefined,
+    }),
     // A new hash starts its failure count over.
     startAttempt: assign(({ context, event }) => {
       const e = observedBy(event);
@@ -127,6 +156,29 @@ export const buildMachine = setup({
             builtAt: iso(event.now),
             imageId: event.imageId,
             durationMs: event.durationMs,
+            pushFailures: 0,
+            lastPushAttemptAt: undefined,
+            lastPushError: undefined,
+            pushedAt: undefined,
+          }
+        : {},
+    ),
+    pushed: assign(({ event }) =>
+      event.type === 'PUSH_SUCCEEDED'
+        ? {
+            pushFailures: 0,
+            lastPushAttemptAt: undefined,
+            lastPushError: undefined,
+            pushedAt: iso(event.now),
+          }
+        : {},
+    ),
+    pushFailed: assign(({ context, event }) =>
+      event.type === 'PUSH_FAILED'
+        ? {
+            pushFailures: (context.pushFailures ?? 0) + 1,
+            lastPushAttemptAt: iso(event.now),
+            lastPushError: { reason: event.reason, message: event.message.slice(0, MAX_ERROR_CHARS) },
           }
         : {},
     ),
@@ -150,6 +202,17 @@ export const buildMachine = setup({
     },
     building: ({ event }) => observedBy(event)?.building === true,
     current: ({ event }) => observedBy(event)?.current === true,
+    pushing: ({ event }) => observedBy(event)?.pushing === true,
+    currentAndPushed: ({ event }) => {
+      const e = observedBy(event);
+      return e?.current === true && !e.pushPending;
+    },
+    pushBackingOff: ({ context, event }) => {
+      const e = observedBy(event);
+      const failures = context.pushFailures ?? 0;
+      if (e?.current !== true || failures <= 0 || !context.lastPushAttemptAt) return false;
+      return e.now < Date.parse(context.lastPushAttemptAt) + retryDelayMs(failures);
+    },
     backingOff: ({ context, event }) => {
       const e = observedBy(event);
       if (!e || context.failures <= 0 || !context.lastAttemptAt) return false;
@@ -170,12 +233,16 @@ export const buildMachine = setup({
   on: {
     BUILD_SUCCEEDED: { target: '.Ready', actions: ['built', 'recordBuilt'] },
     BUILD_FAILED: { target: '.Failed', actions: ['failed', 'recordBuildFailed'] },
+    PUSH_SUCCEEDED: { target: '.Ready', actions: ['pushed', 'recordPushed'] },
+    PUSH_FAILED: { target: '.PushFailed', actions: ['pushFailed', 'recordPushFailed'] },
   },
   states: {
     Pending: { on: { OBSERVED: observed } },
     Building: { on: { OBSERVED: observed } },
     Ready: { on: { OBSERVED: observed } },
     Failed: { on: { OBSERVED: observed } },
+    Pushing: { on: { OBSERVED: observed } },
+    PushFailed: { on: { OBSERVED: observed } },
     PolicyViolation: { entry: 'recordPolicyViolation', on: { OBSERVED: observed } },
     NameConflict: { entry: 'recordNameConflict', on: { OBSERVED: observed } },
     Paused: { on: { OBSERVED: observed } },
@@ -199,11 +266,16 @@ export function buildRequeueAfterMs(
   switch (state) {
     case 'Pending':
     case 'Building':
-      // A build's end triggers a reconcile; this is the safety net.
+    case 'Pushing':
+      // A build's or push's end triggers a reconcile; this is the safety net.
       return 10_000;
     case 'Failed': {
       const at = context.lastAttemptAt ? Date.parse(context.lastAttemptAt) : now;
       return Math.max(1_000, at + retryDelayMs(context.failures) - now);
+    }
+    case 'PushFailed': {
+      const at = context.lastPushAttemptAt ? Date.parse(context.lastPushAttemptAt) : now;
+      return Math.max(1_000, at + retryDelayMs(context.pushFailures ?? 0) - now);
     }
     case 'Ready':
       // Nothing watches ConfigMaps for builds: an edited context is found by looking again.

@@ -9,8 +9,9 @@ import type { HostContext } from '../../managed/types.js';
 import { checkBuildPolicy, describeViolations, hostPolicyOf } from '../../policy/security-policy.js';
 import { KubeRefReader } from '../dockercontainer/env-resolver.js';
 import { resolveBuildInputs, type BuildInputs } from './build-inputs.js';
-import type { BuildResult } from './build-jobs.js';
+import type { BuildResult, PushResult } from './build-jobs.js';
 import { buildHostKey, buildOwner, buildTagOf, type BuildKindState } from './build-kind-state.js';
+import { NO_PUSH, observePushes, type PushWork } from './build-push.js';
 import {
   INITIAL_BUILD_CONTEXT,
   type BuildEvent,
@@ -34,6 +35,8 @@ export interface BuildWork {
   inputs: BuildInputs | undefined;
   /** How the owner's build ended, when it ended since the last look. */
   finished: BuildResult | undefined;
+  /** The pushes of the current image to spec.push (none looked at before it is current). */
+  push: PushWork;
 }
 
 /** This process's last decision for the owner on the host, else what status saved. */
@@ -69,6 +72,12 @@ function buildEnded(result: BuildResult): BuildEvent {
   };
 }
 
+/** A finished push, as the event the machine decides on before the observation. */
+function pushEnded(result: PushResult): BuildEvent {
+  if (result.ok) return { type: 'PUSH_SUCCEEDED', now: result.finishedAt };
+  return { type: 'PUSH_FAILED', now: result.finishedAt, reason: result.reason, message: result.message };
+}
+
 /**
  * Looks at the policy, the tag on the host, the inputs and the owner's
  * build. A build still running for another hash (the spec or context
@@ -92,6 +101,7 @@ export async function observeBuild(
       violations.length > 0 ? describeViolations(host.metadata.name, policy.level, violations) : undefined,
     inputs: undefined,
     finished: undefined,
+    push: NO_PUSH,
   };
   const refused = work.violation !== undefined || ctx.paused;
   if (!refused) work.inputs = await resolveBuildInputs(obj, new KubeRefReader(state.core, ctx.namespace));
@@ -107,9 +117,12 @@ export async function observeBuild(
   work.tagOwner = tagOwnerOf(work.local, obj);
   const current =
     work.tagOwner === 'ours' && hash !== undefined && work.local?.labels?.[OWNER_LABELS.specHash] === hash;
+  if (current && work.local && hash && (obj.spec.push?.length ?? 0) > 0 && view?.state !== 'running')
+    work.push = await observePushes({ state, ctx, hostKey: work.hostKey, hash, local: work.local });
+  const { finished: pushed } = work.push;
   return {
     work,
-    earlier: work.finished ? [buildEnded(work.finished)] : [],
+    earlier: [...(work.finished ? [buildEnded(work.finished)] : []), ...(pushed ? [pushEnded(pushed)] : [])],
     event: {
       type: 'OBSERVED',
       now: work.now,
@@ -117,6 +130,8 @@ export async function observeBuild(
       tag: work.tagOwner,
       current,
       building: view?.state === 'running',
+      pushPending: work.push.pending.length > 0,
+      pushing: work.push.running,
       ...(work.inputs && !work.inputs.ok
         ? { inputsFailure: { reason: work.inputs.reason, message: work.inputs.message } }
         : {}),

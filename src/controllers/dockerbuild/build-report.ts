@@ -10,6 +10,7 @@ import type { BuildKindState } from './build-kind-state.js';
 import { buildRequeueAfterMs, type BuildMachineContext } from './build-machine.js';
 import { buildMessages } from './build-messages.js';
 import type { BuildWork } from './build-observe.js';
+import { NO_PUSH } from './build-push.js';
 
 /** This kind's status.hosts[] entry, as its CRD declares it. */
 type BuildHostEntry = NonNullable<DockerBuildStatus['hosts']>[number];
@@ -27,8 +28,25 @@ function remember(state: BuildKindState, run: BuildFlowRun): SavedMachineState<B
     state.jobs.take(work.hostKey);
     state.logs.set(work.hostKey, work.finished.log);
   }
+  if (work.push.finished) state.pushes.take(work.hostKey);
   state.memo.set(work.hostKey, run.step.saved);
   return run.step.saved;
+}
+
+/** The destinations holding the current image: as looked at now, or (while pushing) as status said. */
+function pushedEntry(run: BuildFlowRun, saved: SavedMachineState<BuildMachineContext>) {
+  const { ctx, work } = run;
+  if ((ctx.obj.spec.push ?? []).length === 0) return {};
+  // NO_PUSH itself: the image is not current, so no destination holds it.
+  const pushed = work.push.running
+    ? (ctx.previous?.pushed as BuildHostEntry['pushed'])
+    : work.push === NO_PUSH
+      ? undefined
+      : work.push.held.map(({ image, digest }) => ({ image, digest }));
+  return {
+    ...(pushed && pushed.length > 0 ? { pushed } : {}),
+    ...(saved.context.pushedAt ? { pushedAt: saved.context.pushedAt } : {}),
+  };
 }
 
 function buildEntry(run: BuildFlowRun, saved: SavedMachineState<BuildMachineContext>): BuildHostEntry {
@@ -44,6 +62,7 @@ function buildEntry(run: BuildFlowRun, saved: SavedMachineState<BuildMachineCont
     ...(ours?.labels?.[OWNER_LABELS.specHash] ? { buildHash: ours.labels[OWNER_LABELS.specHash] } : {}),
     ...(c.builtAt ? { builtAt: c.builtAt } : {}),
     ...(c.durationMs !== undefined ? { durationSeconds: Math.round(c.durationMs / 100) / 10 } : {}),
+    ...pushedEntry(run, saved),
     ...(typeof log === 'string' && log ? { log } : {}),
     machine: machineEntry(saved),
   };
@@ -73,6 +92,16 @@ export function reportBuild(state: BuildKindState, run: BuildFlowRun): HostOutco
       const since = view?.state === 'running' ? work.now - view.startedAt : 0;
       const message = buildMessages.buildingFor(work.tag, host, since);
       return { entry: { ...entry, message }, ready: false, ...later };
+    }
+    case 'Pushing': {
+      const destinations = (ctx.obj.spec.push ?? []).map((p) => p.image);
+      const message = buildMessages.pushing(work.tag, host, destinations);
+      return { entry: { ...entry, message }, ready: false, ...later };
+    }
+    case 'PushFailed': {
+      const reason = saved.context.lastPushError?.reason ?? Reason.PushFailed;
+      const message = buildMessages.pushFailed(saved.context, work.now);
+      return { entry: { ...entry, message }, ready: false, failure: { reason, message }, ...later };
     }
     case 'Failed': {
       const reason = saved.context.lastError?.reason ?? Reason.BuildFailed;
