@@ -5,6 +5,7 @@
 import { Registry } from 'prom-client';
 import { DOCKERHOST_CONTROLLER } from '../../src/controllers/dockerhost/dockerhost-controller.js';
 import { controllerName, inApiOrder, MANAGED_KINDS } from '../../src/controllers/kinds.js';
+import { createBuildMetrics } from '../../src/controllers/dockerbuild/build-metrics.js';
 import { createImageMetrics } from '../../src/controllers/dockerimage/image-metrics.js';
 import { createImagePolicyMetrics } from '../../src/controllers/image-policy/image-policy-metrics.js';
 import { DOCKERSERVICE_CONTROLLER, serviceMetrics } from '../../src/controllers/dockerservice/register.js';
@@ -30,6 +31,7 @@ export function collectMetrics(): MetricInfo[] {
   createDockerMetrics(registry);
   managedMetrics(registry);
   createImageMetrics(registry);
+  createBuildMetrics(registry);
   createImagePolicyMetrics(registry);
   createStreamResyncMetrics(registry);
   createAgentMetrics(registry, () => []);
@@ -62,7 +64,8 @@ const LABEL_VALUES: Record<string, string> = {
   phase: 'the summary phase (`status.phase`), e.g. `Ready`, `Pulling`, `CrashLoopBackOff`',
   operation:
     'method and path of the Docker Engine API request, IDs and names replaced: e.g. `GET /containers/{id}/json`',
-  outcome: '`ok`/`error` for Docker requests; `success` or the failure reason for image pulls',
+  outcome:
+    '`ok`/`error` for Docker requests; `success` or the failure reason for image pulls, builds and pushes',
   rule: 'the DockerHost imagePolicy rule that decided (empty when no rule matched)',
   reason: 'event stream resyncs: `reconnected` (same stream) or `restarted` (new stream)',
 };
@@ -84,7 +87,7 @@ const GROUPS: Array<{ title: string; prefix: string; intro: string }> = [
     title: 'Dockyard',
     prefix: 'dockyard_',
     intro:
-      'Dockyard’s own metrics: Docker hosts and requests, managed objects, drift, image pulls, image policy ' +
+      'Dockyard’s own metrics: Docker hosts and requests, managed objects, drift, image pulls, builds and pushes, image policy ' +
       'decisions and signature verifications, informers, service rollouts.',
   },
 ];

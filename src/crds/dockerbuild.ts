@@ -2,6 +2,7 @@ import Type, { type Static } from 'typebox';
 import { keyRef } from './dockercontainer.js';
 import {
   ageColumn,
+  bool,
   deletionPolicy,
   hostsColumn,
   hostStatusFields,
@@ -188,6 +189,31 @@ export const DockerBuildSpec = Type.Object(
         { maxItems: 16, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
       ),
     ),
+    signing: Type.Optional(
+      Type.Object(
+        {
+          keySecretRef: Type.Object(
+            {
+              name: objectName('Name of a Secret in this namespace.'),
+              key: str('The key holding the private key.', { maxLength: 253 }),
+            },
+            {
+              description:
+                'The signing key: an unencrypted PEM ECDSA P-256 private key (PKCS#8 or SEC1), e.g. from ' +
+                '`openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`. Hosts verify with its ' +
+                'public half (`openssl pkey -pubout`) as an imagePolicy signer.',
+            },
+          ),
+        },
+        {
+          description:
+            'Sign every pushed image as `cosign sign --key` does without a transparency log: a signature of ' +
+            'the pushed digest under the destination’s sha256-<digest>.sig tag, which hosts whose ' +
+            'imagePolicy requires a signature by this key accept (and cosign verify --key ' +
+            '--insecure-ignore-tlog). The controller writes it to the registry itself, with spec.pushSecrets.',
+        },
+      ),
+    ),
     deletionPolicy: deletionPolicy('Orphan', 'image built'),
   },
   {
@@ -213,6 +239,11 @@ export const DockerBuildSpec = Type.Object(
         rule: "!self.image.contains('@')",
         message: 'spec.image names the tag the build makes: no digest',
         fieldPath: '.image',
+      },
+      {
+        rule: '!has(self.signing) || (has(self.push) && size(self.push) > 0)',
+        message: 'spec.signing signs what spec.push pushes: it needs spec.push',
+        fieldPath: '.signing',
       },
       {
         rule: '!has(self.push) || has(self.hostName)',
@@ -247,6 +278,9 @@ export const DockerBuildHostStatus = Type.Object({
         digest: str('The manifest digest the registry holds for it, which is this host’s image.', {
           maxLength: 128,
         }),
+        signed: Type.Optional(
+          bool('With spec.signing: the digest carries a valid signature by the signing key in the registry.'),
+        ),
       }),
       'The destinations of spec.push that hold this host’s current image, as the registry answered last.',
       { maxItems: 8 },

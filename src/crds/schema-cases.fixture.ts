@@ -10,7 +10,8 @@ export type KindName =
   | 'DockerVolume'
   | 'DockerContainer'
   | 'DockerService'
-  | 'DockerComposeStack';
+  | 'DockerComposeStack'
+  | 'DockerBuild';
 
 export interface SchemaCase {
   name: string;
@@ -38,6 +39,13 @@ const stack = (project: Record<string, unknown>, spec: Record<string, unknown> =
 const svc = (spec: Record<string, unknown>, template: Record<string, unknown> = {}) => ({
   hostSelector: { matchLabels: { tier: 'edge' } },
   template: { spec: { image: 'busybox:1.36', ...template } },
+  ...spec,
+});
+
+const bld = (spec: Record<string, unknown>) => ({
+  hostName: 'lab-1',
+  image: 'team/app:1',
+  dockerfileInline: 'FROM busybox:1.36\n',
   ...spec,
 });
 
@@ -1318,5 +1326,72 @@ export const SCHEMA_CASES: SchemaCase[] = [
     objectName: 's'.repeat(41),
     valid: false,
     field: 'metadata.name',
+  },
+  // DockerBuild
+  { name: 'inline Dockerfile', kind: 'DockerBuild', spec: bld({}), valid: true },
+  {
+    name: 'git context with pushes and push secrets',
+    kind: 'DockerBuild',
+    spec: {
+      hostName: 'lab-1',
+      image: 'team/app:1',
+      context: { git: { url: 'https://git.example/app.git', ref: 'main' } },
+      push: [{ image: 'registry.example:5000/team/app:1' }, { image: 'localhost:5000/app:1' }],
+      pushSecrets: [{ name: 'push-creds' }],
+    },
+    valid: true,
+  },
+  {
+    name: 'neither context nor inline Dockerfile',
+    kind: 'DockerBuild',
+    spec: { hostName: 'lab-1', image: 'team/app:1' },
+    valid: false,
+    field: 'spec.context or spec.dockerfileInline',
+    cel: true,
+  },
+  {
+    name: 'a digest as the built tag',
+    kind: 'DockerBuild',
+    spec: bld({ image: `team/app@sha256:${'a'.repeat(64)}` }),
+    valid: false,
+    field: 'spec.image',
+    cel: true,
+  },
+  {
+    name: 'push from a host selector',
+    kind: 'DockerBuild',
+    spec: {
+      hostSelector: { matchLabels: { role: 'build' } },
+      image: 'team/app:1',
+      dockerfileInline: 'FROM busybox:1.36\n',
+      push: [{ image: 'registry.example/team/app:1' }],
+    },
+    valid: false,
+    field: 'spec.push',
+    cel: true,
+  },
+  {
+    name: 'push destination without a registry host',
+    kind: 'DockerBuild',
+    spec: bld({ push: [{ image: 'team/app:1' }] }),
+    valid: false,
+    field: 'spec.push',
+    cel: true,
+  },
+  {
+    name: 'push destination with a digest',
+    kind: 'DockerBuild',
+    spec: bld({ push: [{ image: `registry.example/team/app@sha256:${'a'.repeat(64)}` }] }),
+    valid: false,
+    field: 'spec.push',
+    cel: true,
+  },
+  {
+    name: 'signing without push',
+    kind: 'DockerBuild',
+    spec: bld({ signing: { keySecretRef: { name: 'signing-key', key: 'cosign.key' } } }),
+    valid: false,
+    field: 'spec.signing',
+    cel: true,
   },
 ];

@@ -14,6 +14,7 @@ import { Compile } from 'typebox/compile';
 import { Value } from 'typebox/value';
 import { describe, expect, it } from 'vitest';
 import { parseByteQuantity, parseCpuQuantity, parseDuration } from './quantities.js';
+import { DockerBuildSpec } from './dockerbuild.js';
 import { DockerComposeStackSpec } from './dockercomposestack.js';
 import { DockerContainerSpec } from './dockercontainer.js';
 import { DockerHostSpec } from './dockerhost.js';
@@ -31,6 +32,7 @@ const SPECS: Record<KindName, TSchema> = {
   DockerContainer: DockerContainerSpec,
   DockerService: DockerServiceSpec,
   DockerComposeStack: DockerComposeStackSpec,
+  DockerBuild: DockerBuildSpec,
 };
 const KINDS = Object.keys(SPECS) as KindName[];
 const COMPILED = Object.fromEntries(KINDS.map((k) => [k, Compile(SPECS[k])])) as Record<

@@ -1,6 +1,7 @@
 import { Value } from 'typebox/value';
 import type { TSchema } from 'typebox';
 import { describe, expect, it } from 'vitest';
+import { DockerBuildSpec } from './dockerbuild.js';
 import { DockerComposeStackSpec } from './dockercomposestack.js';
 import { DockerContainerSpec } from './dockercontainer.js';
 import { DockerHostSpec } from './dockerhost.js';
@@ -19,14 +20,15 @@ const specs: Record<KindName, TSchema> = {
   DockerContainer: DockerContainerSpec,
   DockerService: DockerServiceSpec,
   DockerComposeStack: DockerComposeStackSpec,
+  DockerBuild: DockerBuildSpec,
 };
 
 // Structural rules only: CEL cases pass the structural schema and are caught
 // by the API server (test/integration/schema.test.ts runs the same table there).
 describe('spec schemas (structural part)', () => {
-  it('has at least 30 cases across all seven kinds', () => {
+  it('has at least 30 cases across all eight kinds', () => {
     expect(SCHEMA_CASES.length).toBeGreaterThanOrEqual(30);
-    expect(new Set(SCHEMA_CASES.map((c) => c.kind)).size).toBe(7);
+    expect(new Set(SCHEMA_CASES.map((c) => c.kind)).size).toBe(8);
   });
   it.each(SCHEMA_CASES.map((c) => [`${c.kind}: ${c.name}`, c] as const))('%s', (_name, c) => {
     // A case about the object's name has a valid spec: the CRD's metadata schema is the API server's to apply.

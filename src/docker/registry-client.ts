@@ -1,8 +1,9 @@
-// The few OCI Distribution API reads the image policy needs from the
-// controller itself (no Docker daemon in between: the daemon has no API for
-// a signature's manifest or blob without pulling it): resolve a tag to a
-// digest, read a manifest, list an artifact's referrers (with the referrers
-// tag schema fallback of registries without the API), and read a small blob.
+// The few OCI Distribution API calls the image policy and image signing need
+// from the controller itself (no Docker daemon in between: the daemon has no
+// API for a signature's manifest or blob): resolve a tag to a digest, read a
+// manifest, list an artifact's referrers (with the referrers tag schema
+// fallback of registries without the API), read a small blob, and write a
+// small blob and a manifest (a signature).
 // Written by hand: no maintained npm library reads referrers from a
 // registry. Every answer addressed by digest is checked against it, so a
 // registry (or anyone between) cannot substitute content.
@@ -95,6 +96,8 @@ export class RegistryClient {
       repository: string;
       credentials?: RegistryCredentials;
       timeoutMs?: number;
+      /** `push` asks a token service for write access too (signing writes a signature). Default `pull`. */
+      access?: 'pull' | 'push';
     },
   ) {
     this.base = registryBaseUrl(opts.domain);
@@ -162,6 +165,40 @@ export class RegistryClient {
     return bytes;
   }
 
+  /** Uploads a small blob unless the registry has it (monolithic upload); returns its descriptor. */
+  async putBlob(bytes: Buffer, mediaType: string): Promise<Descriptor> {
+    const digest = sha256Digest(bytes);
+    const descriptor = { mediaType, digest, size: bytes.length };
+    const path = `/v2/${this.opts.repository}/blobs/${digest}`;
+    const head = await this.request(path, '*/*', { method: 'HEAD' });
+    if (head.ok) return descriptor;
+    const start = await this.request(`/v2/${this.opts.repository}/blobs/uploads/`, '*/*', { method: 'POST' });
+    await this.expectOk(start, `starting an upload to ${this.where}`);
+    await start.body?.cancel();
+    const location = new URL(start.headers.get('location') ?? '', `${this.base}/`);
+    location.searchParams.set('digest', digest);
+    const put = await this.request(location.pathname + location.search, '*/*', {
+      method: 'PUT',
+      body: bytes,
+      contentType: 'application/octet-stream',
+    });
+    await this.expectOk(put, `uploading blob ${digest} to ${this.where}`);
+    await put.body?.cancel();
+    return descriptor;
+  }
+
+  /** Writes a manifest under `tag`; returns its digest. */
+  async putManifest(tag: string, bytes: Buffer, mediaType: string): Promise<string> {
+    const res = await this.request(`/v2/${this.opts.repository}/manifests/${tag}`, '*/*', {
+      method: 'PUT',
+      body: bytes,
+      contentType: mediaType,
+    });
+    await this.expectOk(res, `writing manifest ${this.where}:${tag}`);
+    await res.body?.cancel();
+    return sha256Digest(bytes);
+  }
+
   private async expectOk(res: Response, what: string): Promise<void> {
     if (res.ok) return;
     await res.body?.cancel();
@@ -171,23 +208,26 @@ export class RegistryClient {
     throw refused(Reason.PullError, `${what}: the registry answered ${res.status}`, res.status);
   }
 
-  /** A GET, answering one authentication challenge (Basic or a Bearer token) and retrying once. */
-  private async request(path: string, accept: string): Promise<Response> {
-    const first = await this.send(path, accept);
+  /** A request (GET unless told), answering one authentication challenge (Basic or a Bearer token) and retrying once. */
+  private async request(path: string, accept: string, write?: WriteRequest): Promise<Response> {
+    const first = await this.send(path, accept, write);
     if (first.status !== 401) return first;
     const challenge = first.headers.get('www-authenticate');
     await first.body?.cancel();
     if (!challenge) return first;
     this.authorization = await this.authorize(parseChallenge(challenge));
-    return this.send(path, accept);
+    return this.send(path, accept, write);
   }
 
-  private async send(path: string, accept: string): Promise<Response> {
+  private async send(path: string, accept: string, write?: WriteRequest): Promise<Response> {
     const headers: Record<string, string> = { accept };
     if (this.authorization) headers.authorization = this.authorization;
+    if (write?.contentType) headers['content-type'] = write.contentType;
     try {
       return await fetch(`${this.base}${path}`, {
+        method: write?.method ?? 'GET',
         headers,
+        ...(write?.body ? { body: write.body } : {}),
         redirect: 'follow',
         signal: AbortSignal.timeout(this.timeoutMs),
       });
@@ -210,7 +250,8 @@ export class RegistryClient {
     if (challenge.scheme !== 'bearer' || !realm) return undefined;
     const url = new URL(realm);
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
-    url.searchParams.set('scope', challenge.params.scope ?? `repository:${this.opts.repository}:pull`);
+    const actions = this.opts.access === 'push' ? 'pull,push' : 'pull';
+    url.searchParams.set('scope', challenge.params.scope ?? `repository:${this.opts.repository}:${actions}`);
     const basic = this.basic();
     let res: Response;
     try {
@@ -226,6 +267,13 @@ export class RegistryClient {
     const token = body.token ?? body.access_token;
     return token ? `Bearer ${token}` : undefined;
   }
+}
+
+/** A write: its method, and the body with its type. */
+interface WriteRequest {
+  method: 'HEAD' | 'POST' | 'PUT';
+  body?: Buffer;
+  contentType?: string;
 }
 
 /** The body, refused past `maxBytes` (a Content-Length that says so, or the bytes as they come). */

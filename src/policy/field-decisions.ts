@@ -342,6 +342,12 @@ const BUILD: Record<string, FieldDecision> = {
   'spec.labels.*': LABELS,
   'spec.platform': BUILD_GRANT,
   'spec.push[].image': { decidedBy: 'build.pushRegistries' },
+  'spec.signing.keySecretRef.name': {
+    dockyardOnly:
+      'the controller reads the key and writes a signature to the registry of a destination spec.push names ' +
+      '(decided); nothing reaches the daemon',
+  },
+  'spec.signing.keySecretRef.key': { dockyardOnly: 'which key of that Secret holds the signing key' },
   'spec.pushSecrets[].name': {
     harmless:
       'credentials of a Secret of this namespace (the schema forbids others), sent to the registry of a ' +

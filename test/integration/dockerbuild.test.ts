@@ -1,9 +1,14 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { EventsV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packTar } from '../../src/docker/tar.js';
 import { waitFor } from '../../src/localenv/process.js';
 import { condition, isReady, type DockyardObject, type Kube } from '../support/kube.js';
+import { cosignVerify } from '../support/cosign.js';
 import { labGateway } from '../support/edge-agent.js';
 import { startGitServer, type GitServer } from '../support/git-server.js';
 import type { Lab } from '../support/lab.js';
@@ -413,5 +418,99 @@ describe('DockerBuild', () => {
     await registrySecret(kube, { registry, namespace: NS, name: 'bad-creds' });
     await kube.waitFor('DockerBuild', NS, 'push-denied', isReady, 'Ready once the Secret is fixed', 120_000);
     expect(await registryDigest('team-a/denied', '1')).toMatch(/^sha256:/);
+  });
+
+  it('signs what it pushes: cosign verifies it, and a host requiring the key’s signature pulls it, not an unsigned one', async () => {
+    const { registry } = labRegistry(lab);
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const publicPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    await registrySecret(kube, { registry, namespace: NS, name: 'sign-creds' });
+    await kube.core.createNamespacedSecret({
+      namespace: NS,
+      body: {
+        metadata: { name: 'signing-key' },
+        stringData: { 'cosign.key': privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() },
+      },
+    });
+    const destination = `${registry.address}/team-a/signed:1`;
+    await kube.create('DockerBuild', NS, 'signed', {
+      hostName: 'n1',
+      image: 'team-a/signed:1',
+      dockerfileInline: `FROM ${world.image}\nRUN echo signed > /signed\n`,
+      push: [{ image: destination }],
+      pushSecrets: [{ name: 'sign-creds' }],
+      signing: { keySecretRef: { name: 'signing-key', key: 'cosign.key' } },
+    });
+    const ready = await kube.waitFor(
+      'DockerBuild',
+      NS,
+      'signed',
+      (o: DockyardObject) =>
+        isReady(o) &&
+        (o.status?.hosts?.[0] as { pushed?: Array<{ signed?: boolean }> }).pushed?.[0]?.signed === true,
+      'Ready, pushed and signed',
+      180_000,
+    );
+    const host = ready.status?.hosts?.[0] as { pushed?: Array<{ digest: string }> } | undefined;
+    const digest = host?.pushed?.[0]?.digest ?? '';
+    expect(digest).toBe(await registryDigest('team-a/signed', '1'));
+    expect((await eventsOf('signed', 'Pushed'))[0]).toMatch(/^pushed and signed the image built on n1/);
+    // cosign itself accepts the signature (an independent verifier).
+    const dir = await mkdtemp(join(tmpdir(), 'dockyard-build-sign-'));
+    try {
+      await writeFile(join(dir, 'cosign.pub'), publicPem);
+      const verified = await cosignVerify({
+        ref: destination,
+        publicKeyPath: join(dir, 'cosign.pub'),
+        format: 'legacy',
+        registryAuth: { username: registry.username, password: registry.password, address: registry.address },
+      });
+      expect(JSON.stringify(verified)).toContain(digest);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    // n2 requires the key's signature for team-a's repositories.
+    await kube.core.createNamespacedSecret({
+      namespace: 'default',
+      body: { metadata: { name: 'build-signing-pub' }, stringData: { 'cosign.pub': publicPem } },
+    });
+    await kube.patch('DockerHost', undefined, 'n2', {
+      spec: {
+        imagePolicy: {
+          rules: [
+            {
+              name: 'team-a-signed',
+              images: [`${registry.address}/team-a/*`],
+              action: 'RequireSignature',
+              signers: [
+                {
+                  name: 'build-key',
+                  publicKey: { namespace: 'default', name: 'build-signing-pub', key: 'cosign.pub' },
+                },
+              ],
+            },
+            { name: 'rest', images: ['**'], action: 'Allow' },
+          ],
+        },
+      },
+    });
+    await kube.waitFor('DockerHost', undefined, 'n2', isReady, 'n2 Ready with the policy observed');
+    const pull = (name: string, image: string) =>
+      kube.create('DockerImage', NS, name, { hostName: 'n2', image, pullSecrets: [{ name: 'sign-creds' }] });
+    await pull('signed-on-n2', destination);
+    await pull('unsigned-on-n2', `${registry.address}/team-a/pushed:1`);
+    const admitted = await kube.waitFor('DockerImage', NS, 'signed-on-n2', isReady, 'Ready on n2', 90_000);
+    expect((admitted.status?.hosts?.[0] as { repoDigest?: string }).repoDigest).toBe(
+      `${registry.address}/team-a/signed@${digest}`,
+    );
+    const refused = await kube.waitFor(
+      'DockerImage',
+      NS,
+      'unsigned-on-n2',
+      (o: DockyardObject) => condition(o, 'Ready')?.reason === 'SignatureInvalid',
+      'Ready=False SignatureInvalid',
+      60_000,
+    );
+    expect(condition(refused, 'Ready')?.message).toContain('no signature found');
   });
 });

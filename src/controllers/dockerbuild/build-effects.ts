@@ -53,6 +53,7 @@ function buildRun(opts: { state: BuildKindState; ctx: HostContext<DockerBuild>; 
         logChars: MAX_BUILD_LOG_CHARS,
         signal: AbortSignal.any([signal, timeout]),
       });
+      state.metrics.built(ctx.host.metadata.name, 'success', (state.clock() - started) / 1000);
       return { ok: true, imageId: out.imageId, log: out.log, ...ended() };
     } catch (err) {
       const e = err instanceof BuildError ? err : undefined;
@@ -60,6 +61,7 @@ function buildRun(opts: { state: BuildKindState; ctx: HostContext<DockerBuild>; 
         timeout.aborted && !signal.aborted
           ? `not finished after ${state.buildTimeoutMs / 1000}s`
           : (e?.message ?? String(err));
+      state.metrics.built(ctx.host.metadata.name, Reason.BuildFailed, (state.clock() - started) / 1000);
       return { ok: false, reason: Reason.BuildFailed, message, log: e?.log ?? '', ...ended() };
     }
   };
@@ -129,11 +131,15 @@ export function buildEffects(state: BuildKindState): BuildEffects {
         key: work.hostKey,
         ownerKey: work.ownerKey,
         hash,
-        run: pushRun({ state, ctx, hash, imageId: work.local.id, targets }),
+        run: pushRun({ state, ctx, hash, imageId: work.local.id, targets, key: work.push.key }),
       });
     },
     recordPushed: event('Normal', EventReason.Pushed, 'Push', ({ ctx, work }) =>
-      buildMessages.pushed(ctx.host.metadata.name, work.push.finished?.pushed ?? []),
+      buildMessages.pushed({
+        host: ctx.host.metadata.name,
+        pushed: work.push.finished?.pushed ?? [],
+        signed: ctx.obj.spec.signing !== undefined,
+      }),
     ),
     recordPushFailed: (run) => {
       const e = run.event;

@@ -5,6 +5,7 @@ import { familiarOrAsWritten } from '../../docker/image-reference.js';
 import { ownerRefOf, type OwnerRef } from '../../managed/ownership.js';
 import { BackgroundJobs, type BuildResult, type PushResult } from './build-jobs.js';
 import type { BuildMachineContext } from './build-machine.js';
+import { noopBuildMetrics, type BuildMetrics } from './build-metrics.js';
 
 export const BUILD_KIND = 'DockerBuild';
 
@@ -18,6 +19,7 @@ export interface DockerBuildKindDeps {
   trigger?: (key: string) => void;
   now?: () => number;
   buildTimeoutMs?: number;
+  metrics?: BuildMetrics;
 }
 
 export function buildOwner(build: DockerBuild): OwnerRef {
@@ -45,6 +47,7 @@ export class BuildKindState {
   readonly core: DockerBuildKindDeps['core'];
   readonly clock: () => number;
   readonly buildTimeoutMs: number;
+  readonly metrics: BuildMetrics;
   readonly jobs: BackgroundJobs<BuildResult>;
   /** Pushes of built images to spec.push, keyed like builds. */
   readonly pushes: BackgroundJobs<PushResult>;
@@ -55,6 +58,7 @@ export class BuildKindState {
     this.core = deps.core;
     this.clock = deps.now ?? Date.now;
     this.buildTimeoutMs = deps.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS;
+    this.metrics = deps.metrics ?? noopBuildMetrics;
     const jobOptions = { ...(deps.trigger ? { onSettled: deps.trigger } : {}), now: this.clock };
     this.jobs = new BackgroundJobs<BuildResult>(jobOptions);
     this.pushes = new BackgroundJobs<PushResult>(jobOptions);

@@ -21,6 +21,7 @@ import {
 } from './build-kind-state.js';
 import { buildMachineSpec } from './build-machine.js';
 import { buildMessages } from './build-messages.js';
+import { createBuildMetrics } from './build-metrics.js';
 import { observeBuild, restoreBuild } from './build-observe.js';
 import { reportBuild } from './build-report.js';
 
@@ -85,6 +86,7 @@ export function registerDockerBuildController(
   const kind = dockerBuildKind({
     core: deps.kc.makeApiClient(CoreV1Api),
     trigger: (key) => late.handle?.trigger(key),
+    metrics: createBuildMetrics(deps.manager.metrics.registry),
   });
   late.handle = registerManagedController({ deps, hostRuntime, hosts, kind });
   return late.handle;

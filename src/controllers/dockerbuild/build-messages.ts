@@ -26,8 +26,13 @@ export const buildMessages = {
   nameConflict: (tag: string, host: string) =>
     `${tag} on ${host} names an image this DockerBuild did not build; Dockyard never moves that tag. ` +
     `Remove or retag it (docker rmi ${tag}), or set spec.image to another tag`,
-  pushed: (host: string, pushed: ReadonlyArray<{ image: string; digest: string }>) =>
-    `pushed the image built on ${host} to ${pushed.map((p) => `${p.image} (${p.digest})`).join(', ')}`,
+  pushed: (opts: {
+    host: string;
+    pushed: ReadonlyArray<{ image: string; digest: string }>;
+    signed: boolean;
+  }) =>
+    `${opts.signed ? 'pushed and signed' : 'pushed'} the image built on ${opts.host}: ` +
+    opts.pushed.map((p) => `${p.image} (${p.digest})`).join(', '),
   pushing: (tag: string, host: string, destinations: readonly string[]) =>
     `pushing ${tag} from ${host} to ${destinations.join(', ')}`,
   pushFailed: (context: BuildMachineContext, now: number) => {

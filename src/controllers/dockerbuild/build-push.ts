@@ -1,47 +1,105 @@
-// Pushing a built image to spec.push. What each destination holds is asked
-// of the registry (through the host's daemon) at every look once the image
-// is current, so nothing needs remembering across restarts and a
+// Pushing a built image to spec.push, and signing it with spec.signing.
+// What each destination holds is asked of the registry (through the host's
+// daemon) at every look once the image is current, and whether it carries
+// the key's signature is asked by the controller (as a host requiring
+// signatures would), so nothing needs remembering across restarts and a
 // destination that already holds the image's digest is never pushed again.
 import type { DockerBuild } from '../../crds/dockerbuild.js';
-import type { ObservedImage } from '../../docker/image-client.js';
-import { PushError, pushClient } from '../../docker/push-client.js';
-import type { RegistryAuth } from '../../docker/registry-auth.js';
 import { Reason } from '../../crds/reasons.js';
+import type { ObservedImage } from '../../docker/image-client.js';
+import { parseImageReference } from '../../docker/image-reference.js';
+import { readSigningKey, signDigest, signedBy, type SigningKey } from '../../docker/image-signing.js';
+import { PushError, pushClient, type PushFailureReason } from '../../docker/push-client.js';
+import type { RegistryAuth } from '../../docker/registry-auth.js';
+import { RegistryClient } from '../../docker/registry-client.js';
 import type { HostContext } from '../../managed/types.js';
 import { resolvePullCredentials } from '../dockerimage/pull-credentials.js';
 import type { JobRun, PushedImage, PushResult } from './build-jobs.js';
 import type { BuildKindState } from './build-kind-state.js';
 
-/** A destination to push to, with the credentials matched to its registry. */
+/** A destination to push to and/or sign at, with the credentials matched to its registry. */
 export interface PushTarget {
   image: string;
   auth?: RegistryAuth;
   /** Problems with the listed push secrets (never their content), told with a failure. */
   notes: string[];
+  /** The registry does not hold the image: push it. Otherwise its digest is held and only the signature lacks. */
+  push: boolean;
+  heldDigest?: string;
+}
+
+/** A destination holding the current image. */
+export interface HeldImage extends PushedImage {
+  /** The registry could not be asked: taken at the daemon's record. */
+  verified: boolean;
+  /** With spec.signing: whether its signature was found (undefined: the registry could not be asked). */
+  signed?: boolean;
 }
 
 /** What the owner's pushes look like on the host this reconcile. */
 export interface PushWork {
-  /** Destinations holding the current image (unverified: the registry could not be asked). */
-  held: Array<PushedImage & { verified: boolean }>;
+  held: HeldImage[];
   pending: PushTarget[];
   running: boolean;
   /** How the owner's push ended, when it ended since the last look. */
   finished: PushResult | undefined;
+  /** spec.signing's key, or why it cannot be used (a push then fails with it). */
+  key?: SigningKey | { problem: string };
 }
 
 export const NO_PUSH: PushWork = { held: [], pending: [], running: false, finished: undefined };
 
-async function targetOf(ctx: HostContext<DockerBuild>, image: string, state: BuildKindState) {
+async function credentialsFor(ctx: HostContext<DockerBuild>, image: string, state: BuildKindState) {
   const names = (ctx.obj.spec.pushSecrets ?? []).map((s) => s.name);
   const creds = await resolvePullCredentials(state.core, ctx.namespace, names, image);
-  return { image, ...(creds.auth ? { auth: creds.auth } : {}), notes: creds.notes };
+  return { ...(creds.auth ? { auth: creds.auth } : {}), notes: creds.notes };
+}
+
+/** spec.signing's key, read from its Secret at every look (a rotated key signs again). */
+async function signingKeyOf(ctx: HostContext<DockerBuild>, state: BuildKindState): Promise<PushWork['key']> {
+  const ref = ctx.obj.spec.signing?.keySecretRef;
+  if (!ref) return undefined;
+  const where = `spec.signing: key ${ref.key} of Secret ${ref.name}`;
+  let secret;
+  try {
+    secret = await state.core.readNamespacedSecret({ name: ref.name, namespace: ctx.namespace });
+  } catch {
+    return { problem: `${where} cannot be read` };
+  }
+  const data = secret.data?.[ref.key];
+  if (data === undefined) return { problem: `${where}: no such key` };
+  try {
+    return readSigningKey(Buffer.from(data, 'base64').toString('utf8'));
+  } catch (err) {
+    return { problem: `${where}: ${(err as Error).message}` };
+  }
+}
+
+/** A client of the destination's repository, from the controller. */
+export function registryClientFor(image: string, auth: RegistryAuth | undefined, access: 'pull' | 'push') {
+  const ref = parseImageReference(image);
+  return new RegistryClient({
+    domain: ref.domain,
+    repository: ref.path,
+    access,
+    ...(auth ? { credentials: { username: auth.username, password: auth.password } } : {}),
+  });
+}
+
+/** Whether the held digest carries the key's signature; undefined when the registry cannot be asked. */
+async function signatureOf(image: string, digest: string, auth: RegistryAuth | undefined, key: SigningKey) {
+  try {
+    return await signedBy(registryClientFor(image, auth, 'pull'), digest, key);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * The pushes of the current image `local` (built from `hash`): a push still
  * running for another hash is aborted (its image is stale), a running one
- * is left alone, otherwise each destination is asked whether it holds it.
+ * is left alone, otherwise each destination is asked whether it holds the
+ * image and, with spec.signing, whether the image there is signed.
  */
 export async function observePushes(opts: {
   state: BuildKindState;
@@ -59,18 +117,63 @@ export async function observePushes(opts: {
   const finished = view?.state === 'done' && view.result.hash === hash ? view.result : undefined;
   if (view?.state === 'done' && !finished) state.pushes.take(hostKey);
   if (view?.state === 'running') return { ...NO_PUSH, running: true };
-  const work: PushWork = { held: [], pending: [], running: false, finished };
+  const key = await signingKeyOf(ctx, state);
+  const work: PushWork = { held: [], pending: [], running: false, finished, ...(key ? { key } : {}) };
   for (const { image } of ctx.obj.spec.push ?? []) {
-    const target = await targetOf(ctx, image, state);
+    const { auth, notes } = await credentialsFor(ctx, image, state);
     const holds = await pushClient.holds(ctx.conn.api, {
       destination: image,
       repoDigests: local.repoDigests,
-      ...(target.auth ? { auth: target.auth } : {}),
+      ...(auth ? { auth } : {}),
     });
-    if (holds) work.held.push({ image, ...holds });
-    else work.pending.push(target);
+    const target = { image, ...(auth ? { auth } : {}), notes };
+    if (!holds) {
+      work.pending.push({ ...target, push: true });
+      continue;
+    }
+    const signed =
+      key === undefined
+        ? undefined
+        : 'problem' in key
+          ? false
+          : await signatureOf(image, holds.digest, auth, key);
+    work.held.push({ image, ...holds, ...(signed !== undefined ? { signed } : {}) });
+    if (signed === false) work.pending.push({ ...target, push: false, heldDigest: holds.digest });
   }
   return work;
+}
+
+/** Pushes (unless held) and signs (with a key) one destination; returns its digest. */
+async function pushOne(opts: {
+  ctx: HostContext<DockerBuild>;
+  imageId: string;
+  target: PushTarget;
+  key: SigningKey | undefined;
+  signal: AbortSignal;
+}): Promise<string> {
+  const { ctx, target } = opts;
+  let digest = target.heldDigest;
+  if (target.push || !digest) {
+    await pushClient.tag(ctx.conn.api, opts.imageId, target.image);
+    digest = await pushClient.push(ctx.conn.api, {
+      destination: target.image,
+      ...(target.auth ? { auth: target.auth } : {}),
+      signal: opts.signal,
+    });
+  }
+  if (opts.key) {
+    const ref = parseImageReference(target.image);
+    await signDigest({
+      client: registryClientFor(target.image, target.auth, 'push'),
+      repository: `${ref.domain}/${ref.path}`,
+      digest,
+      key: opts.key,
+    }).catch((err: Error & { reason?: string }) => {
+      const reason = err.reason === Reason.Unauthorized ? Reason.Unauthorized : Reason.PushFailed;
+      throw new PushError(reason, `signing ${target.image}@${digest}: ${err.message}`);
+    });
+  }
+  return digest;
 }
 
 /** The push itself, in the background: each pending destination in turn; never rejects. */
@@ -80,33 +183,38 @@ export function pushRun(opts: {
   hash: string;
   imageId: string;
   targets: readonly PushTarget[];
+  key: PushWork['key'];
 }): JobRun<PushResult> {
   const { state, ctx } = opts;
   return async (signal) => {
     const pushed: PushedImage[] = [];
+    const started = state.clock();
+    const measured = (result: PushResult): PushResult => {
+      const outcome = result.ok ? 'success' : result.reason;
+      state.metrics.pushed(ctx.host.metadata.name, outcome, (state.clock() - started) / 1000);
+      return result;
+    };
     const timeout = AbortSignal.timeout(state.buildTimeoutMs);
     const both = AbortSignal.any([signal, timeout]);
+    const failed = (reason: PushFailureReason, message: string): PushResult =>
+      measured({ ok: false, hash: opts.hash, pushed, reason, message, finishedAt: state.clock() });
+    if (opts.key && 'problem' in opts.key) return failed(Reason.PushFailed, opts.key.problem);
+    const key = opts.key;
     for (const target of opts.targets) {
       try {
-        await pushClient.tag(ctx.conn.api, opts.imageId, target.image);
-        const digest = await pushClient.push(ctx.conn.api, {
-          destination: target.image,
-          ...(target.auth ? { auth: target.auth } : {}),
-          signal: both,
-        });
+        const digest = await pushOne({ ctx, imageId: opts.imageId, target, key, signal: both });
         pushed.push({ image: target.image, digest });
       } catch (err) {
-        const reason = err instanceof PushError ? err.reason : Reason.PushFailed;
         const said =
           timeout.aborted && !signal.aborted
             ? `pushing ${target.image}: not finished after ${state.buildTimeoutMs / 1000}s`
             : err instanceof PushError
               ? err.message
               : `pushing ${target.image}: ${String(err)}`;
-        const message = [said, ...target.notes].join('; ');
-        return { ok: false, hash: opts.hash, pushed, reason, message, finishedAt: state.clock() };
+        const reason = err instanceof PushError ? err.reason : Reason.PushFailed;
+        return failed(reason, [said, ...target.notes].join('; '));
       }
     }
-    return { ok: true, hash: opts.hash, pushed, finishedAt: state.clock() };
+    return measured({ ok: true, hash: opts.hash, pushed, finishedAt: state.clock() });
   };
 }

@@ -42,7 +42,11 @@ function pushedEntry(run: BuildFlowRun, saved: SavedMachineState<BuildMachineCon
     ? (ctx.previous?.pushed as BuildHostEntry['pushed'])
     : work.push === NO_PUSH
       ? undefined
-      : work.push.held.map(({ image, digest }) => ({ image, digest }));
+      : work.push.held.map(({ image, digest, signed }) => ({
+          image,
+          digest,
+          ...(signed !== undefined ? { signed } : {}),
+        }));
   return {
     ...(pushed && pushed.length > 0 ? { pushed } : {}),
     ...(saved.context.pushedAt ? { pushedAt: saved.context.pushedAt } : {}),
