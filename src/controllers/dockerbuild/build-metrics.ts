@@ -11,21 +11,22 @@ export interface BuildMetrics {
 const BUCKETS = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 
 export function createBuildMetrics(registry: Registry): BuildMetrics {
-  const registers = [registry];
-  const builds = new Histogram({
-    name: 'dockyard_image_build_duration_seconds',
-    help: 'DockerBuild builds by host and outcome (success or the failure reason)',
-    labelNames: ['host', 'outcome'] as const,
-    buckets: BUCKETS,
-    registers,
-  });
-  const pushes = new Histogram({
-    name: 'dockyard_image_push_duration_seconds',
-    help: 'DockerBuild pushes (and signing) of a built image to its destinations, by host and outcome',
-    labelNames: ['host', 'outcome'] as const,
-    buckets: BUCKETS,
-    registers,
-  });
+  const histogram = (name: string, help: string) =>
+    new Histogram({
+      name,
+      help,
+      labelNames: ['host', 'outcome'] as const,
+      buckets: BUCKETS,
+      registers: [registry],
+    });
+  const builds = histogram(
+    'dockyard_image_build_duration_seconds',
+    'DockerBuild builds by host and outcome (success or the failure reason)',
+  );
+  const pushes = histogram(
+    'dockyard_image_push_duration_seconds',
+    'DockerBuild pushes (and signing) of a built image to its destinations, by host and outcome',
+  );
   return {
     built: (host, outcome, seconds) => builds.observe({ host, outcome }, seconds),
     pushed: (host, outcome, seconds) => pushes.observe({ host, outcome }, seconds),
