@@ -454,7 +454,7 @@ describe('DockerBuild', () => {
     const host = ready.status?.hosts?.[0] as { pushed?: Array<{ digest: string }> } | undefined;
     const digest = host?.pushed?.[0]?.digest ?? '';
     expect(digest).toBe(await registryDigest('team-a/signed', '1'));
-    expect((await eventsOf('signed', 'Pushed'))[0]).toMatch(/^pushed and signed the image built on n1/);
+    expect((await eventsOf('signed', 'Pushed'))[0]).toMatch(/^pushed and signed the image on n1/);
     // cosign itself accepts the signature (an independent verifier).
     const dir = await mkdtemp(join(tmpdir(), 'dockyard-build-sign-'));
     try {

@@ -6,11 +6,12 @@ import { ownerLabels } from '../../managed/ownership.js';
 import type { HostContext } from '../../managed/types.js';
 import type { EventType } from '../../runtime/events.js';
 import type { BuildRun as JobRun, BuildResult } from './build-jobs.js';
-import { BUILD_KIND, buildOwner, type BuildKindState } from './build-kind-state.js';
+import { BUILD_KIND, buildOwner, buildPushOwner, type BuildKindState } from './build-kind-state.js';
 import type { BuildEffect, BuildEvent, BuildMachineContext } from './build-machine.js';
 import { buildMessages } from './build-messages.js';
 import type { BuildWork } from './build-observe.js';
-import { pushRun } from './build-push.js';
+import { pushRun } from '../image-push/image-push.js';
+import { pushMessages } from '../image-push/push-machine.js';
 
 export type BuildFlowRun = FlowRun<DockerBuild, BuildWork, BuildMachineContext, BuildEffect, BuildEvent>;
 type BuildEffects = EffectTable<DockerBuild, BuildWork, BuildMachineContext, BuildEffect, BuildEvent>;
@@ -67,6 +68,28 @@ function buildRun(opts: { state: BuildKindState; ctx: HostContext<DockerBuild>; 
   };
 }
 
+/** Pushes (and signs) the current image to the destinations that lack it, in the background. */
+function startPush(state: BuildKindState, run: BuildFlowRun): void {
+  const { ctx, work } = run;
+  const hash = work.inputs?.ok ? work.inputs.hash : undefined;
+  if (!hash || !work.local || work.push.pending.length === 0) return;
+  const targets = work.push.pending;
+  ctx.logger.info({ image: work.tag, destinations: targets.map((t) => t.image) }, 'pushing image');
+  state.pushes.start({
+    key: work.hostKey,
+    ownerKey: work.ownerKey,
+    hash,
+    run: pushRun({
+      deps: state.pushDeps,
+      owner: buildPushOwner(ctx, work.hostKey),
+      hash,
+      imageId: work.local.id,
+      targets,
+      key: work.push.key,
+    }),
+  });
+}
+
 /** An Event about the owner, worded from the run. */
 const event =
   (type: EventType, reason: Reason | EventReason, action: string, message: (run: BuildFlowRun) => string) =>
@@ -121,21 +144,9 @@ export function buildEffects(state: BuildKindState): BuildEffects {
     recordNameConflict: event('Warning', Reason.NameConflict, 'Build', ({ ctx, work }) =>
       buildMessages.nameConflict(work.tag, ctx.host.metadata.name),
     ),
-    startPush: (run) => {
-      const { ctx, work } = run;
-      const hash = work.inputs?.ok ? work.inputs.hash : undefined;
-      if (!hash || !work.local || work.push.pending.length === 0) return;
-      const targets = work.push.pending;
-      ctx.logger.info({ image: work.tag, destinations: targets.map((t) => t.image) }, 'pushing image');
-      state.pushes.start({
-        key: work.hostKey,
-        ownerKey: work.ownerKey,
-        hash,
-        run: pushRun({ state, ctx, hash, imageId: work.local.id, targets, key: work.push.key }),
-      });
-    },
+    startPush: (run) => startPush(state, run),
     recordPushed: event('Normal', EventReason.Pushed, 'Push', ({ ctx, work }) =>
-      buildMessages.pushed({
+      pushMessages.pushed({
         host: ctx.host.metadata.name,
         pushed: work.push.finished?.pushed ?? [],
         signed: ctx.obj.spec.signing !== undefined,

@@ -2,7 +2,16 @@ import { assign, setup } from 'xstate';
 import type { Reason } from '../../crds/reasons.js';
 import { effectSlots, type MachineSpec } from '../../managed/machine-spec.js';
 import type { BuildFailureReason } from '../../docker/build-client.js';
-import type { PushFailureReason } from '../../docker/push-client.js';
+import {
+  PUSH_CLEARED,
+  pushBackingOff,
+  pushFailed,
+  pushRetryAfterMs,
+  pushSucceeded,
+  type PushContext,
+  type PushEvent,
+  type PushObserved,
+} from '../image-push/push-machine.js';
 import { retryDelayMs } from '../dockerimage/image-spec.js';
 import type { BuildInputFailure } from './build-inputs.js';
 
@@ -12,7 +21,7 @@ export const BUILD_MACHINE_VERSION = 1;
 /** Why a build did not happen or failed (a condition reason). */
 export type BuildMachineFailure = BuildFailureReason | BuildInputFailure;
 
-export interface BuildMachineContext {
+export interface BuildMachineContext extends PushContext {
   /** The build hash last built, or being built, or failed. */
   hash?: string;
   /** Failed attempts at `hash` in a row; the retry backoff grows with it. */
@@ -22,12 +31,6 @@ export interface BuildMachineContext {
   builtAt?: string;
   imageId?: string;
   durationMs?: number;
-  /** Failed pushes of the current image in a row (a new build starts over). */
-  pushFailures?: number;
-  lastPushAttemptAt?: string;
-  lastPushError?: { reason: PushFailureReason; message: string };
-  /** When the current image was last pushed. */
-  pushedAt?: string;
 }
 
 export const INITIAL_BUILD_CONTEXT: BuildMachineContext = { failures: 0 };
@@ -49,7 +52,7 @@ export type BuildEffect = (typeof BUILD_EFFECTS)[number];
 /** Whose image the tag names on the host. */
 export type TagOwner = 'missing' | 'ours' | 'foreign' | 'otherOwner';
 
-export type BuildObserved = {
+export type BuildObserved = PushObserved & {
   type: 'OBSERVED';
   /** Epoch milliseconds of this observation. */
   now: number;
@@ -60,10 +63,6 @@ export type BuildObserved = {
   current: boolean;
   /** A build of `hash` is running on the host. */
   building: boolean;
-  /** A spec.push destination does not hold the current image (only looked at when `current`). */
-  pushPending: boolean;
-  /** A push of the current image is running. */
-  pushing: boolean;
   inputsFailure?: { reason: BuildInputFailure | typeof Reason.InvalidBuildContext; message: string };
   policyViolation: boolean;
   paused: boolean;
@@ -73,8 +72,7 @@ export type BuildEvent =
   | BuildObserved
   | { type: 'BUILD_SUCCEEDED'; now: number; hash: string; imageId: string; durationMs: number }
   | { type: 'BUILD_FAILED'; now: number; hash: string; reason: BuildMachineFailure; message: string }
-  | { type: 'PUSH_SUCCEEDED'; now: number }
-  | { type: 'PUSH_FAILED'; now: number; reason: PushFailureReason; message: string };
+  | PushEvent;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const MAX_ERROR_CHARS = 1024;
@@ -124,14 +122,7 @@ export const buildMachine = setup({
   types: {} as { context: BuildMachineContext; events: BuildEvent },
   actions: {
     ...effectSlots(BUILD_EFFECTS),
-    settle: assign({
-      failures: 0,
-      lastAttemptAt: undefined,
-      lastError: undefined,
-      pushFailures: 0,
-      lastPushAttemptAt: undefined,
-      lastPushError: undefined,
-    }),
+    settle: assign({ failures: 0, lastAttemptAt: undefined, lastError: undefined, ...PUSH_CLEARED }),
     // A new hash starts its failure count over.
     startAttempt: assign(({ context, event }) => {
       const e = observedBy(event);
@@ -156,29 +147,8 @@ export const buildMachine = setup({
             builtAt: iso(event.now),
             imageId: event.imageId,
             durationMs: event.durationMs,
-            pushFailures: 0,
-            lastPushAttemptAt: undefined,
-            lastPushError: undefined,
+            ...PUSH_CLEARED,
             pushedAt: undefined,
-          }
-        : {},
-    ),
-    pushed: assign(({ event }) =>
-      event.type === 'PUSH_SUCCEEDED'
-        ? {
-            pushFailures: 0,
-            lastPushAttemptAt: undefined,
-            lastPushError: undefined,
-            pushedAt: iso(event.now),
-          }
-        : {},
-    ),
-    pushFailed: assign(({ context, event }) =>
-      event.type === 'PUSH_FAILED'
-        ? {
-            pushFailures: (context.pushFailures ?? 0) + 1,
-            lastPushAttemptAt: iso(event.now),
-            lastPushError: { reason: event.reason, message: event.message.slice(0, MAX_ERROR_CHARS) },
           }
         : {},
     ),
@@ -192,6 +162,10 @@ export const buildMachine = setup({
         lastError: { reason: event.reason, message: event.message.slice(0, MAX_ERROR_CHARS) },
       };
     }),
+    pushed: assign(({ event }) => (event.type === 'PUSH_SUCCEEDED' ? pushSucceeded(event.now) : {})),
+    pushFailed: assign(({ context, event }) =>
+      event.type === 'PUSH_FAILED' ? pushFailed(context, event) : {},
+    ),
   },
   guards: {
     paused: ({ event }) => observedBy(event)?.paused === true,
@@ -209,9 +183,7 @@ export const buildMachine = setup({
     },
     pushBackingOff: ({ context, event }) => {
       const e = observedBy(event);
-      const failures = context.pushFailures ?? 0;
-      if (e?.current !== true || failures <= 0 || !context.lastPushAttemptAt) return false;
-      return e.now < Date.parse(context.lastPushAttemptAt) + retryDelayMs(failures);
+      return e?.current === true && pushBackingOff(context, e.now);
     },
     backingOff: ({ context, event }) => {
       const e = observedBy(event);
@@ -273,10 +245,8 @@ export function buildRequeueAfterMs(
       const at = context.lastAttemptAt ? Date.parse(context.lastAttemptAt) : now;
       return Math.max(1_000, at + retryDelayMs(context.failures) - now);
     }
-    case 'PushFailed': {
-      const at = context.lastPushAttemptAt ? Date.parse(context.lastPushAttemptAt) : now;
-      return Math.max(1_000, at + retryDelayMs(context.pushFailures ?? 0) - now);
-    }
+    case 'PushFailed':
+      return pushRetryAfterMs(context, now);
     case 'Ready':
       // Nothing watches ConfigMaps for builds: an edited context is found by looking again.
       return opts.watchContext ? 30_000 : undefined;

@@ -26,20 +26,6 @@ export const buildMessages = {
   nameConflict: (tag: string, host: string) =>
     `${tag} on ${host} names an image this DockerBuild did not build; Dockyard never moves that tag. ` +
     `Remove or retag it (docker rmi ${tag}), or set spec.image to another tag`,
-  pushed: (opts: {
-    host: string;
-    pushed: ReadonlyArray<{ image: string; digest: string }>;
-    signed: boolean;
-  }) =>
-    `${opts.signed ? 'pushed and signed' : 'pushed'} the image built on ${opts.host}: ` +
-    opts.pushed.map((p) => `${p.image} (${p.digest})`).join(', '),
-  pushing: (tag: string, host: string, destinations: readonly string[]) =>
-    `pushing ${tag} from ${host} to ${destinations.join(', ')}`,
-  pushFailed: (context: BuildMachineContext, now: number) => {
-    const at = context.lastPushAttemptAt ? Date.parse(context.lastPushAttemptAt) : now;
-    const next = new Date(at + retryDelayMs(context.pushFailures ?? 0)).toISOString();
-    return `${context.lastPushError?.message ?? 'push failed'}; attempt ${context.pushFailures ?? 0}, next at ${next}`;
-  },
   paused: 'paused (dockyard.io/paused): observing only',
   inUse: (tag: string, host: string, who: string) =>
     `${tag} is in use by ${who} on ${host}: not removed (an image is never forced out); ` +

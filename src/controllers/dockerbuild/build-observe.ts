@@ -9,9 +9,16 @@ import type { HostContext } from '../../managed/types.js';
 import { checkBuildPolicy, describeViolations, hostPolicyOf } from '../../policy/security-policy.js';
 import { KubeRefReader } from '../dockercontainer/env-resolver.js';
 import { resolveBuildInputs, type BuildInputs } from './build-inputs.js';
-import type { BuildResult, PushResult } from './build-jobs.js';
-import { buildHostKey, buildOwner, buildTagOf, type BuildKindState } from './build-kind-state.js';
-import { NO_PUSH, observePushes, type PushWork } from './build-push.js';
+import { NO_PUSH, observePushes, type PushWork } from '../image-push/image-push.js';
+import { pushEnded } from '../image-push/push-result.js';
+import type { BuildResult } from './build-jobs.js';
+import {
+  buildHostKey,
+  buildOwner,
+  buildPushOwner,
+  buildTagOf,
+  type BuildKindState,
+} from './build-kind-state.js';
 import {
   INITIAL_BUILD_CONTEXT,
   type BuildEvent,
@@ -72,12 +79,6 @@ function buildEnded(result: BuildResult): BuildEvent {
   };
 }
 
-/** A finished push, as the event the machine decides on before the observation. */
-function pushEnded(result: PushResult): BuildEvent {
-  if (result.ok) return { type: 'PUSH_SUCCEEDED', now: result.finishedAt };
-  return { type: 'PUSH_FAILED', now: result.finishedAt, reason: result.reason, message: result.message };
-}
-
 /**
  * Looks at the policy, the tag on the host, the inputs and the owner's
  * build. A build still running for another hash (the spec or context
@@ -118,7 +119,12 @@ export async function observeBuild(
   const current =
     work.tagOwner === 'ours' && hash !== undefined && work.local?.labels?.[OWNER_LABELS.specHash] === hash;
   if (current && work.local && hash && (obj.spec.push?.length ?? 0) > 0 && view?.state !== 'running')
-    work.push = await observePushes({ state, ctx, hostKey: work.hostKey, hash, local: work.local });
+    work.push = await observePushes({
+      deps: state.pushDeps,
+      owner: buildPushOwner(ctx, work.hostKey),
+      hash,
+      local: work.local,
+    });
   const { finished: pushed } = work.push;
   return {
     work,

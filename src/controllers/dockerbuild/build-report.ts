@@ -10,7 +10,8 @@ import type { BuildKindState } from './build-kind-state.js';
 import { buildRequeueAfterMs, type BuildMachineContext } from './build-machine.js';
 import { buildMessages } from './build-messages.js';
 import type { BuildWork } from './build-observe.js';
-import { NO_PUSH } from './build-push.js';
+import { pushedStatus } from '../image-push/image-push.js';
+import { pushMessages } from '../image-push/push-machine.js';
 
 /** This kind's status.hosts[] entry, as its CRD declares it. */
 type BuildHostEntry = NonNullable<DockerBuildStatus['hosts']>[number];
@@ -33,20 +34,10 @@ function remember(state: BuildKindState, run: BuildFlowRun): SavedMachineState<B
   return run.step.saved;
 }
 
-/** The destinations holding the current image: as looked at now, or (while pushing) as status said. */
+/** The destinations holding the current image, and when it was last pushed. */
 function pushedEntry(run: BuildFlowRun, saved: SavedMachineState<BuildMachineContext>) {
-  const { ctx, work } = run;
-  if ((ctx.obj.spec.push ?? []).length === 0) return {};
-  // NO_PUSH itself: the image is not current, so no destination holds it.
-  const pushed = work.push.running
-    ? (ctx.previous?.pushed as BuildHostEntry['pushed'])
-    : work.push === NO_PUSH
-      ? undefined
-      : work.push.held.map(({ image, digest, signed }) => ({
-          image,
-          digest,
-          ...(signed !== undefined ? { signed } : {}),
-        }));
+  if ((run.ctx.obj.spec.push ?? []).length === 0) return {};
+  const pushed = pushedStatus(run.work.push, run.ctx.previous?.pushed);
   return {
     ...(pushed && pushed.length > 0 ? { pushed } : {}),
     ...(saved.context.pushedAt ? { pushedAt: saved.context.pushedAt } : {}),
@@ -99,12 +90,12 @@ export function reportBuild(state: BuildKindState, run: BuildFlowRun): HostOutco
     }
     case 'Pushing': {
       const destinations = (ctx.obj.spec.push ?? []).map((p) => p.image);
-      const message = buildMessages.pushing(work.tag, host, destinations);
+      const message = pushMessages.pushing(work.tag, host, destinations);
       return { entry: { ...entry, message }, ready: false, ...later };
     }
     case 'PushFailed': {
       const reason = saved.context.lastPushError?.reason ?? Reason.PushFailed;
-      const message = buildMessages.pushFailed(saved.context, work.now);
+      const message = pushMessages.failed(saved.context, work.now);
       return { entry: { ...entry, message }, ready: false, failure: { reason, message }, ...later };
     }
     case 'Failed': {

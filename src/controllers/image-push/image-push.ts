@@ -1,10 +1,12 @@
-// Pushing a built image to spec.push, and signing it with spec.signing.
-// What each destination holds is asked of the registry (through the host's
-// daemon) at every look once the image is current, and whether it carries
-// the key's signature is asked by the controller (as a host requiring
-// signatures would), so nothing needs remembering across restarts and a
-// destination that already holds the image's digest is never pushed again.
-import type { DockerBuild } from '../../crds/dockerbuild.js';
+// Pushing an image on a host (built by a DockerBuild, pulled by a
+// DockerImage) to spec.push, and signing it with spec.signing. What each
+// destination holds is asked of the registry (through the host's daemon) at
+// every look once the image is current, and whether it carries the key's
+// signature is asked by the controller (as a host requiring signatures
+// would), so nothing needs remembering across restarts and a destination
+// that already holds the image's digest is never pushed again.
+import type { CoreV1Api } from '@kubernetes/client-node';
+import type Dockerode from 'dockerode';
 import { Reason } from '../../crds/reasons.js';
 import type { ObservedImage } from '../../docker/image-client.js';
 import { parseImageReference } from '../../docker/image-reference.js';
@@ -12,10 +14,35 @@ import { readSigningKey, signDigest, signedBy, type SigningKey } from '../../doc
 import { PushError, pushClient, type PushFailureReason } from '../../docker/push-client.js';
 import type { RegistryAuth } from '../../docker/registry-auth.js';
 import { RegistryClient } from '../../docker/registry-client.js';
-import type { HostContext } from '../../managed/types.js';
 import { resolvePullCredentials } from '../dockerimage/pull-credentials.js';
-import type { JobRun, PushedImage, PushResult } from './build-jobs.js';
-import type { BuildKindState } from './build-kind-state.js';
+import type { BackgroundJobs, JobRun } from './background-jobs.js';
+import type { PushedImage, PushResult } from './push-result.js';
+
+/** The push fields of a spec (DockerBuild, DockerImage). */
+export interface PushSpec {
+  push?: Array<{ image: string }>;
+  pushSecrets?: Array<{ name: string }>;
+  signing?: { keySecretRef: { name: string; key: string } };
+}
+
+/** What pushing needs from the kind: Secrets, its push jobs, a clock, a time limit, metrics. */
+export interface PushDeps {
+  core: Pick<CoreV1Api, 'readNamespacedSecret'>;
+  pushes: BackgroundJobs<PushResult>;
+  clock: () => number;
+  timeoutMs: number;
+  metrics: { pushed(host: string, outcome: string, seconds: number): void };
+}
+
+/** One owner on one host, as pushing sees it. */
+export interface PushOwner {
+  spec: PushSpec;
+  namespace: string;
+  api: Dockerode;
+  hostName: string;
+  /** The key of the owner's jobs on the host. */
+  hostKey: string;
+}
 
 /** A destination to push to and/or sign at, with the credentials matched to its registry. */
 export interface PushTarget {
@@ -49,20 +76,20 @@ export interface PushWork {
 
 export const NO_PUSH: PushWork = { held: [], pending: [], running: false, finished: undefined };
 
-async function credentialsFor(ctx: HostContext<DockerBuild>, image: string, state: BuildKindState) {
-  const names = (ctx.obj.spec.pushSecrets ?? []).map((s) => s.name);
-  const creds = await resolvePullCredentials(state.core, ctx.namespace, names, image);
+async function credentialsFor(deps: PushDeps, owner: PushOwner, image: string) {
+  const names = (owner.spec.pushSecrets ?? []).map((s) => s.name);
+  const creds = await resolvePullCredentials(deps.core, owner.namespace, names, image);
   return { ...(creds.auth ? { auth: creds.auth } : {}), notes: creds.notes };
 }
 
 /** spec.signing's key, read from its Secret at every look (a rotated key signs again). */
-async function signingKeyOf(ctx: HostContext<DockerBuild>, state: BuildKindState): Promise<PushWork['key']> {
-  const ref = ctx.obj.spec.signing?.keySecretRef;
+async function signingKeyOf(deps: PushDeps, owner: PushOwner): Promise<PushWork['key']> {
+  const ref = owner.spec.signing?.keySecretRef;
   if (!ref) return undefined;
   const where = `spec.signing: key ${ref.key} of Secret ${ref.name}`;
   let secret;
   try {
-    secret = await state.core.readNamespacedSecret({ name: ref.name, namespace: ctx.namespace });
+    secret = await deps.core.readNamespacedSecret({ name: ref.name, namespace: owner.namespace });
   } catch {
     return { problem: `${where} cannot be read` };
   }
@@ -102,26 +129,26 @@ async function signatureOf(image: string, digest: string, auth: RegistryAuth | u
  * image and, with spec.signing, whether the image there is signed.
  */
 export async function observePushes(opts: {
-  state: BuildKindState;
-  ctx: HostContext<DockerBuild>;
-  hostKey: string;
+  deps: PushDeps;
+  owner: PushOwner;
   hash: string;
   local: ObservedImage;
 }): Promise<PushWork> {
-  const { state, ctx, hostKey, hash, local } = opts;
-  let view = state.pushes.view(hostKey);
+  const { deps, owner, hash, local } = opts;
+  const { pushes } = deps;
+  let view = pushes.view(owner.hostKey);
   if (view?.state === 'running' && view.hash !== hash) {
-    await state.pushes.release(hostKey);
+    await pushes.release(owner.hostKey);
     view = undefined;
   }
   const finished = view?.state === 'done' && view.result.hash === hash ? view.result : undefined;
-  if (view?.state === 'done' && !finished) state.pushes.take(hostKey);
+  if (view?.state === 'done' && !finished) pushes.take(owner.hostKey);
   if (view?.state === 'running') return { ...NO_PUSH, running: true };
-  const key = await signingKeyOf(ctx, state);
+  const key = await signingKeyOf(deps, owner);
   const work: PushWork = { held: [], pending: [], running: false, finished, ...(key ? { key } : {}) };
-  for (const { image } of ctx.obj.spec.push ?? []) {
-    const { auth, notes } = await credentialsFor(ctx, image, state);
-    const holds = await pushClient.holds(ctx.conn.api, {
+  for (const { image } of owner.spec.push ?? []) {
+    const { auth, notes } = await credentialsFor(deps, owner, image);
+    const holds = await pushClient.holds(owner.api, {
       destination: image,
       repoDigests: local.repoDigests,
       ...(auth ? { auth } : {}),
@@ -145,17 +172,17 @@ export async function observePushes(opts: {
 
 /** Pushes (unless held) and signs (with a key) one destination; returns its digest. */
 async function pushOne(opts: {
-  ctx: HostContext<DockerBuild>;
+  api: Dockerode;
   imageId: string;
   target: PushTarget;
   key: SigningKey | undefined;
   signal: AbortSignal;
 }): Promise<string> {
-  const { ctx, target } = opts;
+  const { api, target } = opts;
   let digest = target.heldDigest;
   if (target.push || !digest) {
-    await pushClient.tag(ctx.conn.api, opts.imageId, target.image);
-    digest = await pushClient.push(ctx.conn.api, {
+    await pushClient.tag(api, opts.imageId, target.image);
+    digest = await pushClient.push(api, {
       destination: target.image,
       ...(target.auth ? { auth: target.auth } : {}),
       signal: opts.signal,
@@ -178,36 +205,36 @@ async function pushOne(opts: {
 
 /** The push itself, in the background: each pending destination in turn; never rejects. */
 export function pushRun(opts: {
-  state: BuildKindState;
-  ctx: HostContext<DockerBuild>;
+  deps: PushDeps;
+  owner: PushOwner;
   hash: string;
   imageId: string;
   targets: readonly PushTarget[];
   key: PushWork['key'];
 }): JobRun<PushResult> {
-  const { state, ctx } = opts;
+  const { deps, owner } = opts;
   return async (signal) => {
     const pushed: PushedImage[] = [];
-    const started = state.clock();
+    const started = deps.clock();
     const measured = (result: PushResult): PushResult => {
       const outcome = result.ok ? 'success' : result.reason;
-      state.metrics.pushed(ctx.host.metadata.name, outcome, (state.clock() - started) / 1000);
+      deps.metrics.pushed(owner.hostName, outcome, (deps.clock() - started) / 1000);
       return result;
     };
-    const timeout = AbortSignal.timeout(state.buildTimeoutMs);
+    const timeout = AbortSignal.timeout(deps.timeoutMs);
     const both = AbortSignal.any([signal, timeout]);
     const failed = (reason: PushFailureReason, message: string): PushResult =>
-      measured({ ok: false, hash: opts.hash, pushed, reason, message, finishedAt: state.clock() });
+      measured({ ok: false, hash: opts.hash, pushed, reason, message, finishedAt: deps.clock() });
     if (opts.key && 'problem' in opts.key) return failed(Reason.PushFailed, opts.key.problem);
     const key = opts.key;
     for (const target of opts.targets) {
       try {
-        const digest = await pushOne({ ctx, imageId: opts.imageId, target, key, signal: both });
+        const digest = await pushOne({ api: owner.api, imageId: opts.imageId, target, key, signal: both });
         pushed.push({ image: target.image, digest });
       } catch (err) {
         const said =
           timeout.aborted && !signal.aborted
-            ? `pushing ${target.image}: not finished after ${state.buildTimeoutMs / 1000}s`
+            ? `pushing ${target.image}: not finished after ${deps.timeoutMs / 1000}s`
             : err instanceof PushError
               ? err.message
               : `pushing ${target.image}: ${String(err)}`;
@@ -215,6 +242,22 @@ export function pushRun(opts: {
         return failed(reason, [said, ...target.notes].join('; '));
       }
     }
-    return measured({ ok: true, hash: opts.hash, pushed, finishedAt: state.clock() });
+    return measured({ ok: true, hash: opts.hash, pushed, finishedAt: deps.clock() });
   };
+}
+
+/** A status entry's `pushed` list: as looked at now, or (while pushing) as status said before. */
+export function pushedStatus(
+  push: PushWork,
+  previous: unknown,
+): Array<{ image: string; digest: string; signed?: boolean }> | undefined {
+  // NO_PUSH itself: the image is not current, so no destination holds it.
+  if (push.running)
+    return Array.isArray(previous) ? (previous as Array<{ image: string; digest: string }>) : undefined;
+  if (push === NO_PUSH) return undefined;
+  return push.held.map(({ image, digest, signed }) => ({
+    image,
+    digest,
+    ...(signed !== undefined ? { signed } : {}),
+  }));
 }
