@@ -20,6 +20,7 @@ import {
   type KindDefinition,
   type KubeObject,
 } from './kit.js';
+import { pushedStatusFields, pushFields, pushRules } from './push.js';
 
 export const DockerImageSpec = Type.Object(
   {
@@ -52,21 +53,27 @@ export const DockerImageSpec = Type.Object(
         pattern: '^[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_]+)?$',
       }),
     ),
+    ...pushFields('pulled'),
     deletionPolicy: deletionPolicy('Orphan', 'image'),
   },
   {
     description: 'Desired state of a DockerImage.',
-    ...rules(placementRule, {
-      rule: "!has(self.refreshInterval) || (has(self.pullPolicy) && self.pullPolicy == 'Always')",
-      message: 'spec.refreshInterval only applies when spec.pullPolicy is Always',
-      fieldPath: '.refreshInterval',
-    }),
+    ...rules(
+      placementRule,
+      {
+        rule: "!has(self.refreshInterval) || (has(self.pullPolicy) && self.pullPolicy == 'Always')",
+        message: 'spec.refreshInterval only applies when spec.pullPolicy is Always',
+        fieldPath: '.refreshInterval',
+      },
+      ...pushRules('one host pushes a mirror, not every host that pulls the image'),
+    ),
   },
 );
 export type DockerImageSpec = Static<typeof DockerImageSpec>;
 
 export const DockerImageHostStatus = Type.Object({
   ...hostStatusFields,
+  ...pushedStatusFields,
   imageId: Type.Optional(str('Image ID (config digest) on this host.')),
   repoDigest: Type.Optional(
     str('The repository digest the tag resolved to, e.g. registry/repo@sha256:….', { maxLength: 512 }),
@@ -122,7 +129,9 @@ export const dockerImageDefinition: KindDefinition = {
   singular: 'dockerimage',
   shortNames: ['dimg'],
   scope: 'Namespaced',
-  description: 'A DockerImage makes an image present, at a known digest, on every host it is placed on.',
+  description:
+    'A DockerImage makes an image present, at a known digest, on every host it is placed on; with spec.push ' +
+    'its host also mirrors it to registries.',
   spec: DockerImageSpec,
   status: DockerImageStatus,
   printerColumns: [

@@ -10,13 +10,10 @@
 // the refusal, so field-decisions.ts can hold every one to an escape row.
 // Dockyard itself sends nothing else that widens a build: no network mode,
 // extra hosts, shm size, ulimits or entitlements (docker/build-client.ts).
-//
-// A push copies the built image out of the host, so it is a grant of its own:
-// below privileged each spec.push destination's registry must be in the
-// administrator's securityPolicySettings.allowedPushRegistries (an
-// allow-list; the schema makes every destination name its registry host).
+// A push of the built image is decided on its own (push-policy.ts).
 import type { DockerBuildSpec } from '../crds/dockerbuild.js';
 import { asHostPolicy, type HostPolicy, type SecurityPolicy, type Violation } from './policy-types.js';
+import { checkPushPolicy } from './push-policy.js';
 
 /** Why the host refuses builds, or undefined when it allows them. */
 function refusal(host: HostPolicy): string | undefined {
@@ -47,33 +44,10 @@ function buildFields(spec: DockerBuildSpec): string[] {
   ];
 }
 
-/** The registry host a push destination names (the schema requires one): its first path component. */
-export function pushRegistryOf(destination: string): string {
-  return (destination.split('/')[0] ?? '').toLowerCase();
-}
-
-/** Each spec.push destination whose registry the host does not list, below privileged. */
-function pushViolations(host: HostPolicy, spec: DockerBuildSpec): Violation[] {
-  if (host.level === 'privileged') return [];
-  const allowed = new Set((host.settings.allowedPushRegistries ?? []).map((r) => r.toLowerCase()));
-  return (spec.push ?? []).flatMap((destination, i) => {
-    const registry = pushRegistryOf(destination.image);
-    if (allowed.has(registry)) return [];
-    return [
-      {
-        field: `spec.push[${i}].image`,
-        message:
-          `pushing to ${registry} copies the image out of the host: allowed below privileged only to ` +
-          'registries in the DockerHost’s securityPolicySettings.allowedPushRegistries',
-      },
-    ];
-  });
-}
-
 /** The host policy's violations of a DockerBuild spec: none when the host allows builds and its pushes. */
 export function checkBuildPolicy(policy: SecurityPolicy | HostPolicy, spec: DockerBuildSpec): Violation[] {
   const host = asHostPolicy(policy);
   const why = refusal(host);
   const build = why === undefined ? [] : buildFields(spec).map((field) => ({ field, message: why }));
-  return [...build, ...pushViolations(host, spec)];
+  return [...build, ...checkPushPolicy(host, spec)];
 }

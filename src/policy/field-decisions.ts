@@ -45,7 +45,7 @@ export type PolicyCheck =
   | 'network.ipamOptions'
   | 'network.ipamAddresses'
   | 'build.allowed'
-  | 'build.pushRegistries';
+  | 'push.registries';
 
 export type FieldDecision =
   /** Reaches Docker; the host policy decides it. */
@@ -290,6 +290,22 @@ const NETWORK: Record<string, FieldDecision> = {
   'spec.labels.*': LABELS,
 };
 
+/** A push copies an image out of the host: push-policy.ts decides where to (DockerBuild and DockerImage). */
+const PUSH: Record<string, FieldDecision> = {
+  'spec.push[].image': { decidedBy: 'push.registries' },
+  'spec.pushSecrets[].name': {
+    harmless:
+      'credentials of a Secret of this namespace (the schema forbids others), sent to the registry of a ' +
+      'destination spec.push[].image names (decided) only',
+  },
+  'spec.signing.keySecretRef.name': {
+    dockyardOnly:
+      'the controller reads the key and writes a signature to the registry of a destination spec.push names ' +
+      '(decided); nothing reaches the daemon',
+  },
+  'spec.signing.keySecretRef.key': { dockyardOnly: 'which key of that Secret holds the signing key' },
+};
+
 const IMAGE: Record<string, FieldDecision> = {
   ...PLACEMENT,
   'spec.image': {
@@ -304,6 +320,7 @@ const IMAGE: Record<string, FieldDecision> = {
       'credentials of a Secret of this namespace (the schema forbids others), sent to the registry only',
   },
   'spec.platform': { harmless: 'which variant of the image is pulled: image data only' },
+  ...PUSH,
 };
 
 /** A build's commands run on the daemon: build-policy.ts decides every field that carries them. */
@@ -341,18 +358,7 @@ const BUILD: Record<string, FieldDecision> = {
   'spec.secrets[].secretKeyRef.optional': BUILD_GRANT,
   'spec.labels.*': LABELS,
   'spec.platform': BUILD_GRANT,
-  'spec.push[].image': { decidedBy: 'build.pushRegistries' },
-  'spec.signing.keySecretRef.name': {
-    dockyardOnly:
-      'the controller reads the key and writes a signature to the registry of a destination spec.push names ' +
-      '(decided); nothing reaches the daemon',
-  },
-  'spec.signing.keySecretRef.key': { dockyardOnly: 'which key of that Secret holds the signing key' },
-  'spec.pushSecrets[].name': {
-    harmless:
-      'credentials of a Secret of this namespace (the schema forbids others), sent to the registry of a ' +
-      'destination spec.push[].image names (decided) only',
-  },
+  ...PUSH,
 };
 
 export const FIELD_DECISIONS: Record<SpecKind, Record<string, FieldDecision>> = {

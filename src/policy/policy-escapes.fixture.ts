@@ -66,6 +66,7 @@ export interface PolicyEscape {
   volume?: DockerVolumeSpec;
   network?: DockerNetworkSpec;
   build?: DockerBuildSpec;
+  image?: DockerImageSpec;
   /** Host settings for this row instead of HOST_SETTINGS (e.g. a host that opens no ports). */
   settings?: SecurityPolicySettings;
   field: string;
@@ -86,7 +87,7 @@ const row = (
   name: string,
   policies: SecurityPolicy[],
   field: string,
-  spec: Pick<PolicyEscape, 'container' | 'volume' | 'network' | 'build' | 'settings'>,
+  spec: Pick<PolicyEscape, 'container' | 'volume' | 'network' | 'build' | 'image' | 'settings'>,
 ): PolicyEscape => ({ name, layer: 'policy', policies, field, ...spec });
 const withPorts = (hostPort: number): Container => ({
   ...compliant,
@@ -542,6 +543,10 @@ const BUILD_ESCAPES: PolicyEscape[] = [
   row('push to a registry not in allowedPushRegistries', BOTH, 'spec.push[1].image', {
     build: build({ push: [{ image: 'registry.example/app:1' }, { image: 'elsewhere.example:5000/app:1' }] }),
     settings: { ...HOST_SETTINGS, allowBuilds: true, allowedPushRegistries: ['registry.example'] },
+  }),
+  row('mirror to a registry not in allowedPushRegistries', BOTH, 'spec.push[0].image', {
+    image: { hostName: 'h', image: 'busybox:1.36', push: [{ image: 'elsewhere.example:5000/busybox:1.36' }] },
+    settings: { ...HOST_SETTINGS, allowedPushRegistries: ['registry.example'] },
   }),
   // restricted asks for a non-root user and no capabilities: a build cannot promise either.
   row('build on a restricted host, even with allowBuilds', ['restricted'], 'spec.dockerfileInline', {

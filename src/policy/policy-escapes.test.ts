@@ -5,6 +5,7 @@ import { Value } from 'typebox/value';
 import { describe, expect, it } from 'vitest';
 import { DockerBuildSpec } from '../crds/dockerbuild.js';
 import { DockerContainerSpec } from '../crds/dockercontainer.js';
+import { DockerImageSpec } from '../crds/dockerimage.js';
 import { DockerNetworkSpec } from '../crds/dockernetwork.js';
 import { DockerVolumeSpec } from '../crds/dockervolume.js';
 import {
@@ -21,6 +22,7 @@ import {
 import {
   checkBuildPolicy,
   checkContainerPolicy,
+  checkPushPolicy,
   checkNetworkPolicy,
   checkVolumePolicy,
   type SecurityPolicy,
@@ -34,6 +36,7 @@ function check(e: PolicyEscape, level: SecurityPolicy): Violation[] {
   if (e.volume) return checkVolumePolicy(host, e.volume);
   if (e.network) return checkNetworkPolicy(host, e.network);
   if (e.build) return checkBuildPolicy(host, e.build);
+  if (e.image) return checkPushPolicy(host, e.image);
   throw new Error(`escape ${e.name} has no spec`);
 }
 
@@ -42,6 +45,7 @@ function schemaErrors(e: PolicyEscape): unknown[] {
   if (e.container) return [...Value.Errors(DockerContainerSpec, e.container)];
   if (e.volume) return [...Value.Errors(DockerVolumeSpec, e.volume)];
   if (e.build) return [...Value.Errors(DockerBuildSpec, e.build)];
+  if (e.image) return [...Value.Errors(DockerImageSpec, e.image)];
   return [...Value.Errors(DockerNetworkSpec, e.network)];
 }
 

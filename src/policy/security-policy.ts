@@ -17,6 +17,7 @@ export { hostPolicyOf, type HostPolicy, type SecurityPolicy, type Violation } fr
 export { checkVolumePolicy } from './volume-policy.js';
 export { checkNetworkPolicy } from './network-policy.js';
 export { checkBuildPolicy } from './build-policy.js';
+export { checkPushPolicy } from './push-policy.js';
 
 /**
  * Capabilities the Pod Security Standards allow at baseline: Docker's default

@@ -513,4 +513,51 @@ describe('DockerBuild', () => {
     );
     expect(condition(refused, 'Ready')?.message).toContain('no signature found');
   });
+
+  it('a DockerImage mirrors the pulled image to a listed registry, and is refused where the registry is not listed', async () => {
+    const { registry, seeded } = labRegistry(lab);
+    const tag = Object.keys(seeded.tags)[0] ?? '';
+    const source = `${registry.address}/${seeded.repository}:${tag}`;
+    const mirror = `${registry.address}/mirror/workload:${tag}`;
+    await registrySecret(kube, { registry, namespace: NS, name: 'mirror-creds' });
+    await kube.patch('DockerHost', undefined, 'n1', {
+      spec: { securityPolicySettings: { allowedPushRegistries: [registry.address] } },
+    });
+    const mirrorSpec = (host: string) => ({
+      hostName: host,
+      image: source,
+      pullSecrets: [{ name: 'mirror-creds' }],
+      push: [{ image: mirror }],
+      pushSecrets: [{ name: 'mirror-creds' }],
+    });
+    await kube.create('DockerImage', NS, 'mirrored', mirrorSpec('n1'));
+    const ready = await kube.waitFor(
+      'DockerImage',
+      NS,
+      'mirrored',
+      (o: DockyardObject) =>
+        isReady(o) && (o.status?.hosts?.[0] as { pushed?: unknown[] }).pushed?.length === 1,
+      'Ready and mirrored',
+      120_000,
+    );
+    const host = ready.status?.hosts?.[0] as { pushed?: Array<{ image: string; digest: string }> };
+    const digest = await registryDigest('mirror/workload', tag);
+    expect(host.pushed).toEqual([{ image: mirror, digest }]);
+    // The same image, so the same manifest as the source.
+    expect(digest).toBe(seeded.tags[tag]);
+    expect(await eventsOf('mirrored', 'Pushed')).toHaveLength(1);
+    // n2 lists no push registry: refused before anything is pulled.
+    await kube.create('DockerImage', NS, 'mirror-refused', mirrorSpec('n2'));
+    const refused = await kube.waitFor(
+      'DockerImage',
+      NS,
+      'mirror-refused',
+      (o: DockyardObject) => condition(o, 'Ready')?.reason === 'PolicyViolation',
+      'Ready=False PolicyViolation',
+      60_000,
+    );
+    expect(condition(refused, 'Stalled')).toMatchObject({ status: 'True', reason: 'PolicyViolation' });
+    expect(condition(refused, 'Ready')?.message).toContain('spec.push[0].image');
+    expect(await tagOn('n2', source)).toBeUndefined();
+  });
 });

@@ -10,7 +10,7 @@ import { BUILD_KIND, buildOwner, buildPushOwner, type BuildKindState } from './b
 import type { BuildEffect, BuildEvent, BuildMachineContext } from './build-machine.js';
 import { buildMessages } from './build-messages.js';
 import type { BuildWork } from './build-observe.js';
-import { pushRun } from '../image-push/image-push.js';
+import { startPushJob } from '../image-push/image-push.js';
 import { pushMessages } from '../image-push/push-machine.js';
 
 export type BuildFlowRun = FlowRun<DockerBuild, BuildWork, BuildMachineContext, BuildEffect, BuildEvent>;
@@ -72,21 +72,15 @@ function buildRun(opts: { state: BuildKindState; ctx: HostContext<DockerBuild>; 
 function startPush(state: BuildKindState, run: BuildFlowRun): void {
   const { ctx, work } = run;
   const hash = work.inputs?.ok ? work.inputs.hash : undefined;
-  if (!hash || !work.local || work.push.pending.length === 0) return;
-  const targets = work.push.pending;
-  ctx.logger.info({ image: work.tag, destinations: targets.map((t) => t.image) }, 'pushing image');
-  state.pushes.start({
-    key: work.hostKey,
+  if (!hash || !work.local) return;
+  ctx.logger.info({ image: work.tag, destinations: work.push.pending.map((t) => t.image) }, 'pushing image');
+  startPushJob({
+    deps: state.pushDeps,
+    owner: buildPushOwner(ctx, work.hostKey),
     ownerKey: work.ownerKey,
     hash,
-    run: pushRun({
-      deps: state.pushDeps,
-      owner: buildPushOwner(ctx, work.hostKey),
-      hash,
-      imageId: work.local.id,
-      targets,
-      key: work.push.key,
-    }),
+    imageId: work.local.id,
+    push: work.push,
   });
 }
 

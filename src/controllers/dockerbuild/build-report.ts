@@ -10,7 +10,7 @@ import type { BuildKindState } from './build-kind-state.js';
 import { buildRequeueAfterMs, type BuildMachineContext } from './build-machine.js';
 import { buildMessages } from './build-messages.js';
 import type { BuildWork } from './build-observe.js';
-import { pushedStatus } from '../image-push/image-push.js';
+import { pushedFields } from '../image-push/image-push.js';
 import { pushMessages } from '../image-push/push-machine.js';
 
 /** This kind's status.hosts[] entry, as its CRD declares it. */
@@ -34,16 +34,6 @@ function remember(state: BuildKindState, run: BuildFlowRun): SavedMachineState<B
   return run.step.saved;
 }
 
-/** The destinations holding the current image, and when it was last pushed. */
-function pushedEntry(run: BuildFlowRun, saved: SavedMachineState<BuildMachineContext>) {
-  if ((run.ctx.obj.spec.push ?? []).length === 0) return {};
-  const pushed = pushedStatus(run.work.push, run.ctx.previous?.pushed);
-  return {
-    ...(pushed && pushed.length > 0 ? { pushed } : {}),
-    ...(saved.context.pushedAt ? { pushedAt: saved.context.pushedAt } : {}),
-  };
-}
-
 function buildEntry(run: BuildFlowRun, saved: SavedMachineState<BuildMachineContext>): BuildHostEntry {
   const { ctx, work } = run;
   const c = saved.context;
@@ -57,7 +47,12 @@ function buildEntry(run: BuildFlowRun, saved: SavedMachineState<BuildMachineCont
     ...(ours?.labels?.[OWNER_LABELS.specHash] ? { buildHash: ours.labels[OWNER_LABELS.specHash] } : {}),
     ...(c.builtAt ? { builtAt: c.builtAt } : {}),
     ...(c.durationMs !== undefined ? { durationSeconds: Math.round(c.durationMs / 100) / 10 } : {}),
-    ...pushedEntry(run, saved),
+    ...pushedFields({
+      spec: ctx.obj.spec,
+      push: work.push,
+      previous: ctx.previous?.pushed,
+      pushedAt: c.pushedAt,
+    }),
     ...(typeof log === 'string' && log ? { log } : {}),
     machine: machineEntry(saved),
   };

@@ -1,4 +1,6 @@
 import type { DockerImage } from '../../crds/dockerimage.js';
+import { Reason } from '../../crds/reasons.js';
+import { checkPushPolicy, describeViolations, hostPolicyOf } from '../../policy/security-policy.js';
 import type { Concluded } from '../../managed/host-flow.js';
 import type { SavedMachineState } from '../../managed/machine-step.js';
 import type { HostContext } from '../../managed/types.js';
@@ -72,4 +74,22 @@ export async function admitOwnerImage(opts: {
     work.pinned = true;
   }
   return undefined;
+}
+
+/**
+ * The host's securityPolicy on spec.push: a destination below privileged in
+ * no allowedPushRegistries refuses the owner on the host (PolicyViolation,
+ * stalled until the spec or the host changes; nothing pulled or pushed).
+ */
+export function refusedPushes(ctx: HostContext<DockerImage>, saved: Saved): Concluded | undefined {
+  const policy = hostPolicyOf(ctx.host.spec);
+  const violations = checkPushPolicy(policy, ctx.obj.spec);
+  if (violations.length === 0) return undefined;
+  const host = ctx.host.metadata.name;
+  const message = describeViolations(host, policy.level, violations);
+  ctx.events.event(ctx.obj, 'Warning', Reason.PolicyViolation, 'Push', message);
+  const refused = refusedOutcome({ host, reason: Reason.PolicyViolation, message, saved, fields: {} });
+  return {
+    outcome: { entry: refused.entry, ready: false, stalled: { reason: Reason.PolicyViolation, message } },
+  };
 }

@@ -1,11 +1,13 @@
 import type { DockerImage } from '../../crds/dockerimage.js';
+import { startPushJob } from '../image-push/image-push.js';
+import { pushMessages } from '../image-push/push-machine.js';
 import { EventReason, Reason } from '../../crds/reasons.js';
 import { ImagePullError, imageClient, type ObservedImage } from '../../docker/image-client.js';
 import { digestMoved } from '../../docker/image-reference.js';
 import type { EffectResult, EffectTable, FlowRun } from '../../managed/host-flow.js';
 import type { EventType } from '../../runtime/events.js';
 import { credentialIdentity, judgeVerification } from './image-access.js';
-import { IMAGE_KIND, type ImageKindState } from './image-kind-state.js';
+import { IMAGE_KIND, imagePushOwner, type ImageKindState } from './image-kind-state.js';
 import type { ImageEffect, ImageEvent, ImageMachineContext } from './image-machine.js';
 import { imageMessages, withNotes } from './image-messages.js';
 import type { ImageWork } from './image-observe.js';
@@ -101,6 +103,28 @@ function recordPullFailed(run: ImageRun): void {
   event('Warning', reason, 'Pull', ({ ctx }) => imageMessages.pullFailed(ctx.host.metadata.name, e))(run);
 }
 
+/** Mirrors the present image to the destinations that lack it, in the background. */
+function startPush(state: ImageKindState, run: ImageRun): void {
+  const { ctx, work } = run;
+  if (!work.local) return;
+  ctx.logger.info({ image: work.ref, destinations: work.push.pending.map((t) => t.image) }, 'pushing image');
+  startPushJob({
+    deps: state.pushDeps,
+    owner: imagePushOwner(ctx, work.hostKey),
+    ownerKey: work.ownerKey,
+    hash: work.local.id,
+    imageId: work.local.id,
+    push: work.push,
+  });
+}
+
+/** A failed push, under its reason. */
+function recordPushFailed(run: ImageRun): void {
+  const e = run.event;
+  if (e.type !== 'PUSH_FAILED') return;
+  event('Warning', e.reason, 'Push', ({ ctx }) => imageMessages.pullFailed(ctx.host.metadata.name, e))(run);
+}
+
 /** The image kind's effects, acting with the kind instance's pulls and access records. */
 export function imageEffects(state: ImageKindState): ImageEffects {
   return {
@@ -117,5 +141,14 @@ export function imageEffects(state: ImageKindState): ImageEffects {
     recordNotPresent: event('Warning', Reason.ImageNotPresent, 'Check', ({ ctx, work }) =>
       imageMessages.notPresentEvent(work.ref, ctx.host.metadata.name),
     ),
+    startPush: (run) => startPush(state, run),
+    recordPushed: event('Normal', EventReason.Pushed, 'Push', ({ ctx, work }) =>
+      pushMessages.pushed({
+        host: ctx.host.metadata.name,
+        pushed: work.push.finished?.pushed ?? [],
+        signed: ctx.obj.spec.signing !== undefined,
+      }),
+    ),
+    recordPushFailed,
   };
 }

@@ -20,6 +20,7 @@ export function releaseImage(state: ImageKindState, ctx: HostContext<DockerImage
   const settling = pull ? state.jobs.release(pull.key, ownerId(ctx.obj)) : undefined;
   state.memo.delete(key);
   state.ownerPulls.delete(key);
+  void state.pushes.release(key);
   if (!settling) return;
   state.stopping.set(key, settling);
   const ended = () => {

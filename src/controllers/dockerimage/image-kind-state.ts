@@ -6,6 +6,13 @@ import type { ImageMachineContext } from './image-machine.js';
 import { noopImageMetrics, type ImageMetrics } from './image-metrics.js';
 import { PullJobs } from './pull-jobs.js';
 import type { ImagePolicyGate } from '../image-policy/image-policy-gate.js';
+import { BackgroundJobs } from '../image-push/background-jobs.js';
+import type { PushDeps, PushOwner } from '../image-push/image-push.js';
+import type { PushResult } from '../image-push/push-result.js';
+import type { HostContext } from '../../managed/types.js';
+
+/** A push (and signing) to spec.push that has not finished after this long is abandoned and retried. */
+export const DEFAULT_PUSH_TIMEOUT_MS = 30 * 60_000;
 
 export const IMAGE_KIND = 'DockerImage';
 
@@ -34,6 +41,17 @@ export interface OwnerPull {
 /** The owner's id: the uid, or namespace/name for an object not yet stored. */
 export function ownerId(image: DockerImage): string {
   return image.metadata.uid ?? `${image.metadata.namespace ?? ''}/${image.metadata.name}`;
+}
+
+/** The owner on the host, as mirroring its image sees it. */
+export function imagePushOwner(ctx: HostContext<DockerImage>, hostKey: string): PushOwner {
+  return {
+    spec: ctx.obj.spec,
+    namespace: ctx.namespace,
+    api: ctx.conn.api,
+    hostName: ctx.host.metadata.name,
+    hostKey,
+  };
 }
 
 /** The key of what the kind keeps in memory for one owner on one host. */
@@ -66,6 +84,8 @@ export class ImageKindState {
    * a Delete waits for them, so no image is removed under a running pull.
    */
   readonly stopping = new Map<string, Promise<void>>();
+  /** Mirroring pushes to spec.push, one per owner and host (by ownerHostKey). */
+  readonly pushes: BackgroundJobs<PushResult>;
 
   constructor(deps: DockerImageKindDeps) {
     this.core = deps.core;
@@ -76,5 +96,20 @@ export class ImageKindState {
     this.jobs = new PullJobs({ ...(deps.trigger ? { onSettled: deps.trigger } : {}), now: this.clock });
     this.access = deps.access ?? new ImageAccessRecords();
     this.imagePolicy = deps.imagePolicy;
+    this.pushes = new BackgroundJobs<PushResult>({
+      ...(deps.trigger ? { onSettled: deps.trigger } : {}),
+      now: this.clock,
+    });
+  }
+
+  /** What mirroring the image needs. */
+  get pushDeps(): PushDeps {
+    return {
+      core: this.core,
+      pushes: this.pushes,
+      clock: this.clock,
+      timeoutMs: DEFAULT_PUSH_TIMEOUT_MS,
+      metrics: this.metrics,
+    };
   }
 }

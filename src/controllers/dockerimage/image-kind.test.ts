@@ -96,6 +96,7 @@ function harness(opts: { objects?: () => DockerImage[] } = {}) {
   const pulls: Array<{ host: string; outcome: string; bytes: number }> = [];
   const metrics: ImageMetrics = {
     pulled: (h, outcome, _s, bytes) => pulls.push({ host: h, outcome, bytes }),
+    pushed: () => {},
   };
   let now = Date.parse('2026-01-01T00:00:00Z');
   const kind = dockerImageKind({

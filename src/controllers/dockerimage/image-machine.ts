@@ -1,6 +1,16 @@
 import { assign, setup } from 'xstate';
 import type { PullFailureReason, Reason } from '../../crds/reasons.js';
 import { effectSlots, type MachineSpec } from '../../managed/machine-spec.js';
+import {
+  PUSH_CLEARED,
+  pushBackingOff,
+  pushFailed,
+  pushRetryAfterMs,
+  pushSucceeded,
+  type PushContext,
+  type PushEvent,
+  type PushObserved,
+} from '../image-push/push-machine.js';
 import { retryDelayMs, type PullPolicy } from './image-spec.js';
 
 export const IMAGE_MACHINE_VERSION = 1;
@@ -8,7 +18,7 @@ export const IMAGE_MACHINE_VERSION = 1;
 /** Why a pull, re-resolution or access check failed (a condition reason). */
 export type ImageFailureReason = PullFailureReason | typeof Reason.ImagePullCredentialsRejected;
 
-export interface ImageMachineContext {
+export interface ImageMachineContext extends PushContext {
   /** The image reference this context is about; a changed spec.image starts over. */
   image: string;
   /** Failed pulls (or re-resolutions) in a row; the retry backoff grows with it. */
@@ -37,10 +47,13 @@ export const IMAGE_EFFECTS = [
   'recordPulled',
   'recordPullFailed',
   'recordNotPresent',
+  'startPush',
+  'recordPushed',
+  'recordPushFailed',
 ] as const;
 export type ImageEffect = (typeof IMAGE_EFFECTS)[number];
 
-export type ImageObserved = {
+export type ImageObserved = PushObserved & {
   type: 'OBSERVED';
   /** Epoch milliseconds of this observation. */
   now: number;
@@ -67,7 +80,8 @@ export type ImageEvent =
   | { type: 'PULL_SUCCEEDED'; now: number; digest?: string }
   | { type: 'PULL_FAILED'; now: number; reason: ImageFailureReason; message: string }
   | { type: 'RESOLVED'; now: number; digest: string; moved: boolean }
-  | { type: 'RESOLVE_FAILED'; now: number; reason: ImageFailureReason; message: string };
+  | { type: 'RESOLVE_FAILED'; now: number; reason: ImageFailureReason; message: string }
+  | PushEvent;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const MAX_ERROR_CHARS = 1024;
@@ -89,20 +103,30 @@ const observedBy = (event: ImageEvent): ImageObserved | undefined =>
 const usable = (e: ImageObserved | undefined): e is ImageObserved =>
   e?.present === true && e.verified !== false;
 
+/** Present, usable, and nothing to re-resolve (Never only looks): the pull side is done. */
+function satisfied(context: ImageMachineContext, e: ImageObserved | undefined): e is ImageObserved {
+  if (!usable(e)) return false;
+  return e.policy !== 'Always' || e.pinned || !refreshDue(context, e);
+}
+
 /**
  * The decision from a fresh observation, the same from every state, in
- * priority order: paused; a pull in flight; Never only looks; a present image
- * that needs nothing; waiting out the retry backoff; Always re-resolves a due
- * tag, and a present image not yet verified for this owner is re-resolved
- * with its credentials (an access check); otherwise pull. Self-transitions do not re-enter, so entry events fire
- * once.
+ * priority order: paused; a pull in flight; Never and missing only says so;
+ * a present image that needs nothing (Never only looks), once every
+ * spec.push destination holds it (else pushed, or a failed push waited
+ * out); waiting out the retry backoff; Always re-resolves a due tag, and a
+ * present image not yet verified for this owner is re-resolved with its
+ * credentials (an access check); otherwise pull. Self-transitions do not
+ * re-enter, so entry events fire once.
  */
 const observed = [
   { guard: 'paused' as const, target: 'Paused', actions: 'noteImage' as const },
   { guard: 'pulling' as const, target: 'Pulling', actions: 'noteImage' as const },
-  { guard: 'neverPresent' as const, target: 'Ready', actions: ['noteImage', 'settle'] as const },
   { guard: 'neverMissing' as const, target: 'NotPresent', actions: 'noteImage' as const },
-  { guard: 'satisfied' as const, target: 'Ready', actions: ['noteImage', 'settle'] as const },
+  { guard: 'pushing' as const, target: 'Pushing', actions: 'noteImage' as const },
+  { guard: 'satisfiedAndPushed' as const, target: 'Ready', actions: ['noteImage', 'settle'] as const },
+  { guard: 'pushBackingOff' as const, target: 'PushFailed', actions: 'noteImage' as const },
+  { guard: 'satisfied' as const, target: 'Pushing', actions: ['noteImage', 'startPush'] as const },
   { guard: 'backingOff' as const, target: 'Failed', actions: 'noteImage' as const },
   { guard: 'present' as const, target: 'Checking', actions: ['noteImage', 'resolve'] as const },
   { target: 'Pulling', actions: ['noteImage', 'startPull'] as const },
@@ -111,7 +135,8 @@ const observed = [
 /**
  * A DockerImage on one host. Phases: Pending, Pulling (in the background;
  * progress in status), Checking (transient: re-resolving a tag under
- * Always), Ready, Failed (retried with exponential backoff), NotPresent
+ * Always), Pushing (in the background, to spec.push), Ready, Failed and
+ * PushFailed (retried with exponential backoff), NotPresent
  * (pullPolicy Never and the image is missing), Paused.
  */
 export const imageMachine = setup({
@@ -119,7 +144,7 @@ export const imageMachine = setup({
   actions: {
     ...effectSlots(IMAGE_EFFECTS),
     noteImage: assign({ image: ({ context, event }) => observedBy(event)?.image ?? context.image }),
-    settle: assign({ failures: 0, lastAttemptAt: undefined, lastError: undefined }),
+    settle: assign({ failures: 0, lastAttemptAt: undefined, lastError: undefined, ...PUSH_CLEARED }),
     pulled: assign(({ event, context }) =>
       event.type === 'PULL_SUCCEEDED'
         ? {
@@ -151,6 +176,10 @@ export const imageMachine = setup({
           }
         : {},
     ),
+    pushed: assign(({ event }) => (event.type === 'PUSH_SUCCEEDED' ? pushSucceeded(event.now) : {})),
+    pushFailed: assign(({ context, event }) =>
+      event.type === 'PUSH_FAILED' ? pushFailed(context, event) : {},
+    ),
     noteDigest: assign({
       digest: ({ event, context }) => (event.type === 'RESOLVED' ? event.digest : context.digest),
     }),
@@ -158,18 +187,19 @@ export const imageMachine = setup({
   guards: {
     paused: ({ event }) => observedBy(event)?.paused === true,
     pulling: ({ event }) => observedBy(event)?.pulling === true,
-    neverPresent: ({ event }) => {
-      const e = observedBy(event);
-      return e?.policy === 'Never' && usable(e);
-    },
     neverMissing: ({ event }) => {
       const e = observedBy(event);
       return e?.policy === 'Never' && !e.present;
     },
-    satisfied: ({ context, event }) => {
+    satisfied: ({ context, event }) => satisfied(context, observedBy(event)),
+    pushing: ({ event }) => observedBy(event)?.pushing === true,
+    satisfiedAndPushed: ({ context, event }) => {
       const e = observedBy(event);
-      if (!usable(e)) return false;
-      return e.policy === 'IfNotPresent' || e.pinned || !refreshDue(context, e);
+      return satisfied(context, e) && !e.pushPending;
+    },
+    pushBackingOff: ({ context, event }) => {
+      const e = observedBy(event);
+      return satisfied(context, e) && pushBackingOff(context, e.now);
     },
     backingOff: ({ context, event }) => {
       const e = observedBy(event);
@@ -186,6 +216,8 @@ export const imageMachine = setup({
   on: {
     PULL_SUCCEEDED: { target: '.Ready', actions: ['pulled', 'recordPulled'] },
     PULL_FAILED: { target: '.Failed', actions: ['failed', 'recordPullFailed'] },
+    PUSH_SUCCEEDED: { target: '.Ready', actions: ['pushed', 'recordPushed'] },
+    PUSH_FAILED: { target: '.PushFailed', actions: ['pushFailed', 'recordPushFailed'] },
   },
   states: {
     Pending: { on: { OBSERVED: observed } },
@@ -202,6 +234,8 @@ export const imageMachine = setup({
     },
     Ready: { on: { OBSERVED: observed } },
     Failed: { on: { OBSERVED: observed } },
+    Pushing: { on: { OBSERVED: observed } },
+    PushFailed: { on: { OBSERVED: observed } },
     NotPresent: { entry: 'recordNotPresent', on: { OBSERVED: observed } },
     Paused: { on: { OBSERVED: observed } },
   },
@@ -227,6 +261,11 @@ export function requeueAfterMs(
     case 'Checking':
     case 'Pending':
       return progressMs;
+    case 'Pushing':
+      // A push's end triggers a reconcile; this is the safety net.
+      return 10_000;
+    case 'PushFailed':
+      return pushRetryAfterMs(context, now);
     case 'Failed': {
       const at = context.lastAttemptAt ? Date.parse(context.lastAttemptAt) : now;
       return Math.max(1_000, at + retryDelayMs(context.failures) - now);

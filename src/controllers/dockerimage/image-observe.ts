@@ -1,12 +1,20 @@
 import type { DockerImage } from '../../crds/dockerimage.js';
+import { NO_PUSH, observePushes, type PushWork } from '../image-push/image-push.js';
+import { pushEnded } from '../image-push/push-result.js';
 import { imageClient, type ObservedImage } from '../../docker/image-client.js';
 import type { Concluded, Observed } from '../../managed/host-flow.js';
-import { admitOwnerImage, isPinnedVariant } from './image-admission.js';
+import { admitOwnerImage, isPinnedVariant, refusedPushes } from './image-admission.js';
 import { savedFromEntry } from '../../managed/machine-state.js';
 import type { SavedMachineState } from '../../managed/machine-step.js';
 import type { HostContext } from '../../managed/types.js';
 import { credentialIdentity, decideAccess, fromRegistry } from './image-access.js';
-import { ownerHostKey, ownerId, type ImageKindState, type OwnerPull } from './image-kind-state.js';
+import {
+  imagePushOwner,
+  ownerHostKey,
+  ownerId,
+  type ImageKindState,
+  type OwnerPull,
+} from './image-kind-state.js';
 import { INITIAL_IMAGE_CONTEXT, type ImageEvent, type ImageMachineContext } from './image-machine.js';
 import { withNotes } from './image-messages.js';
 import { imageRefOf, isPinned, pullPolicyOf, refreshIntervalMs, type PullPolicy } from './image-spec.js';
@@ -38,6 +46,8 @@ export interface ImageWork {
   usable: boolean;
   /** The owner's pull credentials, read from its Secrets the first time they are needed. */
   credentials: () => Promise<PullCredentials>;
+  /** Mirroring the image to spec.push (looked at once the image is present and usable). */
+  push: PushWork;
 }
 
 /**
@@ -147,6 +157,7 @@ function startWork(
     verifiedId: saved?.context.verifiedImageId,
     usable: false,
     credentials: credentialsOnce(state, ctx, ref),
+    push: NO_PUSH,
   };
 }
 
@@ -160,6 +171,8 @@ export async function observeImage(
   ctx: HostContext<DockerImage>,
   saved: SavedMachineState<ImageMachineContext> | undefined,
 ): Promise<Observed<ImageWork, ImageEvent> | Concluded> {
+  const pushRefused = refusedPushes(ctx, saved);
+  if (pushRefused) return pushRefused;
   const work = startWork(state, ctx, saved);
   const refused = await admitOwnerImage({ state, ctx, work, saved });
   if (refused) return refused;
@@ -190,6 +203,15 @@ export async function observeImage(
     work.usable = access.usable;
     work.verifiedId = access.verifiedId;
   }
+  if (local && work.usable && view?.state !== 'running' && (ctx.obj.spec.push ?? []).length > 0) {
+    work.push = await observePushes({
+      deps: state.pushDeps,
+      owner: imagePushOwner(ctx, work.hostKey),
+      hash: local.id,
+      local,
+    });
+    if (work.push.finished) earlier.push(pushEnded(work.push.finished));
+  }
   return {
     work,
     earlier,
@@ -201,6 +223,8 @@ export async function observeImage(
       present: local !== undefined,
       verified: local === undefined || work.usable,
       pulling: view?.state === 'running',
+      pushPending: work.push.pending.length > 0,
+      pushing: work.push.running,
       pinned: work.pinned,
       refreshIntervalMs: work.intervalMs,
       paused: ctx.paused,

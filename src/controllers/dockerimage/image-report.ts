@@ -1,4 +1,6 @@
 import type { DockerImage, DockerImageStatus } from '../../crds/dockerimage.js';
+import { pushedFields } from '../image-push/image-push.js';
+import { pushMessages } from '../image-push/push-machine.js';
 import { Reason } from '../../crds/reasons.js';
 import type { ObservedImage, PullProgress } from '../../docker/image-client.js';
 import { repoDigestFor } from '../../docker/image-reference.js';
@@ -28,6 +30,7 @@ const NO_PROGRESS: PullProgress = { currentBytes: 0, totalBytes: 0, percent: 0 }
 function remember(state: ImageKindState, run: ImageRun): SavedMachineState<ImageMachineContext> {
   const { work } = run;
   if (work.finished && work.pull) state.jobs.take(work.pull.key, work.owner);
+  if (work.push.finished) state.pushes.take(work.hostKey);
   const { local, verifiedId } = work;
   let saved = run.step.saved;
   if (local && verifiedId === local.id && saved.context.verifiedImageId !== verifiedId)
@@ -74,12 +77,19 @@ function imageEntry(opts: {
     ...(repoDigest ? { repoDigest } : {}),
     ...(pulledAt ? { pulledAt } : {}),
     ...(phase === 'Pulling' ? { progress: opts.progress } : {}),
+    ...pushedFields({
+      spec: ctx.obj.spec,
+      push: opts.work.push,
+      previous: ctx.previous?.pushed,
+      pushedAt: saved.context.pushedAt,
+    }),
     machine: machineEntry(saved),
   };
 }
 
 interface PhaseReport {
   entry: ImageHostEntry;
+  spec: DockerImage['spec'];
   context: ImageMachineContext;
   work: ImageWork;
   host: string;
@@ -98,6 +108,16 @@ function phaseOutcome(phase: string, r: PhaseReport): HostOutcome {
     case 'Failed': {
       const reason = r.context.lastError?.reason ?? Reason.PullError;
       const message = imageMessages.failed({ ref: work.ref, context: r.context, now: work.now });
+      return { entry: { ...entry, message }, ready: false, failure: { reason, message }, ...later };
+    }
+    case 'Pushing': {
+      const destinations = (r.spec.push ?? []).map((p) => p.image);
+      const message = pushMessages.pushing(work.ref, r.host, destinations);
+      return { entry: { ...entry, message }, ready: false, ...later };
+    }
+    case 'PushFailed': {
+      const reason = r.context.lastPushError?.reason ?? Reason.PushFailed;
+      const message = pushMessages.failed(r.context, work.now);
       return { entry: { ...entry, message }, ready: false, failure: { reason, message }, ...later };
     }
     case 'NotPresent': {
@@ -133,6 +153,7 @@ export function reportImage(state: ImageKindState, run: ImageRun): HostOutcome {
   );
   return phaseOutcome(phase, {
     entry: imageEntry({ ctx, work, saved, progress }),
+    spec: ctx.obj.spec,
     context: saved.context,
     work,
     host: ctx.host.metadata.name,

@@ -261,3 +261,45 @@ export function pushedStatus(
     ...(signed !== undefined ? { signed } : {}),
   }));
 }
+
+/** Starts pushing (and signing) `imageId` to the destinations that lack it, in the background. */
+export function startPushJob(opts: {
+  deps: PushDeps;
+  owner: PushOwner;
+  /** The owner's queue key, reconciled when the push settles. */
+  ownerKey: string;
+  hash: string;
+  imageId: string;
+  push: PushWork;
+}): void {
+  const { deps, owner, push } = opts;
+  if (push.pending.length === 0) return;
+  deps.pushes.start({
+    key: owner.hostKey,
+    ownerKey: opts.ownerKey,
+    hash: opts.hash,
+    run: pushRun({
+      deps,
+      owner,
+      hash: opts.hash,
+      imageId: opts.imageId,
+      targets: push.pending,
+      key: push.key,
+    }),
+  });
+}
+
+/** The push fields of a status entry: the destinations holding the image, and when it was last pushed. */
+export function pushedFields(opts: {
+  spec: PushSpec;
+  push: PushWork;
+  previous: unknown;
+  pushedAt: string | undefined;
+}): { pushed?: ReturnType<typeof pushedStatus>; pushedAt?: string } {
+  if ((opts.spec.push ?? []).length === 0) return {};
+  const pushed = pushedStatus(opts.push, opts.previous);
+  return {
+    ...(pushed && pushed.length > 0 ? { pushed } : {}),
+    ...(opts.pushedAt ? { pushedAt: opts.pushedAt } : {}),
+  };
+}

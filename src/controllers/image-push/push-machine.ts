@@ -18,10 +18,10 @@ export interface PushContext {
 
 /** What an observation says about pushes (looked at only once the image is current). */
 export interface PushObserved {
-  /** A spec.push destination does not hold the current image, or lacks its signature. */
-  pushPending: boolean;
-  /** A push of the current image is running. */
-  pushing: boolean;
+  /** A spec.push destination does not hold the current image, or lacks its signature. Default false. */
+  pushPending?: boolean;
+  /** A push of the current image is running. Default false. */
+  pushing?: boolean;
 }
 
 /** How a background push ended, as a machine event. */
