@@ -98,7 +98,11 @@ export async function startGitServer(opts: { host: string }): Promise<GitServer>
       }
     },
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // close() waits for every open connection to end, and a controller still
+      // reading refs keeps one alive (HTTP keep-alive): end them.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
       await rm(root, { recursive: true, force: true });
     },
   };
