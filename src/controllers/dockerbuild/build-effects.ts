@@ -6,12 +6,11 @@ import { ownerLabels } from '../../managed/ownership.js';
 import type { HostContext } from '../../managed/types.js';
 import type { EventType } from '../../runtime/events.js';
 import type { BuildRun as JobRun, BuildResult } from './build-jobs.js';
-import { BUILD_KIND, buildOwner, buildPushOwner, type BuildKindState } from './build-kind-state.js';
+import { BUILD_KIND, buildOwner, type BuildKindState } from './build-kind-state.js';
 import type { BuildEffect, BuildEvent, BuildMachineContext } from './build-machine.js';
 import { buildMessages } from './build-messages.js';
 import type { BuildWork } from './build-observe.js';
-import { startPushJob } from '../image-push/image-push.js';
-import { pushMessages } from '../image-push/push-machine.js';
+import { pushedEventMessage, pushOwnerOf, startPushJob } from '../image-push/image-push.js';
 
 export type BuildFlowRun = FlowRun<DockerBuild, BuildWork, BuildMachineContext, BuildEffect, BuildEvent>;
 type BuildEffects = EffectTable<DockerBuild, BuildWork, BuildMachineContext, BuildEffect, BuildEvent>;
@@ -76,7 +75,7 @@ function startPush(state: BuildKindState, run: BuildFlowRun): void {
   ctx.logger.info({ image: work.tag, destinations: work.push.pending.map((t) => t.image) }, 'pushing image');
   startPushJob({
     deps: state.pushDeps,
-    owner: buildPushOwner(ctx, work.hostKey),
+    owner: pushOwnerOf(ctx, work.hostKey),
     ownerKey: work.ownerKey,
     hash,
     imageId: work.local.id,
@@ -140,11 +139,7 @@ export function buildEffects(state: BuildKindState): BuildEffects {
     ),
     startPush: (run) => startPush(state, run),
     recordPushed: event('Normal', EventReason.Pushed, 'Push', ({ ctx, work }) =>
-      pushMessages.pushed({
-        host: ctx.host.metadata.name,
-        pushed: work.push.finished?.pushed ?? [],
-        signed: ctx.obj.spec.signing !== undefined,
-      }),
+      pushedEventMessage(ctx, work.push),
     ),
     recordPushFailed: (run) => {
       const e = run.event;

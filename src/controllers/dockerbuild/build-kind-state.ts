@@ -4,8 +4,7 @@ import type { SavedMachineState } from '../../managed/machine-step.js';
 import { familiarOrAsWritten } from '../../docker/image-reference.js';
 import { ownerRefOf, type OwnerRef } from '../../managed/ownership.js';
 import { BackgroundJobs } from '../image-push/background-jobs.js';
-import type { PushDeps, PushOwner } from '../image-push/image-push.js';
-import type { HostContext } from '../../managed/types.js';
+import type { PushDeps } from '../image-push/image-push.js';
 import type { PushResult } from '../image-push/push-result.js';
 import type { BuildResult } from './build-jobs.js';
 import type { BuildMachineContext } from './build-machine.js';
@@ -33,17 +32,6 @@ export function buildOwner(build: DockerBuild): OwnerRef {
 /** The tag the build makes, as Docker names it (events, inspect); never throws. */
 export function buildTagOf(build: DockerBuild): string {
   return familiarOrAsWritten(build.spec.image);
-}
-
-/** The owner on the host, as pushing its image sees it. */
-export function buildPushOwner(ctx: HostContext<DockerBuild>, hostKey: string): PushOwner {
-  return {
-    spec: ctx.obj.spec,
-    namespace: ctx.namespace,
-    api: ctx.conn.api,
-    hostName: ctx.host.metadata.name,
-    hostKey,
-  };
 }
 
 /** The key of what the kind keeps in memory for one owner on one host. */

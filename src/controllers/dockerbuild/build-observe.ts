@@ -9,16 +9,10 @@ import type { HostContext } from '../../managed/types.js';
 import { checkBuildPolicy, describeViolations, hostPolicyOf } from '../../policy/security-policy.js';
 import { KubeRefReader } from '../dockercontainer/env-resolver.js';
 import { resolveBuildInputs, type BuildInputs } from './build-inputs.js';
-import { NO_PUSH, observePushes, type PushWork } from '../image-push/image-push.js';
+import { NO_PUSH, observePushes, pushOwnerOf, type PushWork } from '../image-push/image-push.js';
 import { pushEnded } from '../image-push/push-result.js';
 import type { BuildResult } from './build-jobs.js';
-import {
-  buildHostKey,
-  buildOwner,
-  buildPushOwner,
-  buildTagOf,
-  type BuildKindState,
-} from './build-kind-state.js';
+import { buildHostKey, buildOwner, buildTagOf, type BuildKindState } from './build-kind-state.js';
 import {
   INITIAL_BUILD_CONTEXT,
   type BuildEvent,
@@ -121,7 +115,7 @@ export async function observeBuild(
   if (current && work.local && hash && (obj.spec.push?.length ?? 0) > 0 && view?.state !== 'running')
     work.push = await observePushes({
       deps: state.pushDeps,
-      owner: buildPushOwner(ctx, work.hostKey),
+      owner: pushOwnerOf(ctx, work.hostKey),
       hash,
       local: work.local,
     });

@@ -1,13 +1,12 @@
 import type { DockerImage } from '../../crds/dockerimage.js';
-import { startPushJob } from '../image-push/image-push.js';
-import { pushMessages } from '../image-push/push-machine.js';
+import { pushedEventMessage, pushOwnerOf, startPushJob } from '../image-push/image-push.js';
 import { EventReason, Reason } from '../../crds/reasons.js';
 import { ImagePullError, imageClient, type ObservedImage } from '../../docker/image-client.js';
 import { digestMoved } from '../../docker/image-reference.js';
 import type { EffectResult, EffectTable, FlowRun } from '../../managed/host-flow.js';
 import type { EventType } from '../../runtime/events.js';
 import { credentialIdentity, judgeVerification } from './image-access.js';
-import { IMAGE_KIND, imagePushOwner, type ImageKindState } from './image-kind-state.js';
+import { IMAGE_KIND, type ImageKindState } from './image-kind-state.js';
 import type { ImageEffect, ImageEvent, ImageMachineContext } from './image-machine.js';
 import { imageMessages, withNotes } from './image-messages.js';
 import type { ImageWork } from './image-observe.js';
@@ -110,7 +109,7 @@ function startPush(state: ImageKindState, run: ImageRun): void {
   ctx.logger.info({ image: work.ref, destinations: work.push.pending.map((t) => t.image) }, 'pushing image');
   startPushJob({
     deps: state.pushDeps,
-    owner: imagePushOwner(ctx, work.hostKey),
+    owner: pushOwnerOf(ctx, work.hostKey),
     ownerKey: work.ownerKey,
     hash: work.local.id,
     imageId: work.local.id,
@@ -143,11 +142,7 @@ export function imageEffects(state: ImageKindState): ImageEffects {
     ),
     startPush: (run) => startPush(state, run),
     recordPushed: event('Normal', EventReason.Pushed, 'Push', ({ ctx, work }) =>
-      pushMessages.pushed({
-        host: ctx.host.metadata.name,
-        pushed: work.push.finished?.pushed ?? [],
-        signed: ctx.obj.spec.signing !== undefined,
-      }),
+      pushedEventMessage(ctx, work.push),
     ),
     recordPushFailed,
   };

@@ -7,9 +7,8 @@ import { noopImageMetrics, type ImageMetrics } from './image-metrics.js';
 import { PullJobs } from './pull-jobs.js';
 import type { ImagePolicyGate } from '../image-policy/image-policy-gate.js';
 import { BackgroundJobs } from '../image-push/background-jobs.js';
-import type { PushDeps, PushOwner } from '../image-push/image-push.js';
+import type { PushDeps } from '../image-push/image-push.js';
 import type { PushResult } from '../image-push/push-result.js';
-import type { HostContext } from '../../managed/types.js';
 
 /** A push (and signing) to spec.push that has not finished after this long is abandoned and retried. */
 export const DEFAULT_PUSH_TIMEOUT_MS = 30 * 60_000;
@@ -41,17 +40,6 @@ export interface OwnerPull {
 /** The owner's id: the uid, or namespace/name for an object not yet stored. */
 export function ownerId(image: DockerImage): string {
   return image.metadata.uid ?? `${image.metadata.namespace ?? ''}/${image.metadata.name}`;
-}
-
-/** The owner on the host, as mirroring its image sees it. */
-export function imagePushOwner(ctx: HostContext<DockerImage>, hostKey: string): PushOwner {
-  return {
-    spec: ctx.obj.spec,
-    namespace: ctx.namespace,
-    api: ctx.conn.api,
-    hostName: ctx.host.metadata.name,
-    hostKey,
-  };
 }
 
 /** The key of what the kind keeps in memory for one owner on one host. */

@@ -1,5 +1,5 @@
 import type { DockerImage } from '../../crds/dockerimage.js';
-import { NO_PUSH, observePushes, type PushWork } from '../image-push/image-push.js';
+import { NO_PUSH, observePushes, pushOwnerOf, type PushWork } from '../image-push/image-push.js';
 import { pushEnded } from '../image-push/push-result.js';
 import { imageClient, type ObservedImage } from '../../docker/image-client.js';
 import type { Concluded, Observed } from '../../managed/host-flow.js';
@@ -8,13 +8,7 @@ import { savedFromEntry } from '../../managed/machine-state.js';
 import type { SavedMachineState } from '../../managed/machine-step.js';
 import type { HostContext } from '../../managed/types.js';
 import { credentialIdentity, decideAccess, fromRegistry } from './image-access.js';
-import {
-  imagePushOwner,
-  ownerHostKey,
-  ownerId,
-  type ImageKindState,
-  type OwnerPull,
-} from './image-kind-state.js';
+import { ownerHostKey, ownerId, type ImageKindState, type OwnerPull } from './image-kind-state.js';
 import { INITIAL_IMAGE_CONTEXT, type ImageEvent, type ImageMachineContext } from './image-machine.js';
 import { withNotes } from './image-messages.js';
 import { imageRefOf, isPinned, pullPolicyOf, refreshIntervalMs, type PullPolicy } from './image-spec.js';
@@ -206,7 +200,7 @@ export async function observeImage(
   if (local && work.usable && view?.state !== 'running' && (ctx.obj.spec.push ?? []).length > 0) {
     work.push = await observePushes({
       deps: state.pushDeps,
-      owner: imagePushOwner(ctx, work.hostKey),
+      owner: pushOwnerOf(ctx, work.hostKey),
       hash: local.id,
       local,
     });

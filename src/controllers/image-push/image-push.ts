@@ -16,6 +16,7 @@ import type { RegistryAuth } from '../../docker/registry-auth.js';
 import { RegistryClient } from '../../docker/registry-client.js';
 import { resolvePullCredentials } from '../dockerimage/pull-credentials.js';
 import type { BackgroundJobs, JobRun } from './background-jobs.js';
+import { pushMessages } from './push-machine.js';
 import type { PushedImage, PushResult } from './push-result.js';
 
 /** The push fields of a spec (DockerBuild, DockerImage). */
@@ -302,4 +303,35 @@ export function pushedFields(opts: {
     ...(pushed && pushed.length > 0 ? { pushed } : {}),
     ...(opts.pushedAt ? { pushedAt: opts.pushedAt } : {}),
   };
+}
+
+/** The owner on the host, as pushing its image sees it (a DockerBuild or DockerImage context). */
+export function pushOwnerOf(
+  ctx: {
+    obj: { spec: PushSpec };
+    namespace: string;
+    conn: { api: Dockerode };
+    host: { metadata: { name: string } };
+  },
+  hostKey: string,
+): PushOwner {
+  return {
+    spec: ctx.obj.spec,
+    namespace: ctx.namespace,
+    api: ctx.conn.api,
+    hostName: ctx.host.metadata.name,
+    hostKey,
+  };
+}
+
+/** The `Pushed` Event's words for a push that ended since the last look. */
+export function pushedEventMessage(
+  ctx: { obj: { spec: PushSpec }; host: { metadata: { name: string } } },
+  push: PushWork,
+): string {
+  return pushMessages.pushed({
+    host: ctx.host.metadata.name,
+    pushed: push.finished?.pushed ?? [],
+    signed: ctx.obj.spec.signing !== undefined,
+  });
 }
