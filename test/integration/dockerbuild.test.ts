@@ -347,6 +347,7 @@ describe('DockerBuild', () => {
       dockerfileInline: `FROM ${world.image}\nRUN echo pushed > /pushed\n`,
       push: destinations.map((image) => ({ image })),
       pushSecrets: [{ name: 'push-creds' }],
+      deletionPolicy: 'Delete',
     });
     // n1 allows builds but lists no push registry yet: refused, naming the destination.
     const refused = await kube.waitFor(
@@ -386,6 +387,19 @@ describe('DockerBuild', () => {
       timeoutMs: 60_000,
       what: 'the registry tag pushed back to the built image',
     });
+    // Deleted with deletionPolicy Delete: the image goes from n1, with the tags its pushes made; the registry keeps it.
+    const built = (await tagOn('n1', 'team-a/pushed:1'))?.Id;
+    await kube.delete('DockerBuild', NS, 'pushed');
+    await kube.waitForGone('DockerBuild', NS, 'pushed');
+    for (const tag of ['team-a/pushed:1', ...destinations]) expect(await tagOn('n1', tag)).toBeUndefined();
+    await expect(
+      lab
+        .node('n1')
+        .client()
+        .getImage(built ?? '')
+        .inspect(),
+    ).rejects.toThrow(/no such image/i);
+    expect(await registryDigest('team-a/pushed', '1')).toBe(digest);
   });
 
   it('a push the registry refuses: PushFailed phase, Ready=False Unauthorized, retried with backoff until the Secret is fixed', async () => {

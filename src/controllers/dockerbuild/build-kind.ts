@@ -10,6 +10,7 @@ import { registerManagedController, type ManagedControllerHandle } from '../../m
 import type { FinalizeOutcome, HostContext } from '../../managed/types.js';
 import type { Informer } from '../../runtime/informer.js';
 import type { ControllerDeps } from '../index.js';
+import { removePushTags } from '../image-push/image-push.js';
 import { buildEffects } from './build-effects.js';
 import {
   BUILD_KIND,
@@ -34,14 +35,15 @@ async function releaseBuild(state: BuildKindState, ctx: HostContext<DockerBuild>
 }
 
 /**
- * deletionPolicy Delete: the tag is removed when it names the image this
- * owner built (never forced: a container using it keeps it, and the
+ * deletionPolicy Delete: the tag (and the tags its pushes made) is removed
+ * when it names the image this owner built (never forced: a container using it keeps it, and the
  * finalizer waits); an image anyone else tagged since is not ours to touch.
  */
 async function deleteBuild(ctx: HostContext<DockerBuild>): Promise<FinalizeOutcome> {
   const tag = buildTagOf(ctx.obj);
   const local = await imageClient.inspect(ctx.conn.api, tag);
   if (!local || ownership(local.labels, buildOwner(ctx.obj)) !== 'ours') return { done: true };
+  await removePushTags(ctx.conn.api, ctx.obj.spec, local.id);
   const result = await imageClient.remove(ctx.conn.api, tag);
   if (result === 'deleted') return { done: true };
   const users = await imageClient.containersUsing(ctx.conn.api, tag);

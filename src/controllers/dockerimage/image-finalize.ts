@@ -1,4 +1,5 @@
 import type { DockerImage } from '../../crds/dockerimage.js';
+import { removePushTags } from '../image-push/image-push.js';
 import { EventReason } from '../../crds/reasons.js';
 import { imageClient } from '../../docker/image-client.js';
 import type { FinalizeOutcome, HostContext } from '../../managed/types.js';
@@ -91,13 +92,15 @@ export async function deleteImage(
     ctx.events.event(obj, 'Normal', EventReason.Kept, 'Delete', imageMessages.kept(ref, hostName, who));
     return { done: true };
   }
-  if (!(await imageClient.inspect(conn.api, ref))) return { done: true };
+  const local = await imageClient.inspect(conn.api, ref);
+  if (!local) return { done: true };
   const inUse = (by: string): FinalizeOutcome => ({
     done: false,
     message: imageMessages.inUse(ref, hostName, by),
   });
   const users = await imageClient.containersUsing(conn.api, ref);
   if (users.length > 0) return inUse(describeUsers(users));
+  await removePushTags(conn.api, obj.spec, local.id);
   if ((await imageClient.remove(conn.api, ref)) === 'inUse') return inUse('a container');
   return { done: true };
 }

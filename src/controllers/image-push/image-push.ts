@@ -8,7 +8,7 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type Dockerode from 'dockerode';
 import { Reason } from '../../crds/reasons.js';
-import type { ObservedImage } from '../../docker/image-client.js';
+import { imageClient, type ObservedImage } from '../../docker/image-client.js';
 import { parseImageReference } from '../../docker/image-reference.js';
 import { readSigningKey, signDigest, signedBy, type SigningKey } from '../../docker/image-signing.js';
 import { PushError, pushClient, type PushFailureReason } from '../../docker/push-client.js';
@@ -334,4 +334,16 @@ export function pushedEventMessage(
     pushed: push.finished?.pushed ?? [],
     signed: ctx.obj.spec.signing !== undefined,
   });
+}
+
+/**
+ * deletionPolicy Delete: the destination tags a push made on the host name
+ * the owner's image too, and would keep it; each one still naming
+ * `imageId` is removed (an untag: never forced, never another image).
+ */
+export async function removePushTags(api: Dockerode, spec: PushSpec, imageId: string): Promise<void> {
+  for (const { image } of spec.push ?? []) {
+    const local = await imageClient.inspect(api, image);
+    if (local?.id === imageId) await imageClient.remove(api, image);
+  }
 }
