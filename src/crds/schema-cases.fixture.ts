@@ -1394,4 +1394,27 @@ export const SCHEMA_CASES: SchemaCase[] = [
     field: 'spec.signing',
     cel: true,
   },
+  {
+    name: 'mirror to a registry',
+    kind: 'DockerImage',
+    spec: {
+      hostName: 'lab-1',
+      image: 'busybox:1.36',
+      push: [{ image: 'registry.example:5000/mirror/busybox:1.36' }],
+      pushSecrets: [{ name: 'mirror-creds' }],
+    },
+    valid: true,
+  },
+  {
+    name: 'mirror from every host a selector matches',
+    kind: 'DockerImage',
+    spec: {
+      hostSelector: { matchLabels: { role: 'edge' } },
+      image: 'busybox:1.36',
+      push: [{ image: 'registry.example:5000/mirror/busybox:1.36' }],
+    },
+    valid: false,
+    field: 'spec.push',
+    cel: true,
+  },
 ];
