@@ -569,6 +569,7 @@ describe('DockerBuild', () => {
     );
     expect(condition(refused, 'Stalled')).toMatchObject({ status: 'True', reason: 'PolicyViolation' });
     expect(condition(refused, 'Ready')?.message).toContain('spec.push[0].image');
+    expect((refused.status?.hosts?.[0] as { phase?: string }).phase).toBe('PolicyViolation');
     expect(await registryDigest('mirror/refused', '1')).toBeUndefined();
   });
 });

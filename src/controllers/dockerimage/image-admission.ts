@@ -88,7 +88,8 @@ export function refusedPushes(ctx: HostContext<DockerImage>, saved: Saved): Conc
   const host = ctx.host.metadata.name;
   const message = describeViolations(host, policy.level, violations);
   ctx.events.event(ctx.obj, 'Warning', Reason.PolicyViolation, 'Push', message);
-  const refused = refusedOutcome({ host, reason: Reason.PolicyViolation, message, saved, fields: {} });
+  const fields = { phase: Reason.PolicyViolation };
+  const refused = refusedOutcome({ host, reason: Reason.PolicyViolation, message, saved, fields });
   return {
     outcome: { entry: refused.entry, ready: false, stalled: { reason: Reason.PolicyViolation, message } },
   };
