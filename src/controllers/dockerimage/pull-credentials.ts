@@ -87,7 +87,16 @@ export async function resolvePullCredentials(
   names: readonly string[],
   imageRef: string,
 ): Promise<PullCredentials> {
-  const secrets = await Promise.all(
+  return credentialsFromSecrets(namespace, await readPullSecrets(core, namespace, names), imageRef);
+}
+
+/** Reads the listed Secrets by name (get only), each as the object or why it could not be read. */
+export async function readPullSecrets(
+  core: Pick<CoreV1Api, 'readNamespacedSecret'>,
+  namespace: string,
+  names: readonly string[],
+): Promise<ReadSecret[]> {
+  return Promise.all(
     names.map(async (name): Promise<ReadSecret> => {
       try {
         return { name, secret: await core.readNamespacedSecret({ name, namespace }) };
@@ -99,5 +108,4 @@ export async function resolvePullCredentials(
       }
     }),
   );
-  return credentialsFromSecrets(namespace, secrets, imageRef);
 }

@@ -14,7 +14,7 @@ import { readSigningKey, signDigest, signedBy, type SigningKey } from '../../doc
 import { PushError, pushClient, type PushFailureReason } from '../../docker/push-client.js';
 import type { RegistryAuth } from '../../docker/registry-auth.js';
 import { RegistryClient } from '../../docker/registry-client.js';
-import { resolvePullCredentials } from '../dockerimage/pull-credentials.js';
+import { credentialsFromSecrets, readPullSecrets, type ReadSecret } from '../dockerimage/pull-credentials.js';
 import type { BackgroundJobs, JobRun } from './background-jobs.js';
 import { pushMessages } from './push-machine.js';
 import type { PushedImage, PushResult } from './push-result.js';
@@ -77,9 +77,9 @@ export interface PushWork {
 
 export const NO_PUSH: PushWork = { held: [], pending: [], running: false, finished: undefined };
 
-async function credentialsFor(deps: PushDeps, owner: PushOwner, image: string) {
-  const names = (owner.spec.pushSecrets ?? []).map((s) => s.name);
-  const creds = await resolvePullCredentials(deps.core, owner.namespace, names, image);
+/** The credentials matched to a destination from the push secrets read once for this look. */
+function credentialsFor(owner: PushOwner, secrets: readonly ReadSecret[], image: string) {
+  const creds = credentialsFromSecrets(owner.namespace, secrets, image);
   return { ...(creds.auth ? { auth: creds.auth } : {}), notes: creds.notes };
 }
 
@@ -147,8 +147,10 @@ export async function observePushes(opts: {
   if (view?.state === 'running') return { ...NO_PUSH, running: true };
   const key = await signingKeyOf(deps, owner);
   const work: PushWork = { held: [], pending: [], running: false, finished, ...(key ? { key } : {}) };
+  const names = (owner.spec.pushSecrets ?? []).map((s) => s.name);
+  const secrets = await readPullSecrets(deps.core, owner.namespace, names);
   for (const { image } of owner.spec.push ?? []) {
-    const { auth, notes } = await credentialsFor(deps, owner, image);
+    const { auth, notes } = credentialsFor(owner, secrets, image);
     const holds = await pushClient.holds(owner.api, {
       destination: image,
       repoDigests: local.repoDigests,
